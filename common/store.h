@@ -1,0 +1,130 @@
+/* store.h: one node's durable state in one LMDB environment.
+ *
+ * The store owns the environment directory (data.mdb, lock.mdb) and a
+ * separate lock file (gridlink.lock) held with flock() for the life of the
+ * store, so two processes never open one node's environment. It opens every
+ * named database once at start, in one transaction, and records the schema
+ * version and node ID in `meta`.
+ *
+ * Named databases (keys big-endian so byte order is numeric order):
+ *   meta       ascii name               -> raw bytes (schema, node id, counters)
+ *   cases      case id (string)         -> Case (protobuf)
+ *   log        u64 BE seq               -> BusEvent (protobuf); seq 1, 2, 3, ...
+ *   peers      peer node id (string)    -> gl_peer_marks (3 x u64 BE)
+ *   outbox     peer id, 0x00, u64 BE seq -> Envelope bytes
+ *   deadlines  u64 BE due_ms, kind byte, case id -> empty
+ *
+ * Transactions are plain MDB_txn pointers. Values read through a transaction
+ * are valid only until it ends; functions that return decoded protobuf
+ * messages hand ownership to the caller (free with the matching
+ * gridlink__v1__*__free_unpacked(msg, NULL)).
+ *
+ * Durability: no sync-relaxing flags; a commit that returns 0 is on disk.
+ * The environment is opened with MDB_NOTLS so a read transaction may sit next
+ * to the loop's write transaction. */
+#ifndef GL_STORE_H
+#define GL_STORE_H
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gridlink.pb-c.h"
+
+#define GL_STORE_SCHEMA_VERSION 1
+#define GL_STORE_DEFAULT_MAP (64u * 1024 * 1024)
+
+typedef struct gl_store gl_store_t;
+
+enum gl_db { GL_DB_META = 0, GL_DB_CASES, GL_DB_LOG, GL_DB_PEERS, GL_DB_OUTBOX, GL_DB_DEADLINES, GL_DB_COUNT };
+
+enum gl_deadline_kind { GL_DEADLINE_ACCEPT = 1, GL_DEADLINE_RESOLVE = 2 };
+
+typedef struct gl_peer_marks {
+    uint64_t in_applied; /* highest seq applied from this peer */
+    uint64_t out_next;   /* next seq to assign to a message for this peer (starts at 1) */
+    uint64_t out_acked;  /* highest seq this peer acknowledged */
+} gl_peer_marks;
+
+typedef struct gl_store_opts {
+    size_t map_size; /* initial map size in bytes; 0 means GL_STORE_DEFAULT_MAP */
+    bool read_only;  /* open for inspection only: no lock file, no writes */
+} gl_store_opts;
+
+/* Big-endian helpers for keys. */
+void gl_be64_put(uint8_t *p, uint64_t v);
+uint64_t gl_be64_get(const uint8_t *p);
+
+/* Open (creating if needed) the environment in directory `dir` for node
+ * `node_id`. Fails with GL_ELOCKED if another process holds it, GL_EINVAL if
+ * the stored node ID or schema differs. Clears stale reader slots. On success
+ * *out is owned by the caller; close with gl_store_close. */
+int gl_store_open(const char *dir, const char *node_id, const gl_store_opts *opts, gl_store_t **out);
+/* Close and free; sets *s to NULL. No transaction may be open. */
+void gl_store_close(gl_store_t **s);
+
+MDB_env *gl_store_env(gl_store_t *s);
+MDB_dbi gl_store_dbi(gl_store_t *s, enum gl_db db);
+const char *gl_store_dir(gl_store_t *s);
+size_t gl_store_map_size(gl_store_t *s);
+
+/* Begin a transaction (parent may be NULL, or a write txn for a nested one).
+ * Handles MDB_MAP_RESIZED and MDB_READERS_FULL by adopting the new size or
+ * clearing stale readers and retrying. */
+int gl_store_begin(gl_store_t *s, MDB_txn *parent, bool write, MDB_txn **txn);
+/* Commit; the txn is gone whatever the result. Returns a gl_err code. */
+int gl_store_commit(MDB_txn *txn);
+void gl_store_abort(MDB_txn *txn);
+/* Double the map size (bounded by free disk space). No transaction of this
+ * process may be open. GL_ENOSPC if the filesystem cannot hold it. */
+int gl_store_grow(gl_store_t *s);
+/* Share of the map in use, 0.0 .. 1.0. */
+double gl_store_usage(gl_store_t *s);
+/* Clear stale reader slots; returns how many were cleared (>= 0) or an error. */
+int gl_store_reader_check(gl_store_t *s);
+
+/* meta */
+int gl_store_meta_get_u64(MDB_txn *txn, gl_store_t *s, const char *name, uint64_t *v); /* GL_ENOENT if absent */
+int gl_store_meta_put_u64(MDB_txn *txn, gl_store_t *s, const char *name, uint64_t v);
+
+/* cases */
+int gl_store_case_put(MDB_txn *txn, gl_store_t *s, const Gridlink__V1__Case *c);
+/* *out is owned by the caller (gridlink__v1__case__free_unpacked). GL_ENOENT if absent. */
+int gl_store_case_get(MDB_txn *txn, gl_store_t *s, const char *id, Gridlink__V1__Case **out);
+/* Call fn for every case in id order until it returns non-zero (which is
+ * returned). The case passed to fn is freed after fn returns. */
+int gl_store_case_foreach(MDB_txn *txn, gl_store_t *s,
+                          int (*fn)(const Gridlink__V1__Case *c, void *arg), void *arg);
+int gl_store_case_count(MDB_txn *txn, gl_store_t *s, uint64_t *n);
+
+/* log: appends ev with seq = last + 1 (ev->seq is set). */
+int gl_store_log_append(MDB_txn *txn, gl_store_t *s, Gridlink__V1__BusEvent *ev);
+int gl_store_log_last(MDB_txn *txn, gl_store_t *s, uint64_t *seq); /* 0 when empty */
+/* *out owned by caller (gridlink__v1__bus_event__free_unpacked). */
+int gl_store_log_get(MDB_txn *txn, gl_store_t *s, uint64_t seq, Gridlink__V1__BusEvent **out);
+
+/* peers: absent peers read as {0, 1, 0}. */
+int gl_store_peer_get(MDB_txn *txn, gl_store_t *s, const char *peer, gl_peer_marks *m);
+int gl_store_peer_put(MDB_txn *txn, gl_store_t *s, const char *peer, const gl_peer_marks *m);
+
+/* outbox */
+int gl_store_outbox_put(MDB_txn *txn, gl_store_t *s, const char *peer, uint64_t seq,
+                        const void *data, size_t len);
+/* Call fn for each entry of `peer` with seq >= from, in seq order, until fn
+ * returns non-zero or `max` entries were visited (max 0 = no limit). The data
+ * pointer is valid only during the call. Returns 0 or fn's non-zero value. */
+int gl_store_outbox_scan(MDB_txn *txn, gl_store_t *s, const char *peer, uint64_t from, size_t max,
+                         int (*fn)(uint64_t seq, const void *data, size_t len, void *arg), void *arg);
+/* Delete every entry of `peer` with seq <= upto; *deleted (may be NULL) gets the count. */
+int gl_store_outbox_trim(MDB_txn *txn, gl_store_t *s, const char *peer, uint64_t upto, size_t *deleted);
+int gl_store_outbox_count(MDB_txn *txn, gl_store_t *s, const char *peer, uint64_t *n); /* peer NULL: all */
+
+/* deadlines */
+int gl_store_deadline_put(MDB_txn *txn, gl_store_t *s, int64_t due_ms, enum gl_deadline_kind kind, const char *case_id);
+int gl_store_deadline_del(MDB_txn *txn, gl_store_t *s, int64_t due_ms, enum gl_deadline_kind kind, const char *case_id);
+/* The earliest deadline; GL_ENOENT when none. case_id is copied into buf. */
+int gl_store_deadline_first(MDB_txn *txn, gl_store_t *s, int64_t *due_ms, enum gl_deadline_kind *kind,
+                            char *case_id, size_t case_id_size);
+
+#endif

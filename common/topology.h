@@ -1,0 +1,95 @@
+/* topology.h: the district's nodes, their places in the tree, endpoints,
+ * public keys and SLA policy, loaded from one JSON file.
+ *
+ * File format (see deploy/topology/*.json):
+ *   {
+ *     "name": "mini",
+ *     "listen_host": "127.0.0.1",           optional, default 127.0.0.1
+ *     "port_base": 17300,                   required unless every endpoint is explicit
+ *     "broker": {"bus_in": "tcp://...", "bus_out": "tcp://...", "public_key": "Z85"},
+ *     "monitors": [{"name": "operator", "public_key": "Z85"}],
+ *     "sla": [ rules, see policy.h ],
+ *     "nodes": [ {"id": "xinbei", "tier": "district", "name": "新北区",
+ *                 "endpoint": "tcp://...", "public_key": "Z85"}, ... ]
+ *   }
+ * A node's parent is its ID without the last dotted part; the parent must
+ * exist and be exactly one tier up; the root is the only district. Node IDs
+ * are 1..63 chars of [a-z0-9_-] separated by dots. Endpoints not given are
+ * derived: broker bus_in = port_base, bus_out = port_base + 1, and each node
+ * that has children gets port_base + 2 + k (k its index among such nodes in
+ * file order). Grids have no endpoint (they bind nothing).
+ *
+ * The topology owns every string and array in it; free with
+ * gl_topology_free. Lookups return pointers into the topology. */
+#ifndef GL_TOPOLOGY_H
+#define GL_TOPOLOGY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy.h"
+
+#define GL_NODE_ID_MAX 255
+#define GL_KEY_Z85_LEN 40
+
+typedef struct gl_node {
+    char *id;
+    char *name;               /* display name, UTF-8 */
+    Gridlink__V1__Tier tier;
+    int parent;               /* index into nodes[], -1 for the root */
+    int *children;            /* indexes into nodes[] */
+    size_t n_children;
+    char *endpoint;           /* ROUTER endpoint of a node with children, else NULL */
+    bool endpoint_explicit;   /* given in the file (kept when saving) */
+    char *public_key;         /* Z85, 40 chars, or NULL before keygen */
+} gl_node_t;
+
+typedef struct gl_monitor {
+    char *name;
+    char *public_key;
+} gl_monitor_t;
+
+typedef struct gl_topology {
+    char *name;
+    char *listen_host;
+    int port_base;            /* 0 if absent */
+    char *bus_in;             /* broker endpoint the nodes' PUB sockets connect to */
+    char *bus_out;            /* broker endpoint subscribers connect to */
+    bool bus_explicit;
+    char *broker_key;         /* Z85 or NULL */
+    gl_monitor_t *monitors;
+    size_t n_monitors;
+    gl_policy_t *policy;
+    gl_node_t *nodes;
+    size_t n_nodes;
+    int root;                 /* index of the district node */
+    void *index;              /* private: id -> node lookup */
+} gl_topology_t;
+
+/* Load and validate. On failure returns GL_EINVAL (or GL_ENOENT/GL_EIO for a
+ * missing or unreadable file) and writes a one-line reason into err. */
+int gl_topology_load_file(const char *path, gl_topology_t **out, char *err, size_t errlen);
+int gl_topology_load_buffer(const char *json, size_t len, gl_topology_t **out, char *err, size_t errlen);
+/* Write the topology (with keys and derived endpoints resolved) to path,
+ * atomically (temp file + rename). */
+int gl_topology_save(const gl_topology_t *t, const char *path);
+void gl_topology_free(gl_topology_t **t);
+
+/* Change port_base and re-derive every endpoint that was not explicit. */
+int gl_topology_set_port_base(gl_topology_t *t, int port_base);
+/* Set a node's public key (copied); GL_ENOENT if no such node. */
+int gl_topology_set_key(gl_topology_t *t, const char *node_id, const char *z85);
+
+const gl_node_t *gl_topology_find(const gl_topology_t *t, const char *id);
+int gl_topology_index_of(const gl_topology_t *t, const char *id); /* -1 if absent */
+const gl_node_t *gl_topology_parent(const gl_topology_t *t, const gl_node_t *n); /* NULL at root */
+/* The node whose public key is z85, or NULL. */
+const gl_node_t *gl_topology_find_by_key(const gl_topology_t *t, const char *z85);
+
+/* True if id equals ancestor or lies below it (dot boundary: "a.b" is under
+ * "a" but "ab" is not). */
+bool gl_topology_in_subtree(const char *ancestor, const char *id);
+/* True if s is a syntactically valid node ID. */
+bool gl_node_id_valid(const char *s);
+
+#endif
