@@ -1,0 +1,1 @@
+/* placeholder */ typedef int gl_placeholder_ctl;
