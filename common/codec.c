@@ -1,1 +1,248 @@
-/* placeholder */ typedef int gl_placeholder_codec;
+/* codec.c: see codec.h. */
+#include "codec.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "topology.h"
+
+static int refuse(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return GL_EPROTO;
+}
+
+bool gl_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = p[i];
+        size_t n;
+        unsigned min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            n = 1, min = 0x80, c &= 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2, min = 0x800, c &= 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 3, min = 0x10000, c &= 0x07;
+        } else {
+            return false;
+        }
+        if (i + n >= len)
+            return false;
+        for (size_t k = 1; k <= n; k++) {
+            if ((p[i + k] & 0xC0) != 0x80)
+                return false;
+            c = (c << 6) | (p[i + k] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+static bool text_ok(const char *s, size_t max)
+{
+    if (!s)
+        return true;
+    size_t n = strnlen(s, max + 1);
+    return n <= max && gl_utf8_valid(s, n);
+}
+
+static bool id_ok(const char *s, bool allow_empty)
+{
+    if (!s || !*s)
+        return allow_empty;
+    return gl_node_id_valid(s);
+}
+
+static bool case_id_ok(const char *s)
+{
+    /* origin node ID, '-', decimal counter */
+    if (!s)
+        return false;
+    const char *dash = strrchr(s, '-');
+    if (!dash || dash == s || !dash[1] || strlen(s) > GL_NODE_ID_MAX + 21)
+        return false;
+    for (const char *p = dash + 1; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    char node[GL_NODE_ID_MAX + 1];
+    size_t n = (size_t)(dash - s);
+    if (n > GL_NODE_ID_MAX)
+        return false;
+    memcpy(node, s, n);
+    node[n] = 0;
+    return gl_node_id_valid(node);
+}
+
+int gl_check_case(const Gridlink__V1__Case *c, char *err, size_t errlen)
+{
+    if (!c)
+        return refuse(err, errlen, "case missing");
+    if (!case_id_ok(c->id))
+        return refuse(err, errlen, "bad case id");
+    if (c->state <= GRIDLINK__V1__CASE_STATE__STATE_UNKNOWN || c->state > GRIDLINK__V1__CASE_STATE__STATE_ESCALATED)
+        return refuse(err, errlen, "case %s: unknown state %d", c->id, (int)c->state);
+    if (c->kind < 0 || c->kind > GRIDLINK__V1__CASE_KIND__KIND_TASK)
+        return refuse(err, errlen, "case %s: unknown kind", c->id);
+    if (c->priority < 0 || c->priority > GRIDLINK__V1__PRIORITY__PRIORITY_EMERGENCY)
+        return refuse(err, errlen, "case %s: unknown priority", c->id);
+    if (!id_ok(c->holder, false) || !id_ok(c->grid, true) || !id_ok(c->came_from, true))
+        return refuse(err, errlen, "case %s: bad node id in holder, grid or came_from", c->id);
+    if (!text_ok(c->text, GL_MAX_TEXT) || !text_ok(c->category, 128) || !text_ok(c->address, 512) ||
+        !text_ok(c->reporter, 128))
+        return refuse(err, errlen, "case %s: text too long or not UTF-8", c->id);
+    if (c->n_history > GL_MAX_HISTORY || c->n_attachments > 64)
+        return refuse(err, errlen, "case %s: too many history entries or attachments", c->id);
+    for (size_t i = 0; i < c->n_history; i++) {
+        const Gridlink__V1__HistoryEntry *h = c->history[i];
+        if (!h || !text_ok(h->action, 64) || !id_ok(h->node, true) || !text_ok(h->note, GL_MAX_TEXT))
+            return refuse(err, errlen, "case %s: bad history entry %zu", c->id, i);
+    }
+    for (size_t i = 0; i < c->n_attachments; i++)
+        if (!text_ok(c->attachments[i], 128))
+            return refuse(err, errlen, "case %s: bad attachment", c->id);
+    return GL_OK;
+}
+
+int gl_decode_envelope(const uint8_t *buf, size_t len, Gridlink__V1__Envelope **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (len == 0 || len > GL_MAX_MESSAGE)
+        return refuse(err, errlen, "envelope size %zu out of range", len);
+    Gridlink__V1__Envelope *e = gridlink__v1__envelope__unpack(NULL, len, buf);
+    if (!e)
+        return refuse(err, errlen, "envelope does not decode");
+    int rc = GL_OK;
+    if (e->version != GL_PROTO_VERSION)
+        rc = refuse(err, errlen, "envelope version %u, expected %u", e->version, GL_PROTO_VERSION);
+    else if (!id_ok(e->sender, false))
+        rc = refuse(err, errlen, "envelope sender is not a node id");
+    else {
+        switch (e->body_case) {
+        case GRIDLINK__V1__ENVELOPE__BODY_TRANSFER:
+            if (!e->transfer || !text_ok(e->transfer->reason, 32))
+                rc = refuse(err, errlen, "transfer without case");
+            else
+                rc = gl_check_case(e->transfer->case_, err, errlen);
+            break;
+        case GRIDLINK__V1__ENVELOPE__BODY_STATUS:
+            rc = e->status ? gl_check_case(e->status->case_, err, errlen) : refuse(err, errlen, "status without case");
+            break;
+        case GRIDLINK__V1__ENVELOPE__BODY_HELLO:
+            if (!e->hello || !id_ok(e->hello->node, false))
+                rc = refuse(err, errlen, "hello without node");
+            break;
+        case GRIDLINK__V1__ENVELOPE__BODY_WELCOME:
+            if (!e->welcome || !id_ok(e->welcome->node, false))
+                rc = refuse(err, errlen, "welcome without node");
+            break;
+        case GRIDLINK__V1__ENVELOPE__BODY_ERROR:
+            if (!e->error || !text_ok(e->error->text, 1024))
+                rc = refuse(err, errlen, "bad error body");
+            break;
+        case GRIDLINK__V1__ENVELOPE__BODY_HEARTBEAT:
+        case GRIDLINK__V1__ENVELOPE__BODY__NOT_SET:
+            break;
+        default:
+            rc = refuse(err, errlen, "unknown body");
+        }
+        /* Only case-carrying bodies are sequenced. */
+        bool sequenced = e->body_case == GRIDLINK__V1__ENVELOPE__BODY_TRANSFER ||
+                         e->body_case == GRIDLINK__V1__ENVELOPE__BODY_STATUS;
+        if (rc == GL_OK && sequenced != (e->seq != 0))
+            rc = refuse(err, errlen, "sequence number %s", sequenced ? "missing" : "on an unsequenced message");
+    }
+    if (rc != GL_OK) {
+        gridlink__v1__envelope__free_unpacked(e, NULL);
+        return rc;
+    }
+    *out = e;
+    return GL_OK;
+}
+
+int gl_decode_bus_event(const uint8_t *buf, size_t len, Gridlink__V1__BusEvent **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (len == 0 || len > GL_MAX_MESSAGE)
+        return refuse(err, errlen, "event size %zu out of range", len);
+    Gridlink__V1__BusEvent *e = gridlink__v1__bus_event__unpack(NULL, len, buf);
+    if (!e)
+        return refuse(err, errlen, "event does not decode");
+    int rc = GL_OK;
+    if (!id_ok(e->node, false) || e->seq == 0)
+        rc = refuse(err, errlen, "event without node or sequence");
+    else if (!text_ok(e->kind, 32) || !e->kind[0] || !text_ok(e->case_id, 300) || !id_ok(e->holder, true) ||
+             !id_ok(e->peer, true) || !text_ok(e->note, GL_MAX_TEXT) || !text_ok(e->category, 128))
+        rc = refuse(err, errlen, "event from %s: bad field", e->node);
+    if (rc != GL_OK) {
+        gridlink__v1__bus_event__free_unpacked(e, NULL);
+        return rc;
+    }
+    *out = e;
+    return GL_OK;
+}
+
+int gl_decode_ctl_request(const uint8_t *buf, size_t len, Gridlink__V1__CtlRequest **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (len > GL_MAX_MESSAGE)
+        return refuse(err, errlen, "request too large");
+    Gridlink__V1__CtlRequest *r = gridlink__v1__ctl_request__unpack(NULL, len, buf);
+    if (!r)
+        return refuse(err, errlen, "request does not decode");
+    int rc = GL_OK;
+    if (!id_ok(r->node, false))
+        rc = refuse(err, errlen, "request without a valid node id");
+    else if (!text_ok(r->op, 32) || !text_ok(r->case_id, 300) || !text_ok(r->action, 32) ||
+             !text_ok(r->note, GL_MAX_TEXT) || !text_ok(r->category, 128) || !text_ok(r->text, GL_MAX_TEXT) ||
+             !text_ok(r->address, 512) || !text_ok(r->reporter, 128))
+        rc = refuse(err, errlen, "request field too long or not UTF-8");
+    else if (r->priority < 0 || r->priority > GRIDLINK__V1__PRIORITY__PRIORITY_EMERGENCY || r->kind < 0 ||
+             r->kind > GRIDLINK__V1__CASE_KIND__KIND_TASK)
+        rc = refuse(err, errlen, "request has an unknown priority or kind");
+    if (rc != GL_OK) {
+        gridlink__v1__ctl_request__free_unpacked(r, NULL);
+        return rc;
+    }
+    *out = r;
+    return GL_OK;
+}
+
+int gl_decode_ctl_reply(const uint8_t *buf, size_t len, Gridlink__V1__CtlReply **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (len > 64u * GL_MAX_MESSAGE)
+        return refuse(err, errlen, "reply too large");
+    Gridlink__V1__CtlReply *r = gridlink__v1__ctl_reply__unpack(NULL, len, buf);
+    if (!r)
+        return refuse(err, errlen, "reply does not decode");
+    *out = r;
+    return GL_OK;
+}
+
+int gl_pack(const ProtobufCMessage *msg, uint8_t **buf, size_t *len)
+{
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    uint8_t *b = malloc(n ? n : 1);
+    if (!b)
+        return GL_ENOMEM;
+    protobuf_c_message_pack(msg, b);
+    *buf = b;
+    *len = n;
+    return GL_OK;
+}

@@ -1,1 +1,74 @@
-/* placeholder */ typedef int gl_placeholder_ctl;
+/* ctl.c: see ctl.h. */
+#include "ctl.h"
+
+#include <czmq.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "error.h"
+#include "home.h"
+
+int gl_ctl_call(const char *home, const Gridlink__V1__CtlRequest *req, int timeout_ms,
+                Gridlink__V1__CtlReply **reply, char *err, size_t errlen)
+{
+    *reply = NULL;
+    char path[PATH_MAX];
+    if (gl_home_path(path, sizeof path, home, "run/%s.sock", req->node) != 0) {
+        snprintf(err, errlen, "home path too long");
+        return GL_EINVAL;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(err, errlen, "node %s is down (no process serves it)", req->node);
+        return GL_EDOWN;
+    }
+    char endpoint[PATH_MAX + 8];
+    snprintf(endpoint, sizeof endpoint, "ipc://%s", path);
+    zsock_t *s = zsock_new(ZMQ_DEALER);
+    if (!s) {
+        snprintf(err, errlen, "cannot create socket");
+        return GL_EIO;
+    }
+    zsock_set_linger(s, 0);
+    if (zsock_connect(s, "%s", endpoint) != 0) {
+        zsock_destroy(&s);
+        snprintf(err, errlen, "cannot connect to %s", endpoint);
+        return GL_EDOWN;
+    }
+    uint8_t *buf;
+    size_t len;
+    int rc = gl_pack(&req->base, &buf, &len);
+    if (rc != 0) {
+        zsock_destroy(&s);
+        return rc;
+    }
+    zframe_t *f = zframe_new(buf, len);
+    free(buf);
+    zsock_set_sndtimeo(s, timeout_ms);
+    if (zframe_send(&f, s, 0) != 0) {
+        zframe_destroy(&f);
+        zsock_destroy(&s);
+        snprintf(err, errlen, "node %s is down (request not sent)", req->node);
+        return GL_EDOWN;
+    }
+    zpoller_t *p = zpoller_new(s, NULL);
+    void *which = zpoller_wait(p, timeout_ms);
+    zpoller_destroy(&p);
+    if (!which) {
+        zsock_destroy(&s);
+        snprintf(err, errlen, "node %s is down (no answer in %d ms)", req->node, timeout_ms);
+        return GL_EDOWN;
+    }
+    zframe_t *r = zframe_recv(s);
+    zsock_destroy(&s);
+    if (!r) {
+        snprintf(err, errlen, "node %s: empty reply", req->node);
+        return GL_EPROTO;
+    }
+    rc = gl_decode_ctl_reply(zframe_data(r), zframe_size(r), reply, err, errlen);
+    zframe_destroy(&r);
+    return rc;
+}

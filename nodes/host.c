@@ -1,1 +1,837 @@
-/* placeholder */ typedef int gl_placeholder_host;
+/* host.c: one node process. It owns the libuv loop, the ZAP handler, the
+ * control socket, the bus publisher and every node it hosts; it routes each
+ * arriving frame to its node, keeps each node's batch (one write transaction
+ * per loop pass), and after the commit lets the effects and acks out.
+ * Authentication happens here, before any node logic: a frame on a parent's
+ * ROUTER must carry the ZAP user ID of the child its routing ID names. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "error.h"
+#include "home.h"
+#include "keys.h"
+#include "log.h"
+#include "node.h"
+#include "host.h"
+
+#define MAX_GROW 8
+#define TICK_MS 250
+
+int64_t host_now(host_t *h)
+{
+    (void)h;
+    return gl_now_ms();
+}
+
+/* ---- batch ---- */
+
+MDB_txn *node_txn(node_t *n)
+{
+    if (n->txn)
+        return n->txn;
+    int rc = gl_store_begin(n->store, NULL, true, &n->txn);
+    if (rc != 0) {
+        gl_error("node %s: cannot begin a write transaction: %s", n->id, gl_strerror(rc));
+        n->store_errors++;
+        n->txn = NULL;
+        return NULL;
+    }
+    if (!n->dirty) {
+        n->dirty = true;
+        n->host->dirty[n->host->n_dirty++] = n;
+    }
+    return n->txn;
+}
+
+static int fx_push(node_t *n, struct effect *e)
+{
+    if (n->n_fx == n->cap_fx) {
+        size_t cap = n->cap_fx ? n->cap_fx * 2 : 64;
+        struct effect *a = realloc(n->fx, cap * sizeof *a);
+        if (!a)
+            return GL_ENOMEM;
+        n->fx = a;
+        n->cap_fx = cap;
+    }
+    n->fx[n->n_fx++] = *e;
+    return GL_OK;
+}
+
+int node_fx_publish(node_t *n, const char *topic, const uint8_t *buf, size_t len)
+{
+    struct effect e = {.kind = FX_PUBLISH, .len = len};
+    e.buf = malloc(len ? len : 1);
+    e.topic = strdup(topic);
+    if (!e.buf || !e.topic) {
+        free(e.buf);
+        free(e.topic);
+        return GL_ENOMEM;
+    }
+    memcpy(e.buf, buf, len);
+    int rc = fx_push(n, &e);
+    if (rc != 0) {
+        free(e.buf);
+        free(e.topic);
+    }
+    return rc;
+}
+
+int node_fx_reply(node_t *n, zframe_t *rid, const Gridlink__V1__CtlReply *rep)
+{
+    struct effect e = {.kind = FX_REPLY};
+    int rc = gl_pack(&rep->base, &e.buf, &e.len);
+    if (rc != 0)
+        return rc;
+    e.rid = zframe_dup(rid);
+    rc = fx_push(n, &e);
+    if (rc != 0) {
+        free(e.buf);
+        zframe_destroy(&e.rid);
+    }
+    return rc;
+}
+
+static void fx_free(struct effect *e)
+{
+    free(e->buf);
+    free(e->topic);
+    zframe_destroy(&e->rid);
+}
+
+static void fx_drop_from(node_t *n, size_t from)
+{
+    for (size_t i = from; i < n->n_fx; i++)
+        fx_free(&n->fx[i]);
+    n->n_fx = from;
+}
+
+static void links_each(node_t *n, void (*fn)(gl_link_t *))
+{
+    if (n->uplink)
+        fn(n->uplink);
+    for (size_t i = 0; i < n->n_children; i++)
+        fn(n->children[i].link);
+}
+
+static void inputs_clear(node_t *n)
+{
+    for (size_t i = 0; i < n->n_in; i++) {
+        free(n->in[i].buf);
+        zframe_destroy(&n->in[i].rid);
+    }
+    n->n_in = 0;
+}
+
+static int dispatch(node_t *n, MDB_txn *txn, struct input *in)
+{
+    if (in->kind == IN_PARENT)
+        return node_on_parent(n, txn, in->buf, in->len);
+    if (in->kind == IN_CHILD)
+        return node_on_child(n, txn, in->child, in->buf, in->len);
+    char err[256];
+    Gridlink__V1__CtlRequest *req;
+    int rc = gl_decode_ctl_request(in->buf, in->len, &req, err, sizeof err);
+    if (rc != 0)
+        return rc;
+    rc = node_on_ctl_write(n, txn, in->rid, req);
+    gridlink__v1__ctl_request__free_unpacked(req, NULL);
+    return rc;
+}
+
+static bool is_store_error(int rc)
+{
+    return rc == GL_EMAPFULL || rc == GL_ENOSPC || rc == GL_EIO || rc == GL_ESTORE || rc == GL_ENOMEM ||
+           rc == GL_EAGAIN;
+}
+
+static void abort_batch(node_t *n)
+{
+    if (n->txn)
+        gl_store_abort(n->txn);
+    n->txn = NULL;
+    links_each(n, gl_link_abort);
+    fx_drop_from(n, 0);
+    /* Deadline work done in the batch is undone too; look at the index again. */
+    n->deadlines_changed = true;
+}
+
+static int apply_one(node_t *n, struct input *in);
+
+/* The map filled up mid-batch: nothing of the batch was acknowledged, so
+ * abort it, grow the map, and apply the same inputs again. */
+static int regrow_and_replay(node_t *n)
+{
+    for (int attempt = 0; attempt < MAX_GROW; attempt++) {
+        abort_batch(n);
+        int rc = gl_store_grow(n->store);
+        if (rc != 0)
+            return rc;
+        gl_info("node %s: map grown to %zu MiB, replaying %zu inputs", n->id, gl_store_map_size(n->store) >> 20,
+                n->n_in);
+        if (!node_txn(n))
+            return GL_ESTORE;
+        n->replaying = true;
+        rc = 0;
+        for (size_t i = 0; i < n->n_in && rc == 0; i++)
+            rc = apply_one(n, &n->in[i]);
+        n->replaying = false;
+        if (rc != GL_EMAPFULL)
+            return rc;
+    }
+    return GL_ENOSPC;
+}
+
+/* Reply to every control request of a failed batch, so no client waits. */
+static void fail_batch(node_t *n, int rc)
+{
+    gl_error("node %s: batch of %zu inputs refused: %s (senders keep their messages)", n->id, n->n_in,
+             gl_strerror(rc));
+    n->store_errors++;
+    abort_batch(n);
+    zsock_t *ctl = gl_zsock_sock(n->host->ctl);
+    for (size_t i = 0; i < n->n_in; i++) {
+        if (n->in[i].kind != IN_CTL)
+            continue;
+        Gridlink__V1__CtlReply rep = GRIDLINK__V1__CTL_REPLY__INIT;
+        rep.code = rc;
+        char msg[256];
+        snprintf(msg, sizeof msg, "node %s could not store the request: %s", n->id, gl_strerror(rc));
+        rep.error = msg;
+        uint8_t *buf;
+        size_t len;
+        if (gl_pack(&rep.base, &buf, &len) == 0) {
+            zframe_t *r = zframe_dup(n->in[i].rid);
+            zframe_t *f = zframe_new(buf, len);
+            zframe_send(&r, ctl, ZFRAME_MORE);
+            zframe_send(&f, ctl, 0);
+            zframe_destroy(&r);
+            zframe_destroy(&f);
+            free(buf);
+        }
+    }
+    gl_zsock_kick(n->host->ctl);
+    inputs_clear(n);
+}
+
+/* Apply one input in a nested transaction, so that an input refused by case
+ * logic leaves no trace while the rest of the batch stands. */
+static int apply_one(node_t *n, struct input *in)
+{
+    MDB_txn *sub;
+    int rc = gl_store_begin(n->store, n->txn, true, &sub);
+    if (rc != 0)
+        return rc;
+    size_t fx_mark = n->n_fx;
+    links_each(n, gl_link_mark);
+    rc = dispatch(n, sub, in);
+    if (rc == 0) {
+        rc = gl_store_commit(sub);
+        if (rc == 0)
+            return 0;
+    } else {
+        gl_store_abort(sub);
+    }
+    links_each(n, gl_link_unwind);
+    fx_drop_from(n, fx_mark);
+    if (is_store_error(rc))
+        return rc;
+    /* Refused input: counted and logged, the batch goes on. */
+    n->bad_messages++;
+    gl_warn("node %s: input refused: %s", n->id, gl_strerror(rc));
+    return 0;
+}
+
+static void node_input(node_t *n, enum in_kind kind, int child, zframe_t *rid, zframe_t *body)
+{
+    if (!node_txn(n))
+        return; /* nothing acknowledged: the sender will resend */
+    if (n->n_in == n->cap_in) {
+        size_t cap = n->cap_in ? n->cap_in * 2 : 64;
+        struct input *a = realloc(n->in, cap * sizeof *a);
+        if (!a)
+            return;
+        n->in = a;
+        n->cap_in = cap;
+    }
+    struct input *in = &n->in[n->n_in++];
+    in->kind = kind;
+    in->child = child;
+    in->rid = rid ? zframe_dup(rid) : NULL;
+    in->len = zframe_size(body);
+    in->buf = malloc(in->len ? in->len : 1);
+    memcpy(in->buf, zframe_data(body), in->len);
+    int rc = apply_one(n, in);
+    if (rc == GL_EMAPFULL)
+        rc = regrow_and_replay(n);
+    if (rc != 0)
+        fail_batch(n, rc);
+}
+
+static void commit_node(node_t *n)
+{
+    host_t *h = n->host;
+    if (n->txn) {
+        int rc = gl_store_commit(n->txn);
+        n->txn = NULL;
+        if (rc == GL_EMAPFULL) {
+            rc = regrow_and_replay(n);
+            if (rc == 0) {
+                rc = gl_store_commit(n->txn);
+                n->txn = NULL;
+            }
+        }
+        if (rc != 0) {
+            n->txn = NULL;
+            fail_batch(n, rc);
+            return;
+        }
+    }
+    links_each(n, gl_link_commit);
+    inputs_clear(n);
+    zsock_t *ctl = gl_zsock_sock(h->ctl);
+    zsock_t *pub = h->pub;
+    for (size_t i = 0; i < n->n_fx; i++) {
+        struct effect *e = &n->fx[i];
+        if (e->kind == FX_REPLY) {
+            zframe_t *f = zframe_new(e->buf, e->len);
+            zframe_send(&e->rid, ctl, ZFRAME_MORE);
+            zframe_send(&f, ctl, 0);
+            zframe_destroy(&f);
+        } else if (pub) {
+            /* The bus may drop under load; subscribers see the gap in the
+             * node's sequence numbers, and the node's log keeps the event. */
+            zframe_t *t = zframe_new(e->topic, strlen(e->topic));
+            zframe_t *f = zframe_new(e->buf, e->len);
+            zframe_send(&t, pub, ZFRAME_MORE | ZFRAME_DONTWAIT);
+            zframe_send(&f, pub, ZFRAME_DONTWAIT);
+            zframe_destroy(&t);
+            zframe_destroy(&f);
+        }
+    }
+    fx_drop_from(n, 0);
+    gl_zsock_kick(h->ctl);
+    int64_t now = host_now(h);
+    if (n->uplink) {
+        gl_link_flush(n->uplink, now);
+        gl_zsock_kick(n->up);
+    }
+    for (size_t i = 0; i < n->n_children; i++)
+        gl_link_flush(n->children[i].link, now);
+    gl_zsock_kick(n->down);
+    if (n->deadlines_changed)
+        deadlines_arm(n);
+}
+
+static void on_flush(void *arg)
+{
+    host_t *h = arg;
+    for (size_t i = 0; i < h->n_dirty; i++) {
+        node_t *n = h->dirty[i];
+        n->dirty = false;
+        commit_node(n);
+    }
+    h->n_dirty = 0;
+}
+
+/* ---- transports ---- */
+
+static int send_up(void *ctx, const char *peer, const uint8_t *buf, size_t len)
+{
+    node_t *n = ctx;
+    (void)peer;
+    if (!n->up)
+        return GL_EAGAIN;
+    zframe_t *f = zframe_new(buf, len);
+    int rc = zframe_send(&f, gl_zsock_sock(n->up), ZFRAME_DONTWAIT);
+    if (rc != 0) {
+        zframe_destroy(&f);
+        return GL_EAGAIN;
+    }
+    return 0;
+}
+
+static int send_down(void *ctx, const char *peer, const uint8_t *buf, size_t len)
+{
+    node_t *n = ctx;
+    zsock_t *s = gl_zsock_sock(n->down);
+    /* With ROUTER_MANDATORY an unroutable peer fails on the first frame,
+     * before anything is queued. */
+    if (zmq_send(zsock_resolve(s), peer, strlen(peer), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return errno == EHOSTUNREACH ? GL_EDOWN : GL_EAGAIN;
+    if (zmq_send(zsock_resolve(s), buf, len, ZMQ_DONTWAIT) < 0)
+        return GL_EAGAIN;
+    return 0;
+}
+
+static int on_up_readable(gl_zsock_t *zs, zsock_t *sock, int budget, void *arg)
+{
+    node_t *n = arg;
+    int count = 0;
+    while (count < budget) {
+        zmsg_t *msg = zmsg_recv_nowait(sock);
+        if (!msg)
+            break;
+        count++;
+        zframe_t *body = zmsg_first(msg);
+        if (zmsg_size(msg) != 1 || !body) {
+            n->bad_messages++;
+            gl_warn("node %s: malformed message from parent (%zu frames)", n->id, zmsg_size(msg));
+        } else {
+            node_input(n, IN_PARENT, -1, NULL, body);
+        }
+        zmsg_destroy(&msg);
+    }
+    (void)zs;
+    return count;
+}
+
+static int on_down_readable(gl_zsock_t *zs, zsock_t *sock, int budget, void *arg)
+{
+    node_t *n = arg;
+    int count = 0;
+    while (count < budget) {
+        zmsg_t *msg = zmsg_recv_nowait(sock);
+        if (!msg)
+            break;
+        count++;
+        zframe_t *rid = zmsg_first(msg);
+        zframe_t *body = zmsg_next(msg);
+        if (zmsg_size(msg) != 2 || !rid || !body) {
+            n->bad_messages++;
+            gl_warn("node %s: malformed message from a child (%zu frames)", n->id, zmsg_size(msg));
+            zmsg_destroy(&msg);
+            continue;
+        }
+        char *who = zframe_strdup(rid);
+        const char *user = gl_frame_user(body);
+        int child = -1;
+        for (size_t i = 0; i < n->n_children; i++)
+            if (strcmp(n->children[i].topo->id, who) == 0)
+                child = (int)i;
+        if (child < 0 || !user || strcmp(user, who) != 0) {
+            n->refused++;
+            gl_warn("node %s: message from '%s' refused: authenticated as '%s'", n->id, who, user ? user : "nobody");
+        } else {
+            node_input(n, IN_CHILD, child, NULL, body);
+        }
+        free(who);
+        zmsg_destroy(&msg);
+    }
+    (void)zs;
+    return count;
+}
+
+static node_t *find_node(host_t *h, const char *id) { return zhashx_lookup(h->by_id, id); }
+
+static int on_ctl_readable(gl_zsock_t *zs, zsock_t *sock, int budget, void *arg)
+{
+    host_t *h = arg;
+    int count = 0;
+    while (count < budget) {
+        zmsg_t *msg = zmsg_recv_nowait(sock);
+        if (!msg)
+            break;
+        count++;
+        zframe_t *rid = zmsg_first(msg);
+        zframe_t *body = zmsg_next(msg);
+        char err[256] = "malformed request";
+        Gridlink__V1__CtlRequest *req = NULL;
+        int rc = (zmsg_size(msg) == 2 && body) ? gl_decode_ctl_request(zframe_data(body), zframe_size(body), &req, err, sizeof err) : GL_EPROTO;
+        node_t *n = req ? find_node(h, req->node) : NULL;
+        if (rc == 0 && !n) {
+            rc = GL_ENOENT;
+            snprintf(err, sizeof err, "node %s is not hosted by this process", req->node);
+        }
+        if (rc != 0) {
+            if (rid) {
+                Gridlink__V1__CtlReply rep = GRIDLINK__V1__CTL_REPLY__INIT;
+                rep.code = rc;
+                rep.error = err;
+                uint8_t *buf;
+                size_t len;
+                if (gl_pack(&rep.base, &buf, &len) == 0) {
+                    zframe_t *r = zframe_dup(rid);
+                    zframe_t *f = zframe_new(buf, len);
+                    zframe_send(&r, sock, ZFRAME_MORE);
+                    zframe_send(&f, sock, 0);
+                    zframe_destroy(&r);
+                    zframe_destroy(&f);
+                    free(buf);
+                }
+            }
+        } else if (strcmp(req->op, "submit") == 0 || strcmp(req->op, "act") == 0) {
+            node_input(n, IN_CTL, -1, rid, body);
+        } else {
+            node_on_ctl_read(n, rid, req, sock);
+        }
+        if (req)
+            gridlink__v1__ctl_request__free_unpacked(req, NULL);
+        zmsg_destroy(&msg);
+    }
+    gl_zsock_kick(zs);
+    return count;
+}
+
+/* ---- uplink socket (re)creation ---- */
+
+static int open_uplink(node_t *n)
+{
+    host_t *h = n->host;
+    if (!n->parent->endpoint || !n->parent->public_key) {
+        gl_error("node %s: parent %s has no endpoint or key in the topology", n->id, n->parent->id);
+        return GL_EINVAL;
+    }
+    zsock_t *s = zsock_new(ZMQ_DEALER);
+    if (!s)
+        return GL_EIO;
+    zsock_set_identity(s, n->id);
+    zsock_set_immediate(s, 1);
+    zsock_set_linger(s, 0);
+    zsock_set_sndhwm(s, (int)h->window * 2 + 64);
+    zsock_set_heartbeat_ivl(s, 2000);
+    zsock_set_heartbeat_timeout(s, 6000);
+    zsock_set_reconnect_ivl(s, 200);
+    zsock_set_reconnect_ivl_max(s, 5000);
+    gl_curve_client(s, n->cert, n->parent->public_key);
+    if (zsock_connect(s, "%s", n->parent->endpoint) != 0) {
+        gl_error("node %s: cannot connect to %s", n->id, n->parent->endpoint);
+        zsock_destroy(&s);
+        return GL_EIO;
+    }
+    int rc = gl_loop_add(h->loop, s, on_up_readable, n, &n->up);
+    if (rc != 0) {
+        zsock_destroy(&s);
+        return rc;
+    }
+    gl_link_connected(n->uplink, host_now(h));
+    return GL_OK;
+}
+
+static int open_downlink(node_t *n)
+{
+    host_t *h = n->host;
+    zsock_t *s = zsock_new(ZMQ_ROUTER);
+    if (!s)
+        return GL_EIO;
+    zsock_set_router_mandatory(s, 1);
+    zsock_set_router_handover(s, 1);
+    zsock_set_linger(s, 0);
+    zsock_set_sndhwm(s, (int)h->window * 2 + 64);
+    zsock_set_rcvhwm(s, (int)h->window * 4 + 64);
+    zsock_set_heartbeat_ivl(s, 2000);
+    zsock_set_heartbeat_timeout(s, 6000);
+    gl_curve_server(s, n->cert, n->id);
+    if (zsock_bind(s, "%s", n->topo->endpoint) < 0) {
+        gl_error("node %s: cannot bind %s: %s", n->id, n->topo->endpoint, zmq_strerror(zmq_errno()));
+        zsock_destroy(&s);
+        return GL_EIO;
+    }
+    int rc = gl_loop_add(h->loop, s, on_down_readable, n, &n->down);
+    if (rc != 0)
+        zsock_destroy(&s);
+    return rc;
+}
+
+/* ---- liveness ---- */
+
+static void log_link_change(node_t *n, const char *peer, bool up)
+{
+    MDB_txn *txn = node_txn(n);
+    if (!txn)
+        return;
+    MDB_txn *sub;
+    if (gl_store_begin(n->store, txn, true, &sub) != 0)
+        return;
+    if (node_log(n, sub, up ? "link-up" : "link-down", NULL, peer, up ? "up" : "down") == 0)
+        gl_store_commit(sub);
+    else
+        gl_store_abort(sub);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    host_t *h = t->data;
+    int64_t now = host_now(h);
+    for (size_t k = 0; k < h->n_nodes; k++) {
+        node_t *n = h->nodes[k];
+        if (n->uplink) {
+            if (!n->up && now >= n->up_retry_at)
+                open_uplink(n);
+            bool down = gl_link_tick(n->uplink, now);
+            if (down && n->up) {
+                /* A silent parent: start over with a fresh socket, backing off. */
+                gl_loop_remove(&n->up);
+                n->up_backoff_ms = n->up_backoff_ms ? n->up_backoff_ms * 2 : 500;
+                if (n->up_backoff_ms > 16000)
+                    n->up_backoff_ms = 16000;
+                n->up_retry_at = now + n->up_backoff_ms;
+            }
+            bool up = gl_link_up(n->uplink);
+            if (up) 
+                n->up_backoff_ms = 0;
+            if (up != n->uplink_was_up) {
+                n->uplink_was_up = up;
+                log_link_change(n, n->parent->id, up);
+            }
+            gl_zsock_kick(n->up);
+        }
+        for (size_t i = 0; i < n->n_children; i++) {
+            struct child *c = &n->children[i];
+            gl_link_tick(c->link, now);
+            bool up = gl_link_up(c->link);
+            if (up != c->was_up) {
+                c->was_up = up;
+                log_link_change(n, c->topo->id, up);
+            }
+        }
+        gl_zsock_kick(n->down);
+    }
+}
+
+/* ---- setup and teardown ---- */
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    host_t *h = s->data;
+    gl_info("signal %d: stopping", signum);
+    h->stopping = true;
+    uv_stop(h->uv);
+}
+
+static int node_open(host_t *h, const char *id, node_t **out)
+{
+    const gl_node_t *topo = gl_topology_find(h->topo, id);
+    if (!topo) {
+        gl_error("node %s is not in the topology", id);
+        return GL_ENOENT;
+    }
+    node_t *n = calloc(1, sizeof *n);
+    if (!n)
+        return GL_ENOMEM;
+    n->host = h;
+    n->topo = topo;
+    n->id = topo->id;
+    n->parent = gl_topology_parent(h->topo, topo);
+    char dir[PATH_MAX];
+    gl_home_path(dir, sizeof dir, h->home, "data/%s", id);
+    int rc = gl_store_open(dir, id, NULL, &n->store);
+    if (rc != 0) {
+        gl_error("node %s: cannot open its store in %s: %s", id, dir, gl_strerror(rc));
+        free(n);
+        return rc;
+    }
+    rc = gl_keys_load(h->home, id, &n->cert);
+    if (rc != 0) {
+        gl_error("node %s: no keypair in %s/keys (run `gridlink keygen`)", id, h->home);
+        gl_store_close(&n->store);
+        free(n);
+        return rc;
+    }
+    gl_link_cfg cfg = {.self = id, .window = h->window};
+    if (topo->n_children) {
+        n->children = calloc(topo->n_children, sizeof *n->children);
+        n->n_children = topo->n_children;
+        for (size_t i = 0; i < topo->n_children && rc == 0; i++) {
+            const gl_node_t *c = &h->topo->nodes[topo->children[i]];
+            n->children[i].topo = c;
+            cfg.peer = c->id;
+            cfg.to_parent = false;
+            rc = gl_link_new(n->store, &cfg, send_down, n, &n->children[i].link);
+            if (rc == 0 && c->public_key)
+                rc = gl_zap_allow(h->zap, id, c->public_key, c->id);
+        }
+        if (rc == 0)
+            rc = open_downlink(n);
+    }
+    if (rc == 0 && n->parent) {
+        cfg.peer = n->parent->id;
+        cfg.to_parent = true;
+        rc = gl_link_new(n->store, &cfg, send_up, n, &n->uplink);
+        if (rc == 0)
+            rc = open_uplink(n);
+    }
+    if (rc == 0)
+        rc = deadlines_init(n);
+    *out = n;
+    return rc;
+}
+
+static void node_free(node_t *n)
+{
+    if (!n)
+        return;
+    if (n->txn)
+        gl_store_abort(n->txn);
+    gl_link_free(&n->uplink);
+    for (size_t i = 0; i < n->n_children; i++)
+        gl_link_free(&n->children[i].link);
+    free(n->children);
+    inputs_clear(n);
+    free(n->in);
+    fx_drop_from(n, 0);
+    free(n->fx);
+    zcert_destroy(&n->cert);
+    gl_store_close(&n->store);
+    free(n);
+}
+
+static int open_ctl(host_t *h)
+{
+    char run[PATH_MAX];
+    gl_home_path(run, sizeof run, h->home, "run");
+    gl_mkdir_p(run);
+    gl_home_path(h->ctl_path, sizeof h->ctl_path, h->home, "run/proc-%d.sock", (int)getpid());
+    if (strlen(h->ctl_path) > 100) {
+        gl_error("control socket path %s is too long for a unix socket; use a shorter home", h->ctl_path);
+        return GL_EINVAL;
+    }
+    unlink(h->ctl_path);
+    zsock_t *s = zsock_new(ZMQ_ROUTER);
+    zsock_set_linger(s, 0);
+    if (zsock_bind(s, "ipc://%s", h->ctl_path) != 0) {
+        gl_error("cannot bind control socket %s", h->ctl_path);
+        zsock_destroy(&s);
+        return GL_EIO;
+    }
+    int rc = gl_loop_add(h->loop, s, on_ctl_readable, h, &h->ctl);
+    if (rc != 0)
+        return rc;
+    /* One name per hosted node, each pointing at this process's socket. */
+    char target[64];
+    snprintf(target, sizeof target, "proc-%d.sock", (int)getpid());
+    for (size_t i = 0; i < h->n_nodes; i++) {
+        char link[PATH_MAX], tmp[PATH_MAX];
+        gl_home_path(link, sizeof link, h->home, "run/%s.sock", h->nodes[i]->id);
+        gl_home_path(tmp, sizeof tmp, h->home, "run/.%s.%d", h->nodes[i]->id, (int)getpid());
+        unlink(tmp);
+        if (symlink(target, tmp) != 0 || rename(tmp, link) != 0) {
+            gl_error("cannot publish control socket name %s: %s", link, strerror(errno));
+            return GL_EIO;
+        }
+    }
+    return GL_OK;
+}
+
+static int open_pub(host_t *h)
+{
+    if (!h->topo->bus_in || !h->topo->broker_key)
+        return GL_OK; /* no broker in this topology: the bus is simply off */
+    zsock_t *s = zsock_new(ZMQ_PUB);
+    zsock_set_linger(s, 0);
+    zsock_set_sndhwm(s, 100000);
+    gl_curve_client(s, h->pub_cert, h->topo->broker_key);
+    if (zsock_connect(s, "%s", h->topo->bus_in) != 0) {
+        zsock_destroy(&s);
+        return GL_EIO;
+    }
+    /* A PUB socket never has anything to read, so it stays out of the loop. */
+    h->pub = s;
+    return GL_OK;
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
+{
+    raise_fd_limit();
+    zsys_handler_set(NULL);
+    zsys_set_max_sockets(0);
+    zsys_init();
+    host_t *h = calloc(1, sizeof *h);
+    h->home = strdup(home);
+    h->window = window ? window : 1024;
+    h->uv = uv_default_loop();
+    char err[512];
+    int rc = gl_home_topology(home, &h->topo, err, sizeof err);
+    if (rc != 0) {
+        gl_error("cannot load %s/topology.json: %s", home, err);
+        return 1;
+    }
+    gl_loop_new(h->uv, &h->loop);
+    gl_loop_add_flush(h->loop, on_flush, h);
+    if ((rc = gl_zap_new(h->loop, &h->zap)) != 0)
+        return 1;
+    h->nodes = calloc(n_ids, sizeof *h->nodes);
+    h->dirty = calloc(n_ids, sizeof *h->dirty);
+    h->by_id = zhashx_new();
+    for (size_t i = 0; i < n_ids; i++) {
+        if (gl_topology_find(h->topo, ids[i]) == NULL) {
+            gl_error("node %s is not in the topology", ids[i]);
+            return 1;
+        }
+    }
+    if (gl_keys_load(home, ids[0], &h->pub_cert) != 0) {
+        gl_error("no keypair for %s in %s/keys", ids[0], home);
+        return 1;
+    }
+    for (size_t i = 0; i < n_ids; i++) {
+        node_t *n = NULL;
+        rc = node_open(h, ids[i], &n);
+        if (rc != 0) {
+            gl_error("node %s failed to start: %s", ids[i], gl_strerror(rc));
+            return 1;
+        }
+        h->nodes[h->n_nodes++] = n;
+        zhashx_insert(h->by_id, n->id, n);
+    }
+    if (open_ctl(h) != 0 || open_pub(h) != 0)
+        return 1;
+    uv_timer_init(h->uv, &h->tick);
+    h->tick.data = h;
+    uv_timer_start(&h->tick, on_tick, TICK_MS, TICK_MS);
+    uv_signal_init(h->uv, &h->sigint);
+    uv_signal_init(h->uv, &h->sigterm);
+    h->sigint.data = h->sigterm.data = h;
+    uv_signal_start(&h->sigint, on_signal, SIGINT);
+    uv_signal_start(&h->sigterm, on_signal, SIGTERM);
+    gl_info("serving %zu node(s), control socket %s", h->n_nodes, h->ctl_path);
+    uv_run(h->uv, UV_RUN_DEFAULT);
+
+    /* Orderly stop: commit what the last pass gathered, then close. */
+    on_flush(h);
+    for (size_t i = 0; i < h->n_nodes; i++) {
+        char link[PATH_MAX];
+        gl_home_path(link, sizeof link, h->home, "run/%s.sock", h->nodes[i]->id);
+        char target[PATH_MAX];
+        ssize_t k = readlink(link, target, sizeof target - 1);
+        if (k > 0) {
+            target[k] = 0;
+            if (strstr(h->ctl_path, target))
+                unlink(link);
+        }
+        deadlines_close(h->nodes[i]);
+    }
+    unlink(h->ctl_path);
+    uv_close((uv_handle_t *)&h->tick, NULL);
+    uv_close((uv_handle_t *)&h->sigint, NULL);
+    uv_close((uv_handle_t *)&h->sigterm, NULL);
+    gl_zap_free(&h->zap);
+    gl_loop_free(&h->loop);
+    for (size_t i = 0; i < h->n_nodes; i++)
+        node_free(h->nodes[i]);
+    zsock_destroy(&h->pub);
+    zcert_destroy(&h->pub_cert);
+    gl_topology_free(&h->topo);
+    zhashx_destroy(&h->by_id);
+    free(h->nodes);
+    free(h->dirty);
+    free(h->home);
+    free(h);
+    uv_loop_close(uv_default_loop());
+    gl_info("stopped");
+    return 0;
+}

@@ -1,0 +1,132 @@
+/* node.h: the node program's internals, shared by host.c (the process: loop,
+ * sockets, control channel, batching), node.c (case logic of one tier node)
+ * and escalation.c (the deadline index and its timer).
+ *
+ * A host owns its nodes; a node owns its store, certificate, links and the
+ * open batch (write transaction, the inputs applied in it, and the effects
+ * that wait for its commit). Inputs are kept until commit so that a batch
+ * aborted by a full map can be applied again after the map grows. */
+#ifndef GL_NODE_H
+#define GL_NODE_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#include "link.h"
+#include "loop.h"
+#include "store.h"
+#include "topology.h"
+#include "zap.h"
+
+typedef struct host host_t;
+typedef struct node node_t;
+
+enum fx_kind { FX_REPLY, FX_PUBLISH };
+
+struct effect {
+    enum fx_kind kind;
+    zframe_t *rid;    /* FX_REPLY: the control client's routing ID */
+    uint8_t *buf;
+    size_t len;
+    char *topic;      /* FX_PUBLISH */
+};
+
+enum in_kind { IN_PARENT, IN_CHILD, IN_CTL };
+
+struct input {
+    enum in_kind kind;
+    int child;        /* IN_CHILD: index into node->children */
+    zframe_t *rid;    /* IN_CTL */
+    uint8_t *buf;
+    size_t len;
+};
+
+struct child {
+    const gl_node_t *topo;
+    gl_link_t *link;
+    bool was_up;
+};
+
+struct node {
+    host_t *host;
+    const gl_node_t *topo;
+    const char *id;
+    const gl_node_t *parent;
+    gl_store_t *store;
+    zcert_t *cert;
+
+    gl_zsock_t *up;          /* DEALER to the parent */
+    gl_link_t *uplink;
+    bool uplink_was_up;
+    int64_t up_backoff_ms, up_retry_at;
+
+    gl_zsock_t *down;        /* ROUTER for the children */
+    struct child *children;
+    size_t n_children;
+
+    MDB_txn *txn;            /* the open batch, or NULL */
+    bool dirty;
+    struct effect *fx;
+    size_t n_fx, cap_fx;
+    struct input *in;
+    size_t n_in, cap_in;
+    bool replaying;
+
+    uv_timer_t deadline_timer;
+    bool deadlines_changed;
+
+    uint64_t bad_messages, refused, store_errors;
+};
+
+struct host {
+    uv_loop_t *uv;
+    gl_loop_t *loop;
+    gl_zap_t *zap;
+    char *home;
+    gl_topology_t *topo;
+    node_t **nodes;
+    size_t n_nodes;
+    zhashx_t *by_id;
+    gl_zsock_t *ctl;
+    char ctl_path[4096];
+    zsock_t *pub;
+    zcert_t *pub_cert;
+    uv_timer_t tick;
+    uv_signal_t sigint, sigterm;
+    node_t **dirty;
+    size_t n_dirty;
+    uint32_t window;
+    bool stopping;
+};
+
+/* host.c */
+int64_t host_now(host_t *h);
+/* Open (lazily) the node's batch transaction for this loop pass. */
+MDB_txn *node_txn(node_t *n);
+int node_fx_publish(node_t *n, const char *topic, const uint8_t *buf, size_t len);
+int node_fx_reply(node_t *n, zframe_t *rid, const Gridlink__V1__CtlReply *rep);
+
+/* node.c: inputs applied inside txn (a nested transaction of the batch) */
+int node_on_parent(node_t *n, MDB_txn *txn, const uint8_t *buf, size_t len);
+int node_on_child(node_t *n, MDB_txn *txn, int child, const uint8_t *buf, size_t len);
+int node_on_ctl_write(node_t *n, MDB_txn *txn, zframe_t *rid, const Gridlink__V1__CtlRequest *req);
+/* Read-only control requests, answered at once from committed state. */
+void node_on_ctl_read(node_t *n, zframe_t *rid, const Gridlink__V1__CtlRequest *req, zsock_t *ctl);
+/* Append an event to the node's log and queue its publication. */
+int node_log(node_t *n, MDB_txn *txn, const char *kind, const Gridlink__V1__Case *c, const char *peer,
+             const char *note);
+int node_escalate(node_t *n, MDB_txn *txn, Gridlink__V1__Case *c, const char *note);
+int node_status_down(node_t *n, MDB_txn *txn, const Gridlink__V1__Case *c);
+void case_history_add(Gridlink__V1__Case *c, const char *action, const char *node, int64_t now,
+                      const char *note);
+void case_set_str(char **field, const char *v);
+
+/* escalation.c */
+int deadlines_start(node_t *n, MDB_txn *txn, Gridlink__V1__Case *c, bool accept, bool resolve);
+int deadlines_clear(node_t *n, MDB_txn *txn, Gridlink__V1__Case *c, bool accept, bool resolve);
+void deadlines_arm(node_t *n);
+int deadlines_init(node_t *n);
+void deadlines_close(node_t *n);
+
+#endif
