@@ -1,1 +1,1001 @@
-/* placeholder */ typedef int gl_placeholder_store;
+/* store.c: one node's LMDB environment (see store.h).
+ *
+ * Owns opening and locking the environment directory, map-size handling
+ * (adopting another process's resize, growing on demand) and the typed
+ * accessors for the six named databases. Everything read from disk is
+ * treated as untrusted: a malformed key or value becomes GL_ESTORE and a log
+ * line, never a crash. */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "log.h"
+
+#define ID_MAX 255                /* longest node, peer or case id */
+#define KEY_MAX (8 + 1 + ID_MAX)  /* largest composite key we build */
+#define PEER_VAL_LEN 24           /* gl_peer_marks as 3 x u64 BE */
+#define BEGIN_RETRIES 2
+#define MAX_DBS 16
+#define LOCK_NAME "gridlink.lock"
+#define GROW_SLACK (1024u * 1024) /* free space kept in reserve when growing */
+
+struct gl_store {
+    MDB_env *env;
+    MDB_dbi dbi[GL_DB_COUNT];
+    int lock_fd;     /* holds the flock; -1 for read-only stores */
+    bool read_only;
+    size_t map_size; /* last known map size of this process's mapping */
+    char *dir;
+};
+
+static const char *const db_names[GL_DB_COUNT] = {
+    [GL_DB_META] = "meta",     [GL_DB_CASES] = "cases",   [GL_DB_LOG] = "log",
+    [GL_DB_PEERS] = "peers",   [GL_DB_OUTBOX] = "outbox", [GL_DB_DEADLINES] = "deadlines",
+};
+
+void gl_be64_put(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (uint8_t)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+uint64_t gl_be64_get(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* ---- small helpers ---- */
+
+/* Length of a node, peer or case id, or GL_EINVAL if it is missing, empty or
+ * longer than ID_MAX (which keeps every key well under LMDB's 511 bytes). */
+static int id_len(const char *id, size_t *len)
+{
+    if (!id)
+        return GL_EINVAL;
+    size_t n = strnlen(id, ID_MAX + 1);
+    if (n == 0 || n > ID_MAX)
+        return GL_EINVAL;
+    *len = n;
+    return 0;
+}
+
+/* Map an LMDB result to a gl_err code. Outcomes callers expect and handle
+ * (absent key, full map) stay quiet; anything else gets a log line so the
+ * cause is not lost behind a generic code. */
+static int mdb_fail(const char *what, int rc)
+{
+    if (rc != MDB_NOTFOUND && rc != MDB_MAP_FULL && rc != MDB_KEYEXIST)
+        gl_warn("store: %s: %s", what, mdb_strerror(rc));
+    return gl_err_from_mdb(rc);
+}
+
+static void refresh_map_size(gl_store_t *s)
+{
+    MDB_envinfo info;
+    if (mdb_env_info(s->env, &info) == 0)
+        s->map_size = info.me_mapsize;
+}
+
+static MDB_val val_of(const void *p, size_t n)
+{
+    MDB_val v = {n, (void *)p}; /* LMDB never writes through a key or input value */
+    return v;
+}
+
+static void free_store(gl_store_t *s)
+{
+    if (!s)
+        return;
+    if (s->env)
+        mdb_env_close(s->env);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd); /* releases the flock */
+    free(s->dir);
+    free(s);
+}
+
+/* ---- open / close ---- */
+
+static int make_dir(const char *dir)
+{
+    if (mkdir(dir, 0700) == 0)
+        return 0;
+    int e = errno;
+    if (e == EEXIST) {
+        struct stat st;
+        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+            return 0;
+        gl_error("store: %s exists and is not a directory", dir);
+        return GL_EINVAL;
+    }
+    gl_error("store: cannot create %s: %s", dir, strerror(e));
+    return gl_err_from_errno(e);
+}
+
+static int join_path(char *buf, size_t size, const char *dir, const char *name)
+{
+    int n = snprintf(buf, size, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= size) {
+        gl_error("store: path too long: %s/%s", dir, name);
+        return GL_EINVAL;
+    }
+    return 0;
+}
+
+/* LMDB's own locking cannot stop a second writer process from opening the
+ * environment, so a node holds an exclusive flock on a side file for as long
+ * as the store is open. flock belongs to the open file description, so even
+ * a second open in this same process is refused. */
+static int take_lock(gl_store_t *s)
+{
+    char path[PATH_MAX];
+    int rc = join_path(path, sizeof path, s->dir, LOCK_NAME);
+    if (rc)
+        return rc;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int e = errno;
+        gl_error("store: cannot open %s: %s", path, strerror(e));
+        return gl_err_from_errno(e);
+    }
+    int r;
+    do
+        r = flock(fd, LOCK_EX | LOCK_NB);
+    while (r != 0 && errno == EINTR);
+    if (r != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK) {
+            gl_error("store: %s is in use by another process", s->dir);
+            return GL_ELOCKED;
+        }
+        gl_error("store: cannot lock %s: %s", path, strerror(e));
+        return gl_err_from_errno(e);
+    }
+    s->lock_fd = fd;
+    return 0;
+}
+
+static bool data_file_exists(const char *dir)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    if (snprintf(path, sizeof path, "%s/data.mdb", dir) >= (int)sizeof path)
+        return false;
+    return stat(path, &st) == 0;
+}
+
+static int open_env(gl_store_t *s, size_t want)
+{
+    int rc = mdb_env_create(&s->env);
+    if (rc) {
+        s->env = NULL;
+        return mdb_fail("create environment", rc);
+    }
+    rc = mdb_env_set_maxdbs(s->env, MAX_DBS);
+    if (rc)
+        return mdb_fail("set maxdbs", rc);
+
+    /* A new environment starts at the configured size. An existing one is
+     * opened at the size recorded in its file (0 = adopt), because it may
+     * have been grown past the configured size and shrinking it back would
+     * only bring MDB_MAP_FULL straight back. */
+    bool fresh = !s->read_only && !data_file_exists(s->dir);
+    rc = mdb_env_set_mapsize(s->env, fresh ? want : 0);
+    if (rc)
+        return mdb_fail("set map size", rc);
+
+    unsigned flags = MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0);
+    rc = mdb_env_open(s->env, s->dir, flags, 0600);
+    if (rc) {
+        gl_error("store: cannot open environment %s: %s", s->dir, mdb_strerror(rc));
+        return gl_err_from_mdb(rc);
+    }
+    refresh_map_size(s);
+    if (!s->read_only && !fresh) {
+        if (s->map_size < want) {
+            rc = mdb_env_set_mapsize(s->env, want);
+            if (rc)
+                return mdb_fail("set map size", rc);
+            refresh_map_size(s);
+        } else if (s->map_size > want) {
+            gl_info("store: %s keeps its grown map of %zu bytes (configured %zu)", s->dir,
+                    s->map_size, want);
+        }
+    }
+
+    /* A predecessor killed with -9 may have left reader slots behind; they
+     * would pin old pages and make the file grow. */
+    int dead = 0;
+    rc = mdb_reader_check(s->env, &dead);
+    if (rc)
+        gl_warn("store: reader check on %s: %s", s->dir, mdb_strerror(rc));
+    else if (dead > 0)
+        gl_info("store: cleared %d stale reader slot(s) in %s", dead, s->dir);
+    return 0;
+}
+
+/* Verify (or, on first open, record) one identity entry of `meta`. */
+static int check_meta_entry(MDB_txn *txn, gl_store_t *s, const char *name, const void *want,
+                            size_t want_len, const char *what)
+{
+    MDB_val k = val_of(name, strlen(name)), v;
+    int rc = mdb_get(txn, s->dbi[GL_DB_META], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        if (s->read_only) {
+            gl_error("store: %s has no %s recorded; not an initialised gridlink store", s->dir, what);
+            return GL_EINVAL;
+        }
+        v = val_of(want, want_len);
+        rc = mdb_put(txn, s->dbi[GL_DB_META], &k, &v, 0);
+        return rc ? mdb_fail("record meta", rc) : 0;
+    }
+    if (rc)
+        return mdb_fail("read meta", rc);
+    if (v.mv_size == want_len && memcmp(v.mv_data, want, want_len) == 0)
+        return 0;
+    return 1; /* differs; the caller words the message */
+}
+
+static int open_dbs(gl_store_t *s, const char *node_id, size_t nlen)
+{
+    MDB_txn *txn;
+    int rc = gl_store_begin(s, NULL, !s->read_only, &txn);
+    if (rc) {
+        gl_error("store: cannot begin the open transaction on %s: %s", s->dir, gl_strerror(rc));
+        return rc;
+    }
+    /* All handles are opened once, here, in one transaction: LMDB forbids
+     * mdb_dbi_open from concurrent transactions, and after commit the handles
+     * are shared by every later transaction. */
+    for (int i = 0; i < GL_DB_COUNT; i++) {
+        rc = mdb_dbi_open(txn, db_names[i], s->read_only ? 0 : MDB_CREATE, &s->dbi[i]);
+        if (rc) {
+            gl_error("store: cannot open database '%s' in %s: %s", db_names[i], s->dir,
+                     mdb_strerror(rc));
+            mdb_txn_abort(txn);
+            return rc == MDB_NOTFOUND ? GL_EINVAL : gl_err_from_mdb(rc);
+        }
+    }
+
+    uint8_t schema[8];
+    gl_be64_put(schema, GL_STORE_SCHEMA_VERSION);
+    rc = check_meta_entry(txn, s, "schema", schema, sizeof schema, "schema version");
+    if (rc == 1) {
+        MDB_val k = val_of("schema", 6), v;
+        uint64_t have = 0;
+        if (mdb_get(txn, s->dbi[GL_DB_META], &k, &v) == 0 && v.mv_size == 8)
+            have = gl_be64_get(v.mv_data);
+        gl_error("store: %s has schema version %" PRIu64 ", this build uses %d", s->dir, have,
+                 GL_STORE_SCHEMA_VERSION);
+        rc = GL_EINVAL;
+    }
+    if (rc == 0) {
+        rc = check_meta_entry(txn, s, "node_id", node_id, nlen, "node id");
+        if (rc == 1) {
+            MDB_val k = val_of("node_id", 7), v;
+            int shown = 0;
+            const char *have = "";
+            if (mdb_get(txn, s->dbi[GL_DB_META], &k, &v) == 0) {
+                have = v.mv_data;
+                shown = v.mv_size > ID_MAX ? ID_MAX : (int)v.mv_size;
+            }
+            gl_error("store: %s belongs to node '%.*s', not '%s'", s->dir, shown, have, node_id);
+            rc = GL_EINVAL;
+        }
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    /* Committing (even the read-only transaction) keeps the handles. */
+    rc = mdb_txn_commit(txn);
+    if (rc) {
+        gl_error("store: cannot commit the open transaction on %s: %s", s->dir, mdb_strerror(rc));
+        return gl_err_from_mdb(rc);
+    }
+    return 0;
+}
+
+int gl_store_open(const char *dir, const char *node_id, const gl_store_opts *opts, gl_store_t **out)
+{
+    size_t nlen;
+    if (!out)
+        return GL_EINVAL;
+    *out = NULL;
+    if (!dir || !*dir || id_len(node_id, &nlen))
+        return GL_EINVAL;
+
+    gl_store_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return GL_ENOMEM;
+    s->lock_fd = -1;
+    s->read_only = opts && opts->read_only;
+    s->dir = strdup(dir);
+    if (!s->dir) {
+        free(s);
+        return GL_ENOMEM;
+    }
+    size_t want = opts && opts->map_size ? opts->map_size : GL_STORE_DEFAULT_MAP;
+
+    int rc = 0;
+    /* A read-only inspector never creates anything and takes no flock: it
+     * must work next to the running node that holds the lock. */
+    if (!s->read_only) {
+        rc = make_dir(dir);
+        if (!rc)
+            rc = take_lock(s);
+    }
+    if (!rc)
+        rc = open_env(s, want);
+    if (!rc)
+        rc = open_dbs(s, node_id, nlen);
+    if (rc) {
+        free_store(s);
+        return rc;
+    }
+    gl_debug("store: opened %s for node %s (%s, map %zu bytes)", dir, node_id,
+             s->read_only ? "read-only" : "read-write", s->map_size);
+    *out = s;
+    return 0;
+}
+
+void gl_store_close(gl_store_t **s)
+{
+    if (!s || !*s)
+        return;
+    free_store(*s);
+    *s = NULL;
+}
+
+MDB_env *gl_store_env(gl_store_t *s) { return s ? s->env : NULL; }
+
+MDB_dbi gl_store_dbi(gl_store_t *s, enum gl_db db)
+{
+    /* An out-of-range handle makes LMDB reject the operation (EINVAL),
+     * where 0 would silently address the main database. */
+    if (!s || (unsigned)db >= GL_DB_COUNT)
+        return (MDB_dbi)UINT_MAX;
+    return s->dbi[db];
+}
+
+const char *gl_store_dir(gl_store_t *s) { return s ? s->dir : NULL; }
+
+size_t gl_store_map_size(gl_store_t *s) { return s ? s->map_size : 0; }
+
+/* ---- transactions and map size ---- */
+
+int gl_store_begin(gl_store_t *s, MDB_txn *parent, bool write, MDB_txn **txn)
+{
+    if (!txn)
+        return GL_EINVAL;
+    *txn = NULL;
+    if (!s || !s->env)
+        return GL_EINVAL;
+    if (write && s->read_only)
+        return GL_EPERM;
+    if (parent && !write)
+        return GL_EINVAL; /* LMDB nests only write transactions */
+
+    unsigned flags = write ? 0 : MDB_RDONLY;
+    int rc;
+    for (int attempt = 0;; attempt++) {
+        rc = mdb_txn_begin(s->env, parent, flags, txn);
+        if (rc == 0)
+            return 0;
+        *txn = NULL;
+        if (attempt == BEGIN_RETRIES)
+            break;
+        if (rc == MDB_MAP_RESIZED && !parent) {
+            /* Another process grew the map. Adopting its size remaps, which
+             * is safe because the contract says no transaction of ours is
+             * open when we begin a top-level one after a resize. */
+            int r = mdb_env_set_mapsize(s->env, 0);
+            if (r) {
+                rc = r;
+                break;
+            }
+            refresh_map_size(s);
+            gl_info("store: %s was resized elsewhere; map is now %zu bytes", s->dir, s->map_size);
+        } else if (rc == MDB_READERS_FULL) {
+            int dead = 0;
+            mdb_reader_check(s->env, &dead);
+            gl_warn("store: reader table of %s full; cleared %d stale slot(s)", s->dir, dead);
+        } else {
+            break;
+        }
+    }
+    return mdb_fail("begin transaction", rc);
+}
+
+int gl_store_commit(MDB_txn *txn)
+{
+    if (!txn)
+        return GL_EINVAL;
+    int rc = mdb_txn_commit(txn);
+    return rc ? mdb_fail("commit", rc) : 0;
+}
+
+void gl_store_abort(MDB_txn *txn)
+{
+    if (txn)
+        mdb_txn_abort(txn);
+}
+
+static int env_used(gl_store_t *s, MDB_envinfo *info, uint64_t *used)
+{
+    MDB_stat st;
+    int rc = mdb_env_info(s->env, info);
+    if (!rc)
+        rc = mdb_env_stat(s->env, &st);
+    if (rc)
+        return rc;
+    *used = ((uint64_t)info->me_last_pgno + 1) * st.ms_psize;
+    return 0;
+}
+
+int gl_store_grow(gl_store_t *s)
+{
+    if (!s || !s->env)
+        return GL_EINVAL;
+    if (s->read_only)
+        return GL_EPERM;
+    MDB_envinfo info;
+    uint64_t used;
+    int rc = env_used(s, &info, &used);
+    if (rc)
+        return mdb_fail("read environment info", rc);
+    size_t cur = info.me_mapsize;
+    if (cur > SIZE_MAX / 2) {
+        gl_error("store: %s map of %zu bytes cannot be doubled", s->dir, cur);
+        return GL_ENOSPC;
+    }
+    size_t next = cur * 2;
+
+    /* The map is address space; data.mdb grows only as pages are written.
+     * So the doubling itself costs nothing, but refuse when the filesystem
+     * could not even hold a copy's worth of growth (used + slack), which is
+     * the point where continuing would just turn MAP_FULL into ENOSPC. */
+    struct statvfs vfs;
+    if (statvfs(s->dir, &vfs) == 0) {
+        uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+        uint64_t need = used + GROW_SLACK;
+        if (avail < need) {
+            gl_error("store: not growing %s: %" PRIu64 " bytes free on the filesystem, need %" PRIu64,
+                     s->dir, avail, need);
+            return GL_ENOSPC;
+        }
+    } else {
+        gl_warn("store: cannot check free space for %s: %s", s->dir, strerror(errno));
+    }
+
+    rc = mdb_env_set_mapsize(s->env, next);
+    if (rc) {
+        gl_error("store: cannot grow %s to %zu bytes: %s", s->dir, next, mdb_strerror(rc));
+        return gl_err_from_mdb(rc);
+    }
+    refresh_map_size(s);
+    gl_info("store: grew %s map from %zu to %zu bytes (%" PRIu64 " in use)", s->dir, cur,
+            s->map_size, used);
+    return 0;
+}
+
+double gl_store_usage(gl_store_t *s)
+{
+    if (!s || !s->env)
+        return 0.0;
+    MDB_envinfo info;
+    uint64_t used;
+    if (env_used(s, &info, &used) || info.me_mapsize == 0)
+        return 0.0;
+    double u = (double)used / (double)info.me_mapsize;
+    return u > 1.0 ? 1.0 : u;
+}
+
+int gl_store_reader_check(gl_store_t *s)
+{
+    if (!s || !s->env)
+        return GL_EINVAL;
+    int dead = 0;
+    int rc = mdb_reader_check(s->env, &dead);
+    if (rc)
+        return mdb_fail("reader check", rc);
+    return dead;
+}
+
+/* ---- meta ---- */
+
+int gl_store_meta_get_u64(MDB_txn *txn, gl_store_t *s, const char *name, uint64_t *v)
+{
+    size_t n;
+    if (!txn || !s || !v || id_len(name, &n))
+        return GL_EINVAL;
+    MDB_val k = val_of(name, n), d;
+    int rc = mdb_get(txn, s->dbi[GL_DB_META], &k, &d);
+    if (rc)
+        return mdb_fail("get meta", rc);
+    if (d.mv_size != 8) {
+        gl_error("store: meta '%s' is %zu bytes, not a u64", name, d.mv_size);
+        return GL_ESTORE;
+    }
+    *v = gl_be64_get(d.mv_data);
+    return 0;
+}
+
+int gl_store_meta_put_u64(MDB_txn *txn, gl_store_t *s, const char *name, uint64_t v)
+{
+    size_t n;
+    if (!txn || !s || id_len(name, &n))
+        return GL_EINVAL;
+    uint8_t b[8];
+    gl_be64_put(b, v);
+    MDB_val k = val_of(name, n), d = val_of(b, sizeof b);
+    int rc = mdb_put(txn, s->dbi[GL_DB_META], &k, &d, 0);
+    return rc ? mdb_fail("put meta", rc) : 0;
+}
+
+/* ---- cases ---- */
+
+static Gridlink__V1__Case *decode_case(const MDB_val *k, const MDB_val *v)
+{
+    Gridlink__V1__Case *c = gridlink__v1__case__unpack(NULL, v->mv_size, v->mv_data);
+    if (!c) {
+        int shown = k->mv_size > ID_MAX ? ID_MAX : (int)k->mv_size;
+        gl_error("store: case '%.*s' does not decode (%zu bytes)", shown, (const char *)k->mv_data,
+                 v->mv_size);
+    }
+    return c;
+}
+
+int gl_store_case_put(MDB_txn *txn, gl_store_t *s, const Gridlink__V1__Case *c)
+{
+    size_t klen;
+    if (!txn || !s || !c || c->base.descriptor != &gridlink__v1__case__descriptor ||
+        id_len(c->id, &klen))
+        return GL_EINVAL;
+    size_t n = gridlink__v1__case__get_packed_size(c);
+    MDB_val k = val_of(c->id, klen), v = {n, NULL};
+    /* Pack straight into the page LMDB reserves: no temporary buffer. */
+    int rc = mdb_put(txn, s->dbi[GL_DB_CASES], &k, &v, MDB_RESERVE);
+    if (rc)
+        return mdb_fail("put case", rc);
+    if (gridlink__v1__case__pack(c, v.mv_data) != n) {
+        gl_error("store: case %s packed to an unexpected size", c->id);
+        return GL_ESTORE;
+    }
+    return 0;
+}
+
+int gl_store_case_get(MDB_txn *txn, gl_store_t *s, const char *id, Gridlink__V1__Case **out)
+{
+    size_t klen;
+    if (!out)
+        return GL_EINVAL;
+    *out = NULL;
+    if (!txn || !s || id_len(id, &klen))
+        return GL_EINVAL;
+    MDB_val k = val_of(id, klen), v;
+    int rc = mdb_get(txn, s->dbi[GL_DB_CASES], &k, &v);
+    if (rc)
+        return mdb_fail("get case", rc);
+    Gridlink__V1__Case *c = decode_case(&k, &v);
+    if (!c)
+        return GL_ESTORE;
+    *out = c;
+    return 0;
+}
+
+int gl_store_case_foreach(MDB_txn *txn, gl_store_t *s,
+                          int (*fn)(const Gridlink__V1__Case *c, void *arg), void *arg)
+{
+    if (!txn || !s || !fn)
+        return GL_EINVAL;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->dbi[GL_DB_CASES], &cur);
+    if (rc)
+        return mdb_fail("open case cursor", rc);
+    MDB_val k, v;
+    int ret = 0;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (rc == 0) {
+        Gridlink__V1__Case *c = decode_case(&k, &v);
+        if (!c) {
+            ret = GL_ESTORE;
+            break;
+        }
+        ret = fn(c, arg);
+        gridlink__v1__case__free_unpacked(c, NULL);
+        if (ret)
+            break;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (ret)
+        return ret;
+    return rc == MDB_NOTFOUND ? 0 : mdb_fail("walk cases", rc);
+}
+
+int gl_store_case_count(MDB_txn *txn, gl_store_t *s, uint64_t *n)
+{
+    if (!txn || !s || !n)
+        return GL_EINVAL;
+    MDB_stat st;
+    int rc = mdb_stat(txn, s->dbi[GL_DB_CASES], &st);
+    if (rc)
+        return mdb_fail("stat cases", rc);
+    *n = st.ms_entries;
+    return 0;
+}
+
+/* ---- log ---- */
+
+int gl_store_log_last(MDB_txn *txn, gl_store_t *s, uint64_t *seq)
+{
+    if (!txn || !s || !seq)
+        return GL_EINVAL;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->dbi[GL_DB_LOG], &cur);
+    if (rc)
+        return mdb_fail("open log cursor", rc);
+    MDB_val k, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND) {
+        *seq = 0;
+        return 0;
+    }
+    if (rc)
+        return mdb_fail("find last log entry", rc);
+    if (k.mv_size != 8) {
+        gl_error("store: log key of %zu bytes, expected 8", k.mv_size);
+        return GL_ESTORE;
+    }
+    *seq = gl_be64_get(k.mv_data);
+    return 0;
+}
+
+int gl_store_log_append(MDB_txn *txn, gl_store_t *s, Gridlink__V1__BusEvent *ev)
+{
+    if (!txn || !s || !ev || ev->base.descriptor != &gridlink__v1__bus_event__descriptor)
+        return GL_EINVAL;
+    uint64_t last;
+    int rc = gl_store_log_last(txn, s, &last);
+    if (rc)
+        return rc;
+    if (last == UINT64_MAX)
+        return GL_ESTORE;
+    uint64_t before = ev->seq;
+    ev->seq = last + 1; /* the stored copy carries its own sequence */
+    uint8_t kb[8];
+    gl_be64_put(kb, ev->seq);
+    size_t n = gridlink__v1__bus_event__get_packed_size(ev);
+    MDB_val k = val_of(kb, sizeof kb), v = {n, NULL};
+    /* Keys only ever increase, so APPEND skips the tree search and keeps
+     * pages full. */
+    rc = mdb_put(txn, s->dbi[GL_DB_LOG], &k, &v, MDB_APPEND | MDB_RESERVE);
+    if (rc) {
+        ev->seq = before;
+        return mdb_fail("append log", rc);
+    }
+    if (gridlink__v1__bus_event__pack(ev, v.mv_data) != n) {
+        gl_error("store: log entry %" PRIu64 " packed to an unexpected size", ev->seq);
+        return GL_ESTORE;
+    }
+    return 0;
+}
+
+int gl_store_log_get(MDB_txn *txn, gl_store_t *s, uint64_t seq, Gridlink__V1__BusEvent **out)
+{
+    if (!out)
+        return GL_EINVAL;
+    *out = NULL;
+    if (!txn || !s)
+        return GL_EINVAL;
+    uint8_t kb[8];
+    gl_be64_put(kb, seq);
+    MDB_val k = val_of(kb, sizeof kb), v;
+    int rc = mdb_get(txn, s->dbi[GL_DB_LOG], &k, &v);
+    if (rc)
+        return mdb_fail("get log entry", rc);
+    Gridlink__V1__BusEvent *ev = gridlink__v1__bus_event__unpack(NULL, v.mv_size, v.mv_data);
+    if (!ev) {
+        gl_error("store: log entry %" PRIu64 " does not decode (%zu bytes)", seq, v.mv_size);
+        return GL_ESTORE;
+    }
+    *out = ev;
+    return 0;
+}
+
+/* ---- peers ---- */
+
+int gl_store_peer_get(MDB_txn *txn, gl_store_t *s, const char *peer, gl_peer_marks *m)
+{
+    size_t n;
+    if (!txn || !s || !m || id_len(peer, &n))
+        return GL_EINVAL;
+    MDB_val k = val_of(peer, n), v;
+    int rc = mdb_get(txn, s->dbi[GL_DB_PEERS], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        /* A peer we never talked to: nothing applied, nothing sent. */
+        *m = (gl_peer_marks){.in_applied = 0, .out_next = 1, .out_acked = 0};
+        return 0;
+    }
+    if (rc)
+        return mdb_fail("get peer", rc);
+    if (v.mv_size != PEER_VAL_LEN) {
+        gl_error("store: marks of peer %s are %zu bytes, expected %d", peer, v.mv_size, PEER_VAL_LEN);
+        return GL_ESTORE;
+    }
+    const uint8_t *p = v.mv_data;
+    m->in_applied = gl_be64_get(p);
+    m->out_next = gl_be64_get(p + 8);
+    m->out_acked = gl_be64_get(p + 16);
+    return 0;
+}
+
+int gl_store_peer_put(MDB_txn *txn, gl_store_t *s, const char *peer, const gl_peer_marks *m)
+{
+    size_t n;
+    if (!txn || !s || !m || id_len(peer, &n))
+        return GL_EINVAL;
+    uint8_t b[PEER_VAL_LEN];
+    gl_be64_put(b, m->in_applied);
+    gl_be64_put(b + 8, m->out_next);
+    gl_be64_put(b + 16, m->out_acked);
+    MDB_val k = val_of(peer, n), v = val_of(b, sizeof b);
+    int rc = mdb_put(txn, s->dbi[GL_DB_PEERS], &k, &v, 0);
+    return rc ? mdb_fail("put peer", rc) : 0;
+}
+
+/* ---- outbox ---- */
+
+/* peer bytes, 0x00, u64 BE seq. Ids cannot contain 0x00, and 0x00 sorts
+ * below every other byte, so one peer's entries are contiguous and do not
+ * interleave with a peer whose id extends this one ("a" vs "a.b", "ab"). */
+static size_t outbox_key(uint8_t *kb, const char *peer, size_t plen, uint64_t seq)
+{
+    memcpy(kb, peer, plen);
+    kb[plen] = 0;
+    gl_be64_put(kb + plen + 1, seq);
+    return plen + 9;
+}
+
+/* 1 if k belongs to the peer whose prefix (id + 0x00) is kb[0..plen]; 0 if it
+ * is past that peer; GL_ESTORE if it has the prefix but not the shape. */
+static int outbox_match(const MDB_val *k, const uint8_t *kb, size_t plen)
+{
+    if (k->mv_size < plen + 1 || memcmp(k->mv_data, kb, plen + 1) != 0)
+        return 0;
+    if (k->mv_size != plen + 9) {
+        gl_error("store: outbox key of %zu bytes for peer %.*s", k->mv_size, (int)plen,
+                 (const char *)kb);
+        return GL_ESTORE;
+    }
+    return 1;
+}
+
+int gl_store_outbox_put(MDB_txn *txn, gl_store_t *s, const char *peer, uint64_t seq,
+                        const void *data, size_t len)
+{
+    size_t plen;
+    if (!txn || !s || (!data && len) || id_len(peer, &plen))
+        return GL_EINVAL;
+    uint8_t kb[KEY_MAX];
+    MDB_val k = val_of(kb, outbox_key(kb, peer, plen, seq));
+    MDB_val v = val_of(data ? data : kb, len);
+    /* No MDB_APPEND: keys grow per peer, not across the whole database. */
+    int rc = mdb_put(txn, s->dbi[GL_DB_OUTBOX], &k, &v, 0);
+    return rc ? mdb_fail("put outbox", rc) : 0;
+}
+
+int gl_store_outbox_scan(MDB_txn *txn, gl_store_t *s, const char *peer, uint64_t from, size_t max,
+                         int (*fn)(uint64_t seq, const void *data, size_t len, void *arg), void *arg)
+{
+    size_t plen;
+    if (!txn || !s || !fn || id_len(peer, &plen))
+        return GL_EINVAL;
+    uint8_t kb[KEY_MAX];
+    MDB_val k = val_of(kb, outbox_key(kb, peer, plen, from)), v;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->dbi[GL_DB_OUTBOX], &cur);
+    if (rc)
+        return mdb_fail("open outbox cursor", rc);
+    size_t seen = 0;
+    int ret = 0;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && (max == 0 || seen < max)) {
+        int m = outbox_match(&k, kb, plen);
+        if (m <= 0) {
+            ret = m;
+            break;
+        }
+        ret = fn(gl_be64_get((const uint8_t *)k.mv_data + plen + 1), v.mv_data, v.mv_size, arg);
+        seen++;
+        if (ret)
+            break;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (ret)
+        return ret;
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : mdb_fail("scan outbox", rc);
+}
+
+int gl_store_outbox_trim(MDB_txn *txn, gl_store_t *s, const char *peer, uint64_t upto, size_t *deleted)
+{
+    size_t plen;
+    if (deleted)
+        *deleted = 0;
+    if (!txn || !s || id_len(peer, &plen))
+        return GL_EINVAL;
+    uint8_t kb[KEY_MAX];
+    size_t klen = outbox_key(kb, peer, plen, 0);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->dbi[GL_DB_OUTBOX], &cur);
+    if (rc)
+        return mdb_fail("open outbox cursor", rc);
+    size_t n = 0;
+    int ret = 0;
+    for (;;) {
+        /* Re-seek to the peer's first entry after every delete rather than
+         * relying on where a cursor lands after mdb_cursor_del. */
+        MDB_val k = val_of(kb, klen), v;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        if (rc)
+            break;
+        int m = outbox_match(&k, kb, plen);
+        if (m <= 0) {
+            ret = m;
+            break;
+        }
+        if (gl_be64_get((const uint8_t *)k.mv_data + plen + 1) > upto)
+            break;
+        rc = mdb_cursor_del(cur, 0);
+        if (rc)
+            break;
+        n++;
+    }
+    mdb_cursor_close(cur);
+    if (deleted)
+        *deleted = n;
+    if (ret)
+        return ret;
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : mdb_fail("trim outbox", rc);
+}
+
+int gl_store_outbox_count(MDB_txn *txn, gl_store_t *s, const char *peer, uint64_t *n)
+{
+    if (!txn || !s || !n)
+        return GL_EINVAL;
+    if (!peer) {
+        MDB_stat st;
+        int rc = mdb_stat(txn, s->dbi[GL_DB_OUTBOX], &st);
+        if (rc)
+            return mdb_fail("stat outbox", rc);
+        *n = st.ms_entries;
+        return 0;
+    }
+    size_t plen;
+    if (id_len(peer, &plen))
+        return GL_EINVAL;
+    uint8_t kb[KEY_MAX];
+    MDB_val k = val_of(kb, outbox_key(kb, peer, plen, 0)), v;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->dbi[GL_DB_OUTBOX], &cur);
+    if (rc)
+        return mdb_fail("open outbox cursor", rc);
+    uint64_t count = 0;
+    int ret = 0;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0) {
+        int m = outbox_match(&k, kb, plen);
+        if (m <= 0) {
+            ret = m;
+            break;
+        }
+        count++;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (ret)
+        return ret;
+    if (rc && rc != MDB_NOTFOUND)
+        return mdb_fail("count outbox", rc);
+    *n = count;
+    return 0;
+}
+
+/* ---- deadlines ---- */
+
+/* u64 BE due_ms, kind byte, case id: memcmp order is time order, then kind,
+ * then id, so the first key is always the next deadline to fire. */
+static int deadline_key(uint8_t *kb, size_t *klen, int64_t due_ms, enum gl_deadline_kind kind,
+                        const char *case_id)
+{
+    size_t idl;
+    if (due_ms < 0 || (kind != GL_DEADLINE_ACCEPT && kind != GL_DEADLINE_RESOLVE) ||
+        id_len(case_id, &idl))
+        return GL_EINVAL;
+    gl_be64_put(kb, (uint64_t)due_ms);
+    kb[8] = (uint8_t)kind;
+    memcpy(kb + 9, case_id, idl);
+    *klen = 9 + idl;
+    return 0;
+}
+
+int gl_store_deadline_put(MDB_txn *txn, gl_store_t *s, int64_t due_ms, enum gl_deadline_kind kind,
+                          const char *case_id)
+{
+    uint8_t kb[KEY_MAX];
+    size_t klen;
+    if (!txn || !s || deadline_key(kb, &klen, due_ms, kind, case_id))
+        return GL_EINVAL;
+    MDB_val k = val_of(kb, klen), v = val_of(kb, 0); /* empty value, non-NULL pointer */
+    int rc = mdb_put(txn, s->dbi[GL_DB_DEADLINES], &k, &v, 0);
+    return rc ? mdb_fail("put deadline", rc) : 0;
+}
+
+int gl_store_deadline_del(MDB_txn *txn, gl_store_t *s, int64_t due_ms, enum gl_deadline_kind kind,
+                          const char *case_id)
+{
+    uint8_t kb[KEY_MAX];
+    size_t klen;
+    if (!txn || !s || deadline_key(kb, &klen, due_ms, kind, case_id))
+        return GL_EINVAL;
+    MDB_val k = val_of(kb, klen);
+    int rc = mdb_del(txn, s->dbi[GL_DB_DEADLINES], &k, NULL);
+    return rc ? mdb_fail("delete deadline", rc) : 0;
+}
+
+int gl_store_deadline_first(MDB_txn *txn, gl_store_t *s, int64_t *due_ms, enum gl_deadline_kind *kind,
+                            char *case_id, size_t case_id_size)
+{
+    if (!txn || !s || !due_ms || !kind || (!case_id && case_id_size))
+        return GL_EINVAL;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->dbi[GL_DB_DEADLINES], &cur);
+    if (rc)
+        return mdb_fail("open deadline cursor", rc);
+    MDB_val k, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    mdb_cursor_close(cur); /* k stays valid: it points into the txn's pages */
+    if (rc)
+        return mdb_fail("first deadline", rc);
+
+    const uint8_t *p = k.mv_data;
+    if (k.mv_size < 10 || k.mv_size > 9 + ID_MAX) {
+        gl_error("store: deadline key of %zu bytes", k.mv_size);
+        return GL_ESTORE;
+    }
+    uint64_t due = gl_be64_get(p);
+    if (due > INT64_MAX || (p[8] != GL_DEADLINE_ACCEPT && p[8] != GL_DEADLINE_RESOLVE)) {
+        gl_error("store: malformed deadline key (due %" PRIu64 ", kind %u)", due, p[8]);
+        return GL_ESTORE;
+    }
+    size_t idl = k.mv_size - 9;
+    if (case_id) {
+        if (idl + 1 > case_id_size)
+            return GL_EINVAL;
+        memcpy(case_id, p + 9, idl);
+        case_id[idl] = '\0';
+    }
+    *due_ms = (int64_t)due;
+    *kind = (enum gl_deadline_kind)p[8];
+    return 0;
+}
