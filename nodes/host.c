@@ -621,6 +621,7 @@ static int node_open(host_t *h, const char *id, node_t **out)
     n->parent = gl_topology_parent(h->topo, topo);
     char dir[PATH_MAX];
     gl_home_path(dir, sizeof dir, h->home, "data/%s", id);
+    gl_mkdir_p(dir);
     int rc = gl_store_open(dir, id, NULL, &n->store);
     if (rc != 0) {
         gl_error("node %s: cannot open its store in %s: %s", id, dir, gl_strerror(rc));
