@@ -1,0 +1,127 @@
+/* test_codec.c: what the decoders accept and what they refuse. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "error.h"
+
+static uint8_t *pack_env(Gridlink__V1__Envelope *e, size_t *len)
+{
+    uint8_t *buf;
+    assert_int_equal(gl_pack(&e->base, &buf, len), 0);
+    return buf;
+}
+
+static Gridlink__V1__Case sample_case(void)
+{
+    Gridlink__V1__Case c = GRIDLINK__V1__CASE__INIT;
+    c.id = "x.t.c.g1-000001";
+    c.holder = "x.t.c";
+    c.grid = "x.t.c.g1";
+    c.state = GRIDLINK__V1__CASE_STATE__STATE_REPORTED;
+    c.text = "路灯不亮";
+    return c;
+}
+
+static int decode(Gridlink__V1__Envelope *e, char *err)
+{
+    size_t len;
+    uint8_t *buf = pack_env(e, &len);
+    Gridlink__V1__Envelope *out = NULL;
+    int rc = gl_decode_envelope(buf, len, &out, err, 256);
+    free(buf);
+    if (out)
+        gridlink__v1__envelope__free_unpacked(out, NULL);
+    return rc;
+}
+
+static void test_valid_transfer(void **state)
+{
+    (void)state;
+    Gridlink__V1__Case c = sample_case();
+    Gridlink__V1__CaseTransfer tr = GRIDLINK__V1__CASE_TRANSFER__INIT;
+    tr.case_ = &c;
+    tr.reason = "reported";
+    Gridlink__V1__Envelope e = GRIDLINK__V1__ENVELOPE__INIT;
+    e.version = GL_PROTO_VERSION;
+    e.sender = "x.t.c.g1";
+    e.seq = 1;
+    e.body_case = GRIDLINK__V1__ENVELOPE__BODY_TRANSFER;
+    e.transfer = &tr;
+    char err[256] = "";
+    assert_int_equal(decode(&e, err), 0);
+}
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    char err[256];
+    Gridlink__V1__Case c = sample_case();
+    Gridlink__V1__CaseTransfer tr = GRIDLINK__V1__CASE_TRANSFER__INIT;
+    tr.case_ = &c;
+    tr.reason = "reported";
+    Gridlink__V1__Envelope e = GRIDLINK__V1__ENVELOPE__INIT;
+    e.version = GL_PROTO_VERSION;
+    e.sender = "x.t.c.g1";
+    e.seq = 1;
+    e.body_case = GRIDLINK__V1__ENVELOPE__BODY_TRANSFER;
+    e.transfer = &tr;
+
+    e.version = 2;
+    assert_int_equal(decode(&e, err), GL_EPROTO);
+    assert_non_null(strstr(err, "version"));
+    e.version = GL_PROTO_VERSION;
+
+    e.sender = "Bad Sender!";
+    assert_int_equal(decode(&e, err), GL_EPROTO);
+    e.sender = "x.t.c.g1";
+
+    e.seq = 0; /* a transfer must be sequenced */
+    assert_int_equal(decode(&e, err), GL_EPROTO);
+    e.seq = 1;
+
+    c.text = "\xff\xfe not utf-8";
+    assert_int_equal(decode(&e, err), GL_EPROTO);
+    c.text = "ok";
+
+    c.state = (Gridlink__V1__CaseState)42;
+    assert_int_equal(decode(&e, err), GL_EPROTO);
+    c.state = GRIDLINK__V1__CASE_STATE__STATE_REPORTED;
+
+    c.id = "no-counter-x";
+    assert_int_equal(decode(&e, err), GL_EPROTO);
+    c.id = "x.t.c.g1-000001";
+
+    Gridlink__V1__Envelope *out = NULL;
+    uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
+    assert_int_equal(gl_decode_envelope(junk, sizeof junk, &out, err, sizeof err), GL_EPROTO);
+    assert_null(out);
+    assert_int_equal(gl_decode_envelope(junk, 0, &out, err, sizeof err), GL_EPROTO);
+}
+
+static void test_utf8(void **state)
+{
+    (void)state;
+    assert_true(gl_utf8_valid("abc", 3));
+    assert_true(gl_utf8_valid("网格", strlen("网格")));
+    assert_false(gl_utf8_valid("\xe7\xbd", 2));          /* truncated */
+    assert_false(gl_utf8_valid("\xc0\xaf", 2));          /* overlong */
+    assert_false(gl_utf8_valid("\xed\xa0\x80", 3));      /* surrogate */
+    assert_false(gl_utf8_valid("\xf4\x90\x80\x80", 4));  /* beyond U+10FFFF */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_transfer),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_utf8),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,287 @@
+/* test_link.c: the reliable link between two real stores, with the
+ * transport replaced by in-memory queues so that the test decides which
+ * frames and acks get through. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "link.h"
+#include "log.h"
+#include "store.h"
+
+#define MAXQ 256
+
+typedef struct {
+    uint8_t *buf[MAXQ];
+    size_t len[MAXQ];
+    int n;
+    int refuse; /* transport says "would block" */
+} queue_t;
+
+static int qsend(void *ctx, const char *peer, const uint8_t *buf, size_t len)
+{
+    (void)peer;
+    queue_t *q = ctx;
+    if (q->refuse || q->n == MAXQ)
+        return -11;
+    q->buf[q->n] = malloc(len);
+    memcpy(q->buf[q->n], buf, len);
+    q->len[q->n++] = len;
+    return 0;
+}
+
+static void qclear(queue_t *q)
+{
+    for (int i = 0; i < q->n; i++)
+        free(q->buf[i]);
+    q->n = 0;
+}
+
+typedef struct {
+    char dir[64];
+    gl_store_t *child_store, *parent_store;
+    gl_link_t *up;   /* child's view of the parent */
+    gl_link_t *down; /* parent's view of the child */
+    queue_t to_parent, to_child;
+    int applied;     /* transfers the parent applied */
+} pair_t;
+
+static int setup(void **state)
+{
+    pair_t *p = calloc(1, sizeof *p);
+    strcpy(p->dir, "/tmp/gl-test-link-XXXXXX");
+    assert_non_null(mkdtemp(p->dir));
+    char a[128], b[128];
+    snprintf(a, sizeof a, "%s/child", p->dir);
+    snprintf(b, sizeof b, "%s/parent", p->dir);
+    assert_int_equal(gl_store_open(a, "d.t.c", NULL, &p->child_store), 0);
+    assert_int_equal(gl_store_open(b, "d.t", NULL, &p->parent_store), 0);
+    gl_link_cfg up = {.self = "d.t.c", .peer = "d.t", .to_parent = true, .window = 8, .rto_ms = 100};
+    gl_link_cfg down = {.self = "d.t", .peer = "d.t.c", .to_parent = false, .window = 8, .rto_ms = 100};
+    assert_int_equal(gl_link_new(p->child_store, &up, qsend, &p->to_parent, &p->up), 0);
+    assert_int_equal(gl_link_new(p->parent_store, &down, qsend, &p->to_child, &p->down), 0);
+    *state = p;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    pair_t *p = *state;
+    gl_link_free(&p->up);
+    gl_link_free(&p->down);
+    gl_store_close(&p->child_store);
+    gl_store_close(&p->parent_store);
+    qclear(&p->to_parent);
+    qclear(&p->to_child);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", p->dir);
+    assert_int_equal(system(cmd), 0);
+    free(p);
+    return 0;
+}
+
+/* The child writes n transfers in one transaction and commits. */
+static void child_sends(pair_t *p, int n, int64_t now)
+{
+    MDB_txn *txn;
+    assert_int_equal(gl_store_begin(p->child_store, NULL, true, &txn), 0);
+    for (int i = 0; i < n; i++) {
+        Gridlink__V1__Case c = GRIDLINK__V1__CASE__INIT;
+        char id[64];
+        snprintf(id, sizeof id, "d.t.c-%06d", i + 1);
+        c.id = id;
+        c.holder = "d.t";
+        c.state = GRIDLINK__V1__CASE_STATE__STATE_REPORTED;
+        Gridlink__V1__CaseTransfer tr = GRIDLINK__V1__CASE_TRANSFER__INIT;
+        tr.case_ = &c;
+        tr.reason = "reported";
+        Gridlink__V1__Envelope env = GRIDLINK__V1__ENVELOPE__INIT;
+        env.body_case = GRIDLINK__V1__ENVELOPE__BODY_TRANSFER;
+        env.transfer = &tr;
+        assert_int_equal(gl_link_enqueue(p->up, txn, &env), 0);
+    }
+    assert_int_equal(gl_store_commit(txn), 0);
+    gl_link_commit(p->up);
+    gl_link_flush(p->up, now);
+}
+
+/* Deliver every queued frame from one side to the other's link, applying
+ * sequenced ones the way a node does, in one transaction, then commit and
+ * flush (which sends the ack). */
+static void deliver(pair_t *p, queue_t *q, gl_link_t *to, gl_store_t *store, int64_t now)
+{
+    MDB_txn *txn;
+    assert_int_equal(gl_store_begin(store, NULL, true, &txn), 0);
+    for (int i = 0; i < q->n; i++) {
+        Gridlink__V1__Envelope *env;
+        char err[128];
+        assert_int_equal(gl_decode_envelope(q->buf[i], q->len[i], &env, err, sizeof err), 0);
+        int rc = gl_link_receive(to, txn, env, now);
+        assert_true(rc >= 0);
+        if (rc == GL_LINK_APPLY) {
+            if (to == p->down)
+                p->applied++;
+            assert_int_equal(gl_link_applied(to, txn, env->seq), 0);
+        }
+        gridlink__v1__envelope__free_unpacked(env, NULL);
+    }
+    qclear(q);
+    assert_int_equal(gl_store_commit(txn), 0);
+    gl_link_commit(to);
+    gl_link_flush(to, now);
+}
+
+static uint64_t outbox(gl_store_t *s, const char *peer)
+{
+    MDB_txn *txn;
+    uint64_t n = 0;
+    assert_int_equal(gl_store_begin(s, NULL, false, &txn), 0);
+    assert_int_equal(gl_store_outbox_count(txn, s, peer, &n), 0);
+    gl_store_abort(txn);
+    return n;
+}
+
+static void test_delivered_and_acked(void **state)
+{
+    pair_t *p = *state;
+    child_sends(p, 3, 1000);
+    /* The hello goes first, then three sequenced frames. */
+    assert_int_equal(p->to_parent.n, 4);
+    deliver(p, &p->to_parent, p->down, p->parent_store, 1001);
+    assert_int_equal(p->applied, 3);
+    assert_int_equal(gl_link_marks(p->down)->in_applied, 3);
+    assert_int_equal(outbox(p->child_store, "d.t"), 3);
+    /* Welcome carries the ack: the child's outbox empties. */
+    deliver(p, &p->to_child, p->up, p->child_store, 1002);
+    assert_int_equal(outbox(p->child_store, "d.t"), 0);
+    assert_int_equal(gl_link_pending(p->up), 0);
+}
+
+static void test_lost_ack_resend_applied_once(void **state)
+{
+    pair_t *p = *state;
+    child_sends(p, 3, 1000);
+    deliver(p, &p->to_parent, p->down, p->parent_store, 1001);
+    assert_int_equal(p->applied, 3);
+    /* The ack is lost on the way back. */
+    qclear(&p->to_child);
+    assert_int_equal(gl_link_pending(p->up), 3);
+    /* After the retransmission timeout the child sends the three again. */
+    gl_link_tick(p->up, 1000 + 500);
+    int resent = 0;
+    for (int i = 0; i < p->to_parent.n; i++) {
+        Gridlink__V1__Envelope *env;
+        char err[128];
+        assert_int_equal(gl_decode_envelope(p->to_parent.buf[i], p->to_parent.len[i], &env, err, sizeof err), 0);
+        resent += env->seq != 0;
+        gridlink__v1__envelope__free_unpacked(env, NULL);
+    }
+    assert_int_equal(resent, 3);
+    deliver(p, &p->to_parent, p->down, p->parent_store, 1501);
+    /* Applied once: the resends were recognised as duplicates. */
+    assert_int_equal(p->applied, 3);
+    assert_int_equal(gl_link_get_stats(p->down)->duplicates, 3);
+    deliver(p, &p->to_child, p->up, p->child_store, 1502);
+    assert_int_equal(outbox(p->child_store, "d.t"), 0);
+}
+
+static void test_gap_is_dropped_then_repaired(void **state)
+{
+    pair_t *p = *state;
+    child_sends(p, 3, 1000);
+    /* Lose the first sequenced frame (index 1, after the hello). */
+    free(p->to_parent.buf[1]);
+    memmove(&p->to_parent.buf[1], &p->to_parent.buf[2], 2 * sizeof(uint8_t *));
+    memmove(&p->to_parent.len[1], &p->to_parent.len[2], 2 * sizeof(size_t));
+    p->to_parent.n = 3;
+    deliver(p, &p->to_parent, p->down, p->parent_store, 1001);
+    assert_int_equal(p->applied, 0);
+    assert_int_equal(gl_link_get_stats(p->down)->gaps, 2);
+    deliver(p, &p->to_child, p->up, p->child_store, 1002);
+    gl_link_tick(p->up, 1500);
+    deliver(p, &p->to_parent, p->down, p->parent_store, 1501);
+    assert_int_equal(p->applied, 3);
+}
+
+static void test_window_limits_in_flight(void **state)
+{
+    pair_t *p = *state;
+    child_sends(p, 20, 1000);
+    /* Window 8: hello + 8 frames, the rest wait in the outbox. */
+    assert_int_equal(p->to_parent.n, 9);
+    assert_int_equal(outbox(p->child_store, "d.t"), 20);
+    for (int round = 0; round < 4 && gl_link_pending(p->up) > 0; round++) {
+        deliver(p, &p->to_parent, p->down, p->parent_store, 1001 + round);
+        deliver(p, &p->to_child, p->up, p->child_store, 1001 + round);
+    }
+    assert_int_equal(p->applied, 20);
+    assert_int_equal(outbox(p->child_store, "d.t"), 0);
+}
+
+static void test_transport_refusal_keeps_outbox(void **state)
+{
+    pair_t *p = *state;
+    p->to_parent.refuse = 1;
+    child_sends(p, 2, 1000);
+    assert_int_equal(p->to_parent.n, 0);
+    assert_int_equal(outbox(p->child_store, "d.t"), 2);
+    p->to_parent.refuse = 0;
+    gl_link_tick(p->up, 1100);
+    deliver(p, &p->to_parent, p->down, p->parent_store, 1101);
+    assert_int_equal(p->applied, 2);
+}
+
+static void test_marks_survive_reopen(void **state)
+{
+    pair_t *p = *state;
+    child_sends(p, 2, 1000);
+    deliver(p, &p->to_parent, p->down, p->parent_store, 1001);
+    /* The parent restarts: a new link object over the same store. */
+    gl_link_free(&p->down);
+    gl_link_cfg down = {.self = "d.t", .peer = "d.t.c", .to_parent = false, .window = 8, .rto_ms = 100};
+    assert_int_equal(gl_link_new(p->parent_store, &down, qsend, &p->to_child, &p->down), 0);
+    assert_int_equal(gl_link_marks(p->down)->in_applied, 2);
+    /* The child, never acked, resends; nothing is applied twice. */
+    qclear(&p->to_child);
+    gl_link_connected(p->up, 2000);
+    gl_link_flush(p->up, 2000);
+    deliver(p, &p->to_parent, p->down, p->parent_store, 2001);
+    assert_int_equal(p->applied, 2);
+    deliver(p, &p->to_child, p->up, p->child_store, 2002);
+    assert_int_equal(outbox(p->child_store, "d.t"), 0);
+}
+
+static void test_liveness(void **state)
+{
+    pair_t *p = *state;
+    child_sends(p, 1, 1000);
+    deliver(p, &p->to_parent, p->down, p->parent_store, 1000);
+    assert_true(gl_link_up(p->down));
+    assert_false(gl_link_tick(p->down, 2000));
+    /* Three heartbeat intervals (1 s each by default) of silence. */
+    assert_true(gl_link_tick(p->down, 4100));
+    assert_false(gl_link_up(p->down));
+}
+
+int main(void)
+{
+    gl_log_init("test_link", GL_LOG_ERROR);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_delivered_and_acked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_ack_resend_applied_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gap_is_dropped_then_repaired, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_window_limits_in_flight, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transport_refusal_keeps_outbox, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_marks_survive_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_liveness, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
