@@ -1,1 +1,340 @@
-/* placeholder */ typedef int gl_placeholder_policy;
+/* policy.c: SLA rules (see policy.h) and the tier/priority name tables.
+ *
+ * A gl_policy_t owns its rules array and each rule's category string; both
+ * are freed by gl_policy_free. JSON values passed in stay owned by the
+ * caller; gl_policy_to_json returns a new reference the caller releases.
+ *
+ * Choosing a rule: every rule whose tier, category and priority all match is
+ * a candidate. A priority match counts most, then a category match, then a
+ * tier match (a rule naming the tier beats a tier "any" rule); between two
+ * category matches the longer prefix is the more specific; what is still
+ * tied goes to the later rule, so a file can override an earlier default. */
+#include "policy.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+/* Deadlines beyond ten years are typos, and the cap keeps *_s * 1000 far from
+ * overflowing int64. */
+#define MAX_DEADLINE_MS (10LL * 366 * 24 * 3600 * 1000)
+
+static const char *const tier_names[] = {
+    [GRIDLINK__V1__TIER__TIER_UNKNOWN] = "any",
+    [GRIDLINK__V1__TIER__TIER_DISTRICT] = "district",
+    [GRIDLINK__V1__TIER__TIER_TOWNSHIP] = "township",
+    [GRIDLINK__V1__TIER__TIER_COMMUNITY] = "community",
+    [GRIDLINK__V1__TIER__TIER_GRID] = "grid",
+};
+#define N_TIERS (sizeof tier_names / sizeof tier_names[0])
+
+static const char *const priority_names[] = {
+    [GRIDLINK__V1__PRIORITY__PRIORITY_NORMAL] = "normal",
+    [GRIDLINK__V1__PRIORITY__PRIORITY_URGENT] = "urgent",
+    [GRIDLINK__V1__PRIORITY__PRIORITY_EMERGENCY] = "emergency",
+};
+#define N_PRIORITIES (sizeof priority_names / sizeof priority_names[0])
+
+int gl_tier_parse(const char *s)
+{
+    if (!s)
+        return -1;
+    for (size_t i = 0; i < N_TIERS; i++)
+        if (strcmp(s, tier_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *gl_tier_name(int tier)
+{
+    if (tier < 0 || (size_t)tier >= N_TIERS)
+        return "unknown";
+    return tier_names[tier];
+}
+
+int gl_priority_parse(const char *s)
+{
+    if (!s)
+        return -1;
+    for (size_t i = 0; i < N_PRIORITIES; i++)
+        if (strcmp(s, priority_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *gl_priority_name(int priority)
+{
+    if (priority == -1)
+        return "any";
+    if (priority < 0 || (size_t)priority >= N_PRIORITIES)
+        return "unknown";
+    return priority_names[priority];
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* A category is one or more "/"-separated parts, each non-empty; this keeps
+ * prefix matching at "/" boundaries meaningful. */
+static bool category_valid(const char *s)
+{
+    size_t len = strlen(s);
+    if (len == 0 || len > 255 || s[0] == '/' || s[len - 1] == '/' || strstr(s, "//"))
+        return false;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* Reads one deadline given either as NAME_s or NAME_ms (not both); absent
+ * means 0. */
+static int read_deadline(const json_t *rule, size_t i, const char *name, int64_t *out, char *err,
+                         size_t errlen)
+{
+    char key_s[32], key_ms[32];
+    snprintf(key_s, sizeof key_s, "%s_s", name);
+    snprintf(key_ms, sizeof key_ms, "%s_ms", name);
+    const json_t *vs = json_object_get(rule, key_s);
+    const json_t *vms = json_object_get(rule, key_ms);
+    *out = 0;
+    if (vs && vms) {
+        set_err(err, errlen, "sla[%zu]: give %s or %s, not both", i, key_s, key_ms);
+        return GL_EINVAL;
+    }
+    const json_t *v = vs ? vs : vms;
+    if (!v)
+        return GL_OK;
+    const char *key = vs ? key_s : key_ms;
+    if (!json_is_integer(v)) {
+        set_err(err, errlen, "sla[%zu]: %s must be an integer", i, key);
+        return GL_EINVAL;
+    }
+    json_int_t n = json_integer_value(v);
+    long long limit = vs ? MAX_DEADLINE_MS / 1000 : MAX_DEADLINE_MS;
+    if (n < 0 || n > limit) {
+        set_err(err, errlen, "sla[%zu]: %s out of range (0..%lld)", i, key, limit);
+        return GL_EINVAL;
+    }
+    *out = vs ? (int64_t)n * 1000 : (int64_t)n;
+    return GL_OK;
+}
+
+static int parse_rule(const json_t *rule, size_t i, gl_sla_rule *r, char *err, size_t errlen)
+{
+    static const char *const known[] = {"tier",     "category",  "priority", "accept_s",
+                                        "accept_ms", "resolve_s", "resolve_ms"};
+    r->tier = GRIDLINK__V1__TIER__TIER_UNKNOWN;
+    r->category = NULL;
+    r->priority = -1;
+    r->accept_ms = r->resolve_ms = 0;
+
+    if (!json_is_object(rule)) {
+        set_err(err, errlen, "sla[%zu]: rule must be an object", i);
+        return GL_EINVAL;
+    }
+    /* Unknown keys are refused: a misspelt "resolve_sec" silently ignored
+     * would quietly change every deadline it was meant to set. */
+    const char *key;
+    const json_t *val;
+    json_object_foreach((json_t *)rule, key, val) {
+        bool ok = false;
+        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+            if (strcmp(key, known[k]) == 0)
+                ok = true;
+        if (!ok) {
+            set_err(err, errlen, "sla[%zu]: unknown key '%.40s'", i, key);
+            return GL_EINVAL;
+        }
+    }
+
+    const json_t *v = json_object_get(rule, "tier");
+    if (v) {
+        int tier = json_is_string(v) ? gl_tier_parse(json_string_value(v)) : -1;
+        if (tier < 0) {
+            set_err(err, errlen, "sla[%zu]: tier must be any, district, township, community or grid", i);
+            return GL_EINVAL;
+        }
+        r->tier = (Gridlink__V1__Tier)tier;
+    }
+    v = json_object_get(rule, "priority");
+    if (v) {
+        const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+        int prio = s ? gl_priority_parse(s) : -1;
+        if (s && strcmp(s, "any") == 0) {
+            prio = -1;
+        } else if (prio < 0) {
+            set_err(err, errlen, "sla[%zu]: priority must be any, normal, urgent or emergency", i);
+            return GL_EINVAL;
+        }
+        r->priority = prio;
+    }
+    v = json_object_get(rule, "category");
+    if (v && !json_is_null(v)) {
+        if (!json_is_string(v) || !category_valid(json_string_value(v))) {
+            set_err(err, errlen, "sla[%zu]: category must be a non-empty path like \"urban/roads\"", i);
+            return GL_EINVAL;
+        }
+        r->category = strdup(json_string_value(v));
+        if (!r->category) {
+            set_err(err, errlen, "out of memory");
+            return GL_ENOMEM;
+        }
+    }
+    int rc = read_deadline(rule, i, "accept", &r->accept_ms, err, errlen);
+    if (rc == 0)
+        rc = read_deadline(rule, i, "resolve", &r->resolve_ms, err, errlen);
+    if (rc != 0) {
+        free(r->category);
+        r->category = NULL;
+    }
+    return rc;
+}
+
+int gl_policy_from_json(const json_t *rules, gl_policy_t **out, char *err, size_t errlen)
+{
+    if (!out)
+        return GL_EINVAL;
+    *out = NULL;
+    if (rules && !json_is_array(rules)) {
+        set_err(err, errlen, "sla: must be an array of rules");
+        return GL_EINVAL;
+    }
+    gl_policy_t *p = calloc(1, sizeof *p);
+    if (!p) {
+        set_err(err, errlen, "out of memory");
+        return GL_ENOMEM;
+    }
+    size_t n = rules ? json_array_size(rules) : 0;
+    if (n > 0) {
+        p->rules = calloc(n, sizeof *p->rules);
+        if (!p->rules) {
+            free(p);
+            set_err(err, errlen, "out of memory");
+            return GL_ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        int rc = parse_rule(json_array_get(rules, i), i, &p->rules[i], err, errlen);
+        if (rc != 0) {
+            gl_policy_free(&p);
+            return rc;
+        }
+        p->n_rules++;
+    }
+    *out = p;
+    return GL_OK;
+}
+
+/* Whole seconds are written as *_s, which is what people write by hand. */
+static int put_deadline(json_t *o, const char *name, int64_t ms)
+{
+    char key[32];
+    if (ms % 1000 == 0) {
+        snprintf(key, sizeof key, "%s_s", name);
+        return json_object_set_new(o, key, json_integer(ms / 1000));
+    }
+    snprintf(key, sizeof key, "%s_ms", name);
+    return json_object_set_new(o, key, json_integer(ms));
+}
+
+json_t *gl_policy_to_json(const gl_policy_t *p)
+{
+    json_t *arr = json_array();
+    if (!arr || !p)
+        return arr;
+    for (size_t i = 0; i < p->n_rules; i++) {
+        const gl_sla_rule *r = &p->rules[i];
+        json_t *o = json_object();
+        int rc = o ? 0 : -1;
+        if (rc == 0)
+            rc = json_object_set_new(o, "tier", json_string(gl_tier_name(r->tier)));
+        if (rc == 0 && r->category)
+            rc = json_object_set_new(o, "category", json_string(r->category));
+        if (rc == 0 && r->priority >= 0)
+            rc = json_object_set_new(o, "priority", json_string(gl_priority_name(r->priority)));
+        if (rc == 0)
+            rc = put_deadline(o, "accept", r->accept_ms);
+        if (rc == 0)
+            rc = put_deadline(o, "resolve", r->resolve_ms);
+        if (rc == 0)
+            rc = json_array_append_new(arr, o);
+        else
+            json_decref(o);
+        if (rc != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+void gl_policy_free(gl_policy_t **pp)
+{
+    if (!pp || !*pp)
+        return;
+    gl_policy_t *p = *pp;
+    for (size_t i = 0; i < p->n_rules; i++)
+        free(p->rules[i].category);
+    free(p->rules);
+    free(p);
+    *pp = NULL;
+}
+
+/* "urban" matches "urban" and "urban/roads" but not "urbanx". */
+static bool category_matches(const char *prefix, const char *category)
+{
+    size_t n = strlen(prefix);
+    return strncmp(prefix, category, n) == 0 && (category[n] == 0 || category[n] == '/');
+}
+
+int gl_policy_deadline_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const char *category,
+                           int priority, int64_t *accept_ms, int64_t *resolve_ms)
+{
+    int64_t dummy_a, dummy_r;
+    if (!accept_ms)
+        accept_ms = &dummy_a;
+    if (!resolve_ms)
+        resolve_ms = &dummy_r;
+    *accept_ms = *resolve_ms = 0;
+    if (!p)
+        return GL_ENOENT;
+
+    const gl_sla_rule *best = NULL;
+    int best_score = -1;
+    size_t best_cat_len = 0;
+    for (size_t i = 0; i < p->n_rules; i++) {
+        const gl_sla_rule *r = &p->rules[i];
+        if (r->tier != GRIDLINK__V1__TIER__TIER_UNKNOWN && r->tier != tier)
+            continue;
+        if (r->priority >= 0 && r->priority != priority)
+            continue;
+        if (r->category && !(category && category_matches(r->category, category)))
+            continue;
+        int score = (r->priority >= 0 ? 4 : 0) + (r->category ? 2 : 0) +
+                    (r->tier != GRIDLINK__V1__TIER__TIER_UNKNOWN ? 1 : 0);
+        size_t cat_len = r->category ? strlen(r->category) : 0;
+        if (score > best_score || (score == best_score && cat_len >= best_cat_len)) {
+            best = r;
+            best_score = score;
+            best_cat_len = cat_len;
+        }
+    }
+    if (!best)
+        return GL_ENOENT;
+    *accept_ms = best->accept_ms;
+    *resolve_ms = best->resolve_ms;
+    return GL_OK;
+}

@@ -4,6 +4,9 @@
  * category prefix and a priority. The most specific matching rule wins
  * (priority match beats category match beats tier-only); among equally
  * specific rules the later one wins, so a topology can override defaults.
+ * Within a level, a rule naming the tier beats one for "any" tier, and a
+ * longer category prefix ("urban/roads") beats a shorter one ("urban"). A
+ * category matches a case's category whole or as a prefix ending at a "/".
  * The policy owns its rules and their strings; free with gl_policy_free. */
 #ifndef GL_POLICY_H
 #define GL_POLICY_H

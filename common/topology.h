@@ -1,7 +1,7 @@
 /* topology.h: the district's nodes, their places in the tree, endpoints,
  * public keys and SLA policy, loaded from one JSON file.
  *
- * File format (see deploy/topology/*.json):
+ * File format (see the files in deploy/topology/):
  *   {
  *     "name": "mini",
  *     "listen_host": "127.0.0.1",           optional, default 127.0.0.1
@@ -70,8 +70,11 @@ typedef struct gl_topology {
  * missing or unreadable file) and writes a one-line reason into err. */
 int gl_topology_load_file(const char *path, gl_topology_t **out, char *err, size_t errlen);
 int gl_topology_load_buffer(const char *json, size_t len, gl_topology_t **out, char *err, size_t errlen);
-/* Write the topology (with keys and derived endpoints resolved) to path,
- * atomically (temp file + rename). */
+/* Write the topology to path atomically (PATH.tmp, fsync, rename): name,
+ * listen_host, port_base, broker, monitors, SLA policy and nodes with their
+ * public keys. Only endpoints given explicitly are written; derived ones are
+ * recomputed on load, so a later port_base change still moves them. Returns
+ * 0, GL_ENOMEM, or an errno-mapped code (GL_EIO, GL_EPERM, GL_ENOSPC...). */
 int gl_topology_save(const gl_topology_t *t, const char *path);
 void gl_topology_free(gl_topology_t **t);
 
@@ -91,5 +94,7 @@ const gl_node_t *gl_topology_find_by_key(const gl_topology_t *t, const char *z85
 bool gl_topology_in_subtree(const char *ancestor, const char *id);
 /* True if s is a syntactically valid node ID. */
 bool gl_node_id_valid(const char *s);
+/* True if s is a 40-character Z85 text that decodes to a 32-byte key. */
+bool gl_key_z85_valid(const char *s);
 
 #endif

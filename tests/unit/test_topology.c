@@ -1,0 +1,748 @@
+/* test_topology.c: loading and validating topologies (the committed mini,
+ * demo and xinbei files and hand-made broken ones), endpoint derivation,
+ * saving, and key generation into a temporary home.
+ *
+ * The committed files are found through GL_SRC (the source tree), or, when
+ * that is unset, from this file's own path, which CMake passes absolute. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "error.h"
+#include "keys.h"
+#include "topology.h"
+
+#define T_DISTRICT GRIDLINK__V1__TIER__TIER_DISTRICT
+#define T_TOWNSHIP GRIDLINK__V1__TIER__TIER_TOWNSHIP
+#define T_COMMUNITY GRIDLINK__V1__TIER__TIER_COMMUNITY
+#define T_GRID GRIDLINK__V1__TIER__TIER_GRID
+
+/* The grid total gen-xinbei.sh produces; update both together. */
+#define XINBEI_GRIDS 672
+
+static const char *src_dir(void)
+{
+    static char buf[PATH_MAX];
+    const char *env = getenv("GL_SRC");
+    if (env && *env)
+        return env;
+    snprintf(buf, sizeof buf, "%s", __FILE__);
+    char *tail = strstr(buf, "/tests/unit/test_topology.c");
+    if (tail)
+        *tail = 0;
+    else
+        snprintf(buf, sizeof buf, ".");
+    return buf;
+}
+
+static gl_topology_t *load_committed(const char *name)
+{
+    char path[PATH_MAX], err[256] = "";
+    if (snprintf(path, sizeof path, "%s/deploy/topology/%s", src_dir(), name) >= (int)sizeof path)
+        fail_msg("path too long");
+    gl_topology_t *t = NULL;
+    int rc = gl_topology_load_file(path, &t, err, sizeof err);
+    if (rc != 0)
+        fail_msg("%s: rc %d: %s", path, rc, err);
+    return t;
+}
+
+static gl_topology_t *load_text(const char *json)
+{
+    char err[256] = "";
+    gl_topology_t *t = NULL;
+    int rc = gl_topology_load_buffer(json, strlen(json), &t, err, sizeof err);
+    if (rc != 0)
+        fail_msg("rejected: %s\n%s", err, json);
+    return t;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void rm_rf(const char *dir)
+{
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *make_tmpdir(void)
+{
+    char tmpl[] = "/tmp/gl-test-topology-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    assert_non_null(d);
+    return strdup(d);
+}
+
+static void fresh_key(char out[GL_KEY_Z85_LEN + 1])
+{
+    char secret[GL_KEY_Z85_LEN + 1];
+    assert_int_equal(zmq_curve_keypair(out, secret), 0);
+}
+
+/* ---- the committed files --------------------------------------------- */
+
+static void test_mini(void **state)
+{
+    (void)state;
+    gl_topology_t *t = load_committed("mini.json");
+    assert_string_equal(t->name, "mini");
+    assert_int_equal(t->n_nodes, 5);
+    assert_int_equal(t->port_base, 17300);
+    assert_string_equal(t->listen_host, "127.0.0.1");
+    assert_string_equal(t->nodes[t->root].id, "xinbei");
+    assert_string_equal(t->nodes[t->root].name, "新北区");
+    assert_int_equal(t->nodes[t->root].parent, -1);
+
+    const gl_node_t *d = gl_topology_find(t, "xinbei");
+    const gl_node_t *s = gl_topology_find(t, "xinbei.sanjing");
+    const gl_node_t *c = gl_topology_find(t, "xinbei.sanjing.c01");
+    const gl_node_t *g1 = gl_topology_find(t, "xinbei.sanjing.c01.g1");
+    const gl_node_t *g2 = gl_topology_find(t, "xinbei.sanjing.c01.g2");
+    assert_non_null(d);
+    assert_non_null(s);
+    assert_non_null(c);
+    assert_non_null(g1);
+    assert_non_null(g2);
+    assert_null(gl_topology_find(t, "xinbei.sanjing.c02"));
+    assert_null(gl_topology_find(t, NULL));
+    assert_int_equal(gl_topology_index_of(t, "nope"), -1);
+    assert_int_equal(d->tier, T_DISTRICT);
+    assert_int_equal(s->tier, T_TOWNSHIP);
+    assert_int_equal(c->tier, T_COMMUNITY);
+    assert_int_equal(g2->tier, T_GRID);
+    assert_string_equal(s->name, "三井街道");
+
+    assert_ptr_equal(gl_topology_parent(t, g2), c);
+    assert_ptr_equal(gl_topology_parent(t, c), s);
+    assert_ptr_equal(gl_topology_parent(t, s), d);
+    assert_null(gl_topology_parent(t, d));
+    assert_int_equal(c->n_children, 2);
+    assert_ptr_equal(&t->nodes[c->children[0]], g1);
+    assert_ptr_equal(&t->nodes[c->children[1]], g2);
+    assert_int_equal(g1->n_children, 0);
+
+    /* bus = base, base+1; nodes with children base+2.. in file order. */
+    assert_string_equal(t->bus_in, "tcp://127.0.0.1:17300");
+    assert_string_equal(t->bus_out, "tcp://127.0.0.1:17301");
+    assert_string_equal(d->endpoint, "tcp://127.0.0.1:17302");
+    assert_string_equal(s->endpoint, "tcp://127.0.0.1:17303");
+    assert_string_equal(c->endpoint, "tcp://127.0.0.1:17304");
+    assert_null(g1->endpoint);
+    assert_false(d->endpoint_explicit);
+    assert_null(d->public_key);
+
+    int64_t a, r;
+    assert_int_equal(gl_policy_deadline_for(t->policy, T_COMMUNITY, "urban", 0, &a, &r), 0);
+    assert_int_equal(a, 3000);
+    assert_int_equal(r, 8000);
+    assert_int_equal(gl_policy_deadline_for(t->policy, T_DISTRICT, "party", 2, &a, &r), 0);
+    assert_int_equal(a, 3000);
+    assert_int_equal(gl_policy_deadline_for(t->policy, T_GRID, "urban", 0, &a, &r), 0);
+    assert_int_equal(a, 0);
+    assert_int_equal(r, 0);
+    gl_topology_free(&t);
+    assert_null(t);
+    gl_topology_free(&t);
+}
+
+static void test_demo(void **state)
+{
+    (void)state;
+    gl_topology_t *t = load_committed("demo.json");
+    int per_tier[5] = {0};
+    for (size_t i = 0; i < t->n_nodes; i++)
+        per_tier[t->nodes[i].tier]++;
+    assert_int_equal(per_tier[T_DISTRICT], 1);
+    assert_int_equal(per_tier[T_TOWNSHIP], 3);
+    assert_int_equal(per_tier[T_COMMUNITY], 6);
+    assert_in_range(per_tier[T_GRID], 12, 18);
+    assert_int_equal(t->port_base, 17100);
+    int64_t a, r;
+    assert_int_equal(gl_policy_deadline_for(t->policy, T_TOWNSHIP, "governance/safety",
+                                            GRIDLINK__V1__PRIORITY__PRIORITY_EMERGENCY, &a, &r), 0);
+    assert_int_equal(a, 5000);
+    assert_int_equal(gl_policy_deadline_for(t->policy, T_DISTRICT, "urban", 0, &a, &r), 0);
+    assert_int_equal(a, 20000);
+    assert_int_equal(r, 60000);
+    gl_topology_free(&t);
+}
+
+static void test_xinbei(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *id;
+        size_t communities;
+    } units[] = {
+        {"xinbei.sanjing", 14}, {"xinbei.hehai", 10},    {"xinbei.longhutang", 8}, {"xinbei.xinqiao", 10},
+        {"xinbei.xuejia", 10},  {"xinbei.chunjiang", 14}, {"xinbei.luoxi", 10},     {"xinbei.xixiashu", 9},
+        {"xinbei.menghe", 12},  {"xinbei.benniu", 11},
+    };
+    gl_topology_t *t = load_committed("xinbei.json");
+    assert_int_equal(t->port_base, 20000);
+    int per_tier[5] = {0};
+    size_t links = 0, with_endpoint = 0;
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        const gl_node_t *n = &t->nodes[i];
+        per_tier[n->tier]++;
+        links += n->n_children;
+        for (size_t k = 0; k < n->n_children; k++)
+            assert_int_equal(t->nodes[n->children[k]].parent, (int)i);
+        const gl_node_t *p = gl_topology_parent(t, n);
+        if (n->tier == T_DISTRICT) {
+            assert_null(p);
+        } else {
+            assert_non_null(p);
+            assert_int_equal(p->tier, n->tier - 1);
+            assert_true(gl_topology_in_subtree(p->id, n->id));
+        }
+        if (n->tier == T_GRID) {
+            assert_null(n->endpoint);
+            assert_in_range(n->n_children, 0, 0);
+        }
+        if (n->tier == T_COMMUNITY) {
+            /* urban communities (cNN) 6-10 grids, villages (vNN) 3-5 */
+            bool village = strrchr(n->id, '.')[1] == 'v';
+            assert_in_range(n->n_children, village ? 3 : 6, village ? 5 : 10);
+        }
+        if (n->endpoint) {
+            with_endpoint++;
+            assert_int_equal(n->n_children > 0, 1);
+        }
+        assert_ptr_equal(gl_topology_find(t, n->id), n);
+    }
+    assert_int_equal(per_tier[T_DISTRICT], 1);
+    assert_int_equal(per_tier[T_TOWNSHIP], 10);
+    assert_int_equal(per_tier[T_COMMUNITY], 108);
+    assert_int_equal(per_tier[T_GRID], XINBEI_GRIDS);
+    assert_int_equal(links, t->n_nodes - 1);
+    assert_int_equal(with_endpoint, 1 + 10 + 108);
+    assert_int_equal(t->nodes[t->root].n_children, 10);
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+        const gl_node_t *n = gl_topology_find(t, units[u].id);
+        assert_non_null(n);
+        assert_int_equal(n->n_children, units[u].communities);
+    }
+
+    /* Every endpoint, the bus's included, is distinct and inside the
+     * derived port range. */
+    size_t n_eps = 0;
+    const char **eps = calloc(t->n_nodes + 2, sizeof *eps);
+    eps[n_eps++] = t->bus_in;
+    eps[n_eps++] = t->bus_out;
+    for (size_t i = 0; i < t->n_nodes; i++)
+        if (t->nodes[i].endpoint)
+            eps[n_eps++] = t->nodes[i].endpoint;
+    for (size_t i = 0; i < n_eps; i++) {
+        int port = atoi(strrchr(eps[i], ':') + 1);
+        assert_in_range(port, 20000, 20000 + 1 + 119);
+        for (size_t j = i + 1; j < n_eps; j++)
+            assert_string_not_equal(eps[i], eps[j]);
+    }
+    free(eps);
+    gl_topology_free(&t);
+}
+
+/* ---- derivation ------------------------------------------------------ */
+
+static const char *const explicit_json =
+    "{\"name\":\"x\",\"port_base\":17300,\"listen_host\":\"10.0.0.5\",\"nodes\":["
+    "{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\"},"
+    "{\"id\":\"a.t\",\"tier\":\"township\",\"name\":\"T\",\"endpoint\":\"ipc:///tmp/gl-t.sock\"},"
+    "{\"id\":\"a.t.c\",\"tier\":\"community\",\"name\":\"C\"},"
+    "{\"id\":\"a.t.c.g\",\"tier\":\"grid\",\"name\":\"G\"},"
+    "{\"id\":\"a.u\",\"tier\":\"township\",\"name\":\"U\"}]}";
+
+static void test_set_port_base(void **state)
+{
+    (void)state;
+    gl_topology_t *t = load_text(explicit_json);
+    const gl_node_t *a = gl_topology_find(t, "a");
+    const gl_node_t *tw = gl_topology_find(t, "a.t");
+    const gl_node_t *c = gl_topology_find(t, "a.t.c");
+    assert_string_equal(a->endpoint, "tcp://10.0.0.5:17302");
+    assert_string_equal(tw->endpoint, "ipc:///tmp/gl-t.sock");
+    assert_true(tw->endpoint_explicit);
+    /* a.t keeps its slot (17303) though explicit, so a.t.c is 17304. */
+    assert_string_equal(c->endpoint, "tcp://10.0.0.5:17304");
+    assert_null(gl_topology_find(t, "a.u")->endpoint); /* no children */
+
+    assert_int_equal(gl_topology_set_port_base(t, 30000), 0);
+    assert_int_equal(t->port_base, 30000);
+    assert_string_equal(t->bus_in, "tcp://10.0.0.5:30000");
+    assert_string_equal(t->bus_out, "tcp://10.0.0.5:30001");
+    assert_string_equal(a->endpoint, "tcp://10.0.0.5:30002");
+    assert_string_equal(tw->endpoint, "ipc:///tmp/gl-t.sock");
+    assert_string_equal(c->endpoint, "tcp://10.0.0.5:30004");
+
+    /* Refused values leave everything as it was. */
+    assert_int_equal(gl_topology_set_port_base(t, 80), GL_EINVAL);
+    assert_int_equal(gl_topology_set_port_base(t, 65001), GL_EINVAL);
+    assert_int_equal(gl_topology_set_port_base(t, 0), GL_EINVAL);
+    assert_int_equal(t->port_base, 30000);
+    assert_string_equal(a->endpoint, "tcp://10.0.0.5:30002");
+    assert_int_equal(gl_topology_set_port_base(t, 65000), 0);
+    assert_string_equal(c->endpoint, "tcp://10.0.0.5:65004");
+    assert_int_equal(gl_topology_set_port_base(NULL, 20000), GL_EINVAL);
+    gl_topology_free(&t);
+
+    /* With every endpoint explicit, no port_base is needed. */
+    t = load_text("{\"broker\":{\"bus_in\":\"tcp://h:1\",\"bus_out\":\"tcp://h:2\"},\"nodes\":["
+                  "{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"endpoint\":\"tcp://h:3\"},"
+                  "{\"id\":\"a.t\",\"tier\":\"township\",\"name\":\"T\"}]}");
+    assert_int_equal(t->port_base, 0);
+    assert_true(t->bus_explicit);
+    assert_string_equal(t->bus_in, "tcp://h:1");
+    assert_string_equal(t->nodes[0].endpoint, "tcp://h:3");
+    assert_int_equal(gl_topology_set_port_base(t, 0), 0);
+    assert_int_equal(gl_topology_set_port_base(t, 40000), 0);
+    assert_string_equal(t->bus_in, "tcp://h:1");
+    gl_topology_free(&t);
+}
+
+static void test_subtree_and_ids(void **state)
+{
+    (void)state;
+    assert_true(gl_topology_in_subtree("a", "a"));
+    assert_true(gl_topology_in_subtree("a", "a.b"));
+    assert_true(gl_topology_in_subtree("a", "a.b.c"));
+    assert_true(gl_topology_in_subtree("a.b", "a.b.c"));
+    assert_false(gl_topology_in_subtree("a", "ab"));
+    assert_false(gl_topology_in_subtree("a.b", "a.bc"));
+    assert_false(gl_topology_in_subtree("a.b", "a"));
+    assert_false(gl_topology_in_subtree("a.b", "b"));
+    assert_false(gl_topology_in_subtree("", "a"));
+    assert_false(gl_topology_in_subtree(NULL, "a"));
+    assert_false(gl_topology_in_subtree("a", NULL));
+    assert_true(gl_topology_in_subtree("xinbei.sanjing", "xinbei.sanjing.c01.g2"));
+    assert_false(gl_topology_in_subtree("xinbei.sanjing.c01", "xinbei.sanjing.c010"));
+
+    char part63[64], part64[65], long_id[300];
+    memset(part63, 'a', 63);
+    part63[63] = 0;
+    memset(part64, 'a', 64);
+    part64[64] = 0;
+    assert_true(gl_node_id_valid("xinbei"));
+    assert_true(gl_node_id_valid("xinbei.sanjing.c01.g2"));
+    assert_true(gl_node_id_valid("a_b-9.c"));
+    assert_true(gl_node_id_valid(part63));
+    assert_false(gl_node_id_valid(part64));
+    assert_false(gl_node_id_valid(""));
+    assert_false(gl_node_id_valid(NULL));
+    assert_false(gl_node_id_valid("."));
+    assert_false(gl_node_id_valid("a."));
+    assert_false(gl_node_id_valid(".a"));
+    assert_false(gl_node_id_valid("a..b"));
+    assert_false(gl_node_id_valid("Xinbei"));
+    assert_false(gl_node_id_valid("a b"));
+    assert_false(gl_node_id_valid("a/b"));
+    assert_false(gl_node_id_valid("新北"));
+    /* 4 x 63 + 3 dots = 255 is the longest; one more part is too long. */
+    snprintf(long_id, sizeof long_id, "%s.%s.%s.%s", part63, part63, part63, part63);
+    assert_int_equal(strlen(long_id), 255);
+    assert_true(gl_node_id_valid(long_id));
+    snprintf(long_id, sizeof long_id, "%s.%s.%s.%s.a", part63, part63, part63, part63);
+    assert_false(gl_node_id_valid(long_id));
+}
+
+static void test_keys_and_lookup(void **state)
+{
+    (void)state;
+    gl_topology_t *t = load_committed("mini.json");
+    char k1[GL_KEY_Z85_LEN + 1], k2[GL_KEY_Z85_LEN + 1];
+    fresh_key(k1);
+    fresh_key(k2);
+    assert_true(gl_key_z85_valid(k1));
+    assert_false(gl_key_z85_valid("short"));
+    assert_false(gl_key_z85_valid(NULL));
+    assert_false(gl_key_z85_valid("~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~"));
+    /* All characters valid, but each group overflows 32 bits. */
+    assert_false(gl_key_z85_valid("########################################"));
+
+    assert_null(gl_topology_find_by_key(t, k1));
+    assert_int_equal(gl_topology_set_key(t, "xinbei.sanjing", k1), 0);
+    assert_int_equal(gl_topology_set_key(t, "xinbei", k2), 0);
+    assert_int_equal(gl_topology_set_key(t, "xinbei.nowhere", k1), GL_ENOENT);
+    assert_int_equal(gl_topology_set_key(t, "xinbei", "tooshort"), GL_EINVAL);
+    assert_string_equal(gl_topology_find(t, "xinbei")->public_key, k2);
+    assert_ptr_equal(gl_topology_find_by_key(t, k1), gl_topology_find(t, "xinbei.sanjing"));
+    assert_ptr_equal(gl_topology_find_by_key(t, k2), gl_topology_find(t, "xinbei"));
+    assert_null(gl_topology_find_by_key(t, NULL));
+    assert_int_equal(gl_topology_set_key(t, "xinbei", NULL), 0);
+    assert_null(gl_topology_find(t, "xinbei")->public_key);
+    assert_null(gl_topology_find_by_key(t, k2));
+    gl_topology_free(&t);
+}
+
+/* ---- validation ------------------------------------------------------ */
+
+#define D "{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\"}"
+#define T "{\"id\":\"a.t\",\"tier\":\"township\",\"name\":\"T\"}"
+#define C "{\"id\":\"a.t.c\",\"tier\":\"community\",\"name\":\"C\"}"
+#define G "{\"id\":\"a.t.c.g\",\"tier\":\"grid\",\"name\":\"G\"}"
+#define TOPO(nodes) "{\"port_base\":17300,\"nodes\":[" nodes "]}"
+#define KEY_OK "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+
+static void test_validation(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json;
+        const char *msg;
+    } cases[] = {
+        /* the tree */
+        {TOPO(D "," T "," T), "node 'a.t': duplicate id (first at nodes[1])"},
+        {TOPO(D "," T ",{\"id\":\"a.x.c\",\"tier\":\"community\",\"name\":\"C\"}"),
+         "node 'a.x.c': parent 'a.x' not found"},
+        {TOPO(D ",{\"id\":\"a.c\",\"tier\":\"community\",\"name\":\"C\"}"),
+         "node 'a.c': parent 'a' is a district, expected township"},
+        {TOPO(D "," T "," C "," G ",{\"id\":\"a.t.c.g.h\",\"tier\":\"grid\",\"name\":\"H\"}"),
+         "node 'a.t.c.g.h': parent 'a.t.c.g' is a grid, expected community"},
+        {TOPO(D "," T ",{\"id\":\"a.t.x\",\"tier\":\"township\",\"name\":\"X\"}"),
+         "node 'a.t.x': parent 'a.t' is a township, expected district"},
+        {TOPO(D ",{\"id\":\"b\",\"tier\":\"district\",\"name\":\"B\"}"), "node 'b': second district, 'a' is already"},
+        {TOPO(D ",{\"id\":\"a.b\",\"tier\":\"district\",\"name\":\"B\"}"), "node 'a.b': a district is the root"},
+        {TOPO("{\"id\":\"t\",\"tier\":\"township\",\"name\":\"T\"}"), "node 't': a township needs a parent"},
+        /* ids */
+        {TOPO(D ",{\"id\":\"a.T\",\"tier\":\"township\",\"name\":\"T\"}"), "node 'a.T': id may only contain"},
+        {TOPO(D ",{\"id\":\"a..t\",\"tier\":\"township\",\"name\":\"T\"}"), "node 'a..t': id has an empty"},
+        {TOPO(D ",{\"id\":\"a.t t\",\"tier\":\"township\",\"name\":\"T\"}"), "node 'a.t t': id may only"},
+        {TOPO(D ",{\"id\":\"\",\"tier\":\"township\",\"name\":\"T\"}"), "node '': id is empty"},
+        {TOPO(D ",{\"tier\":\"township\",\"name\":\"T\"}"), "nodes[1]: id missing"},
+        {TOPO(D ",{\"id\":7,\"tier\":\"township\",\"name\":\"T\"}"), "nodes[1]: id missing or not a string"},
+        /* fields */
+        {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"public_key\":\"abc\"}"),
+         "node 'a': public_key must be a 40-character Z85 key"},
+        {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"public_key\":\"" KEY_OK "x\"}"),
+         "node 'a': public_key"},
+        {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"public_key\":42}"), "node 'a': public_key"},
+        {TOPO("{\"id\":\"a\",\"tier\":\"village\",\"name\":\"A\"}"), "node 'a': tier must be"},
+        {TOPO("{\"id\":\"a\",\"tier\":\"any\",\"name\":\"A\"}"), "node 'a': tier must be"},
+        {TOPO("{\"id\":\"a\",\"name\":\"A\"}"), "node 'a': tier must be"},
+        {TOPO("{\"id\":\"a\",\"tier\":\"district\"}"), "node 'a': name must be"},
+        {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"\"}"), "node 'a': name must be"},
+        {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"parent\":\"x\"}"), "node 'a': unknown key 'parent'"},
+        {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"endpoint\":\"http://h:1\"}"),
+         "node 'a': endpoint must start with tcp:// or ipc://"},
+        {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"endpoint\":\"tcp://\"}"), "node 'a': endpoint"},
+        {TOPO(D "," T "," C ",{\"id\":\"a.t.c.g\",\"tier\":\"grid\",\"name\":\"G\",\"endpoint\":\"tcp://h:1\"}"),
+         "node 'a.t.c.g': endpoint given, but a grid binds nothing"},
+        {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"endpoint\":\"tcp://127.0.0.1:17300\"}," T),
+         "node 'a': endpoint tcp://127.0.0.1:17300 is also used by broker bus_in"},
+        {TOPO("7"), "nodes[0]: must be an object"},
+        /* the file as a whole */
+        {"[]", "topology: must be a JSON object"},
+        {"{\"nodes\":[" D "," T "]}", "port_base: missing"},
+        {"{\"port_base\":80,\"nodes\":[" D "]}", "port_base: must be an integer in 1024..65000"},
+        {"{\"port_base\":65001,\"nodes\":[" D "]}", "port_base"},
+        {"{\"port_base\":\"17300\",\"nodes\":[" D "]}", "port_base"},
+        {"{\"port_base\":17300.5,\"nodes\":[" D "]}", "port_base"},
+        {"{\"port_base\":17300,\"nodes\":[]}", "nodes: must be a non-empty array"},
+        {"{\"port_base\":17300,\"nodes\":{}}", "nodes: must be a non-empty array"},
+        {"{\"port_base\":17300}", "nodes: must be a non-empty array"},
+        {"{\"port_base\":17300,\"ports\":1,\"nodes\":[" D "]}", "topology: unknown key 'ports'"},
+        {"{\"port_base\":17300,\"port_base\":17400,\"nodes\":[" D "]}", "duplicate"},
+        {"{\"port_base\":17300,\"nodes\":[" D "]} x", "line 1"},
+        {"{\"port_base\":17300,\"nodes\":[" D, "line 1"},
+        {"", "line 1"},
+        {"{\"name\":5,\"port_base\":17300,\"nodes\":[" D "]}", "name: must be a string"},
+        {"{\"listen_host\":\"bad host\",\"port_base\":17300,\"nodes\":[" D "]}", "listen_host"},
+        {"{\"listen_host\":\"\",\"port_base\":17300,\"nodes\":[" D "]}", "listen_host"},
+        {"{\"broker\":{\"bus_in\":\"tcp://h:1\"},\"port_base\":17300,\"nodes\":[" D "]}",
+         "broker: bus_in and bus_out must be given together"},
+        {"{\"broker\":{\"bus_in\":\"udp://h:1\",\"bus_out\":\"tcp://h:2\"},\"port_base\":17300,\"nodes\":[" D "]}",
+         "broker: bus_in"},
+        {"{\"broker\":{\"public_key\":\"x\"},\"port_base\":17300,\"nodes\":[" D "]}", "broker: public_key"},
+        {"{\"broker\":[],\"port_base\":17300,\"nodes\":[" D "]}", "broker: must be an object"},
+        {"{\"broker\":{\"bus\":1},\"port_base\":17300,\"nodes\":[" D "]}", "broker: unknown key 'bus'"},
+        {"{\"broker\":{\"bus_in\":\"tcp://h:1\",\"bus_out\":\"tcp://h:1\"},\"port_base\":17300,\"nodes\":[" D "]}",
+         "broker bus_out: endpoint tcp://h:1 is also used by broker bus_in"},
+        {"{\"monitors\":{},\"port_base\":17300,\"nodes\":[" D "]}", "monitors: must be an array"},
+        {"{\"monitors\":[{\"name\":\"ops\"}],\"port_base\":17300,\"nodes\":[" D "]}", "monitor 'ops': public_key"},
+        {"{\"monitors\":[{\"name\":\"Ops\",\"public_key\":\"" KEY_OK "\"}],\"port_base\":17300,\"nodes\":[" D "]}",
+         "monitors[0]: name"},
+        {"{\"monitors\":[{\"name\":\"o\",\"public_key\":\"" KEY_OK "\"},{\"name\":\"o\",\"public_key\":\"" KEY_OK
+         "\"}],\"port_base\":17300,\"nodes\":[" D "]}",
+         "monitor 'o': listed twice"},
+        {"{\"sla\":[{\"tier\":\"town\"}],\"port_base\":17300,\"nodes\":[" D "]}", "sla[0]: tier"},
+        {"{\"sla\":{},\"port_base\":17300,\"nodes\":[" D "]}", "sla: must be an array"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[512] = "";
+        gl_topology_t *t = (gl_topology_t *)0x1;
+        int rc = gl_topology_load_buffer(cases[i].json, strlen(cases[i].json), &t, err, sizeof err);
+        if (rc != GL_EINVAL || !strstr(err, cases[i].msg))
+            fail_msg("case %zu: rc %d, err '%s', wanted '%s'\n  input: %s", i, rc, err, cases[i].msg,
+                     cases[i].json);
+        assert_null(t);
+    }
+
+    /* The same shapes, fixed, load. */
+    gl_topology_t *t = load_text(TOPO(D "," T "," C "," G));
+    gl_topology_free(&t);
+    t = load_text("{\"port_base\":17300,\"monitors\":[{\"name\":\"ops\",\"public_key\":\"" KEY_OK "\"}],"
+                  "\"broker\":{\"public_key\":\"" KEY_OK "\"},\"sla\":null,\"nodes\":[" D "]}");
+    assert_int_equal(t->n_monitors, 1);
+    assert_string_equal(t->monitors[0].public_key, KEY_OK);
+    assert_string_equal(t->broker_key, KEY_OK);
+    assert_int_equal(t->policy->n_rules, 0);
+    gl_topology_free(&t);
+
+    /* Parents may come after their children in the file. */
+    t = load_text(TOPO(G "," C "," T "," D));
+    assert_int_equal(t->root, 3);
+    assert_int_equal(gl_topology_find(t, "a.t.c.g")->parent, 1);
+    gl_topology_free(&t);
+
+    /* NULL err and NULL input are handled. */
+    assert_int_equal(gl_topology_load_buffer("[]", 2, &t, NULL, 0), GL_EINVAL);
+    assert_int_equal(gl_topology_load_buffer(NULL, 0, &t, NULL, 0), GL_EINVAL);
+}
+
+static void test_load_file_errors(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    gl_topology_t *t = NULL;
+    assert_int_equal(gl_topology_load_file("/nonexistent/gl-topology.json", &t, err, sizeof err), GL_ENOENT);
+    assert_non_null(strstr(err, "/nonexistent/gl-topology.json"));
+    assert_null(t);
+    char *dir = make_tmpdir();
+    assert_int_equal(gl_topology_load_file(dir, &t, err, sizeof err) < 0, 1);
+    assert_null(t);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* ---- saving ---------------------------------------------------------- */
+
+static void test_save_round_trip(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    char path[PATH_MAX], tmp[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/topology.json", dir) >= (int)sizeof path ||
+        snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        fail_msg("path too long");
+
+    gl_topology_t *t = load_text(explicit_json);
+    char ka[GL_KEY_Z85_LEN + 1], kg[GL_KEY_Z85_LEN + 1], kb[GL_KEY_Z85_LEN + 1];
+    fresh_key(ka);
+    fresh_key(kg);
+    fresh_key(kb);
+    assert_int_equal(gl_topology_set_key(t, "a", ka), 0);
+    assert_int_equal(gl_topology_set_key(t, "a.t.c.g", kg), 0);
+    t->broker_key = strdup(kb);
+    gl_policy_free(&t->policy);
+    json_t *rules = json_loads("[{\"tier\":\"community\",\"accept_s\":3,\"resolve_s\":8},"
+                               "{\"category\":\"urban/roads\",\"priority\":\"urgent\",\"accept_ms\":1500}]",
+                               0, NULL);
+    assert_int_equal(gl_policy_from_json(rules, &t->policy, NULL, 0), 0);
+    json_decref(rules);
+    assert_int_equal(gl_topology_save(t, path), 0);
+    assert_int_equal(access(tmp, F_OK), -1);
+
+    /* Only the explicit endpoint is in the file. */
+    json_t *saved = json_load_file(path, 0, NULL);
+    assert_non_null(saved);
+    json_t *nodes = json_object_get(saved, "nodes");
+    assert_int_equal(json_array_size(nodes), 5);
+    assert_null(json_object_get(json_array_get(nodes, 0), "endpoint"));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(nodes, 1), "endpoint")),
+                        "ipc:///tmp/gl-t.sock");
+    assert_int_equal(json_integer_value(json_object_get(saved, "port_base")), 17300);
+    assert_string_equal(json_string_value(json_object_get(saved, "listen_host")), "10.0.0.5");
+    json_decref(saved);
+
+    char err[256] = "";
+    gl_topology_t *u = NULL;
+    if (gl_topology_load_file(path, &u, err, sizeof err) != 0)
+        fail_msg("reload: %s", err);
+    assert_int_equal(u->n_nodes, t->n_nodes);
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        assert_string_equal(u->nodes[i].id, t->nodes[i].id);
+        assert_string_equal(u->nodes[i].name, t->nodes[i].name);
+        assert_int_equal(u->nodes[i].tier, t->nodes[i].tier);
+        assert_int_equal(u->nodes[i].endpoint_explicit, t->nodes[i].endpoint_explicit);
+        if (t->nodes[i].endpoint)
+            assert_string_equal(u->nodes[i].endpoint, t->nodes[i].endpoint);
+        else
+            assert_null(u->nodes[i].endpoint);
+        if (t->nodes[i].public_key)
+            assert_string_equal(u->nodes[i].public_key, t->nodes[i].public_key);
+        else
+            assert_null(u->nodes[i].public_key);
+    }
+    assert_string_equal(u->broker_key, kb);
+    assert_string_equal(u->bus_in, t->bus_in);
+    json_t *p1 = gl_policy_to_json(t->policy), *p2 = gl_policy_to_json(u->policy);
+    assert_true(json_equal(p1, p2));
+    json_decref(p1);
+    json_decref(p2);
+
+    /* Derived endpoints were not frozen into the file. */
+    assert_int_equal(gl_topology_set_port_base(u, 25000), 0);
+    assert_string_equal(gl_topology_find(u, "a")->endpoint, "tcp://10.0.0.5:25002");
+
+    /* Saving over an existing file replaces it. */
+    assert_int_equal(gl_topology_save(u, path), 0);
+    gl_topology_free(&u);
+    assert_int_equal(gl_topology_load_file(path, &u, err, sizeof err), 0);
+    assert_int_equal(u->port_base, 25000);
+    gl_topology_free(&u);
+
+    char bad[PATH_MAX];
+    snprintf(bad, sizeof bad, "%s/no/such/dir/t.json", dir);
+    assert_true(gl_topology_save(t, bad) < 0);
+    assert_int_equal(gl_topology_save(NULL, path), GL_EINVAL);
+    gl_topology_free(&t);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* ---- keys ------------------------------------------------------------ */
+
+static void read_file(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, size - 1, f);
+    buf[n] = 0;
+    fclose(f);
+}
+
+static void test_keys_ensure(void **state)
+{
+    (void)state;
+    char *home = make_tmpdir();
+    char path[PATH_MAX];
+    gl_topology_t *t = load_committed("mini.json");
+    int created = -1;
+    assert_int_equal(gl_keys_ensure(home, t, &created), 0);
+    assert_int_equal(created, (int)t->n_nodes + 2);
+
+    struct stat st;
+    snprintf(path, sizeof path, "%s/keys", home);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        const char *key = t->nodes[i].public_key;
+        assert_non_null(key);
+        assert_int_equal(strlen(key), GL_KEY_Z85_LEN);
+        assert_true(gl_key_z85_valid(key));
+        if (snprintf(path, sizeof path, "%s/keys/%s.cert_secret", home, t->nodes[i].id) >= (int)sizeof path)
+            fail_msg("path too long");
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        zcert_t *cert = NULL;
+        assert_int_equal(gl_keys_load(home, t->nodes[i].id, &cert), 0);
+        assert_string_equal(zcert_public_txt(cert), key);
+        zcert_destroy(&cert);
+    }
+    assert_non_null(t->broker_key);
+    assert_int_equal(strlen(t->broker_key), GL_KEY_Z85_LEN);
+    snprintf(path, sizeof path, "%s/keys/broker.cert_secret", home);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(t->n_monitors, 1);
+    assert_string_equal(t->monitors[0].name, "operator");
+    zcert_t *op = NULL;
+    assert_int_equal(gl_keys_load(home, "operator", &op), 0);
+    assert_string_equal(zcert_public_txt(op), t->monitors[0].public_key);
+    zcert_destroy(&op);
+    /* No half-written pairs are left behind. */
+    snprintf(path, sizeof path, "%s/keys/broker.cert.new", home);
+    assert_int_equal(access(path, F_OK), -1);
+
+    /* A second run on a fresh copy of the topology creates nothing and
+     * finds the same keys. */
+    gl_topology_t *u = load_committed("mini.json");
+    assert_int_equal(gl_keys_ensure(home, u, &created), 0);
+    assert_int_equal(created, 0);
+    for (size_t i = 0; i < t->n_nodes; i++)
+        assert_string_equal(u->nodes[i].public_key, t->nodes[i].public_key);
+    assert_string_equal(u->broker_key, t->broker_key);
+    assert_string_equal(u->monitors[0].public_key, t->monitors[0].public_key);
+    /* ... and running it again on the same topology keeps one operator. */
+    assert_int_equal(gl_keys_ensure(home, u, NULL), 0);
+    assert_int_equal(u->n_monitors, 1);
+
+    /* Keys survive a save and reload, and the node keys are unique. */
+    snprintf(path, sizeof path, "%s/topology.json", home);
+    assert_int_equal(gl_topology_save(u, path), 0);
+    gl_topology_free(&u);
+    char err[256] = "";
+    assert_int_equal(gl_topology_load_file(path, &u, err, sizeof err), 0);
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        assert_string_equal(u->nodes[i].public_key, t->nodes[i].public_key);
+        assert_ptr_equal(gl_topology_find_by_key(u, t->nodes[i].public_key), &u->nodes[i]);
+    }
+    assert_string_equal(u->monitors[0].name, "operator");
+    assert_string_equal(u->broker_key, t->broker_key);
+    gl_topology_free(&u);
+
+    /* A lost pair is regenerated alone. */
+    snprintf(path, sizeof path, "%s/keys/xinbei.sanjing.cert", home);
+    assert_int_equal(unlink(path), 0);
+    u = load_committed("mini.json");
+    assert_int_equal(gl_keys_ensure(home, u, &created), 0);
+    assert_int_equal(created, 1);
+    assert_string_not_equal(gl_topology_find(u, "xinbei.sanjing")->public_key,
+                            gl_topology_find(t, "xinbei.sanjing")->public_key);
+    assert_string_equal(gl_topology_find(u, "xinbei")->public_key, gl_topology_find(t, "xinbei")->public_key);
+    gl_topology_free(&u);
+
+    /* A damaged pair is reported, not silently replaced. */
+    snprintf(path, sizeof path, "%s/keys/xinbei.cert_secret", home);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("garbage\n", f);
+    fclose(f);
+    u = load_committed("mini.json");
+    assert_int_equal(gl_keys_ensure(home, u, &created), GL_EIO);
+    gl_topology_free(&u);
+    char text[64];
+    read_file(path, text, sizeof text);
+    assert_string_equal(text, "garbage\n");
+
+    zcert_t *cert = NULL;
+    assert_int_equal(gl_keys_load(home, "nobody", &cert), GL_ENOENT);
+    assert_int_equal(gl_keys_load(home, "../keys/xinbei", &cert), GL_EINVAL);
+    assert_null(cert);
+    gl_topology_free(&t);
+    rm_rf(home);
+    free(home);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mini),
+        cmocka_unit_test(test_demo),
+        cmocka_unit_test(test_xinbei),
+        cmocka_unit_test(test_set_port_base),
+        cmocka_unit_test(test_subtree_and_ids),
+        cmocka_unit_test(test_keys_and_lookup),
+        cmocka_unit_test(test_validation),
+        cmocka_unit_test(test_load_file_errors),
+        cmocka_unit_test(test_save_round_trip),
+        cmocka_unit_test(test_keys_ensure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
