@@ -244,19 +244,21 @@ static int apply_one(node_t *n, struct input *in)
         return rc;
     /* Refused input: counted and logged, the batch goes on. */
     n->bad_messages++;
+    n->last_refusal = rc;
     gl_warn("node %s: input refused: %s", n->id, gl_strerror(rc));
     return 0;
 }
 
-static void node_input(node_t *n, enum in_kind kind, int child, zframe_t *rid, zframe_t *body)
+/* Returns 0 if the input was taken, or the reason it was refused. */
+static int node_input(node_t *n, enum in_kind kind, int child, zframe_t *rid, zframe_t *body)
 {
     if (!node_txn(n))
-        return; /* nothing acknowledged: the sender will resend */
+        return GL_ESTORE; /* nothing acknowledged: the sender will resend */
     if (n->n_in == n->cap_in) {
         size_t cap = n->cap_in ? n->cap_in * 2 : 64;
         struct input *a = realloc(n->in, cap * sizeof *a);
         if (!a)
-            return;
+            return GL_ENOMEM;
         n->in = a;
         n->cap_in = cap;
     }
@@ -267,11 +269,15 @@ static void node_input(node_t *n, enum in_kind kind, int child, zframe_t *rid, z
     in->len = zframe_size(body);
     in->buf = malloc(in->len ? in->len : 1);
     memcpy(in->buf, zframe_data(body), in->len);
+    n->last_refusal = 0;
     int rc = apply_one(n, in);
     if (rc == GL_EMAPFULL)
         rc = regrow_and_replay(n);
-    if (rc != 0)
+    if (rc != 0) {
         fail_batch(n, rc);
+        return rc;
+    }
+    return n->last_refusal;
 }
 
 static void commit_node(node_t *n)
@@ -360,12 +366,18 @@ static int send_up(void *ctx, const char *peer, const uint8_t *buf, size_t len)
 static int send_down(void *ctx, const char *peer, const uint8_t *buf, size_t len)
 {
     node_t *n = ctx;
-    zsock_t *s = gl_zsock_sock(n->down);
+    struct child *c = NULL;
+    for (size_t i = 0; i < n->n_children && !c; i++)
+        if (strcmp(n->children[i].topo->id, peer) == 0)
+            c = &n->children[i];
+    if (!c || !c->rid)
+        return GL_EDOWN; /* not heard from since this process started */
+    void *s = zsock_resolve(gl_zsock_sock(n->down));
     /* With ROUTER_MANDATORY an unroutable peer fails on the first frame,
      * before anything is queued. */
-    if (zmq_send(zsock_resolve(s), peer, strlen(peer), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+    if (zmq_send(s, zframe_data(c->rid), zframe_size(c->rid), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return errno == EHOSTUNREACH ? GL_EDOWN : GL_EAGAIN;
-    if (zmq_send(zsock_resolve(s), buf, len, ZMQ_DONTWAIT) < 0)
+    if (zmq_send(s, buf, len, ZMQ_DONTWAIT) < 0)
         return GL_EAGAIN;
     return 0;
 }
@@ -409,19 +421,23 @@ static int on_down_readable(gl_zsock_t *zs, zsock_t *sock, int budget, void *arg
             zmsg_destroy(&msg);
             continue;
         }
-        char *who = zframe_strdup(rid);
+        /* The ZAP handler admitted this connection under the user ID of one
+         * of our children; that, not anything the peer says, is who it is. */
         const char *user = gl_frame_user(body);
         int child = -1;
-        for (size_t i = 0; i < n->n_children; i++)
-            if (strcmp(n->children[i].topo->id, who) == 0)
+        for (size_t i = 0; user && i < n->n_children; i++)
+            if (strcmp(n->children[i].topo->id, user) == 0)
                 child = (int)i;
-        if (child < 0 || !user || strcmp(user, who) != 0) {
+        if (child < 0) {
             n->refused++;
-            gl_warn("node %s: message from '%s' refused: authenticated as '%s'", n->id, who, user ? user : "nobody");
+            gl_warn("node %s: message from an unauthenticated connection refused", n->id);
         } else {
-            node_input(n, IN_CHILD, child, NULL, body);
+            struct child *c = &n->children[child];
+            if (node_input(n, IN_CHILD, child, NULL, body) == 0 && (!c->rid || !zframe_eq(c->rid, rid))) {
+                zframe_destroy(&c->rid);
+                c->rid = zframe_dup(rid);
+            }
         }
-        free(who);
         zmsg_destroy(&msg);
     }
     (void)zs;
@@ -491,7 +507,6 @@ static int open_uplink(node_t *n)
     zsock_t *s = zsock_new(ZMQ_DEALER);
     if (!s)
         return GL_EIO;
-    zsock_set_identity(s, n->id);
     zsock_set_immediate(s, 1);
     zsock_set_linger(s, 0);
     zsock_set_sndhwm(s, (int)h->window * 2 + 64);
@@ -521,7 +536,6 @@ static int open_downlink(node_t *n)
     if (!s)
         return GL_EIO;
     zsock_set_router_mandatory(s, 1);
-    zsock_set_router_handover(s, 1);
     zsock_set_linger(s, 0);
     zsock_set_sndhwm(s, (int)h->window * 2 + 64);
     zsock_set_rcvhwm(s, (int)h->window * 4 + 64);
@@ -671,8 +685,10 @@ static void node_free(node_t *n)
     if (n->txn)
         gl_store_abort(n->txn);
     gl_link_free(&n->uplink);
-    for (size_t i = 0; i < n->n_children; i++)
+    for (size_t i = 0; i < n->n_children; i++) {
         gl_link_free(&n->children[i].link);
+        zframe_destroy(&n->children[i].rid);
+    }
     free(n->children);
     inputs_clear(n);
     free(n->in);

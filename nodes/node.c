@@ -223,6 +223,7 @@ int node_on_child(node_t *n, MDB_txn *txn, int child, const uint8_t *buf, size_t
         return rc;
     struct child *ch = &n->children[child];
     if (strcmp(env->sender, ch->topo->id) != 0) {
+        gl_warn("node %s: message from '%s' refused: authenticated as '%s'", n->id, env->sender, ch->topo->id);
         gridlink__v1__envelope__free_unpacked(env, NULL);
         return GL_EPERM;
     }

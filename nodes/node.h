@@ -46,6 +46,10 @@ struct child {
     const gl_node_t *topo;
     gl_link_t *link;
     bool was_up;
+    /* Routing ID of the connection this child last spoke from. libzmq picks
+     * routing IDs on the parent side; a child's claim is never trusted, so
+     * one child cannot take over another's traffic. */
+    zframe_t *rid;
 };
 
 struct node {
@@ -77,6 +81,7 @@ struct node {
     bool deadlines_changed;
 
     uint64_t bad_messages, refused, store_errors;
+    int last_refusal; /* why the last input was refused, 0 if taken */
 };
 
 struct host {
