@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages gridlink needs to build, run and test, and
+# nothing when they are all present. Extra package names given as arguments
+# are installed too (the benchmark uses this for its peers).
+set -euo pipefail
+
+packages=(
+    build-essential cmake pkg-config
+    libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler
+    liblmdb-dev lmdb-utils libuv1-dev libjansson-dev libcmocka-dev
+    jq iproute2 procps nftables
+    "$@"
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}" >&2
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO=sudo
+else
+    SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
