@@ -23,6 +23,8 @@ static const struct {
                             "        the live change feed"},
     {"keygen", gl_cmd_keygen, "[--topology FILE] [--port-base N]   create keys and HOME/topology.json"},
     {"topology", gl_cmd_topology, "check FILE                        validate a topology file"},
+    {"load", gl_cmd_load, "--cases N --rate R [--prefix NODE_PATH]  load generator with a loss/duplicate check"},
+    {"bench", gl_cmd_bench, "[SCENARIO]                          the benchmark (intake, escalation, fanout, recovery, district)"},
     {"demo", gl_cmd_demo, "[--interval-ms N]                   simulated staff traffic for a demo"},
 };
 
