@@ -4,6 +4,7 @@
  * per loop pass), and after the commit lets the effects and acks out.
  * Authentication happens here, before any node logic: a frame on a parent's
  * ROUTER must carry the ZAP user ID of the child its routing ID names. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -699,11 +700,33 @@ static void node_free(node_t *n)
     free(n);
 }
 
+/* A process killed with SIGKILL leaves its control socket file behind. */
+static void remove_stale_sockets(const char *run)
+{
+    DIR *d = opendir(run);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int pid;
+        char tail[16];
+        if (sscanf(e->d_name, "proc-%d.%15s", &pid, tail) != 2 || strcmp(tail, "sock") != 0)
+            continue;
+        if (kill(pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof path, "%s/%s", run, e->d_name) < (int)sizeof path)
+            unlink(path);
+    }
+    closedir(d);
+}
+
 static int open_ctl(host_t *h)
 {
     char run[PATH_MAX];
     gl_home_path(run, sizeof run, h->home, "run");
     gl_mkdir_p(run);
+    remove_stale_sockets(run);
     gl_home_path(h->ctl_path, sizeof h->ctl_path, h->home, "run/proc-%d.sock", (int)getpid());
     if (strlen(h->ctl_path) > 100) {
         gl_error("control socket path %s is too long for a unix socket; use a shorter home", h->ctl_path);
