@@ -116,6 +116,12 @@ static void on_deadline(uv_timer_t *t)
             break;
         if (rc == 0)
             rc = fire_one(n, txn, due, kind, id);
+        if (rc == GL_EMAPFULL) {
+            /* The batch is spoiled; the commit grows the map, and the
+             * deadlines, still in the index, fire again after it. */
+            n->map_full = true;
+            break;
+        }
         if (rc != 0) {
             gl_error("node %s: deadline processing failed: %s", n->id, gl_strerror(rc));
             n->store_errors++;

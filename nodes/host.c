@@ -25,6 +25,32 @@
 #define MAX_GROW 8
 #define TICK_MS 250
 
+/* ---- store options and stale-reader check ---- */
+
+#define READER_CHECK_MS 60000
+
+static size_t store_map_size; /* initial LMDB map for new stores; 0 = store default */
+static uv_timer_t reader_timer;
+
+void host_set_map_size(size_t bytes) { store_map_size = bytes; }
+
+/* A process killed with -9 while it held a read transaction (an inspector
+ * such as mdb_stat, or a crashed node) leaves its reader slot behind, which
+ * pins old pages so the file only grows. gl_store_open clears them once; this
+ * clears them again every minute (lmdb.h: "Check for stale readers
+ * periodically, using the mdb_reader_check function"). */
+static void on_reader_check(uv_timer_t *t)
+{
+    host_t *h = t->data;
+    for (size_t i = 0; i < h->n_nodes; i++) {
+        int dead = gl_store_reader_check(h->nodes[i]->store);
+        if (dead > 0)
+            gl_info("node %s: cleared %d stale reader slot(s)", h->nodes[i]->id, dead);
+        else if (dead < 0)
+            gl_warn("node %s: reader check failed: %s", h->nodes[i]->id, gl_strerror(dead));
+    }
+}
+
 int64_t host_now(host_t *h)
 {
     (void)h;
@@ -284,6 +310,14 @@ static int node_input(node_t *n, enum in_kind kind, int child, zframe_t *rid, zf
 static void commit_node(node_t *n)
 {
     host_t *h = n->host;
+    if (n->txn && n->map_full) {
+        n->map_full = false;
+        int rc = regrow_and_replay(n);
+        if (rc != 0) {
+            fail_batch(n, rc);
+            return;
+        }
+    }
     if (n->txn) {
         int rc = gl_store_commit(n->txn);
         n->txn = NULL;
@@ -564,10 +598,14 @@ static void log_link_change(node_t *n, const char *peer, bool up)
     MDB_txn *sub;
     if (gl_store_begin(n->store, txn, true, &sub) != 0)
         return;
-    if (node_log(n, sub, up ? "link-up" : "link-down", NULL, peer, up ? "up" : "down") == 0)
+    int rc = node_log(n, sub, up ? "link-up" : "link-down", NULL, peer, up ? "up" : "down");
+    if (rc == 0) {
         gl_store_commit(sub);
-    else
+    } else {
         gl_store_abort(sub);
+        if (rc == GL_EMAPFULL)
+            n->map_full = true;
+    }
 }
 
 static void on_tick(uv_timer_t *t)
@@ -637,7 +675,8 @@ static int node_open(host_t *h, const char *id, node_t **out)
     char dir[PATH_MAX];
     gl_home_path(dir, sizeof dir, h->home, "data/%s", id);
     gl_mkdir_p(dir);
-    int rc = gl_store_open(dir, id, NULL, &n->store);
+    gl_store_opts sopts = {.map_size = store_map_size};
+    int rc = gl_store_open(dir, id, &sopts, &n->store);
     if (rc != 0) {
         gl_error("node %s: cannot open its store in %s: %s", id, dir, gl_strerror(rc));
         free(n);
@@ -833,6 +872,9 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     uv_timer_init(h->uv, &h->tick);
     h->tick.data = h;
     uv_timer_start(&h->tick, on_tick, TICK_MS, TICK_MS);
+    uv_timer_init(h->uv, &reader_timer);
+    reader_timer.data = h;
+    uv_timer_start(&reader_timer, on_reader_check, READER_CHECK_MS, READER_CHECK_MS);
     uv_signal_init(h->uv, &h->sigint);
     uv_signal_init(h->uv, &h->sigterm);
     h->sigint.data = h->sigterm.data = h;
@@ -857,6 +899,7 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     }
     unlink(h->ctl_path);
     uv_close((uv_handle_t *)&h->tick, NULL);
+    uv_close((uv_handle_t *)&reader_timer, NULL);
     uv_close((uv_handle_t *)&h->sigint, NULL);
     uv_close((uv_handle_t *)&h->sigterm, NULL);
     gl_zap_free(&h->zap);

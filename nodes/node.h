@@ -82,6 +82,7 @@ struct node {
 
     uint64_t bad_messages, refused, store_errors;
     int last_refusal; /* why the last input was refused, 0 if taken */
+    bool map_full;    /* work outside an input (deadlines, liveness) hit a full map */
 };
 
 struct host {
