@@ -16,7 +16,8 @@ old_pid=$(node_pid $community)
 case_id=$("$GRIDLINK" submit --home "$HOME_DIR" --node $grid --category governance --text "消防通道被占")
 # The grid's outbox empties only when the community's ack arrives, and the
 # community acks only after its commit. Kill it the moment that is seen.
-wait_until 5 "community acknowledges" test "$(pending)" = 0
+drained() { [ "$(pending)" = 0 ]; }
+wait_until 5 "community acknowledges" drained
 kill -KILL "$old_pid"
 killed_ms=$(now_ms)
 log "killed community (pid $old_pid) right after its ack"

@@ -14,7 +14,8 @@ t1=$(now_ms)
 log "submitted $case_id in $((t1 - t0)) ms"
 
 holder() { "$GRIDLINK" show --home "$HOME_DIR" --node "$1" "$case_id" --json | jq -r .holder; }
-wait_until 2 "community holds the case" test "$(holder xinbei.sanjing.c01)" = xinbei.sanjing.c01
+holds() { [ "$(holder "$1")" = "$2" ]; }
+wait_until 2 "community holds the case" holds xinbei.sanjing.c01 xinbei.sanjing.c01
 show=$("$GRIDLINK" show --home "$HOME_DIR" --node xinbei.sanjing.c01 "$case_id" --json)
 [ "$(jq -r .state <<<"$show")" = reported ] || fail "state at community: $(jq -r .state <<<"$show")"
 [ "$(jq '.history | length' <<<"$show")" -eq 2 ] || fail "history at community: $show"
@@ -40,7 +41,7 @@ log "escalated ${late} ms after the deadline"
 
 [ "$(holder xinbei)" = xinbei ] || fail "district does not hold the case"
 # The news travelled back down to the grid that reported it.
-wait_until 5 "grid sees the district holding its case" test "$(holder xinbei.sanjing.c01.g1)" = xinbei
+wait_until 5 "grid sees the district holding its case" holds xinbei.sanjing.c01.g1 xinbei
 
 # Acting: the district accepts and resolves; illegal steps are refused.
 "$GRIDLINK" act --home "$HOME_DIR" --node xinbei "$case_id" accept --note "区中心受理" >/dev/null
