@@ -1,10 +1,12 @@
 /* fuzz_envelope.c: everything a tree link receives goes through
- * gridlink__v1__envelope__unpack and, for the API and logs, through
- * gl_pbjson_from_message; neither may crash or leak on any byte string.
+ * gl_decode_envelope (unpack plus the checks protobuf cannot make) and, for
+ * the API and logs, through gl_pbjson_from_message; neither may crash or
+ * leak on any byte string.
  * Owns nothing: each input's decoded message and JSON are freed here. */
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "codec.h"
 #include "gridlink.pb-c.h"
 #include "pbjson.h"
 
@@ -12,6 +14,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    char err[256];
+    Gridlink__V1__Envelope *checked = NULL;
+    if (gl_decode_envelope(data, size, &checked, err, sizeof err) == 0)
+        gridlink__v1__envelope__free_unpacked(checked, NULL);
     Gridlink__V1__Envelope *env = gridlink__v1__envelope__unpack(NULL, size, data);
     if (!env)
         return 0;
