@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "home.h"
 #include "log.h"
 
 static const struct {
@@ -39,6 +40,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     gl_log_init("gridlink", GL_LOG_WARN);
+    gl_supervised_init();
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

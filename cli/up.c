@@ -265,6 +265,11 @@ static int child_spawn(child *c)
      * which then stops the children in order, instead of racing their exits
      * against its own signal handling and "restarting" them. */
     opt.flags = UV_PROCESS_DETACHED;
+    /* Children read this to die with the supervisor (gl_supervised_init),
+     * so a supervisor killed outright leaves no orphans holding the stores. */
+    char pid[32];
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    setenv("GRIDLINK_SUPERVISOR_PID", pid, 1);
 
     c->proc.data = c;
     int rc = uv_spawn(&sv->loop, &c->proc, &opt);

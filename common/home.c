@@ -6,6 +6,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,4 +76,16 @@ long long gl_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void gl_supervised_init(void)
+{
+    const char *v = getenv("GRIDLINK_SUPERVISOR_PID");
+    if (!v || !*v)
+        return;
+    pid_t sup = (pid_t)atol(v);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    /* The supervisor may have died before the line above took effect. */
+    if (getppid() != sup)
+        _exit(1);
 }

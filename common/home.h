@@ -23,6 +23,11 @@ int gl_exe_dir(char *buf, size_t size);
 /* Load HOME/topology.json; see topology.h for errors. */
 struct gl_topology;
 int gl_home_topology(const char *home, struct gl_topology **out, char *err, size_t errlen);
+/* For a process started by `gridlink up`: die with the supervisor. up puts
+ * its PID in GRIDLINK_SUPERVISOR_PID; if that is set, ask the kernel for
+ * SIGTERM when the parent goes away, and exit at once if it already has.
+ * Does nothing for a process started any other way. */
+void gl_supervised_init(void);
 /* Current wall-clock time in ms since the epoch. */
 long long gl_now_ms(void);
 
