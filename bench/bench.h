@@ -1,0 +1,105 @@
+/* bench.h: what the benchmark's files share.
+ *
+ * `gridlink bench` is a driver (bench.c) that sets up temporary homes,
+ * starts real gridlink processes, runs workers and collects figures. Every
+ * worker is this same binary started again as `gridlink bench _worker ROLE
+ * key=value...` (workers.c), so that clients and servers always sit in
+ * separate processes; the peers (NATS JetStream, Redis Streams) are driven
+ * by a separate binary, gridlink-bench-peers (peers.c), which alone links
+ * their C clients. A worker writes its figures as `key value` lines to the
+ * file named by its out= argument. */
+#ifndef GL_BENCH_H
+#define GL_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "topology.h"
+
+/* ---- clock and samples (util.c) ---- */
+
+int64_t bn_now_us(void);      /* CLOCK_MONOTONIC */
+int64_t bn_wall_us(void);     /* CLOCK_REALTIME */
+
+typedef struct bn_samples {
+    double *v;
+    size_t n, cap;
+} bn_samples;
+
+void bn_samples_add(bn_samples *s, double v);
+void bn_samples_free(bn_samples *s);
+/* Sorts in place; q in 0..1. 0 when empty. */
+double bn_samples_q(bn_samples *s, double q);
+
+/* key=value arguments */
+typedef struct bn_args {
+    int n;
+    char **k, **v;
+} bn_args;
+void bn_args_parse(bn_args *a, int argc, char **argv);
+const char *bn_arg(const bn_args *a, const char *key, const char *def);
+long bn_arg_l(const bn_args *a, const char *key, long def);
+double bn_arg_d(const bn_args *a, const char *key, double def);
+
+/* Result files: `key value` lines. */
+typedef struct bn_result {
+    int n;
+    char key[64][48];
+    double val[64];
+} bn_result;
+void bn_result_set(bn_result *r, const char *key, double v);
+int bn_result_write(const bn_result *r, const char *path);
+int bn_result_read(bn_result *r, const char *path);
+double bn_result_get(const bn_result *r, const char *key, double def);
+
+/* ---- processes (util.c) ---- */
+
+/* Path of a program next to the running gridlink binary. */
+void bn_sibling(char *buf, size_t size, const char *name);
+/* fork + exec argv (NULL-terminated) with stdout and stderr to logfile
+ * (appended; NULL keeps them). Returns the pid or -1. */
+pid_t bn_spawn(char *const argv[], const char *logfile);
+/* Wait up to timeout_ms for pid to exit; returns its exit status, or -1 on
+ * timeout (the process is then killed). */
+int bn_wait(pid_t pid, int timeout_ms);
+/* SIGTERM, wait up to grace_ms, then SIGKILL; reaps. */
+void bn_stop(pid_t pid, int grace_ms);
+/* Run a worker of this binary and wait for it; returns exit status. */
+int bn_run_worker(const char *role, const char *logfile, int timeout_ms, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Resident set size of pid in KiB (VmRSS), or -1. */
+long bn_rss_kib(pid_t pid);
+/* A base port with `count` free consecutive TCP ports on 127.0.0.1. */
+int bn_free_ports(int count);
+void bn_sleep_ms(int ms);
+/* rm -rf */
+void bn_rmtree(const char *path);
+
+/* ---- homes (util.c) ---- */
+
+/* Write a topology JSON for a bench district: one district `bn`, `towns`
+ * townships bn.tK, `comms` communities per township bn.tK.cJ, `grids` grids
+ * per community bn.tK.cJ.gI (all numbered from 1). SLA deadlines are a day
+ * or more unless sla_s > 0 sets every tier's accept/resolve. */
+int bn_topology_write(const char *path, int towns, int comms, int grids, int sla_s);
+/* keygen into home from topology file; with_bus false drops the broker so
+ * nodes keep the bus off. */
+int bn_home_init(const char *home, const char *topology_file, int port_base, bool with_bus);
+/* Start a gridlink-node process hosting ids (NULL-terminated) in home. */
+pid_t bn_node_start(const char *home, const char *const *ids, const char *logfile);
+pid_t bn_broker_start(const char *home, const char *logfile);
+/* Wait until the node answers health on its control socket. Returns ms
+ * waited or -1. */
+int bn_wait_serving(const char *home, const char *node, int timeout_ms);
+
+/* ---- workers (workers.c) ---- */
+int bn_worker_main(int argc, char **argv);
+
+/* Case building shared by the prefill and the client. */
+struct ProtobufCMessage;
+/* Build a 300-byte (packed envelope) transfer body for case id from grid. */
+void *bn_case_new(const char *id, const char *grid, const char *holder, int64_t now_ms, size_t text_len);
+
+#endif
