@@ -431,6 +431,157 @@ static void send_reply(zsock_t *ctl, zframe_t *rid, const Gridlink__V1__CtlReply
     free(buf);
 }
 
+/* ---- read-only views: census and log pages ----
+ *
+ * census: a compact listing of the node's cases (id, holder, state and
+ * version; no history or text), in case-ID order, at most `max` a reply.
+ * A client continues after the last ID it got (CtlRequest.case_id), or by
+ * index offset (from_seq: how many cases to skip); the reply says where the
+ * next page starts (next_seq, an offset; 0 when this page reached the end)
+ * and names its last case in CtlReply.case_id. Continuing by ID is exact
+ * even while cases are added; the offset is a convenience.
+ *
+ * log: entries of the node's log from from_seq (1 if 0), at most `max`, in
+ * CtlReply.events; next_seq is the next entry's sequence, 0 at the end.
+ *
+ * Both views own what they put in the reply (page_free releases it). */
+#define PAGE_DEFAULT 1000
+#define CENSUS_PAGE_MAX 10000
+#define LOG_PAGE_MAX 5000
+
+struct page {
+    Gridlink__V1__Case *brief;     /* census: compact cases, strings owned */
+    Gridlink__V1__Case **brief_p;
+    Gridlink__V1__BusEvent **events; /* log: decoded entries, owned */
+    size_t n;
+};
+
+static void page_free(struct page *pg)
+{
+    if (pg->brief) {
+        for (size_t i = 0; i < pg->n; i++) {
+            free(pg->brief[i].id);
+            free(pg->brief[i].holder);
+        }
+    }
+    if (pg->events)
+        for (size_t i = 0; i < pg->n; i++)
+            gridlink__v1__bus_event__free_unpacked(pg->events[i], NULL);
+    free(pg->brief);
+    free(pg->brief_p);
+    free(pg->events);
+    memset(pg, 0, sizeof *pg);
+}
+
+static uint32_t page_size(uint32_t asked, uint32_t cap)
+{
+    if (asked == 0)
+        return PAGE_DEFAULT;
+    return asked > cap ? cap : asked;
+}
+
+static int census_page(node_t *n, MDB_txn *txn, const Gridlink__V1__CtlRequest *req, struct page *pg,
+                       Gridlink__V1__CtlReply *rep, char *msg, size_t msglen)
+{
+    uint32_t max = page_size(req->max, CENSUS_PAGE_MAX);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, gl_store_dbi(n->store, GL_DB_CASES), &cur);
+    if (rc != 0)
+        return gl_err_from_mdb(rc);
+    pg->brief = calloc(max, sizeof *pg->brief);
+    pg->brief_p = calloc(max, sizeof *pg->brief_p);
+    if (!pg->brief || !pg->brief_p) {
+        mdb_cursor_close(cur);
+        return GL_ENOMEM;
+    }
+    MDB_val k, v;
+    const char *after = req->case_id;
+    if (after && after[0]) {
+        size_t len = strlen(after);
+        k.mv_size = len;
+        k.mv_data = (void *)after;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        if (rc == 0 && k.mv_size == len && memcmp(k.mv_data, after, len) == 0)
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    } else {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        for (uint64_t skip = req->from_seq; rc == 0 && skip > 0; skip--)
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    while (rc == 0 && pg->n < max) {
+        Gridlink__V1__Case *c = gridlink__v1__case__unpack(NULL, v.mv_size, v.mv_data);
+        if (!c) {
+            snprintf(msg, msglen, "node %s: a stored case does not decode", n->id);
+            mdb_cursor_close(cur);
+            return GL_ESTORE;
+        }
+        Gridlink__V1__Case *b = &pg->brief[pg->n];
+        gridlink__v1__case__init(b);
+        b->id = strdup(c->id);
+        b->holder = strdup(c->holder ? c->holder : "");
+        b->state = c->state;
+        b->version = c->version;
+        gridlink__v1__case__free_unpacked(c, NULL);
+        if (!b->id || !b->holder) {
+            free(b->id);
+            free(b->holder);
+            mdb_cursor_close(cur);
+            return GL_ENOMEM;
+        }
+        pg->brief_p[pg->n++] = b;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return gl_err_from_mdb(rc);
+    rep->cases = pg->brief_p;
+    rep->n_cases = pg->n;
+    /* rc == 0: the cursor stands on a case this page had no room for. */
+    rep->next_seq = rc == 0 ? req->from_seq + pg->n : 0;
+    if (pg->n)
+        rep->case_id = pg->brief[pg->n - 1].id;
+    return GL_OK;
+}
+
+static int log_page(node_t *n, MDB_txn *txn, const Gridlink__V1__CtlRequest *req, struct page *pg,
+                    Gridlink__V1__CtlReply *rep, char *msg, size_t msglen)
+{
+    uint32_t max = page_size(req->max, LOG_PAGE_MAX);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, gl_store_dbi(n->store, GL_DB_LOG), &cur);
+    if (rc != 0)
+        return gl_err_from_mdb(rc);
+    pg->events = calloc(max, sizeof *pg->events);
+    if (!pg->events) {
+        mdb_cursor_close(cur);
+        return GL_ENOMEM;
+    }
+    uint8_t kb[8];
+    gl_be64_put(kb, req->from_seq ? req->from_seq : 1);
+    MDB_val k = {sizeof kb, kb}, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && pg->n < max) {
+        Gridlink__V1__BusEvent *ev = NULL;
+        if (k.mv_size == 8)
+            ev = gridlink__v1__bus_event__unpack(NULL, v.mv_size, v.mv_data);
+        if (!ev) {
+            snprintf(msg, msglen, "node %s: a log entry does not decode", n->id);
+            mdb_cursor_close(cur);
+            return GL_ESTORE;
+        }
+        pg->events[pg->n++] = ev;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    uint64_t next = rc == 0 && k.mv_size == 8 ? gl_be64_get(k.mv_data) : 0;
+    mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return gl_err_from_mdb(rc);
+    rep->events = pg->events;
+    rep->n_events = pg->n;
+    rep->next_seq = next;
+    return GL_OK;
+}
+
 void node_on_ctl_read(node_t *n, zframe_t *rid, const Gridlink__V1__CtlRequest *req, zsock_t *ctl)
 {
     Gridlink__V1__CtlReply rep = GRIDLINK__V1__CTL_REPLY__INIT;
@@ -441,8 +592,13 @@ void node_on_ctl_read(node_t *n, zframe_t *rid, const Gridlink__V1__CtlRequest *
     struct list_ctx lc = {0};
     Gridlink__V1__NodeHealth health = GRIDLINK__V1__NODE_HEALTH__INIT;
     char **up = NULL, **down = NULL;
+    struct page pg = {0};
     if (rc == 0) {
-        if (strcmp(req->op, "show") == 0) {
+        if (strcmp(req->op, "census") == 0) {
+            rc = census_page(n, txn, req, &pg, &rep, msg, sizeof msg);
+        } else if (strcmp(req->op, "log") == 0) {
+            rc = log_page(n, txn, req, &pg, &rep, msg, sizeof msg);
+        } else if (strcmp(req->op, "show") == 0) {
             rc = gl_store_case_get(txn, n->store, req->case_id, &c);
             if (rc == GL_ENOENT)
                 snprintf(msg, sizeof msg, "unknown case %s at %s", req->case_id, n->id);
@@ -457,6 +613,10 @@ void node_on_ctl_read(node_t *n, zframe_t *rid, const Gridlink__V1__CtlRequest *
             health.parent_up = n->uplink ? gl_link_up(n->uplink) : false;
             up = calloc(n->n_children + 1, sizeof *up);
             down = calloc(n->n_children + 1, sizeof *down);
+            if (!up || !down) {
+                rc = GL_ENOMEM;
+                goto done;
+            }
             for (size_t i = 0; i < n->n_children; i++) {
                 if (gl_link_up(n->children[i].link))
                     up[health.n_children_up++] = n->children[i].topo->id;
@@ -475,6 +635,7 @@ void node_on_ctl_read(node_t *n, zframe_t *rid, const Gridlink__V1__CtlRequest *
             rc = GL_EINVAL;
             snprintf(msg, sizeof msg, "unknown operation '%s'", req->op);
         }
+    done:
         gl_store_abort(txn);
     }
     rep.code = rc;
@@ -488,4 +649,5 @@ void node_on_ctl_read(node_t *n, zframe_t *rid, const Gridlink__V1__CtlRequest *
     free(lc.cases);
     free(up);
     free(down);
+    page_free(&pg);
 }
