@@ -627,7 +627,7 @@ static void district(void)
     char log[PATH_MAX];
     path_in(log, sizeof log, B.root, "district.log");
     bn_result r = {0};
-    int rate = d(2000, 100);
+    int rate = d(2100, 100); /* 5% above the target: a district that keeps up delivers >= 2000/s */
     int secs = B.district_s;
     progress("district: the whole Xinbei topology at %d cases/s for %d s", rate, secs);
     if (bn_district_run(B.root, log, secs, rate, B.quick, &r) != 0) {
@@ -823,7 +823,7 @@ static void plot(void)
             "set title 'Latency (ms)'\nset ylabel 'ms'\nset xtics rotate by -30\n"
             "plot '%s' index 1 using 2:xtic(1) title 'p50', '' index 1 using 3 title 'p99'\n"
             "unset multiplot\n",
-            png, B.runs, ran("intake") ? "plot for [c=2:7]" : "set label 1 'intake not run' at screen 0.2,0.5\nplot 1/0 notitle #", dat, dat);
+            png, B.runs, ran("intake") ? "plot for [c=2:7]" : "set label 1 'intake not run' at screen 0.2,0.5\nset yrange [0:1]\nplot 0 notitle with lines #", dat, dat);
     fclose(f);
     char cmd[PATH_MAX * 2];
     snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", gp);

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Smoke run of the benchmark: every scenario with tiny counts and no targets,
+# so `gridlink bench` cannot rot. The peers and the plot are used only when
+# bench/setup.sh has installed them. Checks that the table and every
+# scenario's figures were written.
+source "$(dirname "$0")/lib.sh"
+
+OUT="$HOME_DIR/results"
+start=$(date +%s)
+(cd "$GL_SRC" && TMPDIR="$HOME_DIR" "$GRIDLINK" bench --quick --out "$OUT") >"$HOME_DIR/bench.out" 2>"$HOME_DIR/bench.err" \
+    || { tail -n 30 "$HOME_DIR/bench.err" >&2; fail "gridlink bench --quick failed"; }
+log "bench --quick took $(( $(date +%s) - start )) s"
+[ -s "$OUT/latest.md" ] || fail "no table in $OUT/latest.md"
+for s in intake escalation fanout recovery district; do
+    grep -q "^| $s |" "$OUT/latest.md" || { cat "$OUT/latest.md" >&2; fail "no figures for scenario $s"; }
+done
+grep -q "^| intake | node w64 tput |" "$OUT/latest.md" || fail "no node intake figure"
+grep -q "^| intake | bare zmq+lmdb w64 tput |" "$OUT/latest.md" || fail "no bare limit figure"
+grep -Eq "^\| district \| xinbei lost \| +\| 0\.000 " "$OUT/latest.md" || { grep district "$OUT/latest.md" >&2; fail "district check found lost cases"; }
+grep -Eq "^\| district \| xinbei duplicated \| +\| 0\.000 " "$OUT/latest.md" || fail "district check found duplicates"
+grep -Eq "^\| escalation \| 2k open, missing \| +\| 0\.000 " "$OUT/latest.md" || fail "escalations went missing"
+if grep -q "^TARGET" "$HOME_DIR/bench.out"; then fail "--quick must not print targets"; fi
