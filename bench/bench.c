@@ -337,6 +337,16 @@ static void intake_run(int run)
             snprintf(name, sizeof name, "%s w%d", lm ? "bare zmq+lmdb" : "bare zmq", w);
             add_result("intake", name, &r, keys);
         }
+        if (lm) {
+            /* The same low load as the node's, for comparison. */
+            progress("intake run %d: bare ZeroMQ+LMDB, low rate", run);
+            if (run_client(log, out, &r, "mode=raw endpoint=%s devices=16 window=64 rate=%d warmup_ms=%d measure_ms=%d",
+                           ep, low_rate, warm, d(5000, 500)) >= 0) {
+                static const char *const lk[] = {"p50_ms", "p99_ms", "p999_ms", NULL};
+                snprintf(name, sizeof name, "bare zmq+lmdb low %d/s", low_rate);
+                add_result("intake", name, &r, lk);
+            }
+        }
         bn_stop(srv, 3000);
         bn_rmtree(dir);
     }
