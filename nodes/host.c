@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "codec.h"
@@ -187,6 +188,9 @@ static void abort_batch(node_t *n)
     fx_drop_from(n, 0);
     /* Deadline work done in the batch is undone too; look at the index again. */
     n->deadlines_changed = true;
+    /* A full map met by that work went with the transaction; whoever meets
+     * it next (the deadlines firing again, an input) grows the map then. */
+    n->map_full = false;
 }
 
 static int apply_one(node_t *n, struct input *in);
@@ -200,7 +204,7 @@ static int regrow_and_replay(node_t *n)
         int rc = gl_store_grow(n->store);
         if (rc != 0)
             return rc;
-        gl_info("node %s: map grown to %zu MiB, replaying %zu inputs", n->id, gl_store_map_size(n->store) >> 20,
+        gl_info("node %s: map grown to %zu KiB, replaying %zu inputs", n->id, gl_store_map_size(n->store) >> 10,
                 n->n_in);
         if (!node_txn(n))
             return GL_ESTORE;
@@ -218,8 +222,15 @@ static int regrow_and_replay(node_t *n)
 /* Reply to every control request of a failed batch, so no client waits. */
 static void fail_batch(node_t *n, int rc)
 {
-    gl_error("node %s: batch of %zu inputs refused: %s (senders keep their messages)", n->id, n->n_in,
-             gl_strerror(rc));
+    /* A full filesystem shows as ENOSPC once, then as EIO from LMDB's short
+     * writes: name the free space so the operator sees the real cause. */
+    char space[128] = "";
+    struct statvfs vfs;
+    if ((rc == GL_ENOSPC || rc == GL_EIO) && statvfs(gl_store_dir(n->store), &vfs) == 0)
+        snprintf(space, sizeof space, "; %llu bytes free on its filesystem",
+                 (unsigned long long)vfs.f_bavail * vfs.f_frsize);
+    gl_error("node %s: batch of %zu inputs refused: %s%s (senders keep their messages)", n->id, n->n_in,
+             gl_strerror(rc), space);
     n->store_errors++;
     abort_batch(n);
     zsock_t *ctl = gl_zsock_sock(n->host->ctl);
@@ -297,9 +308,19 @@ static int node_input(node_t *n, enum in_kind kind, int child, zframe_t *rid, zf
     in->buf = malloc(in->len ? in->len : 1);
     memcpy(in->buf, zframe_data(body), in->len);
     n->last_refusal = 0;
-    int rc = apply_one(n, in);
-    if (rc == GL_EMAPFULL)
+    int rc;
+    if (n->map_full) {
+        /* Work outside an input earlier in this pass (deadlines, liveness)
+         * met a full map. A deadline's MDB_MAP_FULL spoils the batch
+         * transaction (LMDB answers MDB_BAD_TXN to every later use), so
+         * applying this input would fail the batch for nothing: grow now and
+         * apply the batch's inputs, this one included, in a fresh one. */
         rc = regrow_and_replay(n);
+    } else {
+        rc = apply_one(n, in);
+        if (rc == GL_EMAPFULL)
+            rc = regrow_and_replay(n);
+    }
     if (rc != 0) {
         fail_batch(n, rc);
         return rc;
@@ -311,7 +332,6 @@ static void commit_node(node_t *n)
 {
     host_t *h = n->host;
     if (n->txn && n->map_full) {
-        n->map_full = false;
         int rc = regrow_and_replay(n);
         if (rc != 0) {
             fail_batch(n, rc);
