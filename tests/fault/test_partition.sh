@@ -1,0 +1,104 @@
+# A network partition between a community and its township.
+#
+# Two network namespaces joined by a veth pair (10.231.0.1 <-> 10.231.0.2,
+# nothing else reachable): the district and the township in one, the
+# community and its two grids in the other, each node its own gridlink-node
+# process started with `ip netns exec`. Cases are submitted at the grids all
+# along. The community-township link is cut with an nftables rule that drops
+# every packet between the two addresses (a silent partition: no RST, no
+# link-down event; GL_PARTITION_MODE=link takes the veth down instead), for
+# GL_PARTITION_S seconds (default 20), then restored. Checked:
+#   - during the cut the grids keep acknowledging cases (the cut-off side
+#     keeps working and queues upward) and the township reports the community
+#     down in `gridlink health`, the community its parent down;
+#   - after the cut the township reports the community up again, every case
+#     a grid acknowledged reaches the township, each exactly once, and every
+#     outbox drains.
+# Default run: about 60 s. Long run (minutes of partition):
+#   GL_FAULT_LONG=1 ctest -R fault.test_partition     (partition of 300 s)
+# or GL_PARTITION_S=N for any length. Needs root, ip netns and nft.
+source "$(dirname "$0")/faultlib.sh"
+
+PARTITION_S=${GL_PARTITION_S:-$([ -n "${GL_FAULT_LONG:-}" ] && echo 300 || echo 20)}
+MODE=${GL_PARTITION_MODE:-drop}
+
+require_root
+netns_pair
+[ "$MODE" = drop ] && require_nft "$NS_B"
+init_home netns
+
+start_node "$NS_A" $DISTRICT
+start_node "$NS_A" $TOWNSHIP
+start_node "$NS_B" $COMMUNITY
+start_node "$NS_B" $G1
+start_node "$NS_B" $G2
+wait_until 20 "township sees the community" child_up $TOWNSHIP $COMMUNITY
+
+ACKED="$HOME_DIR.acked"
+SUBMIT_PAUSE=0.1 start_submitter "$ACKED" 100000 $G1 $G2
+township_has_some() { [ "$(health $TOWNSHIP | jq .cases)" -ge 5 ]; }
+wait_until 20 "first cases escalated to the township" township_has_some
+before=$(count_lines "$ACKED")
+
+cut_link() {
+    if [ "$MODE" = link ]; then
+        ip -n "$NS_B" link set "$VETH_B" down
+    else
+        ip netns exec "$NS_B" nft -f - <<EOF
+table inet glcut {
+    chain in { type filter hook input priority 0; ip saddr $NET_A drop; }
+    chain out { type filter hook output priority 0; ip daddr $NET_A drop; }
+}
+EOF
+    fi
+}
+heal_link() {
+    if [ "$MODE" = link ]; then
+        ip -n "$NS_B" link set "$VETH_B" up
+    else
+        ip netns exec "$NS_B" nft delete table inet glcut
+    fi
+}
+
+cut_link
+cut_ms=$(now_ms)
+log "link cut ($MODE) after $before acknowledged cases; partition of ${PARTITION_S}s"
+wait_until 15 "township sees the community down" child_down $TOWNSHIP $COMMUNITY
+log "township reports the community down after $(($(now_ms) - cut_ms)) ms"
+parent_down() { ! parent_up "$1"; }
+wait_until 15 "community sees its parent down" parent_down $COMMUNITY
+
+# The cut-off side keeps working: the grids acknowledge, the community takes
+# the cases and queues its escalations for the township.
+sleep_until=$((cut_ms + PARTITION_S * 1000))
+while [ "$(now_ms)" -lt "$sleep_until" ]; do
+    child_down $TOWNSHIP $COMMUNITY || fail "township reports the community up during the partition"
+    sleep 1
+done
+during=$(($(count_lines "$ACKED") - before))
+queued=$(pending $COMMUNITY)
+log "during the partition: $during cases acknowledged by the grids, community outbox holds $queued"
+[ "$during" -gt 0 ] || fail "the grids acknowledged nothing while cut off from the township"
+[ "$queued" -gt 0 ] || fail "the community queued nothing for the township during the partition"
+
+heal_link
+restore_ms=$(now_ms)
+log "link restored"
+wait_until 40 "township sees the community up again" child_up $TOWNSHIP $COMMUNITY
+log "township reports the community up $(($(now_ms) - restore_ms)) ms after the restore"
+
+# A little more traffic over the healed link, then stop and let it drain.
+sleep 3
+stop_submitter
+total=$(count_lines "$ACKED")
+fails=$(count_lines "$ACKED.fail")
+log "$total cases acknowledged in all, $fails submissions refused"
+wait_until 40 "every acknowledged case at the township" all_at $TOWNSHIP "$ACKED"
+log "all $total at the township $(($(now_ms) - restore_ms)) ms after the restore"
+check_exactly_once $COMMUNITY "$ACKED"
+check_exactly_once $TOWNSHIP "$ACKED"
+drained() { [ "$(pending $COMMUNITY)" -eq 0 ] && [ "$(pending $G1)" -eq 0 ] && [ "$(pending $G2)" -eq 0 ]; }
+wait_until 20 "outboxes drained" drained
+parent_up $COMMUNITY || fail "community does not see its parent after the restore"
+for id in "${!NODE_PID[@]}"; do node_alive "$id" || fail "node $id died"; done
+log "ok: $total cases, $during of them acknowledged during a ${PARTITION_S}s partition, each at the township once"
