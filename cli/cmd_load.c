@@ -320,6 +320,10 @@ static void dispatch(struct load *L, double *credit, size_t *rr, int64_t now)
             struct grid *g = &L->grids[(*rr + k) % L->n_grids];
             if (g->n >= L->window || now < g->hold_until)
                 continue;
+            if (!g->sock && grid_connect(L, g) != 0) {
+                g->hold_until = now + RETRY_DELAY_US;
+                continue;
+            }
             bool retry = g->retries > 0;
             if (!retry && L->issued >= L->cases)
                 continue;
@@ -391,8 +395,12 @@ static int run_load(struct load *L)
             return cli_fail("load", "cannot open a control socket for %s", g->node->id);
     }
     zmq_pollitem_t *items = calloc(L->n_grids, sizeof *items);
-    if (!items)
+    size_t *which = calloc(L->n_grids, sizeof *which); /* poll item -> grid */
+    if (!items || !which) {
+        free(items);
+        free(which);
         return cli_fail("load", "out of memory");
+    }
     L->t_start = L->t_last_ack = now_us();
     int64_t last = L->t_start, next_progress = L->t_start + PROGRESS_US;
     double credit = 1.0, cap = L->rate * 0.05 > 2.0 ? L->rate * 0.05 : 2.0;
@@ -405,26 +413,30 @@ static int run_load(struct load *L)
             credit = cap;
         last = now;
         dispatch(L, &credit, &rr, now);
+        size_t n_items = 0;
         for (size_t i = 0; i < L->n_grids; i++) {
-            items[i].socket = zsock_resolve(L->grids[i].sock);
-            items[i].events = ZMQ_POLLIN;
-            items[i].revents = 0;
+            if (!L->grids[i].sock)
+                continue; /* could not be opened again yet: dispatch retries */
+            items[n_items].socket = zsock_resolve(L->grids[i].sock);
+            items[n_items].events = ZMQ_POLLIN;
+            items[n_items].revents = 0;
+            which[n_items++] = i;
         }
         long wait_ms = credit >= 1.0 ? 1 : (long)ceil((1.0 - credit) * 1000.0 / L->rate);
         if (wait_ms < 1)
             wait_ms = 1;
         if (wait_ms > 50)
             wait_ms = 50;
-        if (zmq_poll(items, (int)L->n_grids, wait_ms) < 0 && zmq_errno() != EINTR) {
+        if (zmq_poll(items, (int)n_items, wait_ms) < 0 && zmq_errno() != EINTR) {
             rc = cli_fail("load", "poll failed: %s", zmq_strerror(zmq_errno()));
             break;
         }
         now = now_us();
-        for (size_t i = 0; i < L->n_grids; i++) {
-            if (items[i].revents & ZMQ_POLLIN)
-                drain(L, &L->grids[i], now);
+        for (size_t k = 0; k < n_items; k++)
+            if (items[k].revents & ZMQ_POLLIN)
+                drain(L, &L->grids[which[k]], now);
+        for (size_t i = 0; i < L->n_grids; i++)
             expire(L, &L->grids[i], now);
-        }
         if (now >= next_progress) {
             next_progress = now + PROGRESS_US;
             double secs = (double)(now - L->t_start) / 1e6;
@@ -439,6 +451,7 @@ static int run_load(struct load *L)
         }
     }
     free(items);
+    free(which);
     /* Replies still due are not waited for: those attempts stay unacked. */
     for (size_t i = 0; i < L->n_grids; i++) {
         L->unacked += L->grids[i].n;
@@ -831,6 +844,10 @@ static int run_check(struct load *L, const char *acked_path, int settle_s)
         goto out;
     }
     settle(&C, settle_s);
+    if (interrupted) {
+        rc = cli_fail("load", "interrupted before the check");
+        goto out;
+    }
     int64_t deadline = now_us() + (int64_t)(settle_s > 30 ? settle_s : 30) * 1000000;
     size_t n_set = 0;
     for (size_t i = 0; i < L->topo->n_nodes; i++)

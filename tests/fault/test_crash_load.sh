@@ -8,11 +8,11 @@
 # case held exactly once and no node logging a report or receipt twice:
 # "N acked, N found, 0 lost, 0 duplicated".
 #
-# Knobs (environment): CASES (default 4000), RATE (cases/s, default 100),
+# Knobs (environment): CASES (default 5000), RATE (cases/s, default 100),
 # KILLS_EACH (default 2). The long run with >= 100 kills is tests/fault/soak.sh.
 source "$(dirname "$0")/../integration/lib.sh"
 
-CASES=${CASES:-4000}
+CASES=${CASES:-5000}
 RATE=${RATE:-100}
 KILLS_EACH=${KILLS_EACH:-2}
 GRIDS=(xinbei.sanjing.c01.g1 xinbei.sanjing.c01.g2)
@@ -54,8 +54,8 @@ mapfile -t plan < <(printf '%s\n' "${plan[@]}" | shuf)
 
 kills=0
 for t in "${plan[@]}"; do
-    # The deliberate random interval between kills: 0.5 to 2.5 s.
-    sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.5 + 2 * r / 32768 }')"
+    # The deliberate random interval between kills: 0.4 to 2 s.
+    sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.4 + 1.6 * r / 32768 }')"
     load_running || fail "the load ended after only $kills kills: $(tail -n 3 "$LOAD_ERR")"
     wait_until 40 "$t running again" target_back "$t"
     pid=$(target_pid "$t")
@@ -80,12 +80,13 @@ line=$(cat "$LOAD_OUT")
 log "load: $line"
 [ "$load_rc" -eq 0 ] || fail "gridlink load exited with $load_rc: $line"
 [[ "$line" =~ ^([0-9]+)\ acked,\ ([0-9]+)\ found,\ 0\ lost,\ 0\ duplicated$ ]] || fail "unexpected summary: '$line'"
-[ "${BASH_REMATCH[1]}" -eq "$CASES" ] && [ "${BASH_REMATCH[2]}" -eq "$CASES" ] ||
-    fail "expected $CASES acked and found: '$line'"
+acked=${BASH_REMATCH[1]}
+[ "$acked" -ge "$CASES" ] && [ "${BASH_REMATCH[2]}" -eq "$acked" ] ||
+    fail "expected $CASES acked and as many found: '$line'"
 
-# The acked file is what the check read: one ID a line, CASES of them.
+# The acked file is what the check read: one ID a line.
 acked_file=$(ls "$HOME_DIR"/load/acked-*.txt)
-[ "$(grep -vc '^#' "$acked_file")" -eq "$CASES" ] || fail "$acked_file does not list $CASES IDs"
+[ "$(grep -vc '^#' "$acked_file")" -eq "$acked" ] || fail "$acked_file does not list $acked IDs"
 # Running the check alone on it gives the same verdict.
 again=$("$GRIDLINK" load --home "$HOME_DIR" --check-only "$acked_file" --timeout 20 2>/dev/null) ||
     fail "--check-only failed: $again"
