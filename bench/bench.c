@@ -789,7 +789,7 @@ static void plot(void)
         return;
     const char *sys[] = {"node", "bare zmq", "bare zmq+lmdb", "bare lmdb", "nats js", "redis xadd"};
     const char *lab[] = {"gridlink node", "bare ZeroMQ", "bare ZeroMQ+LMDB", "bare LMDB", "NATS JetStream", "Redis Streams"};
-    fprintf(f, "# window");
+    fprintf(f, "window");
     for (int s = 0; s < 6; s++)
         fprintf(f, " \"%s\"", lab[s]);
     fprintf(f, "\n");
