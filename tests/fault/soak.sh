@@ -100,13 +100,14 @@ BG_PIDS+=("$LOAD_PID")
 load_running() { kill -0 "$LOAD_PID" 2>/dev/null; }
 t0=$(date +%s)
 
-# Kills are spread over the rest of the load (its expected end is known from
-# CASES and RATE), after the first MIN_UP seconds in which no process is old
-# enough: each interval is random, 0.5 to 1.5 times the mean that would land
-# the remaining kills by three quarters of the time left, measured from the
-# previous kill so that the time spent picking does not add up.
-end_ms=$(($(date +%s%3N) + CASES * 1000 / RATE))
-[ $((CASES / RATE)) -gt "$MIN_UP" ] || fail "the load ($((CASES / RATE)) s) is shorter than MIN_UP ($MIN_UP s)"
+# Kills are spread over the load, after the first MIN_UP seconds in which no
+# process is old enough, and done by the time 90% of it has passed (its
+# expected end is known from CASES and RATE). Each wait is random, 0.5 to 1.5
+# times the mean that spreads the kills left evenly over the time left, and
+# is measured from the previous kill so that the time spent picking does
+# not add up.
+end_ms=$(($(date +%s%3N) + CASES * 1000 / RATE * 9 / 10))
+[ $((CASES / RATE * 9 / 10)) -gt "$MIN_UP" ] || fail "the load ($((CASES / RATE)) s) is too short for MIN_UP ($MIN_UP s)"
 : >"$HOME_DIR/kills.txt"
 kills=0
 next_ms=$(($(date +%s%3N) + MIN_UP * 1000))
@@ -129,8 +130,8 @@ while [ "$kills" -lt "$KILLS" ]; do
     [ $((kills % 10)) -eq 0 ] && log "kill $kills/$KILLS at $(((now - t0 * 1000) / 1000)) s: $t (pid $pid); $(tail -n 1 "$LOAD_ERR")"
     left=$((KILLS - kills))
     [ "$left" -gt 0 ] || break
-    # Aim to be done at three quarters of the time left; picking takes a while.
-    mean=$(((end_ms - now) * 75 / 100 / left - 300))
+    # 1.5 times the mean still lands the last kill before end_ms.
+    mean=$(((end_ms - now) * 2 / (2 * left + 1)))
     [ "$mean" -ge 200 ] || mean=200
     next_ms=$((now + mean * (16384 + RANDOM) / 32768))
 done
