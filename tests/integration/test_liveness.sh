@@ -27,8 +27,11 @@ wait_until 8 "township marks the community down" down_at_township
 t_down=$(now_ms)
 wait_until 3 "watch shows link-down" more_events link-down 0
 log "down after $((t_down - t_kill)) ms"
-# 3 heartbeat intervals of 1 s, checked every 250 ms: between 3 and 5 s.
-[ $((t_down - t_kill)) -ge 2500 ] || fail "marked down after only $((t_down - t_kill)) ms"
+# Down means 3 heartbeat intervals (1 s each) without a word, checked every
+# 250 ms; the last heartbeat may have come up to 1 s before the kill, so
+# between 2 and 3.25 s after it (allow for a loaded machine on both sides).
+[ $((t_down - t_kill)) -ge 1750 ] || fail "marked down after only $((t_down - t_kill)) ms"
+[ $((t_down - t_kill)) -le 6000 ] || fail "marked down only after $((t_down - t_kill)) ms"
 
 ups_before=$(link_events link-up)
 kill -CONT "$UP_PID"
