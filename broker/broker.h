@@ -1,12 +1,28 @@
-/* broker.h: the bus. Every node process publishes its nodes' change feed to
- * the broker's intake (a CurveZMQ SUB that admits only topology keys); the
- * broker checks each event, tracks every node's sequence numbers to count
- * gaps and drop duplicates, and republishes on its output PUB (admitting
- * topology keys and the operators' monitor keys) under the topic
- * "<kind> <node id>", so a subscriber can filter by kind, by kind and
- * subtree, or take everything. Once a second it publishes "hugz" with its
- * counters, so a subscriber knows its subscription is live even when the
- * district is quiet. */
+/* broker.h: the bus and the district's monitoring view.
+ *
+ * Every node process connects a DEALER to the broker's ROUTER on bus_in
+ * (CurveZMQ, ZAP domain "bus-in": topology node keys, and the operators'
+ * monitor keys for requests) and sends its nodes' change feed there: each
+ * log entry as it commits, and every two seconds a mark with each hosted
+ * node's last log sequence. The broker checks each event (a connection may
+ * speak only for nodes in its own subtree), applies it to its view only in
+ * per-node sequence order, and republishes it on its PUB (bus_out) under the
+ * topic "<kind> <node id>". A gap (an event past the next expected one, or a
+ * mark ahead of the view) makes the broker ask that node's process for a
+ * replay from its log; the replayed events are applied and republished in
+ * order, so the view and every subscriber converge on the nodes' logs after
+ * any loss. A restarted broker starts empty and rebuilds the same way, from
+ * sequence 1 of each node as its first event or mark arrives.
+ *
+ * The view holds, per node, the last sequence applied and a window of the
+ * most recent events (bounded in bytes across all nodes), and per case the
+ * latest event (bounded in count, least recently changed dropped first).
+ * Monitors ask on bus_in for a snapshot (the view's events and every node's
+ * mark, under a prefix) or for a replay of a node's range, which the broker
+ * serves from its window or forwards to the node's process. Each second it
+ * publishes "hugz" with its counters, and every two seconds "marks" with each
+ * node's last sequence, so a subscriber notices a lost tail. The wire format
+ * is described in codec.h ("bus protocol"). */
 #ifndef GL_BROKER_H
 #define GL_BROKER_H
 

@@ -175,6 +175,19 @@ int gl_decode_envelope(const uint8_t *buf, size_t len, Gridlink__V1__Envelope **
     return GL_OK;
 }
 
+static int check_event(const Gridlink__V1__BusEvent *e, char *err, size_t errlen)
+{
+    if (!e || !id_ok(e->node, false) || e->seq == 0)
+        return refuse(err, errlen, "event without node or sequence");
+    if (!text_ok(e->kind, 32) || !e->kind[0] || strchr(e->kind, ' ') || !text_ok(e->case_id, 300) ||
+        !id_ok(e->holder, true) || !id_ok(e->peer, true) || !text_ok(e->note, GL_MAX_TEXT) ||
+        !text_ok(e->category, 128))
+        return refuse(err, errlen, "event from %s: bad field", e->node);
+    if (e->state < 0 || e->state > GRIDLINK__V1__CASE_STATE__STATE_ESCALATED)
+        return refuse(err, errlen, "event from %s: unknown state %d", e->node, (int)e->state);
+    return GL_OK;
+}
+
 int gl_decode_bus_event(const uint8_t *buf, size_t len, Gridlink__V1__BusEvent **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -183,12 +196,7 @@ int gl_decode_bus_event(const uint8_t *buf, size_t len, Gridlink__V1__BusEvent *
     Gridlink__V1__BusEvent *e = gridlink__v1__bus_event__unpack(NULL, len, buf);
     if (!e)
         return refuse(err, errlen, "event does not decode");
-    int rc = GL_OK;
-    if (!id_ok(e->node, false) || e->seq == 0)
-        rc = refuse(err, errlen, "event without node or sequence");
-    else if (!text_ok(e->kind, 32) || !e->kind[0] || !text_ok(e->case_id, 300) || !id_ok(e->holder, true) ||
-             !id_ok(e->peer, true) || !text_ok(e->note, GL_MAX_TEXT) || !text_ok(e->category, 128))
-        rc = refuse(err, errlen, "event from %s: bad field", e->node);
+    int rc = check_event(e, err, errlen);
     if (rc != GL_OK) {
         gridlink__v1__bus_event__free_unpacked(e, NULL);
         return rc;
@@ -233,6 +241,78 @@ int gl_decode_ctl_reply(const uint8_t *buf, size_t len, Gridlink__V1__CtlReply *
         return refuse(err, errlen, "reply does not decode");
     *out = r;
     return GL_OK;
+}
+
+int gl_decode_bus_request(const uint8_t *buf, size_t len, Gridlink__V1__BusRequest **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (len > 64 * 1024)
+        return refuse(err, errlen, "bus request size %zu out of range", len);
+    Gridlink__V1__BusRequest *r = gridlink__v1__bus_request__unpack(NULL, len, buf);
+    if (!r)
+        return refuse(err, errlen, "bus request does not decode");
+    int rc = GL_OK;
+    if (!text_ok(r->op, 32) || !id_ok(r->node, true) || !id_ok(r->prefix, true))
+        rc = refuse(err, errlen, "bus request: bad op, node or prefix");
+    else if (strcmp(r->op, "replay") == 0) {
+        if (!r->node[0] || r->from_seq == 0 || (r->to_seq != 0 && r->to_seq < r->from_seq))
+            rc = refuse(err, errlen, "bus replay request: needs a node and a range 1 <= from <= to");
+    } else if (strcmp(r->op, "snapshot") != 0) {
+        rc = refuse(err, errlen, "bus request: unknown op '%.32s'", r->op);
+    }
+    if (rc != GL_OK) {
+        gridlink__v1__bus_request__free_unpacked(r, NULL);
+        return rc;
+    }
+    *out = r;
+    return GL_OK;
+}
+
+int gl_decode_bus_reply(const uint8_t *buf, size_t len, Gridlink__V1__BusReply **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (len > GL_BUS_MAX_REPLY)
+        return refuse(err, errlen, "bus reply size %zu out of range", len);
+    Gridlink__V1__BusReply *r = gridlink__v1__bus_reply__unpack(NULL, len, buf);
+    if (!r)
+        return refuse(err, errlen, "bus reply does not decode");
+    int rc = GL_OK;
+    if (!text_ok(r->op, 32) || !r->op[0] || !id_ok(r->node, true) || !text_ok(r->error, 1024))
+        rc = refuse(err, errlen, "bus reply: bad op, node or error text");
+    else if (r->n_events > 4 * GL_BUS_CHUNK || r->n_marks > GL_BUS_MAX_MARKS)
+        rc = refuse(err, errlen, "bus reply: %zu events and %zu marks, too many", r->n_events, r->n_marks);
+    else if (r->code > 0)
+        rc = refuse(err, errlen, "bus reply: code %d is not 0 or a gl_err", (int)r->code);
+    for (size_t i = 0; rc == GL_OK && i < r->n_events; i++) {
+        const Gridlink__V1__BusEvent *e = r->events[i];
+        rc = check_event(e, err, errlen);
+        if (rc == GL_OK && r->node[0] && strcmp(e->node, r->node) != 0)
+            rc = refuse(err, errlen, "bus reply for %s carries an event of %s", r->node, e->node);
+        if (rc == GL_OK && r->node[0] && i > 0 && e->seq <= r->events[i - 1]->seq)
+            rc = refuse(err, errlen, "bus reply for %s: sequence %llu out of order", r->node,
+                        (unsigned long long)e->seq);
+    }
+    for (size_t i = 0; rc == GL_OK && i < r->n_marks; i++)
+        if (!r->marks[i] || !id_ok(r->marks[i]->node, false))
+            rc = refuse(err, errlen, "bus reply: mark %zu names no node", i);
+    if (rc != GL_OK) {
+        gridlink__v1__bus_reply__free_unpacked(r, NULL);
+        return rc;
+    }
+    *out = r;
+    return GL_OK;
+}
+
+int gl_bus_hwm(void)
+{
+    const char *v = getenv("GRIDLINK_BUS_HWM");
+    if (v && *v) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end == 0 && n >= 1 && n <= 10000000)
+            return (int)n;
+    }
+    return GL_BUS_DEFAULT_HWM;
 }
 
 int gl_pack(const ProtobufCMessage *msg, uint8_t **buf, size_t *len)

@@ -26,8 +26,47 @@ int gl_decode_envelope(const uint8_t *buf, size_t len, Gridlink__V1__Envelope **
 int gl_decode_bus_event(const uint8_t *buf, size_t len, Gridlink__V1__BusEvent **out, char *err, size_t errlen);
 int gl_decode_ctl_request(const uint8_t *buf, size_t len, Gridlink__V1__CtlRequest **out, char *err, size_t errlen);
 int gl_decode_ctl_reply(const uint8_t *buf, size_t len, Gridlink__V1__CtlReply **out, char *err, size_t errlen);
+/* Bus repair and snapshot (see "bus protocol" below). A request must name a
+ * known op; replay needs a node and 1 <= from_seq <= to_seq (to_seq 0 = to the
+ * end). A reply's events are checked like gl_decode_bus_event's, must all be
+ * of reply->node when it names one, and come in strictly increasing sequence
+ * order per node. */
+int gl_decode_bus_request(const uint8_t *buf, size_t len, Gridlink__V1__BusRequest **out, char *err, size_t errlen);
+int gl_decode_bus_reply(const uint8_t *buf, size_t len, Gridlink__V1__BusReply **out, char *err, size_t errlen);
 /* Checks a case carried in a message (transfer or status). */
 int gl_check_case(const Gridlink__V1__Case *c, char *err, size_t errlen);
+
+/* Bus protocol. The broker binds one ROUTER on the topology's bus_in (CurveZMQ
+ * server, ZAP domain "bus-in": node keys as their node IDs, monitor keys as
+ * GL_BUS_MONITOR_PREFIX + name) and one PUB on bus_out. No third endpoint is
+ * needed, so nothing can collide with the ports the topology derives.
+ *
+ * On bus_in, each node process connects one DEALER (its first node's key)
+ * and sends two-frame messages: [topic, BusEvent] for a new log entry (topic
+ * "<kind> <node>", as republished), or [GL_BUS_REPLY, BusReply] for a replay
+ * chunk (op "replay") or a mark (op "mark": every hosted node's last log
+ * sequence, every GL_BUS_MARK_MS). The broker sends it one-frame BusRequest
+ * {op "replay", node, from_seq, to_seq}. A monitor (or any admitted key)
+ * connects a DEALER and sends one-frame BusRequests: "snapshot" (prefix) or
+ * "replay" (node, range); the broker answers with one-frame BusReply chunks
+ * of at most GL_BUS_CHUNK events, the last with end = true (a snapshot's last
+ * chunk carries the marks). On bus_out the broker publishes [topic, BusEvent]
+ * in per-node sequence order (replayed events included), "hugz" with its
+ * counters each second, and [GL_BUS_MARKS, BusReply{op "marks"}] with every
+ * node's last sequence so subscribers notice a lost tail. */
+#define GL_BUS_REPLY          "reply"
+#define GL_BUS_MARKS          "marks"
+#define GL_BUS_MONITOR_PREFIX "monitor:"
+#define GL_BUS_CHUNK          500           /* events per reply chunk */
+#define GL_BUS_CHUNK_BYTES    (512u * 1024) /* and bytes, roughly */
+#define GL_BUS_MAX_REPLY      (4u * GL_MAX_MESSAGE)
+#define GL_BUS_MAX_MARKS      100000
+#define GL_BUS_MARK_MS        2000
+#define GL_BUS_DEFAULT_HWM    100000
+/* The bus sockets' high-water mark: $GRIDLINK_BUS_HWM if it is a number in
+ * 1..10000000, else GL_BUS_DEFAULT_HWM. A smaller mark trades memory for
+ * drops, which the sequence numbers reveal and replay repairs. */
+int gl_bus_hwm(void);
 
 /* Pack any message into a new malloc'd buffer (*buf owned by the caller). */
 int gl_pack(const ProtobufCMessage *msg, uint8_t **buf, size_t *len);
