@@ -16,6 +16,15 @@ CASES=${CASES:-5000}
 RATE=${RATE:-100}
 KILLS_EACH=${KILLS_EACH:-2}
 GRIDS=(xinbei.sanjing.c01.g1 xinbei.sanjing.c01.g2)
+
+# lib.sh keeps up's output beside the home; remove it too on the way out.
+crash_exit() {
+    local rc=$?
+    rm -f "$HOME_DIR.up.out" "$HOME_DIR.up.err"
+    (exit $rc)
+    cleanup
+}
+trap crash_exit EXIT
 TARGETS=("${GRIDS[@]}" xinbei.sanjing.c01 xinbei.sanjing xinbei broker)
 
 # The mini topology with acceptance and resolution deadlines of hours, so
