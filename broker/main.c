@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "broker.h"
+#include "home.h"
 #include "log.h"
 
 int main(int argc, char **argv)
@@ -27,5 +28,6 @@ int main(int argc, char **argv)
         return 2;
     }
     gl_log_init("broker", (enum gl_log_level)level);
+    gl_supervised_init();
     return broker_run(home);
 }

@@ -243,17 +243,7 @@ static void fail_batch(node_t *n, int rc)
         char msg[256];
         snprintf(msg, sizeof msg, "node %s could not store the request: %s", n->id, gl_strerror(rc));
         rep.error = msg;
-        uint8_t *buf;
-        size_t len;
-        if (gl_pack(&rep.base, &buf, &len) == 0) {
-            zframe_t *r = zframe_dup(n->in[i].rid);
-            zframe_t *f = zframe_new(buf, len);
-            zframe_send(&r, ctl, ZFRAME_MORE);
-            zframe_send(&f, ctl, 0);
-            zframe_destroy(&r);
-            zframe_destroy(&f);
-            free(buf);
-        }
+        ctl_send_reply(ctl, n->in[i].rid, &rep);
     }
     gl_zsock_kick(n->host->ctl);
     inputs_clear(n);
@@ -519,17 +509,7 @@ static int on_ctl_readable(gl_zsock_t *zs, zsock_t *sock, int budget, void *arg)
                 Gridlink__V1__CtlReply rep = GRIDLINK__V1__CTL_REPLY__INIT;
                 rep.code = rc;
                 rep.error = err;
-                uint8_t *buf;
-                size_t len;
-                if (gl_pack(&rep.base, &buf, &len) == 0) {
-                    zframe_t *r = zframe_dup(rid);
-                    zframe_t *f = zframe_new(buf, len);
-                    zframe_send(&r, sock, ZFRAME_MORE);
-                    zframe_send(&f, sock, 0);
-                    zframe_destroy(&r);
-                    zframe_destroy(&f);
-                    free(buf);
-                }
+                ctl_send_reply(sock, rid, &rep);
             }
         } else if (strcmp(req->op, "submit") == 0 || strcmp(req->op, "act") == 0) {
             node_input(n, IN_CTL, -1, rid, body);

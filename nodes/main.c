@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "home.h"
 #include "log.h"
 
 static void usage(FILE *f)
@@ -96,6 +97,7 @@ int main(int argc, char **argv)
     char tag[128];
     snprintf(tag, sizeof tag, "node %s%s", ids[0], n_ids > 1 ? "+" : "");
     gl_log_init(tag, (enum gl_log_level)level);
+    gl_supervised_init();
     host_set_map_size(map_size);
     int rc = host_run(home, ids, n_ids, (uint32_t)window);
     free(ids);

@@ -416,7 +416,7 @@ static int collect(const Gridlink__V1__Case *c, void *arg)
     return 0;
 }
 
-static void send_reply(zsock_t *ctl, zframe_t *rid, const Gridlink__V1__CtlReply *rep)
+void ctl_send_reply(zsock_t *ctl, zframe_t *rid, const Gridlink__V1__CtlReply *rep)
 {
     uint8_t *buf;
     size_t len;
@@ -641,7 +641,7 @@ void node_on_ctl_read(node_t *n, zframe_t *rid, const Gridlink__V1__CtlRequest *
     rep.code = rc;
     if (rc != 0)
         rep.error = msg[0] ? msg : (char *)gl_strerror(rc);
-    send_reply(ctl, rid, &rep);
+    ctl_send_reply(ctl, rid, &rep);
     if (c)
         gridlink__v1__case__free_unpacked(c, NULL);
     for (size_t i = 0; i < lc.n; i++)

@@ -117,6 +117,8 @@ int node_fx_reply(node_t *n, zframe_t *rid, const Gridlink__V1__CtlReply *rep);
 int node_on_parent(node_t *n, MDB_txn *txn, const uint8_t *buf, size_t len);
 int node_on_child(node_t *n, MDB_txn *txn, int child, const uint8_t *buf, size_t len);
 int node_on_ctl_write(node_t *n, MDB_txn *txn, zframe_t *rid, const Gridlink__V1__CtlRequest *req);
+/* Send a reply to the control client `rid` now (rid stays the caller's). */
+void ctl_send_reply(zsock_t *ctl, zframe_t *rid, const Gridlink__V1__CtlReply *rep);
 /* Read-only control requests, answered at once from committed state. */
 void node_on_ctl_read(node_t *n, zframe_t *rid, const Gridlink__V1__CtlRequest *req, zsock_t *ctl);
 /* Append an event to the node's log and queue its publication. */
