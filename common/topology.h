@@ -53,7 +53,7 @@ typedef struct gl_topology {
     char *name;
     char *listen_host;
     int port_base;            /* 0 if absent */
-    char *bus_in;             /* broker endpoint the nodes' PUB sockets connect to */
+    char *bus_in;             /* broker ROUTER the node processes' bus DEALERs connect to */
     char *bus_out;            /* broker endpoint subscribers connect to */
     bool bus_explicit;
     char *broker_key;         /* Z85 or NULL */
