@@ -150,7 +150,8 @@ static void add_result(const char *scen, const char *prefix, const bn_result *r,
     }
 }
 
-static void path_in(char *buf, size_t size, const char *dir, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void path_in(char *buf, size_t size, const char *dir, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void path_in(char *buf, size_t size, const char *dir, const char *fmt, ...)
 {
     char rel[PATH_MAX];
@@ -162,7 +163,10 @@ static void path_in(char *buf, size_t size, const char *dir, const char *fmt, ..
         buf[0] = 0;
 }
 
-static int d(int normal, int quick) { return B.quick ? quick : normal; }
+static int d(int normal, int quick)
+{
+    return B.quick ? quick : normal;
+}
 
 static bool exists(const char *p)
 {
@@ -260,7 +264,10 @@ static int run_client(const char *logfile, const char *out, bn_result *r, const 
 static const int windows[] = {1, 64, 1000};
 #define N_WINDOWS 3
 
-static int devices_for(int w) { return w == 1 ? 1 : 16; }
+static int devices_for(int w)
+{
+    return w == 1 ? 1 : 16;
+}
 
 static void intake_run(int run)
 {
@@ -286,8 +293,9 @@ static void intake_run(int run)
     for (int i = 0; i < N_WINDOWS; i++) {
         int w = windows[i];
         progress("intake run %d: node, window %d", run, w);
-        if (run_client(log, out, &r, "mode=link home=%s under=bn.t1.c1 devices=%d window=%d warmup_ms=%d measure_ms=%d tag=%d",
-                       home, devices_for(w), w, warm, meas, 10 * run + i + 1) < 0) {
+        if (run_client(log, out, &r,
+                       "mode=link home=%s under=bn.t1.c1 devices=%d window=%d warmup_ms=%d measure_ms=%d tag=%d", home,
+                       devices_for(w), w, warm, meas, 10 * run + i + 1) < 0) {
             note("intake: node client failed at window %d (see %s)", w, log);
             continue;
         }
@@ -296,7 +304,8 @@ static void intake_run(int run)
     }
     progress("intake run %d: node, low rate", run);
     int low_rate = 300;
-    if (run_client(log, out, &r, "mode=link home=%s under=bn.t1.c1 devices=16 window=64 rate=%d warmup_ms=%d measure_ms=%d tag=%d",
+    if (run_client(log, out, &r,
+                   "mode=link home=%s under=bn.t1.c1 devices=16 window=64 rate=%d warmup_ms=%d measure_ms=%d tag=%d",
                    home, low_rate, warm, d(5000, 500), 10 * run + 9) >= 0) {
         snprintf(name, sizeof name, "node low %d/s", low_rate);
         static const char *const lk[] = {"p50_ms", "p99_ms", "p999_ms", NULL};
@@ -331,8 +340,8 @@ static void intake_run(int run)
         for (int i = 0; i < N_WINDOWS; i++) {
             int w = windows[i];
             progress("intake run %d: bare ZeroMQ%s, window %d", run, lm ? "+LMDB" : "", w);
-            if (run_client(log, out, &r, "mode=raw endpoint=%s devices=%d window=%d warmup_ms=%d measure_ms=%d",
-                           ep, devices_for(w), w, warm, meas) < 0)
+            if (run_client(log, out, &r, "mode=raw endpoint=%s devices=%d window=%d warmup_ms=%d measure_ms=%d", ep,
+                           devices_for(w), w, warm, meas) < 0)
                 continue;
             snprintf(name, sizeof name, "%s w%d", lm ? "bare zmq+lmdb" : "bare zmq", w);
             add_result("intake", name, &r, keys);
@@ -394,9 +403,9 @@ static void intake_run(int run)
             char *argv[] = {B.nats_bin, "-c", conf, NULL};
             srv = bn_spawn(argv, log);
         } else {
-            char *argv[] = {B.redis_bin, "--port", portarg, "--bind", "127.0.0.1", "--dir", dir,
-                            "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-                            "--protected-mode", "no", "--daemonize", "no", NULL};
+            char *argv[] = {B.redis_bin, "--port",           portarg, "--bind",        "127.0.0.1", "--dir",
+                            dir,         "--appendonly",     "yes",   "--appendfsync", "always",    "--save",
+                            "",          "--protected-mode", "no",    "--daemonize",   "no",        NULL};
             srv = bn_spawn(argv, log);
         }
         bn_sleep_ms(300);
@@ -558,8 +567,9 @@ static void recovery(void)
         long rss_idle = bn_rss_kib(node);
         /* Serve some traffic, then look at the RSS again. */
         bn_result cr;
-        run_client(log, out, &cr, "mode=link home=%s under=bn.t1.c1 devices=4 window=64 warmup_ms=100 measure_ms=%d tag=%d",
-                   home, d(1500, 300), 20 + run);
+        run_client(log, out, &cr,
+                   "mode=link home=%s under=bn.t1.c1 devices=4 window=64 warmup_ms=100 measure_ms=%d tag=%d", home,
+                   d(1500, 300), 20 + run);
         long rss_load = bn_rss_kib(node);
         add("recovery", "start to serving", "ms", start_ms);
         add("recovery", "RSS serving, idle", "MiB", (double)rss_idle / 1024);
@@ -568,7 +578,7 @@ static void recovery(void)
         bn_stop(node, 5000);
     }
     note("recovery: %s", cold ? "page cache dropped before each start (cold start)"
-                                : "page cache could not be dropped here: starts are warm");
+                              : "page cache could not be dropped here: starts are warm");
     if (!B.keep)
         bn_rmtree(home);
 }
@@ -615,7 +625,9 @@ static void fanout_run(int run)
             char name[64];
             snprintf(name, sizeof name, "%d/s", rate);
             add_result("fanout", name, &r, keys);
-            double lost = bn_result_get(&r, "ev_n", 0) < bn_result_get(&r, "n", 0) ? bn_result_get(&r, "n", 0) - bn_result_get(&r, "ev_n", 0) : 0;
+            double lost = bn_result_get(&r, "ev_n", 0) < bn_result_get(&r, "n", 0)
+                              ? bn_result_get(&r, "n", 0) - bn_result_get(&r, "ev_n", 0)
+                              : 0;
             if (lost > 0)
                 note("fanout: run %d: %.0f acknowledged cases had no event at the subscriber", run, lost);
         } else {
@@ -645,8 +657,8 @@ static void district(void)
         if (r.n == 0)
             return;
     }
-    static const char *const keys[] = {"nodes", "processes", "acked", "delivered_tput", "acked_tput", "lost",
-                                       "duplicated", "p50_ms", "p99_ms", "drain_s", NULL};
+    static const char *const keys[] = {"nodes",      "processes", "acked",  "delivered_tput", "acked_tput", "lost",
+                                       "duplicated", "p50_ms",    "p99_ms", "drain_s",        NULL};
     add_result("district", "xinbei", &r, keys);
 }
 
@@ -705,8 +717,8 @@ static void target(const char *name, double fig_v, const char *fig_unit, double 
     char a[32], b[32];
     fmt_num(a, sizeof a, fig_v);
     fmt_num(b, sizeof b, ref);
-    out2("TARGET %s: %s %s vs %s %s (%.2fx, needs %s%.2fx) %s\n", name, a, fig_unit, ref_desc, b,
-         ratio, higher ? ">=" : "<=", need, met ? "met" : "missed");
+    out2("TARGET %s: %s %s vs %s %s (%.2fx, needs %s%.2fx) %s\n", name, a, fig_unit, ref_desc, b, ratio,
+         higher ? ">=" : "<=", need, met ? "met" : "missed");
     if (met)
         B.targets_met++;
     else
@@ -752,8 +764,8 @@ static void targets(void)
                "bare ZeroMQ+LMDB group commit", 0.70, true);
         target("intake-1-vs-bare", med("intake", "node w1 tput"), "cases/s", med("intake", "bare zmq+lmdb w1 tput"),
                "bare ZeroMQ+LMDB single-commit round trip", 0.70, true);
-        target("intake-low-load-p99", med("intake", "node low 300/s p99_ms"), "ms", med("intake", "bare lmdb b1 p99_ms"),
-               "bare single-commit LMDB p99", 3.0, false);
+        target("intake-low-load-p99", med("intake", "node low 300/s p99_ms"), "ms",
+               med("intake", "bare lmdb b1 p99_ms"), "bare single-commit LMDB p99", 3.0, false);
     }
     if (ran("escalation"))
         limit("escalation-p99", med("escalation", B.quick ? "2k open, p99_ms" : "100k open, p99_ms"), "ms", 50, true);
@@ -767,8 +779,8 @@ static void targets(void)
         limit("district-throughput", med("district", "xinbei delivered_tput"), "cases/s", 2000, false);
         double lost = med("district", "xinbei lost"), dup = med("district", "xinbei duplicated");
         bool ok = lost == 0 && dup == 0;
-        out2("TARGET district-loss-dup: %.0f lost, %.0f duplicated vs 0 and 0 (%s) %s\n", lost, dup,
-             ok ? "1.00x" : "-", ok ? "met" : "missed");
+        out2("TARGET district-loss-dup: %.0f lost, %.0f duplicated vs 0 and 0 (%s) %s\n", lost, dup, ok ? "1.00x" : "-",
+             ok ? "met" : "missed");
         if (ok)
             B.targets_met++;
         else
@@ -788,7 +800,8 @@ static void plot(void)
     if (!f)
         return;
     const char *sys[] = {"node", "bare zmq", "bare zmq+lmdb", "bare lmdb", "nats js", "redis xadd"};
-    const char *lab[] = {"gridlink node", "bare ZeroMQ", "bare ZeroMQ+LMDB", "bare LMDB", "NATS JetStream", "Redis Streams"};
+    const char *lab[] = {"gridlink node", "bare ZeroMQ",    "bare ZeroMQ+LMDB",
+                         "bare LMDB",     "NATS JetStream", "Redis Streams"};
     fprintf(f, "window");
     for (int s = 0; s < 6; s++)
         fprintf(f, " \"%s\"", lab[s]);
@@ -804,12 +817,16 @@ static void plot(void)
         fprintf(f, "\n");
     }
     fprintf(f, "\n\n# latency figure p50 p99\n");
-    struct { const char *scen, *name50, *name99, *label; } lat[] = {
+    struct {
+        const char *scen, *name50, *name99, *label;
+    } lat[] = {
         {"intake", "node low 300/s p50_ms", "node low 300/s p99_ms", "intake low load"},
         {"intake", "bare lmdb b1 p50_ms", "bare lmdb b1 p99_ms", "bare LMDB commit"},
         {"intake", "node w1000 p50_ms", "node w1000 p99_ms", "intake w1000"},
-        {"escalation", B.quick ? "2k open, p50_ms" : "100k open, p50_ms", B.quick ? "2k open, p99_ms" : "100k open, p99_ms", "escalation"},
-        {"fanout", B.quick ? "500/s ev_p50_ms" : "10000/s ev_p50_ms", B.quick ? "500/s ev_p99_ms" : "10000/s ev_p99_ms", "fan-out"},
+        {"escalation", B.quick ? "2k open, p50_ms" : "100k open, p50_ms",
+         B.quick ? "2k open, p99_ms" : "100k open, p99_ms", "escalation"},
+        {"fanout", B.quick ? "500/s ev_p50_ms" : "10000/s ev_p50_ms", B.quick ? "500/s ev_p99_ms" : "10000/s ev_p99_ms",
+         "fan-out"},
         {"district", "xinbei p50_ms", "xinbei p99_ms", "district submit"},
     };
     for (size_t i = 0; i < sizeof lat / sizeof lat[0]; i++) {
@@ -823,7 +840,8 @@ static void plot(void)
     fprintf(f,
             "set terminal pngcairo size 1400,600 font 'sans,10' noenhanced\n"
             "set output '%s'\n"
-            "set multiplot layout 1,2 title 'gridlink bench (medians of %d runs, 2-core machine, loopback, fsync on commit)'\n"
+            "set multiplot layout 1,2 title 'gridlink bench (medians of %d runs, 2-core machine, loopback, fsync on "
+            "commit)'\n"
             "set style data histogram\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
             "set grid ytics\nset key top left\n"
             "set title 'Durable intake throughput by window (300-byte cases)'\n"
@@ -833,7 +851,11 @@ static void plot(void)
             "set title 'Latency (ms)'\nset ylabel 'ms'\nset xtics rotate by -30\n"
             "plot '%s' index 1 using 2:xtic(1) title 'p50', '' index 1 using 3 title 'p99'\n"
             "unset multiplot\n",
-            png, B.runs, ran("intake") ? "plot for [c=2:7]" : "set label 1 'intake not run' at screen 0.2,0.5\nset yrange [0:1]\nplot 0 notitle with lines #", dat, dat);
+            png, B.runs,
+            ran("intake")
+                ? "plot for [c=2:7]"
+                : "set label 1 'intake not run' at screen 0.2,0.5\nset yrange [0:1]\nplot 0 notitle with lines #",
+            dat, dat);
     fclose(f);
     char cmd[PATH_MAX * 2];
     snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", gp);
@@ -869,19 +891,19 @@ static void machine_line(void)
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&now));
     out2("# gridlink bench, %s\n\nmachine: %ld cores (%s); client and server processes share them. Storage: %s "
          "(ext4 here), every commit synced. Runs per scenario: %d%s.\n",
-         when, sysconf(_SC_NPROCESSORS_ONLN), cpu, B.root, B.runs, B.quick ? " (--quick: tiny counts, no targets)" : "");
+         when, sysconf(_SC_NPROCESSORS_ONLN), cpu, B.root, B.runs,
+         B.quick ? " (--quick: tiny counts, no targets)" : "");
 }
 
 int bn_peers_probe(void);
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: gridlink bench [intake|escalation|fanout|recovery|district ...] [--runs N] [--quick]\n"
-            "                      [--district-seconds S] [--out DIR] [--keep]\n"
-            "  runs every scenario (or the named ones) N times (default 3) and prints median/min/max;\n"
-            "  writes DIR/latest.md and DIR/latest.png (DIR defaults to bench/results).\n"
-            "  bench/setup.sh installs gnuplot and the peers (nats-server, redis-server, their C clients).\n");
+    fprintf(stderr, "usage: gridlink bench [intake|escalation|fanout|recovery|district ...] [--runs N] [--quick]\n"
+                    "                      [--district-seconds S] [--out DIR] [--keep]\n"
+                    "  runs every scenario (or the named ones) N times (default 3) and prints median/min/max;\n"
+                    "  writes DIR/latest.md and DIR/latest.png (DIR defaults to bench/results).\n"
+                    "  bench/setup.sh installs gnuplot and the peers (nats-server, redis-server, their C clients).\n");
 }
 
 int gl_cmd_bench(int argc, char **argv)
@@ -950,7 +972,8 @@ int gl_cmd_bench(int argc, char **argv)
     B.have_redis = B.have_peers && find_prog("redis-server", B.redis_bin, sizeof B.redis_bin);
     if (want[0]) {
         if (!B.have_peers)
-            note("peers: gridlink-bench-peers was not built (libnats-dev and libhiredis-dev missing at build time); run bench/setup.sh and rebuild");
+            note("peers: gridlink-bench-peers was not built (libnats-dev and libhiredis-dev missing at build time); "
+                 "run bench/setup.sh and rebuild");
         else if (!B.have_nats || !B.have_redis)
             note("peers: nats-server or redis-server missing; run bench/setup.sh");
         if (B.have_nats) {
@@ -973,9 +996,10 @@ int gl_cmd_bench(int argc, char **argv)
                 pclose(v);
             }
             note("NATS JetStream (%s): %s", ver,
-                 B.nats_sync_always ? "sync_interval: always (fsync before ack)"
-                                    : "this version has no sync-always setting: it acknowledges before its data is "
-                                      "synced to disk (default sync interval 2 min), so its figures are not durable ones");
+                 B.nats_sync_always
+                     ? "sync_interval: always (fsync before ack)"
+                     : "this version has no sync-always setting: it acknowledges before its data is "
+                       "synced to disk (default sync interval 2 min), so its figures are not durable ones");
         }
         if (B.have_redis)
             note("Redis Streams: XADD with appendonly yes, appendfsync always (fsync before the reply)");
@@ -992,7 +1016,8 @@ int gl_cmd_bench(int argc, char **argv)
                 intake_run(r);
             note("intake: one community node (bus off), %d simulated grid devices on real CurveZMQ links (1 device at "
                  "window 1), 300-byte envelopes; bare servers and peers get the same window and payload, bare ones "
-                 "without CurveZMQ", 16);
+                 "without CurveZMQ",
+                 16);
             break;
         case 1:
             for (int r = 1; r <= B.runs; r++)

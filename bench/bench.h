@@ -20,8 +20,8 @@
 
 /* ---- clock and samples (util.c) ---- */
 
-int64_t bn_now_us(void);      /* CLOCK_MONOTONIC */
-int64_t bn_wall_us(void);     /* CLOCK_REALTIME */
+int64_t bn_now_us(void);  /* CLOCK_MONOTONIC */
+int64_t bn_wall_us(void); /* CLOCK_REALTIME */
 
 typedef struct bn_samples {
     double *v;

@@ -30,18 +30,18 @@
 #include "zap.h"
 
 #define RING_MIN 8192
-#define TAG_MUL 1000000000ULL
+#define TAG_MUL  1000000000ULL
 
 struct dev {
     char id[128];
     zsock_t *zs;
     void *sock;
-    uint64_t base;      /* first sequence of this run minus one */
-    uint64_t next;      /* next sequence to send */
+    uint64_t base; /* first sequence of this run minus one */
+    uint64_t next; /* next sequence to send */
     uint64_t acked;
     int window;
     bool welcomed;
-    int64_t *tsend;     /* send time by seq % ring */
+    int64_t *tsend; /* send time by seq % ring */
     size_t ring;
 };
 

@@ -303,8 +303,8 @@ int bn_district_run(const char *root, const char *log, int seconds, int rate, bo
     int rc = -1;
     if (ok) {
         unlink(out);
-        int wrc = bn_run_worker("district", log, (seconds + 120) * 1000, "home=%s rate=%d seconds=%d window=512 ids=%s out=%s",
-                                home, rate, seconds, ids, out);
+        int wrc = bn_run_worker("district", log, (seconds + 120) * 1000,
+                                "home=%s rate=%d seconds=%d window=512 ids=%s out=%s", home, rate, seconds, ids, out);
         bn_result lr;
         if (wrc == 0 && bn_result_read(&lr, out) == 0) {
             for (int i = 0; i < lr.n; i++)

@@ -205,7 +205,8 @@ static int run_redis(bn_args *a, struct meas *m, int64_t warmup, int64_t measure
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: gridlink-bench-peers nats|redis port=P window=W size=N warmup_ms=N measure_ms=N out=FILE\n");
+        fprintf(stderr,
+                "usage: gridlink-bench-peers nats|redis port=P window=W size=N warmup_ms=N measure_ms=N out=FILE\n");
         return 2;
     }
     bn_args a;

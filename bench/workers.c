@@ -53,7 +53,10 @@ static void touch(const char *path)
         fclose(f);
 }
 
-static void be64(uint8_t *p, uint64_t v) { gl_be64_put(p, v); }
+static void be64(uint8_t *p, uint64_t v)
+{
+    gl_be64_put(p, v);
+}
 
 /* ---- echo ---- */
 
@@ -291,7 +294,8 @@ static int prefill_main(bn_args *a)
             break;
         long end = i + batch < cases ? i + batch : cases;
         for (; i < end && rc == 0; i++) {
-            snprintf(id, sizeof id, "%s-%llu", grid, (unsigned long long)tag * 1000000000ULL + (unsigned long long)i + 1);
+            snprintf(id, sizeof id, "%s-%llu", grid,
+                     (unsigned long long)tag * 1000000000ULL + (unsigned long long)i + 1);
             Gridlink__V1__HistoryEntry h1 = GRIDLINK__V1__HISTORY_ENTRY__INIT, h2 = GRIDLINK__V1__HISTORY_ENTRY__INIT;
             h1.action = "reported";
             h1.state = GRIDLINK__V1__CASE_STATE__STATE_REPORTED;

@@ -50,18 +50,12 @@ struct opts {
 
 static int parse(const char *cmd, int argc, char **argv, struct opts *o)
 {
-    static const struct option lo[] = {{"home", required_argument, 0, 'H'},
-                                       {"node", required_argument, 0, 'n'},
-                                       {"category", required_argument, 0, 'c'},
-                                       {"text", required_argument, 0, 't'},
-                                       {"note", required_argument, 0, 'N'},
-                                       {"priority", required_argument, 0, 'p'},
-                                       {"kind", required_argument, 0, 'k'},
-                                       {"address", required_argument, 0, 'a'},
-                                       {"reporter", required_argument, 0, 'r'},
-                                       {"timeout", required_argument, 0, 'T'},
-                                       {"json", no_argument, 0, 'j'},
-                                       {0, 0, 0, 0}};
+    static const struct option lo[] = {{"home", required_argument, 0, 'H'},     {"node", required_argument, 0, 'n'},
+                                       {"category", required_argument, 0, 'c'}, {"text", required_argument, 0, 't'},
+                                       {"note", required_argument, 0, 'N'},     {"priority", required_argument, 0, 'p'},
+                                       {"kind", required_argument, 0, 'k'},     {"address", required_argument, 0, 'a'},
+                                       {"reporter", required_argument, 0, 'r'}, {"timeout", required_argument, 0, 'T'},
+                                       {"json", no_argument, 0, 'j'},           {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->timeout_ms = 5000;
     optind = 1;
@@ -159,8 +153,8 @@ static void print_case(const Gridlink__V1__Case *c)
     for (size_t i = 0; i < c->n_history; i++) {
         const Gridlink__V1__HistoryEntry *h = c->history[i];
         fmt_time(h->time_ms, when, sizeof when);
-        printf("  %s  %-10s %-11s %s%s%s\n", when, h->action, gl_state_name(h->state), h->node,
-               h->note[0] ? "  " : "", h->note);
+        printf("  %s  %-10s %-11s %s%s%s\n", when, h->action, gl_state_name(h->state), h->node, h->note[0] ? "  " : "",
+               h->note);
     }
 }
 
@@ -249,7 +243,9 @@ int gl_cmd_act(int argc, char **argv)
     if (parse("act", argc, argv, &o) != 0)
         return 1;
     if (optind + 2 != argc)
-        return cli_fail("act", "usage: gridlink act --node NODE_ID CASE_ID accept|start|resolve|close|reopen|escalate [--note TEXT]");
+        return cli_fail(
+            "act",
+            "usage: gridlink act --node NODE_ID CASE_ID accept|start|resolve|close|reopen|escalate [--note TEXT]");
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "act";
     req.case_id = argv[optind];

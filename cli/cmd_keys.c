@@ -156,7 +156,7 @@ int gl_cmd_demo(int argc, char **argv)
         req.category = (char *)samples[s].category;
         req.text = (char *)samples[s].text;
         req.priority = strstr(samples[s].category, "emergency") ? GRIDLINK__V1__PRIORITY__PRIORITY_EMERGENCY
-                                                                 : GRIDLINK__V1__PRIORITY__PRIORITY_NORMAL;
+                                                                : GRIDLINK__V1__PRIORITY__PRIORITY_NORMAL;
         Gridlink__V1__CtlReply *rep = NULL;
         char err[512];
         if (gl_ctl_call(home, &req, 3000, &rep, err, sizeof err) == 0)

@@ -61,15 +61,15 @@
 #include "error.h"
 #include "home.h"
 
-#define MAX_CASES 100000000ull
-#define MAX_WINDOW 1024
-#define RETRY_DELAY_US 250000 /* a failed submit waits this long before it goes again */
-#define PROGRESS_US 5000000
+#define MAX_CASES       100000000ull
+#define MAX_WINDOW      1024
+#define RETRY_DELAY_US  250000 /* a failed submit waits this long before it goes again */
+#define PROGRESS_US     5000000
 #define CALL_TIMEOUT_MS 3000
-#define PAGE 5000
-#define MAX_DEPTH 8 /* district, township, community, grid: 4; room for deeper trees */
-#define CENSUS_TRIES 3
-#define SHOW_MAX 10 /* anomalies listed one by one on stderr */
+#define PAGE            5000
+#define MAX_DEPTH       8 /* district, township, community, grid: 4; room for deeper trees */
+#define CENSUS_TRIES    3
+#define SHOW_MAX        10 /* anomalies listed one by one on stderr */
 
 static volatile sig_atomic_t interrupted;
 
@@ -98,8 +98,8 @@ struct grid {
     zsock_t *sock;
     struct flight *ring; /* in-flight submits in send order, capacity = window */
     size_t head, n;
-    uint64_t retries;    /* failed submits waiting to go again */
-    int64_t hold_until;  /* no send before this (after a failure) */
+    uint64_t retries;   /* failed submits waiting to go again */
+    int64_t hold_until; /* no send before this (after a failure) */
     uint64_t acked;
 };
 
@@ -112,14 +112,14 @@ struct load {
     gl_topology_t *topo;
     struct grid *grids;
     size_t n_grids;
-    char run[128];         /* token prefix of this run's requests */
+    char run[128]; /* token prefix of this run's requests */
     char acked_path[PATH_MAX];
     int acked_fd;
     /* counters */
     uint64_t attempts, issued, acked, late_acks, unacked, timeouts, errors, skipped, send_fail, strays;
     int last_error;
     char last_error_text[256];
-    uint32_t *lat_us;      /* submit-to-ack latency of each acked case */
+    uint32_t *lat_us; /* submit-to-ack latency of each acked case */
     size_t n_lat, cap_lat;
     int64_t t_start, t_last_ack;
     bool write_failed;
@@ -440,8 +440,9 @@ static int run_load(struct load *L)
         if (now >= next_progress) {
             next_progress = now + PROGRESS_US;
             double secs = (double)(now - L->t_start) / 1e6;
-            fprintf(stderr, "gridlink load: %" PRIu64 "/%" PRIu64 " acked after %.0f s (%.0f/s), %" PRIu64
-                            " unacked attempts\n",
+            fprintf(stderr,
+                    "gridlink load: %" PRIu64 "/%" PRIu64 " acked after %.0f s (%.0f/s), %" PRIu64
+                    " unacked attempts\n",
                     L->acked, L->cases, secs, (double)L->acked / secs, L->unacked);
         }
         if (now - L->t_last_ack > (int64_t)L->timeout_s * 1000000) {
@@ -480,8 +481,8 @@ struct rec {
 
 struct check {
     struct load *L;
-    zhashx_t *cases;              /* case id -> struct rec (both owned) */
-    bool *in_set;                 /* nodes to settle, count and read, by topology index */
+    zhashx_t *cases; /* case id -> struct rec (both owned) */
+    bool *in_set;    /* nodes to settle, count and read, by topology index */
     uint64_t acked_lines, dup_log_events, copies;
 };
 
@@ -589,8 +590,7 @@ static int settle(struct check *C, int timeout_s)
                 snprintf(why, sizeof why, "%s", rep ? "health refused" : err);
             } else if (rep->health->outbox_pending) {
                 pending += rep->health->outbox_pending;
-                snprintf(why, sizeof why, "%" PRIu64 " messages pending at %s", rep->health->outbox_pending,
-                         req.node);
+                snprintf(why, sizeof why, "%" PRIu64 " messages pending at %s", rep->health->outbox_pending, req.node);
             }
             if (rep)
                 gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
@@ -776,7 +776,9 @@ static void describe(const struct check *C, const char *id, const struct rec *r,
     for (int k = 0; k < r->depth && o < sizeof buf; k++) {
         int h = r->holder_at[k];
         o += (size_t)snprintf(buf + o, sizeof buf - o, " %s:%s", C->L->topo->nodes[r->path[k]].id,
-                              h == -1 ? "(no copy)" : h == -2 ? "(unknown holder)" : C->L->topo->nodes[h].id);
+                              h == -1   ? "(no copy)"
+                              : h == -2 ? "(unknown holder)"
+                                        : C->L->topo->nodes[h].id);
     }
     fprintf(stderr, "gridlink load: %s %s; copies along its path (node:holder):%s\n", what, id, o ? buf : " none");
 }
@@ -795,7 +797,9 @@ static struct verdict judge(const struct check *C, bool verbose)
             v.off_path++;
         if (verbose && dup && shown++ < SHOW_MAX)
             describe(C, id, r,
-                     r->acked > 1 ? "acknowledged twice:" : r->self > 1 ? "held by two nodes:" : "logged twice:");
+                     r->acked > 1  ? "acknowledged twice:"
+                     : r->self > 1 ? "held by two nodes:"
+                                   : "logged twice:");
         if (!r->acked)
             continue;
         v.acked += r->acked;
@@ -870,8 +874,9 @@ static int run_check(struct load *L, const char *acked_path, int settle_s)
                 judge(&C, true);
             break;
         }
-        fprintf(stderr, "gridlink load: census %d shows %" PRIu64 " lost, %" PRIu64 " duplicated, %" PRIu64
-                        " inconsistent; taking it again\n",
+        fprintf(stderr,
+                "gridlink load: census %d shows %" PRIu64 " lost, %" PRIu64 " duplicated, %" PRIu64
+                " inconsistent; taking it again\n",
                 attempt, v.lost, v.duplicated, v.inconsistent);
         sleep(1);
     }

@@ -12,20 +12,24 @@ static const struct {
     int (*fn)(int, char **);
     const char *help;
 } commands[] = {
-    {"up", gl_cmd_up, "[--topology FILE] [--home DIR] [--port-base N] [--group auto|node|community|township] [--demo] [--quiet]\n"
-                      "        start the broker and every node, restart what dies, stop all on Ctrl-C"},
-    {"submit", gl_cmd_submit, "--node GRID_ID --category CAT --text TEXT [--priority P] [--kind K] [--json]\n"
-                              "        report a case; prints its ID"},
+    {"up", gl_cmd_up,
+     "[--topology FILE] [--home DIR] [--port-base N] [--group auto|node|community|township] [--demo] [--quiet]\n"
+     "        start the broker and every node, restart what dies, stop all on Ctrl-C"},
+    {"submit", gl_cmd_submit,
+     "--node GRID_ID --category CAT --text TEXT [--priority P] [--kind K] [--json]\n"
+     "        report a case; prints its ID"},
     {"show", gl_cmd_show, "--node NODE_ID CASE_ID [--json]      one case with its history"},
     {"list", gl_cmd_list, "--node NODE_ID [--json]              the cases a node holds or has held"},
     {"act", gl_cmd_act, "--node NODE_ID CASE_ID accept|start|resolve|close|reopen|escalate [--note TEXT]"},
     {"health", gl_cmd_health, "--node NODE_ID                      links, log and outbox of a node"},
-    {"watch", gl_cmd_watch, "[--prefix NODE_PATH] [--kind KIND] [--json] [--count N] [--seconds S]\n"
-                            "        the live change feed"},
+    {"watch", gl_cmd_watch,
+     "[--prefix NODE_PATH] [--kind KIND] [--json] [--count N] [--seconds S]\n"
+     "        the live change feed"},
     {"keygen", gl_cmd_keygen, "[--topology FILE] [--port-base N]   create keys and HOME/topology.json"},
     {"topology", gl_cmd_topology, "check FILE                        validate a topology file"},
     {"load", gl_cmd_load, "--cases N --rate R [--prefix NODE_PATH]  load generator with a loss/duplicate check"},
-    {"bench", gl_cmd_bench, "[SCENARIO]                          the benchmark (intake, escalation, fanout, recovery, district)"},
+    {"bench", gl_cmd_bench,
+     "[SCENARIO]                          the benchmark (intake, escalation, fanout, recovery, district)"},
     {"demo", gl_cmd_demo, "[--interval-ms N]                   simulated staff traffic for a demo"},
 };
 

@@ -38,14 +38,14 @@
 extern const char gl_demo_topology[];
 extern const size_t gl_demo_topology_len;
 
-#define BACKOFF_MIN_MS 1000
-#define BACKOFF_MAX_MS 30000
+#define BACKOFF_MIN_MS    1000
+#define BACKOFF_MAX_MS    30000
 #define HEALTHY_UPTIME_MS 60000 /* a child that ran this long starts again at 1 s */
-#define STOP_GRACE_S 10         /* SIGTERM -> SIGKILL */
-#define STOP_GRACE_MS (STOP_GRACE_S * 1000)
-#define STR_(x) #x
-#define STR(x) STR_(x)
-#define AUTO_NODE_LIMIT 40      /* auto grouping: one process per node up to this size */
+#define STOP_GRACE_S      10    /* SIGTERM -> SIGKILL */
+#define STOP_GRACE_MS     (STOP_GRACE_S * 1000)
+#define STR_(x)           #x
+#define STR(x)            STR_(x)
+#define AUTO_NODE_LIMIT   40 /* auto grouping: one process per node up to this size */
 
 typedef enum { CHILD_BROKER, CHILD_NODE, CHILD_WATCH, CHILD_DEMO } child_kind;
 
@@ -54,10 +54,10 @@ struct supervisor;
 typedef struct child {
     struct supervisor *sv;
     child_kind kind;
-    const char *name;    /* log name and label: broker, first node id, watch, demo */
-    char **argv;         /* NULL-terminated; argv[0] is the binary path; all owned */
+    const char *name; /* log name and label: broker, first node id, watch, demo */
+    char **argv;      /* NULL-terminated; argv[0] is the binary path; all owned */
     size_t argc;
-    size_t n_hosted;     /* node IDs on the command line (node groups only) */
+    size_t n_hosted; /* node IDs on the command line (node groups only) */
     uv_process_t proc;
     uv_timer_t restart;
     bool proc_open;      /* proc initialized and its close callback not yet run */
@@ -109,13 +109,12 @@ static int group_leader(const gl_topology_t *t, int i, const char *mode)
     return i; /* above the wanted tier (the district): alone */
 }
 
-int gl_up_groups(const struct gl_topology *t, const char *mode, int *order, int *group_of,
-                 size_t *n_groups)
+int gl_up_groups(const struct gl_topology *t, const char *mode, int *order, int *group_of, size_t *n_groups)
 {
     if (!t || !mode || !order || !group_of || !n_groups || t->n_nodes == 0 || t->root < 0)
         return GL_EINVAL;
-    if (strcmp(mode, "auto") != 0 && strcmp(mode, "node") != 0 &&
-        strcmp(mode, "community") != 0 && strcmp(mode, "township") != 0)
+    if (strcmp(mode, "auto") != 0 && strcmp(mode, "node") != 0 && strcmp(mode, "community") != 0 &&
+        strcmp(mode, "township") != 0)
         return GL_EINVAL;
     mode = resolve_mode(t, mode);
 
@@ -186,14 +185,10 @@ static void child_free(child *c)
 static const char *kind_label(child_kind k)
 {
     switch (k) {
-    case CHILD_BROKER:
-        return "broker";
-    case CHILD_NODE:
-        return "node";
-    case CHILD_WATCH:
-        return "watch";
-    case CHILD_DEMO:
-        return "demo";
+    case CHILD_BROKER: return "broker";
+    case CHILD_NODE: return "node";
+    case CHILD_WATCH: return "watch";
+    case CHILD_DEMO: return "demo";
     }
     return "child";
 }
@@ -221,8 +216,8 @@ static int open_log(const supervisor *sv, const child *c)
     time_t now = time(NULL);
     struct tm tm;
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S%z", localtime_r(&now, &tm));
-    int n = snprintf(line, sizeof line, "--- gridlink up: starting %s (%s) at %s ---\n",
-                     kind_label(c->kind), c->argv[0], stamp);
+    int n = snprintf(line, sizeof line, "--- gridlink up: starting %s (%s) at %s ---\n", kind_label(c->kind),
+                     c->argv[0], stamp);
     if (n > 0)
         (void)!write(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     return fd;
@@ -242,8 +237,7 @@ static int child_spawn(child *c)
     supervisor *sv = c->sv;
     int log = open_log(sv, c);
     if (log < 0) {
-        fprintf(stderr, "up: cannot open log for %s in %s/log: %s\n", c->name, sv->home,
-                strerror(errno));
+        fprintf(stderr, "up: cannot open log for %s in %s/log: %s\n", c->name, sv->home, strerror(errno));
         return UV_EIO;
     }
     uv_stdio_container_t stdio[3];
@@ -361,8 +355,7 @@ static void on_child_exit(uv_process_t *proc, int64_t status, int term_signal)
     if (uv_now(&sv->loop) - c->started_ms >= HEALTHY_UPTIME_MS)
         c->backoff_ms = BACKOFF_MIN_MS;
     uint64_t delay = c->backoff_ms;
-    fprintf(stderr, "up: %s exited (%s), restarting in %llu s\n", label, how,
-            (unsigned long long)(delay / 1000));
+    fprintf(stderr, "up: %s exited (%s), restarting in %llu s\n", label, how, (unsigned long long)(delay / 1000));
     arm_restart(c, delay);
 }
 
@@ -447,16 +440,15 @@ static void binary_path(char *out, size_t size, const char *name)
         snprintf(out, size, "%s/%s", env, name);
         return;
     }
-    if (gl_exe_dir(dir, sizeof dir) == 0 &&
-        snprintf(out, size, "%s/%s", dir, name) < (int)size && access(out, X_OK) == 0)
+    if (gl_exe_dir(dir, sizeof dir) == 0 && snprintf(out, size, "%s/%s", dir, name) < (int)size &&
+        access(out, X_OK) == 0)
         return;
     snprintf(out, size, "%s", name); /* uv_spawn searches PATH for a bare name */
 }
 
 /* Appends a child running `binary [subcommand] --home HOME`; NULL when out
  * of memory. name must outlive the supervisor's children. */
-static child *add_child(supervisor *sv, child_kind kind, const char *name, const char *binary,
-                        const char *subcommand)
+static child *add_child(supervisor *sv, child_kind kind, const char *name, const char *binary, const char *subcommand)
 {
     child *c = &sv->children[sv->n_children++];
     memset(c, 0, sizeof *c);
@@ -464,16 +456,16 @@ static child *add_child(supervisor *sv, child_kind kind, const char *name, const
     c->kind = kind;
     c->name = name;
     c->backoff_ms = BACKOFF_MIN_MS;
-    if (argv_push(c, binary) != 0 || (subcommand && argv_push(c, subcommand) != 0) ||
-        argv_push(c, "--home") != 0 || argv_push(c, sv->home) != 0)
+    if (argv_push(c, binary) != 0 || (subcommand && argv_push(c, subcommand) != 0) || argv_push(c, "--home") != 0 ||
+        argv_push(c, sv->home) != 0)
         return NULL;
     return c;
 }
 
 /* Builds the child table in start order: broker, node groups parents first,
  * watch, demo. */
-static int plan_children(supervisor *sv, const gl_topology_t *t, const char *mode, bool demo,
-                         bool quiet, size_t *n_node_procs)
+static int plan_children(supervisor *sv, const gl_topology_t *t, const char *mode, bool demo, bool quiet,
+                         size_t *n_node_procs)
 {
     int *order = malloc(t->n_nodes * sizeof *order);
     int *group_of = malloc(t->n_nodes * sizeof *group_of);
@@ -558,8 +550,8 @@ static int write_pid(const char *home)
     return GL_OK;
 }
 
-static void print_banner(const supervisor *sv, const gl_topology_t *t, const char *mode,
-                         size_t node_procs, int keys_created)
+static void print_banner(const supervisor *sv, const gl_topology_t *t, const char *mode, size_t node_procs,
+                         int keys_created)
 {
     size_t per_tier[5] = {0};
     for (size_t i = 0; i < t->n_nodes; i++)
@@ -574,9 +566,8 @@ static void print_banner(const supervisor *sv, const gl_topology_t *t, const cha
             "gridlink up: topology \"%s\": %zu district, %zu townships, %zu communities, "
             "%zu grids (%zu nodes)\n",
             t->name ? t->name : "?", per_tier[GRIDLINK__V1__TIER__TIER_DISTRICT],
-            per_tier[GRIDLINK__V1__TIER__TIER_TOWNSHIP],
-            per_tier[GRIDLINK__V1__TIER__TIER_COMMUNITY], per_tier[GRIDLINK__V1__TIER__TIER_GRID],
-            t->n_nodes);
+            per_tier[GRIDLINK__V1__TIER__TIER_TOWNSHIP], per_tier[GRIDLINK__V1__TIER__TIER_COMMUNITY],
+            per_tier[GRIDLINK__V1__TIER__TIER_GRID], t->n_nodes);
     fprintf(stderr, "  processes: broker, %zu node process%s (one per %s)%s%s\n", node_procs,
             node_procs == 1 ? "" : "es", mode, watch ? ", watch" : "", demo ? ", demo" : "");
     if (keys_created > 0)
@@ -650,12 +641,8 @@ int gl_cmd_up(int argc, char **argv)
     int opt;
     while ((opt = getopt_long(argc, argv, "t:H:p:g:dqh", longopts, NULL)) != -1) {
         switch (opt) {
-        case 't':
-            topo_file = optarg;
-            break;
-        case 'H':
-            opt_home = optarg;
-            break;
+        case 't': topo_file = optarg; break;
+        case 'H': opt_home = optarg; break;
         case 'p': {
             char *end;
             errno = 0;
@@ -668,25 +655,16 @@ int gl_cmd_up(int argc, char **argv)
         }
         case 'g':
             mode = optarg;
-            if (strcmp(mode, "auto") != 0 && strcmp(mode, "node") != 0 &&
-                strcmp(mode, "community") != 0 && strcmp(mode, "township") != 0) {
-                fprintf(stderr, "up: --group is auto, node, community or township, not \"%s\"\n",
-                        mode);
+            if (strcmp(mode, "auto") != 0 && strcmp(mode, "node") != 0 && strcmp(mode, "community") != 0 &&
+                strcmp(mode, "township") != 0) {
+                fprintf(stderr, "up: --group is auto, node, community or township, not \"%s\"\n", mode);
                 return 2;
             }
             break;
-        case 'd':
-            demo = true;
-            break;
-        case 'q':
-            quiet = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
+        case 'd': demo = true; break;
+        case 'q': quiet = true; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
         }
     }
     if (optind < argc) {
@@ -711,10 +689,8 @@ int gl_cmd_up(int argc, char **argv)
         goto out;
 
     char err[256] = "";
-    int lrc = topo_file
-                  ? gl_topology_load_file(topo_file, &t, err, sizeof err)
-                  : gl_topology_load_buffer(gl_demo_topology, gl_demo_topology_len, &t, err,
-                                            sizeof err);
+    int lrc = topo_file ? gl_topology_load_file(topo_file, &t, err, sizeof err)
+                        : gl_topology_load_buffer(gl_demo_topology, gl_demo_topology_len, &t, err, sizeof err);
     if (lrc != 0) {
         fprintf(stderr, "up: topology %s: %s\n", topo_file ? topo_file : "(built-in demo)",
                 *err ? err : gl_strerror(lrc));
@@ -733,8 +709,7 @@ int gl_cmd_up(int argc, char **argv)
         goto out;
     }
     char path[PATH_MAX];
-    if (gl_home_path(path, sizeof path, sv.home, "topology.json") != 0 ||
-        (lrc = gl_topology_save(t, path)) != 0) {
+    if (gl_home_path(path, sizeof path, sv.home, "topology.json") != 0 || (lrc = gl_topology_save(t, path)) != 0) {
         fprintf(stderr, "up: cannot write %s/topology.json: %s\n", sv.home, gl_strerror(lrc));
         goto out;
     }

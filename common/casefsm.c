@@ -12,18 +12,12 @@ static const struct {
     gl_state from;
     gl_state to;
 } table[] = {
-    {"accept", S(REPORTED), S(ACCEPTED)},
-    {"accept", S(ESCALATED), S(ACCEPTED)},
-    {"accept", S(RETURNED), S(ACCEPTED)},
-    {"start", S(ACCEPTED), S(IN_PROGRESS)},
-    {"resolve", S(ACCEPTED), S(RESOLVED)},
-    {"resolve", S(IN_PROGRESS), S(RESOLVED)},
-    {"close", S(RESOLVED), S(CLOSED)},
-    {"reopen", S(RESOLVED), S(IN_PROGRESS)},
-    {"escalate", S(REPORTED), S(ESCALATED)},
-    {"escalate", S(ESCALATED), S(ESCALATED)},
-    {"escalate", S(ACCEPTED), S(ESCALATED)},
-    {"escalate", S(IN_PROGRESS), S(ESCALATED)},
+    {"accept", S(REPORTED), S(ACCEPTED)},    {"accept", S(ESCALATED), S(ACCEPTED)},
+    {"accept", S(RETURNED), S(ACCEPTED)},    {"start", S(ACCEPTED), S(IN_PROGRESS)},
+    {"resolve", S(ACCEPTED), S(RESOLVED)},   {"resolve", S(IN_PROGRESS), S(RESOLVED)},
+    {"close", S(RESOLVED), S(CLOSED)},       {"reopen", S(RESOLVED), S(IN_PROGRESS)},
+    {"escalate", S(REPORTED), S(ESCALATED)}, {"escalate", S(ESCALATED), S(ESCALATED)},
+    {"escalate", S(ACCEPTED), S(ESCALATED)}, {"escalate", S(IN_PROGRESS), S(ESCALATED)},
     {"escalate", S(RETURNED), S(ESCALATED)},
 };
 
@@ -60,4 +54,7 @@ const char *gl_state_name(gl_state s)
     }
 }
 
-int gl_state_is_final(gl_state s) { return s == S(CLOSED) || s == S(RESOLVED); }
+int gl_state_is_final(gl_state s)
+{
+    return s == S(CLOSED) || s == S(RESOLVED);
+}

@@ -156,10 +156,8 @@ int gl_decode_envelope(const uint8_t *buf, size_t len, Gridlink__V1__Envelope **
                 rc = refuse(err, errlen, "bad error body");
             break;
         case GRIDLINK__V1__ENVELOPE__BODY_HEARTBEAT:
-        case GRIDLINK__V1__ENVELOPE__BODY__NOT_SET:
-            break;
-        default:
-            rc = refuse(err, errlen, "unknown body");
+        case GRIDLINK__V1__ENVELOPE__BODY__NOT_SET: break;
+        default: rc = refuse(err, errlen, "unknown body");
         }
         /* Only case-carrying bodies are sequenced. */
         bool sequenced = e->body_case == GRIDLINK__V1__ENVELOPE__BODY_TRANSFER ||

@@ -16,9 +16,9 @@
 #include "gridlink.pb-c.h"
 
 #define GL_PROTO_VERSION 1
-#define GL_MAX_MESSAGE (1u << 20) /* no single message exceeds 1 MiB */
-#define GL_MAX_TEXT 8192          /* description and note length, bytes */
-#define GL_MAX_HISTORY 1024
+#define GL_MAX_MESSAGE   (1u << 20) /* no single message exceeds 1 MiB */
+#define GL_MAX_TEXT      8192       /* description and note length, bytes */
+#define GL_MAX_HISTORY   1024
 
 bool gl_utf8_valid(const char *s, size_t len);
 

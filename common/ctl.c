@@ -11,8 +11,8 @@
 #include "error.h"
 #include "home.h"
 
-int gl_ctl_call(const char *home, const Gridlink__V1__CtlRequest *req, int timeout_ms,
-                Gridlink__V1__CtlReply **reply, char *err, size_t errlen)
+int gl_ctl_call(const char *home, const Gridlink__V1__CtlRequest *req, int timeout_ms, Gridlink__V1__CtlReply **reply,
+                char *err, size_t errlen)
 {
     *reply = NULL;
     char path[PATH_MAX];

@@ -14,7 +14,7 @@
  * timeout_ms for the reply. *reply is owned by the caller
  * (gridlink__v1__ctl_reply__free_unpacked). GL_EDOWN if no process hosts the
  * node or it does not answer in time; err gets a one-line reason. */
-int gl_ctl_call(const char *home, const Gridlink__V1__CtlRequest *req, int timeout_ms,
-                Gridlink__V1__CtlReply **reply, char *err, size_t errlen);
+int gl_ctl_call(const char *home, const Gridlink__V1__CtlRequest *req, int timeout_ms, Gridlink__V1__CtlReply **reply,
+                char *err, size_t errlen);
 
 #endif

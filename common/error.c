@@ -33,12 +33,15 @@ int gl_err_from_errno(int e)
     case 0: return GL_OK;
     case ENOENT: return GL_ENOENT;
     case EINVAL: return GL_EINVAL;
-    case ENOSPC: case EDQUOT: case EFBIG: return GL_ENOSPC;
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG: return GL_ENOSPC;
     case EIO: return GL_EIO;
     case ENOMEM: return GL_ENOMEM;
     case EEXIST: return GL_EEXIST;
     case EAGAIN: return GL_EAGAIN;
-    case EACCES: case EPERM: return GL_EPERM;
+    case EACCES:
+    case EPERM: return GL_EPERM;
     case EHOSTUNREACH: return GL_EDOWN;
     case ETIMEDOUT: return GL_ETIMEDOUT;
     default: return GL_EIO;
@@ -52,9 +55,14 @@ int gl_err_from_mdb(int rc)
     case MDB_NOTFOUND: return GL_ENOENT;
     case MDB_KEYEXIST: return GL_EEXIST;
     case MDB_MAP_FULL: return GL_EMAPFULL;
-    case MDB_TXN_FULL: case MDB_CURSOR_FULL: case MDB_READERS_FULL: return GL_EAGAIN;
-    case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND: case MDB_INVALID:
-    case MDB_VERSION_MISMATCH: case MDB_PANIC: return GL_ESTORE;
+    case MDB_TXN_FULL:
+    case MDB_CURSOR_FULL:
+    case MDB_READERS_FULL: return GL_EAGAIN;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+    case MDB_PANIC: return GL_ESTORE;
     default:
         if (rc > 0)
             return gl_err_from_errno(rc);

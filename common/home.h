@@ -14,8 +14,7 @@
 
 #include <stddef.h>
 
-int gl_home_path(char *buf, size_t size, const char *home, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+int gl_home_path(char *buf, size_t size, const char *home, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* mkdir -p with mode 0700 for the directory and missing parents. */
 int gl_mkdir_p(const char *path);
 /* Directory holding the running executable (for finding sibling binaries). */

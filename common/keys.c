@@ -24,7 +24,7 @@
 #include "home.h"
 #include "log.h"
 
-#define BROKER_NAME "broker"
+#define BROKER_NAME   "broker"
 #define OPERATOR_NAME "operator"
 
 static int keys_dir(const char *home, char *buf, size_t size)
@@ -198,8 +198,7 @@ int gl_keys_ensure(const char *home, gl_topology_t *t, int *created)
             fresh[i] = rc == 0;
             n_fresh += rc == 0;
         } else {
-            gl_error("keys: %s/%s.cert exists but holds no usable keypair; move it away to regenerate", dir,
-                     name);
+            gl_error("keys: %s/%s.cert exists but holds no usable keypair; move it away to regenerate", dir, name);
         }
     }
     if (rc == 0 && n_fresh > 0) {

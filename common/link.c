@@ -20,7 +20,7 @@ struct gl_link {
     uint64_t sent;      /* highest sequence sent on this connection */
     int64_t last_recv_ms, last_send_ms, last_progress_ms;
     bool need_ack, need_welcome, need_hello, need_pump;
-    bool welcomed;      /* child side: the parent answered our Hello */
+    bool welcomed; /* child side: the parent answered our Hello */
     bool up;
     gl_link_stats st;
 };
@@ -76,7 +76,10 @@ void gl_link_free(gl_link_t **pl)
     *pl = NULL;
 }
 
-const char *gl_link_peer(const gl_link_t *l) { return l->peer; }
+const char *gl_link_peer(const gl_link_t *l)
+{
+    return l->peer;
+}
 
 int gl_link_enqueue(gl_link_t *l, MDB_txn *txn, Gridlink__V1__Envelope *env)
 {
@@ -109,8 +112,8 @@ static int take_ack(gl_link_t *l, MDB_txn *txn, uint64_t ack, int64_t now)
         /* The peer claims more than was ever sent: its store and ours
          * disagree. Count it and keep our outbox. */
         l->st.bad_acks++;
-        gl_warn("link %s->%s: ack %llu beyond last sent %llu, ignored", l->self, l->peer,
-                (unsigned long long)ack, (unsigned long long)(l->w.out_next - 1));
+        gl_warn("link %s->%s: ack %llu beyond last sent %llu, ignored", l->self, l->peer, (unsigned long long)ack,
+                (unsigned long long)(l->w.out_next - 1));
         return GL_OK;
     }
     int rc = gl_store_outbox_trim(txn, l->store, l->peer, ack, NULL);
@@ -161,8 +164,7 @@ int gl_link_receive(gl_link_t *l, MDB_txn *txn, const Gridlink__V1__Envelope *en
             l->st.gaps++;
         l->need_ack = true;
         return GL_LINK_HANDLED;
-    default:
-        return GL_LINK_HANDLED;
+    default: return GL_LINK_HANDLED;
     }
 }
 
@@ -174,10 +176,22 @@ int gl_link_applied(gl_link_t *l, MDB_txn *txn, uint64_t seq)
     return gl_store_peer_put(txn, l->store, l->peer, &l->w);
 }
 
-void gl_link_mark(gl_link_t *l) { l->save = l->w; }
-void gl_link_unwind(gl_link_t *l) { l->w = l->save; }
-void gl_link_commit(gl_link_t *l) { l->m = l->save = l->w; }
-void gl_link_abort(gl_link_t *l) { l->w = l->save = l->m; }
+void gl_link_mark(gl_link_t *l)
+{
+    l->save = l->w;
+}
+void gl_link_unwind(gl_link_t *l)
+{
+    l->w = l->save;
+}
+void gl_link_commit(gl_link_t *l)
+{
+    l->m = l->save = l->w;
+}
+void gl_link_abort(gl_link_t *l)
+{
+    l->w = l->save = l->m;
+}
 
 static int send_env(gl_link_t *l, Gridlink__V1__Envelope *env, int64_t now)
 {
@@ -317,7 +331,19 @@ bool gl_link_tick(gl_link_t *l, int64_t now_ms)
     return went_down;
 }
 
-bool gl_link_up(const gl_link_t *l) { return l->up; }
-uint64_t gl_link_pending(const gl_link_t *l) { return l->m.out_next - 1 - l->m.out_acked; }
-const gl_link_stats *gl_link_get_stats(const gl_link_t *l) { return &l->st; }
-const gl_peer_marks *gl_link_marks(const gl_link_t *l) { return &l->m; }
+bool gl_link_up(const gl_link_t *l)
+{
+    return l->up;
+}
+uint64_t gl_link_pending(const gl_link_t *l)
+{
+    return l->m.out_next - 1 - l->m.out_acked;
+}
+const gl_link_stats *gl_link_get_stats(const gl_link_t *l)
+{
+    return &l->st;
+}
+const gl_peer_marks *gl_link_marks(const gl_link_t *l)
+{
+    return &l->m;
+}

@@ -37,11 +37,11 @@ typedef int(gl_link_send_fn)(void *ctx, const char *peer, const uint8_t *buf, si
 typedef struct gl_link_cfg {
     const char *self;
     const char *peer;
-    bool to_parent;        /* this side is the child: it says Hello */
-    uint32_t window;       /* unacknowledged messages in flight, at most */
-    uint32_t rto_ms;       /* resend when no ack progress for this long */
+    bool to_parent;  /* this side is the child: it says Hello */
+    uint32_t window; /* unacknowledged messages in flight, at most */
+    uint32_t rto_ms; /* resend when no ack progress for this long */
     uint32_t heartbeat_ms;
-    uint32_t liveness;     /* heartbeat intervals of silence before the peer counts as down */
+    uint32_t liveness; /* heartbeat intervals of silence before the peer counts as down */
 } gl_link_cfg;
 
 typedef struct gl_link_stats {

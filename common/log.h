@@ -17,8 +17,8 @@ int gl_log_level_parse(const char *s);
 void gl_log(enum gl_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define gl_debug(...) gl_log(GL_LOG_DEBUG, __VA_ARGS__)
-#define gl_info(...) gl_log(GL_LOG_INFO, __VA_ARGS__)
-#define gl_warn(...) gl_log(GL_LOG_WARN, __VA_ARGS__)
+#define gl_info(...)  gl_log(GL_LOG_INFO, __VA_ARGS__)
+#define gl_warn(...)  gl_log(GL_LOG_WARN, __VA_ARGS__)
 #define gl_error(...) gl_log(GL_LOG_ERROR, __VA_ARGS__)
 
 #endif

@@ -9,16 +9,16 @@
 #include "log.h"
 
 #define READ_BUDGET 256
-#define MAX_FLUSH 8
+#define MAX_FLUSH   8
 
 struct gl_zsock {
     gl_loop_t *loop;
     zsock_t *sock;
-    void *handle;          /* raw libzmq socket */
+    void *handle; /* raw libzmq socket */
     uv_poll_t poll;
     gl_zsock_read_fn *fn;
     void *arg;
-    bool ready;            /* worth reading: fd fired, budget ran out, or kicked */
+    bool ready; /* worth reading: fd fired, budget ran out, or kicked */
     bool closing;
     size_t slot;
 };
@@ -30,13 +30,19 @@ struct gl_loop {
     uv_idle_t idle;
     gl_zsock_t **socks;
     size_t n_socks, cap_socks;
-    struct { gl_loop_flush_fn *fn; void *arg; } flush[MAX_FLUSH];
+    struct {
+        gl_loop_flush_fn *fn;
+        void *arg;
+    } flush[MAX_FLUSH];
     int n_flush;
     bool in_service;
     bool again;
 };
 
-static void noop_idle(uv_idle_t *h) { (void)h; }
+static void noop_idle(uv_idle_t *h)
+{
+    (void)h;
+}
 
 static bool readable(gl_zsock_t *zs)
 {
@@ -96,8 +102,14 @@ static void service(gl_loop_t *l)
     l->in_service = false;
 }
 
-static void on_prepare(uv_prepare_t *h) { service(h->data); }
-static void on_check(uv_check_t *h) { service(h->data); }
+static void on_prepare(uv_prepare_t *h)
+{
+    service(h->data);
+}
+static void on_check(uv_check_t *h)
+{
+    service(h->data);
+}
 
 static void on_poll(uv_poll_t *h, int status, int events)
 {
@@ -127,7 +139,10 @@ int gl_loop_new(uv_loop_t *uv, gl_loop_t **out)
     return GL_OK;
 }
 
-uv_loop_t *gl_loop_uv(gl_loop_t *l) { return l->uv; }
+uv_loop_t *gl_loop_uv(gl_loop_t *l)
+{
+    return l->uv;
+}
 
 int gl_loop_add(gl_loop_t *l, zsock_t *sock, gl_zsock_read_fn *fn, void *arg, gl_zsock_t **out)
 {
@@ -194,7 +209,10 @@ void gl_loop_remove(gl_zsock_t **pzs)
     uv_close((uv_handle_t *)&zs->poll, on_poll_closed);
 }
 
-zsock_t *gl_zsock_sock(gl_zsock_t *zs) { return zs->sock; }
+zsock_t *gl_zsock_sock(gl_zsock_t *zs)
+{
+    return zs->sock;
+}
 
 void gl_zsock_kick(gl_zsock_t *zs)
 {

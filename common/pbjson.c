@@ -154,8 +154,7 @@ int gl_pbjson_enum_value(const ProtobufCEnumDescriptor *d, const char *name, int
     char **names = short_names_for(d);
     for (unsigned v = 0; v < d->n_values; v++) {
         /* Case-insensitive so "ESCALATED" from a form or a shell works too. */
-        if ((names && strcasecmp(names[v], name) == 0) ||
-            strcmp(d->values[v].name, name) == 0) {
+        if ((names && strcasecmp(names[v], name) == 0) || strcmp(d->values[v].name, name) == 0) {
             *value = d->values[v].value;
             return GL_OK;
         }
@@ -194,8 +193,7 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
             return 0;
         cp = (cp << 6) | (s[i] & 0x3F);
     }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
         return 0;
     return len;
 }
@@ -274,28 +272,19 @@ static size_t value_size(ProtobufCType type)
     case PROTOBUF_C_TYPE_SINT32:
     case PROTOBUF_C_TYPE_SFIXED32:
     case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        return sizeof(uint32_t);
+    case PROTOBUF_C_TYPE_FIXED32: return sizeof(uint32_t);
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
     case PROTOBUF_C_TYPE_SFIXED64:
     case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return sizeof(uint64_t);
-    case PROTOBUF_C_TYPE_FLOAT:
-        return sizeof(float);
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return sizeof(double);
-    case PROTOBUF_C_TYPE_BOOL:
-        return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_ENUM:
-        return sizeof(int);
-    case PROTOBUF_C_TYPE_STRING:
-        return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return sizeof(ProtobufCMessage *);
+    case PROTOBUF_C_TYPE_FIXED64: return sizeof(uint64_t);
+    case PROTOBUF_C_TYPE_FLOAT: return sizeof(float);
+    case PROTOBUF_C_TYPE_DOUBLE: return sizeof(double);
+    case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_ENUM: return sizeof(int);
+    case PROTOBUF_C_TYPE_STRING: return sizeof(char *);
+    case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
+    case PROTOBUF_C_TYPE_MESSAGE: return sizeof(ProtobufCMessage *);
     }
     return 0;
 }
@@ -309,15 +298,12 @@ static json_t *field_value(const ProtobufCFieldDescriptor *f, const void *p, int
     switch (f->type) {
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-        return json_integer(*(const int32_t *)p);
+    case PROTOBUF_C_TYPE_SFIXED32: return json_integer(*(const int32_t *)p);
     case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        return json_integer(*(const uint32_t *)p);
+    case PROTOBUF_C_TYPE_FIXED32: return json_integer(*(const uint32_t *)p);
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-        return json_integer((json_int_t) * (const int64_t *)p);
+    case PROTOBUF_C_TYPE_SFIXED64: return json_integer((json_int_t) * (const int64_t *)p);
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64: {
         uint64_t v = *(const uint64_t *)p;
@@ -327,22 +313,17 @@ static json_t *field_value(const ProtobufCFieldDescriptor *f, const void *p, int
             return json_real((double)v);
         return json_integer((json_int_t)v);
     }
-    case PROTOBUF_C_TYPE_FLOAT:
-        return real_value(*(const float *)p);
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return real_value(*(const double *)p);
-    case PROTOBUF_C_TYPE_BOOL:
-        return json_boolean(*(const protobuf_c_boolean *)p);
+    case PROTOBUF_C_TYPE_FLOAT: return real_value(*(const float *)p);
+    case PROTOBUF_C_TYPE_DOUBLE: return real_value(*(const double *)p);
+    case PROTOBUF_C_TYPE_BOOL: return json_boolean(*(const protobuf_c_boolean *)p);
     case PROTOBUF_C_TYPE_ENUM: {
         int v = *(const int *)p;
         const char *name = gl_pbjson_enum_name(f->descriptor, v);
         /* A value from a newer peer is kept as its number, not lost. */
         return name ? json_string(name) : json_integer(v);
     }
-    case PROTOBUF_C_TYPE_STRING:
-        return string_value(*(char *const *)p);
-    case PROTOBUF_C_TYPE_BYTES:
-        return bytes_value(p);
+    case PROTOBUF_C_TYPE_STRING: return string_value(*(char *const *)p);
+    case PROTOBUF_C_TYPE_BYTES: return bytes_value(p);
     case PROTOBUF_C_TYPE_MESSAGE: {
         const ProtobufCMessage *sub = *(ProtobufCMessage *const *)p;
         if (!sub)
@@ -361,10 +342,8 @@ static bool is_zero(const ProtobufCFieldDescriptor *f, const void *p)
         const char *s = *(char *const *)p;
         return !s || !*s;
     }
-    case PROTOBUF_C_TYPE_BYTES:
-        return ((const ProtobufCBinaryData *)p)->len == 0;
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return *(ProtobufCMessage *const *)p == NULL;
+    case PROTOBUF_C_TYPE_BYTES: return ((const ProtobufCBinaryData *)p)->len == 0;
+    case PROTOBUF_C_TYPE_MESSAGE: return *(ProtobufCMessage *const *)p == NULL;
     default: {
         /* Bitwise, like protobuf-c's packer: -0.0 is not the default. */
         const unsigned char *b = p;
@@ -384,8 +363,7 @@ static bool field_present(const ProtobufCMessage *msg, const ProtobufCFieldDescr
     if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
         return *(const uint32_t *)(base + f->quantifier_offset) == f->id;
     switch (f->label) {
-    case PROTOBUF_C_LABEL_REQUIRED:
-        return true;
+    case PROTOBUF_C_LABEL_REQUIRED: return true;
     case PROTOBUF_C_LABEL_OPTIONAL:
         /* Strings and messages signal presence by their pointer; a proto2
          * string still pointing at its default was never set. */
@@ -407,8 +385,7 @@ static bool field_present(const ProtobufCMessage *msg, const ProtobufCFieldDescr
     return false;
 }
 
-static json_t *repeated_value(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
-                              int flags, int depth)
+static json_t *repeated_value(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f, int flags, int depth)
 {
     const char *base = (const char *)msg;
     size_t n = *(const size_t *)(base + f->quantifier_offset);
@@ -439,9 +416,8 @@ static json_t *message_value(const ProtobufCMessage *msg, int flags, int depth)
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         if (!field_present(msg, f, flags))
             continue;
-        json_t *v = f->label == PROTOBUF_C_LABEL_REPEATED
-                        ? repeated_value(msg, f, flags, depth)
-                        : field_value(f, (const char *)msg + f->offset, flags, depth);
+        json_t *v = f->label == PROTOBUF_C_LABEL_REPEATED ? repeated_value(msg, f, flags, depth)
+                                                          : field_value(f, (const char *)msg + f->offset, flags, depth);
         if (!v || json_object_set_new(obj, f->name, v) != 0) {
             json_decref(obj);
             return NULL;

@@ -24,10 +24,8 @@
 #define MAX_DEADLINE_MS (10LL * 366 * 24 * 3600 * 1000)
 
 static const char *const tier_names[] = {
-    [GRIDLINK__V1__TIER__TIER_UNKNOWN] = "any",
-    [GRIDLINK__V1__TIER__TIER_DISTRICT] = "district",
-    [GRIDLINK__V1__TIER__TIER_TOWNSHIP] = "township",
-    [GRIDLINK__V1__TIER__TIER_COMMUNITY] = "community",
+    [GRIDLINK__V1__TIER__TIER_UNKNOWN] = "any",       [GRIDLINK__V1__TIER__TIER_DISTRICT] = "district",
+    [GRIDLINK__V1__TIER__TIER_TOWNSHIP] = "township", [GRIDLINK__V1__TIER__TIER_COMMUNITY] = "community",
     [GRIDLINK__V1__TIER__TIER_GRID] = "grid",
 };
 #define N_TIERS (sizeof tier_names / sizeof tier_names[0])
@@ -101,8 +99,7 @@ static bool category_valid(const char *s)
 
 /* Reads one deadline given either as NAME_s or NAME_ms (not both); absent
  * means 0. */
-static int read_deadline(const json_t *rule, size_t i, const char *name, int64_t *out, char *err,
-                         size_t errlen)
+static int read_deadline(const json_t *rule, size_t i, const char *name, int64_t *out, char *err, size_t errlen)
 {
     char key_s[32], key_ms[32];
     snprintf(key_s, sizeof key_s, "%s_s", name);
@@ -134,7 +131,7 @@ static int read_deadline(const json_t *rule, size_t i, const char *name, int64_t
 
 static int parse_rule(const json_t *rule, size_t i, gl_sla_rule *r, char *err, size_t errlen)
 {
-    static const char *const known[] = {"tier",     "category",  "priority", "accept_s",
+    static const char *const known[] = {"tier",      "category",  "priority",  "accept_s",
                                         "accept_ms", "resolve_s", "resolve_ms"};
     r->tier = GRIDLINK__V1__TIER__TIER_UNKNOWN;
     r->category = NULL;
@@ -149,7 +146,8 @@ static int parse_rule(const json_t *rule, size_t i, gl_sla_rule *r, char *err, s
      * would quietly change every deadline it was meant to set. */
     const char *key;
     const json_t *val;
-    json_object_foreach((json_t *)rule, key, val) {
+    json_object_foreach((json_t *)rule, key, val)
+    {
         bool ok = false;
         for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
             if (strcmp(key, known[k]) == 0)
@@ -300,8 +298,8 @@ static bool category_matches(const char *prefix, const char *category)
     return strncmp(prefix, category, n) == 0 && (category[n] == 0 || category[n] == '/');
 }
 
-int gl_policy_deadline_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const char *category,
-                           int priority, int64_t *accept_ms, int64_t *resolve_ms)
+int gl_policy_deadline_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const char *category, int priority,
+                           int64_t *accept_ms, int64_t *resolve_ms)
 {
     int64_t dummy_a, dummy_r;
     if (!accept_ms)
@@ -323,8 +321,8 @@ int gl_policy_deadline_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const 
             continue;
         if (r->category && !(category && category_matches(r->category, category)))
             continue;
-        int score = (r->priority >= 0 ? 4 : 0) + (r->category ? 2 : 0) +
-                    (r->tier != GRIDLINK__V1__TIER__TIER_UNKNOWN ? 1 : 0);
+        int score =
+            (r->priority >= 0 ? 4 : 0) + (r->category ? 2 : 0) + (r->tier != GRIDLINK__V1__TIER__TIER_UNKNOWN ? 1 : 0);
         size_t cat_len = r->category ? strlen(r->category) : 0;
         if (score > best_score || (score == best_score && cat_len >= best_cat_len)) {
             best = r;

@@ -17,11 +17,11 @@
 #include "gridlink.pb-c.h"
 
 typedef struct gl_sla_rule {
-    Gridlink__V1__Tier tier;   /* TIER_UNKNOWN matches every tier */
-    char *category;            /* prefix of the case category; NULL matches any */
-    int priority;              /* a Gridlink__V1__Priority value, or -1 for any */
-    int64_t accept_ms;         /* time to accept; 0 = no acceptance deadline */
-    int64_t resolve_ms;        /* time to resolve; 0 = no resolution deadline */
+    Gridlink__V1__Tier tier; /* TIER_UNKNOWN matches every tier */
+    char *category;          /* prefix of the case category; NULL matches any */
+    int priority;            /* a Gridlink__V1__Priority value, or -1 for any */
+    int64_t accept_ms;       /* time to accept; 0 = no acceptance deadline */
+    int64_t resolve_ms;      /* time to resolve; 0 = no resolution deadline */
 } gl_sla_rule;
 
 typedef struct gl_policy {
@@ -42,8 +42,8 @@ void gl_policy_free(gl_policy_t **p);
 
 /* Deadlines for a case at a holder of `tier`. Writes 0 for a deadline no rule
  * sets. Returns GL_ENOENT if no rule matches (both outputs 0). */
-int gl_policy_deadline_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const char *category,
-                           int priority, int64_t *accept_ms, int64_t *resolve_ms);
+int gl_policy_deadline_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const char *category, int priority,
+                           int64_t *accept_ms, int64_t *resolve_ms);
 
 /* Names <-> enums, shared by topology, CLI and JSON output. Parsers return
  * -1 for unknown names. */

@@ -22,26 +22,26 @@
 #include "error.h"
 #include "log.h"
 
-#define ID_MAX 255                /* longest node, peer or case id */
-#define KEY_MAX (8 + 1 + ID_MAX)  /* largest composite key we build */
-#define PEER_VAL_LEN 24           /* gl_peer_marks as 3 x u64 BE */
+#define ID_MAX        255              /* longest node, peer or case id */
+#define KEY_MAX       (8 + 1 + ID_MAX) /* largest composite key we build */
+#define PEER_VAL_LEN  24               /* gl_peer_marks as 3 x u64 BE */
 #define BEGIN_RETRIES 2
-#define MAX_DBS 16
-#define LOCK_NAME "gridlink.lock"
-#define GROW_SLACK (1024u * 1024) /* free space kept in reserve when growing */
+#define MAX_DBS       16
+#define LOCK_NAME     "gridlink.lock"
+#define GROW_SLACK    (1024u * 1024) /* free space kept in reserve when growing */
 
 struct gl_store {
     MDB_env *env;
     MDB_dbi dbi[GL_DB_COUNT];
-    int lock_fd;     /* holds the flock; -1 for read-only stores */
+    int lock_fd; /* holds the flock; -1 for read-only stores */
     bool read_only;
     size_t map_size; /* last known map size of this process's mapping */
     char *dir;
 };
 
 static const char *const db_names[GL_DB_COUNT] = {
-    [GL_DB_META] = "meta",     [GL_DB_CASES] = "cases",   [GL_DB_LOG] = "log",
-    [GL_DB_PEERS] = "peers",   [GL_DB_OUTBOX] = "outbox", [GL_DB_DEADLINES] = "deadlines",
+    [GL_DB_META] = "meta",   [GL_DB_CASES] = "cases",   [GL_DB_LOG] = "log",
+    [GL_DB_PEERS] = "peers", [GL_DB_OUTBOX] = "outbox", [GL_DB_DEADLINES] = "deadlines",
 };
 
 void gl_be64_put(uint8_t *p, uint64_t v)
@@ -215,8 +215,7 @@ static int open_env(gl_store_t *s, size_t want)
                 return mdb_fail("set map size", rc);
             refresh_map_size(s);
         } else if (s->map_size > want) {
-            gl_info("store: %s keeps its grown map of %zu bytes (configured %zu)", s->dir,
-                    s->map_size, want);
+            gl_info("store: %s keeps its grown map of %zu bytes (configured %zu)", s->dir, s->map_size, want);
         }
     }
 
@@ -232,8 +231,8 @@ static int open_env(gl_store_t *s, size_t want)
 }
 
 /* Verify (or, on first open, record) one identity entry of `meta`. */
-static int check_meta_entry(MDB_txn *txn, gl_store_t *s, const char *name, const void *want,
-                            size_t want_len, const char *what)
+static int check_meta_entry(MDB_txn *txn, gl_store_t *s, const char *name, const void *want, size_t want_len,
+                            const char *what)
 {
     MDB_val k = val_of(name, strlen(name)), v;
     int rc = mdb_get(txn, s->dbi[GL_DB_META], &k, &v);
@@ -267,8 +266,7 @@ static int open_dbs(gl_store_t *s, const char *node_id, size_t nlen)
     for (int i = 0; i < GL_DB_COUNT; i++) {
         rc = mdb_dbi_open(txn, db_names[i], s->read_only ? 0 : MDB_CREATE, &s->dbi[i]);
         if (rc) {
-            gl_error("store: cannot open database '%s' in %s: %s", db_names[i], s->dir,
-                     mdb_strerror(rc));
+            gl_error("store: cannot open database '%s' in %s: %s", db_names[i], s->dir, mdb_strerror(rc));
             mdb_txn_abort(txn);
             return rc == MDB_NOTFOUND ? GL_EINVAL : gl_err_from_mdb(rc);
         }
@@ -282,8 +280,7 @@ static int open_dbs(gl_store_t *s, const char *node_id, size_t nlen)
         uint64_t have = 0;
         if (mdb_get(txn, s->dbi[GL_DB_META], &k, &v) == 0 && v.mv_size == 8)
             have = gl_be64_get(v.mv_data);
-        gl_error("store: %s has schema version %" PRIu64 ", this build uses %d", s->dir, have,
-                 GL_STORE_SCHEMA_VERSION);
+        gl_error("store: %s has schema version %" PRIu64 ", this build uses %d", s->dir, have, GL_STORE_SCHEMA_VERSION);
         rc = GL_EINVAL;
     }
     if (rc == 0) {
@@ -364,7 +361,10 @@ void gl_store_close(gl_store_t **s)
     *s = NULL;
 }
 
-MDB_env *gl_store_env(gl_store_t *s) { return s ? s->env : NULL; }
+MDB_env *gl_store_env(gl_store_t *s)
+{
+    return s ? s->env : NULL;
+}
 
 MDB_dbi gl_store_dbi(gl_store_t *s, enum gl_db db)
 {
@@ -375,9 +375,15 @@ MDB_dbi gl_store_dbi(gl_store_t *s, enum gl_db db)
     return s->dbi[db];
 }
 
-const char *gl_store_dir(gl_store_t *s) { return s ? s->dir : NULL; }
+const char *gl_store_dir(gl_store_t *s)
+{
+    return s ? s->dir : NULL;
+}
 
-size_t gl_store_map_size(gl_store_t *s) { return s ? s->map_size : 0; }
+size_t gl_store_map_size(gl_store_t *s)
+{
+    return s ? s->map_size : 0;
+}
 
 /* ---- transactions and map size ---- */
 
@@ -477,8 +483,8 @@ int gl_store_grow(gl_store_t *s)
         uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
         uint64_t need = used + GROW_SLACK;
         if (avail < need) {
-            gl_error("store: not growing %s: %" PRIu64 " bytes free on the filesystem, need %" PRIu64,
-                     s->dir, avail, need);
+            gl_error("store: not growing %s: %" PRIu64 " bytes free on the filesystem, need %" PRIu64, s->dir, avail,
+                     need);
             return GL_ENOSPC;
         }
     } else {
@@ -491,8 +497,7 @@ int gl_store_grow(gl_store_t *s)
         return gl_err_from_mdb(rc);
     }
     refresh_map_size(s);
-    gl_info("store: grew %s map from %zu to %zu bytes (%" PRIu64 " in use)", s->dir, cur,
-            s->map_size, used);
+    gl_info("store: grew %s map from %zu to %zu bytes (%" PRIu64 " in use)", s->dir, cur, s->map_size, used);
     return 0;
 }
 
@@ -557,8 +562,7 @@ static Gridlink__V1__Case *decode_case(const MDB_val *k, const MDB_val *v)
     Gridlink__V1__Case *c = gridlink__v1__case__unpack(NULL, v->mv_size, v->mv_data);
     if (!c) {
         int shown = k->mv_size > ID_MAX ? ID_MAX : (int)k->mv_size;
-        gl_error("store: case '%.*s' does not decode (%zu bytes)", shown, (const char *)k->mv_data,
-                 v->mv_size);
+        gl_error("store: case '%.*s' does not decode (%zu bytes)", shown, (const char *)k->mv_data, v->mv_size);
     }
     return c;
 }
@@ -566,8 +570,7 @@ static Gridlink__V1__Case *decode_case(const MDB_val *k, const MDB_val *v)
 int gl_store_case_put(MDB_txn *txn, gl_store_t *s, const Gridlink__V1__Case *c)
 {
     size_t klen;
-    if (!txn || !s || !c || c->base.descriptor != &gridlink__v1__case__descriptor ||
-        id_len(c->id, &klen))
+    if (!txn || !s || !c || c->base.descriptor != &gridlink__v1__case__descriptor || id_len(c->id, &klen))
         return GL_EINVAL;
     size_t n = gridlink__v1__case__get_packed_size(c);
     MDB_val k = val_of(c->id, klen), v = {n, NULL};
@@ -601,8 +604,7 @@ int gl_store_case_get(MDB_txn *txn, gl_store_t *s, const char *id, Gridlink__V1_
     return 0;
 }
 
-int gl_store_case_foreach(MDB_txn *txn, gl_store_t *s,
-                          int (*fn)(const Gridlink__V1__Case *c, void *arg), void *arg)
+int gl_store_case_foreach(MDB_txn *txn, gl_store_t *s, int (*fn)(const Gridlink__V1__Case *c, void *arg), void *arg)
 {
     if (!txn || !s || !fn)
         return GL_EINVAL;
@@ -783,15 +785,13 @@ static int outbox_match(const MDB_val *k, const uint8_t *kb, size_t plen)
     if (k->mv_size < plen + 1 || memcmp(k->mv_data, kb, plen + 1) != 0)
         return 0;
     if (k->mv_size != plen + 9) {
-        gl_error("store: outbox key of %zu bytes for peer %.*s", k->mv_size, (int)plen,
-                 (const char *)kb);
+        gl_error("store: outbox key of %zu bytes for peer %.*s", k->mv_size, (int)plen, (const char *)kb);
         return GL_ESTORE;
     }
     return 1;
 }
 
-int gl_store_outbox_put(MDB_txn *txn, gl_store_t *s, const char *peer, uint64_t seq,
-                        const void *data, size_t len)
+int gl_store_outbox_put(MDB_txn *txn, gl_store_t *s, const char *peer, uint64_t seq, const void *data, size_t len)
 {
     size_t plen;
     if (!txn || !s || (!data && len) || id_len(peer, &plen))
@@ -925,12 +925,10 @@ int gl_store_outbox_count(MDB_txn *txn, gl_store_t *s, const char *peer, uint64_
 
 /* u64 BE due_ms, kind byte, case id: memcmp order is time order, then kind,
  * then id, so the first key is always the next deadline to fire. */
-static int deadline_key(uint8_t *kb, size_t *klen, int64_t due_ms, enum gl_deadline_kind kind,
-                        const char *case_id)
+static int deadline_key(uint8_t *kb, size_t *klen, int64_t due_ms, enum gl_deadline_kind kind, const char *case_id)
 {
     size_t idl;
-    if (due_ms < 0 || (kind != GL_DEADLINE_ACCEPT && kind != GL_DEADLINE_RESOLVE) ||
-        id_len(case_id, &idl))
+    if (due_ms < 0 || (kind != GL_DEADLINE_ACCEPT && kind != GL_DEADLINE_RESOLVE) || id_len(case_id, &idl))
         return GL_EINVAL;
     gl_be64_put(kb, (uint64_t)due_ms);
     kb[8] = (uint8_t)kind;
@@ -939,8 +937,7 @@ static int deadline_key(uint8_t *kb, size_t *klen, int64_t due_ms, enum gl_deadl
     return 0;
 }
 
-int gl_store_deadline_put(MDB_txn *txn, gl_store_t *s, int64_t due_ms, enum gl_deadline_kind kind,
-                          const char *case_id)
+int gl_store_deadline_put(MDB_txn *txn, gl_store_t *s, int64_t due_ms, enum gl_deadline_kind kind, const char *case_id)
 {
     uint8_t kb[KEY_MAX];
     size_t klen;
@@ -951,8 +948,7 @@ int gl_store_deadline_put(MDB_txn *txn, gl_store_t *s, int64_t due_ms, enum gl_d
     return rc ? mdb_fail("put deadline", rc) : 0;
 }
 
-int gl_store_deadline_del(MDB_txn *txn, gl_store_t *s, int64_t due_ms, enum gl_deadline_kind kind,
-                          const char *case_id)
+int gl_store_deadline_del(MDB_txn *txn, gl_store_t *s, int64_t due_ms, enum gl_deadline_kind kind, const char *case_id)
 {
     uint8_t kb[KEY_MAX];
     size_t klen;
@@ -963,8 +959,8 @@ int gl_store_deadline_del(MDB_txn *txn, gl_store_t *s, int64_t due_ms, enum gl_d
     return rc ? mdb_fail("delete deadline", rc) : 0;
 }
 
-int gl_store_deadline_first(MDB_txn *txn, gl_store_t *s, int64_t *due_ms, enum gl_deadline_kind *kind,
-                            char *case_id, size_t case_id_size)
+int gl_store_deadline_first(MDB_txn *txn, gl_store_t *s, int64_t *due_ms, enum gl_deadline_kind *kind, char *case_id,
+                            size_t case_id_size)
 {
     if (!txn || !s || !due_ms || !kind || (!case_id && case_id_size))
         return GL_EINVAL;

@@ -33,7 +33,7 @@
 #include "gridlink.pb-c.h"
 
 #define GL_STORE_SCHEMA_VERSION 1
-#define GL_STORE_DEFAULT_MAP (64u * 1024 * 1024)
+#define GL_STORE_DEFAULT_MAP    (64u * 1024 * 1024)
 
 typedef struct gl_store gl_store_t;
 
@@ -94,8 +94,7 @@ int gl_store_case_put(MDB_txn *txn, gl_store_t *s, const Gridlink__V1__Case *c);
 int gl_store_case_get(MDB_txn *txn, gl_store_t *s, const char *id, Gridlink__V1__Case **out);
 /* Call fn for every case in id order until it returns non-zero (which is
  * returned). The case passed to fn is freed after fn returns. */
-int gl_store_case_foreach(MDB_txn *txn, gl_store_t *s,
-                          int (*fn)(const Gridlink__V1__Case *c, void *arg), void *arg);
+int gl_store_case_foreach(MDB_txn *txn, gl_store_t *s, int (*fn)(const Gridlink__V1__Case *c, void *arg), void *arg);
 int gl_store_case_count(MDB_txn *txn, gl_store_t *s, uint64_t *n);
 
 /* log: appends ev with seq = last + 1 (ev->seq is set). */
@@ -109,8 +108,7 @@ int gl_store_peer_get(MDB_txn *txn, gl_store_t *s, const char *peer, gl_peer_mar
 int gl_store_peer_put(MDB_txn *txn, gl_store_t *s, const char *peer, const gl_peer_marks *m);
 
 /* outbox */
-int gl_store_outbox_put(MDB_txn *txn, gl_store_t *s, const char *peer, uint64_t seq,
-                        const void *data, size_t len);
+int gl_store_outbox_put(MDB_txn *txn, gl_store_t *s, const char *peer, uint64_t seq, const void *data, size_t len);
 /* Call fn for each entry of `peer` with seq >= from, in seq order, until fn
  * returns non-zero or `max` entries were visited (max 0 = no limit). The data
  * pointer is valid only during the call. Returns 0 or fn's non-zero value. */
@@ -124,7 +122,7 @@ int gl_store_outbox_count(MDB_txn *txn, gl_store_t *s, const char *peer, uint64_
 int gl_store_deadline_put(MDB_txn *txn, gl_store_t *s, int64_t due_ms, enum gl_deadline_kind kind, const char *case_id);
 int gl_store_deadline_del(MDB_txn *txn, gl_store_t *s, int64_t due_ms, enum gl_deadline_kind kind, const char *case_id);
 /* The earliest deadline; GL_ENOENT when none. case_id is copied into buf. */
-int gl_store_deadline_first(MDB_txn *txn, gl_store_t *s, int64_t *due_ms, enum gl_deadline_kind *kind,
-                            char *case_id, size_t case_id_size);
+int gl_store_deadline_first(MDB_txn *txn, gl_store_t *s, int64_t *due_ms, enum gl_deadline_kind *kind, char *case_id,
+                            size_t case_id_size);
 
 #endif

@@ -31,12 +31,12 @@
 #include "error.h"
 
 #define DEFAULT_LISTEN_HOST "127.0.0.1"
-#define PORT_BASE_MIN 1024
-#define PORT_BASE_MAX 65000
-#define MAX_NODES 100000
-#define MAX_ENDPOINT_LEN 1024
-#define MAX_FILE_SIZE (64 * 1024 * 1024)
-#define NODE_PART_MAX 63
+#define PORT_BASE_MIN       1024
+#define PORT_BASE_MAX       65000
+#define MAX_NODES           100000
+#define MAX_ENDPOINT_LEN    1024
+#define MAX_FILE_SIZE       (64 * 1024 * 1024)
+#define NODE_PART_MAX       63
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -136,8 +136,7 @@ static bool host_valid(const char *s)
         return false;
     for (const char *p = s; *p; p++) {
         char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  strchr(".-_:[]*%", c);
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr(".-_:[]*%", c);
         if (!ok)
             return false;
     }
@@ -161,7 +160,8 @@ static bool only_keys(const json_t *obj, const char *const *keys, size_t n, cons
 {
     const char *key;
     json_t *val;
-    json_object_foreach((json_t *)obj, key, val) {
+    json_object_foreach((json_t *)obj, key, val)
+    {
         bool ok = false;
         for (size_t i = 0; i < n && !ok; i++)
             ok = strcmp(key, keys[i]) == 0;
@@ -594,8 +594,7 @@ static int link_nodes(gl_topology_t *t, char *err, size_t errlen)
 
 static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"name", "listen_host", "port_base", "broker",
-                                       "monitors", "sla", "nodes"};
+    static const char *const keys[] = {"name", "listen_host", "port_base", "broker", "monitors", "sla", "nodes"};
     const char *bad = NULL, *s = NULL;
     int rc;
 
@@ -625,8 +624,7 @@ static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t er
     int port_base = 0;
     const json_t *v = json_object_get(root, "port_base");
     if (v && !json_is_null(v)) {
-        if (!json_is_integer(v) || json_integer_value(v) < PORT_BASE_MIN ||
-            json_integer_value(v) > PORT_BASE_MAX) {
+        if (!json_is_integer(v) || json_integer_value(v) < PORT_BASE_MIN || json_integer_value(v) > PORT_BASE_MAX) {
             set_err(err, errlen, "port_base: must be an integer in %d..%d", PORT_BASE_MIN, PORT_BASE_MAX);
             return GL_EINVAL;
         }
@@ -803,8 +801,8 @@ static json_t *to_json(const gl_topology_t *t)
             json_t *o = json_object();
             rc = o ? json_array_append_new(arr, o) : -1;
             if (rc == 0)
-                rc = set_str(o, "id", n->id) || set_str(o, "tier", gl_tier_name(n->tier)) ||
-                     set_str(o, "name", n->name);
+                rc =
+                    set_str(o, "id", n->id) || set_str(o, "tier", gl_tier_name(n->tier)) || set_str(o, "name", n->name);
             if (rc == 0 && n->endpoint_explicit)
                 rc = set_str(o, "endpoint", n->endpoint);
             if (rc == 0)
@@ -849,8 +847,7 @@ int gl_topology_save(const gl_topology_t *t, const char *path)
         return rc;
     }
     errno = 0;
-    if (json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 || fputc('\n', f) == EOF ||
-        fflush(f) != 0)
+    if (json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 || fputc('\n', f) == EOF || fflush(f) != 0)
         rc = gl_err_from_errno(errno ? errno : EIO);
     if (rc == 0 && fsync(fileno(f)) != 0)
         rc = gl_err_from_errno(errno);

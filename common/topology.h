@@ -34,14 +34,14 @@
 
 typedef struct gl_node {
     char *id;
-    char *name;               /* display name, UTF-8 */
+    char *name; /* display name, UTF-8 */
     Gridlink__V1__Tier tier;
-    int parent;               /* index into nodes[], -1 for the root */
-    int *children;            /* indexes into nodes[] */
+    int parent;    /* index into nodes[], -1 for the root */
+    int *children; /* indexes into nodes[] */
     size_t n_children;
-    char *endpoint;           /* ROUTER endpoint of a node with children, else NULL */
-    bool endpoint_explicit;   /* given in the file (kept when saving) */
-    char *public_key;         /* Z85, 40 chars, or NULL before keygen */
+    char *endpoint;         /* ROUTER endpoint of a node with children, else NULL */
+    bool endpoint_explicit; /* given in the file (kept when saving) */
+    char *public_key;       /* Z85, 40 chars, or NULL before keygen */
 } gl_node_t;
 
 typedef struct gl_monitor {
@@ -52,18 +52,18 @@ typedef struct gl_monitor {
 typedef struct gl_topology {
     char *name;
     char *listen_host;
-    int port_base;            /* 0 if absent */
-    char *bus_in;             /* broker ROUTER the node processes' bus DEALERs connect to */
-    char *bus_out;            /* broker endpoint subscribers connect to */
+    int port_base; /* 0 if absent */
+    char *bus_in;  /* broker ROUTER the node processes' bus DEALERs connect to */
+    char *bus_out; /* broker endpoint subscribers connect to */
     bool bus_explicit;
-    char *broker_key;         /* Z85 or NULL */
+    char *broker_key; /* Z85 or NULL */
     gl_monitor_t *monitors;
     size_t n_monitors;
     gl_policy_t *policy;
     gl_node_t *nodes;
     size_t n_nodes;
-    int root;                 /* index of the district node */
-    void *index;              /* private: id -> node lookup */
+    int root;    /* index of the district node */
+    void *index; /* private: id -> node lookup */
 } gl_topology_t;
 
 /* Load and validate. On failure returns GL_EINVAL (or GL_ENOENT/GL_EIO for a
@@ -84,7 +84,7 @@ int gl_topology_set_port_base(gl_topology_t *t, int port_base);
 int gl_topology_set_key(gl_topology_t *t, const char *node_id, const char *z85);
 
 const gl_node_t *gl_topology_find(const gl_topology_t *t, const char *id);
-int gl_topology_index_of(const gl_topology_t *t, const char *id); /* -1 if absent */
+int gl_topology_index_of(const gl_topology_t *t, const char *id);                /* -1 if absent */
 const gl_node_t *gl_topology_parent(const gl_topology_t *t, const gl_node_t *n); /* NULL at root */
 /* The node whose public key is z85, or NULL. */
 const gl_node_t *gl_topology_find_by_key(const gl_topology_t *t, const char *z85);

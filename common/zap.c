@@ -39,8 +39,8 @@ static int on_request(gl_zsock_t *zsk, zsock_t *sock, int budget, void *arg)
         zframe_t *cred = zmsg_pop(req);
         const char *user = NULL;
         char key[41] = "";
-        if (version && strcmp(version, "1.0") == 0 && mechanism && strcmp(mechanism, "CURVE") == 0 &&
-            cred && zframe_size(cred) == 32 && domain) {
+        if (version && strcmp(version, "1.0") == 0 && mechanism && strcmp(mechanism, "CURVE") == 0 && cred &&
+            zframe_size(cred) == 32 && domain) {
             zmq_z85_encode(key, zframe_data(cred), 32);
             zhashx_t *list = zhashx_lookup(z->lists, domain);
             if (list)
@@ -128,8 +128,14 @@ int gl_zap_allow(gl_zap_t *z, const char *domain, const char *key_z85, const cha
     return GL_OK;
 }
 
-uint64_t gl_zap_admitted(const gl_zap_t *z) { return z->admitted; }
-uint64_t gl_zap_refused(const gl_zap_t *z) { return z->refused; }
+uint64_t gl_zap_admitted(const gl_zap_t *z)
+{
+    return z->admitted;
+}
+uint64_t gl_zap_refused(const gl_zap_t *z)
+{
+    return z->refused;
+}
 
 void gl_curve_server(zsock_t *sock, zcert_t *cert, const char *domain)
 {

@@ -161,4 +161,7 @@ int deadlines_init(node_t *n)
     return GL_OK;
 }
 
-void deadlines_close(node_t *n) { uv_close((uv_handle_t *)&n->deadline_timer, NULL); }
+void deadlines_close(node_t *n)
+{
+    uv_close((uv_handle_t *)&n->deadline_timer, NULL);
+}

@@ -25,7 +25,7 @@
 #include "host.h"
 
 #define MAX_GROW 8
-#define TICK_MS 250
+#define TICK_MS  250
 
 /* ---- store options and stale-reader check ---- */
 
@@ -34,7 +34,10 @@
 static size_t store_map_size; /* initial LMDB map for new stores; 0 = store default */
 static uv_timer_t reader_timer;
 
-void host_set_map_size(size_t bytes) { store_map_size = bytes; }
+void host_set_map_size(size_t bytes)
+{
+    store_map_size = bytes;
+}
 
 /* A process killed with -9 while it held a read transaction (an inspector
  * such as mdb_stat, or a crashed node) leaves its reader slot behind, which
@@ -483,7 +486,10 @@ static int on_down_readable(gl_zsock_t *zs, zsock_t *sock, int budget, void *arg
     return count;
 }
 
-static node_t *find_node(host_t *h, const char *id) { return zhashx_lookup(h->by_id, id); }
+static node_t *find_node(host_t *h, const char *id)
+{
+    return zhashx_lookup(h->by_id, id);
+}
 
 static int on_ctl_readable(gl_zsock_t *zs, zsock_t *sock, int budget, void *arg)
 {
@@ -498,7 +504,9 @@ static int on_ctl_readable(gl_zsock_t *zs, zsock_t *sock, int budget, void *arg)
         zframe_t *body = zmsg_next(msg);
         char err[256] = "malformed request";
         Gridlink__V1__CtlRequest *req = NULL;
-        int rc = (zmsg_size(msg) == 2 && body) ? gl_decode_ctl_request(zframe_data(body), zframe_size(body), &req, err, sizeof err) : GL_EPROTO;
+        int rc = (zmsg_size(msg) == 2 && body)
+                     ? gl_decode_ctl_request(zframe_data(body), zframe_size(body), &req, err, sizeof err)
+                     : GL_EPROTO;
         node_t *n = req ? find_node(h, req->node) : NULL;
         if (rc == 0 && !n) {
             rc = GL_ENOENT;
@@ -621,7 +629,7 @@ static void on_tick(uv_timer_t *t)
                 n->up_retry_at = now + n->up_backoff_ms;
             }
             bool up = gl_link_up(n->uplink);
-            if (up) 
+            if (up)
                 n->up_backoff_ms = 0;
             if (up != n->uplink_was_up) {
                 n->uplink_was_up = up;

@@ -41,9 +41,21 @@ static bool parse_size(const char *s, size_t *out)
         return false;
     unsigned shift = 0;
     switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        end++;
+        break;
     default: break;
     }
     if (*end || v > (SIZE_MAX >> shift))
@@ -75,7 +87,8 @@ int main(int argc, char **argv)
         case 'w': window = strtoul(optarg, NULL, 10); break;
         case 'm':
             if (!parse_size(optarg, &map_size) || map_size < MIN_MAP_SIZE) {
-                fprintf(stderr, "gridlink-node: --map-size %s: give a size of at least %u bytes (suffix K, M, G allowed)\n",
+                fprintf(stderr,
+                        "gridlink-node: --map-size %s: give a size of at least %u bytes (suffix K, M, G allowed)\n",
                         optarg, MIN_MAP_SIZE);
                 return 2;
             }

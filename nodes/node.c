@@ -44,8 +44,7 @@ void case_history_add(Gridlink__V1__Case *c, const char *action, const char *nod
     c->history[c->n_history++] = h;
 }
 
-int node_log(node_t *n, MDB_txn *txn, const char *kind, const Gridlink__V1__Case *c, const char *peer,
-             const char *note)
+int node_log(node_t *n, MDB_txn *txn, const char *kind, const Gridlink__V1__Case *c, const char *peer, const char *note)
 {
     Gridlink__V1__BusEvent ev = GRIDLINK__V1__BUS_EVENT__INIT;
     ev.node = (char *)n->id;
@@ -445,12 +444,12 @@ void ctl_send_reply(zsock_t *ctl, zframe_t *rid, const Gridlink__V1__CtlReply *r
  * CtlReply.events; next_seq is the next entry's sequence, 0 at the end.
  *
  * Both views own what they put in the reply (page_free releases it). */
-#define PAGE_DEFAULT 1000
+#define PAGE_DEFAULT    1000
 #define CENSUS_PAGE_MAX 10000
-#define LOG_PAGE_MAX 5000
+#define LOG_PAGE_MAX    5000
 
 struct page {
-    Gridlink__V1__Case *brief;     /* census: compact cases, strings owned */
+    Gridlink__V1__Case *brief; /* census: compact cases, strings owned */
     Gridlink__V1__Case **brief_p;
     Gridlink__V1__BusEvent **events; /* log: decoded entries, owned */
     size_t n;

@@ -26,18 +26,18 @@ enum fx_kind { FX_REPLY, FX_PUBLISH };
 
 struct effect {
     enum fx_kind kind;
-    zframe_t *rid;    /* FX_REPLY: the control client's routing ID */
+    zframe_t *rid; /* FX_REPLY: the control client's routing ID */
     uint8_t *buf;
     size_t len;
-    char *topic;      /* FX_PUBLISH */
+    char *topic; /* FX_PUBLISH */
 };
 
 enum in_kind { IN_PARENT, IN_CHILD, IN_CTL };
 
 struct input {
     enum in_kind kind;
-    int child;        /* IN_CHILD: index into node->children */
-    zframe_t *rid;    /* IN_CTL */
+    int child;     /* IN_CHILD: index into node->children */
+    zframe_t *rid; /* IN_CTL */
     uint8_t *buf;
     size_t len;
 };
@@ -60,16 +60,16 @@ struct node {
     gl_store_t *store;
     zcert_t *cert;
 
-    gl_zsock_t *up;          /* DEALER to the parent */
+    gl_zsock_t *up; /* DEALER to the parent */
     gl_link_t *uplink;
     bool uplink_was_up;
     int64_t up_backoff_ms, up_retry_at;
 
-    gl_zsock_t *down;        /* ROUTER for the children */
+    gl_zsock_t *down; /* ROUTER for the children */
     struct child *children;
     size_t n_children;
 
-    MDB_txn *txn;            /* the open batch, or NULL */
+    MDB_txn *txn; /* the open batch, or NULL */
     bool dirty;
     struct effect *fx;
     size_t n_fx, cap_fx;
@@ -126,8 +126,7 @@ int node_log(node_t *n, MDB_txn *txn, const char *kind, const Gridlink__V1__Case
              const char *note);
 int node_escalate(node_t *n, MDB_txn *txn, Gridlink__V1__Case *c, const char *note);
 int node_status_down(node_t *n, MDB_txn *txn, const Gridlink__V1__Case *c);
-void case_history_add(Gridlink__V1__Case *c, const char *action, const char *node, int64_t now,
-                      const char *note);
+void case_history_add(Gridlink__V1__Case *c, const char *action, const char *node, int64_t now, const char *note);
 void case_set_str(char **field, const char *v);
 
 /* escalation.c */

@@ -110,10 +110,10 @@ static void test_utf8(void **state)
     (void)state;
     assert_true(gl_utf8_valid("abc", 3));
     assert_true(gl_utf8_valid("网格", strlen("网格")));
-    assert_false(gl_utf8_valid("\xe7\xbd", 2));          /* truncated */
-    assert_false(gl_utf8_valid("\xc0\xaf", 2));          /* overlong */
-    assert_false(gl_utf8_valid("\xed\xa0\x80", 3));      /* surrogate */
-    assert_false(gl_utf8_valid("\xf4\x90\x80\x80", 4));  /* beyond U+10FFFF */
+    assert_false(gl_utf8_valid("\xe7\xbd", 2));         /* truncated */
+    assert_false(gl_utf8_valid("\xc0\xaf", 2));         /* overlong */
+    assert_false(gl_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    assert_false(gl_utf8_valid("\xf4\x90\x80\x80", 4)); /* beyond U+10FFFF */
 }
 
 int main(void)

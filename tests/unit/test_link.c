@@ -51,7 +51,7 @@ typedef struct {
     gl_link_t *up;   /* child's view of the parent */
     gl_link_t *down; /* parent's view of the child */
     queue_t to_parent, to_child;
-    int applied;     /* transfers the parent applied */
+    int applied; /* transfers the parent applied */
 } pair_t;
 
 static int setup(void **state)

@@ -220,11 +220,17 @@ static void test_invalid_utf8(void **state)
     /* A stray byte, a lead byte followed by ASCII, an encoded surrogate, an
      * overlong '/', a truncated sequence at the end; valid text around them
      * must survive untouched. */
-    c.text = "ok\xff" "a\xc3(" "\xed\xa0\x80" "\xc0\xaf" "路\xe8\xb7";
+    c.text = "ok\xff"
+             "a\xc3("
+             "\xed\xa0\x80"
+             "\xc0\xaf"
+             "路\xe8\xb7";
     c.reporter = "fine";
     assert_dump(&c, 0,
-                "{\"reporter\":\"fine\",\"text\":\"ok\xef\xbf\xbd" "a\xef\xbf\xbd("
-                "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "\xef\xbf\xbd\xef\xbf\xbd"
+                "{\"reporter\":\"fine\",\"text\":\"ok\xef\xbf\xbd"
+                "a\xef\xbf\xbd("
+                "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                "\xef\xbf\xbd\xef\xbf\xbd"
                 "路\xef\xbf\xbd\xef\xbf\xbd\"}");
 
     /* Repeated strings go through the same path. */
@@ -240,10 +246,8 @@ static void test_enum_names(void **state)
     (void)state;
     const ProtobufCEnumDescriptor *st = &gridlink__v1__case_state__descriptor;
     const ProtobufCEnumDescriptor *tier = &gridlink__v1__tier__descriptor;
-    assert_string_equal(gl_pbjson_enum_name(st, GRIDLINK__V1__CASE_STATE__STATE_ESCALATED),
-                        "escalated");
-    assert_string_equal(gl_pbjson_enum_name(st, GRIDLINK__V1__CASE_STATE__STATE_IN_PROGRESS),
-                        "in_progress");
+    assert_string_equal(gl_pbjson_enum_name(st, GRIDLINK__V1__CASE_STATE__STATE_ESCALATED), "escalated");
+    assert_string_equal(gl_pbjson_enum_name(st, GRIDLINK__V1__CASE_STATE__STATE_IN_PROGRESS), "in_progress");
     assert_string_equal(gl_pbjson_enum_name(tier, GRIDLINK__V1__TIER__TIER_DISTRICT), "district");
     assert_string_equal(gl_pbjson_enum_name(&gridlink__v1__priority__descriptor, 2), "emergency");
     assert_string_equal(gl_pbjson_enum_name(&gridlink__v1__case_kind__descriptor, 2), "request");
@@ -262,8 +266,8 @@ static void test_enum_names(void **state)
     assert_int_equal(gl_pbjson_enum_value(st, NULL, &v), GL_EINVAL);
 
     /* Every value of every enum survives name -> value. */
-    const ProtobufCEnumDescriptor *all[] = {
-        tier, st, &gridlink__v1__priority__descriptor, &gridlink__v1__case_kind__descriptor};
+    const ProtobufCEnumDescriptor *all[] = {tier, st, &gridlink__v1__priority__descriptor,
+                                            &gridlink__v1__case_kind__descriptor};
     for (size_t e = 0; e < sizeof all / sizeof all[0]; e++) {
         for (unsigned i = 0; i < all[e]->n_values; i++) {
             int want = all[e]->values[i].value;

@@ -10,12 +10,12 @@
 #include "error.h"
 #include "policy.h"
 
-#define T_DISTRICT GRIDLINK__V1__TIER__TIER_DISTRICT
-#define T_TOWNSHIP GRIDLINK__V1__TIER__TIER_TOWNSHIP
+#define T_DISTRICT  GRIDLINK__V1__TIER__TIER_DISTRICT
+#define T_TOWNSHIP  GRIDLINK__V1__TIER__TIER_TOWNSHIP
 #define T_COMMUNITY GRIDLINK__V1__TIER__TIER_COMMUNITY
-#define T_GRID GRIDLINK__V1__TIER__TIER_GRID
-#define P_NORMAL GRIDLINK__V1__PRIORITY__PRIORITY_NORMAL
-#define P_URGENT GRIDLINK__V1__PRIORITY__PRIORITY_URGENT
+#define T_GRID      GRIDLINK__V1__TIER__TIER_GRID
+#define P_NORMAL    GRIDLINK__V1__PRIORITY__PRIORITY_NORMAL
+#define P_URGENT    GRIDLINK__V1__PRIORITY__PRIORITY_URGENT
 #define P_EMERGENCY GRIDLINK__V1__PRIORITY__PRIORITY_EMERGENCY
 
 static gl_policy_t *policy_from(const char *text)
@@ -115,13 +115,14 @@ static void test_specificity(void **state)
     (void)state;
     /* Listed from most to least specific, so that "later wins" cannot be
      * what makes the specific rules win. */
-    gl_policy_t *p = policy_from("["
-                                 "{\"tier\":\"community\",\"category\":\"urban\",\"priority\":\"urgent\",\"accept_s\":4},"
-                                 "{\"tier\":\"community\",\"priority\":\"urgent\",\"accept_s\":3},"
-                                 "{\"tier\":\"community\",\"category\":\"urban\",\"accept_s\":2},"
-                                 "{\"tier\":\"community\",\"accept_s\":1},"
-                                 "{\"tier\":\"any\",\"accept_s\":9}"
-                                 "]");
+    gl_policy_t *p =
+        policy_from("["
+                    "{\"tier\":\"community\",\"category\":\"urban\",\"priority\":\"urgent\",\"accept_s\":4},"
+                    "{\"tier\":\"community\",\"priority\":\"urgent\",\"accept_s\":3},"
+                    "{\"tier\":\"community\",\"category\":\"urban\",\"accept_s\":2},"
+                    "{\"tier\":\"community\",\"accept_s\":1},"
+                    "{\"tier\":\"any\",\"accept_s\":9}"
+                    "]");
     assert_int_equal(accept_for(p, T_COMMUNITY, "urban/roads", P_URGENT), 4000);
     assert_int_equal(accept_for(p, T_COMMUNITY, "party", P_URGENT), 3000);
     assert_int_equal(accept_for(p, T_COMMUNITY, "urban", P_NORMAL), 2000);
@@ -295,14 +296,9 @@ static void test_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names),
-        cmocka_unit_test(test_parse_fields),
-        cmocka_unit_test(test_specificity),
-        cmocka_unit_test(test_later_wins),
-        cmocka_unit_test(test_category_prefix),
-        cmocka_unit_test(test_no_match),
-        cmocka_unit_test(test_bad_rules),
-        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_names),      cmocka_unit_test(test_parse_fields),    cmocka_unit_test(test_specificity),
+        cmocka_unit_test(test_later_wins), cmocka_unit_test(test_category_prefix), cmocka_unit_test(test_no_match),
+        cmocka_unit_test(test_bad_rules),  cmocka_unit_test(test_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

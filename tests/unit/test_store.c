@@ -563,7 +563,7 @@ static void test_corrupt_values(void **state)
     uint8_t lk[8];
     gl_be64_put(lk, 1);
     put_raw(s, GL_DB_LOG, lk, 8, junk, sizeof junk);
-    put_raw(s, GL_DB_OUTBOX, "q\0xyz", 5, "d", 1); /* right prefix, wrong length */
+    put_raw(s, GL_DB_OUTBOX, "q\0xyz", 5, "d", 1);                     /* right prefix, wrong length */
     put_raw(s, GL_DB_DEADLINES, "\0\0\0\0\0\0\0\x05\x09x", 10, "", 0); /* kind 9 */
 
     t = begin_ok(s, false);
@@ -904,7 +904,7 @@ static void test_map_full_grow(void **state)
     memset(text, 't', 1000);
     text[1000] = '\0';
     int n = fill_until_full(s, text);
-    assert_true(n > 20); /* a real amount of data went in before the limit */
+    assert_true(n > 20);                 /* a real amount of data went in before the limit */
     assert_int_equal(count_cases(s), 0); /* the aborted batch left nothing */
 
     assert_int_equal(gl_store_grow(s), 0);

@@ -23,10 +23,10 @@
 #include "keys.h"
 #include "topology.h"
 
-#define T_DISTRICT GRIDLINK__V1__TIER__TIER_DISTRICT
-#define T_TOWNSHIP GRIDLINK__V1__TIER__TIER_TOWNSHIP
+#define T_DISTRICT  GRIDLINK__V1__TIER__TIER_DISTRICT
+#define T_TOWNSHIP  GRIDLINK__V1__TIER__TIER_TOWNSHIP
 #define T_COMMUNITY GRIDLINK__V1__TIER__TIER_COMMUNITY
-#define T_GRID GRIDLINK__V1__TIER__TIER_GRID
+#define T_GRID      GRIDLINK__V1__TIER__TIER_GRID
 
 /* The grid total gen-xinbei.sh produces; update both together. */
 #define XINBEI_GRIDS 672
@@ -175,7 +175,8 @@ static void test_demo(void **state)
     assert_int_equal(t->port_base, 17100);
     int64_t a, r;
     assert_int_equal(gl_policy_deadline_for(t->policy, T_TOWNSHIP, "governance/safety",
-                                            GRIDLINK__V1__PRIORITY__PRIORITY_EMERGENCY, &a, &r), 0);
+                                            GRIDLINK__V1__PRIORITY__PRIORITY_EMERGENCY, &a, &r),
+                     0);
     assert_int_equal(a, 5000);
     assert_int_equal(gl_policy_deadline_for(t->policy, T_DISTRICT, "urban", 0, &a, &r), 0);
     assert_int_equal(a, 20000);
@@ -190,7 +191,7 @@ static void test_xinbei(void **state)
         const char *id;
         size_t communities;
     } units[] = {
-        {"xinbei.sanjing", 14}, {"xinbei.hehai", 10},    {"xinbei.longhutang", 8}, {"xinbei.xinqiao", 10},
+        {"xinbei.sanjing", 14}, {"xinbei.hehai", 10},     {"xinbei.longhutang", 8}, {"xinbei.xinqiao", 10},
         {"xinbei.xuejia", 10},  {"xinbei.chunjiang", 14}, {"xinbei.luoxi", 10},     {"xinbei.xixiashu", 9},
         {"xinbei.menghe", 12},  {"xinbei.benniu", 11},
     };
@@ -392,12 +393,12 @@ static void test_keys_and_lookup(void **state)
 
 /* ---- validation ------------------------------------------------------ */
 
-#define D "{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\"}"
-#define T "{\"id\":\"a.t\",\"tier\":\"township\",\"name\":\"T\"}"
-#define C "{\"id\":\"a.t.c\",\"tier\":\"community\",\"name\":\"C\"}"
-#define G "{\"id\":\"a.t.c.g\",\"tier\":\"grid\",\"name\":\"G\"}"
+#define D           "{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\"}"
+#define T           "{\"id\":\"a.t\",\"tier\":\"township\",\"name\":\"T\"}"
+#define C           "{\"id\":\"a.t.c\",\"tier\":\"community\",\"name\":\"C\"}"
+#define G           "{\"id\":\"a.t.c.g\",\"tier\":\"grid\",\"name\":\"G\"}"
 #define TOPO(nodes) "{\"port_base\":17300,\"nodes\":[" nodes "]}"
-#define KEY_OK "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+#define KEY_OK      "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
 
 static void test_validation(void **state)
 {
@@ -437,7 +438,8 @@ static void test_validation(void **state)
         {TOPO("{\"id\":\"a\",\"name\":\"A\"}"), "node 'a': tier must be"},
         {TOPO("{\"id\":\"a\",\"tier\":\"district\"}"), "node 'a': name must be"},
         {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"\"}"), "node 'a': name must be"},
-        {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"parent\":\"x\"}"), "node 'a': unknown key 'parent'"},
+        {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"parent\":\"x\"}"),
+         "node 'a': unknown key 'parent'"},
         {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"endpoint\":\"http://h:1\"}"),
          "node 'a': endpoint must start with tcp:// or ipc://"},
         {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"endpoint\":\"tcp://\"}"), "node 'a': endpoint"},
@@ -488,8 +490,7 @@ static void test_validation(void **state)
         gl_topology_t *t = (gl_topology_t *)0x1;
         int rc = gl_topology_load_buffer(cases[i].json, strlen(cases[i].json), &t, err, sizeof err);
         if (rc != GL_EINVAL || !strstr(err, cases[i].msg))
-            fail_msg("case %zu: rc %d, err '%s', wanted '%s'\n  input: %s", i, rc, err, cases[i].msg,
-                     cases[i].json);
+            fail_msg("case %zu: rc %d, err '%s', wanted '%s'\n  input: %s", i, rc, err, cases[i].msg, cases[i].json);
         assert_null(t);
     }
 
