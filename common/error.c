@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 const char *gl_strerror(int err)
 {
@@ -68,4 +70,14 @@ int gl_err_from_mdb(int rc)
             return gl_err_from_errno(rc);
         return GL_ESTORE;
     }
+}
+
+void gl_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

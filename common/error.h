@@ -6,6 +6,8 @@
 #ifndef GL_ERROR_H
 #define GL_ERROR_H
 
+#include <stddef.h>
+
 enum gl_err {
     GL_OK = 0,
     GL_EINVAL = -1,     /* bad argument or malformed input */
@@ -27,6 +29,9 @@ enum gl_err {
 
 /* A static, human-readable sentence for a gl_err code (never NULL). */
 const char *gl_strerror(int err);
+
+/* Write a one-line reason into err (if err is non-NULL and errlen > 0). */
+void gl_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Map an LMDB return code (MDB_* or errno) to a gl_err code. 0 maps to 0. */
 int gl_err_from_mdb(int rc);

@@ -73,17 +73,6 @@ const char *gl_priority_name(int priority)
     return priority_names[priority];
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* A category is one or more "/"-separated parts, each non-empty; this keeps
  * prefix matching at "/" boundaries meaningful. */
 static bool category_valid(const char *s)
@@ -108,7 +97,7 @@ static int read_deadline(const json_t *rule, size_t i, const char *name, int64_t
     const json_t *vms = json_object_get(rule, key_ms);
     *out = 0;
     if (vs && vms) {
-        set_err(err, errlen, "sla[%zu]: give %s or %s, not both", i, key_s, key_ms);
+        gl_errf(err, errlen, "sla[%zu]: give %s or %s, not both", i, key_s, key_ms);
         return GL_EINVAL;
     }
     const json_t *v = vs ? vs : vms;
@@ -116,13 +105,13 @@ static int read_deadline(const json_t *rule, size_t i, const char *name, int64_t
         return GL_OK;
     const char *key = vs ? key_s : key_ms;
     if (!json_is_integer(v)) {
-        set_err(err, errlen, "sla[%zu]: %s must be an integer", i, key);
+        gl_errf(err, errlen, "sla[%zu]: %s must be an integer", i, key);
         return GL_EINVAL;
     }
     json_int_t n = json_integer_value(v);
     long long limit = vs ? MAX_DEADLINE_MS / 1000 : MAX_DEADLINE_MS;
     if (n < 0 || n > limit) {
-        set_err(err, errlen, "sla[%zu]: %s out of range (0..%lld)", i, key, limit);
+        gl_errf(err, errlen, "sla[%zu]: %s out of range (0..%lld)", i, key, limit);
         return GL_EINVAL;
     }
     *out = vs ? (int64_t)n * 1000 : (int64_t)n;
@@ -139,7 +128,7 @@ static int parse_rule(const json_t *rule, size_t i, gl_sla_rule *r, char *err, s
     r->accept_ms = r->resolve_ms = 0;
 
     if (!json_is_object(rule)) {
-        set_err(err, errlen, "sla[%zu]: rule must be an object", i);
+        gl_errf(err, errlen, "sla[%zu]: rule must be an object", i);
         return GL_EINVAL;
     }
     /* Unknown keys are refused: a misspelt "resolve_sec" silently ignored
@@ -153,7 +142,7 @@ static int parse_rule(const json_t *rule, size_t i, gl_sla_rule *r, char *err, s
             if (strcmp(key, known[k]) == 0)
                 ok = true;
         if (!ok) {
-            set_err(err, errlen, "sla[%zu]: unknown key '%.40s'", i, key);
+            gl_errf(err, errlen, "sla[%zu]: unknown key '%.40s'", i, key);
             return GL_EINVAL;
         }
     }
@@ -162,7 +151,7 @@ static int parse_rule(const json_t *rule, size_t i, gl_sla_rule *r, char *err, s
     if (v) {
         int tier = json_is_string(v) ? gl_tier_parse(json_string_value(v)) : -1;
         if (tier < 0) {
-            set_err(err, errlen, "sla[%zu]: tier must be any, district, township, community or grid", i);
+            gl_errf(err, errlen, "sla[%zu]: tier must be any, district, township, community or grid", i);
             return GL_EINVAL;
         }
         r->tier = (Gridlink__V1__Tier)tier;
@@ -174,7 +163,7 @@ static int parse_rule(const json_t *rule, size_t i, gl_sla_rule *r, char *err, s
         if (s && strcmp(s, "any") == 0) {
             prio = -1;
         } else if (prio < 0) {
-            set_err(err, errlen, "sla[%zu]: priority must be any, normal, urgent or emergency", i);
+            gl_errf(err, errlen, "sla[%zu]: priority must be any, normal, urgent or emergency", i);
             return GL_EINVAL;
         }
         r->priority = prio;
@@ -182,12 +171,12 @@ static int parse_rule(const json_t *rule, size_t i, gl_sla_rule *r, char *err, s
     v = json_object_get(rule, "category");
     if (v && !json_is_null(v)) {
         if (!json_is_string(v) || !category_valid(json_string_value(v))) {
-            set_err(err, errlen, "sla[%zu]: category must be a non-empty path like \"urban/roads\"", i);
+            gl_errf(err, errlen, "sla[%zu]: category must be a non-empty path like \"urban/roads\"", i);
             return GL_EINVAL;
         }
         r->category = strdup(json_string_value(v));
         if (!r->category) {
-            set_err(err, errlen, "out of memory");
+            gl_errf(err, errlen, "out of memory");
             return GL_ENOMEM;
         }
     }
@@ -207,12 +196,12 @@ int gl_policy_from_json(const json_t *rules, gl_policy_t **out, char *err, size_
         return GL_EINVAL;
     *out = NULL;
     if (rules && !json_is_array(rules)) {
-        set_err(err, errlen, "sla: must be an array of rules");
+        gl_errf(err, errlen, "sla: must be an array of rules");
         return GL_EINVAL;
     }
     gl_policy_t *p = calloc(1, sizeof *p);
     if (!p) {
-        set_err(err, errlen, "out of memory");
+        gl_errf(err, errlen, "out of memory");
         return GL_ENOMEM;
     }
     size_t n = rules ? json_array_size(rules) : 0;
@@ -220,7 +209,7 @@ int gl_policy_from_json(const json_t *rules, gl_policy_t **out, char *err, size_
         p->rules = calloc(n, sizeof *p->rules);
         if (!p->rules) {
             free(p);
-            set_err(err, errlen, "out of memory");
+            gl_errf(err, errlen, "out of memory");
             return GL_ENOMEM;
         }
     }

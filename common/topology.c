@@ -38,17 +38,6 @@
 #define MAX_FILE_SIZE       (64 * 1024 * 1024)
 #define NODE_PART_MAX       63
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
@@ -270,15 +259,15 @@ static int derive_endpoints(gl_topology_t *t, int port_base, char *err, size_t e
             need_base = true;
     }
     if (port_base != 0 && (port_base < PORT_BASE_MIN || port_base > PORT_BASE_MAX)) {
-        set_err(err, errlen, "port_base: %d is outside %d..%d", port_base, PORT_BASE_MIN, PORT_BASE_MAX);
+        gl_errf(err, errlen, "port_base: %d is outside %d..%d", port_base, PORT_BASE_MIN, PORT_BASE_MAX);
         return GL_EINVAL;
     }
     if (need_base && port_base == 0) {
-        set_err(err, errlen, "port_base: missing, and needed for endpoints not given in the file");
+        gl_errf(err, errlen, "port_base: missing, and needed for endpoints not given in the file");
         return GL_EINVAL;
     }
     if (port_base != 0 && (size_t)port_base + 1 + n_parents > 65535) {
-        set_err(err, errlen, "port_base: %d leaves no room for %zu derived ports below 65536", port_base,
+        gl_errf(err, errlen, "port_base: %d leaves no room for %zu derived ports below 65536", port_base,
                 n_parents + 2);
         return GL_EINVAL;
     }
@@ -321,7 +310,7 @@ static int derive_endpoints(gl_topology_t *t, int port_base, char *err, size_t e
         const char *owner = i == 0 ? "broker bus_in" : i == 1 ? "broker bus_out" : t->nodes[i - 2].id;
         const char *other = zhashx_lookup(seen, eps[i]);
         if (other) {
-            set_err(err, errlen, "%s%s%s: endpoint %s is also used by %s", i >= 2 ? "node '" : "", owner,
+            gl_errf(err, errlen, "%s%s%s: endpoint %s is also used by %s", i >= 2 ? "node '" : "", owner,
                     i >= 2 ? "'" : "", eps[i], other);
             rc = GL_EINVAL;
             break;
@@ -329,7 +318,7 @@ static int derive_endpoints(gl_topology_t *t, int port_base, char *err, size_t e
         zhashx_insert(seen, eps[i], (void *)owner);
     }
     if (rc == GL_ENOMEM)
-        set_err(err, errlen, "out of memory");
+        gl_errf(err, errlen, "out of memory");
 
     if (rc == 0) {
         free(t->bus_in);
@@ -382,27 +371,27 @@ static int parse_broker(gl_topology_t *t, const json_t *b, char *err, size_t err
     static const char *const keys[] = {"bus_in", "bus_out", "public_key"};
     const char *bad = NULL, *in = NULL, *out = NULL, *key = NULL;
     if (!json_is_object(b)) {
-        set_err(err, errlen, "broker: must be an object");
+        gl_errf(err, errlen, "broker: must be an object");
         return GL_EINVAL;
     }
     if (!only_keys(b, keys, 3, &bad)) {
-        set_err(err, errlen, "broker: unknown key '%.40s'", bad);
+        gl_errf(err, errlen, "broker: unknown key '%.40s'", bad);
         return GL_EINVAL;
     }
     if (!opt_string(b, "bus_in", &in) || (in && !endpoint_valid(in))) {
-        set_err(err, errlen, "broker: bus_in must be a tcp:// or ipc:// endpoint");
+        gl_errf(err, errlen, "broker: bus_in must be a tcp:// or ipc:// endpoint");
         return GL_EINVAL;
     }
     if (!opt_string(b, "bus_out", &out) || (out && !endpoint_valid(out))) {
-        set_err(err, errlen, "broker: bus_out must be a tcp:// or ipc:// endpoint");
+        gl_errf(err, errlen, "broker: bus_out must be a tcp:// or ipc:// endpoint");
         return GL_EINVAL;
     }
     if ((in == NULL) != (out == NULL)) {
-        set_err(err, errlen, "broker: bus_in and bus_out must be given together");
+        gl_errf(err, errlen, "broker: bus_in and bus_out must be given together");
         return GL_EINVAL;
     }
     if (!opt_string(b, "public_key", &key) || (key && !gl_key_z85_valid(key))) {
-        set_err(err, errlen, "broker: public_key must be a 40-character Z85 key");
+        gl_errf(err, errlen, "broker: public_key must be a 40-character Z85 key");
         return GL_EINVAL;
     }
     t->bus_explicit = in != NULL;
@@ -410,7 +399,7 @@ static int parse_broker(gl_topology_t *t, const json_t *b, char *err, size_t err
     t->bus_out = dup_or_null(out);
     t->broker_key = dup_or_null(key);
     if ((in && (!t->bus_in || !t->bus_out)) || (key && !t->broker_key)) {
-        set_err(err, errlen, "out of memory");
+        gl_errf(err, errlen, "out of memory");
         return GL_ENOMEM;
     }
     return GL_OK;
@@ -420,7 +409,7 @@ static int parse_monitors(gl_topology_t *t, const json_t *arr, char *err, size_t
 {
     static const char *const keys[] = {"name", "public_key"};
     if (!json_is_array(arr)) {
-        set_err(err, errlen, "monitors: must be an array");
+        gl_errf(err, errlen, "monitors: must be an array");
         return GL_EINVAL;
     }
     size_t n = json_array_size(arr);
@@ -428,39 +417,39 @@ static int parse_monitors(gl_topology_t *t, const json_t *arr, char *err, size_t
         return GL_OK;
     t->monitors = calloc(n, sizeof *t->monitors);
     if (!t->monitors) {
-        set_err(err, errlen, "out of memory");
+        gl_errf(err, errlen, "out of memory");
         return GL_ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
         const json_t *m = json_array_get(arr, i);
         const char *bad = NULL, *name = NULL, *key = NULL;
         if (!json_is_object(m)) {
-            set_err(err, errlen, "monitors[%zu]: must be an object", i);
+            gl_errf(err, errlen, "monitors[%zu]: must be an object", i);
             return GL_EINVAL;
         }
         if (!only_keys(m, keys, 2, &bad)) {
-            set_err(err, errlen, "monitors[%zu]: unknown key '%.40s'", i, bad);
+            gl_errf(err, errlen, "monitors[%zu]: unknown key '%.40s'", i, bad);
             return GL_EINVAL;
         }
         if (!opt_string(m, "name", &name) || !name || !monitor_name_valid(name)) {
-            set_err(err, errlen, "monitors[%zu]: name must be 1..63 characters of a-z 0-9 _ -", i);
+            gl_errf(err, errlen, "monitors[%zu]: name must be 1..63 characters of a-z 0-9 _ -", i);
             return GL_EINVAL;
         }
         for (size_t j = 0; j < t->n_monitors; j++) {
             if (strcmp(t->monitors[j].name, name) == 0) {
-                set_err(err, errlen, "monitor '%s': listed twice", name);
+                gl_errf(err, errlen, "monitor '%s': listed twice", name);
                 return GL_EINVAL;
             }
         }
         if (!opt_string(m, "public_key", &key) || !key || !gl_key_z85_valid(key)) {
-            set_err(err, errlen, "monitor '%s': public_key must be a 40-character Z85 key", name);
+            gl_errf(err, errlen, "monitor '%s': public_key must be a 40-character Z85 key", name);
             return GL_EINVAL;
         }
         t->monitors[i].name = strdup(name);
         t->monitors[i].public_key = strdup(key);
         t->n_monitors++;
         if (!t->monitors[i].name || !t->monitors[i].public_key) {
-            set_err(err, errlen, "out of memory");
+            gl_errf(err, errlen, "out of memory");
             return GL_ENOMEM;
         }
     }
@@ -475,41 +464,41 @@ static int parse_node(gl_topology_t *t, size_t i, const json_t *o, char *err, si
     n->parent = -1;
 
     if (!json_is_object(o)) {
-        set_err(err, errlen, "nodes[%zu]: must be an object", i);
+        gl_errf(err, errlen, "nodes[%zu]: must be an object", i);
         return GL_EINVAL;
     }
     if (!opt_string(o, "id", &id) || !id) {
-        set_err(err, errlen, "nodes[%zu]: id missing or not a string", i);
+        gl_errf(err, errlen, "nodes[%zu]: id missing or not a string", i);
         return GL_EINVAL;
     }
     const char *why = id_problem(id);
     if (why) {
-        set_err(err, errlen, "node '%.255s': id %s", id, why);
+        gl_errf(err, errlen, "node '%.255s': id %s", id, why);
         return GL_EINVAL;
     }
     if (!only_keys(o, keys, 5, &bad)) {
-        set_err(err, errlen, "node '%s': unknown key '%.40s'", id, bad);
+        gl_errf(err, errlen, "node '%s': unknown key '%.40s'", id, bad);
         return GL_EINVAL;
     }
     int tv = opt_string(o, "tier", &tier) && tier ? gl_tier_parse(tier) : -1;
     if (tv <= GRIDLINK__V1__TIER__TIER_UNKNOWN) {
-        set_err(err, errlen, "node '%s': tier must be district, township, community or grid", id);
+        gl_errf(err, errlen, "node '%s': tier must be district, township, community or grid", id);
         return GL_EINVAL;
     }
     if (!opt_string(o, "name", &name) || !name || !*name || strlen(name) > 255) {
-        set_err(err, errlen, "node '%s': name must be a non-empty string of at most 255 bytes", id);
+        gl_errf(err, errlen, "node '%s': name must be a non-empty string of at most 255 bytes", id);
         return GL_EINVAL;
     }
     if (!opt_string(o, "endpoint", &ep) || (ep && !endpoint_valid(ep))) {
-        set_err(err, errlen, "node '%s': endpoint must start with tcp:// or ipc://", id);
+        gl_errf(err, errlen, "node '%s': endpoint must start with tcp:// or ipc://", id);
         return GL_EINVAL;
     }
     if (ep && tv == GRIDLINK__V1__TIER__TIER_GRID) {
-        set_err(err, errlen, "node '%s': endpoint given, but a grid binds nothing", id);
+        gl_errf(err, errlen, "node '%s': endpoint given, but a grid binds nothing", id);
         return GL_EINVAL;
     }
     if (!opt_string(o, "public_key", &key) || (key && !gl_key_z85_valid(key))) {
-        set_err(err, errlen, "node '%s': public_key must be a 40-character Z85 key", id);
+        gl_errf(err, errlen, "node '%s': public_key must be a 40-character Z85 key", id);
         return GL_EINVAL;
     }
     n->id = strdup(id);
@@ -519,7 +508,7 @@ static int parse_node(gl_topology_t *t, size_t i, const json_t *o, char *err, si
     n->endpoint_explicit = ep != NULL;
     n->public_key = dup_or_null(key);
     if (!n->id || !n->name || (ep && !n->endpoint) || (key && !n->public_key)) {
-        set_err(err, errlen, "out of memory");
+        gl_errf(err, errlen, "out of memory");
         return GL_ENOMEM;
     }
     return GL_OK;
@@ -535,12 +524,12 @@ static int link_nodes(gl_topology_t *t, char *err, size_t errlen)
         const char *dot = strrchr(n->id, '.');
         if (n->tier == GRIDLINK__V1__TIER__TIER_DISTRICT) {
             if (dot) {
-                set_err(err, errlen, "node '%s': a district is the root and cannot sit under '%.*s'", n->id,
+                gl_errf(err, errlen, "node '%s': a district is the root and cannot sit under '%.*s'", n->id,
                         (int)(dot - n->id), n->id);
                 return GL_EINVAL;
             }
             if (t->root >= 0) {
-                set_err(err, errlen, "node '%s': second district, '%s' is already the root", n->id,
+                gl_errf(err, errlen, "node '%s': second district, '%s' is already the root", n->id,
                         t->nodes[t->root].id);
                 return GL_EINVAL;
             }
@@ -548,7 +537,7 @@ static int link_nodes(gl_topology_t *t, char *err, size_t errlen)
             continue;
         }
         if (!dot) {
-            set_err(err, errlen, "node '%s': a %s needs a parent; its id must be a dotted path under the district",
+            gl_errf(err, errlen, "node '%s': a %s needs a parent; its id must be a dotted path under the district",
                     n->id, gl_tier_name(n->tier));
             return GL_EINVAL;
         }
@@ -558,11 +547,11 @@ static int link_nodes(gl_topology_t *t, char *err, size_t errlen)
         parent_id[plen] = 0;
         int p = gl_topology_index_of(t, parent_id);
         if (p < 0) {
-            set_err(err, errlen, "node '%s': parent '%s' not found", n->id, parent_id);
+            gl_errf(err, errlen, "node '%s': parent '%s' not found", n->id, parent_id);
             return GL_EINVAL;
         }
         if (t->nodes[p].tier != n->tier - 1) {
-            set_err(err, errlen, "node '%s': parent '%s' is a %s, expected %s", n->id, parent_id,
+            gl_errf(err, errlen, "node '%s': parent '%s' is a %s, expected %s", n->id, parent_id,
                     gl_tier_name(t->nodes[p].tier), gl_tier_name(n->tier - 1));
             return GL_EINVAL;
         }
@@ -570,7 +559,7 @@ static int link_nodes(gl_topology_t *t, char *err, size_t errlen)
         t->nodes[p].n_children++;
     }
     if (t->root < 0) {
-        set_err(err, errlen, "nodes: no district (the root of the tree)");
+        gl_errf(err, errlen, "nodes: no district (the root of the tree)");
         return GL_EINVAL;
     }
     for (size_t i = 0; i < t->n_nodes; i++) {
@@ -579,7 +568,7 @@ static int link_nodes(gl_topology_t *t, char *err, size_t errlen)
             continue;
         n->children = calloc(n->n_children, sizeof *n->children);
         if (!n->children) {
-            set_err(err, errlen, "out of memory");
+            gl_errf(err, errlen, "out of memory");
             return GL_ENOMEM;
         }
         n->n_children = 0; /* refilled below */
@@ -599,25 +588,25 @@ static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t er
     int rc;
 
     if (!json_is_object(root)) {
-        set_err(err, errlen, "topology: must be a JSON object");
+        gl_errf(err, errlen, "topology: must be a JSON object");
         return GL_EINVAL;
     }
     if (!only_keys(root, keys, sizeof keys / sizeof keys[0], &bad)) {
-        set_err(err, errlen, "topology: unknown key '%.40s'", bad);
+        gl_errf(err, errlen, "topology: unknown key '%.40s'", bad);
         return GL_EINVAL;
     }
     if (!opt_string(root, "name", &s) || (s && strlen(s) > 255)) {
-        set_err(err, errlen, "name: must be a string of at most 255 bytes");
+        gl_errf(err, errlen, "name: must be a string of at most 255 bytes");
         return GL_EINVAL;
     }
     t->name = strdup(s ? s : "");
     if (!opt_string(root, "listen_host", &s) || (s && !host_valid(s))) {
-        set_err(err, errlen, "listen_host: must be a host name or address");
+        gl_errf(err, errlen, "listen_host: must be a host name or address");
         return GL_EINVAL;
     }
     t->listen_host = strdup(s ? s : DEFAULT_LISTEN_HOST);
     if (!t->name || !t->listen_host) {
-        set_err(err, errlen, "out of memory");
+        gl_errf(err, errlen, "out of memory");
         return GL_ENOMEM;
     }
 
@@ -625,7 +614,7 @@ static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t er
     const json_t *v = json_object_get(root, "port_base");
     if (v && !json_is_null(v)) {
         if (!json_is_integer(v) || json_integer_value(v) < PORT_BASE_MIN || json_integer_value(v) > PORT_BASE_MAX) {
-            set_err(err, errlen, "port_base: must be an integer in %d..%d", PORT_BASE_MIN, PORT_BASE_MAX);
+            gl_errf(err, errlen, "port_base: must be an integer in %d..%d", PORT_BASE_MIN, PORT_BASE_MAX);
             return GL_EINVAL;
         }
         port_base = (int)json_integer_value(v);
@@ -643,18 +632,18 @@ static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t er
 
     const json_t *nodes = json_object_get(root, "nodes");
     if (!json_is_array(nodes) || json_array_size(nodes) == 0) {
-        set_err(err, errlen, "nodes: must be a non-empty array");
+        gl_errf(err, errlen, "nodes: must be a non-empty array");
         return GL_EINVAL;
     }
     size_t n = json_array_size(nodes);
     if (n > MAX_NODES) {
-        set_err(err, errlen, "nodes: %zu nodes, at most %d supported", n, MAX_NODES);
+        gl_errf(err, errlen, "nodes: %zu nodes, at most %d supported", n, MAX_NODES);
         return GL_EINVAL;
     }
     t->nodes = calloc(n, sizeof *t->nodes);
     t->index = zhashx_new();
     if (!t->nodes || !t->index) {
-        set_err(err, errlen, "out of memory");
+        gl_errf(err, errlen, "out of memory");
         return GL_ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
@@ -664,7 +653,7 @@ static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t er
             return rc;
         int first = gl_topology_index_of(t, t->nodes[i].id);
         if (first >= 0) {
-            set_err(err, errlen, "node '%s': duplicate id (first at nodes[%d])", t->nodes[i].id, first);
+            gl_errf(err, errlen, "node '%s': duplicate id (first at nodes[%d])", t->nodes[i].id, first);
             return GL_EINVAL;
         }
         zhashx_insert(t->index, t->nodes[i].id, (void *)(intptr_t)(i + 1));
@@ -680,13 +669,13 @@ int gl_topology_load_buffer(const char *json, size_t len, gl_topology_t **out, c
         return GL_EINVAL;
     *out = NULL;
     if (!json) {
-        set_err(err, errlen, "topology: no input");
+        gl_errf(err, errlen, "topology: no input");
         return GL_EINVAL;
     }
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
-        set_err(err, errlen, "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+        gl_errf(err, errlen, "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
         return GL_EINVAL;
     }
     gl_topology_t *t = calloc(1, sizeof *t);
@@ -694,7 +683,7 @@ int gl_topology_load_buffer(const char *json, size_t len, gl_topology_t **out, c
     json_decref(root);
     if (rc != 0) {
         if (!t)
-            set_err(err, errlen, "out of memory");
+            gl_errf(err, errlen, "out of memory");
         gl_topology_free(&t);
         return rc;
     }
@@ -710,7 +699,7 @@ int gl_topology_load_file(const char *path, gl_topology_t **out, char *err, size
     FILE *f = fopen(path, "rb");
     if (!f) {
         int e = errno;
-        set_err(err, errlen, "%s: %s", path, strerror(e));
+        gl_errf(err, errlen, "%s: %s", path, strerror(e));
         return e == ENOENT ? GL_ENOENT : GL_EIO;
     }
     char *buf = NULL;
@@ -719,14 +708,14 @@ int gl_topology_load_file(const char *path, gl_topology_t **out, char *err, size
     for (;;) {
         if (len == cap) {
             if (cap >= MAX_FILE_SIZE) {
-                set_err(err, errlen, "%s: larger than %d bytes", path, MAX_FILE_SIZE);
+                gl_errf(err, errlen, "%s: larger than %d bytes", path, MAX_FILE_SIZE);
                 rc = GL_EINVAL;
                 break;
             }
             size_t ncap = cap ? cap * 2 : 65536;
             char *nb = realloc(buf, ncap);
             if (!nb) {
-                set_err(err, errlen, "out of memory");
+                gl_errf(err, errlen, "out of memory");
                 rc = GL_ENOMEM;
                 break;
             }
@@ -737,7 +726,7 @@ int gl_topology_load_file(const char *path, gl_topology_t **out, char *err, size
         len += got;
         if (got == 0) {
             if (ferror(f)) {
-                set_err(err, errlen, "%s: read error", path);
+                gl_errf(err, errlen, "%s: read error", path);
                 rc = GL_EIO;
             }
             break;
