@@ -108,6 +108,8 @@ struct host {
 
 /* host.c */
 int64_t host_now(host_t *h);
+/* The hosted node with this ID, or NULL. */
+node_t *host_find_node(host_t *h, const char *id);
 /* Open (lazily) the node's batch transaction for this loop pass. */
 MDB_txn *node_txn(node_t *n);
 int node_fx_publish(node_t *n, const char *topic, const uint8_t *buf, size_t len);
