@@ -381,8 +381,10 @@ static void on_flush(void *arg)
     host_t *h = arg;
     for (size_t i = 0; i < h->n_dirty; i++) {
         node_t *n = h->dirty[i];
-        n->dirty = false;
+        /* Still marked dirty while it commits: a map grown during the
+         * commit reopens the batch, and must not list the node twice. */
         commit_node(n);
+        n->dirty = false;
     }
     h->n_dirty = 0;
 }

@@ -42,7 +42,6 @@ soak_exit() {
             cp -r "$HOME_DIR/load" "$HOME_DIR/log" "$HOME_DIR"/load.* "$HOME_DIR/kills.txt" "$SOAK_KEEP/" 2>/dev/null
         log "kept the acked IDs, load output and logs in $SOAK_KEEP"
     fi
-    rm -f "$HOME_DIR.up.out" "$HOME_DIR.up.err"
     (exit $rc)
     cleanup
 }
@@ -138,7 +137,7 @@ done
 load_running || fail "the load ended before the last kill landed; it said: $(cat "$LOAD_OUT")"
 log "all $kills kills landed after $(($(date +%s) - t0)) s; per tier: $(awk '{n[$2]++} END {for (t in n) printf "%s %d, ", t, n[t]}' "$HOME_DIR/kills.txt")"
 
-died() { [ "$(grep -c 'exited (signal 9)' "$HOME_DIR.up.err")" -ge "$kills" ]; }
+died() { [ "$(grep -c 'exited (signal 9)' "$HOME_DIR/up.err")" -ge "$kills" ]; }
 wait_until 10 "up reports $kills processes killed" died
 
 load_rc=0

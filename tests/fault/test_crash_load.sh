@@ -17,14 +17,6 @@ RATE=${RATE:-100}
 KILLS_EACH=${KILLS_EACH:-2}
 GRIDS=(xinbei.sanjing.c01.g1 xinbei.sanjing.c01.g2)
 
-# lib.sh keeps up's output beside the home; remove it too on the way out.
-crash_exit() {
-    local rc=$?
-    rm -f "$HOME_DIR.up.out" "$HOME_DIR.up.err"
-    (exit $rc)
-    cleanup
-}
-trap crash_exit EXIT
 TARGETS=("${GRIDS[@]}" xinbei.sanjing.c01 xinbei.sanjing xinbei broker)
 
 # The mini topology with acceptance and resolution deadlines of hours, so
@@ -76,7 +68,7 @@ done
 load_running || fail "the load ended before the last kill landed: $(tail -n 3 "$LOAD_ERR")"
 
 # up saw every one of them die and restarted it.
-died() { [ "$(grep -c 'exited (signal 9)' "$HOME_DIR.up.err")" -ge "$kills" ]; }
+died() { [ "$(grep -c 'exited (signal 9)' "$HOME_DIR/up.err")" -ge "$kills" ]; }
 wait_until 5 "up reports $kills processes killed" died
 for t in "${TARGETS[@]}"; do
     wait_until 40 "$t restarted" target_back "$t"

@@ -65,7 +65,7 @@ start_up() {
     shift
     PORT_BASE=$(free_port_base 32)
     "$GRIDLINK" up --topology "$topo" --home "$HOME_DIR" --port-base "$PORT_BASE" --quiet "$@" \
-        >"$HOME_DIR.up.out" 2>"$HOME_DIR.up.err" &
+        >"$HOME_DIR/up.out" 2>"$HOME_DIR/up.err" &
     UP_PID=$!
     wait_until 10 "home initialised" test -f "$HOME_DIR/topology.json"
     for n in $(jq -r '.nodes[].id' "$HOME_DIR/topology.json"); do
