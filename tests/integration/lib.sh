@@ -28,6 +28,13 @@ cleanup() {
     fi
     # Anything still running from this home is a leak of the test itself.
     pkill -KILL -f -- "--home $HOME_DIR" 2>/dev/null || true
+    # In a sanitizer build a report kills only that process, and up restarts
+    # it: read the logs so that the report fails the test.
+    if grep -l -E "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:" "$HOME_DIR"/log/*.log "$HOME_DIR"/*.err 2>/dev/null; then
+        log "FAIL: sanitizer report in the logs above"
+        grep -h -A 12 -E "ERROR: AddressSanitizer|runtime error:" "$HOME_DIR"/log/*.log "$HOME_DIR"/*.err 2>/dev/null | head -40 >&2
+        rc=1
+    fi
     rm -rf "$HOME_DIR"
     if [ $rc -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
     exit $rc
