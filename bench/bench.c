@@ -571,9 +571,15 @@ static void recovery(void)
                    "mode=link home=%s under=bn.t1.c1 devices=4 window=64 warmup_ms=100 measure_ms=%d tag=%d", home,
                    d(1500, 300), 20 + run);
         long rss_load = bn_rss_kib(node);
+        /* RSS counts the store's pages mapped from the page cache (shared,
+         * reclaimable); the private part is what the node itself holds. */
+        long anon_load = bn_status_kib(node, "RssAnon");
+        long file_load = bn_status_kib(node, "RssFile");
         add("recovery", "start to serving", "ms", start_ms);
         add("recovery", "RSS serving, idle", "MiB", (double)rss_idle / 1024);
         add("recovery", "RSS serving, after load", "MiB", (double)rss_load / 1024);
+        add("recovery", "RSS after load, private (RssAnon)", "MiB", (double)anon_load / 1024);
+        add("recovery", "RSS after load, mapped store (RssFile)", "MiB", (double)file_load / 1024);
         add("recovery", "intake while serving tput", "/s", bn_result_get(&cr, "tput", 0));
         bn_stop(node, 5000);
     }

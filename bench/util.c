@@ -261,7 +261,7 @@ int bn_run_worker(const char *role, const char *logfile, int timeout_ms, const c
     return bn_wait(pid, timeout_ms);
 }
 
-long bn_rss_kib(pid_t pid)
+long bn_status_kib(pid_t pid, const char *field)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
@@ -269,14 +269,20 @@ long bn_rss_kib(pid_t pid)
     if (!f)
         return -1;
     char line[256];
+    size_t n = strlen(field);
     long kib = -1;
     while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmRSS:", 6) == 0) {
-            kib = strtol(line + 6, NULL, 10);
+        if (strncmp(line, field, n) == 0 && line[n] == ':') {
+            kib = strtol(line + n + 1, NULL, 10);
             break;
         }
     fclose(f);
     return kib;
+}
+
+long bn_rss_kib(pid_t pid)
+{
+    return bn_status_kib(pid, "VmRSS");
 }
 
 static bool port_free(int port)
