@@ -71,7 +71,7 @@ int bn_run_worker(const char *role, const char *logfile, int timeout_ms, const c
     __attribute__((format(printf, 4, 5)));
 /* Resident set size of pid in KiB (VmRSS), or -1. */
 long bn_rss_kib(pid_t pid);
-/* A kB field of /proc/PID/status (\"RssAnon\", \"RssFile\"), or -1. */
+/* A kB field of /proc/PID/status ("RssAnon", "RssFile"), or -1. */
 long bn_status_kib(pid_t pid, const char *field);
 /* A base port with `count` free consecutive TCP ports on 127.0.0.1. */
 int bn_free_ports(int count);
