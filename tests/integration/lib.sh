@@ -30,9 +30,10 @@ cleanup() {
     pkill -KILL -f -- "--home $HOME_DIR" 2>/dev/null || true
     # In a sanitizer build a report kills only that process, and up restarts
     # it: read the logs so that the report fails the test.
-    if grep -l -E "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:" "$HOME_DIR"/log/*.log "$HOME_DIR"/*.err 2>/dev/null; then
+    # (-q: a match counts even when one of the globs matched no file)
+    if grep -qs -E "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:" "$HOME_DIR"/log/*.log "$HOME_DIR"/*.err; then
         log "FAIL: sanitizer report in the logs above"
-        grep -h -A 12 -E "ERROR: AddressSanitizer|runtime error:" "$HOME_DIR"/log/*.log "$HOME_DIR"/*.err 2>/dev/null | head -40 >&2
+        grep -hs -A 12 -E "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:" "$HOME_DIR"/log/*.log "$HOME_DIR"/*.err | head -40 >&2 || true
         rc=1
     fi
     rm -rf "$HOME_DIR"
