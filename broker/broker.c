@@ -893,20 +893,11 @@ static void take(broker_t *b, zmsg_t *msg)
         take_event(b, rid, user, second);
 }
 
-static int on_in(gl_zsock_t *zs, zsock_t *sock, int budget, void *arg)
+static void on_in(gl_zsock_t *zs, zmsg_t *msg, void *arg)
 {
     broker_t *b = arg;
-    int n = 0;
-    while (n < budget) {
-        zmsg_t *msg = zmsg_recv_nowait(sock);
-        if (!msg)
-            break;
-        n++;
-        take(b, msg);
-        zmsg_destroy(&msg);
-    }
+    take(b, msg);
     (void)zs;
-    return n;
 }
 
 /* ---- timers ---- */

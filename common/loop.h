@@ -23,9 +23,9 @@
 typedef struct gl_loop gl_loop_t;
 typedef struct gl_zsock gl_zsock_t;
 
-/* Read at most `budget` messages from sock without blocking; return how many
- * were read (reading fewer than budget is fine). */
-typedef int(gl_zsock_read_fn)(gl_zsock_t *zs, zsock_t *sock, int budget, void *arg);
+/* Handle one message read from zs. The loop owns msg and destroys it when
+ * the handler returns. */
+typedef void(gl_zsock_read_fn)(gl_zsock_t *zs, zmsg_t *msg, void *arg);
 /* Run once per service pass after all reads. */
 typedef void(gl_loop_flush_fn)(void *arg);
 

@@ -20,60 +20,52 @@ static void free_list(void **item)
     *item = NULL;
 }
 
-static int on_request(gl_zsock_t *zsk, zsock_t *sock, int budget, void *arg)
+static void on_request(gl_zsock_t *zsk, zmsg_t *req, void *arg)
 {
     gl_zap_t *z = arg;
-    int n = 0;
-    while (n < budget) {
-        zmsg_t *req = zmsg_recv_nowait(sock);
-        if (!req)
-            break;
-        n++;
-        /* RFC 27: version, request id, domain, address, identity, mechanism, credentials */
-        char *version = zmsg_popstr(req);
-        char *request_id = zmsg_popstr(req);
-        char *domain = zmsg_popstr(req);
-        char *address = zmsg_popstr(req);
-        char *identity = zmsg_popstr(req);
-        char *mechanism = zmsg_popstr(req);
-        zframe_t *cred = zmsg_pop(req);
-        const char *user = NULL;
-        char key[41] = "";
-        if (version && strcmp(version, "1.0") == 0 && mechanism && strcmp(mechanism, "CURVE") == 0 && cred &&
-            zframe_size(cred) == 32 && domain) {
-            zmq_z85_encode(key, zframe_data(cred), 32);
-            zhashx_t *list = zhashx_lookup(z->lists, domain);
-            if (list)
-                user = zhashx_lookup(list, key);
-        }
-        if (user) {
-            z->admitted++;
-            gl_debug("zap: admitted %s on %s from %s", user, domain, address ? address : "?");
-        } else {
-            z->refused++;
-            gl_warn("zap: refused key %s on domain %s from %s (not listed)", key[0] ? key : "(none)",
-                    domain ? domain : "?", address ? address : "?");
-        }
-        zmsg_t *rep = zmsg_new();
-        zmsg_addstr(rep, "1.0");
-        zmsg_addstr(rep, request_id ? request_id : "");
-        zmsg_addstr(rep, user ? "200" : "400");
-        zmsg_addstr(rep, user ? "OK" : "key not admitted");
-        zmsg_addstr(rep, user ? user : "");
-        zmsg_addmem(rep, "", 0);
-        zmsg_send(&rep, sock);
-        zmsg_destroy(&rep);
-        gl_zsock_kick(zsk);
-        free(version);
-        free(request_id);
-        free(domain);
-        free(address);
-        free(identity);
-        free(mechanism);
-        zframe_destroy(&cred);
-        zmsg_destroy(&req);
+    zsock_t *sock = gl_zsock_sock(zsk);
+    /* RFC 27: version, request id, domain, address, identity, mechanism, credentials */
+    char *version = zmsg_popstr(req);
+    char *request_id = zmsg_popstr(req);
+    char *domain = zmsg_popstr(req);
+    char *address = zmsg_popstr(req);
+    char *identity = zmsg_popstr(req);
+    char *mechanism = zmsg_popstr(req);
+    zframe_t *cred = zmsg_pop(req);
+    const char *user = NULL;
+    char key[41] = "";
+    if (version && strcmp(version, "1.0") == 0 && mechanism && strcmp(mechanism, "CURVE") == 0 && cred &&
+        zframe_size(cred) == 32 && domain) {
+        zmq_z85_encode(key, zframe_data(cred), 32);
+        zhashx_t *list = zhashx_lookup(z->lists, domain);
+        if (list)
+            user = zhashx_lookup(list, key);
     }
-    return n;
+    if (user) {
+        z->admitted++;
+        gl_debug("zap: admitted %s on %s from %s", user, domain, address ? address : "?");
+    } else {
+        z->refused++;
+        gl_warn("zap: refused key %s on domain %s from %s (not listed)", key[0] ? key : "(none)", domain ? domain : "?",
+                address ? address : "?");
+    }
+    zmsg_t *rep = zmsg_new();
+    zmsg_addstr(rep, "1.0");
+    zmsg_addstr(rep, request_id ? request_id : "");
+    zmsg_addstr(rep, user ? "200" : "400");
+    zmsg_addstr(rep, user ? "OK" : "key not admitted");
+    zmsg_addstr(rep, user ? user : "");
+    zmsg_addmem(rep, "", 0);
+    zmsg_send(&rep, sock);
+    zmsg_destroy(&rep);
+    gl_zsock_kick(zsk);
+    free(version);
+    free(request_id);
+    free(domain);
+    free(address);
+    free(identity);
+    free(mechanism);
+    zframe_destroy(&cred);
 }
 
 int gl_zap_new(gl_loop_t *loop, gl_zap_t **out)

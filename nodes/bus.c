@@ -209,30 +209,21 @@ static void bus_on_request(host_t *h, const Gridlink__V1__BusRequest *req)
         uv_idle_start(&bus.work, on_bus_work);
 }
 
-static int on_bus_readable(gl_zsock_t *zs, zsock_t *sock, int budget, void *arg)
+static void on_bus_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
 {
     host_t *h = arg;
-    int count = 0;
-    while (count < budget) {
-        zmsg_t *msg = zmsg_recv_nowait(sock);
-        if (!msg)
-            break;
-        count++;
-        zframe_t *body = zmsg_first(msg);
-        char err[256] = "not one frame";
-        Gridlink__V1__BusRequest *req = NULL;
-        if (zmsg_size(msg) == 1 &&
-            gl_decode_bus_request(zframe_data(body), zframe_size(body), &req, err, sizeof err) == 0) {
-            bus_on_request(h, req);
-            gridlink__v1__bus_request__free_unpacked(req, NULL);
-        } else {
-            bus.bad++;
-            gl_warn("bus: bad request from the broker refused: %s", err);
-        }
-        zmsg_destroy(&msg);
+    zframe_t *body = zmsg_first(msg);
+    char err[256] = "not one frame";
+    Gridlink__V1__BusRequest *req = NULL;
+    if (zmsg_size(msg) == 1 &&
+        gl_decode_bus_request(zframe_data(body), zframe_size(body), &req, err, sizeof err) == 0) {
+        bus_on_request(h, req);
+        gridlink__v1__bus_request__free_unpacked(req, NULL);
+    } else {
+        bus.bad++;
+        gl_warn("bus: bad request from the broker refused: %s", err);
     }
     (void)zs;
-    return count;
 }
 
 /* Every hosted node's last committed log sequence. Committed events were

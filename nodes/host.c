@@ -425,66 +425,47 @@ static int send_down(void *ctx, const char *peer, const uint8_t *buf, size_t len
     return 0;
 }
 
-static int on_up_readable(gl_zsock_t *zs, zsock_t *sock, int budget, void *arg)
+static void on_up_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
 {
     node_t *n = arg;
-    int count = 0;
-    while (count < budget) {
-        zmsg_t *msg = zmsg_recv_nowait(sock);
-        if (!msg)
-            break;
-        count++;
-        zframe_t *body = zmsg_first(msg);
-        if (zmsg_size(msg) != 1 || !body) {
-            n->bad_messages++;
-            gl_warn("node %s: malformed message from parent (%zu frames)", n->id, zmsg_size(msg));
-        } else {
-            node_input(n, IN_PARENT, -1, NULL, body);
-        }
-        zmsg_destroy(&msg);
+    zframe_t *body = zmsg_first(msg);
+    if (zmsg_size(msg) != 1 || !body) {
+        n->bad_messages++;
+        gl_warn("node %s: malformed message from parent (%zu frames)", n->id, zmsg_size(msg));
+    } else {
+        node_input(n, IN_PARENT, -1, NULL, body);
     }
     (void)zs;
-    return count;
 }
 
-static int on_down_readable(gl_zsock_t *zs, zsock_t *sock, int budget, void *arg)
+static void on_down_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
 {
     node_t *n = arg;
-    int count = 0;
-    while (count < budget) {
-        zmsg_t *msg = zmsg_recv_nowait(sock);
-        if (!msg)
-            break;
-        count++;
-        zframe_t *rid = zmsg_first(msg);
-        zframe_t *body = zmsg_next(msg);
-        if (zmsg_size(msg) != 2 || !rid || !body) {
-            n->bad_messages++;
-            gl_warn("node %s: malformed message from a child (%zu frames)", n->id, zmsg_size(msg));
-            zmsg_destroy(&msg);
-            continue;
+    zframe_t *rid = zmsg_first(msg);
+    zframe_t *body = zmsg_next(msg);
+    if (zmsg_size(msg) != 2 || !rid || !body) {
+        n->bad_messages++;
+        gl_warn("node %s: malformed message from a child (%zu frames)", n->id, zmsg_size(msg));
+        return;
+    }
+    /* The ZAP handler admitted this connection under the user ID of one
+     * of our children; that, not anything the peer says, is who it is. */
+    const char *user = gl_frame_user(body);
+    int child = -1;
+    for (size_t i = 0; user && i < n->n_children; i++)
+        if (strcmp(n->children[i].topo->id, user) == 0)
+            child = (int)i;
+    if (child < 0) {
+        n->refused++;
+        gl_warn("node %s: message from an unauthenticated connection refused", n->id);
+    } else {
+        struct child *c = &n->children[child];
+        if (node_input(n, IN_CHILD, child, NULL, body) == 0 && (!c->rid || !zframe_eq(c->rid, rid))) {
+            zframe_destroy(&c->rid);
+            c->rid = zframe_dup(rid);
         }
-        /* The ZAP handler admitted this connection under the user ID of one
-         * of our children; that, not anything the peer says, is who it is. */
-        const char *user = gl_frame_user(body);
-        int child = -1;
-        for (size_t i = 0; user && i < n->n_children; i++)
-            if (strcmp(n->children[i].topo->id, user) == 0)
-                child = (int)i;
-        if (child < 0) {
-            n->refused++;
-            gl_warn("node %s: message from an unauthenticated connection refused", n->id);
-        } else {
-            struct child *c = &n->children[child];
-            if (node_input(n, IN_CHILD, child, NULL, body) == 0 && (!c->rid || !zframe_eq(c->rid, rid))) {
-                zframe_destroy(&c->rid);
-                c->rid = zframe_dup(rid);
-            }
-        }
-        zmsg_destroy(&msg);
     }
     (void)zs;
-    return count;
 }
 
 node_t *host_find_node(host_t *h, const char *id)
@@ -492,45 +473,37 @@ node_t *host_find_node(host_t *h, const char *id)
     return zhashx_lookup(h->by_id, id);
 }
 
-static int on_ctl_readable(gl_zsock_t *zs, zsock_t *sock, int budget, void *arg)
+static void on_ctl_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
 {
     host_t *h = arg;
-    int count = 0;
-    while (count < budget) {
-        zmsg_t *msg = zmsg_recv_nowait(sock);
-        if (!msg)
-            break;
-        count++;
-        zframe_t *rid = zmsg_first(msg);
-        zframe_t *body = zmsg_next(msg);
-        char err[256] = "malformed request";
-        Gridlink__V1__CtlRequest *req = NULL;
-        int rc = (zmsg_size(msg) == 2 && body)
-                     ? gl_decode_ctl_request(zframe_data(body), zframe_size(body), &req, err, sizeof err)
-                     : GL_EPROTO;
-        node_t *n = req ? host_find_node(h, req->node) : NULL;
-        if (rc == 0 && !n) {
-            rc = GL_ENOENT;
-            snprintf(err, sizeof err, "node %s is not hosted by this process", req->node);
-        }
-        if (rc != 0) {
-            if (rid) {
-                Gridlink__V1__CtlReply rep = GRIDLINK__V1__CTL_REPLY__INIT;
-                rep.code = rc;
-                rep.error = err;
-                ctl_send_reply(sock, rid, &rep);
-            }
-        } else if (strcmp(req->op, "submit") == 0 || strcmp(req->op, "act") == 0) {
-            node_input(n, IN_CTL, -1, rid, body);
-        } else {
-            node_on_ctl_read(n, rid, req, sock);
-        }
-        if (req)
-            gridlink__v1__ctl_request__free_unpacked(req, NULL);
-        zmsg_destroy(&msg);
+    zsock_t *sock = gl_zsock_sock(zs);
+    zframe_t *rid = zmsg_first(msg);
+    zframe_t *body = zmsg_next(msg);
+    char err[256] = "malformed request";
+    Gridlink__V1__CtlRequest *req = NULL;
+    int rc = (zmsg_size(msg) == 2 && body)
+                 ? gl_decode_ctl_request(zframe_data(body), zframe_size(body), &req, err, sizeof err)
+                 : GL_EPROTO;
+    node_t *n = req ? host_find_node(h, req->node) : NULL;
+    if (rc == 0 && !n) {
+        rc = GL_ENOENT;
+        snprintf(err, sizeof err, "node %s is not hosted by this process", req->node);
     }
+    if (rc != 0) {
+        if (rid) {
+            Gridlink__V1__CtlReply rep = GRIDLINK__V1__CTL_REPLY__INIT;
+            rep.code = rc;
+            rep.error = err;
+            ctl_send_reply(sock, rid, &rep);
+        }
+    } else if (strcmp(req->op, "submit") == 0 || strcmp(req->op, "act") == 0) {
+        node_input(n, IN_CTL, -1, rid, body);
+    } else {
+        node_on_ctl_read(n, rid, req, sock);
+    }
+    if (req)
+        gridlink__v1__ctl_request__free_unpacked(req, NULL);
     gl_zsock_kick(zs);
-    return count;
 }
 
 /* ---- uplink socket (re)creation ---- */
