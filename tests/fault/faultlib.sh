@@ -53,6 +53,8 @@ fault_cleanup() {
         for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
         ip netns del "$ns" 2>/dev/null || log "could not delete namespace $ns"
     done
+    # Files kept beside the home (acked IDs, topology copy, case lists).
+    rm -rf "$HOME_DIR".*
     if [ $rc -eq $SKIP_CODE ]; then
         pkill -KILL -f -- "--home $HOME_DIR" 2>/dev/null
         rm -rf "$HOME_DIR"
@@ -160,6 +162,17 @@ start_node() {
     "${cmd[@]}" >>"$HOME_DIR/log/$id.log" 2>&1 &
     NODE_PID[$id]=$!
     wait_until 20 "node $id serving" "$GRIDLINK" health --home "$HOME_DIR" --node "$id" --timeout 500
+}
+
+# start_split_district: district and township in namespace A, the community
+# and its grids in B; returns once the township sees the community.
+start_split_district() {
+    start_node "$NS_A" $DISTRICT
+    start_node "$NS_A" $TOWNSHIP
+    start_node "$NS_B" $COMMUNITY
+    start_node "$NS_B" $G1
+    start_node "$NS_B" $G2
+    wait_until 20 "township sees the community" child_up $TOWNSHIP $COMMUNITY
 }
 
 node_alive() { kill -0 "${NODE_PID[$1]}" 2>/dev/null; }

@@ -24,12 +24,7 @@ netns_pair
 require_nft "$NS_B"
 init_home netns
 
-start_node "$NS_A" $DISTRICT
-start_node "$NS_A" $TOWNSHIP
-start_node "$NS_B" $COMMUNITY
-start_node "$NS_B" $G1
-start_node "$NS_B" $G2
-wait_until 20 "township sees the community" child_up $TOWNSHIP $COMMUNITY
+start_split_district
 
 ip netns exec "$NS_B" nft -f - <<EOF
 table inet glloss {

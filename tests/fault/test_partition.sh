@@ -27,12 +27,7 @@ netns_pair
 [ "$MODE" = drop ] && require_nft "$NS_B"
 init_home netns
 
-start_node "$NS_A" $DISTRICT
-start_node "$NS_A" $TOWNSHIP
-start_node "$NS_B" $COMMUNITY
-start_node "$NS_B" $G1
-start_node "$NS_B" $G2
-wait_until 20 "township sees the community" child_up $TOWNSHIP $COMMUNITY
+start_split_district
 
 ACKED="$HOME_DIR.acked"
 SUBMIT_PAUSE=0.1 start_submitter "$ACKED" 100000 $G1 $G2
