@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "error.h"
 #include "topology.h"
 
@@ -119,6 +121,31 @@ int gl_check_case(const Gridlink__V1__Case *c, char *err, size_t errlen)
     return GL_OK;
 }
 
+int gl_envelope_peek(const uint8_t *buf, size_t len, uint64_t *seq, char *sender, size_t sender_size)
+{
+    *seq = 0;
+    if (sender_size)
+        sender[0] = 0;
+    if (len == 0 || len > GL_MAX_FRAME)
+        return GL_EPROTO;
+    Gridlink__V1__Envelope *e = gridlink__v1__envelope__unpack(NULL, len, buf);
+    if (!e)
+        return GL_EPROTO;
+    int rc = GL_EPROTO;
+    if (id_ok(e->sender, false) && strlen(e->sender) < sender_size) {
+        memcpy(sender, e->sender, strlen(e->sender) + 1);
+        *seq = e->seq;
+        rc = GL_OK;
+    }
+    gridlink__v1__envelope__free_unpacked(e, NULL);
+    return rc;
+}
+
+void gl_frame_digest(const uint8_t *buf, size_t len, uint8_t *out)
+{
+    crypto_generichash(out, GL_DIGEST_BYTES, buf, len, NULL, 0);
+}
+
 int gl_decode_envelope(const uint8_t *buf, size_t len, Gridlink__V1__Envelope **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -144,12 +171,21 @@ int gl_decode_envelope(const uint8_t *buf, size_t len, Gridlink__V1__Envelope **
             rc = e->status ? gl_check_case(e->status->case_, err, errlen) : refuse(err, errlen, "status without case");
             break;
         case GRIDLINK__V1__ENVELOPE__BODY_HELLO:
-            if (!e->hello || !id_ok(e->hello->node, false))
-                rc = refuse(err, errlen, "hello without node");
+            if (!e->hello || !id_ok(e->hello->node, false) || e->hello->store_id.len > 64)
+                rc = refuse(err, errlen, "hello without node or with a bad store id");
             break;
         case GRIDLINK__V1__ENVELOPE__BODY_WELCOME:
-            if (!e->welcome || !id_ok(e->welcome->node, false))
-                rc = refuse(err, errlen, "welcome without node");
+            if (!e->welcome || !id_ok(e->welcome->node, false) || e->welcome->store_id.len > 64)
+                rc = refuse(err, errlen, "welcome without node or with a bad store id");
+            break;
+        case GRIDLINK__V1__ENVELOPE__BODY_REFUSAL:
+            if (!e->refusal || e->refusal->seq == 0 || e->refusal->digest.len != GL_DIGEST_BYTES ||
+                !text_ok(e->refusal->reason, 1024) || e->refusal->code >= 0)
+                rc = refuse(err, errlen, "bad refusal");
+            break;
+        case GRIDLINK__V1__ENVELOPE__BODY_SKIP:
+            if (!e->skip || !text_ok(e->skip->reason, 1024))
+                rc = refuse(err, errlen, "bad skip");
             break;
         case GRIDLINK__V1__ENVELOPE__BODY_ERROR:
             if (!e->error || !text_ok(e->error->text, 1024))
@@ -159,11 +195,13 @@ int gl_decode_envelope(const uint8_t *buf, size_t len, Gridlink__V1__Envelope **
         case GRIDLINK__V1__ENVELOPE__BODY__NOT_SET: break;
         default: rc = refuse(err, errlen, "unknown body");
         }
-        /* Only case-carrying bodies are sequenced. */
-        bool sequenced = e->body_case == GRIDLINK__V1__ENVELOPE__BODY_TRANSFER ||
-                         e->body_case == GRIDLINK__V1__ENVELOPE__BODY_STATUS;
-        if (rc == GL_OK && sequenced != (e->seq != 0))
-            rc = refuse(err, errlen, "sequence number %s", sequenced ? "missing" : "on an unsequenced message");
+        /* A message is sequenced when it carries a sequence number; the
+         * bodies that change state must be, the link's own must not. */
+        bool must = e->body_case == GRIDLINK__V1__ENVELOPE__BODY_TRANSFER ||
+                    e->body_case == GRIDLINK__V1__ENVELOPE__BODY_STATUS ||
+                    e->body_case == GRIDLINK__V1__ENVELOPE__BODY_SKIP;
+        if (rc == GL_OK && must != (e->seq != 0))
+            rc = refuse(err, errlen, "sequence number %s", must ? "missing" : "on a link control message");
     }
     if (rc != GL_OK) {
         gridlink__v1__envelope__free_unpacked(e, NULL);

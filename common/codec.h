@@ -15,10 +15,20 @@
 
 #include "gridlink.pb-c.h"
 
-#define GL_PROTO_VERSION 1
-#define GL_MAX_MESSAGE   (1u << 20) /* no single message exceeds 1 MiB */
-#define GL_MAX_TEXT      8192       /* description and note length, bytes */
-#define GL_MAX_HISTORY   1024
+/* The limits every node accepts, stated once. A receiver refuses what is
+ * past them; a sender never produces it: a person's action that would grow a
+ * case past the action limits is refused at the holder, and those limits
+ * leave room for the entries the tree itself adds on the way (received,
+ * escalated, overdue, at most a few per tier). */
+#define GL_PROTO_VERSION       1
+#define GL_MAX_MESSAGE         (1u << 20)                     /* no tree message exceeds 1 MiB packed */
+#define GL_MAX_FRAME           (GL_MAX_MESSAGE + (64u << 10)) /* what a socket takes in one frame */
+#define GL_MAX_TEXT            8192                           /* description and note length, bytes */
+#define GL_MAX_HISTORY         1024                           /* history entries of a case on the wire */
+#define GL_HISTORY_RESERVE     64                             /* of those, kept for the entries the tree adds */
+#define GL_CASE_ACTION_HISTORY (GL_MAX_HISTORY - GL_HISTORY_RESERVE)
+#define GL_CASE_ACTION_BYTES   (GL_MAX_MESSAGE - (64u << 10)) /* packed case size after a person's action */
+#define GL_DIGEST_BYTES        16                             /* a refused frame's digest (BLAKE2b-128) */
 
 bool gl_utf8_valid(const char *s, size_t len);
 
@@ -33,6 +43,13 @@ int gl_decode_ctl_reply(const uint8_t *buf, size_t len, Gridlink__V1__CtlReply *
  * order per node. */
 int gl_decode_bus_request(const uint8_t *buf, size_t len, Gridlink__V1__BusRequest **out, char *err, size_t errlen);
 int gl_decode_bus_reply(const uint8_t *buf, size_t len, Gridlink__V1__BusReply **out, char *err, size_t errlen);
+/* A frame the full decoder refused may still carry a readable header: its
+ * sender and sequence number (0 if none), so the receiver can refuse that
+ * sequence number instead of staying silent. GL_EPROTO if even that cannot
+ * be read. sender is copied into a buffer of GL_NODE_ID_MAX + 1 bytes. */
+int gl_envelope_peek(const uint8_t *buf, size_t len, uint64_t *seq, char *sender, size_t sender_size);
+/* The digest a Refusal carries for a frame: GL_DIGEST_BYTES into out. */
+void gl_frame_digest(const uint8_t *buf, size_t len, uint8_t *out);
 /* Checks a case carried in a message (transfer or status). */
 int gl_check_case(const Gridlink__V1__Case *c, char *err, size_t errlen);
 

@@ -25,6 +25,8 @@ const char *gl_strerror(int err)
     case GL_ESTORE: return "storage error";
     case GL_ETIMEDOUT: return "timed out";
     case GL_EMAPFULL: return "storage map full";
+    case GL_ETOOBIG: return "larger than the tree accepts";
+    case GL_ECONFLICT: return "ID already used for different content";
     default: return "unknown error";
     }
 }

@@ -25,6 +25,8 @@ enum gl_err {
     GL_ESTORE = -13,    /* any other LMDB failure */
     GL_ETIMEDOUT = -14, /* no answer in time */
     GL_EMAPFULL = -15,  /* LMDB map full: grow the map and retry the batch */
+    GL_ETOOBIG = -16,   /* a case or message past the limits every node accepts */
+    GL_ECONFLICT = -17, /* an ID already used for something else */
 };
 
 /* A static, human-readable sentence for a gl_err code (never NULL). */

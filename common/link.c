@@ -1,12 +1,25 @@
 /* link.c: see link.h. */
 #include "link.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec.h"
+#include "deadletter.h"
 #include "error.h"
 #include "log.h"
+#include "topology.h"
+
+#define REFUSALS_MAX 8 /* refusals waiting for a flush; an older one is sent again on the resend */
+#define REASON_MAX   200
+
+struct refusal {
+    uint64_t seq;
+    uint8_t digest[GL_DIGEST_BYTES];
+    int code;
+    char reason[REASON_MAX + 1];
+};
 
 struct gl_link {
     char *self, *peer;
@@ -23,7 +36,33 @@ struct gl_link {
     bool welcomed; /* child side: the parent answered our Hello */
     bool up;
     gl_link_stats st;
+    struct refusal refusals[REFUSALS_MAX];
+    size_t n_refusals;
+    uint8_t peer_store[GL_STORE_ID_BYTES];
+    bool have_peer_store;
+    uint64_t origin_counter;
+    char last_dead_case[GL_NODE_ID_MAX + 24];
+    char last_dead_reason[REASON_MAX + 1];
 };
+
+static void peer_store_name(const gl_link_t *l, char *buf, size_t size)
+{
+    snprintf(buf, size, "peer_store:%s", l->peer);
+}
+
+/* Copy at most REASON_MAX bytes of s, cut on a UTF-8 character boundary. */
+static void copy_reason(char *dst, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n > REASON_MAX) {
+        n = REASON_MAX;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (n)
+        memcpy(dst, s, n);
+    dst[n] = 0;
+}
 
 int gl_link_new(gl_store_t *store, const gl_link_cfg *cfg, gl_link_send_fn *send, void *ctx, gl_link_t **out)
 {
@@ -52,6 +91,11 @@ int gl_link_new(gl_store_t *store, const gl_link_cfg *cfg, gl_link_send_fn *send
     int rc = gl_store_begin(store, NULL, false, &txn);
     if (rc == 0) {
         rc = gl_store_peer_get(txn, store, l->peer, &l->m);
+        char name[GL_NODE_ID_MAX + 16];
+        peer_store_name(l, name, sizeof name);
+        size_t len = 0;
+        if (rc == 0 && gl_store_meta_get(txn, store, name, l->peer_store, sizeof l->peer_store, &len) == 0)
+            l->have_peer_store = len == GL_STORE_ID_BYTES;
         gl_store_abort(txn);
     }
     if (rc != 0) {
@@ -92,6 +136,11 @@ int gl_link_enqueue(gl_link_t *l, MDB_txn *txn, Gridlink__V1__Envelope *env)
     int rc = gl_pack(&env->base, &buf, &len);
     if (rc != 0)
         return rc;
+    if (len > GL_MAX_MESSAGE) {
+        /* The peer would refuse it: never put it on the link. */
+        free(buf);
+        return GL_ETOOBIG;
+    }
     rc = gl_store_outbox_put(txn, l->store, l->peer, env->seq, buf, len);
     free(buf);
     if (rc != 0)
@@ -129,13 +178,256 @@ static int take_ack(gl_link_t *l, MDB_txn *txn, uint64_t ack, int64_t now)
     return GL_OK;
 }
 
+struct pending {
+    uint64_t seq;
+    uint8_t *buf;
+    size_t len;
+};
+
+struct collect_ctx {
+    struct pending *p;
+    size_t n, cap;
+    int rc;
+};
+
+static int collect_one(uint64_t seq, const void *data, size_t len, void *arg)
+{
+    struct collect_ctx *cc = arg;
+    if (cc->n == cc->cap) {
+        size_t cap = cc->cap ? cc->cap * 2 : 64;
+        struct pending *a = realloc(cc->p, cap * sizeof *a);
+        if (!a) {
+            cc->rc = GL_ENOMEM;
+            return 1;
+        }
+        cc->p = a;
+        cc->cap = cap;
+    }
+    uint8_t *b = malloc(len ? len : 1);
+    if (!b) {
+        cc->rc = GL_ENOMEM;
+        return 1;
+    }
+    memcpy(b, data, len);
+    cc->p[cc->n++] = (struct pending){seq, b, len};
+    return 0;
+}
+
+/* Enqueue a packed envelope again under this link's next number. */
+static int requeue(gl_link_t *l, MDB_txn *txn, const uint8_t *buf, size_t len)
+{
+    Gridlink__V1__Envelope *e = gridlink__v1__envelope__unpack(NULL, len, buf);
+    if (!e)
+        return GL_ESTORE;
+    char *sender = e->sender; /* enqueue points it at our own name */
+    int rc = gl_link_enqueue(l, txn, e);
+    e->sender = sender;
+    gridlink__v1__envelope__free_unpacked(e, NULL);
+    return rc;
+}
+
+/* The peer came back with another store: it has applied `peer_applied` of
+ * ours (its new store's view) and none of its old numbers mean anything. */
+static int peer_reset(gl_link_t *l, MDB_txn *txn, const ProtobufCBinaryData *id, uint64_t peer_applied, int64_t now)
+{
+    struct collect_ctx cc = {0};
+    int rc = gl_store_outbox_scan(txn, l->store, l->peer, l->w.out_acked + 1, 0, collect_one, &cc);
+    if (rc == 0)
+        rc = cc.rc;
+    if (rc == 0 && l->w.out_next > 1)
+        rc = gl_store_outbox_trim(txn, l->store, l->peer, l->w.out_next - 1, NULL);
+    if (rc == 0) {
+        gl_warn("link %s->%s: peer came back with a new store; its numbering starts over, %zu unacknowledged "
+                "message(s) renumbered (%llu acknowledged by its old store are not resent)",
+                l->self, l->peer, cc.n, (unsigned long long)l->w.out_acked);
+        l->w.in_applied = 0;
+        l->w.out_acked = peer_applied;
+        l->w.out_next = peer_applied + 1;
+        rc = gl_store_peer_put(txn, l->store, l->peer, &l->w);
+    }
+    for (size_t i = 0; i < cc.n; i++) {
+        if (rc == 0)
+            rc = requeue(l, txn, cc.p[i].buf, cc.p[i].len);
+        free(cc.p[i].buf);
+    }
+    free(cc.p);
+    if (rc != 0)
+        return rc;
+    char name[GL_NODE_ID_MAX + 16];
+    peer_store_name(l, name, sizeof name);
+    if ((rc = gl_store_meta_put(txn, l->store, name, id->data, id->len)) != 0)
+        return rc;
+    memcpy(l->peer_store, id->data, GL_STORE_ID_BYTES);
+    l->have_peer_store = true;
+    l->sent = l->w.out_acked;
+    l->last_progress_ms = now;
+    l->need_pump = true;
+    l->st.store_resets++;
+    return GL_LINK_RESET;
+}
+
+/* Hello or Welcome named the peer's store: remember it, or notice a new one. */
+static int check_peer_store(gl_link_t *l, MDB_txn *txn, const ProtobufCBinaryData *id, uint64_t peer_applied,
+                            int64_t now)
+{
+    if (id->len != GL_STORE_ID_BYTES)
+        return GL_LINK_HANDLED; /* a peer that does not say */
+    bool known = l->have_peer_store;
+    if (known && memcmp(l->peer_store, id->data, GL_STORE_ID_BYTES) == 0)
+        return GL_LINK_HANDLED;
+    /* Another store than the one we knew; or, with none recorded yet, a peer
+     * that says it applied fewer of ours than it acknowledged, which only a
+     * store that lost its state can do. */
+    if (known || peer_applied < l->w.out_acked)
+        return peer_reset(l, txn, id, peer_applied, now);
+    char name[GL_NODE_ID_MAX + 16];
+    peer_store_name(l, name, sizeof name);
+    int rc = gl_store_meta_put(txn, l->store, name, id->data, id->len);
+    if (rc != 0)
+        return rc;
+    memcpy(l->peer_store, id->data, GL_STORE_ID_BYTES);
+    l->have_peer_store = true;
+    return GL_LINK_HANDLED;
+}
+
+struct find_ctx {
+    uint64_t seq;
+    uint8_t digest[GL_DIGEST_BYTES];
+    uint8_t *buf;
+    size_t len;
+    bool found;
+};
+
+static int find_one(uint64_t seq, const void *data, size_t len, void *arg)
+{
+    struct find_ctx *fc = arg;
+    if (seq == fc->seq) {
+        gl_frame_digest(data, len, fc->digest);
+        fc->buf = malloc(len ? len : 1);
+        if (fc->buf) {
+            memcpy(fc->buf, data, len);
+            fc->len = len;
+            fc->found = true;
+        }
+    }
+    return 1;
+}
+
+static void case_of_frame(const uint8_t *buf, size_t len, char *out, size_t size)
+{
+    out[0] = 0;
+    Gridlink__V1__Envelope *e = gridlink__v1__envelope__unpack(NULL, len, buf);
+    if (!e)
+        return;
+    const Gridlink__V1__Case *c = NULL;
+    if (e->body_case == GRIDLINK__V1__ENVELOPE__BODY_TRANSFER && e->transfer)
+        c = e->transfer->case_;
+    else if (e->body_case == GRIDLINK__V1__ENVELOPE__BODY_STATUS && e->status)
+        c = e->status->case_;
+    if (c && c->id)
+        snprintf(out, size, "%s", c->id);
+    gridlink__v1__envelope__free_unpacked(e, NULL);
+}
+
+/* The peer refused one of our messages for good. */
+static int take_refusal(gl_link_t *l, MDB_txn *txn, const Gridlink__V1__Refusal *r, int64_t now)
+{
+    if (r->seq <= l->w.out_acked || r->seq >= l->w.out_next) {
+        l->st.stale_refusals++;
+        return GL_LINK_HANDLED;
+    }
+    struct find_ctx fc = {.seq = r->seq};
+    int rc = gl_store_outbox_scan(txn, l->store, l->peer, r->seq, 1, find_one, &fc);
+    if (rc < 0) {
+        free(fc.buf);
+        return rc;
+    }
+    if (!fc.found || memcmp(fc.digest, r->digest.data, GL_DIGEST_BYTES) != 0) {
+        /* Not what we hold under that number (a Skip already, or a refusal
+         * of a message someone else sent with our key). */
+        free(fc.buf);
+        l->st.stale_refusals++;
+        return GL_LINK_HANDLED;
+    }
+    Gridlink__V1__DeadLetter dl = GRIDLINK__V1__DEAD_LETTER__INIT;
+    char case_id[GL_NODE_ID_MAX + 24];
+    case_of_frame(fc.buf, fc.len, case_id, sizeof case_id);
+    char reason[REASON_MAX + 1];
+    copy_reason(reason, r->reason);
+    dl.peer = l->peer;
+    dl.seq = r->seq;
+    dl.time_ms = now;
+    dl.code = r->code;
+    dl.reason = reason;
+    dl.envelope.data = fc.buf;
+    dl.envelope.len = fc.len;
+    dl.case_id = case_id;
+    rc = gl_dead_put(txn, l->store, &dl);
+    free(fc.buf);
+    if (rc != 0)
+        return rc;
+    Gridlink__V1__Skip sk = GRIDLINK__V1__SKIP__INIT;
+    sk.code = r->code;
+    sk.reason = reason;
+    Gridlink__V1__Envelope e = GRIDLINK__V1__ENVELOPE__INIT;
+    e.version = GL_PROTO_VERSION;
+    e.sender = l->self;
+    e.seq = r->seq;
+    e.body_case = GRIDLINK__V1__ENVELOPE__BODY_SKIP;
+    e.skip = &sk;
+    uint8_t *buf;
+    size_t len;
+    if ((rc = gl_pack(&e.base, &buf, &len)) != 0)
+        return rc;
+    rc = gl_store_outbox_put(txn, l->store, l->peer, r->seq, buf, len);
+    free(buf);
+    if (rc != 0)
+        return rc;
+    if (l->sent >= r->seq)
+        l->sent = r->seq - 1;
+    l->last_progress_ms = now;
+    l->need_pump = true;
+    l->st.dead_lettered++;
+    snprintf(l->last_dead_case, sizeof l->last_dead_case, "%s", case_id);
+    snprintf(l->last_dead_reason, sizeof l->last_dead_reason, "%s", reason);
+    gl_warn("link %s->%s: message %llu%s%s refused by the peer (%s: %s); kept as a dead letter, link goes on", l->self,
+            l->peer, (unsigned long long)r->seq, case_id[0] ? " of case " : "", case_id, gl_strerror(r->code), reason);
+    return GL_LINK_DEAD;
+}
+
 int gl_link_receive(gl_link_t *l, MDB_txn *txn, const Gridlink__V1__Envelope *env, int64_t now_ms)
 {
     l->last_recv_ms = now_ms;
     l->up = true;
-    int rc = take_ack(l, txn, env->ack, now_ms);
-    if (rc != 0)
+    int rc = GL_OK;
+    /* A Hello or Welcome naming a new store resets the numbering first, so
+     * its ack is read in the new numbering. */
+    if (env->body_case == GRIDLINK__V1__ENVELOPE__BODY_HELLO)
+        rc = check_peer_store(l, txn, &env->hello->store_id, env->hello->applied, now_ms);
+    else if (env->body_case == GRIDLINK__V1__ENVELOPE__BODY_WELCOME)
+        rc = check_peer_store(l, txn, &env->welcome->store_id, env->welcome->applied, now_ms);
+    if (rc < 0)
         return rc;
+    int outcome = rc;
+    if (outcome != GL_LINK_RESET && (rc = take_ack(l, txn, env->ack, now_ms)) != 0)
+        return rc;
+    if (env->seq != 0) {
+        if (env->seq == l->w.in_applied + 1) {
+            if (env->body_case != GRIDLINK__V1__ENVELOPE__BODY_SKIP)
+                return GL_LINK_APPLY;
+            l->st.skipped++;
+            gl_warn("link %s->%s: message %llu was refused here earlier and skipped by the peer (%s)", l->self, l->peer,
+                    (unsigned long long)env->seq, env->skip->reason);
+            rc = gl_link_applied(l, txn, env->seq);
+            return rc != 0 ? rc : GL_LINK_HANDLED;
+        }
+        if (env->seq <= l->w.in_applied)
+            l->st.duplicates++;
+        else
+            l->st.gaps++;
+        l->need_ack = true;
+        return GL_LINK_HANDLED;
+    }
     switch (env->body_case) {
     case GRIDLINK__V1__ENVELOPE__BODY_HELLO:
         /* The child (re)connected: resend everything it has not applied. */
@@ -145,7 +437,7 @@ int gl_link_receive(gl_link_t *l, MDB_txn *txn, const Gridlink__V1__Envelope *en
         l->sent = l->w.out_acked;
         l->need_welcome = true;
         l->need_pump = true;
-        return GL_LINK_HANDLED;
+        return outcome;
     case GRIDLINK__V1__ENVELOPE__BODY_WELCOME:
         rc = take_ack(l, txn, env->welcome->applied, now_ms);
         if (rc != 0)
@@ -153,19 +445,57 @@ int gl_link_receive(gl_link_t *l, MDB_txn *txn, const Gridlink__V1__Envelope *en
         l->sent = l->w.out_acked;
         l->welcomed = true;
         l->need_pump = true;
-        return GL_LINK_HANDLED;
-    case GRIDLINK__V1__ENVELOPE__BODY_TRANSFER:
-    case GRIDLINK__V1__ENVELOPE__BODY_STATUS:
-        if (env->seq == l->w.in_applied + 1)
-            return GL_LINK_APPLY;
-        if (env->seq <= l->w.in_applied)
-            l->st.duplicates++;
-        else
-            l->st.gaps++;
-        l->need_ack = true;
-        return GL_LINK_HANDLED;
+        return outcome;
+    case GRIDLINK__V1__ENVELOPE__BODY_REFUSAL: return take_refusal(l, txn, env->refusal, now_ms);
     default: return GL_LINK_HANDLED;
     }
+}
+
+void gl_link_refuse(gl_link_t *l, uint64_t seq, const uint8_t *buf, size_t len, int code, const char *reason)
+{
+    l->st.refused_in++;
+    l->need_ack = true;
+    for (size_t i = 0; i < l->n_refusals; i++)
+        if (l->refusals[i].seq == seq)
+            return;
+    if (l->n_refusals == REFUSALS_MAX) {
+        memmove(&l->refusals[0], &l->refusals[1], (REFUSALS_MAX - 1) * sizeof l->refusals[0]);
+        l->n_refusals--;
+    }
+    struct refusal *r = &l->refusals[l->n_refusals++];
+    r->seq = seq;
+    gl_frame_digest(buf, len, r->digest);
+    r->code = code < 0 ? code : GL_EPROTO;
+    copy_reason(r->reason, reason);
+}
+
+const char *gl_link_last_dead_case(const gl_link_t *l)
+{
+    return l->last_dead_case;
+}
+
+const char *gl_link_last_dead_reason(const gl_link_t *l)
+{
+    return l->last_dead_reason;
+}
+
+int gl_link_retry_dead(gl_link_t *l, MDB_txn *txn, uint64_t seq)
+{
+    Gridlink__V1__DeadLetter *dl;
+    int rc = gl_dead_get(txn, l->store, l->peer, seq, &dl);
+    if (rc != 0)
+        return rc;
+    rc = requeue(l, txn, dl->envelope.data, dl->envelope.len);
+    gridlink__v1__dead_letter__free_unpacked(dl, NULL);
+    if (rc == 0)
+        rc = gl_dead_del(txn, l->store, l->peer, seq);
+    return rc;
+}
+
+void gl_link_set_origin_counter(gl_link_t *l, uint64_t counter)
+{
+    if (counter > l->origin_counter)
+        l->origin_counter = counter;
 }
 
 int gl_link_applied(gl_link_t *l, MDB_txn *txn, uint64_t seq)
@@ -260,6 +590,8 @@ void gl_link_flush(gl_link_t *l, int64_t now_ms)
         h.proto_version = GL_PROTO_VERSION;
         h.applied = l->m.in_applied;
         h.heartbeat_ms = l->cfg.heartbeat_ms;
+        h.store_id.data = (uint8_t *)gl_store_id(l->store);
+        h.store_id.len = GL_STORE_ID_BYTES;
         Gridlink__V1__Envelope e = GRIDLINK__V1__ENVELOPE__INIT;
         e.body_case = GRIDLINK__V1__ENVELOPE__BODY_HELLO;
         e.hello = &h;
@@ -271,6 +603,9 @@ void gl_link_flush(gl_link_t *l, int64_t now_ms)
         w.node = l->self;
         w.applied = l->m.in_applied;
         w.heartbeat_ms = l->cfg.heartbeat_ms;
+        w.store_id.data = (uint8_t *)gl_store_id(l->store);
+        w.store_id.len = GL_STORE_ID_BYTES;
+        w.origin_counter = l->origin_counter;
         Gridlink__V1__Envelope e = GRIDLINK__V1__ENVELOPE__INIT;
         e.body_case = GRIDLINK__V1__ENVELOPE__BODY_WELCOME;
         e.welcome = &w;
@@ -278,6 +613,23 @@ void gl_link_flush(gl_link_t *l, int64_t now_ms)
             l->need_welcome = false;
             l->need_ack = false;
         }
+    }
+    while (l->n_refusals > 0) {
+        struct refusal *r = &l->refusals[0];
+        Gridlink__V1__Refusal rf = GRIDLINK__V1__REFUSAL__INIT;
+        rf.seq = r->seq;
+        rf.digest.data = r->digest;
+        rf.digest.len = GL_DIGEST_BYTES;
+        rf.code = r->code;
+        rf.reason = r->reason;
+        Gridlink__V1__Envelope e = GRIDLINK__V1__ENVELOPE__INIT;
+        e.body_case = GRIDLINK__V1__ENVELOPE__BODY_REFUSAL;
+        e.refusal = &rf;
+        if (send_env(l, &e, now_ms) != 0)
+            break;
+        l->n_refusals--;
+        memmove(&l->refusals[0], &l->refusals[1], l->n_refusals * sizeof l->refusals[0]);
+        l->need_ack = false; /* it carried the ack */
     }
     if (l->need_ack) {
         Gridlink__V1__Envelope e = GRIDLINK__V1__ENVELOPE__INIT;
@@ -329,6 +681,11 @@ bool gl_link_tick(gl_link_t *l, int64_t now_ms)
     }
     gl_link_flush(l, now_ms);
     return went_down;
+}
+
+uint64_t gl_link_expected(const gl_link_t *l)
+{
+    return l->w.in_applied + 1;
 }
 
 bool gl_link_up(const gl_link_t *l)

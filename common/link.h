@@ -18,7 +18,21 @@
  * of the open batch; gl_link_commit / gl_link_abort follow the caller's
  * transaction outcome, and gl_link_mark / gl_link_unwind bracket one input
  * applied in a nested transaction. The link owns its copies of the strings
- * in its config; free with gl_link_free. */
+ * in its config; free with gl_link_free.
+ *
+ * A message is sequenced when it carries a sequence number. A sequenced
+ * message the receiver will never accept is refused by number (Refusal, with
+ * a digest of the frame): the receiver's mark stays where it was, so a forged
+ * message never costs the real sender a number, and the sender, when the
+ * digest matches what it holds under that number, moves the message to its
+ * dead letters (deadletter.h) and sends a Skip under the same number in its
+ * place. So no single message can stop a link.
+ *
+ * Hello and Welcome carry each side's store identity. When a peer comes back
+ * with a store other than the one this side knew (rebuilt, restored), the
+ * link starts its numbering with that peer over: the peer's messages are
+ * taken from 1 again and this side's unacknowledged messages are numbered
+ * anew after what the peer says it applied. */
 #ifndef GL_LINK_H
 #define GL_LINK_H
 
@@ -46,9 +60,19 @@ typedef struct gl_link_cfg {
 
 typedef struct gl_link_stats {
     uint64_t sent, resent, applied, duplicates, gaps, acks_in, bad_acks;
+    uint64_t refused_in;     /* sequenced messages this side refused */
+    uint64_t dead_lettered;  /* messages of ours the peer refused, moved to dead letters */
+    uint64_t stale_refusals; /* refusals that matched nothing we hold */
+    uint64_t skipped;        /* the peer's Skips applied */
+    uint64_t store_resets;   /* the peer came back with another store */
 } gl_link_stats;
 
-enum { GL_LINK_HANDLED = 0, GL_LINK_APPLY = 1 };
+enum {
+    GL_LINK_HANDLED = 0,
+    GL_LINK_APPLY = 1, /* the caller applies the message */
+    GL_LINK_DEAD = 2,  /* one of our messages was dead-lettered (gl_link_last_dead) */
+    GL_LINK_RESET = 3, /* the peer came back with another store */
+};
 
 int gl_link_new(gl_store_t *store, const gl_link_cfg *cfg, gl_link_send_fn *send, void *ctx, gl_link_t **out);
 void gl_link_free(gl_link_t **l);
@@ -67,6 +91,20 @@ int gl_link_enqueue(gl_link_t *l, MDB_txn *txn, Gridlink__V1__Envelope *env);
 int gl_link_receive(gl_link_t *l, MDB_txn *txn, const Gridlink__V1__Envelope *env, int64_t now_ms);
 int gl_link_applied(gl_link_t *l, MDB_txn *txn, uint64_t seq);
 
+/* The receiver refuses sequenced message `seq`, whose frame is buf[0..len):
+ * the peer is told after the next flush; the mark does not move. */
+void gl_link_refuse(gl_link_t *l, uint64_t seq, const uint8_t *buf, size_t len, int code, const char *reason);
+/* After GL_LINK_DEAD: the case the dead-lettered message carried ("" if none)
+ * and the peer's reason. Valid until the next receive. */
+const char *gl_link_last_dead_case(const gl_link_t *l);
+const char *gl_link_last_dead_reason(const gl_link_t *l);
+/* Inside the caller's write transaction: send dead letter `seq` of this link
+ * again under a new sequence number and remove the record. */
+int gl_link_retry_dead(gl_link_t *l, MDB_txn *txn, uint64_t seq);
+/* Parent side: the highest case counter of cases the child minted, told to
+ * the child in every later Welcome so a rebuilt child never reuses an ID. */
+void gl_link_set_origin_counter(gl_link_t *l, uint64_t counter);
+
 void gl_link_mark(gl_link_t *l);
 void gl_link_unwind(gl_link_t *l);
 void gl_link_commit(gl_link_t *l);
@@ -80,6 +118,8 @@ void gl_link_connected(gl_link_t *l, int64_t now_ms);
 bool gl_link_tick(gl_link_t *l, int64_t now_ms);
 
 bool gl_link_up(const gl_link_t *l);
+/* The sequence number the next applied message from the peer must carry. */
+uint64_t gl_link_expected(const gl_link_t *l);
 /* Messages written but not yet acknowledged. */
 uint64_t gl_link_pending(const gl_link_t *l);
 const gl_link_stats *gl_link_get_stats(const gl_link_t *l);

@@ -19,6 +19,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "error.h"
 #include "log.h"
 
@@ -37,11 +39,12 @@ struct gl_store {
     bool read_only;
     size_t map_size; /* last known map size of this process's mapping */
     char *dir;
+    uint8_t id[GL_STORE_ID_BYTES];
 };
 
 static const char *const db_names[GL_DB_COUNT] = {
-    [GL_DB_META] = "meta",   [GL_DB_CASES] = "cases",   [GL_DB_LOG] = "log",
-    [GL_DB_PEERS] = "peers", [GL_DB_OUTBOX] = "outbox", [GL_DB_DEADLINES] = "deadlines",
+    [GL_DB_META] = "meta",     [GL_DB_CASES] = "cases",         [GL_DB_LOG] = "log",   [GL_DB_PEERS] = "peers",
+    [GL_DB_OUTBOX] = "outbox", [GL_DB_DEADLINES] = "deadlines", [GL_DB_DEAD] = "dead",
 };
 
 void gl_be64_put(uint8_t *p, uint64_t v)
@@ -297,6 +300,22 @@ static int open_dbs(gl_store_t *s, const char *node_id, size_t nlen)
             rc = GL_EINVAL;
         }
     }
+    if (rc == 0) {
+        MDB_val k = val_of("store_id", 8), v;
+        rc = mdb_get(txn, s->dbi[GL_DB_META], &k, &v);
+        if (rc == 0 && v.mv_size == GL_STORE_ID_BYTES) {
+            memcpy(s->id, v.mv_data, GL_STORE_ID_BYTES);
+        } else if (rc == MDB_NOTFOUND && !s->read_only) {
+            randombytes_buf(s->id, sizeof s->id);
+            v = val_of(s->id, sizeof s->id);
+            rc = mdb_put(txn, s->dbi[GL_DB_META], &k, &v, 0);
+            rc = rc ? mdb_fail("record store id", rc) : 0;
+        } else if (rc == MDB_NOTFOUND) {
+            rc = 0; /* an inspector reading a store that never ran this build */
+        } else {
+            rc = rc ? mdb_fail("read store id", rc) : GL_ESTORE;
+        }
+    }
     if (rc) {
         mdb_txn_abort(txn);
         return rc;
@@ -383,6 +402,11 @@ const char *gl_store_dir(gl_store_t *s)
 size_t gl_store_map_size(gl_store_t *s)
 {
     return s ? s->map_size : 0;
+}
+
+const uint8_t *gl_store_id(gl_store_t *s)
+{
+    return s->id;
 }
 
 /* ---- transactions and map size ---- */
@@ -551,6 +575,32 @@ int gl_store_meta_put_u64(MDB_txn *txn, gl_store_t *s, const char *name, uint64_
     uint8_t b[8];
     gl_be64_put(b, v);
     MDB_val k = val_of(name, n), d = val_of(b, sizeof b);
+    int rc = mdb_put(txn, s->dbi[GL_DB_META], &k, &d, 0);
+    return rc ? mdb_fail("put meta", rc) : 0;
+}
+
+int gl_store_meta_get(MDB_txn *txn, gl_store_t *s, const char *name, void *buf, size_t cap, size_t *len)
+{
+    size_t n;
+    if (!txn || !s || !len || id_len(name, &n))
+        return GL_EINVAL;
+    MDB_val k = val_of(name, n), d;
+    int rc = mdb_get(txn, s->dbi[GL_DB_META], &k, &d);
+    if (rc == MDB_NOTFOUND)
+        return GL_ENOENT;
+    if (rc)
+        return mdb_fail("get meta", rc);
+    *len = d.mv_size;
+    memcpy(buf, d.mv_data, d.mv_size < cap ? d.mv_size : cap);
+    return 0;
+}
+
+int gl_store_meta_put(MDB_txn *txn, gl_store_t *s, const char *name, const void *buf, size_t len)
+{
+    size_t n;
+    if (!txn || !s || (!buf && len) || id_len(name, &n))
+        return GL_EINVAL;
+    MDB_val k = val_of(name, n), d = val_of(buf ? buf : "", len);
     int rc = mdb_put(txn, s->dbi[GL_DB_META], &k, &d, 0);
     return rc ? mdb_fail("put meta", rc) : 0;
 }

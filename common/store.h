@@ -13,6 +13,10 @@
  *   peers      peer node id (string)    -> gl_peer_marks (3 x u64 BE)
  *   outbox     peer id, 0x00, u64 BE seq -> Envelope bytes
  *   deadlines  u64 BE due_ms, kind byte, case id -> empty
+ *   dead       peer id, 0x00, u64 BE seq -> DeadLetter (protobuf; deadletter.h)
+ *
+ * meta also holds `store_id`: 16 random bytes made when the store is created,
+ * so a peer can tell a rebuilt store from the one it knew.
  *
  * Transactions are plain MDB_txn pointers. Values read through a transaction
  * are valid only until it ends; functions that return decoded protobuf
@@ -37,7 +41,18 @@
 
 typedef struct gl_store gl_store_t;
 
-enum gl_db { GL_DB_META = 0, GL_DB_CASES, GL_DB_LOG, GL_DB_PEERS, GL_DB_OUTBOX, GL_DB_DEADLINES, GL_DB_COUNT };
+enum gl_db {
+    GL_DB_META = 0,
+    GL_DB_CASES,
+    GL_DB_LOG,
+    GL_DB_PEERS,
+    GL_DB_OUTBOX,
+    GL_DB_DEADLINES,
+    GL_DB_DEAD,
+    GL_DB_COUNT
+};
+
+#define GL_STORE_ID_BYTES 16
 
 enum gl_deadline_kind { GL_DEADLINE_ACCEPT = 1, GL_DEADLINE_RESOLVE = 2 };
 
@@ -68,6 +83,8 @@ MDB_env *gl_store_env(gl_store_t *s);
 MDB_dbi gl_store_dbi(gl_store_t *s, enum gl_db db);
 const char *gl_store_dir(gl_store_t *s);
 size_t gl_store_map_size(gl_store_t *s);
+/* The store's identity (GL_STORE_ID_BYTES bytes, owned by the store). */
+const uint8_t *gl_store_id(gl_store_t *s);
 
 /* Begin a transaction (parent may be NULL, or a write txn for a nested one).
  * Handles MDB_MAP_RESIZED and MDB_READERS_FULL by adopting the new size or
@@ -87,6 +104,10 @@ int gl_store_reader_check(gl_store_t *s);
 /* meta */
 int gl_store_meta_get_u64(MDB_txn *txn, gl_store_t *s, const char *name, uint64_t *v); /* GL_ENOENT if absent */
 int gl_store_meta_put_u64(MDB_txn *txn, gl_store_t *s, const char *name, uint64_t v);
+/* Raw meta values: *len gets the stored length (GL_ENOENT if absent); at most
+ * cap bytes are copied. */
+int gl_store_meta_get(MDB_txn *txn, gl_store_t *s, const char *name, void *buf, size_t cap, size_t *len);
+int gl_store_meta_put(MDB_txn *txn, gl_store_t *s, const char *name, const void *buf, size_t len);
 
 /* cases */
 int gl_store_case_put(MDB_txn *txn, gl_store_t *s, const Gridlink__V1__Case *c);

@@ -79,6 +79,8 @@ static int fire_one(node_t *n, MDB_txn *txn, int64_t due, enum gl_deadline_kind 
     if (n->parent) {
         gl_info("node %s: case %s %s, escalating to %s", n->id, c->id, why, n->parent->id);
         rc = node_escalate(n, txn, c, why);
+        if (rc == GL_ETOOBIG) /* nothing was written: say so, and the holder keeps it */
+            rc = node_log(n, txn, "overdue", c, "", "too large to escalate; the holder keeps it");
     } else {
         gl_warn("node %s: case %s %s at the top tier: overdue alarm", n->id, c->id, why);
         if (kind == GL_DEADLINE_ACCEPT)
@@ -88,7 +90,14 @@ static int fire_one(node_t *n, MDB_txn *txn, int64_t due, enum gl_deadline_kind 
         c->alarmed = true;
         case_history_add(c, "overdue", n->id, host_now(n->host), why);
         c->version++;
-        rc = gl_store_case_put(txn, n->store, c);
+        rc = GL_OK;
+        if (!case_fits(c)) {
+            /* Keep the alarm and the case here; the copies below stay as they were. */
+            c->n_history--;
+            gridlink__v1__history_entry__free_unpacked(c->history[c->n_history], NULL);
+        }
+        if (rc == 0)
+            rc = gl_store_case_put(txn, n->store, c);
         if (rc == 0)
             rc = node_log(n, txn, "overdue", c, "", why);
         if (rc == 0)

@@ -496,7 +496,8 @@ static void on_ctl_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
             rep.error = err;
             ctl_send_reply(sock, rid, &rep);
         }
-    } else if (strcmp(req->op, "submit") == 0 || strcmp(req->op, "act") == 0) {
+    } else if (strcmp(req->op, "submit") == 0 || strcmp(req->op, "act") == 0 || strcmp(req->op, "dead-retry") == 0 ||
+               strcmp(req->op, "dead-drop") == 0) {
         node_input(n, IN_CTL, -1, rid, body);
     } else {
         node_on_ctl_read(n, rid, req, sock);

@@ -81,8 +81,13 @@ struct node {
     bool deadlines_changed;
 
     uint64_t bad_messages, refused, store_errors;
-    int last_refusal; /* why the last input was refused, 0 if taken */
-    bool map_full;    /* work outside an input (deadlines, liveness) hit a full map */
+    uint64_t malformed;       /* tree frames that did not decode */
+    uint64_t spoofed;         /* wrong sender name, case outside the sender's subtree */
+    uint64_t refused_in;      /* sequenced messages refused by number */
+    uint64_t store_resets;    /* peers that came back with a new store */
+    uint64_t refused_actions; /* people's requests refused */
+    int last_refusal;         /* why the last input was refused, 0 if taken */
+    bool map_full;            /* work outside an input (deadlines, liveness) hit a full map */
 };
 
 struct host {
@@ -127,6 +132,10 @@ void node_on_ctl_read(node_t *n, zframe_t *rid, const Gridlink__V1__CtlRequest *
 int node_log(node_t *n, MDB_txn *txn, const char *kind, const Gridlink__V1__Case *c, const char *peer,
              const char *note);
 int node_escalate(node_t *n, MDB_txn *txn, Gridlink__V1__Case *c, const char *note);
+/* Does the case, as it stands, still fit in a tree message? */
+bool case_fits(const Gridlink__V1__Case *c);
+/* Log (and publish) that a peer refused a message of ours for good. */
+int node_log_dead(node_t *n, MDB_txn *txn, const char *peer, const char *case_id, const char *reason);
 int node_status_down(node_t *n, MDB_txn *txn, const Gridlink__V1__Case *c);
 void case_history_add(Gridlink__V1__Case *c, const char *action, const char *node, int64_t now, const char *note);
 void case_set_str(char **field, const char *v);

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config
     libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler
-    liblmdb-dev lmdb-utils libuv1-dev libjansson-dev libcmocka-dev
+    liblmdb-dev lmdb-utils libuv1-dev libjansson-dev libcmocka-dev libsodium-dev
     jq iproute2 procps nftables
     "$@"
 )

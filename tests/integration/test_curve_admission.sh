@@ -36,7 +36,7 @@ check_refused "operator key" xinbei.sanjing.c01.g1 "$keys/operator.cert" xinbei.
 
 [ "$(cases_at $community)" -eq "$before" ] || fail "the community's case count changed"
 grep -q "zap: refused" "$HOME_DIR/log/$community.log" || fail "no refusal logged by the community"
-grep -q "refused: authenticated as" "$HOME_DIR/log/$community.log" || fail "identity mismatch not logged"
+grep -q "is not the authenticated peer" "$HOME_DIR/log/$community.log" || fail "identity mismatch not logged"
 
 # The real grid still works after all that.
 id=$("$GRIDLINK" submit --home "$HOME_DIR" --node xinbei.sanjing.c01.g1 --category urban --text "after the probes")

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "deadletter.h"
+#include "error.h"
 #include "link.h"
 #include "log.h"
 #include "store.h"
@@ -51,7 +53,9 @@ typedef struct {
     gl_link_t *up;   /* child's view of the parent */
     gl_link_t *down; /* parent's view of the child */
     queue_t to_parent, to_child;
-    int applied; /* transfers the parent applied */
+    int applied;         /* transfers the parent applied */
+    uint64_t refuse_seq; /* the parent refuses this sequence number (0: none) */
+    int dead;            /* GL_LINK_DEAD outcomes seen */
 } pair_t;
 
 static int setup(void **state)
@@ -126,7 +130,11 @@ static void deliver(pair_t *p, queue_t *q, gl_link_t *to, gl_store_t *store, int
         assert_int_equal(gl_decode_envelope(q->buf[i], q->len[i], &env, err, sizeof err), 0);
         int rc = gl_link_receive(to, txn, env, now);
         assert_true(rc >= 0);
-        if (rc == GL_LINK_APPLY) {
+        if (rc == GL_LINK_DEAD)
+            p->dead++;
+        if (rc == GL_LINK_APPLY && to == p->down && env->seq == p->refuse_seq) {
+            gl_link_refuse(to, env->seq, q->buf[i], q->len[i], GL_ETOOBIG, "too large for this test");
+        } else if (rc == GL_LINK_APPLY) {
             if (to == p->down)
                 p->applied++;
             assert_int_equal(gl_link_applied(to, txn, env->seq), 0);
@@ -271,6 +279,161 @@ static void test_liveness(void **state)
     assert_false(gl_link_up(p->down));
 }
 
+static uint64_t dead_letters(gl_store_t *s)
+{
+    MDB_txn *txn;
+    uint64_t n = 0;
+    assert_int_equal(gl_store_begin(s, NULL, false, &txn), 0);
+    assert_int_equal(gl_dead_count(txn, s, &n), 0);
+    gl_store_abort(txn);
+    return n;
+}
+
+static void exchange(pair_t *p, int rounds, int64_t now)
+{
+    for (int r = 0; r < rounds; r++) {
+        deliver(p, &p->to_parent, p->down, p->parent_store, now + 2 * r);
+        deliver(p, &p->to_child, p->up, p->child_store, now + 2 * r + 1);
+    }
+}
+
+/* A message the receiver will never take is refused by number; the sender
+ * keeps it as a dead letter, a Skip takes its place, and what follows it on
+ * the link arrives. An operator's retry sends it again under a new number. */
+static void test_refused_message_dead_lettered_link_goes_on(void **state)
+{
+    pair_t *p = *state;
+    p->refuse_seq = 2;
+    child_sends(p, 3, 1000);
+    deliver(p, &p->to_parent, p->down, p->parent_store, 1001);
+    assert_int_equal(p->applied, 1);
+    assert_int_equal(gl_link_marks(p->down)->in_applied, 1); /* the refusal did not move the mark */
+    assert_int_equal(gl_link_get_stats(p->down)->refused_in, 1);
+    deliver(p, &p->to_child, p->up, p->child_store, 1002);
+    assert_int_equal(p->dead, 1);
+    assert_string_equal(gl_link_last_dead_case(p->up), "d.t.c-000002");
+    assert_int_equal(dead_letters(p->child_store), 1);
+    exchange(p, 3, 1003);
+    assert_int_equal(p->applied, 2);
+    assert_int_equal(gl_link_get_stats(p->down)->skipped, 1);
+    assert_int_equal(outbox(p->child_store, "d.t"), 0);
+
+    p->refuse_seq = 0;
+    MDB_txn *txn;
+    assert_int_equal(gl_store_begin(p->child_store, NULL, true, &txn), 0);
+    assert_int_equal(gl_link_retry_dead(p->up, txn, 2), 0);
+    assert_int_equal(gl_store_commit(txn), 0);
+    gl_link_commit(p->up);
+    gl_link_flush(p->up, 1100);
+    exchange(p, 2, 1101);
+    assert_int_equal(p->applied, 3);
+    assert_int_equal(dead_letters(p->child_store), 0);
+    assert_int_equal(gl_link_marks(p->down)->in_applied, 4);
+}
+
+/* Someone else with the child's key sends a message under the next number:
+ * refused, it costs the child nothing, and the refusal, if it reaches the
+ * child, matches nothing the child holds. */
+static void test_forged_message_costs_no_number(void **state)
+{
+    pair_t *p = *state;
+    Gridlink__V1__Case c = GRIDLINK__V1__CASE__INIT;
+    c.id = "d.x.y-000001";
+    c.holder = "d.t";
+    c.state = GRIDLINK__V1__CASE_STATE__STATE_REPORTED;
+    Gridlink__V1__CaseTransfer tr = GRIDLINK__V1__CASE_TRANSFER__INIT;
+    tr.case_ = &c;
+    tr.reason = "reported";
+    Gridlink__V1__Envelope env = GRIDLINK__V1__ENVELOPE__INIT;
+    env.version = GL_PROTO_VERSION;
+    env.sender = "d.t.c";
+    env.seq = 1;
+    env.body_case = GRIDLINK__V1__ENVELOPE__BODY_TRANSFER;
+    env.transfer = &tr;
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(gl_pack(&env.base, &buf, &len), 0);
+    p->refuse_seq = 1;
+    queue_t forged = {0};
+    forged.buf[0] = buf;
+    forged.len[0] = len;
+    forged.n = 1;
+    deliver(p, &forged, p->down, p->parent_store, 1000);
+    assert_int_equal(gl_link_marks(p->down)->in_applied, 0);
+    p->refuse_seq = 0;
+    child_sends(p, 2, 1001);
+    exchange(p, 2, 1002);
+    assert_int_equal(p->applied, 2);
+    assert_int_equal(p->dead, 0);
+    assert_int_equal(dead_letters(p->child_store), 0);
+    assert_true(gl_link_get_stats(p->up)->stale_refusals >= 1);
+    assert_int_equal(outbox(p->child_store, "d.t"), 0);
+}
+
+static void reopen_store(pair_t *p, bool child)
+{
+    char path[128], cmd[160];
+    snprintf(path, sizeof path, "%s/%s", p->dir, child ? "child" : "parent");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", path);
+    if (child) {
+        gl_link_free(&p->up);
+        gl_store_close(&p->child_store);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(gl_store_open(path, "d.t.c", NULL, &p->child_store), 0);
+        gl_link_cfg up = {.self = "d.t.c", .peer = "d.t", .to_parent = true, .window = 8, .rto_ms = 100};
+        assert_int_equal(gl_link_new(p->child_store, &up, qsend, &p->to_parent, &p->up), 0);
+    } else {
+        gl_link_free(&p->down);
+        gl_store_close(&p->parent_store);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(gl_store_open(path, "d.t", NULL, &p->parent_store), 0);
+        gl_link_cfg down = {.self = "d.t", .peer = "d.t.c", .to_parent = false, .window = 8, .rto_ms = 100};
+        assert_int_equal(gl_link_new(p->parent_store, &down, qsend, &p->to_child, &p->down), 0);
+    }
+}
+
+/* A child whose store was wiped starts its numbering at 1 again: the parent
+ * sees the new store in its Hello and takes the new messages, instead of
+ * acknowledging them as duplicates. */
+static void test_rebuilt_child_store_numbering_starts_over(void **state)
+{
+    pair_t *p = *state;
+    child_sends(p, 3, 1000);
+    exchange(p, 2, 1001);
+    assert_int_equal(p->applied, 3);
+    reopen_store(p, true);
+    qclear(&p->to_parent);
+    qclear(&p->to_child);
+    child_sends(p, 2, 2000);
+    exchange(p, 3, 2001);
+    assert_int_equal(p->applied, 5);
+    assert_int_equal(gl_link_get_stats(p->down)->store_resets, 1);
+    assert_int_equal(gl_link_get_stats(p->down)->duplicates, 0);
+    assert_int_equal(outbox(p->child_store, "d.t"), 0);
+}
+
+/* The parent's store was wiped: the child learns it from the Welcome and
+ * numbers its unacknowledged messages anew, so the new parent takes them. */
+static void test_rebuilt_parent_store_child_renumbers(void **state)
+{
+    pair_t *p = *state;
+    child_sends(p, 3, 1000);
+    exchange(p, 2, 1001);
+    p->to_parent.refuse = 1; /* the next two stay in the child's outbox */
+    child_sends(p, 2, 1100);
+    p->to_parent.refuse = 0;
+    reopen_store(p, false);
+    p->applied = 0;
+    qclear(&p->to_child);
+    gl_link_connected(p->up, 2000);
+    gl_link_flush(p->up, 2000);
+    exchange(p, 4, 2001);
+    assert_int_equal(gl_link_get_stats(p->up)->store_resets, 1);
+    assert_int_equal(p->applied, 2);
+    assert_int_equal(gl_link_marks(p->down)->in_applied, 2);
+    assert_int_equal(outbox(p->child_store, "d.t"), 0);
+}
+
 int main(void)
 {
     gl_log_init("test_link", GL_LOG_ERROR);
@@ -282,6 +445,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_transport_refusal_keeps_outbox, setup, teardown),
         cmocka_unit_test_setup_teardown(test_marks_survive_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_liveness, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_message_dead_lettered_link_goes_on, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forged_message_costs_no_number, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebuilt_child_store_numbering_starts_over, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebuilt_parent_store_child_renumbers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
