@@ -19,6 +19,7 @@ int gl_cmd_show(int argc, char **argv);
 int gl_cmd_list(int argc, char **argv);
 int gl_cmd_act(int argc, char **argv);
 int gl_cmd_health(int argc, char **argv);
+int gl_cmd_deadletters(int argc, char **argv);
 int gl_cmd_watch(int argc, char **argv);
 int gl_cmd_keygen(int argc, char **argv);
 int gl_cmd_topology(int argc, char **argv);

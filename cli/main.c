@@ -22,6 +22,9 @@ static const struct {
     {"list", gl_cmd_list, "--node NODE_ID [--json]              the cases a node holds or has held"},
     {"act", gl_cmd_act, "--node NODE_ID CASE_ID accept|start|resolve|close|reopen|escalate [--note TEXT]"},
     {"health", gl_cmd_health, "--node NODE_ID                      links, log and outbox of a node"},
+    {"deadletters", gl_cmd_deadletters,
+     "--node NODE_ID [--json] | --peer PEER (--retry SEQ | --drop SEQ)\n"
+     "        messages the node's neighbours refused for good: list, send again, drop"},
     {"watch", gl_cmd_watch,
      "[--prefix NODE_PATH] [--kind KIND] [--json] [--count N] [--seconds S]\n"
      "        the live change feed"},

@@ -4,10 +4,16 @@
  * whether anything came back ("answered" or "silent"). The security tests use
  * it with keys that must be refused and, as a control, with a child's own key.
  *
- *   gl_probe ENDPOINT SERVER_KEY_Z85 IDENTITY (CERT_FILE | random) [CASE_ID]
+ *   gl_probe ENDPOINT SERVER_KEY_Z85 IDENTITY (CERT_FILE | random) [CASE_ID [SEQ COUNT [REASON]]]
+ *
+ * With SEQ and COUNT it sends COUNT transfers of CASE_ID under the sequence
+ * numbers SEQ, SEQ+1, ..., as someone holding a child's key would to take
+ * numbers or cases that are not its own (REASON "reported" or "escalated"),
+ * and says "refused" if a Refusal came back.
  */
 #include <czmq.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gridlink.pb-c.h"
@@ -24,10 +30,12 @@ static void send_env(zsock_t *s, Gridlink__V1__Envelope *e)
 
 int main(int argc, char **argv)
 {
-    if (argc < 5 || argc > 6) {
-        fprintf(stderr, "usage: gl_probe ENDPOINT SERVER_KEY IDENTITY (CERT|random) [CASE_ID]\n");
+    if (argc < 5 || argc > 9 || argc == 7) {
+        fprintf(stderr, "usage: gl_probe ENDPOINT SERVER_KEY IDENTITY (CERT|random) [CASE_ID [SEQ COUNT [REASON]]]\n");
         return 2;
     }
+    unsigned long long first = argc >= 8 ? strtoull(argv[6], NULL, 10) : 1;
+    unsigned long long count = argc >= 8 ? strtoull(argv[7], NULL, 10) : 1;
     zsys_handler_set(NULL);
     zcert_t *cert = strcmp(argv[4], "random") == 0 ? zcert_new() : zcert_load(argv[4]);
     if (!cert) {
@@ -51,7 +59,7 @@ int main(int argc, char **argv)
     e.body_case = GRIDLINK__V1__ENVELOPE__BODY_HELLO;
     e.hello = &h;
     send_env(s, &e);
-    if (argc == 6) {
+    for (unsigned long long k = 0; argc >= 6 && k < count; k++) {
         Gridlink__V1__Case c = GRIDLINK__V1__CASE__INIT;
         c.id = argv[5];
         c.holder = argv[3];
@@ -61,18 +69,30 @@ int main(int argc, char **argv)
         c.state = GRIDLINK__V1__CASE_STATE__STATE_REPORTED;
         Gridlink__V1__CaseTransfer tr = GRIDLINK__V1__CASE_TRANSFER__INIT;
         tr.case_ = &c;
-        tr.reason = "reported";
+        tr.reason = argc == 9 ? argv[8] : "reported";
         Gridlink__V1__Envelope t = GRIDLINK__V1__ENVELOPE__INIT;
         t.version = 1;
         t.sender = argv[3];
-        t.seq = 1;
+        t.seq = first + k;
         t.body_case = GRIDLINK__V1__ENVELOPE__BODY_TRANSFER;
         t.transfer = &tr;
         send_env(s, &t);
     }
     zpoller_t *p = zpoller_new(s, NULL);
-    bool answered = zpoller_wait(p, 3000) != NULL;
-    printf("%s\n", answered ? "answered" : "silent");
+    bool answered = false, refused = false;
+    while (zpoller_wait(p, answered ? 300 : 3000) != NULL) {
+        answered = true;
+        zframe_t *f = zframe_recv(s);
+        if (!f)
+            break;
+        Gridlink__V1__Envelope *r = gridlink__v1__envelope__unpack(NULL, zframe_size(f), zframe_data(f));
+        if (r && r->body_case == GRIDLINK__V1__ENVELOPE__BODY_REFUSAL)
+            refused = true;
+        if (r)
+            gridlink__v1__envelope__free_unpacked(r, NULL);
+        zframe_destroy(&f);
+    }
+    printf("%s\n", refused ? "refused" : answered ? "answered" : "silent");
     zpoller_destroy(&p);
     zsock_destroy(&s);
     zcert_destroy(&cert);
