@@ -12,5 +12,5 @@ if [ "${1:-}" = "--asan" ]; then
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure --timeout 600 -L "unit|fuzz")
     # Real processes under the sanitizers too, on the paths with the most
     # memory juggling: map growth with replay, full disk, crash and restart.
-    (cd build-asan && ctest --output-on-failure --timeout 600 -R "storage_growth|storage_full|crash_after_ack|curve_admission")
+    (cd build-asan && ctest --output-on-failure --timeout 600 -R "storage_growth|storage_full|crash_after_ack|curve_admission|compromised_grid")
 fi
