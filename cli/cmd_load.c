@@ -60,6 +60,7 @@
 #include "ctl.h"
 #include "error.h"
 #include "home.h"
+#include "sock.h"
 
 #define MAX_CASES       100000000ull
 #define MAX_WINDOW      1024
@@ -130,10 +131,9 @@ static int grid_connect(struct load *L, struct grid *g)
     char path[PATH_MAX];
     if (gl_home_path(path, sizeof path, L->home, "run/%s.sock", g->node->id) != 0)
         return GL_EINVAL;
-    zsock_t *s = zsock_new(ZMQ_DEALER);
+    zsock_t *s = gl_sock_new(ZMQ_DEALER, GL_MAX_CTL_REPLY_FRAME);
     if (!s)
         return GL_EIO;
-    zsock_set_linger(s, 0);
     zsock_set_sndhwm(s, (int)L->window * 2 + 16);
     /* Connecting to a socket that is not there yet is fine: ZeroMQ keeps
      * trying, and a node restarted by `up` links its new socket to the same

@@ -33,6 +33,7 @@
 #include "error.h"
 #include "keys.h"
 #include "pbjson.h"
+#include "sock.h"
 
 #define SNAPSHOT_RETRY_MS 3000
 #define ASK_TIMEOUT_MS    5000
@@ -515,7 +516,7 @@ int gl_cmd_watch(int argc, char **argv)
         return cli_fail("watch", "no operator key in %s/keys (run gridlink keygen)", home);
     }
     int hwm = gl_bus_hwm();
-    w.sub = zsock_new(ZMQ_SUB);
+    w.sub = gl_sock_new(ZMQ_SUB, GL_BUS_MAX_FRAME);
     zsock_set_rcvhwm(w.sub, hwm);
     zsock_set_linger(w.sub, 0);
     zcert_apply(cert, w.sub);
@@ -531,7 +532,7 @@ int gl_cmd_watch(int argc, char **argv)
         snprintf(topic, sizeof topic, "%s %s", kinds[i], w.prefix ? w.prefix : "");
         zsock_set_subscribe(w.sub, topic);
     }
-    w.req = zsock_new(ZMQ_DEALER);
+    w.req = gl_sock_new(ZMQ_DEALER, GL_BUS_MAX_FRAME);
     zsock_set_linger(w.req, 0);
     zsock_set_rcvhwm(w.req, 0);
     zcert_apply(cert, w.req);

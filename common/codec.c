@@ -232,7 +232,7 @@ int gl_decode_ctl_request(const uint8_t *buf, size_t len, Gridlink__V1__CtlReque
 int gl_decode_ctl_reply(const uint8_t *buf, size_t len, Gridlink__V1__CtlReply **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (len > 64u * GL_MAX_MESSAGE)
+    if (len > GL_MAX_CTL_REPLY)
         return refuse(err, errlen, "reply too large");
     Gridlink__V1__CtlReply *r = gridlink__v1__ctl_reply__unpack(NULL, len, buf);
     if (!r)
@@ -244,7 +244,7 @@ int gl_decode_ctl_reply(const uint8_t *buf, size_t len, Gridlink__V1__CtlReply *
 int gl_decode_bus_request(const uint8_t *buf, size_t len, Gridlink__V1__BusRequest **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (len > 64 * 1024)
+    if (len > GL_BUS_MAX_REQUEST)
         return refuse(err, errlen, "bus request size %zu out of range", len);
     Gridlink__V1__BusRequest *r = gridlink__v1__bus_request__unpack(NULL, len, buf);
     if (!r)

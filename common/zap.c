@@ -6,6 +6,9 @@
 
 #include "error.h"
 #include "log.h"
+#include "sock.h"
+
+#define ZAP_MAX_FRAME 4096 /* RFC 27 frames: short strings and a 32-byte key */
 
 struct gl_zap {
     gl_zsock_t *zs;
@@ -75,7 +78,7 @@ int gl_zap_new(gl_loop_t *loop, gl_zap_t **out)
         return GL_ENOMEM;
     z->lists = zhashx_new();
     zhashx_set_destructor(z->lists, free_list);
-    zsock_t *sock = zsock_new(ZMQ_REP);
+    zsock_t *sock = gl_sock_new(ZMQ_REP, ZAP_MAX_FRAME);
     if (!sock || zsock_bind(sock, "inproc://zeromq.zap.01") != 0) {
         gl_error("zap: cannot bind the ZAP handler (another one in this process?)");
         zsock_destroy(&sock);

@@ -21,6 +21,7 @@
 #include "home.h"
 #include "keys.h"
 #include "log.h"
+#include "sock.h"
 #include "bus.h"
 #include "node.h"
 #include "host.h"
@@ -515,11 +516,10 @@ static int open_uplink(node_t *n)
         gl_error("node %s: parent %s has no endpoint or key in the topology", n->id, n->parent->id);
         return GL_EINVAL;
     }
-    zsock_t *s = zsock_new(ZMQ_DEALER);
+    zsock_t *s = gl_sock_new(ZMQ_DEALER, GL_MAX_FRAME);
     if (!s)
         return GL_EIO;
     zsock_set_immediate(s, 1);
-    zsock_set_linger(s, 0);
     zsock_set_sndhwm(s, (int)h->window * 2 + 64);
     zsock_set_heartbeat_ivl(s, 2000);
     zsock_set_heartbeat_timeout(s, 6000);
@@ -543,16 +543,21 @@ static int open_uplink(node_t *n)
 static int open_downlink(node_t *n)
 {
     host_t *h = n->host;
-    zsock_t *s = zsock_new(ZMQ_ROUTER);
+    zsock_t *s = gl_sock_new(ZMQ_ROUTER, GL_MAX_FRAME);
     if (!s)
         return GL_EIO;
     zsock_set_router_mandatory(s, 1);
-    zsock_set_linger(s, 0);
     zsock_set_sndhwm(s, (int)h->window * 2 + 64);
     zsock_set_rcvhwm(s, (int)h->window * 4 + 64);
     zsock_set_heartbeat_ivl(s, 2000);
     zsock_set_heartbeat_timeout(s, 6000);
     gl_curve_server(s, n->cert, n->id);
+    char name[GL_NODE_ID_MAX + 8];
+    snprintf(name, sizeof name, "node %s", n->id);
+    if (gl_sockmon_new(h->loop, s, name, &n->down_mon) != 0) {
+        zsock_destroy(&s);
+        return GL_EIO;
+    }
     if (zsock_bind(s, "%s", n->topo->endpoint) < 0) {
         gl_error("node %s: cannot bind %s: %s", n->id, n->topo->endpoint, zmq_strerror(zmq_errno()));
         zsock_destroy(&s);
@@ -748,8 +753,11 @@ static int open_ctl(host_t *h)
         return GL_EINVAL;
     }
     unlink(h->ctl_path);
-    zsock_t *s = zsock_new(ZMQ_ROUTER);
-    zsock_set_linger(s, 0);
+    zsock_t *s = gl_sock_new(ZMQ_ROUTER, GL_MAX_FRAME);
+    if (!s || gl_sockmon_new(h->loop, s, "control socket", &h->ctl_mon) != 0) {
+        zsock_destroy(&s);
+        return GL_EIO;
+    }
     if (zsock_bind(s, "ipc://%s", h->ctl_path) != 0) {
         gl_error("cannot bind control socket %s", h->ctl_path);
         zsock_destroy(&s);
@@ -863,6 +871,9 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     uv_close((uv_handle_t *)&h->sigint, NULL);
     uv_close((uv_handle_t *)&h->sigterm, NULL);
     gl_zap_free(&h->zap);
+    gl_sockmon_free(&h->ctl_mon);
+    for (size_t i = 0; i < h->n_nodes; i++)
+        gl_sockmon_free(&h->nodes[i]->down_mon);
     gl_loop_free(&h->loop);
     for (size_t i = 0; i < h->n_nodes; i++)
         node_free(h->nodes[i]);
