@@ -53,11 +53,16 @@ wait_until() {
     done
 }
 
-# A base port with `count` consecutive free TCP ports on loopback.
+# A base port with `count` consecutive free TCP ports on loopback, below the
+# kernel's ephemeral range (ip_local_port_range), so that no outgoing
+# connection of this machine can take one of them meanwhile.
 free_port_base() {
     local count=${1:-16}
+    local low
+    low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    [ "$low" -gt $((10000 + count)) ] || low=32768
     for _ in $(seq 50); do
-        local base=$((20000 + RANDOM % 35000))
+        local base=$((10000 + RANDOM % (low - 10000 - count)))
         local used
         used=$(ss -Htan 2>/dev/null | awk '{print $4}' | sed 's/.*://' | awk -v b="$base" -v c="$count" '$1>=b && $1<b+c' | wc -l)
         [ "$used" -eq 0 ] && { echo "$base"; return 0; }
