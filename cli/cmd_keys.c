@@ -63,7 +63,14 @@ int gl_cmd_keygen(int argc, char **argv)
         return cli_fail("keygen", "port base %d does not fit this topology", port_base);
     }
     int created = 0;
-    int rc = gl_mkdir_p(home);
+    char run[PATH_MAX], why[512];
+    int rc = gl_home_path(run, sizeof run, home, "run");
+    if (rc == 0)
+        rc = gl_mkdir_p(run);
+    if (rc == 0 && gl_topology_check_home(t, home, why, sizeof why) != 0) {
+        gl_topology_free(&t);
+        return cli_fail("keygen", "%s: %s", file ? file : "embedded demo topology", why);
+    }
     if (rc == 0)
         rc = gl_keys_ensure(home, t, &created);
     if (rc == 0)

@@ -700,6 +700,10 @@ int gl_cmd_up(int argc, char **argv)
         fprintf(stderr, "up: --port-base %ld: %s\n", port_base, gl_strerror(lrc));
         goto out;
     }
+    if (gl_topology_check_home(t, sv.home, err, sizeof err) != 0) {
+        fprintf(stderr, "up: topology %s: %s\n", topo_file ? topo_file : "(built-in demo)", err);
+        goto out;
+    }
     /* Keys go through czmq; keep it from installing its own SIGINT/SIGTERM
      * handlers, which would swallow the signals libuv must see. */
     zsys_handler_set(NULL);
