@@ -1,7 +1,7 @@
 /* sock.c: see sock.h.
  *
- * A gl_sockmon_t owns its name, its table of open connections (fd -> peer
- * address, both strings owned by the table) and the failure it is waiting
+ * A gl_sockmon_t owns its name, its table of open connections (fd -> struct
+ * conn, keys and records owned by the table) and the failure it is waiting
  * to report; the loop owns the PAIR socket that reads the monitor's events. */
 #include "sock.h"
 
@@ -38,12 +38,18 @@ zsock_t *gl_sock_new(int type, int64_t max_frame)
     return s;
 }
 
+/* An open connection, from its accept to its disconnect. */
+struct conn {
+    char peer[72];       /* "" when unknown */
+    uint64_t succeeded0; /* the socket's handshake successes at its accept */
+};
+
 struct gl_sockmon {
     char *name;
     void *watched; /* the libzmq socket, not owned */
     gl_zsock_t *zs;
-    zhashx_t *peers; /* "fd" -> peer address */
-    uint64_t failed, refused;
+    zhashx_t *conns; /* "fd" -> struct conn */
+    uint64_t failed, refused, succeeded;
     /* A handshake failure is reported by libzmq just before the disconnect
      * of the same connection, which names its fd: the failure waits here for
      * it, so that the log line can give the peer's address. */
@@ -76,13 +82,12 @@ static void report(gl_sockmon_t *m, const char *peer)
     if (!m->pending)
         return;
     m->pending = false;
-    const char *from = peer ? peer : "an unknown address";
+    const char *from = peer && *peer ? peer : "an unknown address";
     uint32_t v = m->pending_value;
-    if (m->pending_event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-        gl_warn("%s: handshake from %s refused by ZAP (status %u)", m->name, from, (unsigned)v);
-    else if (m->pending_event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+    /* A key ZAP refused is logged by the ZAP handler, with the key. */
+    if (m->pending_event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
         gl_warn("%s: handshake from %s failed: %s (0x%08x)", m->name, from, protocol_reason(v), (unsigned)v);
-    else
+    else if (m->pending_event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
         gl_warn("%s: handshake from %s not completed: %s", m->name, from,
                 v ? strerror((int)v) : "timed out or cut off");
 }
@@ -121,6 +126,12 @@ static bool peer_of(int fd, const char *endpoint, char *buf, size_t size)
     return false;
 }
 
+static void conn_free(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
 static void on_event(gl_zsock_t *zs, zmsg_t *msg, void *arg)
 {
     gl_sockmon_t *m = arg;
@@ -143,12 +154,17 @@ static void on_event(gl_zsock_t *zs, zmsg_t *msg, void *arg)
     snprintf(key, sizeof key, "%u", (unsigned)value);
     switch (event) {
     case ZMQ_EVENT_ACCEPTED: {
-        char peer[128];
-        zhashx_delete(m->peers, key); /* a reused fd whose disconnect was missed */
-        if (zhashx_size(m->peers) < MAX_TRACKED && peer_of((int)value, endpoint, peer, sizeof peer))
-            zhashx_insert(m->peers, key, peer);
+        zhashx_delete(m->conns, key); /* a reused fd whose disconnect was missed */
+        struct conn *c = zhashx_size(m->conns) < MAX_TRACKED ? calloc(1, sizeof *c) : NULL;
+        if (!c)
+            break;
+        c->succeeded0 = m->succeeded;
+        if (!peer_of((int)value, endpoint, c->peer, sizeof c->peer))
+            c->peer[0] = 0;
+        zhashx_insert(m->conns, key, c);
         break;
     }
+    case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: m->succeeded++; break;
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
     case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
@@ -161,10 +177,25 @@ static void on_event(gl_zsock_t *zs, zmsg_t *msg, void *arg)
         m->pending_event = event;
         m->pending_value = value;
         break;
-    case ZMQ_EVENT_DISCONNECTED:
-        report(m, zhashx_lookup(m->peers, key));
-        zhashx_delete(m->peers, key);
+    case ZMQ_EVENT_DISCONNECTED: {
+        struct conn *c = zhashx_lookup(m->conns, key);
+        if (m->pending) {
+            report(m, c ? c->peer : NULL);
+        } else if (c && c->succeeded0 == m->succeeded) {
+            /* libzmq gives no handshake event for a greeting that is not
+             * ZMTP 3 or a frame over ZMQ_MAXMSGSIZE, only the disconnect.
+             * A connection that succeeded has its own success between its
+             * accept and its disconnect; with none at all in between, this
+             * one cannot have. (One that failed while another succeeded is
+             * missed, never one that worked counted.) */
+            m->failed++;
+            gl_warn("%s: connection from %s closed before its handshake completed (not ZMTP 3, an oversized "
+                    "frame, or a client that hung up)",
+                    m->name, c->peer[0] ? c->peer : "an unknown address");
+        }
+        zhashx_delete(m->conns, key);
         break;
+    }
     default: break;
     }
 }
@@ -173,18 +204,18 @@ int gl_sockmon_new(gl_loop_t *loop, zsock_t *sock, const char *name, gl_sockmon_
 {
     *out = NULL;
     gl_sockmon_t *m = calloc(1, sizeof *m);
-    if (!m || !(m->name = strdup(name)) || !(m->peers = zhashx_new())) {
+    if (!m || !(m->name = strdup(name)) || !(m->conns = zhashx_new())) {
         if (m)
             free(m->name);
         free(m);
         return GL_ENOMEM;
     }
-    zhashx_set_destructor(m->peers, (zhashx_destructor_fn *)zstr_free);
-    zhashx_set_duplicator(m->peers, (zhashx_duplicator_fn *)strdup);
+    zhashx_set_destructor(m->conns, conn_free);
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "inproc://gl-monitor-%p", (void *)m);
-    int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+    int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                 ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
     zsock_t *pair = NULL;
     int rc = GL_EIO;
     if (zmq_socket_monitor(zsock_resolve(sock), endpoint, events) == 0 && (pair = gl_sock_new(ZMQ_PAIR, 4096))) {
@@ -196,7 +227,7 @@ int gl_sockmon_new(gl_loop_t *loop, zsock_t *sock, const char *name, gl_sockmon_
         gl_error("%s: cannot watch its handshakes: %s", name, zmq_strerror(zmq_errno()));
         zmq_socket_monitor(zsock_resolve(sock), NULL, 0);
         zsock_destroy(&pair);
-        zhashx_destroy(&m->peers);
+        zhashx_destroy(&m->conns);
         free(m->name);
         free(m);
         return rc;
@@ -214,7 +245,7 @@ void gl_sockmon_free(gl_sockmon_t **pm)
     *pm = NULL;
     zmq_socket_monitor(m->watched, NULL, 0);
     gl_loop_remove(&m->zs);
-    zhashx_destroy(&m->peers);
+    zhashx_destroy(&m->conns);
     free(m->name);
     free(m);
 }

@@ -10,17 +10,20 @@
  * its handshake in time is closed; and linger 0. The caller owns the socket.
  *
  * A gl_sockmon_t watches one bound socket through zmq_socket_monitor: each
- * failed handshake (a plaintext client against a CURVE server, a bad
- * greeting, a malformed or late handshake, a key ZAP refused) is counted and
- * logged (rate-limited by log.c) with the peer's address when it is known.
- * The address is read when libzmq reports the connection accepted; a
- * connection gone by then is reported without one. (libzmq 4.3 reports a
- * handshake frame over ZMQ_MAXMSGSIZE only as a disconnect, with no
- * handshake event, so such a connection is closed but not counted here.)
- * The monitor's PAIR socket is registered with the loop (which owns it); the
- * gl_sockmon_t is the caller's, freed with gl_sockmon_free while the watched
- * socket and the loop still exist (it stops the monitor first: libzmq would
- * block on events nobody reads). */
+ * failed handshake (a plaintext client against a CURVE server, a greeting
+ * that is not ZMTP 3, a malformed, oversized or late handshake, a key ZAP
+ * refused) is counted and logged (rate-limited by log.c) with the peer's
+ * address when it is known. The address is read when libzmq reports the
+ * connection accepted; a connection gone by then is reported without one.
+ * libzmq 4.3 has no handshake event for a non-ZMTP-3 greeting or a frame
+ * over ZMQ_MAXMSGSIZE, only the disconnect: such a connection is counted
+ * when no handshake at all succeeded on the socket between its accept and
+ * its disconnect (a working connection always has its own success there, so
+ * none is ever counted; a failure while another peer connects may be
+ * missed). The monitor's PAIR socket is registered with the loop (which owns
+ * it); the gl_sockmon_t is the caller's, freed with gl_sockmon_free while the
+ * watched socket and the loop still exist (it stops the monitor first:
+ * libzmq would block on events nobody reads). */
 #ifndef GL_SOCK_H
 #define GL_SOCK_H
 
@@ -37,8 +40,8 @@ typedef struct gl_sockmon gl_sockmon_t;
  * "control"). */
 int gl_sockmon_new(gl_loop_t *loop, zsock_t *sock, const char *name, gl_sockmon_t **out);
 void gl_sockmon_free(gl_sockmon_t **m);
-/* Handshakes that failed for a protocol reason, timed out, or were cut off
- * before they completed (ZAP refusals not included). */
+/* Handshakes that failed for a protocol reason, timed out, or ended before
+ * they completed (ZAP refusals not included). */
 uint64_t gl_sockmon_failed(const gl_sockmon_t *m);
 /* Handshakes ZAP refused (the key was not admitted). */
 uint64_t gl_sockmon_refused(const gl_sockmon_t *m);

@@ -629,6 +629,9 @@ void node_on_ctl_read(node_t *n, zframe_t *rid, const Gridlink__V1__CtlRequest *
                 health.outbox_pending += gl_link_pending(n->uplink);
             gl_store_log_last(txn, n->store, &health.log_seq);
             gl_store_case_count(txn, n->store, &health.cases);
+            health.unauthorized = gl_zap_denied_count(n->host->zap, n->id);
+            health.handshake_failed = gl_sockmon_failed(n->down_mon);
+            health.malformed = n->bad_messages;
             rep.health = &health;
         } else {
             rc = GL_EINVAL;

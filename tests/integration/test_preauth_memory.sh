@@ -10,7 +10,8 @@
 #   slow: 8 connections announce a 200-byte command and trickle it one byte
 #         every 250 ms. Every one must be closed by the handshake timeout
 #         (GL_HANDSHAKE_MS, 5 s), not after libzmq's default 30 s.
-# Meanwhile the node keeps serving its real children.
+# Each of the 16 is counted in health.handshake_failed and logged. Meanwhile
+# the node keeps serving its real children.
 source "$(dirname "$0")/lib.sh"
 
 COMMUNITY=xinbei.sanjing.c01
@@ -71,6 +72,13 @@ closed_ms=${BASH_REMATCH[1]}
 [ "$closed_ms" -le $((HANDSHAKE_MS + 2000)) ] || fail "the last slow handshake was closed after ${closed_ms} ms"
 log "slow handshakes: all 8 closed, the last after ${closed_ms} ms (handshake timeout ${HANDSHAKE_MS} ms)"
 
+# All 16 were counted as failed handshakes, none as anything else.
+failed() { [ "$("$GRIDLINK" health --home "$HOME_DIR" --node $COMMUNITY | jq .handshake_failed)" -eq 16 ]; }
+wait_until 5 "16 failed handshakes in health" failed
+grep -q "connection from 127.0.0.1:[0-9]* closed before its handshake completed\|connection from an unknown address closed before" \
+    "$HOME_DIR/log/$COMMUNITY.log" || fail "the oversized frames left no trace in the log"
+grep -q "handshake from 127.0.0.1:[0-9]* not completed" "$HOME_DIR/log/$COMMUNITY.log" ||
+    fail "the handshake timeouts left no trace in the log"
 kill -0 "$pid" 2>/dev/null || fail "$COMMUNITY died"
 [ "$(node_pid $COMMUNITY)" = "$pid" ] || fail "$COMMUNITY was restarted"
 wait_until 10 "the community still sees both grids" sh -c \
