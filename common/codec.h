@@ -38,6 +38,8 @@
 #define GL_HANDSHAKE_MS 5000
 
 bool gl_utf8_valid(const char *s, size_t len);
+/* A case ID: a node ID, '-', a decimal counter. */
+bool gl_case_id_valid(const char *s);
 
 int gl_decode_envelope(const uint8_t *buf, size_t len, Gridlink__V1__Envelope **out, char *err, size_t errlen);
 int gl_decode_bus_event(const uint8_t *buf, size_t len, Gridlink__V1__BusEvent **out, char *err, size_t errlen);

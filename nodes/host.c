@@ -201,6 +201,24 @@ static void abort_batch(node_t *n)
 
 static int apply_one(node_t *n, struct input *in);
 
+/* Why an input was refused: the decoder's reason when it does not decode
+ * (decoded again here, on the refusal path only), else the error's text. */
+static void refusal_reason(const struct input *in, int rc, char *why, size_t len)
+{
+    snprintf(why, len, "%s", gl_strerror(rc));
+    if (in->kind == IN_CTL) {
+        Gridlink__V1__CtlRequest *req = NULL;
+        if (gl_decode_ctl_request(in->buf, in->len, &req, why, len) == 0)
+            gridlink__v1__ctl_request__free_unpacked(req, NULL);
+    } else {
+        Gridlink__V1__Envelope *env = NULL;
+        if (gl_decode_envelope(in->buf, in->len, &env, why, len) == 0)
+            gridlink__v1__envelope__free_unpacked(env, NULL);
+    }
+    if (!why[0])
+        snprintf(why, len, "%s", gl_strerror(rc));
+}
+
 /* The map filled up mid-batch: nothing of the batch was acknowledged, so
  * abort it, grow the map, and apply the same inputs again. */
 static int regrow_and_replay(node_t *n)
@@ -272,10 +290,24 @@ static int apply_one(node_t *n, struct input *in)
     fx_drop_from(n, fx_mark);
     if (is_store_error(rc))
         return rc;
-    /* Refused input: counted and logged, the batch goes on. */
+    /* Refused input: counted and logged, the batch goes on; a control
+     * client is told why, in its turn with the batch's other replies. */
     n->bad_messages++;
     n->last_refusal = rc;
-    gl_warn("node %s: input refused: %s", n->id, gl_strerror(rc));
+    char why[256];
+    refusal_reason(in, rc, why, sizeof why);
+    const char *from = in->kind == IN_PARENT  ? "the parent"
+                       : in->kind == IN_CHILD ? n->children[in->child].topo->id
+                                              : "a control client";
+    gl_warn("node %s: input from %s refused: %s", n->id, from, why);
+    if (in->kind == IN_CTL) {
+        Gridlink__V1__CtlReply rep = GRIDLINK__V1__CTL_REPLY__INIT;
+        char msg[320];
+        snprintf(msg, sizeof msg, "node %s refused the request: %s", n->id, why);
+        rep.code = rc;
+        rep.error = msg;
+        node_fx_reply(n, in->rid, &rep);
+    }
     return 0;
 }
 
