@@ -912,14 +912,6 @@ static int bad(const char *fmt, ...)
     return 2;
 }
 
-static int usage(void)
-{
-    fprintf(stderr, "usage: gridlink load [--home DIR] --cases N --rate R [--prefix NODE_PATH] [--window W]\n"
-                    "                     [--timeout S] [--request-timeout MS]\n"
-                    "       gridlink load [--home DIR] --check-only FILE [--prefix NODE_PATH] [--timeout S]\n");
-    return 2;
-}
-
 static int open_acked(struct load *L)
 {
     char dir[PATH_MAX];
@@ -947,17 +939,6 @@ static int open_acked(struct load *L)
     return 0;
 }
 
-static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int gl_cmd_load(int argc, char **argv)
 {
     static const struct option lo[] = {{"home", required_argument, 0, 'H'},
@@ -970,47 +951,57 @@ int gl_cmd_load(int argc, char **argv)
                                        {"request-timeout", required_argument, 0, 'T'},
                                        {0, 0, 0, 0}};
     struct load L = {.window = 8, .timeout_s = 60, .request_ms = 3000, .acked_fd = -1};
-    uint64_t v;
-    optind = 1;
+    long long v;
+    bool load_opts = false; /* an option that only a load takes */
+    cli_opts_reset();
     int c;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    while ((c = cli_next_opt("load", argc, argv, lo, NULL)) != -1) {
         switch (c) {
         case 'H': L.home = optarg; break;
         case 'p': L.prefix = optarg; break;
         case 'c': L.check_file = optarg; break;
         case 'n':
-            if (parse_u64(optarg, 1, MAX_CASES, &L.cases) != 0)
-                return bad("--cases takes a number from 1 to %llu", MAX_CASES);
+            if (cli_int("load", "--cases", optarg, 1, (long long)MAX_CASES, &v) != 0)
+                return CLI_USAGE;
+            L.cases = (uint64_t)v;
+            load_opts = true;
             break;
         case 'r': {
             char *end;
             L.rate = strtod(optarg, &end);
             if (end == optarg || *end || !(L.rate > 0) || L.rate > 1e6)
-                return bad("--rate takes cases per second, more than 0");
+                return bad("--rate takes cases per second, more than 0 and at most 1000000, not '%s'", optarg);
+            load_opts = true;
             break;
         }
         case 'w':
-            if (parse_u64(optarg, 1, MAX_WINDOW, &v) != 0)
-                return bad("--window takes a number from 1 to %d", MAX_WINDOW);
+            if (cli_int("load", "--window", optarg, 1, MAX_WINDOW, &v) != 0)
+                return CLI_USAGE;
             L.window = (uint32_t)v;
+            load_opts = true;
             break;
         case 't':
-            if (parse_u64(optarg, 1, 86400, &v) != 0)
-                return bad("--timeout takes seconds, 1 to 86400");
+            if (cli_int("load", "--timeout", optarg, 1, 86400, &v) != 0)
+                return CLI_USAGE;
             L.timeout_s = (int)v;
             break;
         case 'T':
-            if (parse_u64(optarg, 10, 600000, &v) != 0)
-                return bad("--request-timeout takes milliseconds, 10 to 600000");
+            if (cli_int("load", "--request-timeout", optarg, 10, 600000, &v) != 0)
+                return CLI_USAGE;
             L.request_ms = (int)v;
+            load_opts = true;
             break;
-        default: return usage();
+        default: return CLI_USAGE;
         }
     }
     if (optind != argc)
         return bad("unexpected argument '%s'", argv[optind]);
+    if (L.check_file && load_opts)
+        return bad("--check-only checks a file; --cases, --rate, --window and --request-timeout belong to a load");
     if (!L.check_file && (!L.cases || !(L.rate > 0)))
-        return usage();
+        return bad("--cases N and --rate R are required (or --check-only FILE)");
+    if (L.prefix && !gl_node_id_valid(L.prefix))
+        return bad("--prefix '%s' is not a node path", L.prefix);
     L.home = cli_home(L.home);
     if (cli_topology("load", L.home, &L.topo) != 0)
         return 1;
@@ -1018,7 +1009,7 @@ int gl_cmd_load(int argc, char **argv)
     if (!L.prefix)
         L.prefix = L.topo->nodes[L.topo->root].id;
     if (!gl_topology_find(L.topo, L.prefix)) {
-        rc = cli_fail("load", "--prefix %s is not a node of the topology", L.prefix);
+        rc = bad("--prefix %s is not a node of the topology", L.prefix);
         goto out;
     }
     zsys_handler_set(NULL);

@@ -647,8 +647,8 @@ int gl_cmd_up(int argc, char **argv)
             char *end;
             errno = 0;
             port_base = strtol(optarg, &end, 10);
-            if (errno || *end || end == optarg || port_base < 1 || port_base > 65535) {
-                fprintf(stderr, "up: --port-base wants a port number, not \"%s\"\n", optarg);
+            if (errno || *end || end == optarg || port_base < 1024 || port_base > 65000) {
+                fprintf(stderr, "up: --port-base wants a port number from 1024 to 65000, not \"%s\"\n", optarg);
                 return 2;
             }
             break;
