@@ -27,8 +27,11 @@
  * copy up the path must lead to that node (else "inconsistent"). A case is
  * duplicated when two nodes hold it, when one node logged "received" or
  * "reported" for it twice, or when the same ID was acknowledged twice. The
- * census is taken again (up to three times) while it shows anomalies, in
- * case something was still moving; the log check is not repeated. stdout
+ * census is taken again until two in a row saw the same copies (case,
+ * holder, state, version) at every node with every outbox empty before and
+ * after each, so that no case was moving while it was taken (deadlines may
+ * still be escalating cases when the load ends), up to the timeout; the
+ * log check is not repeated. stdout
  * gets exactly one line, "N acked, N found, N lost, N duplicated"; details,
  * throughput and latency go to stderr. Exit 0 only with nothing lost,
  * duplicated or inconsistent (and, for a load, all N cases acknowledged).
@@ -68,8 +71,7 @@
 #define PROGRESS_US     5000000
 #define CALL_TIMEOUT_MS 3000
 #define PAGE            5000
-#define MAX_DEPTH       8 /* district, township, community, grid: 4; room for deeper trees */
-#define CENSUS_TRIES    3
+#define MAX_DEPTH       8  /* district, township, community, grid: 4; room for deeper trees */
 #define SHOW_MAX        10 /* anomalies listed one by one on stderr */
 
 static volatile sig_atomic_t interrupted;
@@ -484,6 +486,7 @@ struct check {
     zhashx_t *cases; /* case id -> struct rec (both owned) */
     bool *in_set;    /* nodes to settle, count and read, by topology index */
     uint64_t acked_lines, dup_log_events, copies;
+    uint64_t digest; /* of the census being taken (see census_node) */
 };
 
 static void rec_free(void **p)
@@ -568,39 +571,47 @@ static int load_acked(struct check *C, const char *path)
     return rc;
 }
 
+/* One health pass over the set: true when every node answered and none has
+ * anything in its outbox; *pending and why (when not) say what is left. */
+static bool outboxes_empty(struct check *C, uint64_t *pending, char *why, size_t whylen)
+{
+    struct load *L = C->L;
+    bool all = true;
+    *pending = 0;
+    for (size_t i = 0; i < L->topo->n_nodes && !interrupted; i++) {
+        if (!C->in_set[i])
+            continue;
+        Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
+        req.node = L->topo->nodes[i].id;
+        req.op = "health";
+        Gridlink__V1__CtlReply *rep = NULL;
+        char err[256] = "no answer";
+        if (gl_ctl_call(L->home, &req, 1000, &rep, err, sizeof err) != 0 || rep->code != 0 || !rep->health) {
+            all = false;
+            snprintf(why, whylen, "%s: %s", req.node, rep ? "health refused" : err);
+        } else if (rep->health->outbox_pending) {
+            *pending += rep->health->outbox_pending;
+            snprintf(why, whylen, "%" PRIu64 " messages pending at %s", rep->health->outbox_pending, req.node);
+        }
+        if (rep)
+            gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
+    }
+    return all && *pending == 0 && !interrupted;
+}
+
 /* Wait until nothing is pending in any outbox of the set; 0 when settled. */
 static int settle(struct check *C, int timeout_s)
 {
-    struct load *L = C->L;
     int64_t t0 = now_us(), deadline = t0 + (int64_t)timeout_s * 1000000;
     char why[512] = "";
+    uint64_t pending;
     for (;;) {
-        uint64_t pending = 0;
-        bool all = true;
-        for (size_t i = 0; i < L->topo->n_nodes && !interrupted; i++) {
-            if (!C->in_set[i])
-                continue;
-            Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
-            req.node = L->topo->nodes[i].id;
-            req.op = "health";
-            Gridlink__V1__CtlReply *rep = NULL;
-            char err[256] = "no answer";
-            if (gl_ctl_call(L->home, &req, 1000, &rep, err, sizeof err) != 0 || rep->code != 0 || !rep->health) {
-                all = false;
-                snprintf(why, sizeof why, "%s", rep ? "health refused" : err);
-            } else if (rep->health->outbox_pending) {
-                pending += rep->health->outbox_pending;
-                snprintf(why, sizeof why, "%" PRIu64 " messages pending at %s", rep->health->outbox_pending, req.node);
-            }
-            if (rep)
-                gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
-        }
-        if (interrupted)
-            return GL_ETIMEDOUT;
-        if (all && pending == 0) {
+        if (outboxes_empty(C, &pending, why, sizeof why)) {
             fprintf(stderr, "gridlink load: outboxes drained after %.1f s\n", (double)(now_us() - t0) / 1e6);
             return 0;
         }
+        if (interrupted)
+            return GL_ETIMEDOUT;
         if (now_us() >= deadline) {
             fprintf(stderr, "gridlink load: not settled after %d s (%s); checking anyway\n", timeout_s, why);
             return GL_ETIMEDOUT;
@@ -641,8 +652,21 @@ static void census_reset(struct check *C)
             r->holder_at[k] = -1;
     }
     C->copies = 0;
+    C->digest = 14695981039346656037ull;
 }
 
+/* FNV-1a over bytes, continuing from h. */
+static uint64_t fnv(uint64_t h, const void *data, size_t n)
+{
+    const uint8_t *p = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* One node's part of the census; every copy it lists (case, holder, state,
+ * version) also goes into C->digest, so two censuses that saw the same
+ * copies everywhere have the same digest. */
 static int census_node(struct check *C, int idx, int64_t deadline)
 {
     struct load *L = C->L;
@@ -670,6 +694,11 @@ static int census_node(struct check *C, int idx, int64_t deadline)
                 return GL_ENOMEM;
             }
             C->copies++;
+            uint64_t d = fnv(C->digest, &idx, sizeof idx);
+            d = fnv(d, c->id, strlen(c->id) + 1);
+            d = fnv(d, c->holder ? c->holder : "", c->holder ? strlen(c->holder) + 1 : 1);
+            d = fnv(d, &c->state, sizeof c->state);
+            C->digest = fnv(d, &c->version, sizeof c->version);
             int k = 0;
             while (k < r->depth && r->path[k] != idx)
                 k++;
@@ -859,26 +888,57 @@ static int run_check(struct load *L, const char *acked_path, int settle_s)
     for (size_t i = 0; i < L->topo->n_nodes && rc == 0; i++)
         if (C.in_set[i] && scan_log(&C, (int)i, deadline) != 0)
             rc = cli_fail("load", "cannot read the log of %s", L->topo->nodes[i].id);
+    /* Deadlines may still be moving cases up the tree, and a case in flight
+     * (its old holder already names the new one, which has not applied it
+     * yet), or one that moved between the visits of two nodes, would look
+     * lost. So the census is taken until two in a row saw the same copies
+     * everywhere, with every outbox empty before and after each: then
+     * nothing moved while it was taken. */
     struct verdict v = {0};
-    for (int attempt = 1; attempt <= CENSUS_TRIES && rc == 0; attempt++) {
+    bool stable = false, quiet_pair = false;
+    uint64_t prev = 0;
+    int censuses = 0;
+    char why[512] = "";
+    while (rc == 0 && !interrupted) {
+        uint64_t pending = 0;
+        why[0] = 0;
+        bool quiet = outboxes_empty(&C, &pending, why, sizeof why);
         census_reset(&C);
         for (size_t i = 0; i < L->topo->n_nodes && rc == 0; i++)
             if (C.in_set[i] && census_node(&C, (int)i, deadline) != 0)
                 rc = cli_fail("load", "cannot take the census of %s", L->topo->nodes[i].id);
         if (rc != 0)
             break;
-        v = judge(&C, false);
-        bool clean = v.lost == 0 && v.duplicated == 0 && v.inconsistent == 0 && v.off_path == 0;
-        if (clean || attempt == CENSUS_TRIES) {
-            if (!clean)
-                judge(&C, true);
+        censuses++;
+        quiet = quiet && outboxes_empty(&C, &pending, why, sizeof why);
+        if (quiet && quiet_pair && C.digest == prev) {
+            stable = true;
             break;
         }
-        fprintf(stderr,
-                "gridlink load: census %d shows %" PRIu64 " lost, %" PRIu64 " duplicated, %" PRIu64
-                " inconsistent; taking it again\n",
-                attempt, v.lost, v.duplicated, v.inconsistent);
-        sleep(1);
+        if (!quiet_pair || C.digest != prev)
+            snprintf(why + strlen(why), sizeof why - strlen(why), "%scopies changed since the last census",
+                     why[0] ? "; " : "");
+        quiet_pair = quiet;
+        prev = C.digest;
+        if (now_us() >= deadline)
+            break;
+        usleep(200000);
+    }
+    if (rc == 0 && !interrupted) {
+        v = judge(&C, false);
+        bool clean = v.lost == 0 && v.duplicated == 0 && v.inconsistent == 0 && v.off_path == 0;
+        if (!clean)
+            judge(&C, true);
+        if (stable)
+            fprintf(stderr, "gridlink load: census %d agrees with census %d and every outbox is empty\n", censuses,
+                    censuses - 1);
+        else
+            fprintf(stderr,
+                    "gridlink load: cases were still moving after %d censuses (%s); the verdict below is not "
+                    "final\n",
+                    censuses, why[0] ? why : "no quiet census");
+    } else if (rc == 0) {
+        rc = cli_fail("load", "interrupted during the census");
     }
     if (rc != 0)
         goto out;
