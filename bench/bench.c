@@ -927,13 +927,22 @@ int gl_cmd_bench(int argc, char **argv)
     B.runs = 3;
     B.district_s = -1;
     snprintf(B.out_dir, sizeof B.out_dir, "bench/results");
-    optind = 1;
+    cli_opts_reset();
     int c;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    long long num;
+    while ((c = cli_next_opt("bench", argc, argv, lo, NULL)) != -1) {
         switch (c) {
-        case 'r': B.runs = atoi(optarg); break;
+        case 'r':
+            if (cli_int("bench", "--runs", optarg, 1, MAX_RUNS, &num) != 0)
+                return CLI_USAGE;
+            B.runs = (int)num;
+            break;
         case 'q': B.quick = true; break;
-        case 'd': B.district_s = atoi(optarg); break;
+        case 'd':
+            if (cli_int("bench", "--district-seconds", optarg, 1, 86400, &num) != 0)
+                return CLI_USAGE;
+            B.district_s = (int)num;
+            break;
         case 'o': snprintf(B.out_dir, sizeof B.out_dir, "%s", optarg); break;
         case 'k': B.keep = true; break;
         case 'h': usage(); return 0;
@@ -955,7 +964,8 @@ int gl_cmd_bench(int argc, char **argv)
             if (strcmp(argv[i], all[k]) == 0)
                 want[k] = known = any = true;
         if (!known)
-            return cli_fail("bench", "unknown scenario '%s' (intake, escalation, fanout, recovery, district)", argv[i]);
+            return cli_usage("bench", "unknown scenario '%s' (intake, escalation, fanout, recovery, district)",
+                             argv[i]);
     }
     if (!any)
         for (int k = 0; k < 5; k++)

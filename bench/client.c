@@ -27,6 +27,7 @@
 #include "error.h"
 #include "home.h"
 #include "keys.h"
+#include "sock.h"
 #include "zap.h"
 
 #define RING_MIN 8192
@@ -274,8 +275,7 @@ static int setup_link(struct client *c, gl_topology_t **tp)
             fprintf(stderr, "client: no key for %s\n", n->id);
             return -1;
         }
-        d->zs = zsock_new(ZMQ_DEALER);
-        zsock_set_linger(d->zs, 0);
+        d->zs = gl_sock_new(ZMQ_DEALER, GL_MAX_FRAME);
         zsock_set_sndhwm(d->zs, 100000);
         zsock_set_rcvhwm(d->zs, 100000);
         gl_curve_client(d->zs, cert, p->public_key);
@@ -302,8 +302,7 @@ static int setup_raw(struct client *c)
     for (int i = 0; i < c->n_dev; i++) {
         struct dev *d = &c->dev[i];
         snprintf(d->id, sizeof d->id, "raw%d", i);
-        d->zs = zsock_new(ZMQ_DEALER);
-        zsock_set_linger(d->zs, 0);
+        d->zs = gl_sock_new(ZMQ_DEALER, GL_MAX_FRAME);
         zsock_set_sndhwm(d->zs, 100000);
         zsock_set_rcvhwm(d->zs, 100000);
         if (!ep || zsock_connect(d->zs, "%s", ep) != 0) {
@@ -355,7 +354,7 @@ int bn_client_main(bn_args *a)
             fprintf(stderr, "client: no bus to subscribe to\n");
             return 1;
         }
-        sub = zsock_new(ZMQ_SUB);
+        sub = gl_sock_new(ZMQ_SUB, GL_BUS_MAX_FRAME);
         zsock_set_rcvhwm(sub, 1000000);
         zsock_set_linger(sub, 0);
         zcert_apply(cert, sub);

@@ -22,6 +22,7 @@
 #include "ctl.h"
 #include "error.h"
 #include "home.h"
+#include "sock.h"
 #include "store.h"
 
 struct proc_sock {
@@ -68,8 +69,7 @@ int bn_district_main(bn_args *a)
                 break;
         if (s == n_ps) {
             snprintf(ps[s].target, sizeof ps[s].target, "%s", target);
-            ps[s].zs = zsock_new(ZMQ_DEALER);
-            zsock_set_linger(ps[s].zs, 0);
+            ps[s].zs = gl_sock_new(ZMQ_DEALER, GL_MAX_CTL_REPLY_FRAME);
             zsock_set_sndhwm(ps[s].zs, 0);
             zsock_set_rcvhwm(ps[s].zs, 0);
             if (zsock_connect(ps[s].zs, "ipc://%s/run/%s", home, target) != 0) {

@@ -21,9 +21,11 @@
 #include <string.h>
 
 #include "bench.h"
+#include "codec.h"
 #include "error.h"
 #include "home.h"
 #include "keys.h"
+#include "sock.h"
 #include "store.h"
 
 int bn_client_main(bn_args *a);
@@ -94,6 +96,11 @@ static int echo_main(bn_args *a)
     v = 200000;
     zmq_setsockopt(s, ZMQ_RCVHWM, &v, sizeof v);
     zmq_setsockopt(s, ZMQ_SNDHWM, &v, sizeof v);
+    /* The limits gl_sock_new gives every other socket. */
+    int64_t max_frame = GL_MAX_FRAME;
+    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max_frame, sizeof max_frame);
+    v = GL_HANDSHAKE_MS;
+    zmq_setsockopt(s, ZMQ_HANDSHAKE_IVL, &v, sizeof v);
     if (!ep || zmq_bind(s, ep) != 0) {
         fprintf(stderr, "echo: cannot bind %s: %s\n", ep ? ep : "(none)", zmq_strerror(zmq_errno()));
         return 1;
@@ -377,7 +384,7 @@ static int escsub_main(bn_args *a)
         fprintf(stderr, "escsub: bad home\n");
         return 1;
     }
-    zsock_t *sub = zsock_new(ZMQ_SUB);
+    zsock_t *sub = gl_sock_new(ZMQ_SUB, GL_BUS_MAX_FRAME);
     zsock_set_rcvhwm(sub, 1000000);
     zsock_set_linger(sub, 0);
     zcert_apply(cert, sub);

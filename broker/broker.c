@@ -26,6 +26,7 @@
 #include "log.h"
 #include "loop.h"
 #include "topology.h"
+#include "sock.h"
 #include "zap.h"
 
 #define HUGZ_MS              1000
@@ -985,7 +986,7 @@ static void on_signal(uv_signal_t *s, int signum)
 static int open_sockets(broker_t *b)
 {
     int hwm = gl_bus_hwm();
-    zsock_t *in = zsock_new(ZMQ_ROUTER);
+    zsock_t *in = gl_sock_new(ZMQ_ROUTER, GL_BUS_MAX_FRAME);
     if (!in)
         return GL_EIO;
     zsock_set_router_mandatory(in, 1);
@@ -1005,7 +1006,7 @@ static int open_sockets(broker_t *b)
         zsock_destroy(&in);
         return rc;
     }
-    b->out = zsock_new(ZMQ_PUB);
+    b->out = gl_sock_new(ZMQ_PUB, GL_BUS_MAX_REQ_FRAME);
     if (!b->out)
         return GL_EIO;
     zsock_set_sndhwm(b->out, hwm);

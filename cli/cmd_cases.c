@@ -9,6 +9,7 @@
 
 #include "casefsm.h"
 #include "cli.h"
+#include "codec.h"
 #include "ctl.h"
 #include "home.h"
 #include "error.h"
@@ -48,7 +49,12 @@ struct opts {
     bool json;
 };
 
-static int parse(const char *cmd, int argc, char **argv, struct opts *o)
+#define TIMEOUT_MAX_MS 600000
+
+/* Options of the case commands; `allowed` lists the ones cmd takes (by
+ * their short codes). 0, or the exit status of a usage (CLI_USAGE) or
+ * other (1) error, already reported. */
+static int parse(const char *cmd, int argc, char **argv, const char *allowed, struct opts *o)
 {
     static const struct option lo[] = {{"home", required_argument, 0, 'H'},     {"node", required_argument, 0, 'n'},
                                        {"category", required_argument, 0, 'c'}, {"text", required_argument, 0, 't'},
@@ -58,9 +64,10 @@ static int parse(const char *cmd, int argc, char **argv, struct opts *o)
                                        {"json", no_argument, 0, 'j'},           {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->timeout_ms = 5000;
-    optind = 1;
+    cli_opts_reset();
     int c;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    long long v;
+    while ((c = cli_next_opt(cmd, argc, argv, lo, allowed)) != -1) {
         switch (c) {
         case 'H': o->home = optarg; break;
         case 'n': o->node = optarg; break;
@@ -70,11 +77,15 @@ static int parse(const char *cmd, int argc, char **argv, struct opts *o)
         case 'a': o->address = optarg; break;
         case 'r': o->reporter = optarg; break;
         case 'j': o->json = true; break;
-        case 'T': o->timeout_ms = atoi(optarg); break;
+        case 'T':
+            if (cli_int(cmd, "--timeout", optarg, 1, TIMEOUT_MAX_MS, &v) != 0)
+                return CLI_USAGE;
+            o->timeout_ms = (int)v;
+            break;
         case 'p':
             o->priority = gl_priority_parse(optarg);
             if (o->priority < 0)
-                return cli_fail(cmd, "unknown priority '%s' (normal, urgent, emergency)", optarg);
+                return cli_usage(cmd, "unknown priority '%s' (normal, urgent, emergency)", optarg);
             break;
         case 'k':
             if (strcmp(optarg, "incident") == 0)
@@ -84,21 +95,42 @@ static int parse(const char *cmd, int argc, char **argv, struct opts *o)
             else if (strcmp(optarg, "task") == 0)
                 o->kind = GRIDLINK__V1__CASE_KIND__KIND_TASK;
             else
-                return cli_fail(cmd, "unknown kind '%s' (incident, request, task)", optarg);
+                return cli_usage(cmd, "unknown kind '%s' (incident, request, task)", optarg);
             break;
-        default: return cli_fail(cmd, "bad option (see gridlink help)");
+        default: return CLI_USAGE;
         }
     }
     o->home = cli_home(o->home);
-    if (!o->node)
-        return cli_fail(cmd, "--node NODE_ID is required");
+    if (!o->node || !o->node[0])
+        return cli_usage(cmd, "--node NODE_ID is required");
+    if (!gl_node_id_valid(o->node))
+        return cli_usage(cmd, "'%s' is not a node ID", o->node);
     gl_topology_t *t;
     if (cli_topology(cmd, o->home, &t) != 0)
         return 1;
     bool known = gl_topology_find(t, o->node) != NULL;
     gl_topology_free(&t);
     if (!known)
-        return cli_fail(cmd, "unknown node %s", o->node);
+        return cli_usage(cmd, "unknown node %s (not in %s/topology.json)", o->node, o->home);
+    return 0;
+}
+
+/* The positional arguments after the options: exactly n of them. */
+static int positionals(const char *cmd, int argc, char **argv, int n, const char *usage)
+{
+    if (argc - optind > n)
+        return cli_usage(cmd, "unexpected argument '%s'; usage: %s", argv[optind + n], usage);
+    if (argc - optind < n)
+        return cli_usage(cmd, "missing argument; usage: %s", usage);
+    return 0;
+}
+
+static int case_id_arg(const char *cmd, const char *id)
+{
+    if (!id[0])
+        return cli_usage(cmd, "the case ID is empty");
+    if (!gl_case_id_valid(id))
+        return cli_usage(cmd, "'%s' is not a case ID (NODE_ID-NUMBER)", id);
     return 0;
 }
 
@@ -161,12 +193,13 @@ static void print_case(const Gridlink__V1__Case *c)
 int gl_cmd_submit(int argc, char **argv)
 {
     struct opts o;
-    if (parse("submit", argc, argv, &o) != 0)
-        return 1;
-    if (optind != argc)
-        return cli_fail("submit", "unexpected argument '%s'", argv[optind]);
-    if (!o.category || !o.text)
-        return cli_fail("submit", "--category and --text are required");
+    int rc = parse("submit", argc, argv, "HnctNpkarTj", &o);
+    if (rc == 0)
+        rc = positionals("submit", argc, argv, 0, "gridlink submit --node GRID_ID --category CAT --text TEXT");
+    if (rc != 0)
+        return rc;
+    if (!o.category || !o.category[0] || !o.text || !o.text[0])
+        return cli_usage("submit", "--category and --text are required (and not empty)");
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "submit";
     req.category = (char *)o.category;
@@ -190,10 +223,13 @@ int gl_cmd_submit(int argc, char **argv)
 int gl_cmd_show(int argc, char **argv)
 {
     struct opts o;
-    if (parse("show", argc, argv, &o) != 0)
-        return 1;
-    if (optind + 1 != argc)
-        return cli_fail("show", "usage: gridlink show --node NODE_ID CASE_ID [--json]");
+    int rc = parse("show", argc, argv, "HnTj", &o);
+    if (rc == 0)
+        rc = positionals("show", argc, argv, 1, "gridlink show --node NODE_ID CASE_ID [--json]");
+    if (rc == 0)
+        rc = case_id_arg("show", argv[optind]);
+    if (rc != 0)
+        return rc;
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "show";
     req.case_id = argv[optind];
@@ -211,10 +247,11 @@ int gl_cmd_show(int argc, char **argv)
 int gl_cmd_list(int argc, char **argv)
 {
     struct opts o;
-    if (parse("list", argc, argv, &o) != 0)
-        return 1;
-    if (optind != argc)
-        return cli_fail("list", "unexpected argument '%s'", argv[optind]);
+    int rc = parse("list", argc, argv, "HnTj", &o);
+    if (rc == 0)
+        rc = positionals("list", argc, argv, 0, "gridlink list --node NODE_ID [--json]");
+    if (rc != 0)
+        return rc;
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "list";
     Gridlink__V1__CtlReply *rep;
@@ -240,12 +277,21 @@ int gl_cmd_list(int argc, char **argv)
 int gl_cmd_act(int argc, char **argv)
 {
     struct opts o;
-    if (parse("act", argc, argv, &o) != 0)
-        return 1;
-    if (optind + 2 != argc)
-        return cli_fail(
-            "act",
-            "usage: gridlink act --node NODE_ID CASE_ID accept|start|resolve|close|reopen|escalate [--note TEXT]");
+    int rc = parse("act", argc, argv, "HnNTj", &o);
+    if (rc == 0)
+        rc =
+            positionals("act", argc, argv, 2,
+                        "gridlink act --node NODE_ID CASE_ID accept|start|resolve|close|reopen|escalate [--note TEXT]");
+    if (rc == 0)
+        rc = case_id_arg("act", argv[optind]);
+    if (rc != 0)
+        return rc;
+    bool known = false;
+    for (size_t i = 0; gl_case_actions[i]; i++)
+        known = known || strcmp(gl_case_actions[i], argv[optind + 1]) == 0;
+    if (!known)
+        return cli_usage("act", "unknown action '%s' (accept, start, resolve, close, reopen, escalate)",
+                         argv[optind + 1]);
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "act";
     req.case_id = argv[optind];
@@ -265,8 +311,11 @@ int gl_cmd_act(int argc, char **argv)
 int gl_cmd_health(int argc, char **argv)
 {
     struct opts o;
-    if (parse("health", argc, argv, &o) != 0)
-        return 1;
+    int rc = parse("health", argc, argv, "HnTj", &o);
+    if (rc == 0)
+        rc = positionals("health", argc, argv, 0, "gridlink health --node NODE_ID");
+    if (rc != 0)
+        return rc;
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "health";
     Gridlink__V1__CtlReply *rep;

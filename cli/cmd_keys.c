@@ -36,18 +36,21 @@ int gl_cmd_keygen(int argc, char **argv)
                                        {0, 0, 0, 0}};
     const char *home = NULL, *file = NULL;
     int port_base = 0;
-    optind = 1;
+    long long v;
+    cli_opts_reset();
     int c;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    while ((c = cli_next_opt("keygen", argc, argv, lo, NULL)) != -1) {
         if (c == 'H')
             home = optarg;
         else if (c == 't')
             file = optarg;
-        else if (c == 'p')
-            port_base = atoi(optarg);
+        else if (c == 'p' && cli_int("keygen", "--port-base", optarg, 1024, 65000, &v) == 0)
+            port_base = (int)v;
         else
-            return cli_fail("keygen", "usage: gridlink keygen [--home DIR] [--topology FILE] [--port-base N]");
+            return CLI_USAGE;
     }
+    if (optind != argc)
+        return cli_usage("keygen", "unexpected argument '%s'", argv[optind]);
     home = cli_home(home);
     zsys_handler_set(NULL);
     gl_topology_t *t = NULL;
@@ -63,7 +66,14 @@ int gl_cmd_keygen(int argc, char **argv)
         return cli_fail("keygen", "port base %d does not fit this topology", port_base);
     }
     int created = 0;
-    int rc = gl_mkdir_p(home);
+    char run[PATH_MAX], why[512];
+    int rc = gl_home_path(run, sizeof run, home, "run");
+    if (rc == 0)
+        rc = gl_mkdir_p(run);
+    if (rc == 0 && gl_topology_check_home(t, home, why, sizeof why) != 0) {
+        gl_topology_free(&t);
+        return cli_fail("keygen", "%s: %s", file ? file : "embedded demo topology", why);
+    }
     if (rc == 0)
         rc = gl_keys_ensure(home, t, &created);
     if (rc == 0)
@@ -78,7 +88,7 @@ int gl_cmd_keygen(int argc, char **argv)
 int gl_cmd_topology(int argc, char **argv)
 {
     if (argc != 3 || strcmp(argv[1], "check") != 0)
-        return cli_fail("topology", "usage: gridlink topology check FILE");
+        return cli_usage("topology", "usage: gridlink topology check FILE");
     gl_topology_t *t;
     if (load_source("topology", argv[2], &t) != 0)
         return 1;
@@ -117,16 +127,19 @@ int gl_cmd_demo(int argc, char **argv)
         {"home", required_argument, 0, 'H'}, {"interval-ms", required_argument, 0, 'i'}, {0, 0, 0, 0}};
     const char *home = NULL;
     int interval = 3000;
-    optind = 1;
+    long long v;
+    cli_opts_reset();
     int c;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    while ((c = cli_next_opt("demo", argc, argv, lo, NULL)) != -1) {
         if (c == 'H')
             home = optarg;
-        else if (c == 'i')
-            interval = atoi(optarg);
+        else if (c == 'i' && cli_int("demo", "--interval-ms", optarg, 1, 3600000, &v) == 0)
+            interval = (int)v;
         else
-            return cli_fail("demo", "usage: gridlink demo [--home DIR] [--interval-ms N]");
+            return CLI_USAGE;
     }
+    if (optind != argc)
+        return cli_usage("demo", "unexpected argument '%s'", argv[optind]);
     home = cli_home(home);
     gl_topology_t *t;
     if (cli_topology("demo", home, &t) != 0)

@@ -27,8 +27,11 @@
  * copy up the path must lead to that node (else "inconsistent"). A case is
  * duplicated when two nodes hold it, when one node logged "received" or
  * "reported" for it twice, or when the same ID was acknowledged twice. The
- * census is taken again (up to three times) while it shows anomalies, in
- * case something was still moving; the log check is not repeated. stdout
+ * census is taken again until two in a row saw the same copies (case,
+ * holder, state, version) at every node with every outbox empty before and
+ * after each, so that no case was moving while it was taken (deadlines may
+ * still be escalating cases when the load ends), up to the timeout; the
+ * log check is not repeated. stdout
  * gets exactly one line, "N acked, N found, N lost, N duplicated"; details,
  * throughput and latency go to stderr. Exit 0 only with nothing lost,
  * duplicated or inconsistent (and, for a load, all N cases acknowledged).
@@ -60,6 +63,7 @@
 #include "ctl.h"
 #include "error.h"
 #include "home.h"
+#include "sock.h"
 
 #define MAX_CASES       100000000ull
 #define MAX_WINDOW      1024
@@ -67,8 +71,7 @@
 #define PROGRESS_US     5000000
 #define CALL_TIMEOUT_MS 3000
 #define PAGE            5000
-#define MAX_DEPTH       8 /* district, township, community, grid: 4; room for deeper trees */
-#define CENSUS_TRIES    3
+#define MAX_DEPTH       8  /* district, township, community, grid: 4; room for deeper trees */
 #define SHOW_MAX        10 /* anomalies listed one by one on stderr */
 
 static volatile sig_atomic_t interrupted;
@@ -130,10 +133,9 @@ static int grid_connect(struct load *L, struct grid *g)
     char path[PATH_MAX];
     if (gl_home_path(path, sizeof path, L->home, "run/%s.sock", g->node->id) != 0)
         return GL_EINVAL;
-    zsock_t *s = zsock_new(ZMQ_DEALER);
+    zsock_t *s = gl_sock_new(ZMQ_DEALER, GL_MAX_CTL_REPLY_FRAME);
     if (!s)
         return GL_EIO;
-    zsock_set_linger(s, 0);
     zsock_set_sndhwm(s, (int)L->window * 2 + 16);
     /* Connecting to a socket that is not there yet is fine: ZeroMQ keeps
      * trying, and a node restarted by `up` links its new socket to the same
@@ -484,6 +486,7 @@ struct check {
     zhashx_t *cases; /* case id -> struct rec (both owned) */
     bool *in_set;    /* nodes to settle, count and read, by topology index */
     uint64_t acked_lines, dup_log_events, copies;
+    uint64_t digest; /* of the census being taken (see census_node) */
 };
 
 static void rec_free(void **p)
@@ -568,39 +571,47 @@ static int load_acked(struct check *C, const char *path)
     return rc;
 }
 
+/* One health pass over the set: true when every node answered and none has
+ * anything in its outbox; *pending and why (when not) say what is left. */
+static bool outboxes_empty(struct check *C, uint64_t *pending, char *why, size_t whylen)
+{
+    struct load *L = C->L;
+    bool all = true;
+    *pending = 0;
+    for (size_t i = 0; i < L->topo->n_nodes && !interrupted; i++) {
+        if (!C->in_set[i])
+            continue;
+        Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
+        req.node = L->topo->nodes[i].id;
+        req.op = "health";
+        Gridlink__V1__CtlReply *rep = NULL;
+        char err[256] = "no answer";
+        if (gl_ctl_call(L->home, &req, 1000, &rep, err, sizeof err) != 0 || rep->code != 0 || !rep->health) {
+            all = false;
+            snprintf(why, whylen, "%s: %s", req.node, rep ? "health refused" : err);
+        } else if (rep->health->outbox_pending) {
+            *pending += rep->health->outbox_pending;
+            snprintf(why, whylen, "%" PRIu64 " messages pending at %s", rep->health->outbox_pending, req.node);
+        }
+        if (rep)
+            gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
+    }
+    return all && *pending == 0 && !interrupted;
+}
+
 /* Wait until nothing is pending in any outbox of the set; 0 when settled. */
 static int settle(struct check *C, int timeout_s)
 {
-    struct load *L = C->L;
     int64_t t0 = now_us(), deadline = t0 + (int64_t)timeout_s * 1000000;
     char why[512] = "";
+    uint64_t pending;
     for (;;) {
-        uint64_t pending = 0;
-        bool all = true;
-        for (size_t i = 0; i < L->topo->n_nodes && !interrupted; i++) {
-            if (!C->in_set[i])
-                continue;
-            Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
-            req.node = L->topo->nodes[i].id;
-            req.op = "health";
-            Gridlink__V1__CtlReply *rep = NULL;
-            char err[256] = "no answer";
-            if (gl_ctl_call(L->home, &req, 1000, &rep, err, sizeof err) != 0 || rep->code != 0 || !rep->health) {
-                all = false;
-                snprintf(why, sizeof why, "%s", rep ? "health refused" : err);
-            } else if (rep->health->outbox_pending) {
-                pending += rep->health->outbox_pending;
-                snprintf(why, sizeof why, "%" PRIu64 " messages pending at %s", rep->health->outbox_pending, req.node);
-            }
-            if (rep)
-                gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
-        }
-        if (interrupted)
-            return GL_ETIMEDOUT;
-        if (all && pending == 0) {
+        if (outboxes_empty(C, &pending, why, sizeof why)) {
             fprintf(stderr, "gridlink load: outboxes drained after %.1f s\n", (double)(now_us() - t0) / 1e6);
             return 0;
         }
+        if (interrupted)
+            return GL_ETIMEDOUT;
         if (now_us() >= deadline) {
             fprintf(stderr, "gridlink load: not settled after %d s (%s); checking anyway\n", timeout_s, why);
             return GL_ETIMEDOUT;
@@ -641,8 +652,21 @@ static void census_reset(struct check *C)
             r->holder_at[k] = -1;
     }
     C->copies = 0;
+    C->digest = 14695981039346656037ull;
 }
 
+/* FNV-1a over bytes, continuing from h. */
+static uint64_t fnv(uint64_t h, const void *data, size_t n)
+{
+    const uint8_t *p = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* One node's part of the census; every copy it lists (case, holder, state,
+ * version) also goes into C->digest, so two censuses that saw the same
+ * copies everywhere have the same digest. */
 static int census_node(struct check *C, int idx, int64_t deadline)
 {
     struct load *L = C->L;
@@ -670,6 +694,11 @@ static int census_node(struct check *C, int idx, int64_t deadline)
                 return GL_ENOMEM;
             }
             C->copies++;
+            uint64_t d = fnv(C->digest, &idx, sizeof idx);
+            d = fnv(d, c->id, strlen(c->id) + 1);
+            d = fnv(d, c->holder ? c->holder : "", c->holder ? strlen(c->holder) + 1 : 1);
+            d = fnv(d, &c->state, sizeof c->state);
+            C->digest = fnv(d, &c->version, sizeof c->version);
             int k = 0;
             while (k < r->depth && r->path[k] != idx)
                 k++;
@@ -859,26 +888,57 @@ static int run_check(struct load *L, const char *acked_path, int settle_s)
     for (size_t i = 0; i < L->topo->n_nodes && rc == 0; i++)
         if (C.in_set[i] && scan_log(&C, (int)i, deadline) != 0)
             rc = cli_fail("load", "cannot read the log of %s", L->topo->nodes[i].id);
+    /* Deadlines may still be moving cases up the tree, and a case in flight
+     * (its old holder already names the new one, which has not applied it
+     * yet), or one that moved between the visits of two nodes, would look
+     * lost. So the census is taken until two in a row saw the same copies
+     * everywhere, with every outbox empty before and after each: then
+     * nothing moved while it was taken. */
     struct verdict v = {0};
-    for (int attempt = 1; attempt <= CENSUS_TRIES && rc == 0; attempt++) {
+    bool stable = false, quiet_pair = false;
+    uint64_t prev = 0;
+    int censuses = 0;
+    char why[512] = "";
+    while (rc == 0 && !interrupted) {
+        uint64_t pending = 0;
+        why[0] = 0;
+        bool quiet = outboxes_empty(&C, &pending, why, sizeof why);
         census_reset(&C);
         for (size_t i = 0; i < L->topo->n_nodes && rc == 0; i++)
             if (C.in_set[i] && census_node(&C, (int)i, deadline) != 0)
                 rc = cli_fail("load", "cannot take the census of %s", L->topo->nodes[i].id);
         if (rc != 0)
             break;
-        v = judge(&C, false);
-        bool clean = v.lost == 0 && v.duplicated == 0 && v.inconsistent == 0 && v.off_path == 0;
-        if (clean || attempt == CENSUS_TRIES) {
-            if (!clean)
-                judge(&C, true);
+        censuses++;
+        quiet = quiet && outboxes_empty(&C, &pending, why, sizeof why);
+        if (quiet && quiet_pair && C.digest == prev) {
+            stable = true;
             break;
         }
-        fprintf(stderr,
-                "gridlink load: census %d shows %" PRIu64 " lost, %" PRIu64 " duplicated, %" PRIu64
-                " inconsistent; taking it again\n",
-                attempt, v.lost, v.duplicated, v.inconsistent);
-        sleep(1);
+        if (!quiet_pair || C.digest != prev)
+            snprintf(why + strlen(why), sizeof why - strlen(why), "%scopies changed since the last census",
+                     why[0] ? "; " : "");
+        quiet_pair = quiet;
+        prev = C.digest;
+        if (now_us() >= deadline)
+            break;
+        usleep(200000);
+    }
+    if (rc == 0 && !interrupted) {
+        v = judge(&C, false);
+        bool clean = v.lost == 0 && v.duplicated == 0 && v.inconsistent == 0 && v.off_path == 0;
+        if (!clean)
+            judge(&C, true);
+        if (stable)
+            fprintf(stderr, "gridlink load: census %d agrees with census %d and every outbox is empty\n", censuses,
+                    censuses - 1);
+        else
+            fprintf(stderr,
+                    "gridlink load: cases were still moving after %d censuses (%s); the verdict below is not "
+                    "final\n",
+                    censuses, why[0] ? why : "no quiet census");
+    } else if (rc == 0) {
+        rc = cli_fail("load", "interrupted during the census");
     }
     if (rc != 0)
         goto out;
@@ -912,14 +972,6 @@ static int bad(const char *fmt, ...)
     return 2;
 }
 
-static int usage(void)
-{
-    fprintf(stderr, "usage: gridlink load [--home DIR] --cases N --rate R [--prefix NODE_PATH] [--window W]\n"
-                    "                     [--timeout S] [--request-timeout MS]\n"
-                    "       gridlink load [--home DIR] --check-only FILE [--prefix NODE_PATH] [--timeout S]\n");
-    return 2;
-}
-
 static int open_acked(struct load *L)
 {
     char dir[PATH_MAX];
@@ -947,17 +999,6 @@ static int open_acked(struct load *L)
     return 0;
 }
 
-static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int gl_cmd_load(int argc, char **argv)
 {
     static const struct option lo[] = {{"home", required_argument, 0, 'H'},
@@ -970,47 +1011,57 @@ int gl_cmd_load(int argc, char **argv)
                                        {"request-timeout", required_argument, 0, 'T'},
                                        {0, 0, 0, 0}};
     struct load L = {.window = 8, .timeout_s = 60, .request_ms = 3000, .acked_fd = -1};
-    uint64_t v;
-    optind = 1;
+    long long v;
+    bool load_opts = false; /* an option that only a load takes */
+    cli_opts_reset();
     int c;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    while ((c = cli_next_opt("load", argc, argv, lo, NULL)) != -1) {
         switch (c) {
         case 'H': L.home = optarg; break;
         case 'p': L.prefix = optarg; break;
         case 'c': L.check_file = optarg; break;
         case 'n':
-            if (parse_u64(optarg, 1, MAX_CASES, &L.cases) != 0)
-                return bad("--cases takes a number from 1 to %llu", MAX_CASES);
+            if (cli_int("load", "--cases", optarg, 1, (long long)MAX_CASES, &v) != 0)
+                return CLI_USAGE;
+            L.cases = (uint64_t)v;
+            load_opts = true;
             break;
         case 'r': {
             char *end;
             L.rate = strtod(optarg, &end);
             if (end == optarg || *end || !(L.rate > 0) || L.rate > 1e6)
-                return bad("--rate takes cases per second, more than 0");
+                return bad("--rate takes cases per second, more than 0 and at most 1000000, not '%s'", optarg);
+            load_opts = true;
             break;
         }
         case 'w':
-            if (parse_u64(optarg, 1, MAX_WINDOW, &v) != 0)
-                return bad("--window takes a number from 1 to %d", MAX_WINDOW);
+            if (cli_int("load", "--window", optarg, 1, MAX_WINDOW, &v) != 0)
+                return CLI_USAGE;
             L.window = (uint32_t)v;
+            load_opts = true;
             break;
         case 't':
-            if (parse_u64(optarg, 1, 86400, &v) != 0)
-                return bad("--timeout takes seconds, 1 to 86400");
+            if (cli_int("load", "--timeout", optarg, 1, 86400, &v) != 0)
+                return CLI_USAGE;
             L.timeout_s = (int)v;
             break;
         case 'T':
-            if (parse_u64(optarg, 10, 600000, &v) != 0)
-                return bad("--request-timeout takes milliseconds, 10 to 600000");
+            if (cli_int("load", "--request-timeout", optarg, 10, 600000, &v) != 0)
+                return CLI_USAGE;
             L.request_ms = (int)v;
+            load_opts = true;
             break;
-        default: return usage();
+        default: return CLI_USAGE;
         }
     }
     if (optind != argc)
         return bad("unexpected argument '%s'", argv[optind]);
+    if (L.check_file && load_opts)
+        return bad("--check-only checks a file; --cases, --rate, --window and --request-timeout belong to a load");
     if (!L.check_file && (!L.cases || !(L.rate > 0)))
-        return usage();
+        return bad("--cases N and --rate R are required (or --check-only FILE)");
+    if (L.prefix && !gl_node_id_valid(L.prefix))
+        return bad("--prefix '%s' is not a node path", L.prefix);
     L.home = cli_home(L.home);
     if (cli_topology("load", L.home, &L.topo) != 0)
         return 1;
@@ -1018,7 +1069,7 @@ int gl_cmd_load(int argc, char **argv)
     if (!L.prefix)
         L.prefix = L.topo->nodes[L.topo->root].id;
     if (!gl_topology_find(L.topo, L.prefix)) {
-        rc = cli_fail("load", "--prefix %s is not a node of the topology", L.prefix);
+        rc = bad("--prefix %s is not a node of the topology", L.prefix);
         goto out;
     }
     zsys_handler_set(NULL);

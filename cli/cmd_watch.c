@@ -33,6 +33,7 @@
 #include "error.h"
 #include "keys.h"
 #include "pbjson.h"
+#include "sock.h"
 
 #define SNAPSHOT_RETRY_MS 3000
 #define ASK_TIMEOUT_MS    5000
@@ -479,23 +480,39 @@ int gl_cmd_watch(int argc, char **argv)
     watch_t w = {.count = -1};
     bool print_view = false, marks_only = false;
     long seconds = -1;
-    optind = 1;
+    long long v;
+    cli_opts_reset();
     int c;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    while ((c = cli_next_opt("watch", argc, argv, lo, NULL)) != -1) {
         switch (c) {
         case 'H': home = optarg; break;
         case 'p': w.prefix = optarg; break;
         case 'k': w.kind = optarg; break;
         case 'j': w.json = true; break;
-        case 'c': w.count = atol(optarg); break;
-        case 's': seconds = atol(optarg); break;
+        case 'c':
+            if (cli_int("watch", "--count", optarg, 0, 1000000000, &v) != 0)
+                return CLI_USAGE;
+            w.count = (long)v;
+            break;
+        case 's':
+            if (cli_int("watch", "--seconds", optarg, 0, 31536000, &v) != 0)
+                return CLI_USAGE;
+            seconds = (long)v;
+            break;
         case 'S': print_view = true; break;
         case 'M': marks_only = true; break;
-        default:
-            return cli_fail("watch", "usage: gridlink watch [--home DIR] [--prefix NODE_PATH] [--kind KIND] [--json] "
-                                     "[--snapshot] [--marks] [--count N] [--seconds S]");
+        default: return CLI_USAGE;
         }
     }
+    if (optind != argc)
+        return cli_usage("watch", "unexpected argument '%s'", argv[optind]);
+    if (w.prefix && !gl_node_id_valid(w.prefix))
+        return cli_usage("watch", "'%s' is not a node path", w.prefix);
+    bool kind_known = !w.kind;
+    for (int i = 0; kinds[i] && !kind_known; i++)
+        kind_known = strcmp(kinds[i], w.kind) == 0;
+    if (!kind_known)
+        return cli_usage("watch", "unknown kind '%s' (reported, received, accepted, escalated, status, ...)", w.kind);
     home = cli_home(home);
     gl_topology_t *t;
     if (cli_topology("watch", home, &t) != 0)
@@ -504,10 +521,6 @@ int gl_cmd_watch(int argc, char **argv)
         gl_topology_free(&t);
         return cli_fail("watch", "the topology in %s has no broker", home);
     }
-    if (w.prefix && !gl_node_id_valid(w.prefix)) {
-        gl_topology_free(&t);
-        return cli_fail("watch", "'%s' is not a node path", w.prefix);
-    }
     zsys_handler_set(NULL);
     zcert_t *cert;
     if (gl_keys_load(home, "operator", &cert) != 0) {
@@ -515,7 +528,7 @@ int gl_cmd_watch(int argc, char **argv)
         return cli_fail("watch", "no operator key in %s/keys (run gridlink keygen)", home);
     }
     int hwm = gl_bus_hwm();
-    w.sub = zsock_new(ZMQ_SUB);
+    w.sub = gl_sock_new(ZMQ_SUB, GL_BUS_MAX_FRAME);
     zsock_set_rcvhwm(w.sub, hwm);
     zsock_set_linger(w.sub, 0);
     zcert_apply(cert, w.sub);
@@ -531,7 +544,7 @@ int gl_cmd_watch(int argc, char **argv)
         snprintf(topic, sizeof topic, "%s %s", kinds[i], w.prefix ? w.prefix : "");
         zsock_set_subscribe(w.sub, topic);
     }
-    w.req = zsock_new(ZMQ_DEALER);
+    w.req = gl_sock_new(ZMQ_DEALER, GL_BUS_MAX_FRAME);
     zsock_set_linger(w.req, 0);
     zsock_set_rcvhwm(w.req, 0);
     zcert_apply(cert, w.req);

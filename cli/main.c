@@ -16,11 +16,12 @@ static const struct {
      "[--topology FILE] [--home DIR] [--port-base N] [--group auto|node|community|township] [--demo] [--quiet]\n"
      "        start the broker and every node, restart what dies, stop all on Ctrl-C"},
     {"submit", gl_cmd_submit,
-     "--node GRID_ID --category CAT --text TEXT [--priority P] [--kind K] [--json]\n"
+     "--node GRID_ID --category CAT --text TEXT [--priority P] [--kind K] [--note N] [--address A]\n"
+     "        [--reporter R] [--json]\n"
      "        report a case; prints its ID"},
     {"show", gl_cmd_show, "--node NODE_ID CASE_ID [--json]      one case with its history"},
     {"list", gl_cmd_list, "--node NODE_ID [--json]              the cases a node holds or has held"},
-    {"act", gl_cmd_act, "--node NODE_ID CASE_ID accept|start|resolve|close|reopen|escalate [--note TEXT]"},
+    {"act", gl_cmd_act, "--node NODE_ID CASE_ID accept|start|resolve|close|reopen|escalate [--note TEXT] [--json]"},
     {"health", gl_cmd_health, "--node NODE_ID                      links, log and outbox of a node"},
     {"deadletters", gl_cmd_deadletters,
      "--node NODE_ID [--json] | --peer PEER (--retry SEQ | --drop SEQ)\n"
@@ -30,7 +31,9 @@ static const struct {
      "        the live change feed"},
     {"keygen", gl_cmd_keygen, "[--topology FILE] [--port-base N]   create keys and HOME/topology.json"},
     {"topology", gl_cmd_topology, "check FILE                        validate a topology file"},
-    {"load", gl_cmd_load, "--cases N --rate R [--prefix NODE_PATH]  load generator with a loss/duplicate check"},
+    {"load", gl_cmd_load,
+     "--cases N --rate R [--prefix NODE_PATH] [--window W] [--timeout S] [--request-timeout MS]\n"
+     "        load generator with a loss/duplicate check; --check-only FILE [--prefix P] [--timeout S] checks only"},
     {"bench", gl_cmd_bench,
      "[SCENARIO]                          the benchmark (intake, escalation, fanout, recovery, district)"},
     {"demo", gl_cmd_demo, "[--interval-ms N]                   simulated staff traffic for a demo"},
@@ -39,7 +42,8 @@ static const struct {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: gridlink COMMAND [--home DIR] [options]\n\n"
-               "HOME defaults to $GRIDLINK_HOME, else ./gridlink-home.\n\ncommands:\n");
+               "HOME defaults to $GRIDLINK_HOME, else ./gridlink-home. The case commands also take\n"
+               "--timeout MS (1..600000, default 5000). Exit status: 0 done, 1 failed, 2 bad usage.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
 }

@@ -647,8 +647,8 @@ int gl_cmd_up(int argc, char **argv)
             char *end;
             errno = 0;
             port_base = strtol(optarg, &end, 10);
-            if (errno || *end || end == optarg || port_base < 1 || port_base > 65535) {
-                fprintf(stderr, "up: --port-base wants a port number, not \"%s\"\n", optarg);
+            if (errno || *end || end == optarg || port_base < 1024 || port_base > 65000) {
+                fprintf(stderr, "up: --port-base wants a port number from 1024 to 65000, not \"%s\"\n", optarg);
                 return 2;
             }
             break;
@@ -698,6 +698,10 @@ int gl_cmd_up(int argc, char **argv)
     }
     if (port_base && (lrc = gl_topology_set_port_base(t, (int)port_base)) != 0) {
         fprintf(stderr, "up: --port-base %ld: %s\n", port_base, gl_strerror(lrc));
+        goto out;
+    }
+    if (gl_topology_check_home(t, sv.home, err, sizeof err) != 0) {
+        fprintf(stderr, "up: topology %s: %s\n", topo_file ? topo_file : "(built-in demo)", err);
         goto out;
     }
     /* Keys go through czmq; keep it from installing its own SIGINT/SIGTERM

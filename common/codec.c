@@ -71,7 +71,7 @@ static bool id_ok(const char *s, bool allow_empty)
     return gl_node_id_valid(s);
 }
 
-static bool case_id_ok(const char *s)
+bool gl_case_id_valid(const char *s)
 {
     /* origin node ID, '-', decimal counter */
     if (!s)
@@ -95,7 +95,7 @@ int gl_check_case(const Gridlink__V1__Case *c, char *err, size_t errlen)
 {
     if (!c)
         return refuse(err, errlen, "case missing");
-    if (!case_id_ok(c->id))
+    if (!gl_case_id_valid(c->id))
         return refuse(err, errlen, "bad case id");
     if (c->state <= GRIDLINK__V1__CASE_STATE__STATE_UNKNOWN || c->state > GRIDLINK__V1__CASE_STATE__STATE_ESCALATED)
         return refuse(err, errlen, "case %s: unknown state %d", c->id, (int)c->state);
@@ -241,6 +241,32 @@ int gl_decode_bus_event(const uint8_t *buf, size_t len, Gridlink__V1__BusEvent *
     return GL_OK;
 }
 
+/* What each operation needs: a known op, and for act and show a case ID
+ * (act also an action), so no request without them reaches a node. */
+static int check_ctl_op(const Gridlink__V1__CtlRequest *r, char *err, size_t errlen)
+{
+    static const char *const ops[] = {"submit", "act",          "show",       "list",      "health", "ping",
+                                      "census", "dead-letters", "dead-retry", "dead-drop", "log"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0] && !known; i++)
+        known = strcmp(r->op, ops[i]) == 0;
+    if (!known)
+        return refuse(err, errlen, "unknown operation '%.32s'", r->op);
+    bool needs_case = strcmp(r->op, "act") == 0 || strcmp(r->op, "show") == 0;
+    if (needs_case && !r->case_id[0])
+        return refuse(err, errlen, "%s needs a case ID", r->op);
+    if (needs_case && !gl_case_id_valid(r->case_id))
+        return refuse(err, errlen, "'%.300s' is not a case ID", r->case_id);
+    if (strcmp(r->op, "act") == 0 && !r->action[0])
+        return refuse(err, errlen, "act needs an action");
+    bool names_dead = strcmp(r->op, "dead-retry") == 0 || strcmp(r->op, "dead-drop") == 0;
+    if (names_dead && (!id_ok(r->peer, false) || r->from_seq == 0))
+        return refuse(err, errlen, "%s needs a neighbour (peer) and a sequence number", r->op);
+    if (!id_ok(r->peer, true))
+        return refuse(err, errlen, "'%.300s' is not a node id", r->peer);
+    return GL_OK;
+}
+
 int gl_decode_ctl_request(const uint8_t *buf, size_t len, Gridlink__V1__CtlRequest **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -259,6 +285,8 @@ int gl_decode_ctl_request(const uint8_t *buf, size_t len, Gridlink__V1__CtlReque
     else if (r->priority < 0 || r->priority > GRIDLINK__V1__PRIORITY__PRIORITY_EMERGENCY || r->kind < 0 ||
              r->kind > GRIDLINK__V1__CASE_KIND__KIND_TASK)
         rc = refuse(err, errlen, "request has an unknown priority or kind");
+    else
+        rc = check_ctl_op(r, err, errlen);
     if (rc != GL_OK) {
         gridlink__v1__ctl_request__free_unpacked(r, NULL);
         return rc;
@@ -270,7 +298,7 @@ int gl_decode_ctl_request(const uint8_t *buf, size_t len, Gridlink__V1__CtlReque
 int gl_decode_ctl_reply(const uint8_t *buf, size_t len, Gridlink__V1__CtlReply **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (len > 64u * GL_MAX_MESSAGE)
+    if (len > GL_MAX_CTL_REPLY)
         return refuse(err, errlen, "reply too large");
     Gridlink__V1__CtlReply *r = gridlink__v1__ctl_reply__unpack(NULL, len, buf);
     if (!r)
@@ -282,7 +310,7 @@ int gl_decode_ctl_reply(const uint8_t *buf, size_t len, Gridlink__V1__CtlReply *
 int gl_decode_bus_request(const uint8_t *buf, size_t len, Gridlink__V1__BusRequest **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (len > 64 * 1024)
+    if (len > GL_BUS_MAX_REQUEST)
         return refuse(err, errlen, "bus request size %zu out of range", len);
     Gridlink__V1__BusRequest *r = gridlink__v1__bus_request__unpack(NULL, len, buf);
     if (!r)

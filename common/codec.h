@@ -21,16 +21,34 @@
  * leave room for the entries the tree itself adds on the way (received,
  * escalated, overdue, at most a few per tier). */
 #define GL_PROTO_VERSION       1
-#define GL_MAX_MESSAGE         (1u << 20)                     /* no tree message exceeds 1 MiB packed */
-#define GL_MAX_FRAME           (GL_MAX_MESSAGE + (64u << 10)) /* what a socket takes in one frame */
-#define GL_MAX_TEXT            8192                           /* description and note length, bytes */
-#define GL_MAX_HISTORY         1024                           /* history entries of a case on the wire */
-#define GL_HISTORY_RESERVE     64                             /* of those, kept for the entries the tree adds */
+#define GL_MAX_MESSAGE         (1u << 20) /* no tree message exceeds 1 MiB packed */
+#define GL_MAX_TEXT            8192       /* description and note length, bytes */
+#define GL_MAX_HISTORY         1024       /* history entries of a case on the wire */
+#define GL_HISTORY_RESERVE     64         /* of those, kept for the entries the tree adds */
 #define GL_CASE_ACTION_HISTORY (GL_MAX_HISTORY - GL_HISTORY_RESERVE)
 #define GL_CASE_ACTION_BYTES   (GL_MAX_MESSAGE - (64u << 10)) /* packed case size after a person's action */
 #define GL_DIGEST_BYTES        16                             /* a refused frame's digest (BLAKE2b-128) */
+/* The largest control reply a client accepts: a list or census page. */
+#define GL_MAX_CTL_REPLY (64u * GL_MAX_MESSAGE)
+
+/* Socket limits (ZMQ_MAXMSGSIZE, see sock.h): the largest frame a peer may
+ * send each kind of socket, from the decoders' own bounds plus GL_FRAME_SLACK,
+ * so that a frame just over a decoder's bound is still read and refused with
+ * a logged reason, while anything larger closes the connection before libzmq
+ * buffers it (handshake commands included, before any key is checked). */
+#define GL_FRAME_SLACK 4096u
+/* Tree links (envelopes) and control requests. */
+#define GL_MAX_FRAME (GL_MAX_MESSAGE + GL_FRAME_SLACK)
+/* What a control client reads. */
+#define GL_MAX_CTL_REPLY_FRAME (GL_MAX_CTL_REPLY + GL_FRAME_SLACK)
+/* A socket's ZMTP handshake (greeting, CURVE commands, ZAP round trip) must
+ * finish within this many ms, or libzmq closes the connection. The commands
+ * are a few hundred bytes; this leaves room for a busy loop answering ZAP. */
+#define GL_HANDSHAKE_MS 5000
 
 bool gl_utf8_valid(const char *s, size_t len);
+/* A case ID: a node ID, '-', a decimal counter. */
+bool gl_case_id_valid(const char *s);
 
 int gl_decode_envelope(const uint8_t *buf, size_t len, Gridlink__V1__Envelope **out, char *err, size_t errlen);
 int gl_decode_bus_event(const uint8_t *buf, size_t len, Gridlink__V1__BusEvent **out, char *err, size_t errlen);
@@ -80,6 +98,12 @@ int gl_check_case(const Gridlink__V1__Case *c, char *err, size_t errlen);
 #define GL_BUS_MAX_MARKS      100000
 #define GL_BUS_MARK_MS        2000
 #define GL_BUS_DEFAULT_HWM    100000
+#define GL_BUS_MAX_REQUEST    (64u * 1024)
+/* Socket limits of the bus: what the broker's ROUTER, a monitor's SUB and
+ * DEALER read (events, reply chunks, marks), and what a node's bus DEALER
+ * and the broker's PUB read (requests, subscriptions). */
+#define GL_BUS_MAX_FRAME     (GL_BUS_MAX_REPLY + GL_FRAME_SLACK)
+#define GL_BUS_MAX_REQ_FRAME (GL_BUS_MAX_REQUEST + GL_FRAME_SLACK)
 /* The bus sockets' high-water mark: $GRIDLINK_BUS_HWM if it is a number in
  * 1..10000000, else GL_BUS_DEFAULT_HWM. A smaller mark trades memory for
  * drops, which the sequence numbers reveal and replay repairs. */

@@ -10,6 +10,7 @@
 #include "codec.h"
 #include "error.h"
 #include "home.h"
+#include "sock.h"
 
 int gl_ctl_call(const char *home, const Gridlink__V1__CtlRequest *req, int timeout_ms, Gridlink__V1__CtlReply **reply,
                 char *err, size_t errlen)
@@ -27,12 +28,11 @@ int gl_ctl_call(const char *home, const Gridlink__V1__CtlRequest *req, int timeo
     }
     char endpoint[PATH_MAX + 8];
     snprintf(endpoint, sizeof endpoint, "ipc://%s", path);
-    zsock_t *s = zsock_new(ZMQ_DEALER);
+    zsock_t *s = gl_sock_new(ZMQ_DEALER, GL_MAX_CTL_REPLY_FRAME);
     if (!s) {
         snprintf(err, errlen, "cannot create socket");
         return GL_EIO;
     }
-    zsock_set_linger(s, 0);
     if (zsock_connect(s, "%s", endpoint) != 0) {
         zsock_destroy(&s);
         snprintf(err, errlen, "cannot connect to %s", endpoint);

@@ -68,7 +68,10 @@ int gl_home_topology(const char *home, struct gl_topology **out, char *err, size
         snprintf(err, errlen, "home path too long");
         return GL_EINVAL;
     }
-    return gl_topology_load_file(path, out, err, errlen);
+    int rc = gl_topology_load_file(path, out, err, errlen);
+    if (rc == 0 && (rc = gl_topology_check_home(*out, home, err, errlen)) != 0)
+        gl_topology_free(out);
+    return rc;
 }
 
 long long gl_now_ms(void)

@@ -19,7 +19,8 @@ int gl_home_path(char *buf, size_t size, const char *home, const char *fmt, ...)
 int gl_mkdir_p(const char *path);
 /* Directory holding the running executable (for finding sibling binaries). */
 int gl_exe_dir(char *buf, size_t size);
-/* Load HOME/topology.json; see topology.h for errors. */
+/* Load HOME/topology.json and check it against HOME (gl_topology_check_home);
+ * see topology.h for errors. */
 struct gl_topology;
 int gl_home_topology(const char *home, struct gl_topology **out, char *err, size_t errlen);
 /* For a process started by `gridlink up`: die with the supervisor. up puts

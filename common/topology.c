@@ -14,6 +14,7 @@
  * never written back, so that a later change of port_base moves them all. */
 #include "topology.h"
 
+#include <arpa/inet.h>
 #include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -103,33 +104,96 @@ bool gl_key_z85_valid(const char *s)
     return zmq_z85_decode(raw, s) != NULL;
 }
 
-static bool endpoint_valid(const char *s)
+/* Explains why s is not a host for a tcp:// endpoint, or returns NULL: a DNS
+ * name, an IPv4 address, or an IPv6 address in brackets. No wildcard: the
+ * same endpoint is bound by one side and connected to by the other. */
+static const char *host_problem(const char *s, size_t len)
+{
+    char buf[256];
+    if (len == 0)
+        return "the host is empty";
+    if (len >= sizeof buf)
+        return "the host is longer than 253 characters";
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    uint8_t addr[16];
+    if (buf[0] == '[') {
+        if (len < 3 || buf[len - 1] != ']')
+            return "an IPv6 host must be written [ADDRESS]";
+        buf[len - 1] = 0;
+        return inet_pton(AF_INET6, buf + 1, addr) == 1 ? NULL : "the host is not an IPv6 address";
+    }
+    if (len > 253)
+        return "the host is longer than 253 characters";
+    bool numeric = true;
+    size_t label = 0;
+    for (size_t i = 0; i <= len; i++) {
+        char c = buf[i];
+        if (c == '.' || c == 0) {
+            if (label == 0 || buf[i - 1] == '-')
+                return "the host is not a host name or an IPv4 address";
+            label = 0;
+            continue;
+        }
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && !(c == '-' && label > 0))
+            return "the host is not a host name or an IPv4 address";
+        if (++label > 63)
+            return "the host has a label longer than 63 characters";
+        numeric = numeric && c >= '0' && c <= '9';
+    }
+    if (numeric && inet_pton(AF_INET, buf, addr) != 1)
+        return "the host is not an IPv4 address";
+    return NULL;
+}
+
+/* Explains why s is not an endpoint a topology may name, or returns NULL:
+ * tcp://HOST:PORT with PORT 1..65535, or ipc:// with an absolute, normalised
+ * path that fits a unix socket address. Where an ipc endpoint may lie is
+ * checked against the home by gl_topology_check_home. */
+static const char *endpoint_problem(const char *s)
 {
     size_t len = strlen(s);
     if (len > MAX_ENDPOINT_LEN)
-        return false;
-    if (strncmp(s, "tcp://", 6) != 0 && strncmp(s, "ipc://", 6) != 0)
-        return false;
-    if (len == 6)
-        return false;
+        return "is too long";
     for (const char *p = s; *p; p++)
         if ((unsigned char)*p <= ' ' || *p == 0x7f)
-            return false;
-    return true;
+            return "contains a space or a control character";
+    if (strncmp(s, "tcp://", 6) == 0) {
+        const char *hp = s + 6, *colon = strrchr(hp, ':');
+        if (!colon)
+            return "has no port (tcp://HOST:PORT)";
+        const char *why = host_problem(hp, (size_t)(colon - hp));
+        if (why)
+            return why;
+        const char *port = colon + 1;
+        size_t n = strlen(port);
+        if (n == 0 || n > 5 || strspn(port, "0123456789") != n || port[0] == '0' || atoi(port) > 65535)
+            return "the port must be 1 to 65535";
+        return NULL;
+    }
+    if (strncmp(s, "ipc://", 6) == 0) {
+        const char *path = s + 6;
+        if (path[0] != '/')
+            return "an ipc path must be absolute (ipc:///PATH)";
+        if (strlen(path) > GL_IPC_PATH_MAX)
+            return "the path is too long for a unix socket";
+        for (const char *p = path; *p; p++) {
+            if (*p != '/')
+                continue;
+            const char *next = p + 1, *end = strchrnul(next, '/');
+            size_t part = (size_t)(end - next);
+            if (part == 0 || (part == 1 && next[0] == '.') || (part == 2 && next[0] == '.' && next[1] == '.'))
+                return "the path has an empty, '.' or '..' part";
+        }
+        return NULL;
+    }
+    return "only tcp://HOST:PORT and ipc:///PATH are allowed";
 }
 
 static bool host_valid(const char *s)
 {
-    size_t len = strlen(s);
-    if (len == 0 || len > 253)
-        return false;
-    for (const char *p = s; *p; p++) {
-        char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr(".-_:[]*%", c);
-        if (!ok)
-            return false;
-    }
-    return true;
+    return host_problem(s, strlen(s)) == NULL;
 }
 
 static bool monitor_name_valid(const char *s)
@@ -378,12 +442,15 @@ static int parse_broker(gl_topology_t *t, const json_t *b, char *err, size_t err
         gl_errf(err, errlen, "broker: unknown key '%.40s'", bad);
         return GL_EINVAL;
     }
-    if (!opt_string(b, "bus_in", &in) || (in && !endpoint_valid(in))) {
-        gl_errf(err, errlen, "broker: bus_in must be a tcp:// or ipc:// endpoint");
+    const char *why = NULL;
+    if (!opt_string(b, "bus_in", &in) || (in && (why = endpoint_problem(in)))) {
+        gl_errf(err, errlen, "broker: bus_in %s%.80s%s%s", in ? "'" : "", in ? in : "", in ? "': " : "",
+                why ? why : "must be a string");
         return GL_EINVAL;
     }
-    if (!opt_string(b, "bus_out", &out) || (out && !endpoint_valid(out))) {
-        gl_errf(err, errlen, "broker: bus_out must be a tcp:// or ipc:// endpoint");
+    if (!opt_string(b, "bus_out", &out) || (out && (why = endpoint_problem(out)))) {
+        gl_errf(err, errlen, "broker: bus_out %s%.80s%s%s", out ? "'" : "", out ? out : "", out ? "': " : "",
+                why ? why : "must be a string");
         return GL_EINVAL;
     }
     if ((in == NULL) != (out == NULL)) {
@@ -489,8 +556,13 @@ static int parse_node(gl_topology_t *t, size_t i, const json_t *o, char *err, si
         gl_errf(err, errlen, "node '%s': name must be a non-empty string of at most 255 bytes", id);
         return GL_EINVAL;
     }
-    if (!opt_string(o, "endpoint", &ep) || (ep && !endpoint_valid(ep))) {
-        gl_errf(err, errlen, "node '%s': endpoint must start with tcp:// or ipc://", id);
+    if (!opt_string(o, "endpoint", &ep)) {
+        gl_errf(err, errlen, "node '%s': endpoint must be a string", id);
+        return GL_EINVAL;
+    }
+    const char *ep_why = ep ? endpoint_problem(ep) : NULL;
+    if (ep_why) {
+        gl_errf(err, errlen, "node '%s': endpoint '%.80s': %s", id, ep, ep_why);
         return GL_EINVAL;
     }
     if (ep && tv == GRIDLINK__V1__TIER__TIER_GRID) {
@@ -601,7 +673,7 @@ static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t er
     }
     t->name = strdup(s ? s : "");
     if (!opt_string(root, "listen_host", &s) || (s && !host_valid(s))) {
-        gl_errf(err, errlen, "listen_host: must be a host name or address");
+        gl_errf(err, errlen, "listen_host: must be a host name, an IPv4 address or an [IPv6] address");
         return GL_EINVAL;
     }
     t->listen_host = strdup(s ? s : DEFAULT_LISTEN_HOST);
@@ -736,6 +808,64 @@ int gl_topology_load_file(const char *path, gl_topology_t **out, char *err, size
     if (rc == 0)
         rc = gl_topology_load_buffer(buf, len, out, err, errlen);
     free(buf);
+    return rc;
+}
+
+/* ---- the home's rules ------------------------------------------------ */
+
+static int check_ipc(const char *owner, const char *ep, const char *run, char *err, size_t errlen)
+{
+    if (!ep || strncmp(ep, "ipc://", 6) != 0)
+        return GL_OK;
+    const char *path = ep + 6;
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    size_t n = strlen(name);
+    bool name_ok = n > 4 && name[0] != '.' && strcmp(name + n - 4, ".ipc") == 0 &&
+                   strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+    char dir[PATH_MAX], real[PATH_MAX];
+    size_t dlen = slash ? (size_t)(slash - path) : 0;
+    bool dir_ok = false;
+    if (name_ok && dlen > 0 && dlen < sizeof dir) {
+        memcpy(dir, path, dlen);
+        dir[dlen] = 0;
+        dir_ok = realpath(dir, real) && strcmp(real, run) == 0;
+    }
+    if (!name_ok || !dir_ok) {
+        gl_errf(err, errlen, "%s: endpoint '%.120s' must be an ipc socket %s/NAME.ipc (libzmq replaces what is there)",
+                owner, ep, run);
+        return GL_EINVAL;
+    }
+    return GL_OK;
+}
+
+int gl_topology_check_home(const gl_topology_t *t, const char *home, char *err, size_t errlen)
+{
+    if (!t || !home || !*home) {
+        gl_errf(err, errlen, "no topology or no home");
+        return GL_EINVAL;
+    }
+    char run[PATH_MAX], real[PATH_MAX];
+    if (snprintf(run, sizeof run, "%s/run", home) >= (int)sizeof run) {
+        gl_errf(err, errlen, "home path too long");
+        return GL_EINVAL;
+    }
+    if (!realpath(run, real)) {
+        /* No run directory yet: it will be HOME/run. */
+        if (!realpath(home, real) || strlen(real) + 4 >= sizeof real) {
+            gl_errf(err, errlen, "home %.200s: %s", home, strerror(errno));
+            return GL_EINVAL;
+        }
+        strcat(real, "/run");
+    }
+    int rc = check_ipc("broker bus_in", t->bus_in, real, err, errlen);
+    if (rc == 0)
+        rc = check_ipc("broker bus_out", t->bus_out, real, err, errlen);
+    for (size_t i = 0; rc == 0 && i < t->n_nodes; i++) {
+        char owner[GL_NODE_ID_MAX + 16];
+        snprintf(owner, sizeof owner, "node '%s'", t->nodes[i].id);
+        rc = check_ipc(owner, t->nodes[i].endpoint, real, err, errlen);
+    }
     return rc;
 }
 

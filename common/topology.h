@@ -17,7 +17,12 @@
  * are 1..63 chars of [a-z0-9_-] separated by dots. Endpoints not given are
  * derived: broker bus_in = port_base, bus_out = port_base + 1, and each node
  * that has children gets port_base + 2 + k (k its index among such nodes in
- * file order). Grids have no endpoint (they bind nothing).
+ * file order). Grids have no endpoint (they bind nothing). An endpoint is
+ * tcp://HOST:PORT (a host name, an IPv4 address or [IPv6], and a port in
+ * 1..65535) or ipc:///ABSOLUTE/PATH without '.' or '..' parts; no other
+ * transport. Where an ipc endpoint may be depends on the home that runs the
+ * topology (gl_topology_check_home): libzmq removes whatever is at that path
+ * before it binds.
  *
  * The topology owns every string and array in it; free with
  * gl_topology_free. Lookups return pointers into the topology. */
@@ -29,8 +34,9 @@
 
 #include "policy.h"
 
-#define GL_NODE_ID_MAX 255
-#define GL_KEY_Z85_LEN 40
+#define GL_NODE_ID_MAX  255
+#define GL_KEY_Z85_LEN  40
+#define GL_IPC_PATH_MAX 107 /* a unix socket address holds 108 bytes with its NUL */
 
 typedef struct gl_node {
     char *id;
@@ -70,6 +76,12 @@ typedef struct gl_topology {
  * missing or unreadable file) and writes a one-line reason into err. */
 int gl_topology_load_file(const char *path, gl_topology_t **out, char *err, size_t errlen);
 int gl_topology_load_buffer(const char *json, size_t len, gl_topology_t **out, char *err, size_t errlen);
+/* Check t against the home that runs it: every ipc endpoint must be a file
+ * HOME/run/NAME.ipc (NAME of [A-Za-z0-9_.-], not starting with a dot), its
+ * directory resolving to HOME/run, so that binding can only ever replace a
+ * socket of this home and never a file or one of the control sockets there.
+ * GL_EINVAL with a one-line reason in err otherwise. */
+int gl_topology_check_home(const gl_topology_t *t, const char *home, char *err, size_t errlen);
 /* Write the topology to path atomically (PATH.tmp, fsync, rename): name,
  * listen_host, port_base, broker, monitors, SLA policy and nodes with their
  * public keys. Only endpoints given explicitly are written; derived ones are

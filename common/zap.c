@@ -6,10 +6,15 @@
 
 #include "error.h"
 #include "log.h"
+#include "sock.h"
+
+#define ZAP_MAX_FRAME 4096 /* RFC 27 frames: short strings and a 32-byte key */
+#define MAX_DOMAINS   100000
 
 struct gl_zap {
     gl_zsock_t *zs;
-    zhashx_t *lists; /* domain -> zhashx (key z85 -> user id) */
+    zhashx_t *lists;  /* domain -> zhashx (key z85 -> user id) */
+    zhashx_t *denied; /* domain -> uint64_t refusals, owned */
     uint64_t admitted, refused;
 };
 
@@ -17,6 +22,12 @@ static void free_list(void **item)
 {
     zhashx_t *h = *item;
     zhashx_destroy(&h);
+    *item = NULL;
+}
+
+static void free_count(void **item)
+{
+    free(*item);
     *item = NULL;
 }
 
@@ -46,6 +57,11 @@ static void on_request(gl_zsock_t *zsk, zmsg_t *req, void *arg)
         gl_debug("zap: admitted %s on %s from %s", user, domain, address ? address : "?");
     } else {
         z->refused++;
+        uint64_t *count = zhashx_lookup(z->denied, domain ? domain : "");
+        if (!count && zhashx_size(z->denied) < MAX_DOMAINS && (count = calloc(1, sizeof *count)))
+            zhashx_insert(z->denied, domain ? domain : "", count);
+        if (count)
+            (*count)++;
         gl_warn("zap: refused key %s on domain %s from %s (not listed)", key[0] ? key : "(none)", domain ? domain : "?",
                 address ? address : "?");
     }
@@ -75,11 +91,14 @@ int gl_zap_new(gl_loop_t *loop, gl_zap_t **out)
         return GL_ENOMEM;
     z->lists = zhashx_new();
     zhashx_set_destructor(z->lists, free_list);
-    zsock_t *sock = zsock_new(ZMQ_REP);
+    z->denied = zhashx_new();
+    zhashx_set_destructor(z->denied, free_count);
+    zsock_t *sock = gl_sock_new(ZMQ_REP, ZAP_MAX_FRAME);
     if (!sock || zsock_bind(sock, "inproc://zeromq.zap.01") != 0) {
         gl_error("zap: cannot bind the ZAP handler (another one in this process?)");
         zsock_destroy(&sock);
         zhashx_destroy(&z->lists);
+        zhashx_destroy(&z->denied);
         free(z);
         return GL_EIO;
     }
@@ -87,6 +106,7 @@ int gl_zap_new(gl_loop_t *loop, gl_zap_t **out)
     if (rc != 0) {
         zsock_destroy(&sock);
         zhashx_destroy(&z->lists);
+        zhashx_destroy(&z->denied);
         free(z);
         return rc;
     }
@@ -102,6 +122,7 @@ void gl_zap_free(gl_zap_t **pz)
     *pz = NULL;
     gl_loop_remove(&z->zs);
     zhashx_destroy(&z->lists);
+    zhashx_destroy(&z->denied);
     free(z);
 }
 
@@ -127,6 +148,12 @@ uint64_t gl_zap_admitted(const gl_zap_t *z)
 uint64_t gl_zap_refused(const gl_zap_t *z)
 {
     return z->refused;
+}
+
+uint64_t gl_zap_denied_count(const gl_zap_t *z, const char *domain)
+{
+    const uint64_t *count = z && domain ? zhashx_lookup(z->denied, domain) : NULL;
+    return count ? *count : 0;
 }
 
 void gl_curve_server(zsock_t *sock, zcert_t *cert, const char *domain)

@@ -8,7 +8,9 @@
  * is the node whose key signed the handshake. A parent's ROUTER uses its node
  * ID as domain and lists only its children. The handler runs in the loop; it
  * must be created before any CURVE server socket binds. Counters record
- * admissions and refusals. The handler owns its lists; free with gl_zap_free. */
+ * admissions and refusals, in all and per domain; every refusal is logged
+ * (rate-limited by log.c) with the key and the peer's address. The handler
+ * owns its lists and counters; free with gl_zap_free. */
 #ifndef GL_ZAP_H
 #define GL_ZAP_H
 
@@ -24,6 +26,8 @@ void gl_zap_free(gl_zap_t **z);
 int gl_zap_allow(gl_zap_t *z, const char *domain, const char *key_z85, const char *user_id);
 uint64_t gl_zap_admitted(const gl_zap_t *z);
 uint64_t gl_zap_refused(const gl_zap_t *z);
+/* Refusals on one domain (for a node's ROUTER: its node ID). */
+uint64_t gl_zap_denied_count(const gl_zap_t *z, const char *domain);
 
 /* Make sock a CURVE server with cert's keys, authenticated against domain.
  * Call before bind. */

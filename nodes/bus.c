@@ -25,6 +25,7 @@
 #include "codec.h"
 #include "error.h"
 #include "log.h"
+#include "sock.h"
 
 #define BUS_JOBS_MAX        256 /* replay jobs queued at once (one per node at most) */
 #define BUS_CHUNKS_PER_PASS 8
@@ -275,11 +276,10 @@ int bus_open(host_t *h)
             gl_warn("bus: node %s is not under %s, whose key this process uses on the bus; the broker will "
                     "refuse its events (list an ancestor first)",
                     h->nodes[i]->id, h->nodes[0]->id);
-    zsock_t *s = zsock_new(ZMQ_DEALER);
+    zsock_t *s = gl_sock_new(ZMQ_DEALER, GL_BUS_MAX_REQ_FRAME);
     if (!s)
         return GL_EIO;
     int hwm = gl_bus_hwm();
-    zsock_set_linger(s, 0);
     zsock_set_sndhwm(s, hwm);
     zsock_set_rcvhwm(s, 1000);
     zsock_set_heartbeat_ivl(s, 2000);

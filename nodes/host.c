@@ -21,6 +21,7 @@
 #include "home.h"
 #include "keys.h"
 #include "log.h"
+#include "sock.h"
 #include "bus.h"
 #include "node.h"
 #include "host.h"
@@ -200,6 +201,24 @@ static void abort_batch(node_t *n)
 
 static int apply_one(node_t *n, struct input *in);
 
+/* Why an input was refused: the decoder's reason when it does not decode
+ * (decoded again here, on the refusal path only), else the error's text. */
+static void refusal_reason(const struct input *in, int rc, char *why, size_t len)
+{
+    snprintf(why, len, "%s", gl_strerror(rc));
+    if (in->kind == IN_CTL) {
+        Gridlink__V1__CtlRequest *req = NULL;
+        if (gl_decode_ctl_request(in->buf, in->len, &req, why, len) == 0)
+            gridlink__v1__ctl_request__free_unpacked(req, NULL);
+    } else {
+        Gridlink__V1__Envelope *env = NULL;
+        if (gl_decode_envelope(in->buf, in->len, &env, why, len) == 0)
+            gridlink__v1__envelope__free_unpacked(env, NULL);
+    }
+    if (!why[0])
+        snprintf(why, len, "%s", gl_strerror(rc));
+}
+
 /* The map filled up mid-batch: nothing of the batch was acknowledged, so
  * abort it, grow the map, and apply the same inputs again. */
 static int regrow_and_replay(node_t *n)
@@ -271,10 +290,24 @@ static int apply_one(node_t *n, struct input *in)
     fx_drop_from(n, fx_mark);
     if (is_store_error(rc))
         return rc;
-    /* Refused input: counted and logged, the batch goes on. */
+    /* Refused input: counted and logged, the batch goes on; a control
+     * client is told why, in its turn with the batch's other replies. */
     n->bad_messages++;
     n->last_refusal = rc;
-    gl_warn("node %s: input refused: %s", n->id, gl_strerror(rc));
+    char why[256];
+    refusal_reason(in, rc, why, sizeof why);
+    const char *from = in->kind == IN_PARENT  ? "the parent"
+                       : in->kind == IN_CHILD ? n->children[in->child].topo->id
+                                              : "a control client";
+    gl_warn("node %s: input from %s refused: %s", n->id, from, why);
+    if (in->kind == IN_CTL) {
+        Gridlink__V1__CtlReply rep = GRIDLINK__V1__CTL_REPLY__INIT;
+        char msg[320];
+        snprintf(msg, sizeof msg, "node %s refused the request: %s", n->id, why);
+        rep.code = rc;
+        rep.error = msg;
+        node_fx_reply(n, in->rid, &rep);
+    }
     return 0;
 }
 
@@ -516,11 +549,10 @@ static int open_uplink(node_t *n)
         gl_error("node %s: parent %s has no endpoint or key in the topology", n->id, n->parent->id);
         return GL_EINVAL;
     }
-    zsock_t *s = zsock_new(ZMQ_DEALER);
+    zsock_t *s = gl_sock_new(ZMQ_DEALER, GL_MAX_FRAME);
     if (!s)
         return GL_EIO;
     zsock_set_immediate(s, 1);
-    zsock_set_linger(s, 0);
     zsock_set_sndhwm(s, (int)h->window * 2 + 64);
     zsock_set_heartbeat_ivl(s, 2000);
     zsock_set_heartbeat_timeout(s, 6000);
@@ -544,16 +576,21 @@ static int open_uplink(node_t *n)
 static int open_downlink(node_t *n)
 {
     host_t *h = n->host;
-    zsock_t *s = zsock_new(ZMQ_ROUTER);
+    zsock_t *s = gl_sock_new(ZMQ_ROUTER, GL_MAX_FRAME);
     if (!s)
         return GL_EIO;
     zsock_set_router_mandatory(s, 1);
-    zsock_set_linger(s, 0);
     zsock_set_sndhwm(s, (int)h->window * 2 + 64);
     zsock_set_rcvhwm(s, (int)h->window * 4 + 64);
     zsock_set_heartbeat_ivl(s, 2000);
     zsock_set_heartbeat_timeout(s, 6000);
     gl_curve_server(s, n->cert, n->id);
+    char name[GL_NODE_ID_MAX + 8];
+    snprintf(name, sizeof name, "node %s", n->id);
+    if (gl_sockmon_new(h->loop, s, name, &n->down_mon) != 0) {
+        zsock_destroy(&s);
+        return GL_EIO;
+    }
     if (zsock_bind(s, "%s", n->topo->endpoint) < 0) {
         gl_error("node %s: cannot bind %s: %s", n->id, n->topo->endpoint, zmq_strerror(zmq_errno()));
         zsock_destroy(&s);
@@ -749,8 +786,11 @@ static int open_ctl(host_t *h)
         return GL_EINVAL;
     }
     unlink(h->ctl_path);
-    zsock_t *s = zsock_new(ZMQ_ROUTER);
-    zsock_set_linger(s, 0);
+    zsock_t *s = gl_sock_new(ZMQ_ROUTER, GL_MAX_FRAME);
+    if (!s || gl_sockmon_new(h->loop, s, "control socket", &h->ctl_mon) != 0) {
+        zsock_destroy(&s);
+        return GL_EIO;
+    }
     if (zsock_bind(s, "ipc://%s", h->ctl_path) != 0) {
         gl_error("cannot bind control socket %s", h->ctl_path);
         zsock_destroy(&s);
@@ -864,6 +904,9 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     uv_close((uv_handle_t *)&h->sigint, NULL);
     uv_close((uv_handle_t *)&h->sigterm, NULL);
     gl_zap_free(&h->zap);
+    gl_sockmon_free(&h->ctl_mon);
+    for (size_t i = 0; i < h->n_nodes; i++)
+        gl_sockmon_free(&h->nodes[i]->down_mon);
     gl_loop_free(&h->loop);
     for (size_t i = 0; i < h->n_nodes; i++)
         node_free(h->nodes[i]);

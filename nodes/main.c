@@ -84,7 +84,16 @@ int main(int argc, char **argv)
         switch (c) {
         case 'h': home = optarg; break;
         case 'n': ids[n_ids++] = optarg; break;
-        case 'w': window = strtoul(optarg, NULL, 10); break;
+        case 'w': {
+            char *end;
+            errno = 0;
+            window = strtoul(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-' || window < 1 || window > 1000000) {
+                fprintf(stderr, "gridlink-node: --window takes a number from 1 to 1000000, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        }
         case 'm':
             if (!parse_size(optarg, &map_size) || map_size < MIN_MAP_SIZE) {
                 fprintf(stderr,

@@ -891,6 +891,8 @@ void node_on_ctl_read(node_t *n, zframe_t *rid, const Gridlink__V1__CtlRequest *
             health.spoofed = n->spoofed + n->refused;
             health.store_resets = n->store_resets;
             health.refused_actions = n->refused_actions;
+            health.unauthorized = gl_zap_denied_count(n->host->zap, n->id);
+            health.handshake_failed = gl_sockmon_failed(n->down_mon);
             rep.health = &health;
         } else {
             rc = GL_EINVAL;

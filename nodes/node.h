@@ -15,6 +15,7 @@
 
 #include "link.h"
 #include "loop.h"
+#include "sock.h"
 #include "store.h"
 #include "topology.h"
 #include "zap.h"
@@ -66,6 +67,7 @@ struct node {
     int64_t up_backoff_ms, up_retry_at;
 
     gl_zsock_t *down; /* ROUTER for the children */
+    gl_sockmon_t *down_mon;
     struct child *children;
     size_t n_children;
 
@@ -100,6 +102,7 @@ struct host {
     size_t n_nodes;
     zhashx_t *by_id;
     gl_zsock_t *ctl;
+    gl_sockmon_t *ctl_mon;
     char ctl_path[4096];
     zsock_t *pub;
     zcert_t *pub_cert;

@@ -9,6 +9,7 @@ packages=(
     libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler
     liblmdb-dev lmdb-utils libuv1-dev libjansson-dev libcmocka-dev libsodium-dev
     jq iproute2 procps nftables
+    clang-format # the style test (style.clang_format) is registered only where it is installed
     "$@"
 )
 

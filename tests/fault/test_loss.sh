@@ -47,12 +47,14 @@ stop_submitter
 total=$(count_lines "$ACKED")
 log "$total cases acknowledged, $(count_lines "$ACKED.fail") submissions refused; township saw the community down in $down_samples of $samples samples"
 
-wait_until 60 "every acknowledged case at the township, through the lossy link" all_at $TOWNSHIP "$ACKED"
+wait_progress 30 "every acknowledged case at the township, through the lossy link" "missing_at $TOWNSHIP $ACKED" \
+    all_at $TOWNSHIP "$ACKED"
 log "all $total at the township $(($(now_ms) - loss_ms - LOSS_S * 1000)) ms after the load stopped"
 check_exactly_once $COMMUNITY "$ACKED"
 check_exactly_once $TOWNSHIP "$ACKED"
 drained() { [ "$(pending $COMMUNITY)" -eq 0 ] && [ "$(pending $G1)" -eq 0 ] && [ "$(pending $G2)" -eq 0 ]; }
-wait_until 30 "outboxes drained" drained
+all_pending() { echo $(($(pending $COMMUNITY) + $(pending $G1) + $(pending $G2))); }
+wait_progress 30 "outboxes drained" all_pending drained
 wait_until 15 "township reports the community up" child_up $TOWNSHIP $COMMUNITY
 
 # The rule really dropped packets: "counter packets N" of the drop rules.

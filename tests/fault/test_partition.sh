@@ -88,12 +88,13 @@ stop_submitter
 total=$(count_lines "$ACKED")
 fails=$(count_lines "$ACKED.fail")
 log "$total cases acknowledged in all, $fails submissions refused"
-wait_until 40 "every acknowledged case at the township" all_at $TOWNSHIP "$ACKED"
+wait_progress 30 "every acknowledged case at the township" "missing_at $TOWNSHIP $ACKED" all_at $TOWNSHIP "$ACKED"
 log "all $total at the township $(($(now_ms) - restore_ms)) ms after the restore"
 check_exactly_once $COMMUNITY "$ACKED"
 check_exactly_once $TOWNSHIP "$ACKED"
 drained() { [ "$(pending $COMMUNITY)" -eq 0 ] && [ "$(pending $G1)" -eq 0 ] && [ "$(pending $G2)" -eq 0 ]; }
-wait_until 20 "outboxes drained" drained
+all_pending() { echo $(($(pending $COMMUNITY) + $(pending $G1) + $(pending $G2))); }
+wait_progress 30 "outboxes drained" all_pending drained
 parent_up $COMMUNITY || fail "community does not see its parent after the restore"
 for id in "${!NODE_PID[@]}"; do node_alive "$id" || fail "node $id died"; done
 log "ok: $total cases, $during of them acknowledged during a ${PARTITION_S}s partition, each at the township once"

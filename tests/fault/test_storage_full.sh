@@ -37,7 +37,9 @@ SUBMIT_PAUSE=0.05 start_submitter "$ACKED" 100000 $G1 $G2
 # ENOSPC shows once, then LMDB's short writes give EIO; either way the
 # refusal names the free space left.
 REFUSAL='batch of [0-9]+ inputs refused: storage (full|I/O error); [0-9]+ bytes free on its filesystem'
-wait_until 60 "the community refuses a batch for lack of space" \
+# The disk fills as fast as the grids take reports: wait as long as they do.
+acked_count() { count_lines "$ACKED"; }
+wait_progress 30 "the community refuses a batch for lack of space" acked_count \
     grep -qE "$REFUSAL" "$HOME_DIR/log/$COMMUNITY.log"
 full_ms=$(now_ms)
 log "disk full after $(count_lines "$ACKED") acknowledged cases: $(grep -m1 -oE "$REFUSAL" "$HOME_DIR/log/$COMMUNITY.log")"
@@ -48,7 +50,7 @@ log "disk full after $(count_lines "$ACKED") acknowledged cases: $(grep -m1 -oE 
 # answers.
 grids_pending() { echo $(($(pending $G1) + $(pending $G2))); }
 grids_hold() { [ "$(grids_pending)" -gt 0 ]; }
-wait_until 20 "the grids hold cases the community refused" grids_hold
+wait_progress 30 "the grids hold cases the community refused" acked_count grids_hold
 p1=$(grids_pending)
 acked1=$(count_lines "$ACKED")
 sleep 5
@@ -71,11 +73,11 @@ log "$total cases acknowledged by the grids, $queued waiting in their outboxes, 
 rm -f "$DATA/filler"
 freed_ms=$(now_ms)
 log "filler deleted: $(avail) bytes free"
-wait_until 60 "every acknowledged case at the township" all_at $TOWNSHIP "$ACKED"
+wait_progress 30 "every acknowledged case at the township" "missing_at $TOWNSHIP $ACKED" all_at $TOWNSHIP "$ACKED"
 log "all $total at the township $(($(now_ms) - freed_ms)) ms after space was freed"
 check_exactly_once $COMMUNITY "$ACKED"
 check_exactly_once $TOWNSHIP "$ACKED"
 drained() { [ "$(grids_pending)" -eq 0 ] && [ "$(pending $COMMUNITY)" -eq 0 ]; }
-wait_until 30 "grid and community outboxes drained" drained
+wait_progress 30 "grid and community outboxes drained" grids_pending drained
 for id in "${!NODE_PID[@]}"; do node_alive "$id" || fail "node $id died"; done
 log "ok: $total cases, $queued held back by a full disk for $(((freed_ms - full_ms) / 1000))s, each at the township once"

@@ -35,6 +35,7 @@ submit() {
     SUBMITTER_PIDS=()
 }
 grids_drained() { [ "$(pending $G1)" -eq 0 ] && [ "$(pending $G2)" -eq 0 ]; }
+grids_pending() { echo $(($(pending $G1) + $(pending $G2))); }
 
 C=${NODE_PID[$COMMUNITY]}
 for round in 1 2; do
@@ -46,7 +47,7 @@ for round in 1 2; do
     submit burst$round.b 40
     sleep 1
     kill -CONT "$C"
-    wait_until 30 "community took burst $round" grids_drained
+    wait_progress 30 "community took burst $round" grids_pending grids_drained
 done
 log "bursts done: $(grep -c "map grown" "$HOME_DIR/log/$COMMUNITY.log" || true) growths at the community so far"
 submit steady "$CASES"
@@ -58,7 +59,7 @@ refused=$(cat "$HOME_DIR".acked.*.fail | wc -l)
 log "$total cases acknowledged, $refused submissions refused"
 [ "$refused" -eq 0 ] || { cat "$HOME_DIR".acked.*.err | head -5 >&2; fail "$refused submissions were refused while the map grew"; }
 
-wait_until 60 "every acknowledged case at the township" all_at $TOWNSHIP "$ACKED"
+wait_progress 30 "every acknowledged case at the township" "missing_at $TOWNSHIP $ACKED" all_at $TOWNSHIP "$ACKED"
 check_exactly_once $COMMUNITY "$ACKED"
 check_exactly_once $TOWNSHIP "$ACKED"
 

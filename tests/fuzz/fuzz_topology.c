@@ -1,7 +1,7 @@
 /* fuzz_topology.c: feeds arbitrary bytes to the topology loader, which must
  * refuse bad input with an error and never crash or leak. Anything that loads
- * is also serialized and its lookups exercised, to reach the code that
- * trusts a validated topology. */
+ * is also serialized, its lookups exercised and its ipc endpoints checked
+ * against a home, to reach the code that trusts a validated topology. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int64_t a, r;
     (void)gl_policy_deadline_for(t->policy, GRIDLINK__V1__TIER__TIER_COMMUNITY, "urban/roads", 1, &a, &r);
     (void)gl_topology_set_port_base(t, 20000);
+    (void)gl_topology_check_home(t, "/nonexistent-gridlink-home", err, sizeof err);
+    (void)gl_topology_check_home(t, "/tmp", err, sizeof err);
     gl_topology_free(&t);
     return 0;
 }

@@ -53,11 +53,44 @@ wait_until() {
     done
 }
 
-# A base port with `count` consecutive free TCP ports on loopback.
+# wait_progress STALL_S DESCRIPTION PROGRESS_CMD CMD...: poll CMD until it
+# succeeds. PROGRESS_CMD prints a measure of the work the wait depends on
+# (cases acknowledged, cases arrived): the wait fails only when that measure
+# has not changed for STALL_S seconds, or after GL_WAIT_MAX_S (default 400)
+# in all, so that a slow or loaded machine makes the test slower, not red.
+wait_progress() {
+    local stall=$1 what=$2 progress=$3
+    shift 3
+    local start last now value
+    start=$(now_ms)
+    last=$start
+    value=$($progress 2>/dev/null || echo "?")
+    until "$@" >/dev/null 2>&1; do
+        now=$(now_ms)
+        local v
+        v=$($progress 2>/dev/null || echo "?")
+        if [ "$v" != "$value" ]; then
+            value=$v
+            last=$now
+        fi
+        [ $((now - last)) -lt $((stall * 1000)) ] ||
+            fail "waiting for: $what: no progress for ${stall}s (still at $value)"
+        [ $((now - start)) -lt $((${GL_WAIT_MAX_S:-400} * 1000)) ] ||
+            fail "waiting for: $what: not done after ${GL_WAIT_MAX_S:-400}s (at $value)"
+        sleep 0.5
+    done
+}
+
+# A base port with `count` consecutive free TCP ports on loopback, below the
+# kernel's ephemeral range (ip_local_port_range), so that no outgoing
+# connection of this machine can take one of them meanwhile.
 free_port_base() {
     local count=${1:-16}
+    local low
+    low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    [ "$low" -gt $((10000 + count)) ] || low=32768
     for _ in $(seq 50); do
-        local base=$((20000 + RANDOM % 35000))
+        local base=$((10000 + RANDOM % (low - 10000 - count)))
         local used
         used=$(ss -Htan 2>/dev/null | awk '{print $4}' | sed 's/.*://' | awk -v b="$base" -v c="$count" '$1>=b && $1<b+c' | wc -l)
         [ "$used" -eq 0 ] && { echo "$base"; return 0; }

@@ -105,6 +105,65 @@ static void test_refusals(void **state)
     assert_int_equal(gl_decode_envelope(junk, 0, &out, err, sizeof err), GL_EPROTO);
 }
 
+static int decode_ctl(Gridlink__V1__CtlRequest *r, char *err)
+{
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(gl_pack(&r->base, &buf, &len), 0);
+    Gridlink__V1__CtlRequest *out = NULL;
+    int rc = gl_decode_ctl_request(buf, len, &out, err, 256);
+    free(buf);
+    if (out)
+        gridlink__v1__ctl_request__free_unpacked(out, NULL);
+    return rc;
+}
+
+/* Every operation gets what it needs, or the request is refused with a
+ * reason the node can send back. */
+static void test_ctl_requests(void **state)
+{
+    (void)state;
+    char err[256];
+    Gridlink__V1__CtlRequest r = GRIDLINK__V1__CTL_REQUEST__INIT;
+    r.node = "x.t.c";
+    r.op = "act";
+    r.case_id = "x.t.c.g1-000001";
+    r.action = "accept";
+    assert_int_equal(decode_ctl(&r, err), 0);
+    r.case_id = "";
+    assert_int_equal(decode_ctl(&r, err), GL_EPROTO);
+    assert_string_equal(err, "act needs a case ID");
+    r.case_id = "not a case";
+    assert_int_equal(decode_ctl(&r, err), GL_EPROTO);
+    assert_string_equal(err, "'not a case' is not a case ID");
+    r.case_id = "x.t.c.g1-000001";
+    r.action = "";
+    assert_int_equal(decode_ctl(&r, err), GL_EPROTO);
+    assert_string_equal(err, "act needs an action");
+    r.op = "show";
+    assert_int_equal(decode_ctl(&r, err), 0);
+    r.case_id = "";
+    assert_int_equal(decode_ctl(&r, err), GL_EPROTO);
+    assert_string_equal(err, "show needs a case ID");
+    static const char *const no_case[] = {"submit", "list", "health", "ping", "census", "log"};
+    for (size_t i = 0; i < sizeof no_case / sizeof no_case[0]; i++) {
+        r.op = (char *)no_case[i];
+        assert_int_equal(decode_ctl(&r, err), 0);
+    }
+    r.op = "";
+    assert_int_equal(decode_ctl(&r, err), GL_EPROTO);
+    r.op = "drop-tables";
+    assert_int_equal(decode_ctl(&r, err), GL_EPROTO);
+    assert_string_equal(err, "unknown operation 'drop-tables'");
+    r.op = "list";
+    r.node = "";
+    assert_int_equal(decode_ctl(&r, err), GL_EPROTO);
+    assert_true(gl_case_id_valid("xinbei.sanjing.c01.g1-000042"));
+    assert_false(gl_case_id_valid("xinbei.sanjing.c01.g1-"));
+    assert_false(gl_case_id_valid("-000042"));
+    assert_false(gl_case_id_valid(""));
+}
+
 static void test_utf8(void **state)
 {
     (void)state;
@@ -121,6 +180,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_transfer),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_ctl_requests),
         cmocka_unit_test(test_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,7 @@
 #include <zmq.h>
 
 #include "error.h"
+#include "home.h"
 #include "keys.h"
 #include "topology.h"
 
@@ -398,6 +399,8 @@ static void test_keys_and_lookup(void **state)
 #define C           "{\"id\":\"a.t.c\",\"tier\":\"community\",\"name\":\"C\"}"
 #define G           "{\"id\":\"a.t.c.g\",\"tier\":\"grid\",\"name\":\"G\"}"
 #define TOPO(nodes) "{\"port_base\":17300,\"nodes\":[" nodes "]}"
+#define EP(e)       "{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"endpoint\":\"" e "\"}"
+#define LONG100     "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
 #define KEY_OK      "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
 
 static void test_validation(void **state)
@@ -441,13 +444,55 @@ static void test_validation(void **state)
         {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"parent\":\"x\"}"),
          "node 'a': unknown key 'parent'"},
         {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"endpoint\":\"http://h:1\"}"),
-         "node 'a': endpoint must start with tcp:// or ipc://"},
+         "node 'a': endpoint 'http://h:1': only tcp://HOST:PORT and ipc:///PATH are allowed"},
         {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"endpoint\":\"tcp://\"}"), "node 'a': endpoint"},
         {TOPO(D "," T "," C ",{\"id\":\"a.t.c.g\",\"tier\":\"grid\",\"name\":\"G\",\"endpoint\":\"tcp://h:1\"}"),
          "node 'a.t.c.g': endpoint given, but a grid binds nothing"},
         {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"endpoint\":\"tcp://127.0.0.1:17300\"}," T),
          "node 'a': endpoint tcp://127.0.0.1:17300 is also used by broker bus_in"},
         {TOPO("7"), "nodes[0]: must be an object"},
+        /* endpoints: tcp with a real host and port, absolute ipc paths, nothing else */
+        {TOPO(EP("inproc://x")), "node 'a': endpoint 'inproc://x': only tcp://HOST:PORT"},
+        {TOPO(EP("pgm://eth0;239.192.1.1:5555")), "endpoint 'pgm://eth0;239.192.1.1:5555': only tcp"},
+        {TOPO(EP("epgm://eth0;239.192.1.1:5555")), "only tcp://HOST:PORT and ipc:///PATH are allowed"},
+        {TOPO(EP("ws://h:80")), "only tcp://HOST:PORT and ipc:///PATH are allowed"},
+        {TOPO(EP("udp://h:1")), "only tcp://HOST:PORT and ipc:///PATH are allowed"},
+        {TOPO(EP("vmci://1:2")), "only tcp://HOST:PORT and ipc:///PATH are allowed"},
+        {TOPO(EP("tcp://h")), "endpoint 'tcp://h': has no port (tcp://HOST:PORT)"},
+        {TOPO(EP("tcp://h:")), "the port must be 1 to 65535"},
+        {TOPO(EP("tcp://h:0")), "the port must be 1 to 65535"},
+        {TOPO(EP("tcp://h:65536")), "the port must be 1 to 65535"},
+        {TOPO(EP("tcp://h:099")), "the port must be 1 to 65535"},
+        {TOPO(EP("tcp://h:+80")), "the port must be 1 to 65535"},
+        {TOPO(EP("tcp://h:8x")), "the port must be 1 to 65535"},
+        {TOPO(EP("tcp://h:1;h2:2")), "the host is not a host name"},
+        {TOPO(EP("tcp://:1")), "the host is empty"},
+        {TOPO(EP("tcp://*:1")), "the host is not a host name or an IPv4 address"},
+        {TOPO(EP("tcp://h_1:1")), "the host is not a host name"},
+        {TOPO(EP("tcp://-h:1")), "the host is not a host name"},
+        {TOPO(EP("tcp://h-:1")), "the host is not a host name"},
+        {TOPO(EP("tcp://a..b:1")), "the host is not a host name"},
+        {TOPO(EP("tcp://256.1.1.1:1")), "the host is not an IPv4 address"},
+        {TOPO(EP("tcp://1.2.3:1")), "the host is not an IPv4 address"},
+        {TOPO(EP("tcp://::1:1")), "the host is not a host name"},
+        {TOPO(EP("tcp://[::1:1")), "an IPv6 host must be written [ADDRESS]"},
+        {TOPO(EP("tcp://[x::1]:1")), "the host is not an IPv6 address"},
+        {TOPO(EP("ipc://run/a.ipc")), "endpoint 'ipc://run/a.ipc': an ipc path must be absolute"},
+        {TOPO(EP("ipc://@abstract")), "an ipc path must be absolute"},
+        {TOPO(EP("ipc://*")), "an ipc path must be absolute"},
+        {TOPO(EP("ipc:///home/g/run/../../etc/passwd")), "the path has an empty, '.' or '..' part"},
+        {TOPO(EP("ipc:///home/g/./run/a.ipc")), "the path has an empty, '.' or '..' part"},
+        {TOPO(EP("ipc:///home//run/a.ipc")), "the path has an empty, '.' or '..' part"},
+        {TOPO(EP("ipc:///home/g/run/")), "the path has an empty, '.' or '..' part"},
+        {TOPO(EP("ipc:///" LONG100 "/" LONG100 ".ipc")), "the path is too long for a unix socket"},
+        {"{\"broker\":{\"bus_in\":\"inproc://bus\",\"bus_out\":\"tcp://h:2\"},\"port_base\":17300,\"nodes\":[" D "]}",
+         "broker: bus_in 'inproc://bus': only tcp"},
+        {"{\"broker\":{\"bus_in\":\"tcp://h:1\",\"bus_out\":\"tcp://h:0\"},\"port_base\":17300,\"nodes\":[" D "]}",
+         "broker: bus_out 'tcp://h:0': the port must be 1 to 65535"},
+        {"{\"broker\":{\"bus_in\":5,\"bus_out\":\"tcp://h:2\"},\"port_base\":17300,\"nodes\":[" D "]}",
+         "broker: bus_in must be a string"},
+        {"{\"listen_host\":\"*\",\"port_base\":17300,\"nodes\":[" D "]}", "listen_host: must be a host name"},
+        {"{\"listen_host\":\"::1\",\"port_base\":17300,\"nodes\":[" D "]}", "listen_host"},
         /* the file as a whole */
         {"[]", "topology: must be a JSON object"},
         {"{\"nodes\":[" D "," T "]}", "port_base: missing"},
@@ -496,6 +541,18 @@ static void test_validation(void **state)
 
     /* The same shapes, fixed, load. */
     gl_topology_t *t = load_text(TOPO(D "," T "," C "," G));
+    gl_topology_free(&t);
+    static const char *const good[] = {
+        TOPO(EP("tcp://127.0.0.1:1")),      TOPO(EP("tcp://10.231.0.2:65535")),  TOPO(EP("tcp://[::1]:17300")),
+        TOPO(EP("tcp://[fe80::1]:17300")),  TOPO(EP("tcp://node-1.example:80")), TOPO(EP("tcp://localhost:17300")),
+        TOPO(EP("ipc:///tmp/g/run/a.ipc")), TOPO(EP("ipc:///tmp/g/run/.x/a")),
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        t = load_text(good[i]);
+        gl_topology_free(&t);
+    }
+    t = load_text("{\"listen_host\":\"[::1]\",\"port_base\":17300,\"nodes\":[" D "," T "]}");
+    assert_string_equal(t->nodes[0].endpoint, "tcp://[::1]:17302");
     gl_topology_free(&t);
     t = load_text("{\"port_base\":17300,\"monitors\":[{\"name\":\"ops\",\"public_key\":\"" KEY_OK "\"}],"
                   "\"broker\":{\"public_key\":\"" KEY_OK "\"},\"sla\":null,\"nodes\":[" D "]}");
@@ -628,6 +685,105 @@ static void read_file(const char *path, char *buf, size_t size)
     fclose(f);
 }
 
+/* ---- ipc endpoints against the home ---------------------------------- */
+
+/* A topology whose township binds ep (and whose broker binds bus, if any). */
+static gl_topology_t *with_ipc(const char *ep, const char *bus)
+{
+    char json[8192];
+    snprintf(json, sizeof json,
+             "{\"port_base\":17300,%s%s%s\"nodes\":[{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\"},"
+             "{\"id\":\"a.t\",\"tier\":\"township\",\"name\":\"T\",\"endpoint\":\"%s\"},"
+             "{\"id\":\"a.t.c\",\"tier\":\"community\",\"name\":\"C\"}]}",
+             bus ? "\"broker\":{\"bus_in\":\"" : "", bus ? bus : "", bus ? "\",\"bus_out\":\"tcp://h:2\"}," : "", ep);
+    return load_text(json);
+}
+
+static void expect_home(const char *home, const char *ep, const char *bus, const char *msg)
+{
+    gl_topology_t *t = with_ipc(ep, bus);
+    char err[512] = "";
+    int rc = gl_topology_check_home(t, home, err, sizeof err);
+    gl_topology_free(&t);
+    if (msg == NULL ? rc != 0 : rc != GL_EINVAL || !strstr(err, msg))
+        fail_msg("%s (bus %s) in home %s: rc %d, err '%s', wanted '%s'", ep, bus ? bus : "-", home, rc, err,
+                 msg ? msg : "(accepted)");
+}
+
+static void test_check_home(void **state)
+{
+    (void)state;
+    char *home = make_tmpdir();
+    char run[256], ep[512], bus[512], path[512];
+    assert_true(strlen(home) < 200);
+    snprintf(run, sizeof run, "%s/run", home);
+    /* No run directory yet: nothing can be bound under it. */
+    snprintf(ep, sizeof ep, "ipc://%s/run/t.ipc", home);
+    expect_home(home, ep, NULL, "must be an ipc socket");
+    assert_int_equal(mkdir(run, 0700), 0);
+    expect_home(home, ep, NULL, NULL);
+    expect_home(home, "tcp://127.0.0.1:17310", NULL, NULL);
+
+    /* Outside the run directory, or a name the home uses for something else. */
+    char want[512];
+    snprintf(want, sizeof want, "node 'a.t': endpoint 'ipc:///etc/passwd' must be an ipc socket %s/NAME.ipc", run);
+    expect_home(home, "ipc:///etc/passwd", NULL, want);
+    snprintf(ep, sizeof ep, "ipc://%s/topology.ipc", home);
+    expect_home(home, ep, NULL, "must be an ipc socket");
+    snprintf(ep, sizeof ep, "ipc://%s/run/a.t.sock", home);
+    expect_home(home, ep, NULL, "must be an ipc socket");
+    snprintf(ep, sizeof ep, "ipc://%s/run/up.pid", home);
+    expect_home(home, ep, NULL, "must be an ipc socket");
+    snprintf(ep, sizeof ep, "ipc://%s/run/.t.ipc", home);
+    expect_home(home, ep, NULL, "must be an ipc socket");
+    snprintf(ep, sizeof ep, "ipc://%s/run/.ipc", home);
+    expect_home(home, ep, NULL, "must be an ipc socket");
+    snprintf(path, sizeof path, "%s/sub", run);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(ep, sizeof ep, "ipc://%s/run/sub/t.ipc", home);
+    expect_home(home, ep, NULL, "must be an ipc socket");
+    /* A directory in run/ that leads elsewhere does not count as run/. */
+    snprintf(path, sizeof path, "%s/elsewhere", run);
+    assert_int_equal(symlink("/tmp", path), 0);
+    snprintf(ep, sizeof ep, "ipc://%s/run/elsewhere/t.ipc", home);
+    expect_home(home, ep, NULL, "must be an ipc socket");
+    /* The broker's endpoints are held to the same rule. */
+    snprintf(ep, sizeof ep, "ipc://%s/run/t.ipc", home);
+    expect_home(home, ep, "ipc:///tmp/bus.ipc", "broker bus_in: endpoint 'ipc:///tmp/bus.ipc' must be");
+    snprintf(bus, sizeof bus, "ipc://%s/run/bus.ipc", home);
+    expect_home(home, ep, bus, NULL);
+
+    /* A relative home and a home reached through a symlink name the same run. */
+    char cwd[PATH_MAX], link[512];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(home), 0);
+    expect_home("./", ep, NULL, NULL);
+    assert_int_equal(chdir(cwd), 0);
+    snprintf(link, sizeof link, "%s.link", home);
+    assert_int_equal(symlink(home, link), 0);
+    expect_home(link, ep, NULL, NULL);
+    unlink(link);
+
+    /* gl_home_topology refuses a home's topology.json that breaks the rule. */
+    gl_topology_t *t = with_ipc("ipc:///etc/passwd", NULL);
+    snprintf(path, sizeof path, "%s/topology.json", home);
+    assert_int_equal(gl_topology_save(t, path), 0);
+    gl_topology_free(&t);
+    char err[512] = "";
+    t = (gl_topology_t *)0x1;
+    assert_int_equal(gl_home_topology(home, &t, err, sizeof err), GL_EINVAL);
+    assert_null(t);
+    assert_non_null(strstr(err, "'ipc:///etc/passwd' must be an ipc socket"));
+    t = with_ipc(ep, NULL);
+    assert_int_equal(gl_topology_save(t, path), 0);
+    gl_topology_free(&t);
+    assert_int_equal(gl_home_topology(home, &t, err, sizeof err), 0);
+    assert_string_equal(gl_topology_find(t, "a.t")->endpoint, ep);
+    gl_topology_free(&t);
+    rm_rf(home);
+    free(home);
+}
+
 static void test_keys_ensure(void **state)
 {
     (void)state;
@@ -743,6 +899,7 @@ int main(void)
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_load_file_errors),
         cmocka_unit_test(test_save_round_trip),
+        cmocka_unit_test(test_check_home),
         cmocka_unit_test(test_keys_ensure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

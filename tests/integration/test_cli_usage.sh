@@ -1,0 +1,112 @@
+# Every command checks what it is given: a bad number, a missing or empty
+# argument, an unknown option or one the command does not take, an unknown
+# node, action or kind is refused before anything is sent, with one line on
+# stderr that says what is wrong and exit status 2. And a node answers a
+# request the CLI would refuse (an act with an empty case ID, an unknown
+# operation) with an error instead of leaving the client waiting.
+source "$(dirname "$0")/lib.sh"
+CTLRAW="$GL_BIN/tests/gl_ctlraw"
+
+# Deadlines of hours: the case stays at the community for the whole test.
+TOPO="$HOME_DIR.topology.json"
+jq '.sla |= map(if .tier == "grid" then . else .accept_s = 3600 | .resolve_s = 7200 end)' "$MINI" >"$TOPO"
+start_up "$TOPO"
+C=xinbei.sanjing.c01
+G=$C.g1
+case_id=$("$GRIDLINK" submit --home "$HOME_DIR" --node $G --category urban/roads --text "路灯不亮")
+wait_until 5 "the community holds $case_id" "$GRIDLINK" show --home "$HOME_DIR" --node $C "$case_id"
+H=(--home "$HOME_DIR")
+checked=0
+
+# usage WANT ARGS...: gridlink ARGS exits 2 and its stderr (one line,
+# "gridlink CMD: ...") contains WANT.
+usage() {
+    local want=$1
+    shift
+    local rc=0
+    "$GRIDLINK" "$@" >"$HOME_DIR/out" 2>"$HOME_DIR/err" </dev/null || rc=$?
+    [ "$rc" -eq 2 ] || fail "gridlink $* exited $rc, not 2: $(cat "$HOME_DIR/err")"
+    grep -qF -- "$want" "$HOME_DIR/err" || fail "gridlink $*: stderr '$(cat "$HOME_DIR/err")' does not say '$want'"
+    [ ! -s "$HOME_DIR/out" ] || fail "gridlink $* printed on stdout: $(cat "$HOME_DIR/out")"
+    checked=$((checked + 1))
+}
+
+# The case commands.
+usage "the case ID is empty" act "${H[@]}" --node $C "" accept
+usage "'nonsense' is not a case ID" act "${H[@]}" --node $C nonsense accept
+usage "unknown action 'frobnicate'" act "${H[@]}" --node $C "$case_id" frobnicate
+usage "missing argument" act "${H[@]}" --node $C "$case_id"
+usage "unexpected argument 'extra'" act "${H[@]}" --node $C "$case_id" accept extra
+usage "--priority is not an option of act" act "${H[@]}" --node $C "$case_id" accept --priority urgent
+usage "missing argument" show "${H[@]}" --node $C
+usage "the case ID is empty" show "${H[@]}" --node $C ""
+for bad in abc 0 -5 5x "" 99999999999 600001 " 7" +7; do
+    usage "--timeout takes a whole number from 1 to 600000, not '$bad'" list "${H[@]}" --node $C --timeout "$bad"
+done
+usage "unknown option '--bogus'" list "${H[@]}" --node $C --bogus
+usage "unknown option '-x'" list "${H[@]}" --node $C -x
+usage "option '--timeout' needs a value" list "${H[@]}" --node $C --timeout
+usage "--text is not an option of list" list "${H[@]}" --node $C --text hello
+usage "--node NODE_ID is required" list "${H[@]}"
+usage "--node NODE_ID is required" list "${H[@]}" --node ""
+usage "'Bad Node' is not a node ID" list "${H[@]}" --node "Bad Node"
+usage "unknown node xinbei.nowhere" list "${H[@]}" --node xinbei.nowhere
+usage "unexpected argument 'extra'" list "${H[@]}" --node $C extra
+usage "unexpected argument 'extra'" health "${H[@]}" --node $C extra
+usage "--category and --text are required" submit "${H[@]}" --node $G --category urban
+usage "--category and --text are required" submit "${H[@]}" --node $G --category urban --text ""
+usage "unknown priority 'high'" submit "${H[@]}" --node $G --category c --text t --priority high
+usage "unknown kind 'rumour'" submit "${H[@]}" --node $G --category c --text t --kind rumour
+usage "unexpected argument 'extra'" submit "${H[@]}" --node $G --category c --text t extra
+
+# The other commands.
+usage "--port-base takes a whole number from 1024 to 65000, not 'abc'" keygen "${H[@]}" --port-base abc
+usage "--port-base takes a whole number from 1024 to 65000, not '80'" keygen "${H[@]}" --port-base 80
+usage "unexpected argument 'extra'" keygen "${H[@]}" extra
+usage "usage: gridlink topology check FILE" topology check
+usage "--interval-ms takes a whole number from 1 to 3600000, not '0'" demo "${H[@]}" --interval-ms 0
+usage "--count takes a whole number" watch "${H[@]}" --count abc
+usage "--seconds takes a whole number from 0 to 31536000, not '-1'" watch "${H[@]}" --seconds -1
+usage "unknown kind 'rumour'" watch "${H[@]}" --kind rumour
+usage "'Bad' is not a node path" watch "${H[@]}" --prefix Bad
+usage "unexpected argument 'extra'" watch "${H[@]}" extra
+usage "--cases takes a whole number from 1 to 100000000, not '0'" load "${H[@]}" --cases 0 --rate 10
+usage "--cases takes a whole number" load "${H[@]}" --cases 1e3 --rate 10
+usage "--rate takes cases per second" load "${H[@]}" --cases 10 --rate abc
+usage "--rate takes cases per second" load "${H[@]}" --cases 10 --rate 0
+usage "--window takes a whole number from 1 to 1024, not '0'" load "${H[@]}" --cases 10 --rate 10 --window 0
+usage "--timeout takes a whole number from 1 to 86400" load "${H[@]}" --cases 10 --rate 10 --timeout 1s
+usage "--request-timeout takes a whole number from 10 to 600000" load "${H[@]}" --cases 10 --rate 10 --request-timeout 5
+usage "--cases N and --rate R are required" load "${H[@]}" --cases 10
+usage "--check-only checks a file" load "${H[@]}" --check-only "$HOME_DIR/none.txt" --cases 10
+usage "--prefix xinbei.nowhere is not a node" load "${H[@]}" --cases 10 --rate 10 --prefix xinbei.nowhere
+usage "unexpected argument 'extra'" load "${H[@]}" --cases 10 --rate 10 extra
+usage "--runs takes a whole number from 1 to 10, not '0'" bench --runs 0
+usage "--district-seconds takes a whole number" bench --district-seconds x
+usage "unknown scenario 'nosuch'" bench nosuch
+usage "--port-base wants a port number from 1024 to 65000" up --home "$HOME_DIR.up" --port-base 80
+usage "unknown command 'nosuch'" nosuch
+rm -rf "$HOME_DIR.up" "$TOPO"
+log "$checked bad invocations refused with exit status 2"
+
+# Good invocations still work.
+"$GRIDLINK" list "${H[@]}" --node $C --timeout 3000 >/dev/null || fail "a valid list failed"
+"$GRIDLINK" show "${H[@]}" --node $G "$case_id" --json | jq -e ".id == \"$case_id\"" >/dev/null ||
+    fail "a valid show failed"
+
+# The node itself answers what the CLI refuses, and still works after it.
+expect_answer() {
+    local want=$1
+    shift
+    local out
+    out=$("$CTLRAW" "$HOME_DIR" "$@") || fail "no answer from the node to $*: $out"
+    [[ "$out" == "code -"*"$want"* ]] || fail "the node answered '$out' to $*, expected an error with '$want'"
+    log "node answers $*: $out"
+}
+expect_answer "act needs a case ID" $C act "" accept
+expect_answer "show needs a case ID" $C show ""
+expect_answer "'not a case' is not a case ID" $C act "not a case" accept
+expect_answer "act needs an action" $C act "$case_id" ""
+expect_answer "unknown operation 'drop'" $C drop
+"$GRIDLINK" act "${H[@]}" --node $C "$case_id" accept >/dev/null || fail "a valid act after the refusals failed"
+log "ok"
