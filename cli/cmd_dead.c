@@ -16,18 +16,6 @@
     "usage: gridlink deadletters [--home DIR] --node NODE [--json] [--timeout MS]\n"                                   \
     "       gridlink deadletters [--home DIR] --node NODE --peer PEER (--retry SEQ | --drop SEQ)"
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-')
-        return -1;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || v == 0)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int gl_cmd_deadletters(int argc, char **argv)
 {
     static const struct option lo[] = {{"home", required_argument, 0, 'H'},
@@ -40,11 +28,11 @@ int gl_cmd_deadletters(int argc, char **argv)
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     const char *home = NULL, *node = NULL, *peer = NULL, *op = "dead-letters";
-    uint64_t seq = 0, timeout = 5000;
+    long long seq = 0, timeout = 5000;
     bool json = false;
-    optind = 1;
+    cli_opts_reset();
     int c;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    while ((c = cli_next_opt("deadletters", argc, argv, lo, NULL)) != -1) {
         switch (c) {
         case 'H': home = optarg; break;
         case 'n': node = optarg; break;
@@ -54,25 +42,24 @@ int gl_cmd_deadletters(int argc, char **argv)
         case 'r':
         case 'd':
             if (strcmp(op, "dead-letters") != 0)
-                return cli_fail("deadletters", "give one of --retry and --drop");
+                return cli_usage("deadletters", "give one of --retry and --drop");
             op = c == 'r' ? "dead-retry" : "dead-drop";
-            if (parse_u64(optarg, &seq) != 0)
-                return cli_fail("deadletters", "--%s needs a sequence number, not '%s'", c == 'r' ? "retry" : "drop",
-                                optarg);
+            if (cli_int("deadletters", c == 'r' ? "--retry" : "--drop", optarg, 1, INT64_MAX, &seq) != 0)
+                return CLI_USAGE;
             break;
         case 'T':
-            if (parse_u64(optarg, &timeout) != 0 || timeout > 3600000)
-                return cli_fail("deadletters", "--timeout needs milliseconds between 1 and 3600000, not '%s'", optarg);
+            if (cli_int("deadletters", "--timeout", optarg, 1, 3600000, &timeout) != 0)
+                return CLI_USAGE;
             break;
-        default: fprintf(stderr, "%s\n", USAGE); return 2;
+        default: return CLI_USAGE;
         }
     }
-    if (optind < argc || !node) {
-        fprintf(stderr, "%s\n", USAGE);
-        return 2;
-    }
+    if (optind < argc)
+        return cli_usage("deadletters", "unexpected argument '%s'", argv[optind]);
+    if (!node)
+        return cli_usage("deadletters", "--node NODE_ID is required");
     if (seq && !peer)
-        return cli_fail("deadletters", "--peer names the neighbour the message was for");
+        return cli_usage("deadletters", "--peer names the neighbour the message was for");
     home = cli_home(home);
     gl_topology_t *t;
     if (cli_topology("deadletters", home, &t) != 0)
@@ -86,7 +73,7 @@ int gl_cmd_deadletters(int argc, char **argv)
     req.node = (char *)node;
     req.op = (char *)op;
     req.peer = (char *)(peer ? peer : "");
-    req.from_seq = seq;
+    req.from_seq = (uint64_t)seq;
     Gridlink__V1__CtlReply *rep;
     char err[512];
     if (gl_ctl_call(home, &req, (int)timeout, &rep, err, sizeof err) != 0)
@@ -96,8 +83,8 @@ int gl_cmd_deadletters(int argc, char **argv)
         rc = cli_fail("deadletters", "%s", rep->error && rep->error[0] ? rep->error : gl_strerror(rep->code));
     } else if (seq) {
         printf("%s dead letter %" PRIu64 " for %s%s%s\n",
-               strcmp(op, "dead-retry") == 0 ? "sent again:" : "dropped:", seq, peer, rep->case_id[0] ? ", case " : "",
-               rep->case_id);
+               strcmp(op, "dead-retry") == 0 ? "sent again:" : "dropped:", (uint64_t)seq, peer,
+               rep->case_id[0] ? ", case " : "", rep->case_id);
     } else if (json) {
         json_t *a = json_array();
         for (size_t i = 0; i < rep->n_dead_letters; i++)
