@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 
 CASES=${CASES:-5000}
 RATE=${RATE:-500}
-TOPO="$HOME_DIR.topology.json"
+TOPO="$HOME_DIR/escalating.json"
 jq '.sla = [{"tier": "grid", "accept_s": 0, "resolve_s": 0},
             {"tier": "community", "accept_s": 2, "resolve_s": 0},
             {"tier": "township", "accept_s": 10, "resolve_s": 0},
@@ -35,4 +35,3 @@ censuses=${BASH_REMATCH[1]}
 at_district=$("$GRIDLINK" health --home "$HOME_DIR" --node xinbei | jq .cases)
 [ "$at_district" -eq "$CASES" ] || fail "the district holds $at_district of $CASES cases"
 log "ok: $line after $censuses censuses; all $CASES at the district"
-rm -f "$TOPO"
