@@ -64,6 +64,8 @@ static void copy_reason(char *dst, const char *s)
     dst[n] = 0;
 }
 
+static int sweep_oversized(gl_link_t *l, int64_t now);
+
 int gl_link_new(gl_store_t *store, const gl_link_cfg *cfg, gl_link_send_fn *send, void *ctx, gl_link_t **out)
 {
     if (!store || !cfg || !cfg->self || !cfg->peer || !send || !out)
@@ -106,6 +108,11 @@ int gl_link_new(gl_store_t *store, const gl_link_cfg *cfg, gl_link_send_fn *send
     l->sent = l->m.out_acked;
     l->need_hello = cfg->to_parent;
     l->need_pump = true;
+    rc = sweep_oversized(l, 0);
+    if (rc != 0) {
+        gl_link_free(&l);
+        return rc;
+    }
     *out = l;
     return GL_OK;
 }
@@ -329,6 +336,101 @@ static void case_of_frame(const uint8_t *buf, size_t len, char *out, size_t size
     gridlink__v1__envelope__free_unpacked(e, NULL);
 }
 
+/* Move message `seq` (frame[0..frame_len), what the outbox holds under that
+ * number) to the dead letters and put a Skip under its number. */
+static int dead_letter(gl_link_t *l, MDB_txn *txn, uint64_t seq, const uint8_t *frame, size_t frame_len, int code,
+                       const char *reason, int64_t now)
+{
+    Gridlink__V1__DeadLetter dl = GRIDLINK__V1__DEAD_LETTER__INIT;
+    char case_id[GL_NODE_ID_MAX + 24];
+    case_of_frame(frame, frame_len, case_id, sizeof case_id);
+    dl.peer = l->peer;
+    dl.seq = seq;
+    dl.time_ms = now;
+    dl.code = code;
+    dl.reason = (char *)reason;
+    dl.envelope.data = (uint8_t *)frame;
+    dl.envelope.len = frame_len;
+    dl.case_id = case_id;
+    int rc = gl_dead_put(txn, l->store, &dl);
+    if (rc != 0)
+        return rc;
+    Gridlink__V1__Skip sk = GRIDLINK__V1__SKIP__INIT;
+    sk.code = code;
+    sk.reason = (char *)reason;
+    Gridlink__V1__Envelope e = GRIDLINK__V1__ENVELOPE__INIT;
+    e.version = GL_PROTO_VERSION;
+    e.sender = l->self;
+    e.seq = seq;
+    e.body_case = GRIDLINK__V1__ENVELOPE__BODY_SKIP;
+    e.skip = &sk;
+    uint8_t *buf;
+    size_t len;
+    if ((rc = gl_pack(&e.base, &buf, &len)) != 0)
+        return rc;
+    rc = gl_store_outbox_put(txn, l->store, l->peer, seq, buf, len);
+    free(buf);
+    if (rc != 0)
+        return rc;
+    if (l->sent >= seq)
+        l->sent = seq - 1;
+    l->last_progress_ms = now;
+    l->need_pump = true;
+    l->st.dead_lettered++;
+    snprintf(l->last_dead_case, sizeof l->last_dead_case, "%s", case_id);
+    snprintf(l->last_dead_reason, sizeof l->last_dead_reason, "%s", reason);
+    gl_warn("link %s->%s: message %llu%s%s refused by the peer (%s: %s); kept as a dead letter, link goes on", l->self,
+            l->peer, (unsigned long long)seq, case_id[0] ? " of case " : "", case_id, gl_strerror(code), reason);
+    return GL_LINK_DEAD;
+}
+
+struct oversized_ctx {
+    uint64_t seqs[64];
+    size_t n;
+};
+
+static int find_oversized(uint64_t seq, const void *data, size_t len, void *arg)
+{
+    (void)data;
+    struct oversized_ctx *oc = arg;
+    if (len > GL_MAX_MESSAGE && oc->n < sizeof oc->seqs / sizeof oc->seqs[0])
+        oc->seqs[oc->n++] = seq;
+    return 0;
+}
+
+/* A store written before the size limit was enforced at the sender may hold
+ * a message no peer accepts and no socket carries: dead-letter it at start. */
+static int sweep_oversized(gl_link_t *l, int64_t now)
+{
+    if (l->m.out_next - 1 <= l->m.out_acked)
+        return GL_OK;
+    MDB_txn *txn;
+    int rc = gl_store_begin(l->store, NULL, true, &txn);
+    if (rc != 0)
+        return rc;
+    struct oversized_ctx oc = {.n = 0};
+    rc = gl_store_outbox_scan(txn, l->store, l->peer, l->m.out_acked + 1, 0, find_oversized, &oc);
+    for (size_t i = 0; rc == 0 && i < oc.n; i++) {
+        struct find_ctx fc = {.seq = oc.seqs[i]};
+        rc = gl_store_outbox_scan(txn, l->store, l->peer, oc.seqs[i], 1, find_one, &fc);
+        if (rc >= 0 && fc.found) {
+            char why[96];
+            snprintf(why, sizeof why, "%zu bytes, more than the %u a peer accepts", fc.len, GL_MAX_MESSAGE);
+            rc = dead_letter(l, txn, oc.seqs[i], fc.buf, fc.len, GL_ETOOBIG, why, now);
+            rc = rc == GL_LINK_DEAD ? GL_OK : rc;
+        }
+        free(fc.buf);
+    }
+    if (rc != 0 || oc.n == 0) {
+        gl_store_abort(txn);
+        return rc < 0 ? rc : GL_OK;
+    }
+    rc = gl_store_commit(txn);
+    if (rc == 0)
+        l->m = l->save = l->w;
+    return rc;
+}
+
 /* The peer refused one of our messages for good. */
 static int take_refusal(gl_link_t *l, MDB_txn *txn, const Gridlink__V1__Refusal *r, int64_t now)
 {
@@ -349,50 +451,11 @@ static int take_refusal(gl_link_t *l, MDB_txn *txn, const Gridlink__V1__Refusal 
         l->st.stale_refusals++;
         return GL_LINK_HANDLED;
     }
-    Gridlink__V1__DeadLetter dl = GRIDLINK__V1__DEAD_LETTER__INIT;
-    char case_id[GL_NODE_ID_MAX + 24];
-    case_of_frame(fc.buf, fc.len, case_id, sizeof case_id);
     char reason[REASON_MAX + 1];
     copy_reason(reason, r->reason);
-    dl.peer = l->peer;
-    dl.seq = r->seq;
-    dl.time_ms = now;
-    dl.code = r->code;
-    dl.reason = reason;
-    dl.envelope.data = fc.buf;
-    dl.envelope.len = fc.len;
-    dl.case_id = case_id;
-    rc = gl_dead_put(txn, l->store, &dl);
+    rc = dead_letter(l, txn, r->seq, fc.buf, fc.len, r->code, reason, now);
     free(fc.buf);
-    if (rc != 0)
-        return rc;
-    Gridlink__V1__Skip sk = GRIDLINK__V1__SKIP__INIT;
-    sk.code = r->code;
-    sk.reason = reason;
-    Gridlink__V1__Envelope e = GRIDLINK__V1__ENVELOPE__INIT;
-    e.version = GL_PROTO_VERSION;
-    e.sender = l->self;
-    e.seq = r->seq;
-    e.body_case = GRIDLINK__V1__ENVELOPE__BODY_SKIP;
-    e.skip = &sk;
-    uint8_t *buf;
-    size_t len;
-    if ((rc = gl_pack(&e.base, &buf, &len)) != 0)
-        return rc;
-    rc = gl_store_outbox_put(txn, l->store, l->peer, r->seq, buf, len);
-    free(buf);
-    if (rc != 0)
-        return rc;
-    if (l->sent >= r->seq)
-        l->sent = r->seq - 1;
-    l->last_progress_ms = now;
-    l->need_pump = true;
-    l->st.dead_lettered++;
-    snprintf(l->last_dead_case, sizeof l->last_dead_case, "%s", case_id);
-    snprintf(l->last_dead_reason, sizeof l->last_dead_reason, "%s", reason);
-    gl_warn("link %s->%s: message %llu%s%s refused by the peer (%s: %s); kept as a dead letter, link goes on", l->self,
-            l->peer, (unsigned long long)r->seq, case_id[0] ? " of case " : "", case_id, gl_strerror(r->code), reason);
-    return GL_LINK_DEAD;
+    return rc;
 }
 
 int gl_link_receive(gl_link_t *l, MDB_txn *txn, const Gridlink__V1__Envelope *env, int64_t now_ms)

@@ -434,6 +434,38 @@ static void test_rebuilt_parent_store_child_renumbers(void **state)
     assert_int_equal(outbox(p->child_store, "d.t"), 0);
 }
 
+/* An outbox written before the sender enforced the size limit holds a
+ * message no peer takes: the link dead-letters it when it opens, and what
+ * follows it gets through. */
+static void test_oversized_legacy_message_swept_at_start(void **state)
+{
+    pair_t *p = *state;
+    child_sends(p, 1, 1000);
+    MDB_txn *txn;
+    assert_int_equal(gl_store_begin(p->child_store, NULL, true, &txn), 0);
+    gl_peer_marks m;
+    assert_int_equal(gl_store_peer_get(txn, p->child_store, "d.t", &m), 0);
+    size_t big = GL_MAX_MESSAGE + 100;
+    uint8_t *junk = calloc(1, big);
+    assert_int_equal(gl_store_outbox_put(txn, p->child_store, "d.t", m.out_next, junk, big), 0);
+    free(junk);
+    m.out_next++;
+    assert_int_equal(gl_store_peer_put(txn, p->child_store, "d.t", &m), 0);
+    assert_int_equal(gl_store_commit(txn), 0);
+    gl_link_free(&p->up);
+    gl_link_cfg up = {.self = "d.t.c", .peer = "d.t", .to_parent = true, .window = 8, .rto_ms = 100};
+    assert_int_equal(gl_link_new(p->child_store, &up, qsend, &p->to_parent, &p->up), 0);
+    assert_int_equal(dead_letters(p->child_store), 1);
+    qclear(&p->to_parent);
+    gl_link_connected(p->up, 2000);
+    gl_link_flush(p->up, 2000);
+    exchange(p, 3, 2001);
+    assert_int_equal(p->applied, 1);
+    assert_int_equal(gl_link_get_stats(p->down)->skipped, 1);
+    assert_int_equal(gl_link_marks(p->down)->in_applied, 2);
+    assert_int_equal(outbox(p->child_store, "d.t"), 0);
+}
+
 int main(void)
 {
     gl_log_init("test_link", GL_LOG_ERROR);
@@ -449,6 +481,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_forged_message_costs_no_number, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rebuilt_child_store_numbering_starts_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rebuilt_parent_store_child_renumbers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oversized_legacy_message_swept_at_start, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
