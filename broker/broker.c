@@ -3,21 +3,33 @@
  * Ownership: broker_run owns the broker_t and everything in it. A decoded
  * event lives in one refcounted rev_t shared by the node's window and the
  * case view; the last unref frees it. Feeds (one per node) live until the
- * broker stops; asks belong to their feed's queue, clients (monitors with
- * replies waiting to go out) to the clients table, and each holds its own
- * copy of a routing ID frame. Nothing here blocks: every send is
- * non-blocking, replies that do not fit wait in the client's queue, and node
- * requests that cannot be sent are retried by a timer. */
+ * broker stops; asks belong to their feed's queue, clients (connections with
+ * replies waiting to go out or replays of theirs waiting on a node) to the
+ * clients table, and each holds its own copy of a routing ID frame. Nothing
+ * here blocks: every send is non-blocking, replies that do not fit wait in
+ * the client's queue, and node requests that cannot be sent are retried by a
+ * timer.
+ *
+ * What one connection can make the broker hold is bounded: ZeroMQ keeps at
+ * most CLIENT_PIPE_MSGS messages of at most about CLIENT_CHUNK_BYTES for a
+ * peer, the client's own queue at most CLIENT_OUTQ_MAX_BYTES, and at most
+ * CLIENT_ASKS_MAX of its replays wait on node processes. A connection over
+ * its queue bound has stopped reading: it is cut off (queue dropped, asks
+ * cancelled, counted) and its key's requests are refused for CUTOFF_MS. */
 #include "broker.h"
 
 #include <czmq.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "codec.h"
 #include "error.h"
@@ -34,7 +46,7 @@
 #define ASK_TIMEOUT_MS       5000 /* no chunk for this long: ask again */
 #define ASK_HOLD_MS          2000 /* after a refusal, wait this long before asking again */
 #define CLIENT_ASK_GIVEUP_MS 30000
-#define CLIENT_ASKS_MAX      64   /* forwarded client replays queued per node */
+#define FEED_CLIENT_ASKS_MAX 64   /* forwarded client replays queued per node */
 #define REPAIR_SPAN          2000 /* events asked of a node at a time */
 #define ASKS_INFLIGHT_MAX    64   /* replays in flight, all nodes: bounds what node processes queue */
 #define FLUSH_RETRY_MS       20
@@ -43,13 +55,26 @@
 #endif
 #define RETAIN_EVENTS  1000000
 #define VIEW_MAX_CASES 200000
-#define OUTQ_MAX_BYTES (256u << 20)
+#define OUTQ_MAX_BYTES (256u << 20) /* all clients' queues: past this, new requests are refused */
+/* One connection: its queue (a whole-district snapshot of VIEW_MAX_CASES
+ * typical events fits), the chunks it is sent in, how many of those ZeroMQ
+ * may hold for it, how much one replay answer may carry (the client asks
+ * again for the rest), its replays waiting on node processes, and how long
+ * its key is refused after a cut-off. */
+#define CLIENT_OUTQ_MAX_BYTES   (32u << 20)
+#define CLIENT_CHUNK_BYTES      (64u * 1024)
+#define CLIENT_PIPE_MSGS        64
+#define CLIENT_REPLAY_MAX_BYTES (4u << 20)
+#define CLIENT_ASKS_MAX         16
+#define CUTOFF_MS               30000
+#define WARN_EVERY_MS           1000 /* per kind of complaint about a peer: the rest are counted */
 
 typedef Gridlink__V1__BusEvent bus_event_t;
 
 typedef struct rev {
     int refs;
-    size_t bytes;
+    size_t bytes;  /* what holding it costs */
+    size_t packed; /* what sending it costs */
     bus_event_t *ev;
 } rev_t;
 
@@ -57,12 +82,14 @@ typedef struct rev {
  * flight, so every chunk and every end belong to it. */
 typedef struct ask {
     struct ask *next;
-    zframe_t *client;    /* monitor's routing ID, or NULL: the broker's own repair */
+    zframe_t *client;    /* client's routing ID, or NULL: the broker's own repair */
+    uint64_t client_id;  /* and which client_t of that routing ID */
     uint64_t to;         /* client asks: last sequence wanted */
     uint64_t next_seq;   /* client asks: next sequence to forward */
     uint64_t round_from; /* first sequence of the request in flight */
     int64_t sent_ms;     /* 0 = not (or no longer) in flight */
     int64_t created_ms;
+    bool cancelled; /* its client was cut off or left: dropped, or drained if in flight */
 } ask_t;
 
 typedef struct feed {
@@ -91,11 +118,18 @@ typedef struct outmsg {
 } outmsg_t;
 
 typedef struct client {
-    char *key; /* routing ID in hex */
+    uint64_t id; /* unique for the broker's life: a routing ID can come back */
+    char *key;   /* routing ID in hex */
     zframe_t *rid;
+    char *user;  /* the connection's ZAP user ID */
     zlistx_t *q; /* outmsg_t, oldest first */
     size_t bytes;
+    size_t asks; /* its replays waiting on node processes */
+    bool gone;   /* cut off or disconnected: nothing more is queued */
 } client_t;
+
+/* Kinds of complaint about peers, each logged at most once a WARN_EVERY_MS. */
+enum { WARN_BAD, WARN_UNAUTHORIZED, WARN_CLIENT, WARN_KINDS };
 
 typedef struct {
     uv_loop_t *uv;
@@ -109,6 +143,9 @@ typedef struct {
     zhashx_t *view;    /* case id (or "link NODE PEER") -> view_entry_t */
     zlistx_t *lru;     /* view_entry_t, least recently changed first */
     zhashx_t *clients; /* rid hex -> client_t */
+    zhashx_t *cut_off; /* ZAP user ID -> int64_t (loop ms) until which its requests are refused */
+    uint64_t next_client_id;
+    bool sweep; /* a client went away: cancel its asks on the next tick */
     size_t out_bytes;
     /* Global order of held events, so the window drops the oldest first. */
     feed_t **order;
@@ -118,12 +155,38 @@ typedef struct {
     uv_timer_t hugz, marks, asks, flush;
     uv_signal_t sigint, sigterm;
     uint64_t events, replayed, gaps, missed, duplicates, deferred, bad, unauthorized;
-    uint64_t asks_sent, snapshots, client_replays, refused, evicted;
+    uint64_t asks_sent, snapshots, client_replays, refused, evicted, cutoffs;
+    int64_t warn_next[WARN_KINDS];
+    uint64_t warn_quiet[WARN_KINDS];
 } broker_t;
 
 static int64_t now_ms(broker_t *b)
 {
     return (int64_t)uv_now(b->uv);
+}
+
+/* A peer can send bad input as fast as it likes; the log gets one line a
+ * WARN_EVERY_MS per kind, saying how many were left out, and the counters
+ * get them all. */
+static void warn_peer(broker_t *b, int kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void warn_peer(broker_t *b, int kind, const char *fmt, ...)
+{
+    int64_t now = now_ms(b);
+    if (now < b->warn_next[kind]) {
+        b->warn_quiet[kind]++;
+        return;
+    }
+    b->warn_next[kind] = now + WARN_EVERY_MS;
+    char line[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (b->warn_quiet[kind])
+        gl_warn("%s (and %llu like it since the last such line)", line, (unsigned long long)b->warn_quiet[kind]);
+    else
+        gl_warn("%s", line);
+    b->warn_quiet[kind] = 0;
 }
 
 /* ---- events and the view ---- */
@@ -135,7 +198,8 @@ static rev_t *rev_new(bus_event_t *ev)
         return NULL;
     r->refs = 1;
     r->ev = ev;
-    r->bytes = protobuf_c_message_get_packed_size(&ev->base) + sizeof *r + 96;
+    r->packed = protobuf_c_message_get_packed_size(&ev->base);
+    r->bytes = r->packed + sizeof *r + 96;
     return r;
 }
 
@@ -372,7 +436,32 @@ static ask_t *ask_pop(broker_t *b, feed_t *f)
     return a;
 }
 
-/* ---- replies to monitors ---- */
+/* Remove the cancelled asks of f's queue, except one in flight at its head:
+ * the node's chunks for it are still coming, and they belong to the head. */
+static void feed_drop_cancelled(feed_t *f)
+{
+    ask_t **pp = &f->head, *prev = NULL;
+    while (*pp) {
+        ask_t *a = *pp;
+        if (a->cancelled && !(a == f->head && a->sent_ms)) {
+            *pp = a->next;
+            f->n_client_asks--;
+            ask_free(a);
+            continue;
+        }
+        prev = a;
+        pp = &a->next;
+    }
+    f->tail = prev;
+}
+
+/* ---- replies to clients ---- */
+
+static void outmsg_free(outmsg_t *m)
+{
+    free(m->buf);
+    free(m);
+}
 
 static void client_destroy(void **item)
 {
@@ -381,77 +470,202 @@ static void client_destroy(void **item)
     if (!c)
         return;
     outmsg_t *m;
-    while ((m = zlistx_detach(c->q, NULL))) {
-        free(m->buf);
-        free(m);
-    }
+    while ((m = zlistx_detach(c->q, NULL)))
+        outmsg_free(m);
     zlistx_destroy(&c->q);
     zframe_destroy(&c->rid);
+    free(c->user);
     free(c->key);
     free(c);
 }
 
-/* Send what c has queued, in order; stop at the high-water mark. Returns
- * false if c was removed (gone, or everything sent). */
+static client_t *client_find(broker_t *b, zframe_t *rid)
+{
+    char *key = zframe_strhex(rid);
+    client_t *c = key ? zhashx_lookup(b->clients, key) : NULL;
+    free(key);
+    return c;
+}
+
+static void client_release(broker_t *b, client_t *c);
+static void client_gone(broker_t *b, client_t *c);
+
+/* The client of connection rid (authenticated as user), made if new; NULL
+ * only when out of memory. A routing ID taken over by another key means the
+ * old connection is gone. */
+static client_t *client_get(broker_t *b, zframe_t *rid, const char *user)
+{
+    client_t *c = client_find(b, rid);
+    if (c && strcmp(c->user, user) == 0 && !c->gone)
+        return c;
+    if (c) {
+        client_gone(b, c);
+        client_release(b, c);
+    }
+    c = calloc(1, sizeof *c);
+    if (!c || !(c->key = zframe_strhex(rid)) || !(c->rid = zframe_dup(rid)) || !(c->user = strdup(user)) ||
+        !(c->q = zlistx_new())) {
+        void *item = c;
+        client_destroy(&item);
+        return NULL;
+    }
+    c->id = ++b->next_client_id;
+    zhashx_insert(b->clients, c->key, c);
+    return c;
+}
+
+/* The client an ask is for, if it is still there. */
+static client_t *ask_client(broker_t *b, const ask_t *a)
+{
+    client_t *c = a->client && !a->cancelled ? client_find(b, a->client) : NULL;
+    return c && c->id == a->client_id && !c->gone ? c : NULL;
+}
+
+static void client_drop_queue(broker_t *b, client_t *c)
+{
+    outmsg_t *m;
+    while ((m = zlistx_detach(c->q, NULL)))
+        outmsg_free(m);
+    b->out_bytes -= c->bytes;
+    c->bytes = 0;
+}
+
+/* Done with c for now: forget it if nothing of it remains. */
+static void client_release(broker_t *b, client_t *c)
+{
+    if (c && (c->gone || (zlistx_size(c->q) == 0 && c->asks == 0))) {
+        client_drop_queue(b, c);
+        zhashx_delete(b->clients, c->key); /* frees c */
+    }
+}
+
+/* The connection went away (or was cut off): drop what it had coming. Its
+ * replays waiting on node processes are cancelled by the next ask tick. */
+static void client_gone(broker_t *b, client_t *c)
+{
+    c->gone = true;
+    client_drop_queue(b, c);
+    if (c->asks)
+        b->sweep = true;
+}
+
+/* Send what c has queued, in order, until ZeroMQ holds CLIENT_PIPE_MSGS for
+ * it. Returns true if some is left (the caller arms the flush timer). */
 static bool client_flush(broker_t *b, client_t *c)
 {
     void *s = zsock_resolve(gl_zsock_sock(b->in));
     outmsg_t *m;
-    while ((m = zlistx_first(c->q))) {
+    while (!c->gone && (m = zlistx_first(c->q))) {
         if (zmq_send(s, zframe_data(c->rid), zframe_size(c->rid), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-            if (errno == EAGAIN)
-                return true; /* the caller arms the flush timer */
-            /* EHOSTUNREACH: the monitor went away; drop what it had coming. */
+            if (errno != EAGAIN)
+                client_gone(b, c); /* EHOSTUNREACH: the client went away */
             break;
         }
         zmq_send(s, m->buf, m->len, ZMQ_DONTWAIT);
         zlistx_detach(c->q, NULL);
         c->bytes -= m->len;
         b->out_bytes -= m->len;
-        free(m->buf);
-        free(m);
+        outmsg_free(m);
     }
     gl_zsock_kick(b->in);
-    b->out_bytes -= c->bytes;
-    c->bytes = 0;
-    char *key = c->key;
-    zhashx_delete(b->clients, key); /* frees c */
-    return false;
+    return !c->gone && zlistx_size(c->q) > 0;
 }
 
 static void on_flush_timer(uv_timer_t *t);
 
-static void client_send(broker_t *b, zframe_t *rid, const Gridlink__V1__BusReply *rep)
+/* c stopped reading: cut it off and refuse its key for CUTOFF_MS. */
+static void client_cut_off(broker_t *b, client_t *c, size_t wanted)
 {
+    b->cutoffs++;
+    warn_peer(b, WARN_CLIENT,
+              "broker: %s has %zu bytes of replies unread and asked for %zu more: cut off, its replays "
+              "cancelled, its requests refused for %d s",
+              c->user, c->bytes, wanted, CUTOFF_MS / 1000);
+    client_gone(b, c);
+    int64_t *until = zhashx_lookup(b->cut_off, c->user);
+    if (!until && (until = malloc(sizeof *until)))
+        zhashx_insert(b->cut_off, c->user, until);
+    if (until)
+        *until = now_ms(b) + CUTOFF_MS;
+#ifdef __GLIBC__
+    /* The queue was freed in pieces; give the pages back now rather than
+     * keep them for a peak that was an attack. */
+    malloc_trim(0);
+#endif
+}
+
+static bool user_cut_off(broker_t *b, const char *user)
+{
+    int64_t *until = zhashx_lookup(b->cut_off, user);
+    if (until && now_ms(b) >= *until) {
+        zhashx_delete(b->cut_off, user);
+        until = NULL;
+    }
+    return until != NULL;
+}
+
+/* Queue one reply for c. Returns false if c is gone (cut off now or
+ * before): the caller stops answering it. */
+static bool client_send(broker_t *b, client_t *c, const Gridlink__V1__BusReply *rep)
+{
+    if (c->gone)
+        return false;
     uint8_t *buf;
     size_t len;
     if (gl_pack(&rep->base, &buf, &len) != 0)
-        return;
-    char *key = zframe_strhex(rid);
-    client_t *c = key ? zhashx_lookup(b->clients, key) : NULL;
-    if (!c && key) {
-        c = calloc(1, sizeof *c);
-        if (c) {
-            c->key = key;
-            key = NULL;
-            c->rid = zframe_dup(rid);
-            c->q = zlistx_new();
-            zhashx_insert(b->clients, c->key, c);
-        }
+        return true;
+    if (c->bytes + len > CLIENT_OUTQ_MAX_BYTES) {
+        free(buf);
+        client_cut_off(b, c, len);
+        return false;
     }
-    free(key);
-    outmsg_t *m = c ? malloc(sizeof *m) : NULL;
+    outmsg_t *m = malloc(sizeof *m);
     if (!m) {
         free(buf);
-        return;
+        return true;
     }
     m->buf = buf;
     m->len = len;
     zlistx_add_end(c->q, m);
     c->bytes += len;
     b->out_bytes += len;
-    if (zlistx_size(c->q) == 1 && client_flush(b, c) && zlistx_size(c->q) > 0)
+    if (zlistx_size(c->q) == 1 && client_flush(b, c))
         uv_timer_start(&b->flush, on_flush_timer, FLUSH_RETRY_MS, 0);
+    return !c->gone;
+}
+
+/* Events as one reply chunk after another, each of at most GL_BUS_CHUNK
+ * events and about CLIENT_CHUNK_BYTES; the last carries end (and marks).
+ * Returns false if c is gone. */
+static bool client_send_events(broker_t *b, client_t *c, Gridlink__V1__BusReply *rep, bus_event_t **evs,
+                               const size_t *sizes, size_t n)
+{
+    size_t first = 0, bytes = 0;
+    bool end = rep->end;
+    Gridlink__V1__NodeMark **marks = rep->marks;
+    size_t n_marks = rep->n_marks;
+    rep->end = false;
+    rep->marks = NULL;
+    rep->n_marks = 0;
+    for (size_t i = 0; i < n; i++) {
+        bytes += sizes[i];
+        if (i + 1 - first == GL_BUS_CHUNK || bytes >= CLIENT_CHUNK_BYTES) {
+            rep->events = evs + first;
+            rep->n_events = i + 1 - first;
+            if (!client_send(b, c, rep))
+                return false;
+            first = i + 1;
+            bytes = 0;
+        }
+    }
+    if (!end && first == n)
+        return true;
+    rep->events = evs + first;
+    rep->n_events = n - first;
+    rep->end = end;
+    rep->marks = marks;
+    rep->n_marks = n_marks;
+    return client_send(b, c, rep);
 }
 
 static void on_flush_timer(uv_timer_t *t)
@@ -461,15 +675,18 @@ static void on_flush_timer(uv_timer_t *t)
     bool pending = false;
     for (char *k = zlistx_first(keys); k; k = zlistx_next(keys)) {
         client_t *c = zhashx_lookup(b->clients, k);
-        if (c && client_flush(b, c))
+        if (!c)
+            continue;
+        if (client_flush(b, c))
             pending = true;
+        client_release(b, c);
     }
     zlistx_destroy(&keys);
     if (pending)
         uv_timer_start(&b->flush, on_flush_timer, FLUSH_RETRY_MS, 0);
 }
 
-static void client_error(broker_t *b, zframe_t *rid, const char *op, const char *node, int code, const char *why)
+static void client_error(broker_t *b, client_t *c, const char *op, const char *node, int code, const char *why)
 {
     Gridlink__V1__BusReply rep = GRIDLINK__V1__BUS_REPLY__INIT;
     rep.op = (char *)op;
@@ -477,7 +694,20 @@ static void client_error(broker_t *b, zframe_t *rid, const char *op, const char 
     rep.end = true;
     rep.code = code;
     rep.error = (char *)why;
-    client_send(b, rid, &rep);
+    client_send(b, c, &rep);
+}
+
+/* A client ask leaves its feed's queue: tell the client how it ended (code
+ * 0 and no text: the end of a replay whose events went out) and forget it. */
+static void ask_finish(broker_t *b, feed_t *f, ask_t *a, int code, const char *why)
+{
+    client_t *c = ask_client(b, a);
+    if (!c)
+        return;
+    client_error(b, c, "replay", f->node, code, why);
+    if (c->asks)
+        c->asks--;
+    client_release(b, c);
 }
 
 /* ---- asking nodes for replays ---- */
@@ -488,6 +718,10 @@ static void client_error(broker_t *b, zframe_t *rid, const char *op, const char 
  * the next span is asked when this one ends. */
 static void ask_kick(broker_t *b, feed_t *f)
 {
+    if (f->head && f->head->client && !f->head->sent_ms && !ask_client(b, f->head)) {
+        f->head->cancelled = true;
+        feed_drop_cancelled(f);
+    }
     ask_t *a = f->head;
     if (!a || a->sent_ms || !f->rid || now_ms(b) < f->hold_until || b->inflight >= ASKS_INFLIGHT_MAX)
         return;
@@ -604,12 +838,12 @@ static void take_event(broker_t *b, zframe_t *rid, const char *user, zframe_t *b
     bus_event_t *ev;
     if (gl_decode_bus_event(zframe_data(body), zframe_size(body), &ev, err, sizeof err) != 0) {
         b->bad++;
-        gl_warn("broker: bad event from %s: %s", user, err);
+        warn_peer(b, WARN_BAD, "broker: bad event from %s: %s", user, err);
         return;
     }
     if (!may_speak(b, user, ev->node)) {
         b->unauthorized++;
-        gl_warn("broker: %s may not publish events of %s; dropped", user, ev->node);
+        warn_peer(b, WARN_UNAUTHORIZED, "broker: %s may not publish events of %s; dropped", user, ev->node);
         gridlink__v1__bus_event__free_unpacked(ev, NULL);
         return;
     }
@@ -624,30 +858,37 @@ static void take_event(broker_t *b, zframe_t *rid, const char *user, zframe_t *b
 
 static void forward_to_client(broker_t *b, feed_t *f, ask_t *a, Gridlink__V1__BusReply *rep)
 {
-    bus_event_t **sel = rep->n_events ? malloc(rep->n_events * sizeof *sel) : NULL;
+    client_t *c = ask_client(b, a);
+    if (!c || rep->n_events == 0)
+        return;
+    bus_event_t **sel = malloc(rep->n_events * sizeof *sel);
+    size_t *sizes = malloc(rep->n_events * sizeof *sizes);
     size_t k = 0;
-    for (size_t i = 0; i < rep->n_events && sel; i++) {
+    for (size_t i = 0; i < rep->n_events && sel && sizes; i++) {
         bus_event_t *ev = rep->events[i];
-        if (ev->seq >= a->next_seq && (a->to == 0 || ev->seq <= a->to))
+        if (ev->seq >= a->next_seq && (a->to == 0 || ev->seq <= a->to)) {
+            sizes[k] = protobuf_c_message_get_packed_size(&ev->base);
             sel[k++] = ev;
+        }
     }
     if (k > 0) {
         Gridlink__V1__BusReply out = GRIDLINK__V1__BUS_REPLY__INIT;
         out.op = "replay";
         out.node = f->node;
-        out.events = sel;
-        out.n_events = k;
-        client_send(b, a->client, &out);
         a->next_seq = sel[k - 1]->seq + 1;
+        /* A node's chunk may be bigger than what a client is sent at once. */
+        client_send_events(b, c, &out, sel, sizes, k);
     }
     free(sel);
+    free(sizes);
 }
 
 static void take_replay(broker_t *b, zframe_t *rid, const char *user, Gridlink__V1__BusReply *rep)
 {
     if (!rep->node[0] || !may_speak(b, user, rep->node)) {
         b->unauthorized++;
-        gl_warn("broker: %s may not replay events of %s; dropped", user, rep->node[0] ? rep->node : "(none)");
+        warn_peer(b, WARN_UNAUTHORIZED, "broker: %s may not replay events of %s; dropped", user,
+                  rep->node[0] ? rep->node : "(none)");
         return;
     }
     feed_t *f = feed_get(b, rep->node);
@@ -670,12 +911,11 @@ static void take_replay(broker_t *b, zframe_t *rid, const char *user, Gridlink__
         gl_warn("broker: %s's process could not replay it: %s", f->node, rep->error);
         f->hold_until = now_ms(b) + ASK_HOLD_MS;
     }
-    if (a && a->client && rep->code == 0 && a->next_seq <= a->to && a->next_seq > a->round_from) {
+    if (a && ask_client(b, a) && rep->code == 0 && a->next_seq <= a->to && a->next_seq > a->round_from) {
         ask_settle(b, a); /* that span is done; ask_kick sends the next */
     } else if (a) {
         ask_pop(b, f);
-        if (a->client)
-            client_error(b, a->client, "replay", f->node, rep->code, rep->code ? rep->error : "");
+        ask_finish(b, f, a, rep->code, rep->code ? rep->error : "");
         ask_free(a);
     }
     need_repair(b, f);
@@ -688,7 +928,7 @@ static void take_marks(broker_t *b, zframe_t *rid, const char *user, const Gridl
         const Gridlink__V1__NodeMark *m = rep->marks[i];
         if (!may_speak(b, user, m->node)) {
             b->unauthorized++;
-            gl_warn("broker: %s may not mark %s; ignored", user, m->node);
+            warn_peer(b, WARN_UNAUTHORIZED, "broker: %s may not mark %s; ignored", user, m->node);
             continue;
         }
         feed_t *f = feed_get(b, m->node);
@@ -710,7 +950,7 @@ static void take_reply(broker_t *b, zframe_t *rid, const char *user, zframe_t *b
     Gridlink__V1__BusReply *rep;
     if (gl_decode_bus_reply(zframe_data(body), zframe_size(body), &rep, err, sizeof err) != 0) {
         b->bad++;
-        gl_warn("broker: bad reply from %s: %s", user, err);
+        warn_peer(b, WARN_BAD, "broker: bad reply from %s: %s", user, err);
         return;
     }
     if (strcmp(rep->op, "replay") == 0)
@@ -719,7 +959,7 @@ static void take_reply(broker_t *b, zframe_t *rid, const char *user, zframe_t *b
         take_marks(b, rid, user, rep);
     else {
         b->bad++;
-        gl_warn("broker: unknown reply '%s' from %s", rep->op, user);
+        warn_peer(b, WARN_BAD, "broker: unknown reply '%s' from %s", rep->op, user);
     }
     gridlink__v1__bus_reply__free_unpacked(rep, NULL);
 }
@@ -731,35 +971,42 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void serve_snapshot(broker_t *b, zframe_t *rid, const char *prefix)
+static void serve_snapshot(broker_t *b, client_t *c, const char *prefix)
 {
-    if (b->out_bytes > OUTQ_MAX_BYTES) {
-        client_error(b, rid, "snapshot", NULL, GL_EAGAIN, "broker busy: too many replies waiting");
+    b->snapshots++;
+    size_t n = zhashx_size(b->view), k = 0, total = 0;
+    bus_event_t **evs = malloc((n ? n : 1) * sizeof *evs);
+    size_t *sizes = malloc((n ? n : 1) * sizeof *sizes);
+    if (!evs || !sizes) {
+        free(evs);
+        free(sizes);
+        client_error(b, c, "snapshot", NULL, GL_ENOMEM, "broker out of memory");
         return;
     }
-    b->snapshots++;
-    Gridlink__V1__BusReply rep = GRIDLINK__V1__BUS_REPLY__INIT;
-    rep.op = "snapshot";
-    bus_event_t *evs[GL_BUS_CHUNK];
-    size_t k = 0, bytes = 0;
     for (view_entry_t *e = zlistx_first(b->lru); e; e = zlistx_next(b->lru)) {
         bus_event_t *ev = e->rev->ev;
         if (prefix[0] && !gl_topology_in_subtree(prefix, ev->node))
             continue;
+        sizes[k] = e->rev->packed;
+        total += e->rev->packed;
         evs[k++] = ev;
-        bytes += e->rev->bytes;
-        if (k == GL_BUS_CHUNK || bytes >= GL_BUS_CHUNK_BYTES) {
-            rep.events = evs;
-            rep.n_events = k;
-            client_send(b, rid, &rep);
-            k = bytes = 0;
-        }
+    }
+    if (total > CLIENT_OUTQ_MAX_BYTES) {
+        char why[200];
+        snprintf(why, sizeof why,
+                 "the view under '%s' is %zu MiB, more than the %u MiB one client may have queued; "
+                 "ask for a narrower prefix",
+                 prefix, total >> 20, CLIENT_OUTQ_MAX_BYTES >> 20);
+        client_error(b, c, "snapshot", NULL, GL_EINVAL, why);
+        free(evs);
+        free(sizes);
+        return;
     }
     /* The marks go last, taken at the same instant as the events. */
-    size_t n = zhashx_size(b->feeds), nm = 0;
-    char **names = calloc(n ? n : 1, sizeof *names);
-    Gridlink__V1__NodeMark *marks = calloc(n ? n : 1, sizeof *marks);
-    Gridlink__V1__NodeMark **mp = calloc(n ? n : 1, sizeof *mp);
+    size_t nf = zhashx_size(b->feeds), nm = 0;
+    char **names = calloc(nf ? nf : 1, sizeof *names);
+    Gridlink__V1__NodeMark *marks = calloc(nf ? nf : 1, sizeof *marks);
+    Gridlink__V1__NodeMark **mp = calloc(nf ? nf : 1, sizeof *mp);
     if (names && marks && mp) {
         for (feed_t *f = zhashx_first(b->feeds); f; f = zhashx_next(b->feeds))
             if (!prefix[0] || gl_topology_in_subtree(prefix, f->node))
@@ -776,88 +1023,131 @@ static void serve_snapshot(broker_t *b, zframe_t *rid, const char *prefix)
     } else {
         nm = 0;
     }
-    rep.events = evs;
-    rep.n_events = k;
+    Gridlink__V1__BusReply rep = GRIDLINK__V1__BUS_REPLY__INIT;
+    rep.op = "snapshot";
     rep.marks = mp;
     rep.n_marks = nm;
     rep.end = true;
-    client_send(b, rid, &rep);
+    client_send_events(b, c, &rep, evs, sizes, k);
+    free(evs);
+    free(sizes);
     free(names);
     free(marks);
     free(mp);
 }
 
-static void serve_replay(broker_t *b, zframe_t *rid, const Gridlink__V1__BusRequest *req)
+static void serve_replay(broker_t *b, client_t *c, const Gridlink__V1__BusRequest *req)
 {
     b->client_replays++;
     feed_t *f = zhashx_lookup(b->feeds, req->node);
     if (!f) {
-        client_error(b, rid, "replay", req->node, GL_ENOENT, "the broker has not heard of this node");
+        client_error(b, c, "replay", req->node, GL_ENOENT, "the broker has not heard of this node");
         return;
     }
     uint64_t to = req->to_seq && req->to_seq < f->last ? req->to_seq : f->last;
     uint64_t first = f->last - f->h_count + 1;
     if (req->from_seq > to || (f->h_count > 0 && req->from_seq >= first)) {
         /* From the window (or nothing to send yet: the view is behind and
-         * the client asks again when a mark says so). */
-        Gridlink__V1__BusReply rep = GRIDLINK__V1__BUS_REPLY__INIT;
-        rep.op = "replay";
-        rep.node = f->node;
-        bus_event_t *evs[GL_BUS_CHUNK];
-        size_t k = 0, bytes = 0;
-        for (uint64_t s = req->from_seq; s <= to; s++) {
+         * the client asks again when a mark says so). One answer carries at
+         * most CLIENT_REPLAY_MAX_BYTES; it ends short and the client asks
+         * again from where it stopped. */
+        size_t cap = req->from_seq <= to ? (size_t)(to - req->from_seq + 1) : 0;
+        if (cap > f->h_count)
+            cap = f->h_count;
+        bus_event_t **evs = malloc((cap ? cap : 1) * sizeof *evs);
+        size_t *sizes = malloc((cap ? cap : 1) * sizeof *sizes);
+        if (!evs || !sizes) {
+            free(evs);
+            free(sizes);
+            client_error(b, c, "replay", f->node, GL_ENOMEM, "broker out of memory");
+            return;
+        }
+        size_t k = 0, total = 0;
+        for (uint64_t s = req->from_seq; s <= to && total < CLIENT_REPLAY_MAX_BYTES; s++) {
             rev_t *r = window_get(f, s);
             if (!r)
                 break;
+            sizes[k] = r->packed;
+            total += r->packed;
             evs[k++] = r->ev;
-            bytes += r->bytes;
-            if (k == GL_BUS_CHUNK || bytes >= GL_BUS_CHUNK_BYTES) {
-                rep.events = evs;
-                rep.n_events = k;
-                client_send(b, rid, &rep);
-                k = bytes = 0;
-            }
         }
-        rep.events = evs;
-        rep.n_events = k;
+        Gridlink__V1__BusReply rep = GRIDLINK__V1__BUS_REPLY__INIT;
+        rep.op = "replay";
+        rep.node = f->node;
         rep.end = true;
-        client_send(b, rid, &rep);
+        client_send_events(b, c, &rep, evs, sizes, k);
+        free(evs);
+        free(sizes);
         return;
     }
     /* Older than the window: the node's own log has it. */
-    if (f->n_client_asks >= CLIENT_ASKS_MAX) {
-        client_error(b, rid, "replay", f->node, GL_EAGAIN, "too many replays of this node waiting");
+    if (f->n_client_asks >= FEED_CLIENT_ASKS_MAX) {
+        client_error(b, c, "replay", f->node, GL_EAGAIN, "too many replays of this node waiting");
+        return;
+    }
+    if (c->asks >= CLIENT_ASKS_MAX) {
+        client_error(b, c, "replay", f->node, GL_EAGAIN, "too many of your replays are waiting on node processes");
         return;
     }
     ask_t *a = calloc(1, sizeof *a);
-    if (!a)
+    if (!a || !(a->client = zframe_dup(c->rid))) {
+        free(a);
         return;
-    a->client = zframe_dup(rid);
+    }
+    a->client_id = c->id;
     a->next_seq = req->from_seq;
     a->to = to;
     a->created_ms = now_ms(b);
     f->n_client_asks++;
-    gl_info("broker: %s %llu..%llu for a monitor is older than the window; asking the node", f->node,
-            (unsigned long long)req->from_seq, (unsigned long long)to);
+    c->asks++;
+    gl_info("broker: %s %llu..%llu for %s is older than the window; asking the node", f->node,
+            (unsigned long long)req->from_seq, (unsigned long long)to, c->user);
     ask_push(f, a);
     ask_kick(b, f);
 }
 
+/* A key cut off a moment ago is refused; its connection gets one error
+ * while it reads (an empty queue), nothing while it does not. */
+static void refuse_cut_off(broker_t *b, zframe_t *rid, const char *user)
+{
+    b->refused++;
+    client_t *c = client_find(b, rid);
+    if (c && zlistx_size(c->q) > 0)
+        return;
+    if (!c && !(c = client_get(b, rid, user)))
+        return;
+    char why[160];
+    snprintf(why, sizeof why, "cut off: this key left %u MiB of replies unread; its requests are refused for a while",
+             CLIENT_OUTQ_MAX_BYTES >> 20);
+    client_error(b, c, "error", NULL, GL_EAGAIN, why);
+    client_release(b, c);
+}
+
 static void take_request(broker_t *b, zframe_t *rid, const char *user, zframe_t *body)
 {
+    if (user_cut_off(b, user)) {
+        refuse_cut_off(b, rid, user);
+        return;
+    }
+    client_t *c = client_get(b, rid, user);
+    if (!c)
+        return;
     char err[256];
     Gridlink__V1__BusRequest *req;
     if (gl_decode_bus_request(zframe_data(body), zframe_size(body), &req, err, sizeof err) != 0) {
         b->bad++;
-        gl_warn("broker: bad request from %s: %s", user, err);
-        client_error(b, rid, "error", NULL, GL_EPROTO, err);
-        return;
+        warn_peer(b, WARN_BAD, "broker: bad request from %s: %s", user, err);
+        client_error(b, c, "error", NULL, GL_EPROTO, err);
+    } else {
+        if (b->out_bytes > OUTQ_MAX_BYTES)
+            client_error(b, c, req->op, req->node, GL_EAGAIN, "broker busy: too many replies waiting");
+        else if (strcmp(req->op, "snapshot") == 0)
+            serve_snapshot(b, c, req->prefix);
+        else
+            serve_replay(b, c, req);
+        gridlink__v1__bus_request__free_unpacked(req, NULL);
     }
-    if (strcmp(req->op, "snapshot") == 0)
-        serve_snapshot(b, rid, req->prefix);
-    else
-        serve_replay(b, rid, req);
-    gridlink__v1__bus_request__free_unpacked(req, NULL);
+    client_release(b, c);
 }
 
 static void take(broker_t *b, zmsg_t *msg)
@@ -868,13 +1158,13 @@ static void take(broker_t *b, zmsg_t *msg)
     size_t frames = zmsg_size(msg);
     if (!rid || !first || frames < 2 || frames > 3) {
         b->bad++;
-        gl_warn("broker: malformed bus message (%zu frames)", frames);
+        warn_peer(b, WARN_BAD, "broker: malformed bus message (%zu frames)", frames);
         return;
     }
     const char *user = gl_frame_user(first);
     if (!user) {
         b->unauthorized++;
-        gl_warn("broker: message from an unauthenticated connection dropped");
+        warn_peer(b, WARN_UNAUTHORIZED, "broker: message from an unauthenticated connection dropped");
         return;
     }
     if (frames == 2) {
@@ -884,7 +1174,7 @@ static void take(broker_t *b, zmsg_t *msg)
     /* Node feed: only topology nodes publish, and only their own subtree. */
     if (!gl_topology_find(b->topo, user)) {
         b->unauthorized++;
-        gl_warn("broker: %s is not a node and may not publish", user);
+        warn_peer(b, WARN_UNAUTHORIZED, "broker: %s is not a node and may not publish", user);
         return;
     }
     if (zframe_streq(first, GL_BUS_REPLY))
@@ -906,11 +1196,20 @@ static void on_asks(uv_timer_t *t)
 {
     broker_t *b = t->data;
     int64_t now = now_ms(b);
+    bool sweep = b->sweep; /* clients went away: cancel their asks */
+    b->sweep = false;
     for (feed_t *f = zhashx_first(b->feeds); f; f = zhashx_next(b->feeds)) {
+        bool orphans = false;
+        for (ask_t *a = f->head; sweep && a; a = a->next) {
+            if (a->client && !a->cancelled && !ask_client(b, a))
+                a->cancelled = orphans = true;
+        }
+        if (orphans)
+            feed_drop_cancelled(f);
         ask_t *a = f->head;
         if (a && a->client && now - a->created_ms > CLIENT_ASK_GIVEUP_MS) {
             ask_pop(b, f);
-            client_error(b, a->client, "replay", f->node, GL_ETIMEDOUT, "the node's process did not answer");
+            ask_finish(b, f, a, GL_ETIMEDOUT, "the node's process did not answer");
             ask_free(a);
             a = f->head;
         }
@@ -958,18 +1257,19 @@ static void on_marks(uv_timer_t *t)
 static void on_hugz(uv_timer_t *t)
 {
     broker_t *b = t->data;
-    char stats[640];
+    char stats[800];
     int len = snprintf(stats, sizeof stats,
                        "{\"events\":%llu,\"gaps\":%llu,\"missed\":%llu,\"duplicates\":%llu,\"bad\":%llu,"
                        "\"unauthorized\":%llu,\"feeds\":%zu,\"replayed\":%llu,\"deferred\":%llu,\"asks\":%llu,"
                        "\"snapshots\":%llu,\"client_replays\":%llu,\"cases\":%zu,\"retained\":%zu,"
-                       "\"evicted\":%llu}",
+                       "\"evicted\":%llu,\"cutoffs\":%llu,\"refused\":%llu,\"clients\":%zu,\"queued\":%zu}",
                        (unsigned long long)b->events, (unsigned long long)b->gaps, (unsigned long long)b->missed,
                        (unsigned long long)b->duplicates, (unsigned long long)b->bad,
                        (unsigned long long)b->unauthorized, zhashx_size(b->feeds), (unsigned long long)b->replayed,
                        (unsigned long long)b->deferred, (unsigned long long)b->asks_sent,
                        (unsigned long long)b->snapshots, (unsigned long long)b->client_replays, zhashx_size(b->view),
-                       b->o_count, (unsigned long long)b->evicted);
+                       b->o_count, (unsigned long long)b->evicted, (unsigned long long)b->cutoffs,
+                       (unsigned long long)b->refused, zhashx_size(b->clients), b->out_bytes);
     publish(b, "hugz", stats, (size_t)len);
 }
 
@@ -990,7 +1290,11 @@ static int open_sockets(broker_t *b)
         return GL_EIO;
     zsock_set_router_mandatory(in, 1);
     zsock_set_rcvhwm(in, hwm);
-    zsock_set_sndhwm(in, hwm);
+    /* What goes out here is replay requests to node processes (a few at a
+     * time) and replies to clients, which wait in their own bounded queue:
+     * ZeroMQ need hold little for any peer. */
+    zsock_set_sndhwm(in, CLIENT_PIPE_MSGS);
+    zsock_set_maxmsgsize(in, (int)GL_BUS_MAX_REPLY + 4096);
     zsock_set_linger(in, 0);
     zsock_set_heartbeat_ivl(in, 2000);
     zsock_set_heartbeat_timeout(in, 6000);
@@ -1040,6 +1344,12 @@ static void admit(broker_t *b)
     }
 }
 
+static void free_item(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
 static void view_destroy(broker_t *b)
 {
     view_entry_t *e;
@@ -1083,6 +1393,8 @@ int broker_run(const char *home)
     b->lru = zlistx_new();
     b->clients = zhashx_new();
     zhashx_set_destructor(b->clients, client_destroy);
+    b->cut_off = zhashx_new();
+    zhashx_set_destructor(b->cut_off, free_item);
     if (open_sockets(b) != 0)
         return 1;
 
@@ -1112,6 +1424,7 @@ int broker_run(const char *home)
     uv_close((uv_handle_t *)&b->sigint, NULL);
     uv_close((uv_handle_t *)&b->sigterm, NULL);
     zhashx_destroy(&b->clients);
+    zhashx_destroy(&b->cut_off);
     gl_zap_free(&b->zap);
     gl_loop_free(&b->loop);
     zsock_destroy(&b->out);

@@ -50,7 +50,12 @@ int gl_check_case(const Gridlink__V1__Case *c, char *err, size_t errlen);
  * connects a DEALER and sends one-frame BusRequests: "snapshot" (prefix) or
  * "replay" (node, range); the broker answers with one-frame BusReply chunks
  * of at most GL_BUS_CHUNK events, the last with end = true (a snapshot's last
- * chunk carries the marks). On bus_out the broker publishes [topic, BusEvent]
+ * chunk carries the marks). A replay answer may end short of to_seq (the
+ * broker's view is behind, or it sends a few megabytes at a time): the client
+ * asks again from the next sequence. What one connection has not read is
+ * bounded: past that bound it is cut off (its queue and pending replays
+ * dropped) and its key's requests are answered with code GL_EAGAIN, "cut
+ * off...", for a while. On bus_out the broker publishes [topic, BusEvent]
  * in per-node sequence order (replayed events included), "hugz" with its
  * counters each second, and [GL_BUS_MARKS, BusReply{op "marks"}] with every
  * node's last sequence so subscribers notice a lost tail. */
