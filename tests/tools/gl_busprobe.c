@@ -174,6 +174,8 @@ static int mode_publish(zsock_t *s, int argc, char **argv)
             ev.note = (char *)v;
         else if ((v = field(argv[i], "time_ms")))
             ev.time_ms = strtoll(v, NULL, 10);
+        else if ((v = field(argv[i], "version")))
+            ev.version = (uint32_t)strtoul(v, NULL, 10);
         else if ((v = field(argv[i], "state")) &&
                  gl_pbjson_enum_value(&gridlink__v1__case_state__descriptor, v, &st) == 0)
             ev.state = (Gridlink__V1__CaseState)st;
