@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uv.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -67,7 +68,8 @@
 #define CLIENT_REPLAY_MAX_BYTES (4u << 20)
 #define CLIENT_ASKS_MAX         16
 #define CUTOFF_MS               30000
-#define WARN_EVERY_MS           1000 /* per kind of complaint about a peer: the rest are counted */
+#define WARN_EVERY_MS           1000            /* per kind of complaint about a peer: the rest are counted */
+#define FUTURE_MAX_MS           (5 * 60 * 1000) /* an event dated later than this from now is refused */
 
 typedef Gridlink__V1__BusEvent bus_event_t;
 
@@ -129,7 +131,7 @@ typedef struct client {
 } client_t;
 
 /* Kinds of complaint about peers, each logged at most once a WARN_EVERY_MS. */
-enum { WARN_BAD, WARN_UNAUTHORIZED, WARN_CLIENT, WARN_KINDS };
+enum { WARN_BAD, WARN_UNAUTHORIZED, WARN_FOREIGN, WARN_FUTURE, WARN_CLIENT, WARN_KINDS };
 
 typedef struct {
     uv_loop_t *uv;
@@ -155,7 +157,7 @@ typedef struct {
     uv_timer_t hugz, marks, asks, flush;
     uv_signal_t sigint, sigterm;
     uint64_t events, replayed, gaps, missed, duplicates, deferred, bad, unauthorized;
-    uint64_t asks_sent, snapshots, client_replays, refused, evicted, cutoffs;
+    uint64_t asks_sent, snapshots, client_replays, refused, evicted, cutoffs, foreign, future;
     int64_t warn_next[WARN_KINDS];
     uint64_t warn_quiet[WARN_KINDS];
 } broker_t;
@@ -249,6 +251,26 @@ static void view_entry_free(view_entry_t *e)
     free(e);
 }
 
+/* Whether n should replace o as what the view shows of a case. A restarted
+ * broker replays node after node, so arrival order means nothing, and a
+ * time is only the sender's claim: the order is the case's version (its
+ * holder bumps it on every change, and each copy of the case carries the
+ * version it was given), then, within a version, a node's later log entry
+ * over its earlier one, the holder's event over another node's, and an
+ * ancestor's over a descendant's (a change travels down from where it was
+ * made). Events without a case (links) are per node: sequence order. */
+static bool supersedes(const bus_event_t *n, const bus_event_t *o)
+{
+    if (n->version != o->version)
+        return n->version > o->version;
+    if (strcmp(n->node, o->node) == 0)
+        return n->seq > o->seq;
+    bool n_holds = strcmp(n->node, n->holder) == 0, o_holds = strcmp(o->node, o->holder) == 0;
+    if (n_holds != o_holds)
+        return n_holds;
+    return gl_topology_in_subtree(n->node, o->node);
+}
+
 static void view_update(broker_t *b, rev_t *r)
 {
     const bus_event_t *ev = r->ev;
@@ -259,11 +281,7 @@ static void view_update(broker_t *b, rev_t *r)
         snprintf(key, sizeof key, "link %s %s", ev->node, ev->peer);
     view_entry_t *e = zhashx_lookup(b->view, key);
     if (e) {
-        const bus_event_t *old = e->rev->ev;
-        /* A restarted broker replays node after node, so arrival order is not
-         * time order: keep the newer event. */
-        if (old->time_ms > ev->time_ms ||
-            (old->time_ms == ev->time_ms && strcmp(old->node, ev->node) == 0 && old->seq > ev->seq))
+        if (!supersedes(ev, e->rev->ev))
             return;
         rev_unref(e->rev);
         e->rev = rev_ref(r);
@@ -832,6 +850,50 @@ static bool may_speak(broker_t *b, const char *user, const char *node)
            gl_topology_in_subtree(user, node);
 }
 
+/* The wall clock, ms since the epoch: what events are dated in. */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What an admitted node could still lie about: a case it may not hold (a
+ * case's ID is "<origin node>-<counter>", and a node holds only cases that
+ * arose in its own subtree and came up to it), or a date in the future, which
+ * no clock skew explains. Such an event is dropped, counted and logged; its
+ * sequence number is not taken, so the node's real entry of that number
+ * still comes. ev has passed may_speak. */
+static bool event_believable(broker_t *b, const char *user, const bus_event_t *ev)
+{
+    if (ev->case_id[0]) {
+        const char *dash = strrchr(ev->case_id, '-');
+        char origin[GL_NODE_ID_MAX + 1];
+        size_t n = dash ? (size_t)(dash - ev->case_id) : 0;
+        bool ok = n > 0 && n <= GL_NODE_ID_MAX;
+        if (ok) {
+            memcpy(origin, ev->case_id, n);
+            origin[n] = 0;
+            ok = gl_topology_in_subtree(ev->node, origin);
+        }
+        if (!ok) {
+            b->foreign++;
+            warn_peer(b, WARN_FOREIGN,
+                      "broker: %s may not hold case %s (it arose outside its subtree); event %llu from %s dropped",
+                      ev->node, ev->case_id, (unsigned long long)ev->seq, user);
+            return false;
+        }
+    }
+    int64_t now = wall_ms();
+    if (ev->time_ms > now + FUTURE_MAX_MS) {
+        b->future++;
+        warn_peer(b, WARN_FUTURE, "broker: event %llu of %s from %s is dated %lld s in the future; dropped",
+                  (unsigned long long)ev->seq, ev->node, user, (long long)((ev->time_ms - now) / 1000));
+        return false;
+    }
+    return true;
+}
+
 static void take_event(broker_t *b, zframe_t *rid, const char *user, zframe_t *body)
 {
     char err[256];
@@ -844,6 +906,10 @@ static void take_event(broker_t *b, zframe_t *rid, const char *user, zframe_t *b
     if (!may_speak(b, user, ev->node)) {
         b->unauthorized++;
         warn_peer(b, WARN_UNAUTHORIZED, "broker: %s may not publish events of %s; dropped", user, ev->node);
+        gridlink__v1__bus_event__free_unpacked(ev, NULL);
+        return;
+    }
+    if (!event_believable(b, user, ev)) {
         gridlink__v1__bus_event__free_unpacked(ev, NULL);
         return;
     }
@@ -895,6 +961,15 @@ static void take_replay(broker_t *b, zframe_t *rid, const char *user, Gridlink__
     if (!f)
         return;
     feed_set_rid(f, rid);
+    /* Checked like live events before anyone sees them. */
+    size_t kept = 0;
+    for (size_t i = 0; i < rep->n_events; i++) {
+        if (event_believable(b, user, rep->events[i]))
+            rep->events[kept++] = rep->events[i];
+        else
+            gridlink__v1__bus_event__free_unpacked(rep->events[i], NULL);
+    }
+    rep->n_events = kept;
     ask_t *a = f->head;
     if (a && a->client)
         forward_to_client(b, f, a, rep);
@@ -1258,18 +1333,20 @@ static void on_hugz(uv_timer_t *t)
 {
     broker_t *b = t->data;
     char stats[800];
-    int len = snprintf(stats, sizeof stats,
-                       "{\"events\":%llu,\"gaps\":%llu,\"missed\":%llu,\"duplicates\":%llu,\"bad\":%llu,"
-                       "\"unauthorized\":%llu,\"feeds\":%zu,\"replayed\":%llu,\"deferred\":%llu,\"asks\":%llu,"
-                       "\"snapshots\":%llu,\"client_replays\":%llu,\"cases\":%zu,\"retained\":%zu,"
-                       "\"evicted\":%llu,\"cutoffs\":%llu,\"refused\":%llu,\"clients\":%zu,\"queued\":%zu}",
-                       (unsigned long long)b->events, (unsigned long long)b->gaps, (unsigned long long)b->missed,
-                       (unsigned long long)b->duplicates, (unsigned long long)b->bad,
-                       (unsigned long long)b->unauthorized, zhashx_size(b->feeds), (unsigned long long)b->replayed,
-                       (unsigned long long)b->deferred, (unsigned long long)b->asks_sent,
-                       (unsigned long long)b->snapshots, (unsigned long long)b->client_replays, zhashx_size(b->view),
-                       b->o_count, (unsigned long long)b->evicted, (unsigned long long)b->cutoffs,
-                       (unsigned long long)b->refused, zhashx_size(b->clients), b->out_bytes);
+    int len =
+        snprintf(stats, sizeof stats,
+                 "{\"events\":%llu,\"gaps\":%llu,\"missed\":%llu,\"duplicates\":%llu,\"bad\":%llu,"
+                 "\"unauthorized\":%llu,\"feeds\":%zu,\"replayed\":%llu,\"deferred\":%llu,\"asks\":%llu,"
+                 "\"snapshots\":%llu,\"client_replays\":%llu,\"cases\":%zu,\"retained\":%zu,"
+                 "\"evicted\":%llu,\"cutoffs\":%llu,\"refused\":%llu,\"clients\":%zu,\"queued\":%zu,"
+                 "\"foreign\":%llu,\"future\":%llu}",
+                 (unsigned long long)b->events, (unsigned long long)b->gaps, (unsigned long long)b->missed,
+                 (unsigned long long)b->duplicates, (unsigned long long)b->bad, (unsigned long long)b->unauthorized,
+                 zhashx_size(b->feeds), (unsigned long long)b->replayed, (unsigned long long)b->deferred,
+                 (unsigned long long)b->asks_sent, (unsigned long long)b->snapshots,
+                 (unsigned long long)b->client_replays, zhashx_size(b->view), b->o_count,
+                 (unsigned long long)b->evicted, (unsigned long long)b->cutoffs, (unsigned long long)b->refused,
+                 zhashx_size(b->clients), b->out_bytes, (unsigned long long)b->foreign, (unsigned long long)b->future);
     publish(b, "hugz", stats, (size_t)len);
 }
 

@@ -16,7 +16,9 @@
  *
  * The view holds, per node, the last sequence applied and a window of the
  * most recent events (bounded in bytes across all nodes), and per case the
- * latest event (bounded in count, least recently changed dropped first).
+ * event of its highest version (bounded in count, least recently changed
+ * dropped first). An event about a case that did not arise in the sending
+ * node's subtree, or dated minutes in the future, is refused and counted.
  * Monitors ask on bus_in for a snapshot (the view's events and every node's
  * mark, under a prefix) or for a replay of a node's range, which the broker
  * serves from its window or forwards to the node's process. Each second it

@@ -39,3 +39,35 @@ broker_mark() {
     "$GRIDLINK" watch --home "$HOME_DIR" --marks --json --seconds 5 | jq -r --arg n "$1" 'select(.node==$n) | .seq'
 }
 mark_is() { [ "$(broker_mark "$1")" = "$2" ]; }
+
+# The slow mini district with a second township beside sanjing (tangqiao,
+# one community, one grid), so that a case can be of another branch.
+two_townships() {
+    slow_mini | jq '.nodes += [
+        {"id": "xinbei.tangqiao", "tier": "township", "name": "塘桥街道"},
+        {"id": "xinbei.tangqiao.c01", "tier": "community", "name": "塘桥街道第一社区"},
+        {"id": "xinbei.tangqiao.c01.g1", "tier": "grid", "name": "塘桥街道第一社区第1网格"}]'
+}
+
+# bus_request KEYNAME MS FIELD=VALUE...: one request with KEYNAME's key,
+# every reply as a JSON line.
+bus_request() {
+    local key=$1 ms=$2
+    shift 2
+    "$BUSPROBE" request "$BUS_IN" "$BROKER_KEY" "$KEYS/$key.cert" "$ms" "$@"
+}
+# The events of a snapshot (or replay) answer, one JSON object a line.
+reply_events() { jq -c '.events[]?' "$@"; }
+# view_state CASE: the state the operator's snapshot shows for CASE.
+view_state() {
+    bus_request operator 5000 op=snapshot | reply_events | jq -r --arg c "$1" 'select(.case_id==$c) | .state'
+}
+state_is() { [ "$(view_state "$1")" = "$2" ]; }
+# Every node's broker mark equals its own last log sequence.
+view_converged() {
+    local marks n
+    marks=$("$GRIDLINK" watch --home "$HOME_DIR" --marks --json --seconds 5) || return 1
+    for n in $(jq -r '.nodes[].id' "$HOME_DIR/topology.json"); do
+        [ "$(jq -r --arg n "$n" 'select(.node==$n) | .seq' <<<"$marks")" = "$(log_seq "$n")" ] || return 1
+    done
+}
