@@ -17,9 +17,9 @@
  *                                        time_ms, version, note) as a node's
  *                                        process would
  *   mark    BUS_IN  KEY CERT NODE SEQ    send a node mark claiming SEQ
- *   listen  BUS_OUT KEY CERT MS [TOPIC]  subscribe (to TOPIC, default all)
- *                                        and print "TOPIC" for each message,
- *                                        "hugz BODY" for hugz, for MS
+ *   listen  BUS_OUT KEY CERT MS [TOPIC...] subscribe (to the TOPICs, default
+ *                                        all) and print "TOPIC" for each
+ *                                        message, "hugz BODY" for hugz, for MS
  *   keygen  PATH                         write a new keypair to PATH and
  *                                        PATH_secret (czmq's format)
  *
@@ -200,9 +200,12 @@ static int mode_mark(zsock_t *s, const char *node, uint64_t seq)
     return send_msg(s, &rep.base, GL_BUS_REPLY) == 0 ? 0 : 1;
 }
 
-static int mode_listen(zsock_t *s, int ms, const char *topic)
+static int mode_listen(zsock_t *s, int ms, int n_topics, char **topics)
 {
-    zsock_set_subscribe(s, topic ? topic : "");
+    for (int i = 0; i < n_topics; i++)
+        zsock_set_subscribe(s, topics[i]);
+    if (n_topics == 0)
+        zsock_set_subscribe(s, "");
     zpoller_t *p = zpoller_new(s, NULL);
     int64_t end = zclock_mono() + ms;
     while (!zsys_interrupted && zclock_mono() < end) {
@@ -261,8 +264,8 @@ int main(int argc, char **argv)
         rc = mode_publish(s, argc - 5, argv + 5);
     else if (strcmp(mode, "mark") == 0 && argc == 7)
         rc = mode_mark(s, argv[5], strtoull(argv[6], NULL, 10));
-    else if (strcmp(mode, "listen") == 0 && (argc == 6 || argc == 7))
-        rc = mode_listen(s, atoi(argv[5]), argc == 7 ? argv[6] : NULL);
+    else if (strcmp(mode, "listen") == 0 && argc >= 6)
+        rc = mode_listen(s, atoi(argv[5]), argc - 6, argv + 6);
     else
         usage();
     zsock_destroy(&s);
