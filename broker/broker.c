@@ -44,8 +44,10 @@
 #define HUGZ_MS              1000
 #define MARKS_MS             GL_BUS_MARK_MS
 #define ASK_TICK_MS          250
-#define ASK_TIMEOUT_MS       5000 /* no chunk for this long: ask again */
-#define ASK_HOLD_MS          2000 /* after a refusal, wait this long before asking again */
+#define ASK_TIMEOUT_MS       5000  /* no chunk for this long: ask again */
+#define ASK_HOLD_MS          2000  /* after a refusal, wait this long before asking again */
+#define REPAIR_HOLD_MAX_MS   60000 /* own repairs that bring nothing back off, doubling from ASK_HOLD_MS to this */
+#define FEED_RESET_MIN_MS    60000 /* a node's feed is rebuilt from 1 at most this often */
 #define CLIENT_ASK_GIVEUP_MS 30000
 #define FEED_CLIENT_ASKS_MAX 64   /* forwarded client replays queued per node */
 #define REPAIR_SPAN          2000 /* events asked of a node at a time */
@@ -89,6 +91,9 @@ typedef struct ask {
     uint64_t to;         /* client asks: last sequence wanted */
     uint64_t next_seq;   /* client asks: next sequence to forward */
     uint64_t round_from; /* first sequence of the request in flight */
+    uint64_t round_to;   /* and its last */
+    uint64_t seen_to;    /* highest sequence the node sent in this round */
+    uint64_t applied;    /* events this round brought into the view */
     int64_t sent_ms;     /* 0 = not (or no longer) in flight */
     int64_t created_ms;
     bool cancelled; /* its client was cut off or left: dropped, or drained if in flight */
@@ -102,7 +107,11 @@ typedef struct feed {
     ask_t *head, *tail;
     size_t n_client_asks;
     bool own_queued;
-    int64_t hold_until;
+    int64_t hold_until;        /* the node's process refused a replay: ask nothing before this */
+    int64_t repair_hold_until; /* own repairs back off after rounds that brought nothing */
+    unsigned futile;           /* own repair rounds in a row that brought nothing */
+    bool overclaimed;          /* the node claimed more than it replays; said once */
+    int64_t reset_ms;          /* when its feed was last rebuilt from 1 */
     /* window: held[(h_head + i) % h_cap] is sequence last - h_count + 1 + i */
     rev_t **held;
     size_t h_head, h_count, h_cap;
@@ -157,7 +166,7 @@ typedef struct {
     uv_timer_t hugz, marks, asks, flush;
     uv_signal_t sigint, sigterm;
     uint64_t events, replayed, gaps, missed, duplicates, deferred, bad, unauthorized;
-    uint64_t asks_sent, snapshots, client_replays, refused, evicted, cutoffs, foreign, future;
+    uint64_t asks_sent, snapshots, client_replays, refused, evicted, cutoffs, foreign, future, overclaims;
     int64_t warn_next[WARN_KINDS];
     uint64_t warn_quiet[WARN_KINDS];
 } broker_t;
@@ -740,8 +749,18 @@ static void ask_kick(broker_t *b, feed_t *f)
         f->head->cancelled = true;
         feed_drop_cancelled(f);
     }
+    int64_t now = now_ms(b);
     ask_t *a = f->head;
-    if (!a || a->sent_ms || !f->rid || now_ms(b) < f->hold_until || b->inflight >= ASKS_INFLIGHT_MAX)
+    if (a && !a->client && !a->sent_ms && now < f->repair_hold_until && a->next) {
+        /* The own repair backs off; the clients' replays behind it need not. */
+        f->head = a->next;
+        a->next = NULL;
+        f->tail->next = a;
+        f->tail = a;
+        a = f->head;
+    }
+    if (!a || a->sent_ms || !f->rid || now < f->hold_until || b->inflight >= ASKS_INFLIGHT_MAX ||
+        (!a->client && now < f->repair_hold_until))
         return;
     Gridlink__V1__BusRequest req = GRIDLINK__V1__BUS_REQUEST__INIT;
     req.op = "replay";
@@ -759,8 +778,10 @@ static void ask_kick(broker_t *b, feed_t *f)
      * nothing is queued; the ask timer tries again. */
     if (zmq_send(s, zframe_data(f->rid), zframe_size(f->rid), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
         zmq_send(s, buf, len, ZMQ_DONTWAIT);
-        a->sent_ms = now_ms(b);
+        a->sent_ms = now;
         a->round_from = req.from_seq;
+        a->round_to = req.to_seq;
+        a->seen_to = a->applied = 0;
         b->inflight++;
         b->asks_sent++;
         gl_debug("broker: asked for %s %llu..%llu", f->node, (unsigned long long)req.from_seq,
@@ -784,9 +805,46 @@ static void need_repair(broker_t *b, feed_t *f)
     ask_push(f, a);
     b->gaps++;
     b->missed += f->known - f->last;
-    gl_info("broker: %s is at %llu in the view but logged %llu: asking for a replay", f->node,
-            (unsigned long long)f->last, (unsigned long long)f->known);
+    gl_log(f->overclaimed ? GL_LOG_DEBUG : GL_LOG_INFO,
+           "broker: %s is at %llu in the view but logged %llu: asking for a replay", f->node,
+           (unsigned long long)f->last, (unsigned long long)f->known);
     ask_kick(b, f);
+}
+
+/* An own repair round brought nothing into the view: ask again later, twice
+ * as late each time (ASK_HOLD_MS up to REPAIR_HOLD_MAX_MS), until a round
+ * brings something. */
+static void repair_back_off(broker_t *b, feed_t *f)
+{
+    if (f->futile < 16)
+        f->futile++;
+    int64_t hold = (int64_t)ASK_HOLD_MS << (f->futile - 1);
+    f->repair_hold_until = now_ms(b) + (hold < REPAIR_HOLD_MAX_MS ? hold : REPAIR_HOLD_MAX_MS);
+}
+
+/* The end of an own repair round. A node's process replays to the end of
+ * its log, so a round that ends before the span it was asked for and short
+ * of what the node claimed (by an event or a mark) shows the claim false: a
+ * forged or corrupt sequence number. It is not believed (the broker stops
+ * asking for it), said once, and counted; a real gap is still repaired by
+ * the next round that brings something, at the backed-off pace. */
+static void repair_round_end(broker_t *b, feed_t *f, const ask_t *a, int code)
+{
+    if (a->applied > 0) {
+        f->futile = 0;
+        f->overclaimed = false;
+    } else {
+        repair_back_off(b, f);
+    }
+    if (code != 0 || f->last >= f->known || a->seen_to >= a->round_to || a->seen_to >= f->known)
+        return;
+    b->overclaims++;
+    if (!f->overclaimed)
+        gl_warn("broker: %s claimed sequence %llu but its process replays only up to %llu: claim not believed, "
+                "repairs back off until one brings something",
+                f->node, (unsigned long long)f->known, (unsigned long long)(a->seen_to ? a->seen_to : f->last));
+    f->overclaimed = true;
+    f->known = a->seen_to > f->last ? a->seen_to : f->last;
 }
 
 static void apply(broker_t *b, feed_t *f, bus_event_t *ev, zframe_t *raw)
@@ -837,6 +895,7 @@ static void feed_reset(broker_t *b, feed_t *f, uint64_t seq)
     window_clear(b, f);
     f->last = 0;
     f->known = seq;
+    f->reset_ms = now_ms(b);
     /* An own repair in flight asked from the old position; ask afresh. */
     if (f->head && !f->head->client)
         ask_settle(b, f->head);
@@ -961,6 +1020,9 @@ static void take_replay(broker_t *b, zframe_t *rid, const char *user, Gridlink__
     if (!f)
         return;
     feed_set_rid(f, rid);
+    ask_t *a = f->head;
+    if (a && a->sent_ms && rep->n_events > 0 && rep->events[rep->n_events - 1]->seq > a->seen_to)
+        a->seen_to = rep->events[rep->n_events - 1]->seq; /* in increasing order: the decoder checked */
     /* Checked like live events before anyone sees them. */
     size_t kept = 0;
     for (size_t i = 0; i < rep->n_events; i++) {
@@ -970,14 +1032,16 @@ static void take_replay(broker_t *b, zframe_t *rid, const char *user, Gridlink__
             gridlink__v1__bus_event__free_unpacked(rep->events[i], NULL);
     }
     rep->n_events = kept;
-    ask_t *a = f->head;
     if (a && a->client)
         forward_to_client(b, f, a, rep);
+    uint64_t before = f->last;
     for (size_t i = 0; i < rep->n_events; i++) {
         bus_event_t *ev = rep->events[i];
         rep->events[i] = NULL; /* ownership passes to offer */
         offer(b, f, ev, NULL);
     }
+    if (a && f->last > before)
+        a->applied += f->last - before;
     if (a && a->sent_ms)
         a->sent_ms = now_ms(b); /* progress: the timeout counts silence only */
     if (!rep->end)
@@ -986,6 +1050,8 @@ static void take_replay(broker_t *b, zframe_t *rid, const char *user, Gridlink__
         gl_warn("broker: %s's process could not replay it: %s", f->node, rep->error);
         f->hold_until = now_ms(b) + ASK_HOLD_MS;
     }
+    if (a && !a->client && a->sent_ms)
+        repair_round_end(b, f, a, rep->code);
     if (a && ask_client(b, a) && rep->code == 0 && a->next_seq <= a->to && a->next_seq > a->round_from) {
         ask_settle(b, a); /* that span is done; ask_kick sends the next */
     } else if (a) {
@@ -1010,8 +1076,13 @@ static void take_marks(broker_t *b, zframe_t *rid, const char *user, const Gridl
         if (!f)
             continue;
         feed_set_rid(f, rid);
-        if (m->seq < f->last)
+        if (m->seq < f->last) {
+            /* A forged event ahead of the log makes the real mark look
+             * short too: a node's feed is rebuilt at most so often. */
+            if (f->reset_ms && now_ms(b) - f->reset_ms < FEED_RESET_MIN_MS)
+                continue;
             feed_reset(b, f, m->seq);
+        }
         if (m->seq > f->known)
             f->known = m->seq;
         need_repair(b, f);
@@ -1291,6 +1362,8 @@ static void on_asks(uv_timer_t *t)
         if (a && a->sent_ms && now - a->sent_ms > ASK_TIMEOUT_MS) {
             gl_info("broker: no replay of %s for %d s; asking again", f->node, ASK_TIMEOUT_MS / 1000);
             ask_settle(b, a);
+            if (!a->client)
+                repair_back_off(b, f);
         }
         need_repair(b, f);
         ask_kick(b, f);
@@ -1332,22 +1405,42 @@ static void on_marks(uv_timer_t *t)
 static void on_hugz(uv_timer_t *t)
 {
     broker_t *b = t->data;
-    char stats[800];
-    int len =
-        snprintf(stats, sizeof stats,
-                 "{\"events\":%llu,\"gaps\":%llu,\"missed\":%llu,\"duplicates\":%llu,\"bad\":%llu,"
-                 "\"unauthorized\":%llu,\"feeds\":%zu,\"replayed\":%llu,\"deferred\":%llu,\"asks\":%llu,"
-                 "\"snapshots\":%llu,\"client_replays\":%llu,\"cases\":%zu,\"retained\":%zu,"
-                 "\"evicted\":%llu,\"cutoffs\":%llu,\"refused\":%llu,\"clients\":%zu,\"queued\":%zu,"
-                 "\"foreign\":%llu,\"future\":%llu}",
-                 (unsigned long long)b->events, (unsigned long long)b->gaps, (unsigned long long)b->missed,
-                 (unsigned long long)b->duplicates, (unsigned long long)b->bad, (unsigned long long)b->unauthorized,
-                 zhashx_size(b->feeds), (unsigned long long)b->replayed, (unsigned long long)b->deferred,
-                 (unsigned long long)b->asks_sent, (unsigned long long)b->snapshots,
-                 (unsigned long long)b->client_replays, zhashx_size(b->view), b->o_count,
-                 (unsigned long long)b->evicted, (unsigned long long)b->cutoffs, (unsigned long long)b->refused,
-                 zhashx_size(b->clients), b->out_bytes, (unsigned long long)b->foreign, (unsigned long long)b->future);
-    publish(b, "hugz", stats, (size_t)len);
+    const struct {
+        const char *name;
+        uint64_t value;
+    } counters[] = {
+        {"events", b->events},
+        {"gaps", b->gaps},
+        {"missed", b->missed},
+        {"duplicates", b->duplicates},
+        {"bad", b->bad},
+        {"unauthorized", b->unauthorized},
+        {"feeds", zhashx_size(b->feeds)},
+        {"replayed", b->replayed},
+        {"deferred", b->deferred},
+        {"asks", b->asks_sent},
+        {"snapshots", b->snapshots},
+        {"client_replays", b->client_replays},
+        {"cases", zhashx_size(b->view)},
+        {"retained", b->o_count},
+        {"evicted", b->evicted},
+        {"cutoffs", b->cutoffs},
+        {"refused", b->refused},
+        {"clients", zhashx_size(b->clients)},
+        {"queued", b->out_bytes},
+        {"foreign", b->foreign},
+        {"future", b->future},
+        {"overclaims", b->overclaims},
+    };
+    char stats[1024];
+    size_t len = 0;
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0] && len < sizeof stats; i++)
+        len += (size_t)snprintf(stats + len, sizeof stats - len, "%s\"%s\":%llu", i ? "," : "{", counters[i].name,
+                                (unsigned long long)counters[i].value);
+    if (len < sizeof stats)
+        len += (size_t)snprintf(stats + len, sizeof stats - len, "}");
+    if (len < sizeof stats)
+        publish(b, "hugz", stats, len);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
