@@ -7,7 +7,8 @@
  *     "listen_host": "127.0.0.1",           optional, default 127.0.0.1
  *     "port_base": 17300,                   required unless every endpoint is explicit
  *     "broker": {"bus_in": "tcp://...", "bus_out": "tcp://...", "public_key": "Z85"},
- *     "monitors": [{"name": "operator", "public_key": "Z85"}],
+ *     "monitors": [{"name": "operator", "public_key": "Z85"},
+ *                  {"name": "desk", "public_key": "Z85", "scope": "xinbei.sanjing"}],
  *     "sla": [ rules, see policy.h ],
  *     "nodes": [ {"id": "xinbei", "tier": "district", "name": "新北区",
  *                 "endpoint": "tcp://...", "public_key": "Z85"}, ... ]
@@ -18,6 +19,11 @@
  * derived: broker bus_in = port_base, bus_out = port_base + 1, and each node
  * that has children gets port_base + 2 + k (k its index among such nodes in
  * file order). Grids have no endpoint (they bind nothing).
+ *
+ * A monitor is a key that may watch the bus without being a node: it sees
+ * the nodes of its "scope" (a node ID of the topology) and their subtrees,
+ * or the whole district when it has no scope. A node's own key sees its own
+ * subtree.
  *
  * The topology owns every string and array in it; free with
  * gl_topology_free. Lookups return pointers into the topology. */
@@ -47,6 +53,7 @@ typedef struct gl_node {
 typedef struct gl_monitor {
     char *name;
     char *public_key;
+    char *scope; /* node ID whose subtree it may see, or NULL: the whole district */
 } gl_monitor_t;
 
 typedef struct gl_topology {
@@ -88,6 +95,12 @@ int gl_topology_index_of(const gl_topology_t *t, const char *id);               
 const gl_node_t *gl_topology_parent(const gl_topology_t *t, const gl_node_t *n); /* NULL at root */
 /* The node whose public key is z85, or NULL. */
 const gl_node_t *gl_topology_find_by_key(const gl_topology_t *t, const char *z85);
+
+/* The monitor called name, or NULL. */
+const gl_monitor_t *gl_topology_find_monitor(const gl_topology_t *t, const char *name);
+/* The node whose subtree monitor m may see: its scope, or the district's
+ * root when it has none. Points into t. */
+const char *gl_topology_monitor_scope(const gl_topology_t *t, const gl_monitor_t *m);
 
 /* True if id equals ancestor or lies below it (dot boundary: "a.b" is under
  * "a" but "ab" is not). */
