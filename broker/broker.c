@@ -69,6 +69,7 @@
 #define CLIENT_PIPE_MSGS        64
 #define CLIENT_REPLAY_MAX_BYTES (4u << 20)
 #define CLIENT_ASKS_MAX         16
+#define CLIENT_LIVE_MAX_BYTES   (8u << 20) /* past this queued, a subscriber's live events are dropped */
 #define CUTOFF_MS               30000
 #define WARN_EVERY_MS           1000            /* per kind of complaint about a peer: the rest are counted */
 #define FUTURE_MAX_MS           (5 * 60 * 1000) /* an event dated later than this from now is refused */
@@ -132,8 +133,11 @@ typedef struct client {
     uint64_t id; /* unique for the broker's life: a routing ID can come back */
     char *key;   /* routing ID in hex */
     zframe_t *rid;
-    char *user;  /* the connection's ZAP user ID */
-    zlistx_t *q; /* outmsg_t, oldest first */
+    char *user;        /* the connection's ZAP user ID */
+    const char *grant; /* the node whose subtree it may see (points into the topology) */
+    char *sub;         /* subscribed to the events under this node, or NULL */
+    void *sub_handle;  /* in the broker's subscribers */
+    zlistx_t *q;       /* outmsg_t, oldest first */
     size_t bytes;
     size_t asks; /* its replays waiting on node processes */
     bool gone;   /* cut off or disconnected: nothing more is queued */
@@ -154,6 +158,7 @@ typedef struct {
     zhashx_t *view;    /* case id (or "link NODE PEER") -> view_entry_t */
     zlistx_t *lru;     /* view_entry_t, least recently changed first */
     zhashx_t *clients; /* rid hex -> client_t */
+    zlistx_t *subs;    /* client_t subscribed over bus_in */
     zhashx_t *cut_off; /* ZAP user ID -> int64_t (loop ms) until which its requests are refused */
     uint64_t next_client_id;
     bool sweep; /* a client went away: cancel its asks on the next tick */
@@ -167,6 +172,7 @@ typedef struct {
     uv_signal_t sigint, sigterm;
     uint64_t events, replayed, gaps, missed, duplicates, deferred, bad, unauthorized;
     uint64_t asks_sent, snapshots, client_replays, refused, evicted, cutoffs, foreign, future, overclaims;
+    uint64_t out_of_scope, live_dropped;
     int64_t warn_next[WARN_KINDS];
     uint64_t warn_quiet[WARN_KINDS];
 } broker_t;
@@ -501,6 +507,7 @@ static void client_destroy(void **item)
         outmsg_free(m);
     zlistx_destroy(&c->q);
     zframe_destroy(&c->rid);
+    free(c->sub);
     free(c->user);
     free(c->key);
     free(c);
@@ -516,6 +523,18 @@ static client_t *client_find(broker_t *b, zframe_t *rid)
 
 static void client_release(broker_t *b, client_t *c);
 static void client_gone(broker_t *b, client_t *c);
+
+/* The node whose subtree a ZAP user ID on bus_in may see: a node its own, a
+ * monitor ("monitor:NAME") its scope or the whole district. NULL for anyone
+ * else (ZAP admits no one else). */
+static const char *grant_of(broker_t *b, const char *user)
+{
+    size_t n = strlen(GL_BUS_MONITOR_PREFIX);
+    if (strncmp(user, GL_BUS_MONITOR_PREFIX, n) == 0)
+        return gl_topology_monitor_scope(b->topo, gl_topology_find_monitor(b->topo, user + n));
+    const gl_node_t *node = gl_topology_find(b->topo, user);
+    return node ? node->id : NULL;
+}
 
 /* The client of connection rid (authenticated as user), made if new; NULL
  * only when out of memory. A routing ID taken over by another key means the
@@ -537,6 +556,7 @@ static client_t *client_get(broker_t *b, zframe_t *rid, const char *user)
         return NULL;
     }
     c->id = ++b->next_client_id;
+    c->grant = grant_of(b, user);
     zhashx_insert(b->clients, c->key, c);
     return c;
 }
@@ -560,8 +580,10 @@ static void client_drop_queue(broker_t *b, client_t *c)
 /* Done with c for now: forget it if nothing of it remains. */
 static void client_release(broker_t *b, client_t *c)
 {
-    if (c && (c->gone || (zlistx_size(c->q) == 0 && c->asks == 0))) {
+    if (c && (c->gone || (zlistx_size(c->q) == 0 && c->asks == 0 && !c->sub))) {
         client_drop_queue(b, c);
+        if (c->sub_handle)
+            zlistx_delete(b->subs, c->sub_handle);
         zhashx_delete(b->clients, c->key); /* frees c */
     }
 }
@@ -631,16 +653,22 @@ static bool user_cut_off(broker_t *b, const char *user)
     return until != NULL;
 }
 
-/* Queue one reply for c. Returns false if c is gone (cut off now or
- * before): the caller stops answering it. */
-static bool client_send(broker_t *b, client_t *c, const Gridlink__V1__BusReply *rep)
+/* Queue buf (ownership passes) for c. Returns false if c is gone (cut off
+ * now or before): the caller stops answering it. A reply past c's bound
+ * cuts c off; a live event or mark (droppable) past CLIENT_LIVE_MAX_BYTES
+ * is dropped instead, like a PUB at its high-water mark: the subscriber
+ * sees the gap in the sequence and asks for a replay. */
+static bool client_queue(broker_t *b, client_t *c, uint8_t *buf, size_t len, bool droppable)
 {
-    if (c->gone)
+    if (c->gone) {
+        free(buf);
         return false;
-    uint8_t *buf;
-    size_t len;
-    if (gl_pack(&rep->base, &buf, &len) != 0)
+    }
+    if (droppable && (c->bytes + len > CLIENT_LIVE_MAX_BYTES || (c->bytes && b->out_bytes > OUTQ_MAX_BYTES))) {
+        free(buf);
+        b->live_dropped++;
         return true;
+    }
     if (c->bytes + len > CLIENT_OUTQ_MAX_BYTES) {
         free(buf);
         client_cut_off(b, c, len);
@@ -659,6 +687,32 @@ static bool client_send(broker_t *b, client_t *c, const Gridlink__V1__BusReply *
     if (zlistx_size(c->q) == 1 && client_flush(b, c))
         uv_timer_start(&b->flush, on_flush_timer, FLUSH_RETRY_MS, 0);
     return !c->gone;
+}
+
+/* Queue one reply for c; false if c is gone. */
+static bool client_send(broker_t *b, client_t *c, const Gridlink__V1__BusReply *rep)
+{
+    uint8_t *buf;
+    size_t len;
+    if (c->gone)
+        return false;
+    if (gl_pack(&rep->base, &buf, &len) != 0)
+        return true;
+    return client_queue(b, c, buf, len, false);
+}
+
+/* Queue a copy of buf for every subscriber under whose prefix node lies. */
+static void subscribers_send(broker_t *b, const char *node, const uint8_t *buf, size_t len)
+{
+    for (client_t *c = zlistx_first(b->subs); c; c = zlistx_next(b->subs)) {
+        if (c->gone || !gl_topology_in_subtree(c->sub, node))
+            continue;
+        uint8_t *copy = malloc(len ? len : 1);
+        if (copy) {
+            memcpy(copy, buf, len);
+            client_queue(b, c, copy, len, true);
+        }
+    }
 }
 
 /* Events as one reply chunk after another, each of at most GL_BUS_CHUNK
@@ -858,6 +912,19 @@ static void apply(broker_t *b, feed_t *f, bus_event_t *ev, zframe_t *raw)
     window_push(b, f, r);
     view_update(b, r);
     publish_event(b, ev, raw);
+    if (zlistx_size(b->subs) > 0) {
+        Gridlink__V1__BusReply rep = GRIDLINK__V1__BUS_REPLY__INIT;
+        rep.op = "live";
+        rep.node = ev->node;
+        rep.events = &ev;
+        rep.n_events = 1;
+        uint8_t *buf;
+        size_t len;
+        if (gl_pack(&rep.base, &buf, &len) == 0) {
+            subscribers_send(b, ev->node, buf, len);
+            free(buf);
+        }
+    }
     rev_unref(r);
     b->events++;
 }
@@ -1269,6 +1336,43 @@ static void refuse_cut_off(broker_t *b, zframe_t *rid, const char *user)
     client_release(b, c);
 }
 
+static void serve_subscribe(broker_t *b, client_t *c, const char *prefix)
+{
+    char *sub = strdup(prefix);
+    if (!sub || (!c->sub_handle && !(c->sub_handle = zlistx_add_end(b->subs, c)))) {
+        free(sub);
+        client_error(b, c, "subscribe", prefix, GL_ENOMEM, "broker out of memory");
+        return;
+    }
+    free(c->sub);
+    c->sub = sub;
+    gl_info("broker: %s subscribed to %s", c->user, prefix);
+    Gridlink__V1__BusReply rep = GRIDLINK__V1__BUS_REPLY__INIT;
+    rep.op = "subscribe";
+    rep.node = sub;
+    rep.end = true;
+    client_send(b, c, &rep);
+}
+
+/* What the request asks about must lie in what c may see. A snapshot's or
+ * subscription's empty prefix means all of it. Returns the node (or prefix)
+ * asked about, or NULL after refusing. */
+static const char *in_scope(broker_t *b, client_t *c, const Gridlink__V1__BusRequest *req)
+{
+    bool by_node = strcmp(req->op, "replay") == 0;
+    const char *what = by_node ? req->node : req->prefix[0] ? req->prefix : c->grant;
+    if (c->grant && what && gl_topology_in_subtree(c->grant, what))
+        return what;
+    b->out_of_scope++;
+    warn_peer(b, WARN_UNAUTHORIZED, "broker: %s asked for a %s of %s, outside what it may see (%s); refused", c->user,
+              req->op, what ? what : "(nothing)", c->grant ? c->grant : "nothing");
+    char why[GL_NODE_ID_MAX * 2 + 80];
+    snprintf(why, sizeof why, "%s is outside what this key may see (%s)", what ? what : "(nothing)",
+             c->grant ? c->grant : "nothing");
+    client_error(b, c, req->op, by_node ? req->node : NULL, GL_EPERM, why);
+    return NULL;
+}
+
 static void take_request(broker_t *b, zframe_t *rid, const char *user, zframe_t *body)
 {
     if (user_cut_off(b, user)) {
@@ -1285,10 +1389,15 @@ static void take_request(broker_t *b, zframe_t *rid, const char *user, zframe_t 
         warn_peer(b, WARN_BAD, "broker: bad request from %s: %s", user, err);
         client_error(b, c, "error", NULL, GL_EPROTO, err);
     } else {
-        if (b->out_bytes > OUTQ_MAX_BYTES)
+        const char *what = in_scope(b, c, req);
+        if (!what)
+            ; /* refused */
+        else if (b->out_bytes > OUTQ_MAX_BYTES)
             client_error(b, c, req->op, req->node, GL_EAGAIN, "broker busy: too many replies waiting");
         else if (strcmp(req->op, "snapshot") == 0)
-            serve_snapshot(b, c, req->prefix);
+            serve_snapshot(b, c, what);
+        else if (strcmp(req->op, "subscribe") == 0)
+            serve_subscribe(b, c, what);
         else
             serve_replay(b, c, req);
         gridlink__v1__bus_request__free_unpacked(req, NULL);
@@ -1398,6 +1507,28 @@ static void on_marks(uv_timer_t *t)
         publish(b, GL_BUS_MARKS, buf, len);
         free(buf);
     }
+    /* Each subscriber over bus_in gets the marks under its prefix. */
+    Gridlink__V1__NodeMark **sel = zlistx_size(b->subs) && mp ? calloc(k ? k : 1, sizeof *sel) : NULL;
+    client_t *c = zlistx_first(b->subs);
+    while (c) {
+        client_t *next = zlistx_next(b->subs);
+        if (c->gone) {
+            client_release(b, c); /* leaves b->subs */
+        } else if (sel) {
+            size_t ks = 0;
+            for (size_t i = 0; i < k; i++)
+                if (gl_topology_in_subtree(c->sub, mp[i]->node))
+                    sel[ks++] = mp[i];
+            Gridlink__V1__BusReply sr = GRIDLINK__V1__BUS_REPLY__INIT;
+            sr.op = "marks";
+            sr.marks = sel;
+            sr.n_marks = ks;
+            if (ks && gl_pack(&sr.base, &buf, &len) == 0)
+                client_queue(b, c, buf, len, true);
+        }
+        c = next;
+    }
+    free(sel);
     free(marks);
     free(mp);
 }
@@ -1431,8 +1562,11 @@ static void on_hugz(uv_timer_t *t)
         {"foreign", b->foreign},
         {"future", b->future},
         {"overclaims", b->overclaims},
+        {"out_of_scope", b->out_of_scope},
+        {"subscribers", zlistx_size(b->subs)},
+        {"live_dropped", b->live_dropped},
     };
-    char stats[1024];
+    char stats[1280];
     size_t len = 0;
     for (size_t i = 0; i < sizeof counters / sizeof counters[0] && len < sizeof stats; i++)
         len += (size_t)snprintf(stats + len, sizeof stats - len, "%s\"%s\":%llu", i ? "," : "{", counters[i].name,
@@ -1499,7 +1633,10 @@ static void admit(broker_t *b)
         if (!n->public_key)
             continue;
         gl_zap_allow(b->zap, "bus-in", n->public_key, n->id);
-        gl_zap_allow(b->zap, "bus-out", n->public_key, n->id);
+        /* bus_out is a PUB, which cannot filter per subscriber: only keys
+         * that may see the whole district get on it. */
+        if (n == &b->topo->nodes[b->topo->root])
+            gl_zap_allow(b->zap, "bus-out", n->public_key, n->id);
     }
     for (size_t i = 0; i < b->topo->n_monitors; i++) {
         const gl_monitor_t *m = &b->topo->monitors[i];
@@ -1510,7 +1647,8 @@ static void admit(broker_t *b)
         char user[300];
         snprintf(user, sizeof user, "%s%s", GL_BUS_MONITOR_PREFIX, m->name);
         gl_zap_allow(b->zap, "bus-in", m->public_key, user);
-        gl_zap_allow(b->zap, "bus-out", m->public_key, m->name);
+        if (strcmp(gl_topology_monitor_scope(b->topo, m), b->topo->nodes[b->topo->root].id) == 0)
+            gl_zap_allow(b->zap, "bus-out", m->public_key, m->name);
     }
 }
 
@@ -1563,6 +1701,7 @@ int broker_run(const char *home)
     b->lru = zlistx_new();
     b->clients = zhashx_new();
     zhashx_set_destructor(b->clients, client_destroy);
+    b->subs = zlistx_new();
     b->cut_off = zhashx_new();
     zhashx_set_destructor(b->cut_off, free_item);
     if (open_sockets(b) != 0)
@@ -1593,6 +1732,7 @@ int broker_run(const char *home)
         uv_close((uv_handle_t *)timers[i], NULL);
     uv_close((uv_handle_t *)&b->sigint, NULL);
     uv_close((uv_handle_t *)&b->sigterm, NULL);
+    zlistx_destroy(&b->subs); /* before the clients it points to */
     zhashx_destroy(&b->clients);
     zhashx_destroy(&b->cut_off);
     gl_zap_free(&b->zap);
