@@ -23,8 +23,8 @@ static const struct {
     {"act", gl_cmd_act, "--node NODE_ID CASE_ID accept|start|resolve|close|reopen|escalate [--note TEXT]"},
     {"health", gl_cmd_health, "--node NODE_ID                      links, log and outbox of a node"},
     {"watch", gl_cmd_watch,
-     "[--prefix NODE_PATH] [--kind KIND] [--json] [--count N] [--seconds S]\n"
-     "        the live change feed"},
+     "[--key NAME] [--prefix NODE_PATH] [--kind KIND] [--json] [--count N] [--seconds S]\n"
+     "        the live change feed, as much of it as key NAME (default operator) may see"},
     {"keygen", gl_cmd_keygen, "[--topology FILE] [--port-base N]   create keys and HOME/topology.json"},
     {"topology", gl_cmd_topology, "check FILE                        validate a topology file"},
     {"load", gl_cmd_load, "--cases N --rate R [--prefix NODE_PATH]  load generator with a loss/duplicate check"},
