@@ -16,13 +16,20 @@
  *
  * The view holds, per node, the last sequence applied and a window of the
  * most recent events (bounded in bytes across all nodes), and per case the
- * latest event (bounded in count, least recently changed dropped first).
- * Monitors ask on bus_in for a snapshot (the view's events and every node's
- * mark, under a prefix) or for a replay of a node's range, which the broker
- * serves from its window or forwards to the node's process. Each second it
- * publishes "hugz" with its counters, and every two seconds "marks" with each
- * node's last sequence, so a subscriber notices a lost tail. The wire format
- * is described in codec.h ("bus protocol"). */
+ * event of its highest version (bounded in count, least recently changed
+ * dropped first). An event about a case that did not arise in the sending
+ * node's subtree, or dated minutes in the future, is refused and counted.
+ * Clients ask on bus_in for a snapshot (the view's events and every node's
+ * mark, under a prefix), for a replay of a node's range, which the broker
+ * serves from its window or forwards to the node's process, or for a
+ * subscription to the events under a prefix. Each key gets only what the
+ * topology grants it: a node's key its subtree, a monitor's its scope.
+ * Only whole-district keys are let onto the PUB, where each second the
+ * broker publishes "hugz" with its counters, and every two seconds "marks"
+ * with each node's last sequence, so a subscriber notices a lost tail;
+ * other subscribers get their events and marks over bus_in, through the
+ * same bounded per-client queue as replies. The wire format is described in
+ * codec.h ("bus protocol"). */
 #ifndef GL_BROKER_H
 #define GL_BROKER_H
 

@@ -1,20 +1,22 @@
 /* cmd_watch.c: `gridlink watch`, a live view of the district's change feed,
  * as a Clone client of the broker.
  *
- * It subscribes to the broker's output (bus_out) with the operator's key and
- * opens a DEALER to the broker's request endpoint (bus_in, see the bus
- * protocol in codec.h). Once the broker's first "hugz" proves the
- * subscription is in place, it asks for a snapshot: the broker's view of the
- * cases (printed first with --snapshot) and every node's last sequence (its
- * mark). Live events are read only after that, so none is lost in between;
- * those at or below a node's mark are already in the snapshot and are
- * skipped. From then on each node's events are printed exactly once and in
- * sequence order: an event past the next expected one is held back, the
- * missing range is asked of the broker (which answers from its window or
- * from the node's log), and the held events follow once the hole is filled.
- * The broker's periodic "marks" reveal a lost tail the same way. Output is one
- * JSON object a line with --json (the BusEvent's fields, "time" and "state"),
- * or a readable line; progress and repairs are reported on stderr.
+ * It watches with a key from HOME/keys (--key, default the operator's) and
+ * sees what the topology grants that key (see the bus protocol in codec.h).
+ * It always opens a DEALER to the broker's request endpoint (bus_in). A key
+ * that may see the whole district also subscribes to the broker's output
+ * (bus_out); once the broker's first "hugz" proves that subscription is in
+ * place, it asks for a snapshot: the broker's view of the cases (printed
+ * first with --snapshot) and every node's last sequence (its mark). Live
+ * events are read only after that, so none is lost in between; those at or
+ * below a node's mark are already in the snapshot and are skipped. Any other
+ * key (a node's, a scoped monitor's) subscribes over the DEALER instead; the
+ * broker's acknowledgement takes the place of the first hugz, and the live
+ * events queued before the snapshot's end are in the snapshot already. From then on each node's events are printed
+ * exactly once and in sequence order: an event past the next expected one is held back, the missing range is asked of
+ * the broker (which answers from its window or from the node's log), and the held events follow once the hole is
+ * filled. The broker's periodic "marks" reveal a lost tail the same way. Output is one JSON object a line with --json
+ * (the BusEvent's fields, "time" and "state"), or a readable line; progress and repairs are reported on stderr.
  * `--marks` prints the broker's per-node marks and exits.
  *
  * Ownership: everything lives in one watch_t on gl_cmd_watch's stack; held
@@ -57,6 +59,8 @@ typedef struct wfeed {
 typedef struct {
     const char *prefix, *kind;
     bool json;
+    bool subscribed; /* live events come over the DEALER (a scoped key), not bus_out */
+    bool refused;    /* the broker refused or cut off this watch */
     long count, printed;
     zsock_t *sub, *req;
     zhashx_t *feeds;
@@ -260,10 +264,37 @@ static void on_marks(watch_t *w, const Gridlink__V1__BusReply *rep)
     }
 }
 
+static void on_live(watch_t *w, Gridlink__V1__BusReply *rep)
+{
+    for (size_t i = 0; i < rep->n_events; i++) {
+        bus_event_t *ev = rep->events[i];
+        rep->events[i] = NULL;
+        if (w->prefix && !gl_topology_in_subtree(w->prefix, ev->node))
+            gridlink__v1__bus_event__free_unpacked(ev, NULL);
+        else
+            deliver(w, ev, false);
+    }
+}
+
 static void on_reply(watch_t *w, Gridlink__V1__BusReply *rep)
 {
-    if (strcmp(rep->op, "replay") != 0 || !rep->node[0])
+    if (strcmp(rep->op, "live") == 0) {
+        on_live(w, rep);
         return;
+    }
+    if (strcmp(rep->op, "marks") == 0) {
+        on_marks(w, rep);
+        return;
+    }
+    if (strcmp(rep->op, "replay") != 0 || !rep->node[0]) {
+        if (rep->code != 0) {
+            /* Cut off (it read too slowly) or refused: its subscription and
+             * requests are gone; say so and stop rather than go on blind. */
+            fprintf(stderr, "watch: the broker stopped serving this watch: %s\n", rep->error);
+            w->refused = true;
+        }
+        return;
+    }
     wfeed_t *f = zhashx_lookup(w->feeds, rep->node);
     if (!f)
         return;
@@ -335,9 +366,8 @@ static Gridlink__V1__BusReply *recv_reply(watch_t *w)
     return rep;
 }
 
-/* Wait for the first hugz, then for a whole snapshot. Live events wait in the
- * SUB queue meanwhile. Returns 0 when done, 1 if interrupted or out of time. */
-static int start(watch_t *w, const char *bus_out, bool print_view, bool marks_only, int64_t end)
+/* Wait for the first hugz. Returns true once it came. */
+static bool await_hugz(watch_t *w, int64_t end)
 {
     zpoller_t *p = zpoller_new(w->sub, NULL);
     bool hugz = false;
@@ -359,7 +389,54 @@ static int start(watch_t *w, const char *bus_out, bool print_view, bool marks_on
         zmsg_destroy(&msg);
     }
     zpoller_destroy(&p);
-    if (!hugz)
+    return hugz;
+}
+
+/* Subscribe over the DEALER and wait for the broker's acknowledgement.
+ * Returns true once it came; false if refused, interrupted or out of time. */
+static bool await_subscription(watch_t *w, int64_t end)
+{
+    Gridlink__V1__BusRequest req = GRIDLINK__V1__BUS_REQUEST__INIT;
+    req.op = "subscribe";
+    req.prefix = (char *)(w->prefix ? w->prefix : "");
+    send_request(w, &req);
+    int64_t asked = zclock_mono();
+    zpoller_t *p = zpoller_new(w->req, NULL);
+    bool ok = false;
+    while (!ok && !w->refused && !zsys_interrupted && !(end && zclock_mono() >= end)) {
+        if (zclock_mono() - asked > SNAPSHOT_RETRY_MS) {
+            fprintf(stderr, "watch: no answer from the broker yet; subscribing again\n");
+            send_request(w, &req);
+            asked = zclock_mono();
+        }
+        if (!zpoller_wait(p, 200)) {
+            if (zpoller_terminated(p))
+                break;
+            continue;
+        }
+        Gridlink__V1__BusReply *rep = recv_reply(w);
+        if (!rep)
+            continue;
+        if (strcmp(rep->op, "subscribe") == 0 && rep->code == 0) {
+            ok = true;
+        } else if (rep->code != 0) {
+            fprintf(stderr, "watch: subscription refused: %s\n", rep->error);
+            w->refused = true;
+        }
+        gridlink__v1__bus_reply__free_unpacked(rep, NULL);
+    }
+    zpoller_destroy(&p);
+    return ok;
+}
+
+/* Make sure live events are coming (the first hugz, or the subscription's
+ * acknowledgement), then wait for a whole snapshot. Live events wait in the
+ * SUB queue meanwhile; over the DEALER, those before the snapshot's end are
+ * already in it. Returns 0 when done, 1 if refused, interrupted or out of
+ * time. */
+static int start(watch_t *w, const char *live_on, bool print_view, bool marks_only, int64_t end)
+{
+    if (!marks_only && !(w->subscribed ? await_subscription(w, end) : await_hugz(w, end)))
         return 1;
     Gridlink__V1__BusRequest req = GRIDLINK__V1__BUS_REQUEST__INIT;
     req.op = "snapshot";
@@ -367,7 +444,7 @@ static int start(watch_t *w, const char *bus_out, bool print_view, bool marks_on
     send_request(w, &req);
     int64_t asked = zclock_mono();
     size_t shown = 0;
-    p = zpoller_new(w->req, NULL);
+    zpoller_t *p = zpoller_new(w->req, NULL);
     int rc = 1;
     while (!zsys_interrupted) {
         if (end && zclock_mono() >= end)
@@ -386,12 +463,23 @@ static int start(watch_t *w, const char *bus_out, bool print_view, bool marks_on
         if (!rep)
             continue;
         if (strcmp(rep->op, "snapshot") != 0) {
+            if (rep->code != 0 && strcmp(rep->op, "error") == 0) {
+                fprintf(stderr, "watch: the broker stopped serving this watch: %s\n", rep->error);
+                w->refused = true;
+                gridlink__v1__bus_reply__free_unpacked(rep, NULL);
+                break;
+            }
             gridlink__v1__bus_reply__free_unpacked(rep, NULL);
             continue;
         }
         if (rep->code != 0) {
             fprintf(stderr, "watch: snapshot refused: %s\n", rep->error);
+            bool final = rep->code == GL_EPERM || rep->code == GL_EINVAL;
             gridlink__v1__bus_reply__free_unpacked(rep, NULL);
+            if (final) {
+                w->refused = true; /* asking again would not help */
+                break;
+            }
             zclock_sleep(500);
             send_request(w, &req);
             asked = zclock_mono();
@@ -424,17 +512,17 @@ static int start(watch_t *w, const char *bus_out, bool print_view, bool marks_on
     }
     zpoller_destroy(&p);
     if (rc == 0 && !marks_only)
-        fprintf(stderr, "watch: live on %s%s%s\n", bus_out, w->prefix ? ", nodes under " : "",
-                w->prefix ? w->prefix : "");
+        fprintf(stderr, "watch: live on %s%s%s%s\n", live_on, w->subscribed ? " (subscribed)" : "",
+                w->prefix ? ", nodes under " : "", w->prefix ? w->prefix : "");
     fflush(stdout);
     return rc;
 }
 
 static void run(watch_t *w, int64_t end)
 {
-    zpoller_t *poller = zpoller_new(w->sub, w->req, NULL);
+    zpoller_t *poller = w->sub ? zpoller_new(w->sub, w->req, NULL) : zpoller_new(w->req, NULL);
     int64_t next_check = zclock_mono() + 250;
-    while (!zsys_interrupted && (w->count < 0 || w->printed < w->count)) {
+    while (!zsys_interrupted && !w->refused && (w->count < 0 || w->printed < w->count)) {
         int wait = 250;
         if (end) {
             int64_t left = end - zclock_mono();
@@ -443,7 +531,7 @@ static void run(watch_t *w, int64_t end)
             wait = left < wait ? (int)left : wait;
         }
         void *which = zpoller_wait(poller, wait);
-        if (which == w->sub) {
+        if (which && which == w->sub) {
             zmsg_t *msg = zmsg_recv(w->sub);
             if (msg)
                 take_live(w, msg);
@@ -465,18 +553,27 @@ static void run(watch_t *w, int64_t end)
     zpoller_destroy(&poller);
 }
 
+/* The node whose subtree the key z85 may see (see codec.h), or NULL if the
+ * topology does not know the key. Points into t. */
+static const char *key_grant(const gl_topology_t *t, const char *z85)
+{
+    const gl_node_t *n = gl_topology_find_by_key(t, z85);
+    if (n)
+        return n->id;
+    for (size_t i = 0; i < t->n_monitors; i++)
+        if (t->monitors[i].public_key && strcmp(t->monitors[i].public_key, z85) == 0)
+            return gl_topology_monitor_scope(t, &t->monitors[i]);
+    return NULL;
+}
+
 int gl_cmd_watch(int argc, char **argv)
 {
-    static const struct option lo[] = {{"home", required_argument, 0, 'H'},
-                                       {"prefix", required_argument, 0, 'p'},
-                                       {"kind", required_argument, 0, 'k'},
-                                       {"json", no_argument, 0, 'j'},
-                                       {"count", required_argument, 0, 'c'},
-                                       {"seconds", required_argument, 0, 's'},
-                                       {"snapshot", no_argument, 0, 'S'},
-                                       {"marks", no_argument, 0, 'M'},
-                                       {0, 0, 0, 0}};
-    const char *home = NULL;
+    static const struct option lo[] = {{"home", required_argument, 0, 'H'},  {"prefix", required_argument, 0, 'p'},
+                                       {"kind", required_argument, 0, 'k'},  {"json", no_argument, 0, 'j'},
+                                       {"count", required_argument, 0, 'c'}, {"seconds", required_argument, 0, 's'},
+                                       {"snapshot", no_argument, 0, 'S'},    {"marks", no_argument, 0, 'M'},
+                                       {"key", required_argument, 0, 'K'},   {0, 0, 0, 0}};
+    const char *home = NULL, *key = "operator";
     watch_t w = {.count = -1};
     bool print_view = false, marks_only = false;
     long seconds = -1;
@@ -501,6 +598,7 @@ int gl_cmd_watch(int argc, char **argv)
             break;
         case 'S': print_view = true; break;
         case 'M': marks_only = true; break;
+        case 'K': key = optarg; break;
         default: return CLI_USAGE;
         }
     }
@@ -523,44 +621,57 @@ int gl_cmd_watch(int argc, char **argv)
     }
     zsys_handler_set(NULL);
     zcert_t *cert;
-    if (gl_keys_load(home, "operator", &cert) != 0) {
+    if (gl_keys_load(home, key, &cert) != 0) {
         gl_topology_free(&t);
-        return cli_fail("watch", "no operator key in %s/keys (run gridlink keygen)", home);
+        return cli_fail("watch", "no key '%s' in %s/keys (run gridlink keygen)", key, home);
     }
+    const char *grant = key_grant(t, zcert_public_txt(cert));
+    if (!grant) {
+        zcert_destroy(&cert);
+        gl_topology_free(&t);
+        return cli_fail("watch", "the key '%s' is neither a node's nor a monitor's in the topology", key);
+    }
+    /* Only a key that may see the whole district is let onto bus_out. */
+    w.subscribed = strcmp(grant, t->nodes[t->root].id) != 0;
+    if (w.subscribed && !w.prefix)
+        w.prefix = grant;
     int hwm = gl_bus_hwm();
-    w.sub = gl_sock_new(ZMQ_SUB, GL_BUS_MAX_FRAME);
-    zsock_set_rcvhwm(w.sub, hwm);
-    zsock_set_linger(w.sub, 0);
-    zcert_apply(cert, w.sub);
-    zsock_set_curve_serverkey(w.sub, t->broker_key);
-    zsock_set_subscribe(w.sub, "hugz");
-    zsock_set_subscribe(w.sub, GL_BUS_MARKS);
-    /* Every kind, even with --kind: the sequence of a node runs through all
-     * kinds, and only a whole sequence shows what was missed. Topics are
-     * "<kind> <node>", so a subtree filter is a prefix too; the node match is
-     * completed on arrival (dot boundary). */
-    char topic[512];
-    for (int i = 0; kinds[i]; i++) {
-        snprintf(topic, sizeof topic, "%s %s", kinds[i], w.prefix ? w.prefix : "");
-        zsock_set_subscribe(w.sub, topic);
+    if (!w.subscribed) {
+        w.sub = gl_sock_new(ZMQ_SUB, GL_BUS_MAX_FRAME);
+        zsock_set_rcvhwm(w.sub, hwm);
+        zsock_set_linger(w.sub, 0);
+        zcert_apply(cert, w.sub);
+        zsock_set_curve_serverkey(w.sub, t->broker_key);
+        zsock_set_subscribe(w.sub, "hugz");
+        zsock_set_subscribe(w.sub, GL_BUS_MARKS);
+        /* Every kind, even with --kind: the sequence of a node runs through
+         * all kinds, and only a whole sequence shows what was missed. Topics
+         * are "<kind> <node>", so a subtree filter is a prefix too; the node
+         * match is completed on arrival (dot boundary). */
+        char topic[512];
+        for (int i = 0; kinds[i]; i++) {
+            snprintf(topic, sizeof topic, "%s %s", kinds[i], w.prefix ? w.prefix : "");
+            zsock_set_subscribe(w.sub, topic);
+        }
     }
     w.req = gl_sock_new(ZMQ_DEALER, GL_BUS_MAX_FRAME);
     zsock_set_linger(w.req, 0);
     zsock_set_rcvhwm(w.req, 0);
     zcert_apply(cert, w.req);
     zsock_set_curve_serverkey(w.req, t->broker_key);
-    if (zsock_connect(w.sub, "%s", t->bus_out) != 0 || zsock_connect(w.req, "%s", t->bus_in) != 0) {
+    if ((w.sub && zsock_connect(w.sub, "%s", t->bus_out) != 0) || zsock_connect(w.req, "%s", t->bus_in) != 0) {
+        int rc = cli_fail("watch", "cannot connect to the broker at %s / %s", t->bus_out, t->bus_in);
         zsock_destroy(&w.sub);
         zsock_destroy(&w.req);
         zcert_destroy(&cert);
         gl_topology_free(&t);
-        return cli_fail("watch", "cannot connect to the broker at %s / %s", t->bus_out, t->bus_in);
+        return rc;
     }
     signal(SIGPIPE, SIG_IGN);
     w.feeds = zhashx_new();
     zhashx_set_destructor(w.feeds, wfeed_destroy);
     int64_t end = seconds >= 0 ? zclock_mono() + seconds * 1000 : 0;
-    int rc = start(&w, t->bus_out, print_view, marks_only, end);
+    int rc = start(&w, w.subscribed ? t->bus_in : t->bus_out, print_view, marks_only, end);
     if (rc == 0 && !marks_only)
         run(&w, end);
     if (w.repaired)
@@ -573,5 +684,5 @@ int gl_cmd_watch(int argc, char **argv)
     zsock_destroy(&w.req);
     zcert_destroy(&cert);
     gl_topology_free(&t);
-    return marks_only ? rc : 0;
+    return marks_only || w.refused ? (rc || w.refused) : 0;
 }

@@ -27,8 +27,8 @@ static const struct {
      "--node NODE_ID [--json] | --peer PEER (--retry SEQ | --drop SEQ)\n"
      "        messages the node's neighbours refused for good: list, send again, drop"},
     {"watch", gl_cmd_watch,
-     "[--prefix NODE_PATH] [--kind KIND] [--json] [--count N] [--seconds S]\n"
-     "        the live change feed"},
+     "[--key NAME] [--prefix NODE_PATH] [--kind KIND] [--json] [--count N] [--seconds S]\n"
+     "        the live change feed, as much of it as key NAME (default operator) may see"},
     {"keygen", gl_cmd_keygen, "[--topology FILE] [--port-base N]   create keys and HOME/topology.json"},
     {"topology", gl_cmd_topology, "check FILE                        validate a topology file"},
     {"load", gl_cmd_load,

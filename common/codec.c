@@ -321,7 +321,7 @@ int gl_decode_bus_request(const uint8_t *buf, size_t len, Gridlink__V1__BusReque
     else if (strcmp(r->op, "replay") == 0) {
         if (!r->node[0] || r->from_seq == 0 || (r->to_seq != 0 && r->to_seq < r->from_seq))
             rc = refuse(err, errlen, "bus replay request: needs a node and a range 1 <= from <= to");
-    } else if (strcmp(r->op, "snapshot") != 0) {
+    } else if (strcmp(r->op, "snapshot") != 0 && strcmp(r->op, "subscribe") != 0) {
         rc = refuse(err, errlen, "bus request: unknown op '%.32s'", r->op);
     }
     if (rc != GL_OK) {

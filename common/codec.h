@@ -54,11 +54,12 @@ int gl_decode_envelope(const uint8_t *buf, size_t len, Gridlink__V1__Envelope **
 int gl_decode_bus_event(const uint8_t *buf, size_t len, Gridlink__V1__BusEvent **out, char *err, size_t errlen);
 int gl_decode_ctl_request(const uint8_t *buf, size_t len, Gridlink__V1__CtlRequest **out, char *err, size_t errlen);
 int gl_decode_ctl_reply(const uint8_t *buf, size_t len, Gridlink__V1__CtlReply **out, char *err, size_t errlen);
-/* Bus repair and snapshot (see "bus protocol" below). A request must name a
- * known op; replay needs a node and 1 <= from_seq <= to_seq (to_seq 0 = to the
- * end). A reply's events are checked like gl_decode_bus_event's, must all be
- * of reply->node when it names one, and come in strictly increasing sequence
- * order per node. */
+/* Bus repair, snapshot and subscription (see "bus protocol" below). A
+ * request must name a known op (replay, snapshot, subscribe); replay needs a
+ * node and 1 <= from_seq <= to_seq (to_seq 0 = to the end); a prefix is
+ * empty or a node ID. A reply's events are checked like
+ * gl_decode_bus_event's, must all be of reply->node when it names one, and
+ * come in strictly increasing sequence order per node. */
 int gl_decode_bus_request(const uint8_t *buf, size_t len, Gridlink__V1__BusRequest **out, char *err, size_t errlen);
 int gl_decode_bus_reply(const uint8_t *buf, size_t len, Gridlink__V1__BusReply **out, char *err, size_t errlen);
 /* A frame the full decoder refused may still carry a readable header: its
@@ -81,11 +82,34 @@ int gl_check_case(const Gridlink__V1__Case *c, char *err, size_t errlen);
  * "<kind> <node>", as republished), or [GL_BUS_REPLY, BusReply] for a replay
  * chunk (op "replay") or a mark (op "mark": every hosted node's last log
  * sequence, every GL_BUS_MARK_MS). The broker sends it one-frame BusRequest
- * {op "replay", node, from_seq, to_seq}. A monitor (or any admitted key)
- * connects a DEALER and sends one-frame BusRequests: "snapshot" (prefix) or
- * "replay" (node, range); the broker answers with one-frame BusReply chunks
- * of at most GL_BUS_CHUNK events, the last with end = true (a snapshot's last
- * chunk carries the marks). On bus_out the broker publishes [topic, BusEvent]
+ * {op "replay", node, from_seq, to_seq}.
+ *
+ * What a key may see is its grant: a node key its own subtree, a monitor key
+ * its topology scope (the whole district when it has none). Any admitted key
+ * connects a DEALER to bus_in and sends one-frame BusRequests:
+ *   "snapshot" (prefix): the view's events and marks under prefix;
+ *   "replay" (node, from_seq, to_seq): a node's events;
+ *   "subscribe" (prefix): from now on, every event under prefix as it is
+ *     applied, one-frame BusReply {op "live", node, events: [one]}, in each
+ *     node's sequence order, and every GL_BUS_MARK_MS BusReply {op "marks"}
+ *     with the marks under prefix; acknowledged by BusReply {op "subscribe",
+ *     node = prefix, end = true}. A connection has one subscription (a new
+ *     one replaces it) until it goes away.
+ * An empty prefix means the whole grant; a prefix or node outside the grant
+ * is refused with code GL_EPERM. The broker answers with one-frame BusReply
+ * chunks of at most GL_BUS_CHUNK events, the last with end = true (a
+ * snapshot's last chunk carries the marks); a refusal is one reply with end,
+ * a negative code and a reason in error. A replay answer may end short of
+ * to_seq (the broker's view is behind, or it sends a few megabytes at a
+ * time): the client asks again from the next sequence. What one connection
+ * has not read is bounded: live events and marks past a lower bound are
+ * dropped (the sequence shows the gap; replay repairs it), and past the
+ * upper bound the connection is cut off (its queue, subscription and pending
+ * replays dropped) and its key's requests are answered with code GL_EAGAIN,
+ * "cut off...", for a while.
+ *
+ * Only keys whose grant is the whole district are admitted to bus_out (a PUB
+ * cannot filter per subscriber). There the broker publishes [topic, BusEvent]
  * in per-node sequence order (replayed events included), "hugz" with its
  * counters each second, and [GL_BUS_MARKS, BusReply{op "marks"}] with every
  * node's last sequence so subscribers notice a lost tail. */

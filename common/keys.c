@@ -151,6 +151,7 @@ static int set_operator(gl_topology_t *t, const char *z85)
     t->monitors = m;
     m[t->n_monitors].name = strdup(OPERATOR_NAME);
     m[t->n_monitors].public_key = strdup(z85);
+    m[t->n_monitors].scope = NULL;
     if (!m[t->n_monitors].name || !m[t->n_monitors].public_key) {
         free(m[t->n_monitors].name);
         free(m[t->n_monitors].public_key);

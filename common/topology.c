@@ -263,6 +263,21 @@ const gl_node_t *gl_topology_parent(const gl_topology_t *t, const gl_node_t *n)
     return &t->nodes[n->parent];
 }
 
+const gl_monitor_t *gl_topology_find_monitor(const gl_topology_t *t, const char *name)
+{
+    for (size_t i = 0; t && name && i < t->n_monitors; i++)
+        if (strcmp(t->monitors[i].name, name) == 0)
+            return &t->monitors[i];
+    return NULL;
+}
+
+const char *gl_topology_monitor_scope(const gl_topology_t *t, const gl_monitor_t *m)
+{
+    if (!t || !m)
+        return NULL;
+    return m->scope ? m->scope : t->nodes[t->root].id;
+}
+
 const gl_node_t *gl_topology_find_by_key(const gl_topology_t *t, const char *z85)
 {
     if (!t || !z85)
@@ -292,6 +307,7 @@ void gl_topology_free(gl_topology_t **tp)
     for (size_t i = 0; i < t->n_monitors; i++) {
         free(t->monitors[i].name);
         free(t->monitors[i].public_key);
+        free(t->monitors[i].scope);
     }
     free(t->monitors);
     gl_policy_free(&t->policy);
@@ -474,7 +490,7 @@ static int parse_broker(gl_topology_t *t, const json_t *b, char *err, size_t err
 
 static int parse_monitors(gl_topology_t *t, const json_t *arr, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"name", "public_key"};
+    static const char *const keys[] = {"name", "public_key", "scope"};
     if (!json_is_array(arr)) {
         gl_errf(err, errlen, "monitors: must be an array");
         return GL_EINVAL;
@@ -489,12 +505,12 @@ static int parse_monitors(gl_topology_t *t, const json_t *arr, char *err, size_t
     }
     for (size_t i = 0; i < n; i++) {
         const json_t *m = json_array_get(arr, i);
-        const char *bad = NULL, *name = NULL, *key = NULL;
+        const char *bad = NULL, *name = NULL, *key = NULL, *scope = NULL;
         if (!json_is_object(m)) {
             gl_errf(err, errlen, "monitors[%zu]: must be an object", i);
             return GL_EINVAL;
         }
-        if (!only_keys(m, keys, 2, &bad)) {
+        if (!only_keys(m, keys, 3, &bad)) {
             gl_errf(err, errlen, "monitors[%zu]: unknown key '%.40s'", i, bad);
             return GL_EINVAL;
         }
@@ -512,10 +528,15 @@ static int parse_monitors(gl_topology_t *t, const json_t *arr, char *err, size_t
             gl_errf(err, errlen, "monitor '%s': public_key must be a 40-character Z85 key", name);
             return GL_EINVAL;
         }
+        if (!opt_string(m, "scope", &scope) || (scope && !gl_node_id_valid(scope))) {
+            gl_errf(err, errlen, "monitor '%s': scope must be a node id", name);
+            return GL_EINVAL;
+        }
         t->monitors[i].name = strdup(name);
         t->monitors[i].public_key = strdup(key);
+        t->monitors[i].scope = dup_or_null(scope);
         t->n_monitors++;
-        if (!t->monitors[i].name || !t->monitors[i].public_key) {
+        if (!t->monitors[i].name || !t->monitors[i].public_key || (scope && !t->monitors[i].scope)) {
             gl_errf(err, errlen, "out of memory");
             return GL_ENOMEM;
         }
@@ -732,6 +753,13 @@ static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t er
     }
     if ((rc = link_nodes(t, err, errlen)) != 0)
         return rc;
+    for (size_t i = 0; i < t->n_monitors; i++) {
+        if (t->monitors[i].scope && !gl_topology_find(t, t->monitors[i].scope)) {
+            gl_errf(err, errlen, "monitor '%s': scope '%s' is not a node of the topology", t->monitors[i].name,
+                    t->monitors[i].scope);
+            return GL_EINVAL;
+        }
+    }
     return derive_endpoints(t, port_base, err, errlen);
 }
 
@@ -905,7 +933,8 @@ static json_t *to_json(const gl_topology_t *t)
             json_t *m = json_object();
             rc = m ? json_array_append_new(arr, m) : -1;
             if (rc == 0)
-                rc = set_str(m, "name", t->monitors[i].name) || set_str(m, "public_key", t->monitors[i].public_key);
+                rc = set_str(m, "name", t->monitors[i].name) || set_str(m, "public_key", t->monitors[i].public_key) ||
+                     set_str(m, "scope", t->monitors[i].scope);
         }
     }
     if (rc == 0) {

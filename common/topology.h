@@ -7,7 +7,8 @@
  *     "listen_host": "127.0.0.1",           optional, default 127.0.0.1
  *     "port_base": 17300,                   required unless every endpoint is explicit
  *     "broker": {"bus_in": "tcp://...", "bus_out": "tcp://...", "public_key": "Z85"},
- *     "monitors": [{"name": "operator", "public_key": "Z85"}],
+ *     "monitors": [{"name": "operator", "public_key": "Z85"},
+ *                  {"name": "desk", "public_key": "Z85", "scope": "xinbei.sanjing"}],
  *     "sla": [ rules, see policy.h ],
  *     "nodes": [ {"id": "xinbei", "tier": "district", "name": "新北区",
  *                 "endpoint": "tcp://...", "public_key": "Z85"}, ... ]
@@ -23,6 +24,11 @@
  * transport. Where an ipc endpoint may be depends on the home that runs the
  * topology (gl_topology_check_home): libzmq removes whatever is at that path
  * before it binds.
+ *
+ * A monitor is a key that may watch the bus without being a node: it sees
+ * the nodes of its "scope" (a node ID of the topology) and their subtrees,
+ * or the whole district when it has no scope. A node's own key sees its own
+ * subtree.
  *
  * The topology owns every string and array in it; free with
  * gl_topology_free. Lookups return pointers into the topology. */
@@ -53,6 +59,7 @@ typedef struct gl_node {
 typedef struct gl_monitor {
     char *name;
     char *public_key;
+    char *scope; /* node ID whose subtree it may see, or NULL: the whole district */
 } gl_monitor_t;
 
 typedef struct gl_topology {
@@ -100,6 +107,12 @@ int gl_topology_index_of(const gl_topology_t *t, const char *id);               
 const gl_node_t *gl_topology_parent(const gl_topology_t *t, const gl_node_t *n); /* NULL at root */
 /* The node whose public key is z85, or NULL. */
 const gl_node_t *gl_topology_find_by_key(const gl_topology_t *t, const char *z85);
+
+/* The monitor called name, or NULL. */
+const gl_monitor_t *gl_topology_find_monitor(const gl_topology_t *t, const char *name);
+/* The node whose subtree monitor m may see: its scope, or the district's
+ * root when it has none. Points into t. */
+const char *gl_topology_monitor_scope(const gl_topology_t *t, const gl_monitor_t *m);
 
 /* True if id equals ancestor or lies below it (dot boundary: "a.b" is under
  * "a" but "ab" is not). */

@@ -56,6 +56,7 @@ int node_log(node_t *n, MDB_txn *txn, const char *kind, const Gridlink__V1__Case
         ev.state = c->state;
         ev.holder = c->holder;
         ev.category = c->category;
+        ev.version = c->version;
     }
     ev.peer = (char *)(peer ? peer : "");
     ev.note = (char *)(note ? note : "");

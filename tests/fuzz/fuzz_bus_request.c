@@ -7,6 +7,7 @@
 
 #include "codec.h"
 #include "pbjson.h"
+#include "topology.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -16,6 +17,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* What the decoder promises its callers. */
         if (strcmp(req->op, "replay") == 0 &&
             (!req->node[0] || req->from_seq == 0 || (req->to_seq && req->to_seq < req->from_seq)))
+            abort();
+        if (strcmp(req->op, "replay") != 0 && strcmp(req->op, "snapshot") != 0 && strcmp(req->op, "subscribe") != 0)
+            abort();
+        if (req->prefix[0] && !gl_node_id_valid(req->prefix))
             abort();
         json_t *j = gl_pbjson_from_message(&req->base, 0);
         char *s = json_dumps(j, JSON_COMPACT);

@@ -26,6 +26,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n->public_key)
             (void)gl_topology_find_by_key(t, n->public_key);
     }
+    for (size_t i = 0; i < t->n_monitors; i++) {
+        const char *scope = gl_topology_monitor_scope(t, &t->monitors[i]);
+        if (!scope || !gl_topology_find(t, scope) || gl_topology_find_monitor(t, t->monitors[i].name) == NULL)
+            abort();
+    }
     json_t *sla = gl_policy_to_json(t->policy);
     json_decref(sla);
     int64_t a, r;

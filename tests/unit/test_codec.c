@@ -175,13 +175,49 @@ static void test_utf8(void **state)
     assert_false(gl_utf8_valid("\xf4\x90\x80\x80", 4)); /* beyond U+10FFFF */
 }
 
+static int decode_request(const char *op, const char *node, const char *prefix, uint64_t from, uint64_t to)
+{
+    Gridlink__V1__BusRequest r = GRIDLINK__V1__BUS_REQUEST__INIT;
+    r.op = (char *)op;
+    r.node = (char *)node;
+    r.prefix = (char *)prefix;
+    r.from_seq = from;
+    r.to_seq = to;
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(gl_pack(&r.base, &buf, &len), 0);
+    char err[256];
+    Gridlink__V1__BusRequest *out = NULL;
+    int rc = gl_decode_bus_request(buf, len, &out, err, sizeof err);
+    free(buf);
+    if (rc == 0) {
+        assert_non_null(out);
+        gridlink__v1__bus_request__free_unpacked(out, NULL);
+    } else {
+        assert_null(out);
+    }
+    return rc;
+}
+
+static void test_bus_requests(void **state)
+{
+    (void)state;
+    assert_int_equal(decode_request("snapshot", "", "", 0, 0), GL_OK);
+    assert_int_equal(decode_request("snapshot", "", "x.t", 0, 0), GL_OK);
+    assert_int_equal(decode_request("subscribe", "", "", 0, 0), GL_OK);
+    assert_int_equal(decode_request("subscribe", "", "x.t.c", 0, 0), GL_OK);
+    assert_int_equal(decode_request("subscribe", "", "X..t", 0, 0), GL_EPROTO);
+    assert_int_equal(decode_request("replay", "x.t", "", 1, 0), GL_OK);
+    assert_int_equal(decode_request("replay", "x.t", "", 5, 4), GL_EPROTO);
+    assert_int_equal(decode_request("replay", "", "", 1, 0), GL_EPROTO);
+    assert_int_equal(decode_request("unsubscribe", "", "", 0, 0), GL_EPROTO);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_transfer),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_ctl_requests),
-        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_valid_transfer), cmocka_unit_test(test_refusals),     cmocka_unit_test(test_ctl_requests),
+        cmocka_unit_test(test_utf8),           cmocka_unit_test(test_bus_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -527,6 +527,15 @@ static void test_validation(void **state)
         {"{\"monitors\":[{\"name\":\"o\",\"public_key\":\"" KEY_OK "\"},{\"name\":\"o\",\"public_key\":\"" KEY_OK
          "\"}],\"port_base\":17300,\"nodes\":[" D "]}",
          "monitor 'o': listed twice"},
+        {"{\"monitors\":[{\"name\":\"o\",\"public_key\":\"" KEY_OK "\",\"scope\":\"a.x\"}],"
+         "\"port_base\":17300,\"nodes\":[" D "," T "]}",
+         "monitor 'o': scope 'a.x' is not a node of the topology"},
+        {"{\"monitors\":[{\"name\":\"o\",\"public_key\":\"" KEY_OK "\",\"scope\":\"A..t\"}],"
+         "\"port_base\":17300,\"nodes\":[" D "]}",
+         "monitor 'o': scope must be a node id"},
+        {"{\"monitors\":[{\"name\":\"o\",\"public_key\":\"" KEY_OK "\",\"scope\":7}],"
+         "\"port_base\":17300,\"nodes\":[" D "]}",
+         "monitor 'o': scope must be a node id"},
         {"{\"sla\":[{\"tier\":\"town\"}],\"port_base\":17300,\"nodes\":[" D "]}", "sla[0]: tier"},
         {"{\"sla\":{},\"port_base\":17300,\"nodes\":[" D "]}", "sla: must be an array"},
     };
@@ -571,6 +580,39 @@ static void test_validation(void **state)
     /* NULL err and NULL input are handled. */
     assert_int_equal(gl_topology_load_buffer("[]", 2, &t, NULL, 0), GL_EINVAL);
     assert_int_equal(gl_topology_load_buffer(NULL, 0, &t, NULL, 0), GL_EINVAL);
+}
+
+/* A monitor's scope: parsed, checked against the nodes, the whole district
+ * when absent, and kept by a save. */
+static void test_monitor_scope(void **state)
+{
+    (void)state;
+    gl_topology_t *t = load_text("{\"port_base\":17300,\"monitors\":["
+                                 "{\"name\":\"desk\",\"public_key\":\"" KEY_OK "\",\"scope\":\"a.t\"},"
+                                 "{\"name\":\"ops\",\"public_key\":\"" KEY_OK "\"}],"
+                                 "\"nodes\":[" D "," T "," C "," G "]}");
+    const gl_monitor_t *desk = gl_topology_find_monitor(t, "desk"), *ops = gl_topology_find_monitor(t, "ops");
+    assert_non_null(desk);
+    assert_non_null(ops);
+    assert_null(gl_topology_find_monitor(t, "nobody"));
+    assert_string_equal(gl_topology_monitor_scope(t, desk), "a.t");
+    assert_null(ops->scope);
+    assert_string_equal(gl_topology_monitor_scope(t, ops), "a");
+    assert_null(gl_topology_monitor_scope(t, NULL));
+
+    char *dir = make_tmpdir();
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/topology.json", dir) >= (int)sizeof path)
+        fail_msg("path too long");
+    assert_int_equal(gl_topology_save(t, path), 0);
+    gl_topology_free(&t);
+    char err[256] = "";
+    assert_int_equal(gl_topology_load_file(path, &t, err, sizeof err), 0);
+    assert_string_equal(gl_topology_find_monitor(t, "desk")->scope, "a.t");
+    assert_null(gl_topology_find_monitor(t, "ops")->scope);
+    gl_topology_free(&t);
+    rm_rf(dir);
+    free(dir);
 }
 
 static void test_load_file_errors(void **state)
@@ -897,6 +939,7 @@ int main(void)
         cmocka_unit_test(test_subtree_and_ids),
         cmocka_unit_test(test_keys_and_lookup),
         cmocka_unit_test(test_validation),
+        cmocka_unit_test(test_monitor_scope),
         cmocka_unit_test(test_load_file_errors),
         cmocka_unit_test(test_save_round_trip),
         cmocka_unit_test(test_check_home),
