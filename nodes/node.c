@@ -316,6 +316,7 @@ static int on_link_frame(node_t *n, MDB_txn *txn, gl_link_t *l, const char *peer
     Gridlink__V1__Envelope *env;
     int rc = gl_decode_envelope(buf, len, &env, err, sizeof err);
     if (rc != 0) {
+        n->malformed++;
         uint64_t seq;
         char sender[GL_NODE_ID_MAX + 1];
         if (gl_envelope_peek(buf, len, &seq, sender, sizeof sender) == 0 && seq != 0 && strcmp(sender, peer) == 0 &&
@@ -323,7 +324,6 @@ static int on_link_frame(node_t *n, MDB_txn *txn, gl_link_t *l, const char *peer
             refuse_seq(n, l, seq, buf, len, GL_EPROTO, err);
             return GL_OK;
         }
-        n->malformed++;
         n->last_refusal = GL_EPROTO;
         gl_warn("node %s: undecodable frame of %zu bytes from %s: %s", n->id, len, peer, err);
         return GL_OK;

@@ -22,10 +22,13 @@ gl() { "$GRIDLINK" "$@" --home "$HOME_DIR"; }
 at_c() { gl show --node $C "$1" --json 2>/dev/null | jq -r "$2"; }
 ids_at_c() { gl list --node $C --json | jq -r '.[].id' | sort; }
 
+up_at() { gl health --node "$1" | jq -e .parent_up >/dev/null; }
+wait_until 20 "g1's link up" up_at $G1
+wait_until 20 "g2's link up" up_at $G2
 g2case=$(gl submit --node $G2 --category urban --text "g2 的真实报告")
 for i in 1 2 3; do gl submit --node $G1 --category urban --text "g1 报告 $i" >/dev/null; done
-wait_until 5 "g2's case at the community" test "$(at_c "$g2case" .holder)" = $C
-wait_until 5 "g1's three reports at the community" test "$(gl list --node $C --json | jq length)" -eq 4
+wait_until 15 "g2's case at the community" test "$(at_c "$g2case" .holder)" = $C
+wait_until 15 "g1's three reports at the community" test "$(gl list --node $C --json | jq length)" -eq 4
 before=$(ids_at_c)
 
 # 1. A new g2 case ID, reported with g1's key, under every number g1 could use next.
@@ -52,7 +55,7 @@ grep -q "was not minted in $G1's subtree" "$HOME_DIR/log/$C.log" || fail "the re
 ids=()
 for i in 4 5 6 7 8 9; do ids+=("$(gl submit --node $G1 --category urban --text "g1 报告 $i")"); done
 for id in "${ids[@]}"; do
-    wait_until 5 "real report $id at the community" test "$(at_c "$id" .holder)" = $C
+    wait_until 15 "real report $id at the community" test "$(at_c "$id" .holder)" = $C
 done
 gl health --node $G1 | jq -e '.dead_letters == 0 and .outbox_pending == 0' >/dev/null ||
     fail "g1 has messages left: $(gl health --node $G1)"
@@ -68,7 +71,7 @@ new=()
 for i in 1 2; do new+=("$(gl submit --node $G1 --category urban --text "新工作站报告 $i")"); done
 for id in "${new[@]}"; do
     grep -qx "$id" <<<"$before" && fail "the new store reused case ID $id"
-    wait_until 5 "new-store report $id at the community" test "$(at_c "$id" .text)" != ""
+    wait_until 15 "new-store report $id at the community" test "$(at_c "$id" .text)" != ""
 done
 log "reports from the rebuilt grid arrived as ${new[*]}"
 log "ok"
