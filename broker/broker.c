@@ -589,13 +589,13 @@ static void client_release(broker_t *b, client_t *c)
 }
 
 /* The connection went away (or was cut off): drop what it had coming. Its
- * replays waiting on node processes are cancelled by the next ask tick. */
+ * replays waiting on node processes are cancelled, and c forgotten, by the
+ * next ask tick. */
 static void client_gone(broker_t *b, client_t *c)
 {
     c->gone = true;
     client_drop_queue(b, c);
-    if (c->asks)
-        b->sweep = true;
+    b->sweep = true;
 }
 
 /* Send what c has queued, in order, until ZeroMQ holds CLIENT_PIPE_MSGS for
@@ -1447,6 +1447,21 @@ static void on_in(gl_zsock_t *zs, zmsg_t *msg, void *arg)
 
 /* ---- timers ---- */
 
+/* Forget the clients that went away (or were cut off) since the last tick.
+ * They stay in the table until now because whoever noticed may still have
+ * held them. */
+static void release_gone(broker_t *b)
+{
+    size_t n = 0, cap = zhashx_size(b->clients);
+    client_t **gone = cap ? malloc(cap * sizeof *gone) : NULL;
+    for (client_t *c = zhashx_first(b->clients); c && gone; c = zhashx_next(b->clients))
+        if (c->gone)
+            gone[n++] = c;
+    for (size_t i = 0; i < n; i++)
+        client_release(b, gone[i]);
+    free(gone);
+}
+
 static void on_asks(uv_timer_t *t)
 {
     broker_t *b = t->data;
@@ -1477,6 +1492,8 @@ static void on_asks(uv_timer_t *t)
         need_repair(b, f);
         ask_kick(b, f);
     }
+    if (sweep)
+        release_gone(b);
 }
 
 static void on_marks(uv_timer_t *t)
