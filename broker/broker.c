@@ -4,8 +4,9 @@
  * event lives in one refcounted rev_t shared by the node's window and the
  * case view; the last unref frees it. Feeds (one per node) live until the
  * broker stops; asks belong to their feed's queue, clients (connections with
- * replies waiting to go out or replays of theirs waiting on a node) to the
- * clients table, and each holds its own copy of a routing ID frame. Nothing
+ * replies waiting to go out, replays of theirs waiting on a node, or a
+ * subscription) to the clients table, and each holds its own copy of a
+ * routing ID frame; the subscribers list only points at clients. Nothing
  * here blocks: every send is non-blocking, replies that do not fit wait in
  * the client's queue, and node requests that cannot be sent are retried by a
  * timer.
@@ -13,9 +14,11 @@
  * What one connection can make the broker hold is bounded: ZeroMQ keeps at
  * most CLIENT_PIPE_MSGS messages of at most about CLIENT_CHUNK_BYTES for a
  * peer, the client's own queue at most CLIENT_OUTQ_MAX_BYTES, and at most
- * CLIENT_ASKS_MAX of its replays wait on node processes. A connection over
- * its queue bound has stopped reading: it is cut off (queue dropped, asks
- * cancelled, counted) and its key's requests are refused for CUTOFF_MS. */
+ * CLIENT_ASKS_MAX of its replays wait on node processes. Live events and
+ * marks for a subscriber are dropped past CLIENT_LIVE_MAX_BYTES queued (its
+ * sequence shows the gap). A connection over its queue bound has stopped
+ * reading: it is cut off (queue, subscription and asks dropped, counted) and
+ * its key's requests are refused for CUTOFF_MS. */
 #include "broker.h"
 
 #include <czmq.h>
@@ -161,7 +164,7 @@ typedef struct {
     zlistx_t *subs;    /* client_t subscribed over bus_in */
     zhashx_t *cut_off; /* ZAP user ID -> int64_t (loop ms) until which its requests are refused */
     uint64_t next_client_id;
-    bool sweep; /* a client went away: cancel its asks on the next tick */
+    bool sweep; /* a client went away: cancel its asks and forget it on the next tick */
     size_t out_bytes;
     /* Global order of held events, so the window drops the oldest first. */
     feed_t **order;
@@ -1325,9 +1328,9 @@ static void refuse_cut_off(broker_t *b, zframe_t *rid, const char *user)
 {
     b->refused++;
     client_t *c = client_find(b, rid);
-    if (c && zlistx_size(c->q) > 0)
+    if (c && !c->gone && zlistx_size(c->q) > 0)
         return;
-    if (!c && !(c = client_get(b, rid, user)))
+    if (!(c = client_get(b, rid, user)))
         return;
     char why[160];
     snprintf(why, sizeof why, "cut off: this key left %u MiB of replies unread; its requests are refused for a while",
