@@ -1488,9 +1488,7 @@ static void on_asks(uv_timer_t *t)
         }
         if (a && a->sent_ms && now - a->sent_ms > ASK_TIMEOUT_MS) {
             gl_info("broker: no replay of %s for %d s; asking again", f->node, ASK_TIMEOUT_MS / 1000);
-            ask_settle(b, a);
-            if (!a->client)
-                repair_back_off(b, f);
+            ask_settle(b, a); /* at most one ask per node a ASK_TIMEOUT_MS: no back-off needed */
         }
         need_repair(b, f);
         ask_kick(b, f);
