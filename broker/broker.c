@@ -4,8 +4,9 @@
  * event lives in one refcounted rev_t shared by the node's window and the
  * case view; the last unref frees it. Feeds (one per node) live until the
  * broker stops; asks belong to their feed's queue, clients (connections with
- * replies waiting to go out or replays of theirs waiting on a node) to the
- * clients table, and each holds its own copy of a routing ID frame. Nothing
+ * replies waiting to go out, replays of theirs waiting on a node, or a
+ * subscription) to the clients table, and each holds its own copy of a
+ * routing ID frame; the subscribers list only points at clients. Nothing
  * here blocks: every send is non-blocking, replies that do not fit wait in
  * the client's queue, and node requests that cannot be sent are retried by a
  * timer.
@@ -13,9 +14,11 @@
  * What one connection can make the broker hold is bounded: ZeroMQ keeps at
  * most CLIENT_PIPE_MSGS messages of at most about CLIENT_CHUNK_BYTES for a
  * peer, the client's own queue at most CLIENT_OUTQ_MAX_BYTES, and at most
- * CLIENT_ASKS_MAX of its replays wait on node processes. A connection over
- * its queue bound has stopped reading: it is cut off (queue dropped, asks
- * cancelled, counted) and its key's requests are refused for CUTOFF_MS. */
+ * CLIENT_ASKS_MAX of its replays wait on node processes. Live events and
+ * marks for a subscriber are dropped past CLIENT_LIVE_MAX_BYTES queued (its
+ * sequence shows the gap). A connection over its queue bound has stopped
+ * reading: it is cut off (queue, subscription and asks dropped, counted) and
+ * its key's requests are refused for CUTOFF_MS. */
 #include "broker.h"
 
 #include <czmq.h>
@@ -162,7 +165,7 @@ typedef struct {
     zlistx_t *subs;    /* client_t subscribed over bus_in */
     zhashx_t *cut_off; /* ZAP user ID -> int64_t (loop ms) until which its requests are refused */
     uint64_t next_client_id;
-    bool sweep; /* a client went away: cancel its asks on the next tick */
+    bool sweep; /* a client went away: cancel its asks and forget it on the next tick */
     size_t out_bytes;
     /* Global order of held events, so the window drops the oldest first. */
     feed_t **order;
@@ -590,13 +593,13 @@ static void client_release(broker_t *b, client_t *c)
 }
 
 /* The connection went away (or was cut off): drop what it had coming. Its
- * replays waiting on node processes are cancelled by the next ask tick. */
+ * replays waiting on node processes are cancelled, and c forgotten, by the
+ * next ask tick. */
 static void client_gone(broker_t *b, client_t *c)
 {
     c->gone = true;
     client_drop_queue(b, c);
-    if (c->asks)
-        b->sweep = true;
+    b->sweep = true;
 }
 
 /* Send what c has queued, in order, until ZeroMQ holds CLIENT_PIPE_MSGS for
@@ -1326,9 +1329,9 @@ static void refuse_cut_off(broker_t *b, zframe_t *rid, const char *user)
 {
     b->refused++;
     client_t *c = client_find(b, rid);
-    if (c && zlistx_size(c->q) > 0)
+    if (c && !c->gone && zlistx_size(c->q) > 0)
         return;
-    if (!c && !(c = client_get(b, rid, user)))
+    if (!(c = client_get(b, rid, user)))
         return;
     char why[160];
     snprintf(why, sizeof why, "cut off: this key left %u MiB of replies unread; its requests are refused for a while",
@@ -1448,6 +1451,21 @@ static void on_in(gl_zsock_t *zs, zmsg_t *msg, void *arg)
 
 /* ---- timers ---- */
 
+/* Forget the clients that went away (or were cut off) since the last tick.
+ * They stay in the table until now because whoever noticed may still have
+ * held them. */
+static void release_gone(broker_t *b)
+{
+    size_t n = 0, cap = zhashx_size(b->clients);
+    client_t **gone = cap ? malloc(cap * sizeof *gone) : NULL;
+    for (client_t *c = zhashx_first(b->clients); c && gone; c = zhashx_next(b->clients))
+        if (c->gone)
+            gone[n++] = c;
+    for (size_t i = 0; i < n; i++)
+        client_release(b, gone[i]);
+    free(gone);
+}
+
 static void on_asks(uv_timer_t *t)
 {
     broker_t *b = t->data;
@@ -1471,13 +1489,13 @@ static void on_asks(uv_timer_t *t)
         }
         if (a && a->sent_ms && now - a->sent_ms > ASK_TIMEOUT_MS) {
             gl_info("broker: no replay of %s for %d s; asking again", f->node, ASK_TIMEOUT_MS / 1000);
-            ask_settle(b, a);
-            if (!a->client)
-                repair_back_off(b, f);
+            ask_settle(b, a); /* at most one ask per node a ASK_TIMEOUT_MS: no back-off needed */
         }
         need_repair(b, f);
         ask_kick(b, f);
     }
+    if (sweep)
+        release_gone(b);
 }
 
 static void on_marks(uv_timer_t *t)

@@ -12,11 +12,16 @@
  * below a node's mark are already in the snapshot and are skipped. Any other
  * key (a node's, a scoped monitor's) subscribes over the DEALER instead; the
  * broker's acknowledgement takes the place of the first hugz, and the live
- * events queued before the snapshot's end are in the snapshot already. From then on each node's events are printed
- * exactly once and in sequence order: an event past the next expected one is held back, the missing range is asked of
- * the broker (which answers from its window or from the node's log), and the held events follow once the hole is
- * filled. The broker's periodic "marks" reveal a lost tail the same way. Output is one JSON object a line with --json
- * (the BusEvent's fields, "time" and "state"), or a readable line; progress and repairs are reported on stderr.
+ * events queued before the snapshot's end are in the snapshot already.
+ *
+ * From then on each node's events are printed exactly once and in sequence
+ * order: an event past the next expected one is held back, the missing range
+ * is asked of the broker (which answers from its window or from the node's
+ * log), and the held events follow once the hole is filled. The broker's
+ * periodic "marks" reveal a lost tail the same way. Output is one JSON object
+ * a line with --json (the BusEvent's fields, "time" and "state"), or a
+ * readable line; progress and repairs are reported on stderr. A refusal (out
+ * of the key's grant) or a cut-off (read too slowly) ends the watch.
  * `--marks` prints the broker's per-node marks and exits.
  *
  * Ownership: everything lives in one watch_t on gl_cmd_watch's stack; held
@@ -287,7 +292,7 @@ static void on_reply(watch_t *w, Gridlink__V1__BusReply *rep)
         return;
     }
     if (strcmp(rep->op, "replay") != 0 || !rep->node[0]) {
-        if (rep->code != 0) {
+        if (rep->code != 0 && strcmp(rep->op, "error") == 0) {
             /* Cut off (it read too slowly) or refused: its subscription and
              * requests are gone; say so and stop rather than go on blind. */
             fprintf(stderr, "watch: the broker stopped serving this watch: %s\n", rep->error);

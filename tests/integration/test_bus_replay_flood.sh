@@ -68,6 +68,9 @@ after=$(rss_kib "$pid")
 log "after the client left: $((after / 1024)) MiB"
 [ "$((after - base))" -lt "$BOUND_KIB" ] || fail "the broker still holds +$(((after - base) / 1024)) MiB after the client left"
 
+no_clients() { [ "$(broker_stat clients)" -eq 0 ]; }
+wait_until 10 "the broker forgets the clients that left" no_clients
+
 # Everyone else is still served: the operator's snapshot comes back whole.
 wait_until 10 "the operator's snapshot after the flood" mark_is $g1 "$seq_g1"
 [ "$(broker_pid)" = "$pid" ] || fail "the broker restarted"
