@@ -114,6 +114,15 @@ start_up() {
     done
 }
 
+# slow_topology FILE: the mini district with hour-long time limits, so that
+# nothing moves but what the test does.
+slow_topology() {
+    jq '.sla = [{"tier": "grid", "accept_s": 0, "resolve_s": 0},
+                {"tier": "community", "accept_s": 3600, "resolve_s": 7200},
+                {"tier": "township", "accept_s": 3600, "resolve_s": 7200},
+                {"tier": "district", "accept_s": 3600, "resolve_s": 7200}]' "$MINI" >"$1"
+}
+
 node_pid() { pgrep -f -- "gridlink-node --home $HOME_DIR --node $1( |\$)" | head -n1; }
 
 # start_watch FILE [args...]: a JSON watcher writing to FILE, ready when live.

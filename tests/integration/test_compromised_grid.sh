@@ -6,10 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 PROBE="$GL_BIN/tests/gl_probe"
 
-jq '.sla = [{"tier": "grid", "accept_s": 0, "resolve_s": 0},
-            {"tier": "community", "accept_s": 3600, "resolve_s": 7200},
-            {"tier": "township", "accept_s": 3600, "resolve_s": 7200},
-            {"tier": "district", "accept_s": 3600, "resolve_s": 7200}]' "$MINI" >"$HOME_DIR/slow.json"
+slow_topology "$HOME_DIR/slow.json"
 start_up "$HOME_DIR/slow.json"
 
 G1=xinbei.sanjing.c01.g1 G2=xinbei.sanjing.c01.g2 C=xinbei.sanjing.c01
