@@ -33,7 +33,7 @@ wait_until 20 "broker view equals the nodes' logs" view_converged
 not_under() {
     jq -r '(.events[]?.node), (.marks[]?.node)' "$2" | awk -v p="$1" '$0 != p && index($0, p ".") != 1'
 }
-refused() { jq -e 'select(.end == true and .code != 0)' "$1" >/dev/null && ! jq -e 'select(.events)' "$1" >/dev/null; }
+refused() { jq -s -e 'any(.[]; .end == true and .code != 0)' "$1" >/dev/null && ! jq -s -e 'any(.[]; .events)' "$1" >/dev/null; }
 
 # The grid's key.
 bus_request $g1 5000 op=snapshot prefix=xinbei >"$HOME_DIR/g1-district.json"
@@ -46,7 +46,7 @@ for n in $t_g1 $g2 $c01; do
     bus_request $g1 5000 op=replay node=$n from=1 >"$HOME_DIR/g1-replay.json"
     refused "$HOME_DIR/g1-replay.json" || fail "a grid's replay of $n was not refused: $(head -c 300 "$HOME_DIR/g1-replay.json")"
 done
-bus_request $g1 5000 op=replay node=$g1 from=1 | reply_events | jq -e 'select(.kind == "reported")' >/dev/null ||
+bus_request $g1 5000 op=replay node=$g1 from=1 | reply_events | jq -s -e 'any(.[]; .kind == "reported")' >/dev/null ||
     fail "a grid's replay of its own log brought nothing"
 log "grid key: district snapshot and replays of $t_g1, $g2, $c01 refused; its own snapshot and replay only its own"
 
@@ -65,7 +65,7 @@ log "grid key: bus_out gave nothing in 4 s, while the operator's key got $(wc -l
 bus_request $g1 8000 op=subscribe >"$HOME_DIR/g1-sub.json" &
 g1_sub=$!
 BG_PIDS+=($g1_sub)
-wait_until 5 "the grid's subscription is acknowledged" jq -e 'select(.op == "subscribe" and .end == true and (.code // 0) == 0)' "$HOME_DIR/g1-sub.json"
+wait_until 5 "the grid's subscription is acknowledged" jq -s -e 'any(.[]; .op == "subscribe" and .end == true and (.code // 0) == 0)' "$HOME_DIR/g1-sub.json"
 submit $g2 "兄弟网格" >/dev/null
 mine=$(submit $g1 "本网格")
 wait_until 10 "the grid's subscription brings its own report" jq -e --arg c "$mine" 'select(.op == "live") | .events[] | select(.case_id == $c)' "$HOME_DIR/g1-sub.json"
@@ -86,7 +86,7 @@ bus_request $sanjing 5000 op=snapshot prefix=xinbei.tangqiao >"$HOME_DIR/sj-othe
 refused "$HOME_DIR/sj-other.json" || fail "the township's snapshot of the other township was not refused"
 bus_request $sanjing 5000 op=replay node=$t_c01 from=1 >"$HOME_DIR/sj-replay.json"
 refused "$HOME_DIR/sj-replay.json" || fail "the township's replay of $t_c01 was not refused"
-bus_request $sanjing 5000 op=replay node=$g2 from=1 | reply_events | jq -e 'select(.kind == "reported")' >/dev/null ||
+bus_request $sanjing 5000 op=replay node=$g2 from=1 | reply_events | jq -s -e 'any(.[]; .kind == "reported")' >/dev/null ||
     fail "the township's replay of $g2 brought nothing"
 log "township key: its subtree only"
 [ "$(broker_stat out_of_scope)" -ge 6 ] || fail "the refusals are not counted: $(broker_stats)"
