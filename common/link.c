@@ -233,6 +233,19 @@ static int requeue(gl_link_t *l, MDB_txn *txn, const uint8_t *buf, size_t len)
     return rc;
 }
 
+/* Record the peer's store identity, in the store and in the link. */
+static int remember_peer_store(gl_link_t *l, MDB_txn *txn, const ProtobufCBinaryData *id)
+{
+    char name[GL_NODE_ID_MAX + 16];
+    peer_store_name(l, name, sizeof name);
+    int rc = gl_store_meta_put(txn, l->store, name, id->data, id->len);
+    if (rc != 0)
+        return rc;
+    memcpy(l->peer_store, id->data, GL_STORE_ID_BYTES);
+    l->have_peer_store = true;
+    return GL_OK;
+}
+
 /* The peer came back with another store: it has applied `peer_applied` of
  * ours (its new store's view) and none of its old numbers mean anything. */
 static int peer_reset(gl_link_t *l, MDB_txn *txn, const ProtobufCBinaryData *id, uint64_t peer_applied, int64_t now)
@@ -260,12 +273,8 @@ static int peer_reset(gl_link_t *l, MDB_txn *txn, const ProtobufCBinaryData *id,
     free(cc.p);
     if (rc != 0)
         return rc;
-    char name[GL_NODE_ID_MAX + 16];
-    peer_store_name(l, name, sizeof name);
-    if ((rc = gl_store_meta_put(txn, l->store, name, id->data, id->len)) != 0)
+    if ((rc = remember_peer_store(l, txn, id)) != 0)
         return rc;
-    memcpy(l->peer_store, id->data, GL_STORE_ID_BYTES);
-    l->have_peer_store = true;
     l->sent = l->w.out_acked;
     l->last_progress_ms = now;
     l->need_pump = true;
@@ -287,14 +296,8 @@ static int check_peer_store(gl_link_t *l, MDB_txn *txn, const ProtobufCBinaryDat
      * store that lost its state can do. */
     if (known || peer_applied < l->w.out_acked)
         return peer_reset(l, txn, id, peer_applied, now);
-    char name[GL_NODE_ID_MAX + 16];
-    peer_store_name(l, name, sizeof name);
-    int rc = gl_store_meta_put(txn, l->store, name, id->data, id->len);
-    if (rc != 0)
-        return rc;
-    memcpy(l->peer_store, id->data, GL_STORE_ID_BYTES);
-    l->have_peer_store = true;
-    return GL_LINK_HANDLED;
+    int rc = remember_peer_store(l, txn, id);
+    return rc != 0 ? rc : GL_LINK_HANDLED;
 }
 
 struct find_ctx {

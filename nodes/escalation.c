@@ -90,14 +90,12 @@ static int fire_one(node_t *n, MDB_txn *txn, int64_t due, enum gl_deadline_kind 
         c->alarmed = true;
         case_history_add(c, "overdue", n->id, host_now(n->host), why);
         c->version++;
-        rc = GL_OK;
         if (!case_fits(c)) {
-            /* Keep the alarm and the case here; the copies below stay as they were. */
+            /* Keep the alarm and the case here, without the entry that does not fit. */
             c->n_history--;
             gridlink__v1__history_entry__free_unpacked(c->history[c->n_history], NULL);
         }
-        if (rc == 0)
-            rc = gl_store_case_put(txn, n->store, c);
+        rc = gl_store_case_put(txn, n->store, c);
         if (rc == 0)
             rc = node_log(n, txn, "overdue", c, "", why);
         if (rc == 0)
