@@ -112,6 +112,7 @@ struct load {
     double rate;
     uint32_t window;
     int timeout_s, request_ms;
+    int census_pause_ms; /* between two censuses of the check */
     gl_topology_t *topo;
     struct grid *grids;
     size_t n_grids;
@@ -910,6 +911,7 @@ static int run_check(struct load *L, const char *acked_path, int settle_s)
         if (rc != 0)
             break;
         censuses++;
+        fprintf(stderr, "gridlink load: census %d: %" PRIu64 " copies\n", censuses, C.copies);
         quiet = quiet && outboxes_empty(&C, &pending, why, sizeof why);
         if (quiet && quiet_pair && C.digest == prev) {
             stable = true;
@@ -922,7 +924,7 @@ static int run_check(struct load *L, const char *acked_path, int settle_s)
         prev = C.digest;
         if (now_us() >= deadline)
             break;
-        usleep(200000);
+        usleep((useconds_t)L->census_pause_ms * 1000);
     }
     if (rc == 0 && !interrupted) {
         v = judge(&C, false);
@@ -1009,8 +1011,9 @@ int gl_cmd_load(int argc, char **argv)
                                        {"check-only", required_argument, 0, 'c'},
                                        {"timeout", required_argument, 0, 't'},
                                        {"request-timeout", required_argument, 0, 'T'},
+                                       {"census-pause", required_argument, 0, 'P'},
                                        {0, 0, 0, 0}};
-    struct load L = {.window = 8, .timeout_s = 60, .request_ms = 3000, .acked_fd = -1};
+    struct load L = {.window = 8, .timeout_s = 60, .request_ms = 3000, .census_pause_ms = 200, .acked_fd = -1};
     long long v;
     bool load_opts = false; /* an option that only a load takes */
     cli_opts_reset();
@@ -1050,6 +1053,11 @@ int gl_cmd_load(int argc, char **argv)
                 return CLI_USAGE;
             L.request_ms = (int)v;
             load_opts = true;
+            break;
+        case 'P':
+            if (cli_int("load", "--census-pause", optarg, 0, 60000, &v) != 0)
+                return CLI_USAGE;
+            L.census_pause_ms = (int)v;
             break;
         default: return CLI_USAGE;
         }

@@ -33,7 +33,8 @@ static const struct {
     {"topology", gl_cmd_topology, "check FILE                        validate a topology file"},
     {"load", gl_cmd_load,
      "--cases N --rate R [--prefix NODE_PATH] [--window W] [--timeout S] [--request-timeout MS]\n"
-     "        load generator with a loss/duplicate check; --check-only FILE [--prefix P] [--timeout S] checks only"},
+     "        [--census-pause MS]   load generator with a loss/duplicate check;\n"
+     "        --check-only FILE [--prefix P] [--timeout S] [--census-pause MS] checks only"},
     {"bench", gl_cmd_bench,
      "[SCENARIO]                          the benchmark (intake, escalation, fanout, recovery, district)"},
     {"demo", gl_cmd_demo, "[--interval-ms N]                   simulated staff traffic for a demo"},
