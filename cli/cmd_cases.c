@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "casefsm.h"
+#include "names.h"
 #include "cli.h"
 #include "codec.h"
 #include "ctl.h"
@@ -286,12 +286,10 @@ int gl_cmd_act(int argc, char **argv)
         rc = case_id_arg("act", argv[optind]);
     if (rc != 0)
         return rc;
-    bool known = false;
-    for (size_t i = 0; gl_case_actions[i]; i++)
-        known = known || strcmp(gl_case_actions[i], argv[optind + 1]) == 0;
-    if (!known)
-        return cli_usage("act", "unknown action '%s' (accept, start, resolve, close, reopen, escalate)",
-                         argv[optind + 1]);
+    gl_action action;
+    char list[512];
+    if (!gl_action_from(argv[optind + 1], &action))
+        return cli_usage("act", "unknown action '%s' (%s)", argv[optind + 1], gl_action_list(list, sizeof list));
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "act";
     req.case_id = argv[optind];

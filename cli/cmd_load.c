@@ -1003,16 +1003,12 @@ static int open_acked(struct load *L)
 
 int gl_cmd_load(int argc, char **argv)
 {
-    static const struct option lo[] = {{"home", required_argument, 0, 'H'},
-                                       {"cases", required_argument, 0, 'n'},
-                                       {"rate", required_argument, 0, 'r'},
-                                       {"prefix", required_argument, 0, 'p'},
-                                       {"window", required_argument, 0, 'w'},
-                                       {"check-only", required_argument, 0, 'c'},
-                                       {"timeout", required_argument, 0, 't'},
-                                       {"request-timeout", required_argument, 0, 'T'},
-                                       {"census-pause", required_argument, 0, 'P'},
-                                       {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"home", required_argument, 0, 'H'},         {"cases", required_argument, 0, 'n'},
+        {"rate", required_argument, 0, 'r'},         {"prefix", required_argument, 0, 'p'},
+        {"window", required_argument, 0, 'w'},       {"check-only", required_argument, 0, 'c'},
+        {"timeout", required_argument, 0, 't'},      {"request-timeout", required_argument, 0, 'T'},
+        {"census-pause", required_argument, 0, 'P'}, {0, 0, 0, 0}};
     struct load L = {.window = 8, .timeout_s = 60, .request_ms = 3000, .census_pause_ms = 200, .acked_fd = -1};
     long long v;
     bool load_opts = false; /* an option that only a load takes */

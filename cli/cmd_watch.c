@@ -34,7 +34,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "casefsm.h"
+#include "names.h"
 #include "cli.h"
 #include "codec.h"
 #include "error.h"

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "error.h"
+#include "names.h"
 #include "topology.h"
 
 static int refuse(char *err, size_t errlen, const char *fmt, ...)
@@ -97,14 +98,33 @@ int gl_check_case(const Gridlink__V1__Case *c, char *err, size_t errlen)
         return refuse(err, errlen, "case missing");
     if (!gl_case_id_valid(c->id))
         return refuse(err, errlen, "bad case id");
-    if (c->state <= GRIDLINK__V1__CASE_STATE__STATE_UNKNOWN || c->state > GRIDLINK__V1__CASE_STATE__STATE_ESCALATED)
+    if (c->state <= GRIDLINK__V1__CASE_STATE__STATE_UNKNOWN || c->state > GRIDLINK__V1__CASE_STATE__STATE_MERGED)
         return refuse(err, errlen, "case %s: unknown state %d", c->id, (int)c->state);
+    if (c->resume_state < 0 || c->resume_state > GRIDLINK__V1__CASE_STATE__STATE_MERGED)
+        return refuse(err, errlen, "case %s: unknown resume state", c->id);
     if (c->kind < 0 || c->kind > GRIDLINK__V1__CASE_KIND__KIND_TASK)
         return refuse(err, errlen, "case %s: unknown kind", c->id);
     if (c->priority < 0 || c->priority > GRIDLINK__V1__PRIORITY__PRIORITY_EMERGENCY)
         return refuse(err, errlen, "case %s: unknown priority", c->id);
-    if (!id_ok(c->holder, false) || !id_ok(c->grid, true) || !id_ok(c->came_from, true))
-        return refuse(err, errlen, "case %s: bad node id in holder, grid or came_from", c->id);
+    if (!id_ok(c->holder, false) || !id_ok(c->grid, true) || !id_ok(c->came_from, true) ||
+        !id_ok(c->originator, true) || !id_ok(c->assigned_by, true) || !id_ok(c->handed_by, true) ||
+        !id_ok(c->community, true))
+        return refuse(err, errlen, "case %s: bad node id in holder, grid, originator or a move", c->id);
+    if ((c->parent_task && c->parent_task[0] && !gl_case_id_valid(c->parent_task)) ||
+        (c->merged_into && c->merged_into[0] && !gl_case_id_valid(c->merged_into)))
+        return refuse(err, errlen, "case %s: bad parent task or merged-into ID", c->id);
+    if (c->n_children > GL_MAX_TASK_PARTS || c->n_return_counts > 64)
+        return refuse(err, errlen, "case %s: too many task parts or return records", c->id);
+    for (size_t i = 0; i < c->n_children; i++)
+        if (!gl_case_id_valid(c->children[i]))
+            return refuse(err, errlen, "case %s: bad task part ID", c->id);
+    for (size_t i = 0; i < c->n_return_counts; i++) {
+        const Gridlink__V1__ReturnCount *r = c->return_counts[i];
+        if (!r || !id_ok(r->from, false) || !id_ok(r->to, false))
+            return refuse(err, errlen, "case %s: bad return record", c->id);
+    }
+    if (c->rating && !id_ok(c->rating->by, true))
+        return refuse(err, errlen, "case %s: bad rating", c->id);
     if (!text_ok(c->text, GL_MAX_TEXT) || !text_ok(c->category, 128) || !text_ok(c->address, 512) ||
         !text_ok(c->reporter, 128))
         return refuse(err, errlen, "case %s: text too long or not UTF-8", c->id);
@@ -112,13 +132,39 @@ int gl_check_case(const Gridlink__V1__Case *c, char *err, size_t errlen)
         return refuse(err, errlen, "case %s: too many history entries or attachments", c->id);
     for (size_t i = 0; i < c->n_history; i++) {
         const Gridlink__V1__HistoryEntry *h = c->history[i];
-        if (!h || !text_ok(h->action, 64) || !id_ok(h->node, true) || !text_ok(h->note, GL_MAX_TEXT))
+        if (!h || !text_ok(h->action, 64) || !id_ok(h->node, true) || !text_ok(h->note, GL_MAX_TEXT) ||
+            !text_ok(h->by, 128) || !id_ok(h->peer, true))
             return refuse(err, errlen, "case %s: bad history entry %zu", c->id, i);
     }
     for (size_t i = 0; i < c->n_attachments; i++)
         if (!text_ok(c->attachments[i], 128))
             return refuse(err, errlen, "case %s: bad attachment", c->id);
     return GL_OK;
+}
+
+bool gl_envelope_is_control(const Gridlink__V1__Envelope *e)
+{
+    switch (e->body_case) {
+    case GRIDLINK__V1__ENVELOPE__BODY_HELLO:
+    case GRIDLINK__V1__ENVELOPE__BODY_WELCOME:
+    case GRIDLINK__V1__ENVELOPE__BODY_HEARTBEAT:
+    case GRIDLINK__V1__ENVELOPE__BODY_REFUSAL:
+    case GRIDLINK__V1__ENVELOPE__BODY_ERROR:
+    case GRIDLINK__V1__ENVELOPE__BODY__NOT_SET: return true;
+    default: return false;
+    }
+}
+
+const char *gl_envelope_case_id(const Gridlink__V1__Envelope *e)
+{
+    const Gridlink__V1__Case *c = NULL;
+    if (e->body_case == GRIDLINK__V1__ENVELOPE__BODY_TRANSFER && e->transfer)
+        c = e->transfer->case_;
+    else if (e->body_case == GRIDLINK__V1__ENVELOPE__BODY_STATUS && e->status)
+        c = e->status->case_;
+    else if (e->body_case == GRIDLINK__V1__ENVELOPE__BODY_REQUEST && e->request)
+        return e->request->case_id ? e->request->case_id : "";
+    return c && c->id ? c->id : "";
 }
 
 int gl_envelope_peek(const uint8_t *buf, size_t len, uint64_t *seq, char *sender, size_t sender_size)
@@ -170,6 +216,15 @@ int gl_decode_envelope(const uint8_t *buf, size_t len, Gridlink__V1__Envelope **
         case GRIDLINK__V1__ENVELOPE__BODY_STATUS:
             rc = e->status ? gl_check_case(e->status->case_, err, errlen) : refuse(err, errlen, "status without case");
             break;
+        case GRIDLINK__V1__ENVELOPE__BODY_REQUEST: {
+            const Gridlink__V1__CaseRequest *q = e->request;
+            gl_action a;
+            if (!q || !gl_case_id_valid(q->case_id) || !id_ok(q->by, false) || !text_ok(q->note, GL_MAX_TEXT) ||
+                !text_ok(q->user, 128) || !gl_action_from(gl_action_name(q->action), &a) || q->amount_ms < 0 ||
+                q->reason < 0 || q->reason > GRIDLINK__V1__RETURN_REASON__REASON_OTHER)
+                rc = refuse(err, errlen, "bad case request");
+            break;
+        }
         case GRIDLINK__V1__ENVELOPE__BODY_HELLO:
             if (!e->hello || !id_ok(e->hello->node, false) || e->hello->store_id.len > 64)
                 rc = refuse(err, errlen, "hello without node or with a bad store id");
@@ -195,13 +250,11 @@ int gl_decode_envelope(const uint8_t *buf, size_t len, Gridlink__V1__Envelope **
         case GRIDLINK__V1__ENVELOPE__BODY__NOT_SET: break;
         default: rc = refuse(err, errlen, "unknown body");
         }
-        /* A message is sequenced when it carries a sequence number; the
-         * bodies that change state must be, the link's own must not. */
-        bool must = e->body_case == GRIDLINK__V1__ENVELOPE__BODY_TRANSFER ||
-                    e->body_case == GRIDLINK__V1__ENVELOPE__BODY_STATUS ||
-                    e->body_case == GRIDLINK__V1__ENVELOPE__BODY_SKIP;
-        if (rc == GL_OK && must != (e->seq != 0))
-            rc = refuse(err, errlen, "sequence number %s", must ? "missing" : "on a link control message");
+        /* The link's own control messages are never numbered; everything
+         * else the link carries for its user, and that must be. */
+        bool control = gl_envelope_is_control(e);
+        if (rc == GL_OK && control == (e->seq != 0))
+            rc = refuse(err, errlen, "sequence number %s", control ? "on a link control message" : "missing");
     }
     if (rc != GL_OK) {
         gridlink__v1__envelope__free_unpacked(e, NULL);
@@ -245,14 +298,11 @@ int gl_decode_bus_event(const uint8_t *buf, size_t len, Gridlink__V1__BusEvent *
  * (act also an action), so no request without them reaches a node. */
 static int check_ctl_op(const Gridlink__V1__CtlRequest *r, char *err, size_t errlen)
 {
-    static const char *const ops[] = {"submit", "act",          "show",       "list",      "health", "ping",
-                                      "census", "dead-letters", "dead-retry", "dead-drop", "log"};
-    bool known = false;
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0] && !known; i++)
-        known = strcmp(r->op, ops[i]) == 0;
-    if (!known)
+    gl_op op;
+    if (!gl_op_from(r->op, &op))
         return refuse(err, errlen, "unknown operation '%.32s'", r->op);
-    bool needs_case = strcmp(r->op, "act") == 0 || strcmp(r->op, "show") == 0;
+    bool needs_case =
+        op == GRIDLINK__V1__OP__OP_ACT || op == GRIDLINK__V1__OP__OP_SHOW || op == GRIDLINK__V1__OP__OP_RATE;
     if (needs_case && !r->case_id[0])
         return refuse(err, errlen, "%s needs a case ID", r->op);
     if (needs_case && !gl_case_id_valid(r->case_id))
@@ -262,8 +312,13 @@ static int check_ctl_op(const Gridlink__V1__CtlRequest *r, char *err, size_t err
     bool names_dead = strcmp(r->op, "dead-retry") == 0 || strcmp(r->op, "dead-drop") == 0;
     if (names_dead && (!id_ok(r->peer, false) || r->from_seq == 0))
         return refuse(err, errlen, "%s needs a neighbour (peer) and a sequence number", r->op);
-    if (!id_ok(r->peer, true))
-        return refuse(err, errlen, "'%.300s' is not a node id", r->peer);
+    if (!id_ok(r->peer, true) || !id_ok(r->to, true) || !id_ok(r->under, true) || !id_ok(r->community, true))
+        return refuse(err, errlen, "a node named in the request is not a node id");
+    if (r->into[0] && !gl_case_id_valid(r->into))
+        return refuse(err, errlen, "'%.300s' is not a case ID", r->into);
+    if (r->by_ms < 0 || r->sign_within_ms < 0 || r->due_ms < 0 || r->tier < 0 ||
+        r->tier > GRIDLINK__V1__TIER__TIER_GRID)
+        return refuse(err, errlen, "a duration or tier in the request is out of range");
     return GL_OK;
 }
 
@@ -280,7 +335,8 @@ int gl_decode_ctl_request(const uint8_t *buf, size_t len, Gridlink__V1__CtlReque
         rc = refuse(err, errlen, "request without a valid node id");
     else if (!text_ok(r->op, 32) || !text_ok(r->case_id, 300) || !text_ok(r->action, 32) ||
              !text_ok(r->note, GL_MAX_TEXT) || !text_ok(r->category, 128) || !text_ok(r->text, GL_MAX_TEXT) ||
-             !text_ok(r->address, 512) || !text_ok(r->reporter, 128))
+             !text_ok(r->address, 512) || !text_ok(r->reporter, 128) || !text_ok(r->into, 300) ||
+             !text_ok(r->reason, 32) || !text_ok(r->state, 32) || !text_ok(r->user, 128))
         rc = refuse(err, errlen, "request field too long or not UTF-8");
     else if (r->priority < 0 || r->priority > GRIDLINK__V1__PRIORITY__PRIORITY_EMERGENCY || r->kind < 0 ||
              r->kind > GRIDLINK__V1__CASE_KIND__KIND_TASK)

@@ -28,6 +28,8 @@
 #define GL_CASE_ACTION_HISTORY (GL_MAX_HISTORY - GL_HISTORY_RESERVE)
 #define GL_CASE_ACTION_BYTES   (GL_MAX_MESSAGE - (64u << 10)) /* packed case size after a person's action */
 #define GL_DIGEST_BYTES        16                             /* a refused frame's digest (BLAKE2b-128) */
+#define GL_MAX_TASK_PARTS      1024                           /* recipients of one bulk dispatch */
+#define GL_MAX_HOPS            32 /* a case request passed on more often than this is refused */
 /* The largest control reply a client accepts: a list or census page. */
 #define GL_MAX_CTL_REPLY (64u * GL_MAX_MESSAGE)
 
@@ -67,6 +69,12 @@ int gl_decode_bus_reply(const uint8_t *buf, size_t len, Gridlink__V1__BusReply *
  * sequence number instead of staying silent. GL_EPROTO if even that cannot
  * be read. sender is copied into a buffer of GL_NODE_ID_MAX + 1 bytes. */
 int gl_envelope_peek(const uint8_t *buf, size_t len, uint64_t *seq, char *sender, size_t sender_size);
+/* True for the link's own control bodies (hello, welcome, heartbeat,
+ * refusal, error), which never carry a sequence number; every other body is
+ * the link user's and always does. */
+bool gl_envelope_is_control(const Gridlink__V1__Envelope *e);
+/* The case a message is about ("" if none); points into e. */
+const char *gl_envelope_case_id(const Gridlink__V1__Envelope *e);
 /* The digest a Refusal carries for a frame: GL_DIGEST_BYTES into out. */
 void gl_frame_digest(const uint8_t *buf, size_t len, uint8_t *out);
 /* Checks a case carried in a message (transfer or status). */

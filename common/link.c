@@ -329,13 +329,7 @@ static void case_of_frame(const uint8_t *buf, size_t len, char *out, size_t size
     Gridlink__V1__Envelope *e = gridlink__v1__envelope__unpack(NULL, len, buf);
     if (!e)
         return;
-    const Gridlink__V1__Case *c = NULL;
-    if (e->body_case == GRIDLINK__V1__ENVELOPE__BODY_TRANSFER && e->transfer)
-        c = e->transfer->case_;
-    else if (e->body_case == GRIDLINK__V1__ENVELOPE__BODY_STATUS && e->status)
-        c = e->status->case_;
-    if (c && c->id)
-        snprintf(out, size, "%s", c->id);
+    snprintf(out, size, "%s", gl_envelope_case_id(e));
     gridlink__v1__envelope__free_unpacked(e, NULL);
 }
 

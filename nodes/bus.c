@@ -13,9 +13,10 @@
  * read in its own short read transaction, so a long replay never holds the
  * loop or an LMDB snapshot for long.
  *
- * This state is file-static rather than in struct host because a process has
- * exactly one host and one bus link. The loop owns the DEALER (bus.zs);
- * h->pub borrows its zsock_t and bus_close clears it before the loop frees. */
+ * This state is file-static because a process has exactly one bus link. The
+ * loop owns the DEALER (bus.zs); bus.pub borrows its zsock_t and bus_close
+ * clears it before the loop frees. The nodes' names and stores are lent by
+ * the caller for as long as the bus is open. */
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@
 
 #include "bus.h"
 #include "codec.h"
+#include "zap.h"
+#include "topology.h"
 #include "error.h"
 #include "log.h"
 #include "sock.h"
@@ -32,13 +35,15 @@
 #define BUS_RETRY_MS        50 /* after the DEALER refused a chunk */
 
 struct bus_job {
-    node_t *n;
+    const bus_node *n;
     uint64_t next; /* next sequence to send */
     uint64_t to;   /* last sequence wanted, 0 = up to the end of the log */
 };
 
 static struct {
-    host_t *h;
+    const bus_node *nodes;
+    size_t n_nodes;
+    zsock_t *pub;
     gl_zsock_t *zs;
     uv_timer_t mark_timer, retry_timer;
     uv_idle_t work;
@@ -48,18 +53,20 @@ static struct {
     uint64_t published, dropped, chunks, replayed, marks, bad;
 } bus;
 
-void bus_publish(host_t *h, const struct effect *e)
+void bus_publish(const char *topic, const uint8_t *buf, size_t len)
 {
-    void *s = zsock_resolve(h->pub);
+    if (!bus.pub)
+        return;
+    void *s = zsock_resolve(bus.pub);
     /* A multipart message is taken whole or not at all: once the topic is
      * queued, the body cannot hit the high-water mark. */
-    if (zmq_send(s, e->topic, strlen(e->topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+    if (zmq_send(s, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
         if (bus.dropped++ % 10000 == 0)
             gl_warn("bus: dropped a live event (%llu so far): the broker will replay it from the log",
                     (unsigned long long)bus.dropped);
         return;
     }
-    zmq_send(s, e->buf, e->len, ZMQ_DONTWAIT);
+    zmq_send(s, buf, len, ZMQ_DONTWAIT);
     bus.published++;
 }
 
@@ -87,7 +94,7 @@ static int bus_send_reply(const Gridlink__V1__BusReply *rep)
  * store failed (the job is dropped; the broker asks again after a timeout). */
 static int bus_job_chunk(struct bus_job *j)
 {
-    node_t *n = j->n;
+    const bus_node *n = j->n;
     MDB_txn *txn;
     int rc = gl_store_begin(n->store, NULL, false, &txn);
     if (rc != 0)
@@ -179,14 +186,22 @@ static void bus_refuse(const char *node, int code, const char *why)
     bus_send_reply(&rep);
 }
 
-static void bus_on_request(host_t *h, const Gridlink__V1__BusRequest *req)
+static const bus_node *find_node(const char *id)
+{
+    for (size_t i = 0; i < bus.n_nodes; i++)
+        if (strcmp(bus.nodes[i].id, id) == 0)
+            return &bus.nodes[i];
+    return NULL;
+}
+
+static void bus_on_request(const Gridlink__V1__BusRequest *req)
 {
     if (strcmp(req->op, "replay") != 0) {
         bus.bad++;
         gl_warn("bus: request '%s' is not for a node process, ignored", req->op);
         return;
     }
-    node_t *n = host_find_node(h, req->node);
+    const bus_node *n = find_node(req->node);
     if (!n) {
         bus_refuse(req->node, GL_ENOENT, "node not hosted by this process");
         return;
@@ -212,19 +227,19 @@ static void bus_on_request(host_t *h, const Gridlink__V1__BusRequest *req)
 
 static void on_bus_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
 {
-    host_t *h = arg;
     zframe_t *body = zmsg_first(msg);
     char err[256] = "not one frame";
     Gridlink__V1__BusRequest *req = NULL;
     if (zmsg_size(msg) == 1 &&
         gl_decode_bus_request(zframe_data(body), zframe_size(body), &req, err, sizeof err) == 0) {
-        bus_on_request(h, req);
+        bus_on_request(req);
         gridlink__v1__bus_request__free_unpacked(req, NULL);
     } else {
         bus.bad++;
         gl_warn("bus: bad request from the broker refused: %s", err);
     }
     (void)zs;
+    (void)arg;
 }
 
 /* Every hosted node's last committed log sequence. Committed events were
@@ -232,17 +247,17 @@ static void on_bus_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
  * overtakes them. */
 static void on_bus_mark(uv_timer_t *t)
 {
-    host_t *h = t->data;
-    Gridlink__V1__NodeMark *marks = calloc(h->n_nodes, sizeof *marks);
-    Gridlink__V1__NodeMark **ptrs = calloc(h->n_nodes, sizeof *ptrs);
+    (void)t;
+    Gridlink__V1__NodeMark *marks = calloc(bus.n_nodes, sizeof *marks);
+    Gridlink__V1__NodeMark **ptrs = calloc(bus.n_nodes, sizeof *ptrs);
     if (!marks || !ptrs) {
         free(marks);
         free(ptrs);
         return;
     }
     size_t k = 0;
-    for (size_t i = 0; i < h->n_nodes; i++) {
-        node_t *n = h->nodes[i];
+    for (size_t i = 0; i < bus.n_nodes; i++) {
+        const bus_node *n = &bus.nodes[i];
         MDB_txn *txn;
         uint64_t last = 0;
         if (gl_store_begin(n->store, NULL, false, &txn) != 0)
@@ -267,15 +282,16 @@ static void on_bus_mark(uv_timer_t *t)
     free(ptrs);
 }
 
-int bus_open(host_t *h)
+int bus_open(uv_loop_t *uv, gl_loop_t *loop, const gl_topology_t *topo, zcert_t *cert, const bus_node *nodes,
+             size_t n_nodes)
 {
-    if (!h->topo->bus_in || !h->topo->broker_key)
+    if (!topo->bus_in || !topo->broker_key)
         return GL_OK; /* no broker in this topology: the bus is simply off */
-    for (size_t i = 1; i < h->n_nodes; i++)
-        if (!gl_topology_in_subtree(h->nodes[0]->id, h->nodes[i]->id))
+    for (size_t i = 1; i < n_nodes; i++)
+        if (!gl_topology_in_subtree(nodes[0].id, nodes[i].id))
             gl_warn("bus: node %s is not under %s, whose key this process uses on the bus; the broker will "
                     "refuse its events (list an ancestor first)",
-                    h->nodes[i]->id, h->nodes[0]->id);
+                    nodes[i].id, nodes[0].id);
     zsock_t *s = gl_sock_new(ZMQ_DEALER, GL_BUS_MAX_REQ_FRAME);
     if (!s)
         return GL_EIO;
@@ -286,29 +302,29 @@ int bus_open(host_t *h)
     zsock_set_heartbeat_timeout(s, 6000);
     zsock_set_reconnect_ivl(s, 200);
     zsock_set_reconnect_ivl_max(s, 2000);
-    gl_curve_client(s, h->pub_cert, h->topo->broker_key);
-    if (zsock_connect(s, "%s", h->topo->bus_in) != 0) {
-        gl_error("bus: cannot connect to %s", h->topo->bus_in);
+    gl_curve_client(s, cert, topo->broker_key);
+    if (zsock_connect(s, "%s", topo->bus_in) != 0) {
+        gl_error("bus: cannot connect to %s", topo->bus_in);
         zsock_destroy(&s);
         return GL_EIO;
     }
-    int rc = gl_loop_add(h->loop, s, on_bus_readable, h, &bus.zs);
+    int rc = gl_loop_add(loop, s, on_bus_readable, NULL, &bus.zs);
     if (rc != 0) {
         zsock_destroy(&s);
         return rc;
     }
-    bus.h = h;
-    h->pub = s;
-    uv_idle_init(h->uv, &bus.work);
-    uv_timer_init(h->uv, &bus.retry_timer);
-    uv_timer_init(h->uv, &bus.mark_timer);
-    bus.mark_timer.data = h;
+    bus.nodes = nodes;
+    bus.n_nodes = n_nodes;
+    bus.pub = s;
+    uv_idle_init(uv, &bus.work);
+    uv_timer_init(uv, &bus.retry_timer);
+    uv_timer_init(uv, &bus.mark_timer);
     bus.timers_open = true;
     uv_timer_start(&bus.mark_timer, on_bus_mark, 500, GL_BUS_MARK_MS);
     return GL_OK;
 }
 
-void bus_close(host_t *h)
+void bus_close(void)
 {
     if (!bus.timers_open)
         return;
@@ -321,5 +337,5 @@ void bus_close(host_t *h)
     uv_close((uv_handle_t *)&bus.mark_timer, NULL);
     bus.timers_open = false;
     bus.n_jobs = 0;
-    h->pub = NULL; /* the loop destroys the socket */
+    bus.pub = NULL; /* the loop destroys the socket */
 }

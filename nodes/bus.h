@@ -3,13 +3,27 @@
 #ifndef GL_NODE_BUS_H
 #define GL_NODE_BUS_H
 
-#include "node.h"
+#include <czmq.h>
+#include <uv.h>
 
-/* Connect to the broker if the topology has one; GL_OK without a broker. */
-int bus_open(host_t *h);
-/* Send one committed event (an FX_PUBLISH effect). */
-void bus_publish(host_t *h, const struct effect *e);
+#include "loop.h"
+#include "store.h"
+#include "topology.h"
+
+/* A hosted node whose log the bus carries: its ID and store, lent. */
+typedef struct bus_node {
+    const char *id;
+    gl_store_t *store;
+} bus_node;
+
+/* Connect to the broker if the topology has one (GL_OK without a broker),
+ * with cert (the first node's keypair, the process's identity on the bus).
+ * nodes stays the caller's and must outlive the bus. */
+int bus_open(uv_loop_t *uv, gl_loop_t *loop, const gl_topology_t *topo, zcert_t *cert, const bus_node *nodes,
+             size_t n_nodes);
+/* Send one committed event: topic "<kind> <node>", then the packed BusEvent. */
+void bus_publish(const char *topic, const uint8_t *buf, size_t len);
 /* Stop the timers and forget the socket (the loop destroys it). */
-void bus_close(host_t *h);
+void bus_close(void);
 
 #endif

@@ -1,9 +1,12 @@
-/* host.c: one node process. It owns the libuv loop, the ZAP handler, the
- * control socket, the bus link to the broker (see "bus" below) and every
- * node it hosts; it routes each arriving frame to its node, keeps each node's
- * batch (one write transaction per loop pass), and after the commit lets the
- * effects and acks out.
- * Authentication happens here, before any node logic: a frame on a parent's
+/* host.c: one node process, the transport around the engines. It owns the
+ * libuv loop, the ZAP handler, the control socket, the bus link to the
+ * broker and, for every node it hosts, the sockets, links, deadline timer
+ * and the batch: one write transaction per loop pass, in which every input
+ * read in that pass is applied by the node's engine (engine.h); after the
+ * commit the engine's effects (replies, bus events) and the links' acks and
+ * messages go out. Inputs are kept until the commit so that a batch aborted
+ * by a full map can be applied again after the map grows.
+ * Authentication happens here, before any case logic: a frame on a parent's
  * ROUTER must carry the ZAP user ID of the child its routing ID names. */
 #include <dirent.h>
 #include <errno.h>
@@ -16,15 +19,105 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <czmq.h>
+#include <uv.h>
+
+#include "bus.h"
 #include "codec.h"
+#include "engine.h"
 #include "error.h"
 #include "home.h"
-#include "keys.h"
-#include "log.h"
-#include "sock.h"
-#include "bus.h"
-#include "node.h"
 #include "host.h"
+#include "keys.h"
+#include "link.h"
+#include "log.h"
+#include "loop.h"
+#include "sock.h"
+#include "store.h"
+#include "topology.h"
+#include "zap.h"
+
+typedef struct host host_t;
+typedef struct node node_t;
+
+enum in_kind { IN_PARENT, IN_CHILD, IN_CTL };
+
+/* One input of the open batch; its index is the token a reply goes to. */
+struct input {
+    enum in_kind kind;
+    int child;     /* IN_CHILD: index into node->children */
+    zframe_t *rid; /* IN_CTL: the control client's routing ID */
+    uint8_t *buf;
+    size_t len;
+};
+
+struct child {
+    const gl_node_t *topo;
+    gl_link_t *link;
+    bool was_up;
+    /* Routing ID of the connection this child last spoke from. libzmq picks
+     * routing IDs on the parent side; a child's claim is never trusted, so
+     * one child cannot take over another's traffic. */
+    zframe_t *rid;
+};
+
+struct node {
+    host_t *host;
+    const gl_node_t *topo;
+    const char *id;
+    const gl_node_t *parent;
+    gl_store_t *store;
+    zcert_t *cert;
+    gl_engine_t *engine;
+
+    gl_zsock_t *up; /* DEALER to the parent */
+    gl_link_t *uplink;
+    bool uplink_was_up;
+    int64_t up_backoff_ms, up_retry_at;
+
+    gl_zsock_t *down; /* ROUTER for the children */
+    gl_sockmon_t *down_mon;
+    struct child *children;
+    size_t n_children;
+
+    MDB_txn *txn; /* the open batch, or NULL */
+    bool dirty;
+    struct input *in;
+    size_t n_in, cap_in;
+    bool replaying;
+
+    uv_timer_t deadline_timer;
+    bool deadlines_changed;
+
+    uint64_t bad_messages, refused, store_errors;
+    int last_refusal; /* why the last input was refused, 0 if taken */
+    bool map_full;    /* work outside an input (deadlines, liveness) hit a full map */
+};
+
+struct host {
+    uv_loop_t *uv;
+    gl_loop_t *loop;
+    gl_zap_t *zap;
+    char *home;
+    gl_topology_t *topo;
+    node_t **nodes;
+    size_t n_nodes;
+    bus_node *bus_nodes;
+    zhashx_t *by_id;
+    gl_zsock_t *ctl;
+    gl_sockmon_t *ctl_mon;
+    char ctl_path[4096];
+    zcert_t *pub_cert;
+    uv_timer_t tick;
+    uv_signal_t sigint, sigterm;
+    node_t **dirty;
+    size_t n_dirty;
+    uint32_t window;
+    bool stopping;
+};
+
+/* A read's reply is sent at once; its token says so. */
+#define TOKEN_NOW UINT64_MAX
 
 #define MAX_GROW 8
 #define TICK_MS  250
@@ -58,15 +151,17 @@ static void on_reader_check(uv_timer_t *t)
     }
 }
 
-int64_t host_now(host_t *h)
+static int64_t host_now(host_t *h)
 {
     (void)h;
     return gl_now_ms();
 }
 
+static void deadlines_arm(node_t *n);
+
 /* ---- batch ---- */
 
-MDB_txn *node_txn(node_t *n)
+static MDB_txn *node_txn(node_t *n)
 {
     if (n->txn)
         return n->txn;
@@ -84,66 +179,24 @@ MDB_txn *node_txn(node_t *n)
     return n->txn;
 }
 
-static int fx_push(node_t *n, struct effect *e)
+static void ctl_send(zsock_t *ctl, zframe_t *rid, const uint8_t *buf, size_t len)
 {
-    if (n->n_fx == n->cap_fx) {
-        size_t cap = n->cap_fx ? n->cap_fx * 2 : 64;
-        struct effect *a = realloc(n->fx, cap * sizeof *a);
-        if (!a)
-            return GL_ENOMEM;
-        n->fx = a;
-        n->cap_fx = cap;
-    }
-    n->fx[n->n_fx++] = *e;
-    return GL_OK;
+    zframe_t *r = zframe_dup(rid);
+    zframe_send(&r, ctl, ZFRAME_MORE);
+    zframe_t *f = zframe_new(buf, len);
+    zframe_send(&f, ctl, 0);
+    zframe_destroy(&r);
+    zframe_destroy(&f);
 }
 
-int node_fx_publish(node_t *n, const char *topic, const uint8_t *buf, size_t len)
+static void ctl_send_error(zsock_t *ctl, zframe_t *rid, int code, const char *text)
 {
-    struct effect e = {.kind = FX_PUBLISH, .len = len};
-    e.buf = malloc(len ? len : 1);
-    e.topic = strdup(topic);
-    if (!e.buf || !e.topic) {
-        free(e.buf);
-        free(e.topic);
-        return GL_ENOMEM;
-    }
-    memcpy(e.buf, buf, len);
-    int rc = fx_push(n, &e);
-    if (rc != 0) {
-        free(e.buf);
-        free(e.topic);
-    }
-    return rc;
-}
-
-int node_fx_reply(node_t *n, zframe_t *rid, const Gridlink__V1__CtlReply *rep)
-{
-    struct effect e = {.kind = FX_REPLY};
-    int rc = gl_pack(&rep->base, &e.buf, &e.len);
-    if (rc != 0)
-        return rc;
-    e.rid = zframe_dup(rid);
-    rc = fx_push(n, &e);
-    if (rc != 0) {
-        free(e.buf);
-        zframe_destroy(&e.rid);
-    }
-    return rc;
-}
-
-static void fx_free(struct effect *e)
-{
-    free(e->buf);
-    free(e->topic);
-    zframe_destroy(&e->rid);
-}
-
-static void fx_drop_from(node_t *n, size_t from)
-{
-    for (size_t i = from; i < n->n_fx; i++)
-        fx_free(&n->fx[i]);
-    n->n_fx = from;
+    uint8_t *buf;
+    size_t len;
+    if (gl_engine_error_reply(code, text, &buf, &len) != 0)
+        return;
+    ctl_send(ctl, rid, buf, len);
+    free(buf);
 }
 
 static void links_each(node_t *n, void (*fn)(gl_link_t *))
@@ -163,18 +216,24 @@ static void inputs_clear(node_t *n)
     n->n_in = 0;
 }
 
-static int dispatch(node_t *n, MDB_txn *txn, struct input *in)
+/* The control socket's caller: the node's own machine. */
+static const gl_caller operator_caller = {.role = GL_ROLE_OPERATOR};
+
+static int dispatch(node_t *n, MDB_txn *txn, struct input *in, gl_token tok)
 {
-    if (in->kind == IN_PARENT)
-        return node_on_parent(n, txn, in->buf, in->len);
-    if (in->kind == IN_CHILD)
-        return node_on_child(n, txn, in->child, in->buf, in->len);
+    int64_t now = host_now(n->host);
+    if (in->kind != IN_CTL) {
+        int rc = gl_engine_frame(n->engine, txn, in->kind == IN_CHILD ? in->child : -1, in->buf, in->len, now);
+        if (gl_engine_last_refusal(n->engine))
+            n->last_refusal = gl_engine_last_refusal(n->engine);
+        return rc;
+    }
     char err[256];
     Gridlink__V1__CtlRequest *req;
     int rc = gl_decode_ctl_request(in->buf, in->len, &req, err, sizeof err);
     if (rc != 0)
         return rc;
-    rc = node_on_ctl_write(n, txn, in->rid, req);
+    rc = gl_engine_call(n->engine, txn, &operator_caller, req, tok, now);
     gridlink__v1__ctl_request__free_unpacked(req, NULL);
     return rc;
 }
@@ -191,7 +250,7 @@ static void abort_batch(node_t *n)
         gl_store_abort(n->txn);
     n->txn = NULL;
     links_each(n, gl_link_abort);
-    fx_drop_from(n, 0);
+    gl_engine_fx_clear(n->engine);
     /* Deadline work done in the batch is undone too; look at the index again. */
     n->deadlines_changed = true;
     /* A full map met by that work went with the transaction; whoever meets
@@ -199,7 +258,7 @@ static void abort_batch(node_t *n)
     n->map_full = false;
 }
 
-static int apply_one(node_t *n, struct input *in);
+static int apply_one(node_t *n, size_t idx);
 
 /* Why an input was refused: the decoder's reason when it does not decode
  * (decoded again here, on the refusal path only), else the error's text. */
@@ -235,7 +294,7 @@ static int regrow_and_replay(node_t *n)
         n->replaying = true;
         rc = 0;
         for (size_t i = 0; i < n->n_in && rc == 0; i++)
-            rc = apply_one(n, &n->in[i]);
+            rc = apply_one(n, i);
         n->replaying = false;
         if (rc != GL_EMAPFULL)
             return rc;
@@ -261,12 +320,9 @@ static void fail_batch(node_t *n, int rc)
     for (size_t i = 0; i < n->n_in; i++) {
         if (n->in[i].kind != IN_CTL)
             continue;
-        Gridlink__V1__CtlReply rep = GRIDLINK__V1__CTL_REPLY__INIT;
-        rep.code = rc;
         char msg[256];
         snprintf(msg, sizeof msg, "node %s could not store the request: %s", n->id, gl_strerror(rc));
-        rep.error = msg;
-        ctl_send_reply(ctl, n->in[i].rid, &rep);
+        ctl_send_error(ctl, n->in[i].rid, rc, msg);
     }
     gl_zsock_kick(n->host->ctl);
     inputs_clear(n);
@@ -279,15 +335,16 @@ static void fail_batch(node_t *n, int rc)
  * is then aborted (and, for a full map, grown and applied again). This
  * saves a nested LMDB transaction per input, whose begin and merge cost more
  * than the input itself. */
-static int apply_one(node_t *n, struct input *in)
+static int apply_one(node_t *n, size_t idx)
 {
-    size_t fx_mark = n->n_fx;
+    struct input *in = &n->in[idx];
+    size_t fx_mark = gl_engine_fx_mark(n->engine);
     links_each(n, gl_link_mark);
-    int rc = dispatch(n, n->txn, in);
+    int rc = dispatch(n, n->txn, in, idx);
     if (rc == 0)
         return 0;
     links_each(n, gl_link_unwind);
-    fx_drop_from(n, fx_mark);
+    gl_engine_fx_unwind(n->engine, fx_mark);
     if (is_store_error(rc))
         return rc;
     /* Refused input: counted and logged, the batch goes on; a control
@@ -301,12 +358,10 @@ static int apply_one(node_t *n, struct input *in)
                                               : "a control client";
     gl_warn("node %s: input from %s refused: %s", n->id, from, why);
     if (in->kind == IN_CTL) {
-        Gridlink__V1__CtlReply rep = GRIDLINK__V1__CTL_REPLY__INIT;
         char msg[320];
         snprintf(msg, sizeof msg, "node %s refused the request: %s", n->id, why);
-        rep.code = rc;
-        rep.error = msg;
-        node_fx_reply(n, in->rid, &rep);
+        ctl_send_error(gl_zsock_sock(n->host->ctl), in->rid, rc, msg);
+        gl_zsock_kick(n->host->ctl);
     }
     return 0;
 }
@@ -341,7 +396,7 @@ static int node_input(node_t *n, enum in_kind kind, int child, zframe_t *rid, zf
          * apply the batch's inputs, this one included, in a fresh one. */
         rc = regrow_and_replay(n);
     } else {
-        rc = apply_one(n, in);
+        rc = apply_one(n, n->n_in - 1);
         if (rc == GL_EMAPFULL)
             rc = regrow_and_replay(n);
     }
@@ -379,23 +434,22 @@ static void commit_node(node_t *n)
         }
     }
     links_each(n, gl_link_commit);
-    inputs_clear(n);
     zsock_t *ctl = gl_zsock_sock(h->ctl);
-    zsock_t *pub = h->pub;
-    for (size_t i = 0; i < n->n_fx; i++) {
-        struct effect *e = &n->fx[i];
-        if (e->kind == FX_REPLY) {
-            zframe_t *f = zframe_new(e->buf, e->len);
-            zframe_send(&e->rid, ctl, ZFRAME_MORE);
-            zframe_send(&f, ctl, 0);
-            zframe_destroy(&f);
-        } else if (pub) {
+    size_t n_fx;
+    const gl_effect *fx = gl_engine_fx(n->engine, &n_fx);
+    for (size_t i = 0; i < n_fx; i++) {
+        const gl_effect *e = &fx[i];
+        if (e->kind == GL_FX_REPLY) {
+            if (e->token < n->n_in && n->in[e->token].rid)
+                ctl_send(ctl, n->in[e->token].rid, e->buf, e->len);
+        } else {
             /* The bus may drop under load; the broker sees the gap in the
              * node's sequence numbers and replays it from the log. */
-            bus_publish(h, e);
+            bus_publish(e->topic, e->buf, e->len);
         }
     }
-    fx_drop_from(n, 0);
+    gl_engine_fx_clear(n->engine);
+    inputs_clear(n);
     gl_zsock_kick(h->ctl);
     int64_t now = host_now(h);
     if (n->uplink) {
@@ -405,7 +459,7 @@ static void commit_node(node_t *n)
     for (size_t i = 0; i < n->n_children; i++)
         gl_link_flush(n->children[i].link, now);
     gl_zsock_kick(n->down);
-    if (n->deadlines_changed)
+    if (gl_engine_take_deadlines_changed(n->engine) || n->deadlines_changed)
         deadlines_arm(n);
 }
 
@@ -501,9 +555,43 @@ static void on_down_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
     (void)zs;
 }
 
-node_t *host_find_node(host_t *h, const char *id)
+static node_t *host_find_node(host_t *h, const char *id)
 {
     return zhashx_lookup(h->by_id, id);
+}
+
+/* The transport's counts the engine's health shows. */
+static void share_counts(node_t *n)
+{
+    gl_engine_counts *k = gl_engine_counters(n->engine);
+    k->unauthorized = gl_zap_denied_count(n->host->zap, n->id);
+    k->handshake_failed = gl_sockmon_failed(n->down_mon);
+    k->transport_malformed = n->bad_messages;
+    k->transport_refused = n->refused;
+}
+
+/* A read: answered at once from committed state, outside the batch. */
+static void read_now(node_t *n, zframe_t *rid, const Gridlink__V1__CtlRequest *req, zsock_t *sock)
+{
+    MDB_txn *txn;
+    int rc = gl_store_begin(n->store, NULL, false, &txn);
+    if (rc != 0) {
+        ctl_send_error(sock, rid, rc, gl_strerror(rc));
+        return;
+    }
+    share_counts(n);
+    /* Effects of a read are only its reply: take it out past the batch's. */
+    size_t mark = gl_engine_fx_mark(n->engine);
+    rc = gl_engine_call(n->engine, txn, &operator_caller, req, TOKEN_NOW, host_now(n->host));
+    gl_store_abort(txn);
+    size_t n_fx;
+    const gl_effect *fx = gl_engine_fx(n->engine, &n_fx);
+    for (size_t i = mark; i < n_fx; i++)
+        if (fx[i].kind == GL_FX_REPLY)
+            ctl_send(sock, rid, fx[i].buf, fx[i].len);
+    gl_engine_fx_unwind(n->engine, mark);
+    if (rc != 0)
+        ctl_send_error(sock, rid, rc, gl_strerror(rc));
 }
 
 static void on_ctl_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
@@ -522,18 +610,18 @@ static void on_ctl_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
         rc = GL_ENOENT;
         snprintf(err, sizeof err, "node %s is not hosted by this process", req->node);
     }
+    const gl_engine_op *op = rc == 0 ? gl_engine_op_find(req->op) : NULL;
+    if (rc == 0 && !op) {
+        rc = GL_EINVAL;
+        snprintf(err, sizeof err, "unknown operation '%s'", req->op);
+    }
     if (rc != 0) {
-        if (rid) {
-            Gridlink__V1__CtlReply rep = GRIDLINK__V1__CTL_REPLY__INIT;
-            rep.code = rc;
-            rep.error = err;
-            ctl_send_reply(sock, rid, &rep);
-        }
-    } else if (strcmp(req->op, "submit") == 0 || strcmp(req->op, "act") == 0 || strcmp(req->op, "dead-retry") == 0 ||
-               strcmp(req->op, "dead-drop") == 0) {
+        if (rid)
+            ctl_send_error(sock, rid, rc, err);
+    } else if (op->writes) {
         node_input(n, IN_CTL, -1, rid, body);
     } else {
-        node_on_ctl_read(n, rid, req, sock);
+        read_now(n, rid, req, sock);
     }
     if (req)
         gridlink__v1__ctl_request__free_unpacked(req, NULL);
@@ -612,11 +700,15 @@ static void log_link_change(node_t *n, const char *peer, bool up)
     MDB_txn *sub;
     if (gl_store_begin(n->store, txn, true, &sub) != 0)
         return;
-    int rc = node_log(n, sub, up ? "link-up" : "link-down", NULL, peer, up ? "up" : "down");
+    size_t mark = gl_engine_fx_mark(n->engine);
+    links_each(n, gl_link_mark);
+    int rc = gl_engine_link_changed(n->engine, sub, peer, up, host_now(n->host));
     if (rc == 0) {
         gl_store_commit(sub);
     } else {
         gl_store_abort(sub);
+        gl_engine_fx_unwind(n->engine, mark);
+        links_each(n, gl_link_unwind);
         if (rc == GL_EMAPFULL)
             n->map_full = true;
     }
@@ -660,6 +752,69 @@ static void on_tick(uv_timer_t *t)
         }
         gl_zsock_kick(n->down);
     }
+}
+
+/* ---- deadlines: the engine's clock ---- */
+
+#define FIRE_BUDGET 512
+
+static void on_deadline(uv_timer_t *t)
+{
+    node_t *n = t->data;
+    MDB_txn *txn = node_txn(n);
+    if (!txn) {
+        uv_timer_start(&n->deadline_timer, on_deadline, 1000, 0);
+        return;
+    }
+    size_t mark = gl_engine_fx_mark(n->engine);
+    links_each(n, gl_link_mark);
+    bool more = false;
+    int rc = gl_engine_fire(n->engine, txn, host_now(n->host), FIRE_BUDGET, &more);
+    if (rc != 0) {
+        links_each(n, gl_link_unwind);
+        gl_engine_fx_unwind(n->engine, mark);
+    }
+    if (rc == GL_EMAPFULL) {
+        /* The batch is spoiled; the commit grows the map, and the deadlines,
+         * still in the index, fire again after it. */
+        n->map_full = true;
+    } else if (rc != 0) {
+        gl_error("node %s: deadline processing failed: %s", n->id, gl_strerror(rc));
+        n->store_errors++;
+    }
+    /* The timer is re-armed after the commit. */
+    n->deadlines_changed = true;
+}
+
+static void deadlines_arm(node_t *n)
+{
+    n->deadlines_changed = false;
+    MDB_txn *txn;
+    if (gl_store_begin(n->store, NULL, false, &txn) != 0) {
+        uv_timer_start(&n->deadline_timer, on_deadline, 1000, 0);
+        return;
+    }
+    int64_t due;
+    int rc = gl_engine_next_due(n->engine, txn, &due);
+    gl_store_abort(txn);
+    if (rc != 0) {
+        uv_timer_stop(&n->deadline_timer);
+        return;
+    }
+    int64_t delay = due - host_now(n->host);
+    uv_timer_start(&n->deadline_timer, on_deadline, delay > 0 ? (uint64_t)delay : 0, 0);
+}
+
+static void deadlines_init(node_t *n)
+{
+    uv_timer_init(n->host->uv, &n->deadline_timer);
+    n->deadline_timer.data = n;
+    deadlines_arm(n);
+}
+
+static void deadlines_close(node_t *n)
+{
+    uv_close((uv_handle_t *)&n->deadline_timer, NULL);
 }
 
 /* ---- setup and teardown ---- */
@@ -726,8 +881,17 @@ static int node_open(host_t *h, const char *id, node_t **out)
         if (rc == 0)
             rc = open_uplink(n);
     }
+    if (rc == 0) {
+        gl_link_t **links = calloc(n->n_children + 1, sizeof *links);
+        for (size_t i = 0; links && i < n->n_children; i++)
+            links[i] = n->children[i].link;
+        gl_engine_cfg ecfg = {
+            .topo = h->topo, .node = id, .store = n->store, .uplink = n->uplink, .child_links = links};
+        rc = links ? gl_engine_new(&ecfg, &n->engine) : GL_ENOMEM;
+        free(links);
+    }
     if (rc == 0)
-        rc = deadlines_init(n);
+        deadlines_init(n);
     *out = n;
     return rc;
 }
@@ -746,8 +910,7 @@ static void node_free(node_t *n)
     free(n->children);
     inputs_clear(n);
     free(n->in);
-    fx_drop_from(n, 0);
-    free(n->fx);
+    gl_engine_free(&n->engine);
     zcert_destroy(&n->cert);
     gl_store_close(&n->store);
     free(n);
@@ -867,7 +1030,11 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
         h->nodes[h->n_nodes++] = n;
         zhashx_insert(h->by_id, n->id, n);
     }
-    if (open_ctl(h) != 0 || bus_open(h) != 0)
+    h->bus_nodes = calloc(h->n_nodes, sizeof *h->bus_nodes);
+    for (size_t i = 0; h->bus_nodes && i < h->n_nodes; i++)
+        h->bus_nodes[i] = (bus_node){.id = h->nodes[i]->id, .store = h->nodes[i]->store};
+    if (!h->bus_nodes || open_ctl(h) != 0 ||
+        bus_open(h->uv, h->loop, h->topo, h->pub_cert, h->bus_nodes, h->n_nodes) != 0)
         return 1;
     uv_timer_init(h->uv, &h->tick);
     h->tick.data = h;
@@ -898,7 +1065,7 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
         deadlines_close(h->nodes[i]);
     }
     unlink(h->ctl_path);
-    bus_close(h);
+    bus_close();
     uv_close((uv_handle_t *)&h->tick, NULL);
     uv_close((uv_handle_t *)&reader_timer, NULL);
     uv_close((uv_handle_t *)&h->sigint, NULL);
@@ -910,11 +1077,11 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     gl_loop_free(&h->loop);
     for (size_t i = 0; i < h->n_nodes; i++)
         node_free(h->nodes[i]);
-    zsock_destroy(&h->pub);
     zcert_destroy(&h->pub_cert);
     gl_topology_free(&h->topo);
     zhashx_destroy(&h->by_id);
     free(h->nodes);
+    free(h->bus_nodes);
     free(h->dirty);
     free(h->home);
     free(h);

@@ -1,6 +1,6 @@
 # A case cannot grow past what the tree carries, and one large case never
 # stops a link. Ordinary CLI actions drive one case to its limit at the
-# district (short notes, many resolve/reopen cycles) and another at a
+# district (short notes, many suspend/resume cycles) and another at a
 # community (8,000-byte notes); each ends with a clear refusal to the person
 # acting, and afterwards an unrelated case still climbs those links and its
 # status still comes down to the grid within seconds.
@@ -14,12 +14,12 @@ gl() { "$GRIDLINK" "$@" --home "$HOME_DIR"; }
 field() { gl show --node "$1" "$2" --json | jq -r ".$3"; }
 is() { [ "$(field "$1" "$2" "$3")" = "$4" ]; }
 
-# drive NODE CASE NOTE: resolve/reopen until the node refuses; prints the cycles.
+# drive NODE CASE NOTE: suspend/resume until the node refuses; prints the cycles.
 drive() {
     local node=$1 id=$2 note=$3 cycles=0 out
     while [ $cycles -lt 700 ]; do
-        if ! out=$(gl act --node "$node" "$id" resolve --note "$note" 2>&1); then break; fi
-        if ! out=$(gl act --node "$node" "$id" reopen --note "$note" 2>&1); then break; fi
+        if ! out=$(gl act --node "$node" "$id" suspend --note "$note" 2>&1); then break; fi
+        if ! out=$(gl act --node "$node" "$id" resume --note "$note" 2>&1); then break; fi
         cycles=$((cycles + 1))
     done
     [[ "$out" == *"is full"* ]] || fail "at $node the action ended with '$out' after $cycles cycles, not the size refusal"
@@ -36,7 +36,7 @@ wait_until 5 "district holds A" is $D "$a" holder $D
 gl act --node $D "$a" accept >/dev/null
 cycles=$(drive $D "$a" "办理中")
 entries=$(gl show --node $D "$a" --json | jq '.history | length')
-log "district: refused after $cycles resolve/reopen cycles, $entries history entries"
+log "district: refused after $cycles suspend/resume cycles, $entries history entries"
 [ "$entries" -le 1024 ] || fail "the case grew to $entries entries"
 
 # An unrelated case on the same links: up to the district, and its status

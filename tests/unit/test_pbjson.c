@@ -87,14 +87,12 @@ static void test_case_with_history(void **state)
 static void test_defaults(void **state)
 {
     (void)state;
+    Gridlink__V1__HistoryEntry h = GRIDLINK__V1__HISTORY_ENTRY__INIT;
+    assert_dump(&h, 0, "{}");
+    assert_dump(&h, GL_PBJSON_DEFAULTS,
+                "{\"action\":\"\",\"by\":\"\",\"node\":\"\",\"note\":\"\",\"peer\":\"\","
+                "\"state\":\"unknown\",\"time_ms\":0}");
     Gridlink__V1__Case c = GRIDLINK__V1__CASE__INIT;
-    assert_dump(&c, 0, "{}");
-    assert_dump(&c, GL_PBJSON_DEFAULTS,
-                "{\"accept_due_ms\":0,\"address\":\"\",\"alarmed\":false,\"attachments\":[],"
-                "\"came_from\":\"\",\"category\":\"\",\"created_ms\":0,\"grid\":\"\","
-                "\"history\":[],\"holder\":\"\",\"id\":\"\",\"kind\":\"unknown\",\"lat\":0.0,"
-                "\"lon\":0.0,\"priority\":\"normal\",\"reporter\":\"\",\"resolve_due_ms\":0,"
-                "\"state\":\"unknown\",\"text\":\"\",\"version\":0}");
 
     /* Sub-messages have presence: unset stays absent even with DEFAULTS. */
     Gridlink__V1__CaseStatus st = GRIDLINK__V1__CASE_STATUS__INIT;

@@ -1,0 +1,120 @@
+/* engine_int.h: what the engine's files share (engine.c: the object, its
+ * effects and the tree messages; lifecycle.c: the transition table;
+ * ops.c: the operations; views.c: the read-only views; deadlines.c: the
+ * clock). Nothing outside the engine includes it. */
+#ifndef GL_ENGINE_INT_H
+#define GL_ENGINE_INT_H
+
+#include "engine.h"
+
+#define ST(x)   GRIDLINK__V1__CASE_STATE__STATE_##x
+#define ACT(x)  GRIDLINK__V1__ACTION__ACTION_##x
+#define EV(x)   GRIDLINK__V1__EVENT_KIND__EVENT_##x
+#define OP(x)   GRIDLINK__V1__OP__OP_##x
+#define TIER(x) GRIDLINK__V1__TIER__TIER_##x
+
+typedef Gridlink__V1__Case gl_case;
+
+struct child_peer {
+    const gl_node_t *topo;
+    gl_link_t *link;
+};
+
+struct gl_engine {
+    const gl_topology_t *topo;
+    const gl_node_t *self;
+    const char *id;
+    const gl_node_t *parent;
+    gl_store_t *store;
+    gl_link_t *uplink;
+    struct child_peer *children;
+    size_t n_children;
+
+    int64_t now; /* time of the request being applied */
+    gl_effect *fx;
+    size_t n_fx, cap_fx;
+    bool deadlines_changed;
+    int last_refusal; /* why the last frame was refused, 0 if taken */
+    gl_engine_counts counts;
+};
+
+/* The arguments of an action, whoever asked for it. */
+struct act_args {
+    gl_action action;
+    const char *actor; /* node where it was asked */
+    const char *user;  /* person there, "" if unknown */
+    const char *note;
+    int64_t amount_ms;                 /* extend */
+    Gridlink__V1__ReturnReason reason; /* return */
+    const char *into;                  /* merge */
+    const char *to;                    /* assign */
+    bool resolved, satisfied;          /* rate */
+};
+
+/* The topology's catalogue and rules as the engine asks them. */
+bool eng_category_known(const gl_engine_t *e, const char *code, char *why, size_t whylen);
+bool eng_community_task(const gl_engine_t *e, const char *code);
+int eng_return_limit(const gl_engine_t *e);
+
+/* engine.c */
+/* A refusal of case logic (the person is told why), not a storage error. */
+bool eng_is_refusal(int rc);
+int eng_reply(gl_engine_t *e, gl_token tok, const Gridlink__V1__CtlReply *rep);
+int eng_refuse(gl_engine_t *e, gl_token tok, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int eng_log(gl_engine_t *e, MDB_txn *txn, gl_event kind, const gl_case *c, const char *peer, const char *note);
+void case_set_str(char **field, const char *v);
+void case_history_add(gl_case *c, const char *action, const char *node, int64_t now, const char *note);
+/* The last history entry's who and peer (after case_history_add). */
+void case_history_by(gl_case *c, const char *by, const char *peer);
+bool case_fits(const gl_case *c);
+gl_case *case_new(void);
+Gridlink__V1__CaseCounters *case_counters(gl_case *c);
+/* The node a case ID was minted at. */
+bool case_origin(const char *case_id, char *out, size_t size);
+/* The neighbour on the way to target ("" for self): a child or the parent;
+ * NULL when target is neither below nor above (not in the tree). */
+gl_link_t *eng_next_hop(gl_engine_t *e, const char *target, const char **peer);
+/* Tell the case's followers (holder, origin, originator, assigner, and the
+ * parent when up is set) of its new version, except the peer it came from. */
+int eng_spread(gl_engine_t *e, MDB_txn *txn, const gl_case *c, const char *except, bool up);
+int eng_send_up(gl_engine_t *e, MDB_txn *txn, gl_case *c, const char *reason);
+/* Send a person's action on towards the case's holder. */
+int eng_forward_request(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CaseRequest *q, const char *target,
+                        const char *except);
+bool eng_is_child(const gl_engine_t *e, const char *id);
+/* A new case ID minted here. */
+int eng_mint_id(gl_engine_t *e, MDB_txn *txn, char *id, size_t size);
+/* Count a work-access refusal for community this month. */
+int eng_count_access(gl_engine_t *e, MDB_txn *txn, const char *community);
+
+/* lifecycle.c: apply an action to a case this node holds (c is changed and
+ * stored; the followers are told). Refusals return GL_ESTATE, GL_EPERM,
+ * GL_EINVAL, GL_ETOOBIG with the reason in why, before anything is written. */
+int lc_apply(gl_engine_t *e, MDB_txn *txn, gl_case *c, const struct act_args *a, char *why, size_t whylen);
+/* Check only (for an action asked where the case is not held). */
+int lc_check(gl_engine_t *e, const gl_case *c, const struct act_args *a, char *why, size_t whylen);
+/* This node takes over a case that came to it (assigned, returned,
+ * received from below): its deadlines start. */
+int lc_take_over(gl_engine_t *e, MDB_txn *txn, gl_case *c);
+/* Escalate a held case to the parent (the clock or a person). */
+int lc_escalate(gl_engine_t *e, MDB_txn *txn, gl_case *c, const char *note, const char *by);
+/* Who may do action a to c, as a text ("the holder", "the originator"...). */
+const char *lc_who_text(gl_action a);
+
+/* deadlines.c */
+int dl_start(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, bool resolve);
+int dl_start_ms(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t accept_ms, int64_t resolve_ms);
+int dl_clear(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, bool resolve);
+/* Move the resolve deadline by ms. */
+int dl_extend(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t ms);
+/* Escalations waiting for the parent's link. */
+int dl_pending_add(gl_engine_t *e, MDB_txn *txn, const char *case_id);
+int dl_pending_flush(gl_engine_t *e, MDB_txn *txn);
+
+/* ops.c */
+int ops_write(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
+              gl_token tok);
+/* views.c */
+int views_read(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *req, gl_op op, gl_token tok);
+
+#endif

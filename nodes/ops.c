@@ -1,0 +1,482 @@
+/* ops.c: the table of operations every front door serves, and the
+ * operations that write: a case reported or taken in (submit, request), a
+ * task dispatched down, a person's action (act, rate), an operator's dead
+ * letter sent again or dropped. Each checks what it was given before it
+ * writes, and answers its token with the case or with the reason it refused. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "deadletter.h"
+#include "engine_int.h"
+#include "error.h"
+#include "log.h"
+
+#define ALL (GL_ROLE_OPERATOR | GL_ROLE_STAFF)
+
+static const gl_engine_op ops[] = {
+    {OP(SUBMIT), true, ALL},
+    {OP(REQUEST), true, ALL | GL_ROLE_RESIDENT},
+    {OP(DISPATCH), true, ALL},
+    {OP(ACT), true, ALL},
+    {OP(RATE), true, ALL | GL_ROLE_RESIDENT},
+    {OP(DEAD_RETRY), true, GL_ROLE_OPERATOR},
+    {OP(DEAD_DROP), true, GL_ROLE_OPERATOR},
+    {OP(SHOW), false, ALL | GL_ROLE_RESIDENT},
+    {OP(LIST), false, ALL},
+    {OP(CENSUS), false, GL_ROLE_OPERATOR},
+    {OP(LOG), false, GL_ROLE_OPERATOR},
+    {OP(HEALTH), false, ALL},
+    {OP(PING), false, ALL | GL_ROLE_RESIDENT},
+    {OP(DEAD_LETTERS), false, GL_ROLE_OPERATOR},
+};
+
+const gl_engine_op *gl_engine_op_find(const char *name)
+{
+    gl_op op;
+    if (!gl_op_from(name, &op))
+        return NULL;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (ops[i].op == op)
+            return &ops[i];
+    return NULL;
+}
+
+int gl_engine_call(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                   gl_token tok, int64_t now)
+{
+    e->now = now;
+    const gl_engine_op *op = gl_engine_op_find(req->op);
+    if (!op)
+        return eng_refuse(e, tok, GL_EINVAL, "unknown operation '%s'", req->op);
+    if (!(op->roles & who->role))
+        return eng_refuse(e, tok, GL_EPERM, "%s may not be called from here", req->op);
+    return op->writes ? ops_write(e, txn, who, req, op->op, tok) : views_read(e, txn, req, op->op, tok);
+}
+
+static int reply_case(gl_engine_t *e, gl_token tok, gl_case *c, const char *note)
+{
+    Gridlink__V1__CtlReply rep = GRIDLINK__V1__CTL_REPLY__INIT;
+    rep.case_id = c->id;
+    rep.case_ = c;
+    rep.note = (char *)(note ? note : "");
+    return eng_reply(e, tok, &rep);
+}
+
+/* A new case minted here, filled from the request. */
+static int mint(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *req, Gridlink__V1__CaseKind kind,
+                gl_case **out)
+{
+    char id[GL_NODE_ID_MAX + 24];
+    int rc = eng_mint_id(e, txn, id, sizeof id);
+    if (rc != 0)
+        return rc;
+    gl_case *c = case_new();
+    if (!c)
+        return GL_ENOMEM;
+    case_set_str(&c->id, id);
+    c->kind = kind;
+    case_set_str(&c->category, req->category);
+    c->priority = req->priority;
+    case_set_str(&c->grid, e->self->tier == TIER(GRID) ? e->id : "");
+    case_set_str(&c->address, req->address);
+    case_set_str(&c->text, req->text);
+    case_set_str(&c->reporter, req->reporter);
+    case_set_str(&c->came_from, "");
+    case_set_str(&c->originator, e->id);
+    c->created_ms = e->now;
+    c->state = ST(REPORTED);
+    c->version = 1;
+    *out = c;
+    return GL_OK;
+}
+
+static const char *user_of(const gl_caller *who, const Gridlink__V1__CtlRequest *req)
+{
+    if (who->user && who->user[0])
+        return who->user;
+    return req->user && req->user[0] ? req->user : "";
+}
+
+static int check_intake(gl_engine_t *e, gl_token tok, const Gridlink__V1__CtlRequest *req)
+{
+    if (!req->text[0])
+        return eng_refuse(e, tok, GL_EINVAL, "a case needs a description (--text)");
+    char why[1024];
+    if (!eng_category_known(e, req->category, why, sizeof why))
+        return eng_refuse(e, tok, GL_EINVAL, "%s", why);
+    return 1;
+}
+
+static int ctl_submit(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                      gl_token tok)
+{
+    int rc = check_intake(e, tok, req);
+    if (rc != 1)
+        return rc;
+    Gridlink__V1__CaseKind kind = req->kind ? req->kind : GRIDLINK__V1__CASE_KIND__KIND_INCIDENT;
+    if (kind == GRIDLINK__V1__CASE_KIND__KIND_TASK)
+        return eng_refuse(e, tok, GL_EINVAL, "a task goes down the tree: use dispatch, not submit");
+    gl_case *c;
+    if ((rc = mint(e, txn, req, kind, &c)) != 0)
+        return rc;
+    bool forward = e->self->tier == TIER(GRID) && e->parent;
+    case_set_str(&c->holder, forward ? e->parent->id : e->id);
+    if (forward) {
+        case_set_str(&c->handed_by, e->id);
+        c->hops = 1;
+    }
+    case_history_add(c, "reported", e->id, e->now, req->note);
+    case_history_by(c, user_of(who, req), forward ? e->parent->id : "");
+    if (!forward)
+        rc = dl_start(e, txn, c, true, true);
+    if (rc == 0)
+        rc = gl_store_case_put(txn, e->store, c);
+    if (rc == 0 && forward)
+        rc = eng_send_up(e, txn, c, "reported");
+    if (rc == 0)
+        rc = eng_log(e, txn, EV(REPORTED), c, forward ? e->parent->id : "", req->note);
+    if (rc == 0)
+        rc = reply_case(e, tok, c, NULL);
+    gridlink__v1__case__free_unpacked(c, NULL);
+    return rc;
+}
+
+/* A resident's request, taken at the district (hotline) or a community's own
+ * intake, for a community: the intake node is its originator. */
+static int ctl_request(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                       gl_token tok)
+{
+    int rc = check_intake(e, tok, req);
+    if (rc != 1)
+        return rc;
+    const gl_node_t *com = req->community[0] ? gl_topology_find(e->topo, req->community) : NULL;
+    if (!com || com->tier != TIER(COMMUNITY))
+        return eng_refuse(e, tok, GL_EINVAL, "a request names the community it is for (--community ID)%s%s",
+                          req->community[0] ? "; not a community: " : "", req->community);
+    if (!gl_topology_in_subtree(e->id, com->id))
+        return eng_refuse(e, tok, GL_EPERM, "%s is not under %s; take the request where it belongs", com->id, e->id);
+    gl_case *c;
+    if ((rc = mint(e, txn, req, GRIDLINK__V1__CASE_KIND__KIND_REQUEST, &c)) != 0)
+        return rc;
+    case_set_str(&c->community, com->id);
+    bool here = strcmp(com->id, e->id) == 0;
+    case_history_add(c, "reported", e->id, e->now, req->note[0] ? req->note : "resident's request");
+    case_history_by(c, user_of(who, req), here ? "" : com->id);
+    if (here) {
+        case_set_str(&c->holder, e->id);
+        rc = dl_start(e, txn, c, true, true);
+    } else {
+        c->state = ST(ASSIGNED);
+        case_set_str(&c->holder, com->id);
+        case_set_str(&c->assigned_by, e->id);
+        case_set_str(&c->handed_by, e->id);
+        c->hops = 1;
+        case_history_add(c, "assigned", e->id, e->now, "");
+        case_history_by(c, user_of(who, req), com->id);
+    }
+    if (rc == 0)
+        rc = gl_store_case_put(txn, e->store, c);
+    if (rc == 0)
+        rc = eng_log(e, txn, EV(REPORTED), c, here ? "" : com->id, "request");
+    if (rc == 0 && !here)
+        rc = eng_log(e, txn, EV(ASSIGNED), c, com->id, "");
+    if (rc == 0 && !here)
+        rc = eng_spread(e, txn, c, NULL, false);
+    if (rc == 0)
+        rc = reply_case(e, tok, c, NULL);
+    gridlink__v1__case__free_unpacked(c, NULL);
+    return rc;
+}
+
+/* The recipients of a dispatch: one node, or every node of a tier under a
+ * prefix; all strictly below the dispatcher. */
+static int recipients(gl_engine_t *e, const Gridlink__V1__CtlRequest *req, const gl_node_t ***out, size_t *n, char *why,
+                      size_t whylen)
+{
+    *n = 0;
+    const gl_node_t **list = calloc(e->topo->n_nodes, sizeof *list);
+    if (!list)
+        return GL_ENOMEM;
+    if (req->to[0]) {
+        const gl_node_t *to = gl_topology_find(e->topo, req->to);
+        if (!to || strcmp(to->id, e->id) == 0 || !gl_topology_in_subtree(e->id, to->id)) {
+            snprintf(why, whylen, "%s is not a node below %s", req->to, e->id);
+            free(list);
+            return GL_EINVAL;
+        }
+        list[(*n)++] = to;
+    } else {
+        const char *under = req->under[0] ? req->under : e->id;
+        if (!gl_topology_in_subtree(e->id, under)) {
+            snprintf(why, whylen, "%s is not under %s", under, e->id);
+            free(list);
+            return GL_EPERM;
+        }
+        for (size_t i = 0; i < e->topo->n_nodes; i++) {
+            const gl_node_t *nd = &e->topo->nodes[i];
+            if (nd->tier == req->tier && strcmp(nd->id, e->id) != 0 && gl_topology_in_subtree(under, nd->id))
+                list[(*n)++] = nd;
+        }
+        if (*n == 0) {
+            snprintf(why, whylen, "no %s node under %s", gl_tier_name(req->tier), under);
+            free(list);
+            return GL_EINVAL;
+        }
+        if (*n > GL_MAX_TASK_PARTS) {
+            snprintf(why, whylen, "%zu recipients; one dispatch reaches at most %d", *n, GL_MAX_TASK_PARTS);
+            free(list);
+            return GL_ETOOBIG;
+        }
+    }
+    *out = list;
+    return GL_OK;
+}
+
+static int new_task(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                    const char *to, const char *parent, gl_case **out)
+{
+    gl_case *c;
+    int rc = mint(e, txn, req, GRIDLINK__V1__CASE_KIND__KIND_TASK, &c);
+    if (rc != 0)
+        return rc;
+    c->sign_within_ms = req->sign_within_ms;
+    c->due_within_ms = req->due_ms;
+    case_history_add(c, "dispatched", e->id, e->now, req->note);
+    case_history_by(c, user_of(who, req), to ? to : "");
+    if (to) {
+        c->state = ST(ASSIGNED);
+        case_set_str(&c->holder, to);
+        case_set_str(&c->assigned_by, e->id);
+        case_set_str(&c->handed_by, e->id);
+        case_set_str(&c->parent_task, parent ? parent : "");
+        c->hops = 1;
+    } else {
+        c->state = ST(IN_PROGRESS);
+        case_set_str(&c->holder, e->id);
+    }
+    *out = c;
+    return GL_OK;
+}
+
+static int ctl_dispatch(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                        gl_token tok)
+{
+    if (e->self->tier != TIER(DISTRICT) && e->self->tier != TIER(TOWNSHIP))
+        return eng_refuse(e, tok, GL_EPERM, "only the district and townships dispatch tasks; %s is a %s", e->id,
+                          gl_tier_name(e->self->tier));
+    int rc = check_intake(e, tok, req);
+    if (rc != 1)
+        return rc;
+    const gl_node_t **to = NULL;
+    size_t n = 0;
+    char why[512];
+    if ((rc = recipients(e, req, &to, &n, why, sizeof why)) != 0)
+        return rc == GL_ENOMEM ? rc : eng_refuse(e, tok, rc, "%s", why);
+    /* Work access (社区工作准入): refused whole, before anything is minted,
+     * and counted for every community it would have reached. */
+    size_t refused = 0;
+    for (size_t i = 0; i < n; i++)
+        refused += to[i]->tier == TIER(COMMUNITY) && !eng_community_task(e, req->category);
+    if (refused) {
+        for (size_t i = 0; i < n && rc == 0; i++)
+            if (to[i]->tier == TIER(COMMUNITY))
+                rc = eng_count_access(e, txn, to[i]->id);
+        snprintf(why, sizeof why,
+                 "work access: communities may not be given %s tasks (not in the topology's community_tasks); "
+                 "refused for %zu communit%s",
+                 req->category, refused, refused == 1 ? "y" : "ies");
+        for (size_t i = 0; i < n && rc == 0; i++)
+            if (to[i]->tier == TIER(COMMUNITY))
+                rc = eng_log(e, txn, EV(ACCESS_REFUSED), NULL, to[i]->id, why);
+        free(to);
+        return rc != 0 ? rc : eng_refuse(e, tok, GL_EPERM, "%s", why);
+    }
+    gl_case *parent = NULL;
+    char **ids = calloc(n, sizeof *ids);
+    if (!ids) {
+        free(to);
+        return GL_ENOMEM;
+    }
+    bool bulk = !req->to[0];
+    if (bulk && (rc = new_task(e, txn, who, req, NULL, NULL, &parent)) == 0) {
+        parent->children = calloc(n, sizeof *parent->children);
+        rc = parent->children ? GL_OK : GL_ENOMEM;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        gl_case *t;
+        rc = new_task(e, txn, who, req, to[i]->id, parent ? parent->id : NULL, &t);
+        if (rc != 0)
+            break;
+        if ((rc = gl_store_case_put(txn, e->store, t)) == 0 &&
+            (rc = eng_log(e, txn, EV(DISPATCHED), t, to[i]->id, parent ? parent->id : "")) == 0)
+            rc = eng_spread(e, txn, t, NULL, false);
+        ids[i] = strdup(t->id);
+        if (parent)
+            parent->children[parent->n_children++] = strdup(t->id);
+        gridlink__v1__case__free_unpacked(t, NULL);
+    }
+    if (rc == 0 && parent) {
+        char note[64];
+        snprintf(note, sizeof note, "%zu tasks", n);
+        if (!case_fits(parent))
+            rc = GL_ETOOBIG;
+        if (rc == 0 && (rc = gl_store_case_put(txn, e->store, parent)) == 0)
+            rc = eng_log(e, txn, EV(DISPATCHED), parent, "", note);
+    }
+    if (rc == 0) {
+        Gridlink__V1__CtlReply rep = GRIDLINK__V1__CTL_REPLY__INIT;
+        rep.case_ids = ids;
+        rep.n_case_ids = n;
+        rep.case_id = parent ? parent->id : ids[0];
+        rep.case_ = parent;
+        rc = eng_reply(e, tok, &rep);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+    free(to);
+    if (parent)
+        gridlink__v1__case__free_unpacked(parent, NULL);
+    return rc == GL_ETOOBIG ? eng_refuse(e, tok, rc, "the task has too many recipients to list") : rc;
+}
+
+static int parse_action(const Gridlink__V1__CtlRequest *req, gl_op op, struct act_args *a, char *why, size_t whylen)
+{
+    if (op == OP(RATE)) {
+        a->action = ACT(RATE);
+    } else if (!gl_action_from(req->action, &a->action)) {
+        char list[512];
+        snprintf(why, whylen, "unknown action '%s' (%s)", req->action, gl_action_list(list, sizeof list));
+        return GL_EINVAL;
+    }
+    if (req->reason[0] && !gl_reason_from(req->reason, &a->reason)) {
+        char list[256];
+        snprintf(why, whylen, "unknown reason '%s' (%s)", req->reason, gl_reason_list(list, sizeof list));
+        return GL_EINVAL;
+    }
+    a->note = req->note;
+    a->amount_ms = req->by_ms;
+    a->into = req->into;
+    a->to = req->to;
+    a->resolved = req->resolved;
+    a->satisfied = req->satisfied;
+    return GL_OK;
+}
+
+/* act and rate: applied here when this node holds the case; otherwise
+ * checked against the copy here and sent on to the holder. */
+static int ctl_act(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
+                   gl_token tok)
+{
+    struct act_args a = {.actor = e->id, .user = user_of(who, req)};
+    char why[768] = "";
+    int rc = parse_action(req, op, &a, why, sizeof why);
+    if (rc != 0)
+        return eng_refuse(e, tok, rc, "%s", why);
+    gl_case *c = NULL;
+    rc = gl_store_case_get(txn, e->store, req->case_id, &c);
+    if (rc == GL_ENOENT)
+        return eng_refuse(e, tok, GL_ENOENT, "unknown case %s at %s", req->case_id, e->id);
+    if (rc != 0)
+        return rc;
+    if (strcmp(c->holder, e->id) == 0) {
+        rc = lc_apply(e, txn, c, &a, why, sizeof why);
+        if (rc == 0)
+            rc = reply_case(e, tok, c, NULL);
+        else if (eng_is_refusal(rc))
+            rc = eng_refuse(e, tok, rc, "%s", why);
+        gridlink__v1__case__free_unpacked(c, NULL);
+        return rc;
+    }
+    /* Held elsewhere: refuse now what the holder would refuse for sure. */
+    rc = lc_check(e, c, &a, why, sizeof why);
+    if (rc == GL_EPERM && strstr(why, "only the holder")) {
+        char held[600];
+        snprintf(held, sizeof held, "case %s is held by %s, not %s", c->id, c->holder, e->id);
+        gridlink__v1__case__free_unpacked(c, NULL);
+        return eng_refuse(e, tok, GL_EPERM, "%s", held);
+    }
+    if (rc != 0) {
+        gridlink__v1__case__free_unpacked(c, NULL);
+        return eng_refuse(e, tok, rc, "%s", why);
+    }
+    Gridlink__V1__CaseRequest q = GRIDLINK__V1__CASE_REQUEST__INIT;
+    q.case_id = c->id;
+    q.action = a.action;
+    q.by = (char *)e->id;
+    q.user = (char *)a.user;
+    q.note = (char *)req->note;
+    q.amount_ms = req->by_ms;
+    q.reason = a.reason;
+    q.resolved = req->resolved;
+    q.satisfied = req->satisfied;
+    q.time_ms = e->now;
+    rc = eng_forward_request(e, txn, &q, c->holder, NULL);
+    if (rc == GL_ENOENT) {
+        rc = eng_refuse(e, tok, GL_EDOWN, "case %s is held by %s, which cannot be reached from %s", c->id, c->holder,
+                        e->id);
+    } else if (rc == 0) {
+        char note[600];
+        snprintf(note, sizeof note, "%s sent to %s, which holds case %s", gl_action_name(a.action), c->holder, c->id);
+        rc = eng_log(e, txn, EV(STATUS), c, c->holder, note);
+        if (rc == 0)
+            rc = reply_case(e, tok, c, note);
+    }
+    gridlink__v1__case__free_unpacked(c, NULL);
+    return rc;
+}
+
+/* An operator sends a dead letter again (it gets a new sequence number and
+ * may be refused again) or drops it. */
+static gl_link_t *link_to(gl_engine_t *e, const char *peer)
+{
+    if (e->parent && strcmp(e->parent->id, peer) == 0)
+        return e->uplink;
+    for (size_t i = 0; i < e->n_children; i++)
+        if (strcmp(e->children[i].topo->id, peer) == 0)
+            return e->children[i].link;
+    return NULL;
+}
+
+static int ctl_dead(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *req, bool retry, gl_token tok)
+{
+    gl_link_t *l = link_to(e, req->peer);
+    if (!l)
+        return eng_refuse(e, tok, GL_ENOENT, "%s is not a neighbour of this node (--peer)", req->peer);
+    if (req->from_seq == 0)
+        return eng_refuse(e, tok, GL_EINVAL, "name the dead letter by its sequence number");
+    Gridlink__V1__DeadLetter *dl = NULL;
+    int rc = gl_dead_get(txn, e->store, req->peer, req->from_seq, &dl);
+    if (rc == GL_ENOENT)
+        return eng_refuse(e, tok, GL_ENOENT, "no dead letter %llu for %s", (unsigned long long)req->from_seq,
+                          req->peer);
+    if (rc != 0)
+        return rc;
+    rc = retry ? gl_link_retry_dead(l, txn, req->from_seq) : gl_dead_del(txn, e->store, req->peer, req->from_seq);
+    if (rc == 0)
+        rc = eng_log(e, txn, retry ? EV(DEAD_RETRIED) : EV(DEAD_DROPPED), NULL, req->peer, dl->case_id);
+    if (rc == 0) {
+        Gridlink__V1__CtlReply rep = GRIDLINK__V1__CTL_REPLY__INIT;
+        rep.case_id = dl->case_id;
+        rc = eng_reply(e, tok, &rep);
+    }
+    gridlink__v1__dead_letter__free_unpacked(dl, NULL);
+    return rc == GL_ETOOBIG ? eng_refuse(e, tok, rc, "the message is larger than the tree accepts") : rc;
+}
+
+int ops_write(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
+              gl_token tok)
+{
+    switch (op) {
+    case OP(SUBMIT): return ctl_submit(e, txn, who, req, tok);
+    case OP(REQUEST): return ctl_request(e, txn, who, req, tok);
+    case OP(DISPATCH): return ctl_dispatch(e, txn, who, req, tok);
+    case OP(ACT):
+    case OP(RATE): return ctl_act(e, txn, who, req, op, tok);
+    case OP(DEAD_RETRY): return ctl_dead(e, txn, req, true, tok);
+    case OP(DEAD_DROP): return ctl_dead(e, txn, req, false, tok);
+    default: return eng_refuse(e, tok, GL_EINVAL, "%s does not write", gl_op_name(op));
+    }
+}
