@@ -140,8 +140,10 @@ void view_window_push(view_t *v, window_t *w, rev_t *r)
     if (w->count == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 64;
         rev_t **a = malloc(cap * sizeof *a);
-        if (!a)
+        if (!a) {
+            view_window_clear(v, w);
             return;
+        }
         for (size_t i = 0; i < w->count; i++)
             a[i] = w->held[(w->head + i) % w->cap];
         free(w->held);
@@ -152,8 +154,10 @@ void view_window_push(view_t *v, window_t *w, rev_t *r)
     if (v->o_count == v->o_cap) {
         size_t cap = v->o_cap ? v->o_cap * 2 : 1024;
         window_t **a = malloc(cap * sizeof *a);
-        if (!a)
+        if (!a) {
+            view_window_clear(v, w);
             return;
+        }
         for (size_t i = 0; i < v->o_count; i++)
             a[i] = v->order[(v->o_head + i) % v->o_cap];
         free(v->order);

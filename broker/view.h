@@ -62,7 +62,8 @@ void view_free(view_t *v);
 void view_update(view_t *v, rev_t *r);
 
 /* Append r (a new reference) to w, dropping the oldest held events of all
- * windows past the bounds. */
+ * windows past the bounds. Out of memory, w is emptied instead: a window
+ * holds its feed's latest events without a hole, or none. */
 void view_window_push(view_t *v, window_t *w, rev_t *r);
 /* Drop everything w holds. */
 void view_window_clear(view_t *v, window_t *w);
