@@ -12,21 +12,12 @@
 #include "error.h"
 #include "pbjson.h"
 
-#define USAGE                                                                                                          \
-    "usage: gridlink deadletters [--home DIR] --node NODE [--json] [--timeout MS]\n"                                   \
-    "       gridlink deadletters [--home DIR] --node NODE --peer PEER (--retry SEQ | --drop SEQ)"
-
 int gl_cmd_deadletters(int argc, char **argv)
 {
-    static const struct option lo[] = {{"home", required_argument, 0, 'H'},
-                                       {"node", required_argument, 0, 'n'},
-                                       {"peer", required_argument, 0, 'p'},
-                                       {"retry", required_argument, 0, 'r'},
-                                       {"drop", required_argument, 0, 'd'},
-                                       {"json", no_argument, 0, 'j'},
-                                       {"timeout", required_argument, 0, 'T'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+    static const struct option lo[] = {{"home", required_argument, 0, 'H'},    {"node", required_argument, 0, 'n'},
+                                       {"peer", required_argument, 0, 'p'},    {"retry", required_argument, 0, 'r'},
+                                       {"drop", required_argument, 0, 'd'},    {"json", no_argument, 0, 'j'},
+                                       {"timeout", required_argument, 0, 'T'}, {0, 0, 0, 0}};
     const char *home = NULL, *node = NULL, *peer = NULL, *op = "dead-letters";
     long long seq = 0, timeout = 5000;
     bool json = false;
@@ -38,7 +29,6 @@ int gl_cmd_deadletters(int argc, char **argv)
         case 'n': node = optarg; break;
         case 'p': peer = optarg; break;
         case 'j': json = true; break;
-        case 'h': puts(USAGE); return 0;
         case 'r':
         case 'd':
             if (strcmp(op, "dead-letters") != 0)

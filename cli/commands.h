@@ -1,4 +1,5 @@
-/* commands.h: entry points of the `gridlink` subcommands, called by cli/main.c.
+/* commands.h: entry points of the `gridlink` subcommands, called through the
+ * command table (cmdtab.c).
  *
  * Each command gets argv with argv[0] set to the subcommand name and returns
  * the process exit status (0 success, 1 failure, 2 usage error). */

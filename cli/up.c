@@ -1,6 +1,8 @@
 /* up.c: `gridlink up`, the local supervisor that runs a whole district on one
  * machine: the broker, the node processes (grouped as --group says), a live
- * `gridlink watch` on the terminal and, with --demo, a traffic simulator.
+ * `gridlink watch` on the terminal and a traffic simulator (`gridlink demo`):
+ * with --demo, or by default with the built-in demo topology unless
+ * --no-demo.
  *
  * One libuv loop does everything: uv_spawn starts children, their exit
  * callbacks schedule restarts on per-child timers (backoff 1 s doubling to
@@ -14,6 +16,7 @@
  * held for the supervisor's lifetime and HOME/run/up.pid is removed on a
  * clean stop. */
 #include "commands.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -413,22 +416,6 @@ static void on_signal(uv_signal_t *h, int signum)
 
 /* ---- setup -------------------------------------------------------------- */
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: gridlink up [--topology FILE] [--home DIR] [--port-base N]\n"
-            "                   [--group auto|node|community|township] [--demo] [--quiet]\n"
-            "Runs a whole district locally: the broker, every node, a live watch.\n"
-            "  --topology FILE  topology to run (default: the built-in demo, with --demo)\n"
-            "  --home DIR       state directory (default: $GRIDLINK_HOME or ./gridlink-home)\n"
-            "  --port-base N    first TCP port for derived endpoints\n"
-            "  --group MODE     processes: one per node, per community, per township\n"
-            "                   (auto: per node up to %d nodes, else per township)\n"
-            "  --demo           also run the traffic simulator\n"
-            "  --quiet          no live stream on stdout\n",
-            AUTO_NODE_LIMIT);
-}
-
 /* Directory to take sibling binaries from: GRIDLINK_BIN_DIR (packaging and
  * tests point it elsewhere), else the directory of this executable. */
 static void binary_path(char *out, size_t size, const char *name)
@@ -628,18 +615,16 @@ int gl_cmd_up(int argc, char **argv)
         {"port-base", required_argument, NULL, 'p'},
         {"group", required_argument, NULL, 'g'},
         {"demo", no_argument, NULL, 'd'},
+        {"no-demo", no_argument, NULL, 'D'},
         {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *topo_file = NULL, *opt_home = NULL, *mode = "auto";
     long port_base = 0;
-    bool demo = false, quiet = false;
-    /* 0, not 1: glibc then fully resets its state in case main already
-     * ran getopt over the global options. */
-    optind = 0;
+    bool demo = false, no_demo = false, quiet = false;
+    cli_opts_reset();
     int opt;
-    while ((opt = getopt_long(argc, argv, "t:H:p:g:dqh", longopts, NULL)) != -1) {
+    while ((opt = cli_next_opt("up", argc, argv, longopts, NULL)) != -1) {
         switch (opt) {
         case 't': topo_file = optarg; break;
         case 'H': opt_home = optarg; break;
@@ -647,32 +632,27 @@ int gl_cmd_up(int argc, char **argv)
             char *end;
             errno = 0;
             port_base = strtol(optarg, &end, 10);
-            if (errno || *end || end == optarg || port_base < 1024 || port_base > 65000) {
-                fprintf(stderr, "up: --port-base wants a port number from 1024 to 65000, not \"%s\"\n", optarg);
-                return 2;
-            }
+            if (errno || *end || end == optarg || port_base < 1024 || port_base > 65000)
+                return cli_usage("up", "--port-base wants a port number from 1024 to 65000, not \"%s\"", optarg);
             break;
         }
         case 'g':
             mode = optarg;
             if (strcmp(mode, "auto") != 0 && strcmp(mode, "node") != 0 && strcmp(mode, "community") != 0 &&
-                strcmp(mode, "township") != 0) {
-                fprintf(stderr, "up: --group is auto, node, community or township, not \"%s\"\n", mode);
-                return 2;
-            }
+                strcmp(mode, "township") != 0)
+                return cli_usage("up", "--group is auto, node, community or township, not \"%s\"", mode);
             break;
         case 'd': demo = true; break;
+        case 'D': no_demo = true; break;
         case 'q': quiet = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default: return CLI_USAGE;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "up: unexpected argument \"%s\"\n", argv[optind]);
-        usage(stderr);
-        return 2;
-    }
-    if (!topo_file)
+    if (optind < argc)
+        return cli_usage("up", "unexpected argument \"%s\"", argv[optind]);
+    if (demo && no_demo)
+        return cli_usage("up", "--demo and --no-demo contradict each other");
+    if (!topo_file && !no_demo)
         demo = true; /* the built-in demo district is dull without traffic */
 
     supervisor sv;

@@ -85,9 +85,42 @@ usage "--runs takes a whole number from 1 to 10, not '0'" bench --runs 0
 usage "--district-seconds takes a whole number" bench --district-seconds x
 usage "unknown scenario 'nosuch'" bench nosuch
 usage "--port-base wants a port number from 1024 to 65000" up --home "$HOME_DIR.up" --port-base 80
+usage "--port-base wants a port number from 1024 to 65000" up --home "$HOME_DIR.up" --no-demo --port-base 80
+usage "--demo and --no-demo contradict each other" up --home "$HOME_DIR.up" --demo --no-demo
+usage "unknown option '--bogus'" up --home "$HOME_DIR.up" --bogus
+usage "unexpected argument \"extra\"" up --home "$HOME_DIR.up" --no-demo extra
 usage "unknown command 'nosuch'" nosuch
 rm -rf "$HOME_DIR.up"
 log "$checked bad invocations refused with exit status 2"
+
+# Every command of the table answers --help and -h with its own page on
+# stdout and exit status 0, wherever the flag stands among the options, but
+# not when it is an option's value.
+commands=$("$GRIDLINK" help | awk '/^commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}' | sort -u)
+[ "$(wc -w <<<"$commands")" -ge 13 ] || fail "gridlink help lists only: $commands"
+for cmd in $commands; do
+    for flag in --help -h; do
+        rc=0
+        "$GRIDLINK" "$cmd" "${H[@]}" $flag >"$HOME_DIR/out" 2>"$HOME_DIR/err" </dev/null || rc=$?
+        [ "$rc" -eq 0 ] || fail "gridlink $cmd $flag exited $rc: $(cat "$HOME_DIR/err")"
+        grep -q "^usage: gridlink $cmd " "$HOME_DIR/out" || fail "gridlink $cmd $flag: no usage line naming $cmd"
+        grep -q "^options:\|takes no options" "$HOME_DIR/out" || fail "gridlink $cmd $flag: no options"
+        grep -q "^example" "$HOME_DIR/out" || fail "gridlink $cmd $flag: no example"
+        [ ! -s "$HOME_DIR/err" ] || fail "gridlink $cmd $flag wrote on stderr: $(cat "$HOME_DIR/err")"
+    done
+    "$GRIDLINK" help "$cmd" | grep -q "^usage: gridlink $cmd " || fail "gridlink help $cmd does not show $cmd"
+done
+"$GRIDLINK" up --home "$HOME_DIR.up" --no-demo --help | grep -qF -- "--no-demo" || fail "up --help has no --no-demo"
+"$GRIDLINK" load "${H[@]}" --census-pause 10 --help | grep -qF -- "--census-pause MS" ||
+    fail "load --help has no --census-pause"
+for out in "$("$GRIDLINK" help)" "$("$GRIDLINK" --help)"; do
+    for cmd in $commands; do
+        grep -q "^  $cmd " <<<"$out" || fail "gridlink help does not list $cmd"
+    done
+done
+# -h as the value of --text is the text, not a request for help.
+usage "--category and --text are required" submit "${H[@]}" --node $G --text -h
+log "$(wc -w <<<"$commands") commands answer --help and -h"
 
 # Good invocations still work.
 "$GRIDLINK" list "${H[@]}" --node $C --timeout 3000 >/dev/null || fail "a valid list failed"

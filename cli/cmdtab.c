@@ -1,0 +1,334 @@
+/* cmdtab.c: the `gridlink` command table (see cmdtab.h): one entry per
+ * command, its entry point and all of its help, and the printing of that
+ * help. A new command is one more entry here. Static data only; nothing
+ * is allocated. */
+#include "cmdtab.h"
+
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+#define OPT_HOME                                                                                                       \
+    {                                                                                                                  \
+        "--home", "DIR", "the home directory (default $GRIDLINK_HOME, else ./gridlink-home)"                           \
+    }
+#define OPT_JSON                                                                                                       \
+    {                                                                                                                  \
+        "--json", NULL, "print JSON instead of readable text"                                                          \
+    }
+#define OPT_TIMEOUT                                                                                                    \
+    {                                                                                                                  \
+        "--timeout", "MS", "how long to wait for the node's answer (1..600000, default 5000)"                          \
+    }
+#define OPT_NODE(what)                                                                                                 \
+    {                                                                                                                  \
+        "--node", "NODE_ID", what                                                                                      \
+    }
+
+static const cli_command commands[] = {
+    {
+        .name = "up",
+        .fn = gl_cmd_up,
+        .synopsis = {"[--topology FILE] [--home DIR] [--port-base N] [--group auto|node|community|township] "
+                     "[--demo | --no-demo] [--quiet]"},
+        .summary = "start the broker and every node, restart what dies, stop all on Ctrl-C",
+        .about = "Runs a whole district on this machine, in the foreground: the broker, every node and a\n"
+                 "live `gridlink watch` on stdout. Nodes share processes as --group says (auto: one per node\n"
+                 "up to 40 nodes, else one per township subtree). Creates the keys and HOME/topology.json\n"
+                 "when missing, restarts any process that dies (1 s backoff doubling to 30 s) and stops them\n"
+                 "all on Ctrl-C. With the built-in demo topology it also runs simulated staff traffic\n"
+                 "(`gridlink demo`) unless --no-demo is given; --demo adds that traffic to any topology.\n",
+        .opts = {{"--topology", "FILE", "the topology to run (default: the built-in demo district)"},
+                 OPT_HOME,
+                 {"--port-base", "N", "first TCP port of the endpoints the topology derives (1024..65000)"},
+                 {"--group", "MODE", "one process per node, community or township; auto (default) picks"},
+                 {"--demo", NULL, "run simulated staff traffic (the default with the built-in demo topology)"},
+                 {"--no-demo", NULL, "run no simulated traffic, even with the built-in demo topology"},
+                 {"--quiet", NULL, "no live event stream on stdout"}},
+        .example = "gridlink up --home ./gridlink-home\n"
+                   "gridlink up --home ./gridlink-home --no-demo\n"
+                   "gridlink up --topology deploy/topology/xinbei.json --home /srv/xinbei",
+    },
+    {
+        .name = "submit",
+        .fn = gl_cmd_submit,
+        .synopsis = {"--node GRID_ID --category CAT --text TEXT [--priority P] [--kind K] [--note N] "
+                     "[--address A] [--reporter R] [--json]"},
+        .summary = "report a case at a grid; prints its ID",
+        .about = "Reports a new case at a grid, as its staff would, and prints the new case ID (the grid's\n"
+                 "ID and a counter, e.g. xinbei.sanjing.c01.g1-000001). The grid passes it to its community.\n",
+        .opts = {OPT_HOME,
+                 OPT_NODE("the grid where the case is reported (required)"),
+                 {"--category", "CAT", "the case's category, e.g. urban/roads (required)"},
+                 {"--text", "TEXT", "what happened (required)"},
+                 {"--priority", "P", "normal (default), urgent or emergency"},
+                 {"--kind", "K", "incident, request or task"},
+                 {"--note", "N", "a note on the report"},
+                 {"--address", "A", "where it happened"},
+                 {"--reporter", "R", "who reported it"},
+                 OPT_TIMEOUT,
+                 {"--json", NULL, "print the new case as JSON instead of its ID"}},
+        .example = "gridlink submit --node xinbei.sanjing.c01.g1 --category urban/roads --text \"路面塌陷\" "
+                   "--priority urgent",
+    },
+    {
+        .name = "show",
+        .fn = gl_cmd_show,
+        .synopsis = {"--node NODE_ID CASE_ID [--json]"},
+        .summary = "one case with its history",
+        .about = "Prints one case as the node has it: state, holder, deadlines and every step of its history.\n",
+        .opts = {OPT_HOME, OPT_NODE("the node to ask (required)"), OPT_TIMEOUT, OPT_JSON},
+        .example = "gridlink show --node xinbei.sanjing.c01 xinbei.sanjing.c01.g1-000001",
+    },
+    {
+        .name = "list",
+        .fn = gl_cmd_list,
+        .synopsis = {"--node NODE_ID [--json]"},
+        .summary = "the cases a node holds or has held",
+        .about = "Prints every case the node holds or has held, one a line (state, holder, text).\n",
+        .opts = {OPT_HOME, OPT_NODE("the node to ask (required)"), OPT_TIMEOUT, OPT_JSON},
+        .example = "gridlink list --node xinbei.sanjing.c01 --json",
+    },
+    {
+        .name = "act",
+        .fn = gl_cmd_act,
+        .synopsis = {"--node NODE_ID CASE_ID accept|start|resolve|close|reopen|escalate [--note TEXT] [--json]"},
+        .summary = "the holder works a case: accept, start, resolve, close, reopen, escalate",
+        .about = "Applies one action to a case at the node that holds it (only the holder may act):\n"
+                 "accept, start, resolve, close, reopen, or escalate it to the parent tier.\n",
+        .opts = {OPT_HOME,
+                 OPT_NODE("the node holding the case (required)"),
+                 {"--note", "TEXT", "a note recorded with the step"},
+                 OPT_TIMEOUT,
+                 {"--json", NULL, "print the case after the step as JSON"}},
+        .example = "gridlink act --node xinbei.sanjing.c01 xinbei.sanjing.c01.g1-000001 accept --note \"已签收\"",
+    },
+    {
+        .name = "health",
+        .fn = gl_cmd_health,
+        .synopsis = {"--node NODE_ID [--json]"},
+        .summary = "links, log and outbox of a node, and what it refused",
+        .about = "Prints a node's links, log position, outbox, dead letters and the counts of what it\n"
+                 "refused since it started (messages, spoofed senders, keys, handshakes, frames, actions).\n",
+        .opts = {OPT_HOME, OPT_NODE("the node to ask (required)"), OPT_TIMEOUT, OPT_JSON},
+        .example = "gridlink health --node xinbei.sanjing.c01",
+    },
+    {
+        .name = "deadletters",
+        .fn = gl_cmd_deadletters,
+        .synopsis = {"--node NODE_ID [--json] [--timeout MS]", "--node NODE_ID --peer PEER (--retry SEQ | --drop SEQ)"},
+        .summary = "messages the node's neighbours refused for good: list, send again, drop",
+        .about = "Lists the messages a node's neighbours refused for good (dead letters), or deals with one:\n"
+                 "--retry sends it again under a new number, --drop discards it.\n",
+        .opts = {OPT_HOME,
+                 OPT_NODE("the node that keeps the dead letters (required)"),
+                 {"--peer", "PEER", "the neighbour the message was for (with --retry or --drop)"},
+                 {"--retry", "SEQ", "send dead letter SEQ again"},
+                 {"--drop", "SEQ", "discard dead letter SEQ"},
+                 OPT_JSON,
+                 {"--timeout", "MS", "how long to wait for the node's answer (1..3600000, default 5000)"}},
+        .example = "gridlink deadletters --node xinbei.sanjing.c01.g1\n"
+                   "gridlink deadletters --node xinbei.sanjing.c01.g1 --peer xinbei.sanjing.c01 --retry 17",
+    },
+    {
+        .name = "watch",
+        .fn = gl_cmd_watch,
+        .synopsis = {"[--key NAME] [--prefix NODE_PATH] [--kind KIND] [--json] [--count N] [--seconds S] "
+                     "[--snapshot] [--marks]"},
+        .summary = "the live change feed, as much of it as key NAME (default operator) may see",
+        .about = "Prints the district's events live, each node's in order and exactly once, gaps repaired\n"
+                 "from the nodes' logs. It sees what the topology grants its key: a node's key its subtree,\n"
+                 "a monitor's key its scope, the operator's key everything.\n",
+        .opts = {OPT_HOME,
+                 {"--key", "NAME", "watch with HOME/keys/NAME (default operator)"},
+                 {"--prefix", "NODE_PATH", "only events of nodes in this subtree"},
+                 {"--kind", "KIND", "only events of this kind (reported, escalated, overdue, ...)"},
+                 {"--json", NULL, "one JSON object a line"},
+                 {"--count", "N", "stop after N events"},
+                 {"--seconds", "S", "stop after S seconds"},
+                 {"--snapshot", NULL, "print the broker's view of the cases first"},
+                 {"--marks", NULL, "print the broker's last sequence of every node and exit"}},
+        .example = "gridlink watch --prefix xinbei.sanjing --kind escalated --json",
+    },
+    {
+        .name = "keygen",
+        .fn = gl_cmd_keygen,
+        .synopsis = {"[--topology FILE] [--port-base N]"},
+        .summary = "create keys and HOME/topology.json without starting anything",
+        .about = "Creates the keypairs the topology needs under HOME/keys (those missing only) and writes\n"
+                 "HOME/topology.json with keys and endpoints filled in.\n",
+        .opts = {OPT_HOME,
+                 {"--topology", "FILE", "the topology (default HOME/topology.json, else the built-in demo)"},
+                 {"--port-base", "N", "first TCP port of the endpoints the topology derives (1024..65000)"}},
+        .example = "gridlink keygen --home /srv/xinbei --topology deploy/topology/xinbei.json",
+    },
+    {
+        .name = "topology",
+        .fn = gl_cmd_topology,
+        .synopsis = {"check FILE"},
+        .summary = "validate a topology file",
+        .about = "Loads and validates a topology file and prints its nodes per tier and its SLA rules.\n"
+                 "It takes no options.\n",
+        .opts = {{NULL, NULL, NULL}},
+        .example = "gridlink topology check deploy/topology/xinbei.json",
+    },
+    {
+        .name = "load",
+        .fn = gl_cmd_load,
+        .synopsis = {"--cases N --rate R [--prefix NODE_PATH] [--window W] [--timeout S] [--request-timeout MS] "
+                     "[--census-pause MS]",
+                     "--check-only FILE [--prefix NODE_PATH] [--timeout S] [--census-pause MS]"},
+        .summary = "load generator with a loss/duplicate check, or the check alone",
+        .about = "Submits N cases at R per second round-robin over the grids under --prefix, recording every\n"
+                 "acknowledged case ID in HOME/load/acked-STAMP.txt, then checks each of them: present, held\n"
+                 "by exactly one node, never twice in a log. Prints \"N acked, N found, N lost, N duplicated\";\n"
+                 "exits 1 on any loss, duplicate or inconsistency.\n",
+        .opts = {OPT_HOME,
+                 {"--cases", "N", "cases to submit (1..100000000)"},
+                 {"--rate", "R", "cases per second over all grids (more than 0, at most 1000000)"},
+                 {"--prefix", "NODE_PATH", "the subtree whose grids submit and that is checked (default all)"},
+                 {"--window", "W", "submits in flight per grid (1..1024, default 8)"},
+                 {"--timeout", "S", "give up after S s without an ack; the check's time limit (default 60)"},
+                 {"--request-timeout", "MS",
+                  "a submit unanswered this long is tried again (10..600000, "
+                  "default 3000)"},
+                 {"--census-pause", "MS", "pause between two censuses of the check (0..60000, default 200)"},
+                 {"--check-only", "FILE", "submit nothing; check the case IDs in FILE (an earlier acked file)"}},
+        .example = "gridlink load --cases 10000 --rate 500 --prefix xinbei.sanjing\n"
+                   "gridlink load --check-only gridlink-home/load/acked-20261126-125338.297.txt",
+    },
+    {
+        .name = "bench",
+        .fn = gl_cmd_bench,
+        .synopsis = {"[intake|escalation|fanout|recovery|district ...] [--runs N] [--quick] [--district-seconds S] "
+                     "[--out DIR] [--keep]"},
+        .summary = "the benchmark (intake, escalation, fanout, recovery, district)",
+        .about = "Runs every scenario (or the named ones) N times in a temporary directory and prints the\n"
+                 "median, min and max; writes DIR/latest.md and DIR/latest.png. bench/setup.sh installs the\n"
+                 "peers it compares against (NATS, Redis).\n",
+        .opts = {{"--runs", "N", "runs of each scenario (default 3)"},
+                 {"--quick", NULL, "tiny counts and no targets, one run unless --runs says otherwise"},
+                 {"--district-seconds", "S", "length of the district scenario (default 300, 5 with --quick)"},
+                 {"--out", "DIR", "where the results go (default bench/results)"},
+                 {"--keep", NULL, "keep the temporary directory"}},
+        .example = "gridlink bench intake escalation --runs 1",
+    },
+    {
+        .name = "demo",
+        .fn = gl_cmd_demo,
+        .synopsis = {"[--interval-ms N]"},
+        .summary = "simulated staff traffic for a demo",
+        .about = "Every interval, submits a case at a random grid of HOME's topology, with a sample text of\n"
+                 "one of ten categories; after half of them the grid's community works one case it holds\n"
+                 "(accepts a reported one, resolves an accepted one, closes a resolved one). Runs until\n"
+                 "interrupted. `gridlink up` runs it with the built-in demo topology.\n",
+        .opts = {OPT_HOME, {"--interval-ms", "N", "time between two reports (1..3600000, default 3000)"}},
+        .example = "gridlink demo --home ./gridlink-home --interval-ms 1000",
+    },
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+#define WRAP_AT    100
+
+const cli_command *cli_command_find(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* Prints text after col characters already on the line, breaking at
+ * spaces outside brackets so that no line passes WRAP_AT; continuation
+ * lines start at indent. */
+static void wrapped(FILE *f, const char *text, size_t col, size_t indent)
+{
+    const char *p = text;
+    while (*p) {
+        /* The next word: up to a space at bracket depth 0. */
+        const char *e = p;
+        int depth = 0;
+        while (*e && (depth > 0 || *e != ' ')) {
+            depth += (*e == '[' || *e == '(') - (*e == ']' || *e == ')');
+            e++;
+        }
+        size_t len = (size_t)(e - p);
+        if (col > indent && col + 1 + len > WRAP_AT) {
+            fprintf(f, "\n%*s", (int)indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', f);
+            col++;
+        }
+        fprintf(f, "%.*s", (int)len, p);
+        col += len;
+        p = *e ? e + 1 : e;
+    }
+    fputc('\n', f);
+}
+
+void cli_help_list(FILE *f)
+{
+    fprintf(f, "usage: gridlink COMMAND [--home DIR] [options]\n\n"
+               "HOME defaults to $GRIDLINK_HOME, else ./gridlink-home. The case commands also take\n"
+               "--timeout MS (1..600000, default 5000). Exit status: 0 done, 1 failed, 2 bad usage.\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        const cli_command *c = &commands[i];
+        for (size_t s = 0; s < CLI_MAX_SYNOPSES && c->synopsis[s]; s++) {
+            int n = fprintf(f, "  %-11s ", c->name);
+            wrapped(f, c->synopsis[s], n > 0 ? (size_t)n : 0, 16);
+        }
+        fprintf(f, "              %s\n", c->summary);
+    }
+    fprintf(f, "\n`gridlink COMMAND --help` explains a command, each of its options, with an example.\n");
+}
+
+void cli_help_command(FILE *f, const cli_command *c)
+{
+    for (size_t s = 0; s < CLI_MAX_SYNOPSES && c->synopsis[s]; s++) {
+        int n = fprintf(f, "%s gridlink %s ", s == 0 ? "usage:" : "      ", c->name);
+        wrapped(f, c->synopsis[s], n > 0 ? (size_t)n : 0, (size_t)(n > 0 ? n : 0));
+    }
+    fprintf(f, "\n%s", c->about);
+    if (c->opts[0].flag) {
+        fprintf(f, "\noptions:\n");
+        for (size_t i = 0; i < CLI_MAX_OPTS && c->opts[i].flag; i++) {
+            char left[64];
+            snprintf(left, sizeof left, "%s%s%s", c->opts[i].flag, c->opts[i].arg ? " " : "",
+                     c->opts[i].arg ? c->opts[i].arg : "");
+            fprintf(f, "  %-24s %s\n", left, c->opts[i].text);
+        }
+    }
+    fprintf(f, "\nexample%s:\n", strchr(c->example, '\n') ? "s" : "");
+    for (const char *p = c->example; *p;) {
+        size_t n = strcspn(p, "\n");
+        fprintf(f, "  %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+}
+
+/* The option of c named by arg ("--name" or "--name=value"), or NULL. */
+static const cli_opt_help *opt_of(const cli_command *c, const char *arg)
+{
+    size_t n = strcspn(arg, "=");
+    for (size_t i = 0; i < CLI_MAX_OPTS && c->opts[i].flag; i++)
+        if (strlen(c->opts[i].flag) == n && strncmp(c->opts[i].flag, arg, n) == 0)
+            return &c->opts[i];
+    return NULL;
+}
+
+bool cli_wants_help(const cli_command *c, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            return false;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return true;
+        const cli_opt_help *o = strncmp(a, "--", 2) == 0 && !strchr(a, '=') ? opt_of(c, a) : NULL;
+        if (o && o->arg)
+            i++; /* its value, whatever it looks like */
+    }
+    return false;
+}
