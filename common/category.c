@@ -225,6 +225,17 @@ static const gl_category_t *find_in(const gl_catalogue_t *cat, const char *code)
     return NULL;
 }
 
+/* The entry whose code is the first n bytes of s. */
+static const gl_category_t *find_prefix(const gl_catalogue_t *cat, const char *s, size_t n)
+{
+    char code[GL_CATEGORY_CODE_MAX + 1];
+    if (n > GL_CATEGORY_CODE_MAX)
+        return NULL;
+    memcpy(code, s, n);
+    code[n] = 0;
+    return find_in(cat, code);
+}
+
 /* Fills e from o: a kind when kind is NULL, else a subcategory of kind.
  * where names o by position for errors before its code is known. e is
  * already linked into cat, so cat sees the entries parsed so far. */
@@ -453,15 +464,14 @@ int gl_category_limits(const gl_catalogue_t *cat, const char *code, int64_t *acc
         resolve_ms = &dummy_r;
     *accept_ms = *resolve_ms = 0;
     const gl_category_t *e = gl_category_find(cat, code);
-    const char *slash = code ? strchr(code, '/') : NULL;
-    if (!e && slash && slash - code <= PART_MAX) {
-        char kind[PART_MAX + 1];
-        memcpy(kind, code, (size_t)(slash - code));
-        kind[slash - code] = 0;
-        e = gl_category_find(cat, kind);
-        if (e && e->kind)
-            e = NULL;
-    }
+    /* Codes are at most two parts, so the longest prefix is the first part
+     * or the first two. */
+    const char *first = code && !e ? strchr(code, '/') : NULL;
+    const char *second = first ? strchr(first + 1, '/') : NULL;
+    if (second)
+        e = find_prefix(cat, code, (size_t)(second - code));
+    if (!e && first)
+        e = find_prefix(cat, code, (size_t)(first - code));
     if (!e)
         return GL_ENOENT;
     *accept_ms = e->accept_ms;

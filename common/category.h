@@ -80,9 +80,10 @@ const gl_category_t *gl_category_find(const gl_catalogue_t *cat, const char *cod
 /* Display name of code: "城管/道路设施" for a subcategory, "城管" for a kind;
  * NULL if code is not in the catalogue. Points into cat. */
 const char *gl_category_display_name(const gl_catalogue_t *cat, const char *code);
-/* The catalogue's default limits for code: its own entry's, or, for a code
- * KIND/NAME that is not in the catalogue under a kind that is, the kind's.
- * GL_ENOENT (both outputs 0) when neither is known. */
+/* The catalogue's default limits for code: its own entry's, or else those of
+ * the longest code of the catalogue that is a prefix of it ending at a '/'
+ * (the kind's for "urban/potholes", urban/roads' for "urban/roads/holes"), as
+ * SLA rules match. GL_ENOENT (both outputs 0) when there is none. */
 int gl_category_limits(const gl_catalogue_t *cat, const char *code, int64_t *accept_ms, int64_t *resolve_ms);
 /* Every valid code, each kind followed by its subcategories, separated by
  * ", ": "party, party/activities, ...". If they do not all fit in len bytes,
