@@ -252,12 +252,13 @@ static int parse_entry(const gl_catalogue_t *cat, const json_t *o, const char *w
     const char *code = json_is_string(v) ? json_string_value(v) : NULL;
     size_t kind_len = 0;
     if (!kind && (!code || !kind_code_valid(code))) {
-        gl_errf(err, errlen, "%s: code must be a kind code of 1..31 characters a-z 0-9 _ - (like \"urban\")", where);
+        gl_errf(err, errlen,
+                "%s: code must be a kind code, 1..31 characters a-z 0-9 _ - from a letter on (like \"urban\")", where);
         return GL_EINVAL;
     }
     if (kind && (!code || !sub_code_valid(code, &kind_len))) {
-        gl_errf(err, errlen, "%s: code must be KIND/NAME, each part 1..31 characters a-z 0-9 _ - (like \"%s/roads\")",
-                where, kind->code);
+        gl_errf(err, errlen, "%s: code must be KIND/NAME, each part like a kind code (like \"%s/roads\")", where,
+                kind->code);
         return GL_EINVAL;
     }
     if (kind && (kind_len != strlen(kind->code) || strncmp(code, kind->code, kind_len) != 0)) {
@@ -427,19 +428,18 @@ int gl_catalogue_default(gl_catalogue_t **out)
             rc = subs ? json_object_set_new(o, "subcategories", subs) : -1;
         }
         json_t *into = is_kind ? kinds : subs;
-        if (rc == 0 && o && into)
+        if (rc == 0 && o && into) {
             rc = json_array_append_new(into, o);
-        else {
+        } else {
             json_decref(o);
             rc = -1;
         }
     }
-    char err[256];
-    rc = rc == 0 ? gl_catalogue_from_json(kinds, out, err, sizeof err) : GL_ENOMEM;
+    rc = rc == 0 ? gl_catalogue_from_json(kinds, out, NULL, 0) : GL_ENOMEM;
     json_decref(kinds);
     if (rc == 0)
         (*out)->builtin = true;
-    return rc == GL_EINVAL ? GL_ENOMEM : rc; /* the table is checked by the unit tests */
+    return rc;
 }
 
 /* ---- lookups --------------------------------------------------------- */

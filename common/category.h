@@ -67,7 +67,7 @@ typedef struct gl_category_set {
 int gl_catalogue_from_json(const json_t *kinds, gl_catalogue_t **out, char *err, size_t errlen);
 /* The built-in catalogue: 党建 party, 综治 governance, 城管 urban and 社区服务
  * services with their subcategories and the limits of common practice.
- * 0 or GL_ENOMEM. */
+ * 0, GL_ENOMEM, or GL_EINVAL if the built-in table itself were invalid. */
 int gl_catalogue_default(gl_catalogue_t **out);
 /* Serialize back to the array gl_catalogue_from_json reads (new reference,
  * NULL when out of memory). */

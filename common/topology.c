@@ -687,10 +687,13 @@ static int link_nodes(gl_topology_t *t, char *err, size_t errlen)
 static int parse_categories(gl_topology_t *t, const json_t *root, char *err, size_t errlen)
 {
     const json_t *v = json_object_get(root, "categories");
-    int rc = v && !json_is_null(v) ? gl_catalogue_from_json(v, &t->catalogue, err, errlen)
-                                   : gl_catalogue_default(&t->catalogue);
-    if (rc == GL_ENOMEM)
-        gl_errf(err, errlen, "out of memory");
+    int rc;
+    if (v && !json_is_null(v)) {
+        rc = gl_catalogue_from_json(v, &t->catalogue, err, errlen);
+    } else if ((rc = gl_catalogue_default(&t->catalogue)) != 0) {
+        gl_errf(err, errlen, rc == GL_ENOMEM ? "out of memory" : "categories: the built-in catalogue is invalid");
+        return rc;
+    }
     if (rc != 0)
         return rc;
     v = json_object_get(root, "community_tasks");
