@@ -80,7 +80,7 @@ static size_t pack_transfer(struct client *c, struct dev *d, uint64_t seq, uint8
     Gridlink__V1__Case cs = GRIDLINK__V1__CASE__INIT;
     cs.id = id;
     cs.kind = GRIDLINK__V1__CASE_KIND__KIND_INCIDENT;
-    cs.category = "services/bench";
+    cs.category = "services/elderly";
     cs.grid = d->id;
     cs.address = "";
     cs.text = (char *)c->text;

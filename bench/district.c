@@ -132,7 +132,7 @@ int bn_district_main(bn_args *a)
                 Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
                 req.node = (char *)grids[g];
                 req.op = "submit";
-                req.category = "services/bench";
+                req.category = "services/elderly";
                 req.text = text;
                 req.note = note;
                 req.reporter = "bench";

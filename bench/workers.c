@@ -316,7 +316,7 @@ static int prefill_main(bn_args *a)
             Gridlink__V1__Case c = GRIDLINK__V1__CASE__INIT;
             c.id = id;
             c.kind = GRIDLINK__V1__CASE_KIND__KIND_INCIDENT;
-            c.category = "services/bench";
+            c.category = "services/elderly";
             c.grid = (char *)grid;
             c.address = "";
             c.text = text;

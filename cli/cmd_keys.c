@@ -98,6 +98,8 @@ int gl_cmd_topology(int argc, char **argv)
             per[t->nodes[i].tier]++;
     printf("%s: %zu nodes (%zu district, %zu townships, %zu communities, %zu grids), %zu SLA rules\n", t->name,
            t->n_nodes, per[1], per[2], per[3], per[4], t->policy ? t->policy->n_rules : 0);
+    printf("categories: %zu kinds, %zu subcategories%s; %zu community task entries\n", t->catalogue->n_kinds,
+           t->catalogue->n_subs, t->catalogue->builtin ? " (built-in)" : "", t->community_tasks->n);
     gl_topology_free(&t);
     return 0;
 }

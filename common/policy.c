@@ -8,7 +8,9 @@
  * a candidate. A priority match counts most, then a category match, then a
  * tier match (a rule naming the tier beats a tier "any" rule); between two
  * category matches the longer prefix is the more specific; what is still
- * tied goes to the later rule, so a file can override an earlier default. */
+ * tied goes to the later rule, so a file can override an earlier default.
+ * Only when no rule is for the holder's tier at all (by name or as "any")
+ * does the catalogue the policy points at give the limits. */
 #include "policy.h"
 
 #include <stdarg.h>
@@ -302,10 +304,12 @@ int gl_policy_deadline_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const 
     const gl_sla_rule *best = NULL;
     int best_score = -1;
     size_t best_cat_len = 0;
+    bool tier_has_rules = false;
     for (size_t i = 0; i < p->n_rules; i++) {
         const gl_sla_rule *r = &p->rules[i];
         if (r->tier != GRIDLINK__V1__TIER__TIER_UNKNOWN && r->tier != tier)
             continue;
+        tier_has_rules = true;
         if (r->priority >= 0 && r->priority != priority)
             continue;
         if (r->category && !(category && category_matches(r->category, category)))
@@ -319,6 +323,8 @@ int gl_policy_deadline_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const 
             best_cat_len = cat_len;
         }
     }
+    if (!best && !tier_has_rules && p->defaults && category)
+        return gl_category_limits(p->defaults, category, accept_ms, resolve_ms);
     if (!best)
         return GL_ENOENT;
     *accept_ms = best->accept_ms;

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "category.h"
 #include "gridlink.pb-c.h"
 
 typedef struct gl_sla_rule {
@@ -27,6 +28,7 @@ typedef struct gl_sla_rule {
 typedef struct gl_policy {
     gl_sla_rule *rules;
     size_t n_rules;
+    const gl_catalogue_t *defaults; /* limits for tiers without rules, or NULL; not owned */
 } gl_policy_t;
 
 /* Build a policy from a JSON array of rule objects:
@@ -41,7 +43,9 @@ json_t *gl_policy_to_json(const gl_policy_t *p);
 void gl_policy_free(gl_policy_t **p);
 
 /* Deadlines for a case at a holder of `tier`. Writes 0 for a deadline no rule
- * sets. Returns GL_ENOENT if no rule matches (both outputs 0). */
+ * sets. When no rule names the tier or "any", the catalogue's limits for the
+ * category are used (gl_category_limits). Returns GL_ENOENT if neither
+ * decides (both outputs 0). */
 int gl_policy_deadline_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const char *category, int priority,
                            int64_t *accept_ms, int64_t *resolve_ms);
 

@@ -2,7 +2,8 @@
  * (see topology.h for the file format).
  *
  * A gl_topology_t owns every string, the nodes and monitors arrays, each
- * node's children array, the policy and the private id -> index map (a czmq
+ * node's children array, the policy, the catalogue, the community task set
+ * and the private id -> index map (a czmq
  * zhashx holding index + 1, so that "absent" stays NULL). gl_topology_free
  * releases all of it. Lookups hand out pointers into the topology, valid until
  * it is freed.
@@ -278,6 +279,11 @@ const char *gl_topology_monitor_scope(const gl_topology_t *t, const gl_monitor_t
     return m->scope ? m->scope : t->nodes[t->root].id;
 }
 
+bool gl_topology_community_task(const gl_topology_t *t, const char *code)
+{
+    return t && gl_category_set_has(t->community_tasks, t->catalogue, code);
+}
+
 const gl_node_t *gl_topology_find_by_key(const gl_topology_t *t, const char *z85)
 {
     if (!t || !z85)
@@ -311,6 +317,8 @@ void gl_topology_free(gl_topology_t **tp)
     }
     free(t->monitors);
     gl_policy_free(&t->policy);
+    gl_catalogue_free(&t->catalogue);
+    gl_category_set_free(&t->community_tasks);
     zhashx_t *index = t->index;
     zhashx_destroy(&index);
     free(t->name);
@@ -674,9 +682,46 @@ static int link_nodes(gl_topology_t *t, char *err, size_t errlen)
     return GL_OK;
 }
 
+/* The catalogue (or the built-in one), the community tasks against it, and
+ * the SLA rules, whose categories must be in it. */
+static int parse_categories(gl_topology_t *t, const json_t *root, char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(root, "categories");
+    int rc;
+    if (v && !json_is_null(v)) {
+        rc = gl_catalogue_from_json(v, &t->catalogue, err, errlen);
+    } else if ((rc = gl_catalogue_default(&t->catalogue)) != 0) {
+        gl_errf(err, errlen, rc == GL_ENOMEM ? "out of memory" : "categories: the built-in catalogue is invalid");
+        return rc;
+    }
+    if (rc != 0)
+        return rc;
+    v = json_object_get(root, "community_tasks");
+    rc = v && !json_is_null(v)
+             ? gl_category_set_from_json(t->catalogue, v, "community_tasks", &t->community_tasks, err, errlen)
+             : gl_category_set_empty(&t->community_tasks);
+    if (rc == GL_ENOMEM)
+        gl_errf(err, errlen, "out of memory");
+    if (rc != 0)
+        return rc;
+    v = json_object_get(root, "sla");
+    if ((rc = gl_policy_from_json(json_is_null(v) ? NULL : v, &t->policy, err, errlen)) != 0)
+        return rc;
+    for (size_t i = 0; i < t->policy->n_rules; i++) {
+        const char *cat = t->policy->rules[i].category;
+        if (cat && !gl_category_find(t->catalogue, cat)) {
+            gl_errf(err, errlen, "sla[%zu]: category '%s' is not in the catalogue", i, cat);
+            return GL_EINVAL;
+        }
+    }
+    t->policy->defaults = t->catalogue;
+    return GL_OK;
+}
+
 static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"name", "listen_host", "port_base", "broker", "monitors", "sla", "nodes"};
+    static const char *const keys[] = {"name", "listen_host", "port_base",       "broker", "monitors",
+                                       "sla",  "categories",  "community_tasks", "nodes"};
     const char *bad = NULL, *s = NULL;
     int rc;
 
@@ -719,8 +764,7 @@ static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t er
     v = json_object_get(root, "monitors");
     if (v && !json_is_null(v) && (rc = parse_monitors(t, v, err, errlen)) != 0)
         return rc;
-    v = json_object_get(root, "sla");
-    if ((rc = gl_policy_from_json(json_is_null(v) ? NULL : v, &t->policy, err, errlen)) != 0)
+    if ((rc = parse_categories(t, root, err, errlen)) != 0)
         return rc;
 
     const json_t *nodes = json_object_get(root, "nodes");
@@ -940,6 +984,14 @@ static json_t *to_json(const gl_topology_t *t)
     if (rc == 0) {
         json_t *sla = gl_policy_to_json(t->policy);
         rc = sla ? json_object_set_new(root, "sla", sla) : -1;
+    }
+    if (rc == 0 && t->catalogue && !t->catalogue->builtin) {
+        json_t *cats = gl_catalogue_to_json(t->catalogue);
+        rc = cats ? json_object_set_new(root, "categories", cats) : -1;
+    }
+    if (rc == 0) {
+        json_t *tasks = gl_category_set_to_json(t->community_tasks);
+        rc = tasks ? json_object_set_new(root, "community_tasks", tasks) : -1;
     }
     if (rc == 0) {
         json_t *arr = json_array();

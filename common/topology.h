@@ -10,6 +10,8 @@
  *     "monitors": [{"name": "operator", "public_key": "Z85"},
  *                  {"name": "desk", "public_key": "Z85", "scope": "xinbei.sanjing"}],
  *     "sla": [ rules, see policy.h ],
+ *     "categories": [ the category catalogue, see category.h ],
+ *     "community_tasks": ["services/elderly", "party", ...],
  *     "nodes": [ {"id": "xinbei", "tier": "district", "name": "新北区",
  *                 "endpoint": "tcp://...", "public_key": "Z85"}, ... ]
  *   }
@@ -25,6 +27,15 @@
  * topology (gl_topology_check_home): libzmq removes whatever is at that path
  * before it binds.
  *
+ * The catalogue lists the categories a case may have, with their default
+ * limits; a file without "categories" gets the built-in catalogue
+ * (gl_catalogue_default), so older files keep loading. A category an SLA
+ * rule names must be in the catalogue. "community_tasks" is the community
+ * work-access list (社区工作准入): the categories that may be given to a
+ * community to handle, a kind standing for all its subcategories. It is
+ * empty when absent: nothing may be given to communities that the file does
+ * not list.
+ *
  * A monitor is a key that may watch the bus without being a node: it sees
  * the nodes of its "scope" (a node ID of the topology) and their subtrees,
  * or the whole district when it has no scope. A node's own key sees its own
@@ -38,6 +49,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "category.h"
 #include "policy.h"
 
 #define GL_NODE_ID_MAX  255
@@ -72,7 +84,9 @@ typedef struct gl_topology {
     char *broker_key; /* Z85 or NULL */
     gl_monitor_t *monitors;
     size_t n_monitors;
-    gl_policy_t *policy;
+    gl_policy_t *policy;                /* its defaults point at catalogue */
+    gl_catalogue_t *catalogue;          /* never NULL once loaded; builtin when the file has none */
+    gl_category_set_t *community_tasks; /* never NULL once loaded; may be empty */
     gl_node_t *nodes;
     size_t n_nodes;
     int root;    /* index of the district node */
@@ -90,9 +104,11 @@ int gl_topology_load_buffer(const char *json, size_t len, gl_topology_t **out, c
  * GL_EINVAL with a one-line reason in err otherwise. */
 int gl_topology_check_home(const gl_topology_t *t, const char *home, char *err, size_t errlen);
 /* Write the topology to path atomically (PATH.tmp, fsync, rename): name,
- * listen_host, port_base, broker, monitors, SLA policy and nodes with their
- * public keys. Only endpoints given explicitly are written; derived ones are
- * recomputed on load, so a later port_base change still moves them. Returns
+ * listen_host, port_base, broker, monitors, SLA policy, the catalogue, the
+ * community tasks and nodes with their public keys. Only endpoints given
+ * explicitly are written; derived ones are recomputed on load, so a later
+ * port_base change still moves them. Likewise the built-in catalogue is not
+ * written, so a file that had none keeps following it. Returns
  * 0, GL_ENOMEM, or an errno-mapped code (GL_EIO, GL_EPERM, GL_ENOSPC...). */
 int gl_topology_save(const gl_topology_t *t, const char *path);
 void gl_topology_free(gl_topology_t **t);
@@ -113,6 +129,10 @@ const gl_monitor_t *gl_topology_find_monitor(const gl_topology_t *t, const char 
 /* The node whose subtree monitor m may see: its scope, or the district's
  * root when it has none. Points into t. */
 const char *gl_topology_monitor_scope(const gl_topology_t *t, const gl_monitor_t *m);
+
+/* True if a case of category code may be given to a community: code is in
+ * the catalogue and community_tasks lists it or its kind. */
+bool gl_topology_community_task(const gl_topology_t *t, const char *code);
 
 /* True if id equals ancestor or lies below it (dot boundary: "a.b" is under
  * "a" but "ab" is not). */

@@ -61,13 +61,19 @@ emit_nodes() {
 tmp=$(mktemp "$out.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
 
-# SLA in seconds, from the time limits in the domain notes (c.4): sign-for
-# within hours, resolution within working days; urban management cases get 5
-# days at every tier, emergencies in comprehensive governance 30 minutes to
-# accept and a day to resolve. Grids hold nothing: they report upward at once.
+# SLA in seconds, from the time limits of common practice: sign-for within
+# hours, resolution within working days; urban management cases get 5 days at
+# every tier, emergencies in comprehensive governance 30 minutes to accept and
+# a day to resolve. Grids hold nothing: they report upward at once.
+#
+# The category catalogue is the built-in one of common/category.c (where each
+# figure's source is given; a working day counted as 24 h); the unit tests
+# check that the two agree. community_tasks is the community work-access list
+# (社区工作准入): only these may be given to a community to handle.
 emit_nodes | jq -R -s '
   def h: . * 3600;
   def d: . * 86400;
+  def cat(code; name; a; r): {code: code, name: name, accept_s: a, resolve_s: r};
   {
     name: "xinbei",
     listen_host: "127.0.0.1",
@@ -84,6 +90,37 @@ emit_nodes | jq -R -s '
       {tier: "township", category: "governance", priority: "emergency", accept_s: 1800, resolve_s: (24 | h)},
       {tier: "district", category: "governance", priority: "emergency", accept_s: 1800, resolve_s: (24 | h)}
     ],
+    categories: [
+      cat("party"; "党建"; (1 | d); (5 | d)) + {subcategories: [
+        cat("party/activities"; "组织活动"; (1 | d); (5 | d)),
+        cat("party/members"; "党员服务"; (1 | d); (5 | d)),
+        cat("party/volunteers"; "志愿服务"; (1 | d); (5 | d))]},
+      cat("governance"; "综治"; (1 | d); (5 | d)) + {subcategories: [
+        cat("governance/safety"; "安全隐患"; (1 | d); (3 | d)),
+        cat("governance/disputes"; "矛盾纠纷"; (1 | d); (10 | d)),
+        cat("governance/emergency"; "突发事件"; 600; (2 | h)),
+        cat("governance/petition"; "信访诉求"; (1 | d); (13 | d)),
+        cat("governance/population"; "实有人口"; (1 | d); (5 | d))]},
+      cat("urban"; "城管"; (1 | d); (5 | d)) + {subcategories: [
+        cat("urban/sanitation"; "环境卫生"; (1 | h); (5 | h)),
+        cat("urban/garbage"; "垃圾渣土"; (1 | d); (4 | d)),
+        cat("urban/roads"; "道路设施"; (1 | d); (5 | d)),
+        cat("urban/waterlogging"; "路面积水"; (1 | h); (4 | h)),
+        cat("urban/lighting"; "路灯照明"; (1 | d); (5 | d)),
+        cat("urban/greenery"; "园林绿化"; (1 | d); (5 | d)),
+        cat("urban/building"; "违法搭建"; (4 | h); (20 | d)),
+        cat("urban/parking"; "停车秩序"; (1 | h); (4 | h)),
+        cat("urban/waterways"; "河道水域"; (1 | d); (15 | d)),
+        cat("urban/utilities"; "市政公用"; (1 | h); (24 | h))]},
+      cat("services"; "社区服务"; (1 | d); (5 | d)) + {subcategories: [
+        cat("services/elderly"; "养老服务"; (1 | d); (5 | d)),
+        cat("services/welfare"; "社会救助"; (1 | d); (3 | d)),
+        cat("services/employment"; "就业服务"; (1 | d); (5 | d)),
+        cat("services/disability"; "助残服务"; (1 | d); (5 | d)),
+        cat("services/consultation"; "政策咨询"; (1 | d); (2 | d))]}
+    ],
+    community_tasks: ["party/activities", "party/members", "governance/disputes", "services/elderly",
+                      "services/welfare", "urban/sanitation"],
     nodes: [split("\n")[] | select(length > 0) | split("\t") | {id: .[0], tier: .[1], name: .[2]}]
   }' | jq -r '
   # One rule and one node per line keeps the file short and its diffs readable.
@@ -93,6 +130,11 @@ emit_nodes | jq -R -s '
   "  \"listen_host\": \(.listen_host | tojson),",
   "  \"port_base\": \(.port_base),",
   "  \"sla\": [", (.sla | rows), "  ],",
+  "  \"categories\": [",
+  (.categories | map("    " + (del(.subcategories) | tojson | .[:-1]) + ",\"subcategories\":[\n"
+                     + (.subcategories | map("      " + tojson) | join(",\n")) + "\n    ]}") | join(",\n")),
+  "  ],",
+  "  \"community_tasks\": \(.community_tasks | tojson),",
   "  \"nodes\": [", (.nodes | rows), "  ]",
   "}"' >"$tmp"
 
