@@ -721,7 +721,7 @@ static int parse_categories(gl_topology_t *t, const json_t *root, char *err, siz
 static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t errlen)
 {
     static const char *const keys[] = {"name", "listen_host", "port_base",       "broker", "monitors",
-                                       "sla",  "categories",  "community_tasks", "nodes"};
+                                       "sla",  "categories",  "community_tasks", "nodes",  "return_limit"};
     const char *bad = NULL, *s = NULL;
     int rc;
 
@@ -756,6 +756,15 @@ static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t er
             return GL_EINVAL;
         }
         port_base = (int)json_integer_value(v);
+    }
+
+    v = json_object_get(root, "return_limit");
+    if (v && !json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 100) {
+            gl_errf(err, errlen, "return_limit: must be an integer in 1..100");
+            return GL_EINVAL;
+        }
+        t->return_limit = (int)json_integer_value(v);
     }
 
     v = json_object_get(root, "broker");
@@ -958,6 +967,8 @@ static json_t *to_json(const gl_topology_t *t)
         rc = set_str(root, "listen_host", t->listen_host);
     if (rc == 0 && t->port_base)
         rc = json_object_set_new(root, "port_base", json_integer(t->port_base));
+    if (rc == 0 && t->return_limit)
+        rc = json_object_set_new(root, "return_limit", json_integer(t->return_limit));
     if (rc == 0 && (t->bus_explicit || t->broker_key)) {
         json_t *b = json_object();
         rc = b ? 0 : -1;

@@ -12,6 +12,8 @@
  *     "sla": [ rules, see policy.h ],
  *     "categories": [ the category catalogue, see category.h ],
  *     "community_tasks": ["services/elderly", "party", ...],
+ *     "return_limit": 2,                    optional: returns of one case between the same
+ *                                           two nodes before the tier above both assigns it
  *     "nodes": [ {"id": "xinbei", "tier": "district", "name": "新北区",
  *                 "endpoint": "tcp://...", "public_key": "Z85"}, ... ]
  *   }
@@ -87,6 +89,7 @@ typedef struct gl_topology {
     gl_policy_t *policy;                /* its defaults point at catalogue */
     gl_catalogue_t *catalogue;          /* never NULL once loaded; builtin when the file has none */
     gl_category_set_t *community_tasks; /* never NULL once loaded; may be empty */
+    int return_limit;                   /* returns between two nodes before 审定; 0: the default (2) */
     gl_node_t *nodes;
     size_t n_nodes;
     int root;    /* index of the district node */

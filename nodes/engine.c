@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "category.h"
 #include "codec.h"
 #include "deadletter.h"
 #include "engine_int.h"
@@ -791,22 +792,19 @@ int gl_engine_link_changed(gl_engine_t *e, MDB_txn *txn, const char *peer, bool 
 
 bool eng_category_known(const gl_engine_t *e, const char *code, char *why, size_t whylen)
 {
-    (void)e;
-    if (code && code[0])
-        return true;
-    snprintf(why, whylen, "a case needs a category (--category)");
-    return false;
+    if (!code || !code[0]) {
+        snprintf(why, whylen, "a case needs a category (--category)");
+        return false;
+    }
+    return gl_category_check(e->topo->catalogue, code, why, whylen) == GL_OK;
 }
 
 bool eng_community_task(const gl_engine_t *e, const char *code)
 {
-    (void)e;
-    (void)code;
-    return true;
+    return gl_topology_community_task(e->topo, code);
 }
 
 int eng_return_limit(const gl_engine_t *e)
 {
-    (void)e;
-    return 0;
+    return e->topo->return_limit;
 }
