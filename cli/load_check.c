@@ -9,7 +9,8 @@
  * holder pointers from the origin's copy up the path must lead to that node
  * (else "inconsistent"). A case is duplicated when two nodes hold it, when
  * one node logged "received" or "reported" for it twice, or when the same
- * ID was acknowledged twice. The census is taken again until two in a row
+ * ID was acknowledged twice. Cases not minted at a grid (tasks, requests
+ * taken in above) are not the load's and are not judged. The census is taken again until two in a row
  * saw the same copies (case, holder, state, version) at every node with
  * every outbox empty before and after each, so that no case was moving
  * while it was taken (deadlines may still be escalating cases when the load
@@ -392,6 +393,11 @@ static struct verdict judge(const struct check *C, bool verbose)
     zhashx_t *h = C->cases;
     for (struct rec *r = zhashx_first(h); r; r = zhashx_next(h)) {
         const char *id = zhashx_cursor(h);
+        /* The load reports at grids; cases minted elsewhere (tasks
+         * dispatched down, requests taken in above) move by other rules and
+         * are someone else's traffic: not judged here. */
+        if (!r->acked && r->depth > 0 && C->L->topo->nodes[r->path[0]].tier != GRIDLINK__V1__TIER__TIER_GRID)
+            continue;
         bool dup = r->self > 1 || r->acked > 1 || r->dup_logged;
         if (dup)
             v.duplicated++;

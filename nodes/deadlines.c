@@ -1,22 +1,13 @@
-/* deadlines.c: the time limits of the cases a node holds, and what happens
- * when one passes.
+/* deadlines.c: the time limits of the cases a node holds: started, stopped,
+ * moved, and the escalations that wait for the parent's link (clock.c says
+ * what happens when a limit passes).
  *
  * Each running deadline is a key in the store's `deadlines` index (due time
  * first, so the earliest is the first key) and a field of the case. The
  * transport arms one timer for gl_engine_next_due after every commit that
  * changed the index and at start, so a restart re-arms every deadline and one
  * that passed while the node was down fires at once.
- *
- * When a deadline passes:
- *   - a case given to this node from above (assigned, dispatched) stays
- *     here, marked overdue; the assigner and the tier above are told, and
- *     the miss is counted (sign-for or completion);
- *   - a case that came from below climbs to the parent; while the link to
- *     the parent is down it stays with its holder, marked overdue with the
- *     escalation pending (meta key "pending_up:<case>"), and climbs when
- *     the link returns unless it was finished meanwhile;
- *   - at the district, which has no parent, an overdue alarm is raised, once
- *     per deadline. */
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,156 +85,6 @@ int dl_pending_add(gl_engine_t *e, MDB_txn *txn, const char *case_id)
     if ((size_t)snprintf(key, sizeof key, PENDING_PREFIX "%s", case_id) >= sizeof key)
         return GL_EINVAL;
     return gl_store_meta_put(txn, e->store, key, "", 0);
-}
-
-static bool finished(gl_state s)
-{
-    return s == ST(RESOLVED) || gl_state_is_final(s);
-}
-
-int dl_pending_flush(gl_engine_t *e, MDB_txn *txn)
-{
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, gl_store_dbi(e->store, GL_DB_META), &cur);
-    if (rc != 0)
-        return gl_err_from_mdb(rc);
-    size_t plen = strlen(PENDING_PREFIX);
-    char ids[64][GL_NODE_ID_MAX + 32];
-    size_t n = 0;
-    MDB_val k = {plen, PENDING_PREFIX}, v;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-         rc == 0 && n < 64 && k.mv_size > plen && memcmp(k.mv_data, PENDING_PREFIX, plen) == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        size_t len = k.mv_size - plen;
-        if (len >= sizeof ids[0])
-            continue;
-        memcpy(ids[n], (char *)k.mv_data + plen, len);
-        ids[n++][len] = 0;
-    }
-    mdb_cursor_close(cur);
-    for (size_t i = 0; i < n; i++) {
-        char key[GL_NODE_ID_MAX + 64];
-        if ((size_t)snprintf(key, sizeof key, PENDING_PREFIX "%s", ids[i]) >= sizeof key)
-            continue;
-        MDB_val dk = {strlen(key), key};
-        rc = mdb_del(txn, gl_store_dbi(e->store, GL_DB_META), &dk, NULL);
-        if (rc != 0 && rc != MDB_NOTFOUND)
-            return gl_err_from_mdb(rc);
-        gl_case *c = NULL;
-        rc = gl_store_case_get(txn, e->store, ids[i], &c);
-        if (rc == GL_ENOENT)
-            continue;
-        if (rc != 0)
-            return rc;
-        if (strcmp(c->holder, e->id) == 0 && c->escalation_pending && !finished(c->state)) {
-            gl_info("node %s: the link to %s is back; case %s climbs as it was due to", e->id, e->parent->id, c->id);
-            rc = lc_escalate(e, txn, c, "overdue; escalated when the link to the parent returned", NULL);
-            if (rc == GL_ETOOBIG)
-                rc = GL_OK;
-        }
-        gridlink__v1__case__free_unpacked(c, NULL);
-        if (rc != 0)
-            return rc;
-    }
-    /* More than one page waits: the next link-up or deadline pass goes on. */
-    return n == 64 ? dl_pending_flush(e, txn) : GL_OK;
-}
-
-/* Mark the case overdue here, tell who follows it and the tier above. */
-static int report_overdue(gl_engine_t *e, MDB_txn *txn, gl_case *c, enum gl_deadline_kind kind, const char *why,
-                          gl_event ev)
-{
-    Gridlink__V1__CaseCounters *k = case_counters(c);
-    if (k) {
-        if (kind == GL_DEADLINE_ACCEPT)
-            k->overdue_accept++;
-        else
-            k->overdue_resolve++;
-    }
-    if (kind == GL_DEADLINE_ACCEPT)
-        c->accept_due_ms = 0;
-    else
-        c->resolve_due_ms = 0;
-    c->overdue = true;
-    case_history_add(c, "overdue", e->id, e->now, why);
-    c->version++;
-    if (!case_fits(c)) {
-        /* Keep the mark and the case here, without the entry that does not fit. */
-        c->n_history--;
-        gridlink__v1__history_entry__free_unpacked(c->history[c->n_history], NULL);
-    }
-    int rc = gl_store_case_put(txn, e->store, c);
-    if (rc == 0)
-        rc = eng_log(e, txn, ev, c, "", why);
-    if (rc == 0)
-        rc = eng_spread(e, txn, c, NULL, true);
-    return rc;
-}
-
-static int fire_one(gl_engine_t *e, MDB_txn *txn, int64_t due, enum gl_deadline_kind kind, const char *case_id)
-{
-    int rc = gl_store_deadline_del(txn, e->store, due, kind, case_id);
-    if (rc != 0)
-        return rc;
-    e->deadlines_changed = true;
-    gl_case *c = NULL;
-    rc = gl_store_case_get(txn, e->store, case_id, &c);
-    if (rc == GL_ENOENT)
-        return GL_OK;
-    if (rc != 0)
-        return rc;
-    int64_t expected = kind == GL_DEADLINE_ACCEPT ? c->accept_due_ms : c->resolve_due_ms;
-    if (strcmp(c->holder, e->id) != 0 || expected != due) {
-        gridlink__v1__case__free_unpacked(c, NULL);
-        return GL_OK; /* a leftover of a deadline that was replaced */
-    }
-    bool sign_for = kind == GL_DEADLINE_ACCEPT;
-    const char *why = sign_for ? "not accepted in time" : "not resolved in time";
-    if (c->assigned_by && c->assigned_by[0]) {
-        char note[300];
-        snprintf(note, sizeof note, "%s (%s by %s)", why, sign_for ? "sign-for" : "completion", c->assigned_by);
-        gl_info("node %s: case %s %s; %s is told", e->id, c->id, why, c->assigned_by);
-        rc = report_overdue(e, txn, c, kind, note, EV(OVERDUE));
-    } else if (e->parent && gl_link_up(e->uplink)) {
-        gl_info("node %s: case %s %s, escalating to %s", e->id, c->id, why, e->parent->id);
-        rc = lc_escalate(e, txn, c, why, NULL);
-        if (rc == GL_ETOOBIG) /* nothing was written: say so, and the holder keeps it */
-            rc = eng_log(e, txn, EV(OVERDUE), c, "", "too large to escalate; the holder keeps it");
-    } else if (e->parent) {
-        char note[300];
-        snprintf(note, sizeof note, "%s; the link to %s is down: it climbs when the link returns", why, e->parent->id);
-        gl_info("node %s: case %s %s", e->id, c->id, note);
-        c->escalation_pending = true;
-        rc = dl_pending_add(e, txn, c->id);
-        if (rc == 0)
-            rc = report_overdue(e, txn, c, kind, note, EV(ESCALATION_PENDING));
-    } else {
-        gl_warn("node %s: case %s %s at the top tier: overdue alarm", e->id, c->id, why);
-        c->alarmed = true;
-        rc = report_overdue(e, txn, c, kind, why, EV(OVERDUE));
-    }
-    gridlink__v1__case__free_unpacked(c, NULL);
-    return rc;
-}
-
-int gl_engine_fire(gl_engine_t *e, MDB_txn *txn, int64_t now, int budget, bool *more)
-{
-    e->now = now;
-    *more = false;
-    char id[GL_NODE_ID_MAX + 32];
-    for (int i = 0; i < budget; i++) {
-        int64_t due;
-        enum gl_deadline_kind kind;
-        int rc = gl_store_deadline_first(txn, e->store, &due, &kind, id, sizeof id);
-        if (rc == GL_ENOENT || (rc == 0 && due > now))
-            return GL_OK;
-        if (rc == 0)
-            rc = fire_one(e, txn, due, kind, id);
-        if (rc != 0)
-            return rc;
-    }
-    *more = true;
-    return GL_OK;
 }
 
 int gl_engine_next_due(gl_engine_t *e, MDB_txn *txn, int64_t *due)

@@ -1,7 +1,9 @@
-/* engine_int.h: what the engine's files share (engine.c: the object, its
- * effects and the tree messages; lifecycle.c: the transition table;
- * ops.c: the operations; views.c: the read-only views; deadlines.c: the
- * clock). Nothing outside the engine includes it. */
+/* engine_int.h: what the engine's files share. From the bottom up:
+ * engine.c (the object, effects, case helpers, routing), deadlines.c (time
+ * limits), lifecycle.c (the transition table), clock.c (deadlines passing),
+ * tree.c (what arrives from neighbours), ops.c (people's operations) and
+ * views.c (the reads); each calls only those below it. Nothing outside the
+ * engine includes this header. */
 #ifndef GL_ENGINE_INT_H
 #define GL_ENGINE_INT_H
 
@@ -107,9 +109,11 @@ int dl_start_ms(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t accept_ms, int
 int dl_clear(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, bool resolve);
 /* Move the resolve deadline by ms. */
 int dl_extend(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t ms);
-/* Escalations waiting for the parent's link. */
+/* An escalation that waits for the parent's link. */
 int dl_pending_add(gl_engine_t *e, MDB_txn *txn, const char *case_id);
-int dl_pending_flush(gl_engine_t *e, MDB_txn *txn);
+
+/* clock.c: the parent's link is back: the escalations that waited climb. */
+int clock_pending_flush(gl_engine_t *e, MDB_txn *txn);
 
 /* ops.c */
 int ops_write(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,

@@ -13,7 +13,9 @@
 # district or the broker) among those with a process up for at least MIN_UP
 # seconds (so `up` restarts it after 1 s instead of backing off), and kills
 # that tier's longest-running process. At the end the load generator's
-# check must say "CASES acked, CASES found, 0 lost, 0 duplicated".
+# check must say "CASES acked, CASES found, 0 lost, 0 duplicated". All the
+# while the first township sends tasks down to its communities and back
+# (lifecycle.sh); each must end with one holder, returned exactly once.
 #
 # Environment (defaults): KILLS (100), CASES (100000), RATE (200 cases/s),
 # WINDOW (8 in flight per grid), TOWNSHIPS (3), COMMUNITIES (2), GRIDS (2),
@@ -24,6 +26,7 @@
 # CASES / RATE above MIN_UP + KILLS * 4 s or the load ends too early (the
 # soak then fails and says so).
 source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/lifecycle.sh"
 
 KILLS=${KILLS:-100}
 CASES=${CASES:-100000}
@@ -51,7 +54,7 @@ trap soak_exit EXIT
 TOPO="$HOME_DIR/soak-topology.json"
 jq -n --argjson t "$TOWNSHIPS" --argjson c "$COMMUNITIES" --argjson g "$GRIDS" '
   def node(id; tier): {id: id, tier: tier, name: id};
-  {name: "soak", listen_host: "127.0.0.1", port_base: 17300,
+  {name: "soak", listen_host: "127.0.0.1", port_base: 17300, community_tasks: ["services"],
    sla: [{tier: "grid", accept_s: 0, resolve_s: 0},
          {tier: "community", accept_s: 36000, resolve_s: 72000},
          {tier: "township", accept_s: 36000, resolve_s: 72000},
@@ -89,6 +92,14 @@ pick() {
             print who[names[int(rand() * n)]]
         }' "$TIERS_FILE" -
 }
+
+# Tasks down and back from the first township to its communities, all along.
+LC="$HOME_DIR/lifecycle"
+mkdir -p "$LC"
+mapfile -t LC_COMS < <(jq -r '.nodes[] | select(.tier=="community" and (.id | startswith("xinbei.t1."))) | .id' "$TOPO")
+lifecycle_drive "$LC" xinbei.t1 "${LC_COMS[@]}" &
+LC_PID=$!
+BG_PIDS+=("$LC_PID")
 
 LOAD_OUT="$HOME_DIR/load.out"
 LOAD_ERR="$HOME_DIR/load.err"
@@ -140,6 +151,8 @@ log "all $kills kills landed after $(($(date +%s) - t0)) s; per tier: $(awk '{n[
 died() { [ "$(grep -c 'exited (signal 9)' "$HOME_DIR/up.err")" -ge "$kills" ]; }
 wait_until 10 "up reports $kills processes killed" died
 
+touch "$LC/stop"
+wait_until 130 "the task traffic stopped" sh -c "! kill -0 $LC_PID"
 load_rc=0
 wait "$LOAD_PID" || load_rc=$?
 grep -v '/[0-9]* acked after' "$LOAD_ERR" >&2 || true
@@ -149,4 +162,6 @@ log "load: $line"
 [[ "$line" =~ ^([0-9]+)\ acked,\ ([0-9]+)\ found,\ 0\ lost,\ 0\ duplicated$ ]] || fail "unexpected summary: '$line'"
 [ "${BASH_REMATCH[1]}" -ge "$CASES" ] && [ "${BASH_REMATCH[2]}" -eq "${BASH_REMATCH[1]}" ] ||
     fail "expected $CASES acked and as many found: '$line'"
-log "ok: $kills kills in $(($(date +%s) - t0)) s, $line"
+lc=$(lifecycle_check "$LC" xinbei.t1) || fail "$lc"
+log "$lc"
+log "ok: $kills kills in $(($(date +%s) - t0)) s, $line; $lc"

@@ -11,11 +11,16 @@
 # longer, never a load that ends before its kills. Then the load generator's
 # check, run on what it acknowledged, must find every acknowledged case held
 # exactly once and no node logging a report or receipt twice:
-# "N acked, N found, 0 lost, 0 duplicated", the same twice.
+# "N acked, N found, 0 lost, 0 duplicated", the same twice. Alongside the
+# load, tasks go down and back (lifecycle.sh: the township dispatches to the
+# community, which returns it; the township assigns it again; the community
+# accepts): each must end with one holder that both copies agree on, returned
+# exactly once.
 #
 # Knobs (environment): CASES (default 5000), RATE (cases/s, default 100),
 # KILLS_EACH (default 2). The long run with >= 100 kills is tests/fault/soak.sh.
 source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/lifecycle.sh"
 
 CASES=${CASES:-5000}
 RATE=${RATE:-100}
@@ -44,6 +49,12 @@ target_back() {
     p=$(target_pid "$1")
     [ -n "$p" ] && [ "$p" != "${KILLED[$1]:-}" ]
 }
+
+LC="$HOME_DIR/lifecycle"
+mkdir -p "$LC"
+lifecycle_drive "$LC" xinbei.sanjing xinbei.sanjing.c01 &
+LC_PID=$!
+BG_PIDS+=("$LC_PID")
 
 LOAD_OUT="$HOME_DIR/load.out"
 LOAD_ERR="$HOME_DIR/load.err"
@@ -87,6 +98,7 @@ for t in "${TARGETS[@]}"; do
     wait_until 60 "$t restarted" target_back "$t"
 done
 wait_progress 60 "$CASES cases acknowledged" acked_now acked_at_least "$CASES"
+touch "$LC/stop"
 kill -INT "$LOAD_PID"
 wait_until 10 "the load stopped" sh -c "! kill -0 $LOAD_PID"
 cat "$LOAD_ERR" >&2
@@ -106,4 +118,8 @@ acked=${BASH_REMATCH[1]}
 again=$("$GRIDLINK" load --home "$HOME_DIR" --check-only "$file" --timeout 20 2>/dev/null) ||
     fail "the second check failed: $again"
 [ "$again" = "$line" ] || fail "the second check says '$again', the first said '$line'"
-log "ok: $kills kills, $line"
+wait_until 130 "the task traffic stopped" sh -c "! kill -0 $LC_PID"
+lc=$(lifecycle_check "$LC" xinbei.sanjing) || fail "$lc"
+log "$lc"
+[[ "$lc" =~ \(([0-9]+)\ through ]] && [ "${BASH_REMATCH[1]}" -ge 3 ] || fail "too few tasks went down and back: $lc"
+log "ok: $kills kills, $line; $lc"
