@@ -115,9 +115,6 @@ int dl_pending_add(gl_engine_t *e, MDB_txn *txn, const char *case_id);
 /* clock.c: the parent's link is back: the escalations that waited climb. */
 int clock_pending_flush(gl_engine_t *e, MDB_txn *txn);
 
-/* ops.c */
-int ops_write(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
-              gl_token tok);
 /* views.c */
 int views_read(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *req, gl_op op, gl_token tok);
 

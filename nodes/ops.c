@@ -1,4 +1,5 @@
-/* ops.c: the table of operations every front door serves, and the
+/* ops.c: the table of operations every front door serves (name, reads or
+ * writes, who may call it, handler; at the end of this file), and the
  * operations that write: a case reported or taken in (submit, request), a
  * task dispatched down, a person's action (act, rate), an operator's dead
  * letter sent again or dropped. Each checks what it was given before it
@@ -12,48 +13,6 @@
 #include "engine_int.h"
 #include "error.h"
 #include "log.h"
-
-#define ALL (GL_ROLE_OPERATOR | GL_ROLE_STAFF)
-
-static const gl_engine_op ops[] = {
-    {OP(SUBMIT), true, ALL},
-    {OP(REQUEST), true, ALL | GL_ROLE_RESIDENT},
-    {OP(DISPATCH), true, ALL},
-    {OP(ACT), true, ALL},
-    {OP(RATE), true, ALL | GL_ROLE_RESIDENT},
-    {OP(DEAD_RETRY), true, GL_ROLE_OPERATOR},
-    {OP(DEAD_DROP), true, GL_ROLE_OPERATOR},
-    {OP(SHOW), false, ALL | GL_ROLE_RESIDENT},
-    {OP(LIST), false, ALL},
-    {OP(CENSUS), false, GL_ROLE_OPERATOR},
-    {OP(LOG), false, GL_ROLE_OPERATOR},
-    {OP(HEALTH), false, ALL},
-    {OP(PING), false, ALL | GL_ROLE_RESIDENT},
-    {OP(DEAD_LETTERS), false, GL_ROLE_OPERATOR},
-};
-
-const gl_engine_op *gl_engine_op_find(const char *name)
-{
-    gl_op op;
-    if (!gl_op_from(name, &op))
-        return NULL;
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (ops[i].op == op)
-            return &ops[i];
-    return NULL;
-}
-
-int gl_engine_call(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
-                   gl_token tok, int64_t now)
-{
-    e->now = now;
-    const gl_engine_op *op = gl_engine_op_find(req->op);
-    if (!op)
-        return eng_refuse(e, tok, GL_EINVAL, "unknown operation '%s'", req->op);
-    if (!(op->roles & who->role))
-        return eng_refuse(e, tok, GL_EPERM, "%s may not be called from here", req->op);
-    return op->writes ? ops_write(e, txn, who, req, op->op, tok) : views_read(e, txn, req, op->op, tok);
-}
 
 static int reply_case(gl_engine_t *e, gl_token tok, gl_case *c, const char *note)
 {
@@ -466,17 +425,102 @@ static int ctl_dead(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest
     return rc == GL_ETOOBIG ? eng_refuse(e, tok, rc, "the message is larger than the tree accepts") : rc;
 }
 
-int ops_write(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
-              gl_token tok)
+static int op_submit(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
+                     gl_token tok)
 {
-    switch (op) {
-    case OP(SUBMIT): return ctl_submit(e, txn, who, req, tok);
-    case OP(REQUEST): return ctl_request(e, txn, who, req, tok);
-    case OP(DISPATCH): return ctl_dispatch(e, txn, who, req, tok);
-    case OP(ACT):
-    case OP(RATE): return ctl_act(e, txn, who, req, op, tok);
-    case OP(DEAD_RETRY): return ctl_dead(e, txn, req, true, tok);
-    case OP(DEAD_DROP): return ctl_dead(e, txn, req, false, tok);
-    default: return eng_refuse(e, tok, GL_EINVAL, "%s does not write", gl_op_name(op));
-    }
+    (void)op;
+    return ctl_submit(e, txn, who, req, tok);
+}
+
+static int op_request(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
+                      gl_token tok)
+{
+    (void)op;
+    return ctl_request(e, txn, who, req, tok);
+}
+
+static int op_dispatch(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                       gl_op op, gl_token tok)
+{
+    (void)op;
+    return ctl_dispatch(e, txn, who, req, tok);
+}
+
+static int op_act(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
+                  gl_token tok)
+{
+    return ctl_act(e, txn, who, req, op, tok);
+}
+
+static int op_dead(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
+                   gl_token tok)
+{
+    (void)who;
+    return ctl_dead(e, txn, req, op == OP(DEAD_RETRY), tok);
+}
+
+static int op_view(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
+                   gl_token tok)
+{
+    (void)who;
+    return views_read(e, txn, req, op, tok);
+}
+
+/* ---- the table: every operation any front door serves ---- */
+
+typedef int (*op_fn)(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
+                     gl_token tok);
+
+struct op_row {
+    gl_engine_op def; /* first: gl_engine_op_find returns a pointer to it */
+    op_fn fn;
+};
+
+#define STAFF    (GL_ROLE_OPERATOR | GL_ROLE_STAFF)
+#define RESIDENT GL_ROLE_RESIDENT
+
+static const struct op_row ops[] = {
+    {{OP(SUBMIT), true, STAFF}, op_submit},
+    {{OP(REQUEST), true, STAFF | RESIDENT}, op_request},
+    {{OP(DISPATCH), true, STAFF}, op_dispatch},
+    {{OP(ACT), true, STAFF}, op_act},
+    {{OP(RATE), true, STAFF | RESIDENT}, op_act},
+    {{OP(DEAD_RETRY), true, GL_ROLE_OPERATOR}, op_dead},
+    {{OP(DEAD_DROP), true, GL_ROLE_OPERATOR}, op_dead},
+    {{OP(SHOW), false, STAFF | RESIDENT}, op_view},
+    {{OP(LIST), false, STAFF}, op_view},
+    {{OP(CENSUS), false, GL_ROLE_OPERATOR}, op_view},
+    {{OP(LOG), false, GL_ROLE_OPERATOR}, op_view},
+    {{OP(HEALTH), false, STAFF}, op_view},
+    {{OP(PING), false, STAFF | RESIDENT}, op_view},
+    {{OP(DEAD_LETTERS), false, GL_ROLE_OPERATOR}, op_view},
+};
+
+static const struct op_row *row_of(const char *name)
+{
+    gl_op op;
+    if (!gl_op_from(name, &op))
+        return NULL;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (ops[i].def.op == op)
+            return &ops[i];
+    return NULL;
+}
+
+const gl_engine_op *gl_engine_op_find(const char *name)
+{
+    const struct op_row *r = row_of(name);
+    return r ? &r->def : NULL;
+}
+
+int gl_engine_call(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                   gl_token tok, int64_t now)
+{
+    e->now = now;
+    const struct op_row *r = row_of(req->op);
+    if (!r)
+        return eng_refuse(e, tok, GL_EINVAL, "unknown operation '%s'", req->op);
+    if (!(r->def.roles & who->role))
+        return eng_refuse(e, tok, GL_EPERM, "%s may not be called from here", req->op);
+    return r->fn(e, txn, who, req, r->def.op, tok);
 }
