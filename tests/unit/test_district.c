@@ -363,6 +363,15 @@ static void test_dispatch_return_reassign(void **state)
     assert_int_equal(c->counters->returns, 1);
     assert_int_equal(c->accept_due_ms, t + 5 * MIN_MS + 2 * HOUR_MS); /* the township's clock runs */
     assert_string_equal(c->handed_by, C02);
+    /* the history names where it went */
+    const Gridlink__V1__HistoryEntry *h = NULL;
+    for (size_t i = 0; i < c->n_history; i++)
+        if (strcmp(c->history[i]->action, "returned") == 0)
+            h = c->history[i];
+    assert_non_null(h);
+    assert_string_equal(h->node, C02);
+    assert_string_equal(h->peer, TOWNSHIP);
+    assert_non_null(strstr(h->note, "not-ours"));
     gridlink__v1__case__free_unpacked(c, NULL);
 
     /* the township assigns it again */
