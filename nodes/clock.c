@@ -129,6 +129,11 @@ static int fire_one(gl_engine_t *e, MDB_txn *txn, int64_t due, enum gl_deadline_
         rc = report_overdue(e, txn, c, kind, note, EV(OVERDUE));
     } else if (e->parent && gl_link_up(e->uplink)) {
         gl_info("node %s: case %s %s, escalating to %s", e->id, c->id, why, e->parent->id);
+        Gridlink__V1__CaseCounters *k = case_counters(c);
+        if (k && sign_for)
+            k->overdue_accept++;
+        else if (k)
+            k->overdue_resolve++;
         rc = lc_escalate(e, txn, c, why, NULL);
         if (rc == GL_ETOOBIG) /* nothing was written: say so, and the holder keeps it */
             rc = eng_log(e, txn, EV(OVERDUE), c, "", "too large to escalate; the holder keeps it");

@@ -455,6 +455,7 @@ int lc_apply(gl_engine_t *e, MDB_txn *txn, gl_case *c, const struct act_args *a,
     }
     const char *by = a->user && a->user[0] ? a->user : a->actor;
     const char *peer = "";
+    char back[GL_NODE_ID_MAX + 1]; /* a return's target; c->handed_by changes below */
     gl_state before = c->state;
     bool reopened = false;
     /* state */
@@ -521,9 +522,10 @@ int lc_apply(gl_engine_t *e, MDB_txn *txn, gl_case *c, const struct act_args *a,
             strncat(note, "; returned too often: to the tier above for a binding assignment (审定)",
                     sizeof note - strlen(note) - 1);
         }
-        peer = to;
+        snprintf(back, sizeof back, "%s", to);
+        peer = back;
         case_set_str(&c->assigned_by, down ? e->id : "");
-        case_set_str(&c->holder, to);
+        case_set_str(&c->holder, back);
         break;
     }
     case ACT(ASSIGN):

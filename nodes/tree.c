@@ -140,6 +140,18 @@ static bool followed_below(const gl_engine_t *e, const gl_case *c)
     return false;
 }
 
+/* A child hands this node a case it has never seen, for a binding
+ * assignment (审定): returned too often below, it goes to the tier above
+ * both nodes, which need not have followed it. That can only be a case
+ * that arose in the child's subtree: one minted elsewhere passed through
+ * this node on its way down, which keeps a copy. */
+static bool handed_up_for_arbitration(const gl_engine_t *e, const char *from, const gl_case *c)
+{
+    char origin[GL_NODE_ID_MAX + 1];
+    return c->state == ST(ARBITRATION) && strcmp(c->holder, e->id) == 0 && case_origin(c->id, origin, sizeof origin) &&
+           gl_topology_in_subtree(from, origin) && (!c->grid[0] || gl_topology_in_subtree(from, c->grid));
+}
+
 /* A neighbour sent a case's new version. */
 static int on_status(gl_engine_t *e, MDB_txn *txn, const char *from, bool from_child, Gridlink__V1__CaseStatus *st,
                      char *why, size_t whylen)
@@ -149,8 +161,9 @@ static int on_status(gl_engine_t *e, MDB_txn *txn, const char *from, bool from_c
     int rc = gl_store_case_get(txn, e->store, c->id, &old);
     if (rc != 0 && rc != GL_ENOENT)
         return rc;
+    bool handed_up = rc == GL_ENOENT && from_child && handed_up_for_arbitration(e, from, c);
     if (rc == GL_ENOENT) {
-        if (from_child || !followed_below(e, c)) {
+        if (!handed_up && (from_child || !followed_below(e, c))) {
             gl_warn("node %s: status from %s for unknown case %s ignored", e->id, from, c->id);
             return GL_OK;
         }
@@ -169,7 +182,8 @@ static int on_status(gl_engine_t *e, MDB_txn *txn, const char *from, bool from_c
             return GL_OK;
         }
     }
-    if (from_child && !gl_topology_in_subtree(from, c->holder) && !toward(e, from, old ? old->holder : "")) {
+    if (from_child && !handed_up && !gl_topology_in_subtree(from, c->holder) &&
+        !toward(e, from, old ? old->holder : "")) {
         snprintf(why, whylen, "case %s: %s may not hand it to %s", c->id, from, c->holder);
         if (old)
             gridlink__v1__case__free_unpacked(old, NULL);
