@@ -20,7 +20,7 @@ mapfile -t tasks <"$HOME_DIR/tasks"
 [ "$(wc -l <"$HOME_DIR/parent")" -eq 1 ] || fail "the parent task is not one line on stderr: $(cat "$HOME_DIR/parent")"
 parent=$(cat "$HOME_DIR/parent")
 [[ "$parent" =~ ^xinbei\.sanjing-[0-9]+$ ]] || fail "the parent task's ID is '$parent'"
-expect $T "$parent" ".kind == \"task\" and .holder == \"$T\" and .children == [\"${tasks[0]}\", \"${tasks[1]}\"]"
+expect $T "$parent" ".kind == \"task\" and .holder == \"$T\" and .history[0].state == \"in_progress\" and .children == [\"${tasks[0]}\", \"${tasks[1]}\"]"
 # Which task went where.
 for t in "${tasks[@]}"; do
     h=$(field $T "$t" .holder)
@@ -29,7 +29,8 @@ for t in "${tasks[@]}"; do
     "$C2") t2=$t ;;
     *) fail "task $t is held by $h" ;;
     esac
-    expect $T "$t" ".parent_task == \"$parent\" and .state == \"assigned\" and .sign_within_ms == 3000"
+    expect $T "$t" ".parent_task == \"$parent\" and .state == \"assigned\" and .sign_within_ms == 3000
+        and .history[0].action == \"dispatched\" and .history[0].state == \"assigned\""
 done
 [ -n "${t1:-}" ] && [ -n "${t2:-}" ] || fail "the tasks did not go one to each community: ${tasks[*]}"
 log "parent $parent: $t1 to $C1, $t2 to $C2"
