@@ -137,7 +137,7 @@ static const cli_command commands[] = {
         .name = "dispatch",
         .fn = gl_cmd_dispatch,
         .synopsis = {"--node FROM (--to NODE | --under PREFIX --tier community|grid) --category CAT --text TEXT "
-                     "[--sign-within DUR] [--due DUR] [--note N] [--json]"},
+                     "[--sign-within DUR] [--due DUR] [--priority P] [--note N] [--json]"},
         .summary = "give a task to one node or to every node of a tier under a prefix",
         .about = "Dispatches a task (派单) from the district or a township down the tree: to one node (--to),\n"
                  "or to every node of --tier under --under, one task per recipient grouped under a parent\n"
