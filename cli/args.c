@@ -71,3 +71,28 @@ int cli_int(const char *cmd, const char *opt, const char *text, long long lo, lo
     *out = v;
     return 0;
 }
+
+#define DURATION_MAX_S (366LL * 86400)
+
+int cli_duration(const char *cmd, const char *opt, const char *text, int64_t *ms)
+{
+    char *end;
+    errno = 0;
+    long long v = isdigit((unsigned char)text[0]) ? strtoll(text, &end, 10) : -1;
+    long long unit = 1;
+    if (v >= 0 && !errno && end[0] && !end[1]) {
+        switch (end[0]) {
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        default: unit = 0; break;
+        }
+    } else if (v >= 0 && !errno && end[0]) {
+        unit = 0;
+    }
+    if (v <= 0 || errno || unit == 0 || v > DURATION_MAX_S / unit)
+        return cli_usage(cmd, "%s takes a duration (90s, 30m, 2h, 3d or seconds) of up to 366d, not '%s'", opt, text);
+    *ms = (int64_t)(v * unit) * 1000;
+    return 0;
+}

@@ -5,8 +5,11 @@
 #ifndef GL_CLI_H
 #define GL_CLI_H
 
+#include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
+#include "gridlink.pb-c.h"
 #include "topology.h"
 
 /* --home, else $GRIDLINK_HOME, else ./gridlink-home. Never NULL. */
@@ -34,11 +37,66 @@ int cli_next_opt(const char *cmd, int argc, char **argv, const struct option *lo
  * (naming opt) and return CLI_USAGE. */
 int cli_int(const char *cmd, const char *opt, const char *text, long long lo, long long hi, long long *out);
 
+/* text as a duration in milliseconds: 90s, 30m, 2h, 3d or plain seconds,
+ * more than 0 and at most a year; or print why not (naming opt) and return
+ * CLI_USAGE. */
+int cli_duration(const char *cmd, const char *opt, const char *text, int64_t *ms);
+
+/* ---- the case commands (cmd_cases.c, cmd_work.c) ---- */
+
+/* Their options, as cli_case_parse leaves them. Strings point into argv;
+ * unset ones are NULL, unset numbers 0, unset yes/no answers -1. */
+typedef struct cli_case_opts {
+    const char *home, *node, *category, *text, *note, *address, *reporter;
+    const char *to, *under, *community, *into, *state;
+    int priority, kind, tier, reason, timeout_ms;
+    int resolved, satisfied;
+    int64_t sign_within_ms, due_ms, by_ms;
+    bool json, overdue, holding;
+} cli_case_opts;
+
+/* Parse the options of case command cmd; `allowed` lists the ones it takes
+ * by their codes:
+ *   H --home  n --node  c --category  t --text  N --note  p --priority
+ *   k --kind  a --address  r --reporter  T --timeout  j --json
+ *   o --to  u --under  L --tier  s --sign-within  d --due  C --community
+ *   R --reason  b --by  I --into  v --resolved  S --satisfied
+ *   e --state  O --overdue  g --holding
+ * Checks --node against HOME's topology, which stays loaded for
+ * cli_node_name. 0, or the exit status of an error already reported. */
+int cli_case_parse(const char *cmd, int argc, char **argv, const char *allowed, cli_case_opts *o);
+/* Exactly n positional arguments after the options, or a usage error. */
+int cli_positionals(const char *cmd, int argc, char **argv, int n, const char *usage);
+/* A syntactically valid case ID, or a usage error. */
+int cli_case_id_arg(const char *cmd, const char *id);
+/* One request on the control socket of the process hosting o->node. 0 with
+ * *rep the caller's (gridlink__v1__ctl_reply__free_unpacked), or 1 with the
+ * node's refusal or the transport's error printed. */
+int cli_case_call(const char *cmd, const cli_case_opts *o, Gridlink__V1__CtlRequest *req, Gridlink__V1__CtlReply **rep);
+/* "ID (display name)", or the bare ID when the topology loaded by
+ * cli_case_parse has no name for it, into buf. Returns buf. */
+const char *cli_node_name(const char *id, char *buf, size_t size);
+/* The case as JSON: every field (defaults included), a UTC `time` beside
+ * every history entry's time_ms, `counters` always, `deadlines` with the
+ * running ones, and for a bulk task `parts` built from the copies of its
+ * parts in parts[] (as a show reply carries them), judged at now. */
+json_t *cli_case_json(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *parts, size_t n_parts, int64_t now);
+/* The wall clock, ms since the epoch. */
+int64_t cli_now_ms(void);
+/* Print j indented on stdout and release it. */
+void cli_print_json(json_t *j);
+/* The readable one-line outcome of an action: case, state, holder, and the
+ * node's note when the action was sent on to the holder. */
+void cli_print_outcome(const Gridlink__V1__CtlReply *rep);
+
 int gl_cmd_submit(int argc, char **argv);
 int gl_cmd_show(int argc, char **argv);
 int gl_cmd_list(int argc, char **argv);
 int gl_cmd_act(int argc, char **argv);
 int gl_cmd_health(int argc, char **argv);
+int gl_cmd_dispatch(int argc, char **argv);
+int gl_cmd_request(int argc, char **argv);
+int gl_cmd_rate(int argc, char **argv);
 int gl_cmd_deadletters(int argc, char **argv);
 int gl_cmd_watch(int argc, char **argv);
 int gl_cmd_keygen(int argc, char **argv);

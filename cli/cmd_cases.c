@@ -1,5 +1,7 @@
-/* cmd_cases.c: the case commands (submit, show, list, act, health). Each is
- * one request on the control socket of the process hosting the node. */
+/* cmd_cases.c: the case commands (submit, show, list, act, health), each
+ * one request on the control socket of the process hosting the node, and
+ * what every case command shares (cli.h): their options, the control call,
+ * display names from HOME's topology, and a case as JSON or readable text. */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,31 +45,86 @@ int cli_topology(const char *cmd, const char *home, gl_topology_t **out)
     return 0;
 }
 
-struct opts {
-    const char *home, *node, *category, *text, *note, *address, *reporter;
-    int priority, kind, timeout_ms;
-    bool json;
-};
-
 #define TIMEOUT_MAX_MS 600000
 
-/* Options of the case commands; `allowed` lists the ones cmd takes (by
- * their short codes). 0, or the exit status of a usage (CLI_USAGE) or
- * other (1) error, already reported. */
-static int parse(const char *cmd, int argc, char **argv, const char *allowed, struct opts *o)
+/* HOME's topology as the last parse loaded it, for display names. */
+static gl_topology_t *names_topo;
+
+static void names_free(void)
 {
-    static const struct option lo[] = {{"home", required_argument, 0, 'H'},     {"node", required_argument, 0, 'n'},
-                                       {"category", required_argument, 0, 'c'}, {"text", required_argument, 0, 't'},
-                                       {"note", required_argument, 0, 'N'},     {"priority", required_argument, 0, 'p'},
-                                       {"kind", required_argument, 0, 'k'},     {"address", required_argument, 0, 'a'},
-                                       {"reporter", required_argument, 0, 'r'}, {"timeout", required_argument, 0, 'T'},
-                                       {"json", no_argument, 0, 'j'},           {0, 0, 0, 0}};
+    gl_topology_free(&names_topo);
+}
+
+static int yes_no(const char *cmd, const char *opt, const char *text, int *out)
+{
+    if (strcmp(text, "yes") == 0)
+        *out = 1;
+    else if (strcmp(text, "no") == 0)
+        *out = 0;
+    else
+        return cli_usage(cmd, "%s takes yes or no, not '%s'", opt, text);
+    return 0;
+}
+
+static int node_arg(const char *cmd, const char *opt, const char *id, const gl_topology_t *t, const char *home)
+{
+    if (!id[0] || !gl_node_id_valid(id))
+        return cli_usage(cmd, "%s takes a node ID, not '%s'", opt, id);
+    if (!gl_topology_find(t, id))
+        return cli_usage(cmd, "%s: unknown node %s (not in %s/topology.json)", opt, id, home);
+    return 0;
+}
+
+static int tier_arg(const char *cmd, const char *text, int *out)
+{
+    if (strcmp(text, "township") == 0)
+        *out = GRIDLINK__V1__TIER__TIER_TOWNSHIP;
+    else if (strcmp(text, "community") == 0)
+        *out = GRIDLINK__V1__TIER__TIER_COMMUNITY;
+    else if (strcmp(text, "grid") == 0)
+        *out = GRIDLINK__V1__TIER__TIER_GRID;
+    else
+        return cli_usage(cmd, "unknown tier '%s' (township, community, grid)", text);
+    return 0;
+}
+
+int cli_case_parse(const char *cmd, int argc, char **argv, const char *allowed, cli_case_opts *o)
+{
+    static const struct option lo[] = {{"home", required_argument, 0, 'H'},
+                                       {"node", required_argument, 0, 'n'},
+                                       {"category", required_argument, 0, 'c'},
+                                       {"text", required_argument, 0, 't'},
+                                       {"note", required_argument, 0, 'N'},
+                                       {"priority", required_argument, 0, 'p'},
+                                       {"kind", required_argument, 0, 'k'},
+                                       {"address", required_argument, 0, 'a'},
+                                       {"reporter", required_argument, 0, 'r'},
+                                       {"timeout", required_argument, 0, 'T'},
+                                       {"json", no_argument, 0, 'j'},
+                                       {"to", required_argument, 0, 'o'},
+                                       {"under", required_argument, 0, 'u'},
+                                       {"tier", required_argument, 0, 'L'},
+                                       {"sign-within", required_argument, 0, 's'},
+                                       {"due", required_argument, 0, 'd'},
+                                       {"community", required_argument, 0, 'C'},
+                                       {"reason", required_argument, 0, 'R'},
+                                       {"by", required_argument, 0, 'b'},
+                                       {"into", required_argument, 0, 'I'},
+                                       {"resolved", required_argument, 0, 'v'},
+                                       {"satisfied", required_argument, 0, 'S'},
+                                       {"state", required_argument, 0, 'e'},
+                                       {"overdue", no_argument, 0, 'O'},
+                                       {"holding", no_argument, 0, 'g'},
+                                       {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->timeout_ms = 5000;
+    o->resolved = o->satisfied = -1;
     cli_opts_reset();
     int c;
     long long v;
+    char list[512];
     while ((c = cli_next_opt(cmd, argc, argv, lo, allowed)) != -1) {
+        int rc = 0;
         switch (c) {
         case 'H': o->home = optarg; break;
         case 'n': o->node = optarg; break;
@@ -77,46 +134,77 @@ static int parse(const char *cmd, int argc, char **argv, const char *allowed, st
         case 'a': o->address = optarg; break;
         case 'r': o->reporter = optarg; break;
         case 'j': o->json = true; break;
+        case 'o': o->to = optarg; break;
+        case 'u': o->under = optarg; break;
+        case 'C': o->community = optarg; break;
+        case 'I': o->into = optarg; break;
+        case 'O': o->overdue = true; break;
+        case 'g': o->holding = true; break;
+        case 'L': rc = tier_arg(cmd, optarg, &o->tier); break;
+        case 's': rc = cli_duration(cmd, "--sign-within", optarg, &o->sign_within_ms); break;
+        case 'd': rc = cli_duration(cmd, "--due", optarg, &o->due_ms); break;
+        case 'b': rc = cli_duration(cmd, "--by", optarg, &o->by_ms); break;
+        case 'v': rc = yes_no(cmd, "--resolved", optarg, &o->resolved); break;
+        case 'S': rc = yes_no(cmd, "--satisfied", optarg, &o->satisfied); break;
         case 'T':
-            if (cli_int(cmd, "--timeout", optarg, 1, TIMEOUT_MAX_MS, &v) != 0)
-                return CLI_USAGE;
-            o->timeout_ms = (int)v;
+            if ((rc = cli_int(cmd, "--timeout", optarg, 1, TIMEOUT_MAX_MS, &v)) == 0)
+                o->timeout_ms = (int)v;
             break;
+        case 'R': {
+            Gridlink__V1__ReturnReason r;
+            if (gl_reason_from(optarg, &r))
+                o->reason = (int)r;
+            else
+                rc = cli_usage(cmd, "unknown reason '%s' (%s)", optarg, gl_reason_list(list, sizeof list));
+            break;
+        }
+        case 'e': {
+            gl_state st;
+            o->state = optarg;
+            if (!gl_state_from(optarg, &st))
+                rc = cli_usage(cmd, "unknown state '%s' (%s)", optarg, gl_state_list(list, sizeof list));
+            break;
+        }
         case 'p':
             o->priority = gl_priority_parse(optarg);
             if (o->priority < 0)
-                return cli_usage(cmd, "unknown priority '%s' (normal, urgent, emergency)", optarg);
+                rc = cli_usage(cmd, "unknown priority '%s' (normal, urgent, emergency)", optarg);
             break;
-        case 'k':
-            if (strcmp(optarg, "incident") == 0)
-                o->kind = GRIDLINK__V1__CASE_KIND__KIND_INCIDENT;
-            else if (strcmp(optarg, "request") == 0)
-                o->kind = GRIDLINK__V1__CASE_KIND__KIND_REQUEST;
-            else if (strcmp(optarg, "task") == 0)
-                o->kind = GRIDLINK__V1__CASE_KIND__KIND_TASK;
+        case 'k': {
+            Gridlink__V1__CaseKind k;
+            if (gl_kind_from(optarg, &k))
+                o->kind = (int)k;
             else
-                return cli_usage(cmd, "unknown kind '%s' (incident, request, task)", optarg);
+                rc = cli_usage(cmd, "unknown kind '%s' (incident, request, task)", optarg);
             break;
+        }
         default: return CLI_USAGE;
         }
+        if (rc != 0)
+            return rc;
     }
     o->home = cli_home(o->home);
     if (!o->node || !o->node[0])
         return cli_usage(cmd, "--node NODE_ID is required");
     if (!gl_node_id_valid(o->node))
         return cli_usage(cmd, "'%s' is not a node ID", o->node);
-    gl_topology_t *t;
-    if (cli_topology(cmd, o->home, &t) != 0)
-        return 1;
-    bool known = gl_topology_find(t, o->node) != NULL;
-    gl_topology_free(&t);
-    if (!known)
+    if (!names_topo) {
+        if (cli_topology(cmd, o->home, &names_topo) != 0)
+            return 1;
+        atexit(names_free);
+    }
+    if (!gl_topology_find(names_topo, o->node))
         return cli_usage(cmd, "unknown node %s (not in %s/topology.json)", o->node, o->home);
+    const char *ids[][2] = {{"--to", o->to}, {"--under", o->under}, {"--community", o->community}};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        int rc = ids[i][1] ? node_arg(cmd, ids[i][0], ids[i][1], names_topo, o->home) : 0;
+        if (rc != 0)
+            return rc;
+    }
     return 0;
 }
 
-/* The positional arguments after the options: exactly n of them. */
-static int positionals(const char *cmd, int argc, char **argv, int n, const char *usage)
+int cli_positionals(const char *cmd, int argc, char **argv, int n, const char *usage)
 {
     if (argc - optind > n)
         return cli_usage(cmd, "unexpected argument '%s'; usage: %s", argv[optind + n], usage);
@@ -125,7 +213,7 @@ static int positionals(const char *cmd, int argc, char **argv, int n, const char
     return 0;
 }
 
-static int case_id_arg(const char *cmd, const char *id)
+int cli_case_id_arg(const char *cmd, const char *id)
 {
     if (!id[0])
         return cli_usage(cmd, "the case ID is empty");
@@ -134,7 +222,7 @@ static int case_id_arg(const char *cmd, const char *id)
     return 0;
 }
 
-static int call(const char *cmd, const struct opts *o, Gridlink__V1__CtlRequest *req, Gridlink__V1__CtlReply **rep)
+int cli_case_call(const char *cmd, const cli_case_opts *o, Gridlink__V1__CtlRequest *req, Gridlink__V1__CtlReply **rep)
 {
     char err[512];
     req->node = (char *)o->node;
@@ -150,13 +238,30 @@ static int call(const char *cmd, const struct opts *o, Gridlink__V1__CtlRequest 
     return 0;
 }
 
-static void print_json(json_t *j)
+const char *cli_node_name(const char *id, char *buf, size_t size)
 {
-    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    const gl_node_t *n = names_topo && id && id[0] ? gl_topology_find(names_topo, id) : NULL;
+    if (n && n->name && n->name[0])
+        snprintf(buf, size, "%s (%s)", id, n->name);
+    else
+        snprintf(buf, size, "%s", id && id[0] ? id : "-");
+    return buf;
+}
+
+void cli_print_json(json_t *j)
+{
+    char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     if (s)
         puts(s);
     free(s);
     json_decref(j);
+}
+
+int64_t cli_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void fmt_time(int64_t ms, char *buf, size_t n)
@@ -167,13 +272,120 @@ static void fmt_time(int64_t ms, char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-static void print_case(const Gridlink__V1__Case *c)
+static json_t *iso_time(int64_t ms)
 {
-    char when[32];
+    char buf[40];
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t k = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + k, sizeof buf - k, ".%03dZ", (int)(ms % 1000));
+    return json_string(buf);
+}
+
+/* A part of a bulk task, as the dispatcher's copy has it. */
+static bool part_signed(gl_state s)
+{
+    return s == GRIDLINK__V1__CASE_STATE__STATE_ACCEPTED || s == GRIDLINK__V1__CASE_STATE__STATE_IN_PROGRESS ||
+           s == GRIDLINK__V1__CASE_STATE__STATE_RESOLVED || s == GRIDLINK__V1__CASE_STATE__STATE_CLOSED ||
+           s == GRIDLINK__V1__CASE_STATE__STATE_SUSPENDED || s == GRIDLINK__V1__CASE_STATE__STATE_MERGED;
+}
+
+static bool part_finished(gl_state s)
+{
+    return s == GRIDLINK__V1__CASE_STATE__STATE_RESOLVED || s == GRIDLINK__V1__CASE_STATE__STATE_CLOSED;
+}
+
+static bool late(const Gridlink__V1__Case *c, int64_t now)
+{
+    if (gl_state_is_final(c->state))
+        return false;
+    return c->overdue || c->alarmed || c->escalation_pending || (c->accept_due_ms && c->accept_due_ms <= now) ||
+           (c->resolve_due_ms && c->resolve_due_ms <= now);
+}
+
+static const Gridlink__V1__Case *part_of(const char *id, Gridlink__V1__Case *const *parts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(parts[i]->id, id) == 0)
+            return parts[i];
+    return NULL;
+}
+
+json_t *cli_case_json(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *parts, size_t n_parts, int64_t now)
+{
+    json_t *j = gl_pbjson_from_message(&c->base, GL_PBJSON_DEFAULTS);
+    if (!j)
+        return NULL;
+    json_t *hist = json_object_get(j, "history");
+    for (size_t i = 0; i < c->n_history && i < json_array_size(hist); i++)
+        json_object_set_new(json_array_get(hist, i), "time", iso_time(c->history[i]->time_ms));
+    if (!c->counters) {
+        Gridlink__V1__CaseCounters zero = GRIDLINK__V1__CASE_COUNTERS__INIT;
+        json_object_set_new(j, "counters", gl_pbjson_from_message(&zero.base, GL_PBJSON_DEFAULTS));
+    }
+    if (c->accept_due_ms || c->resolve_due_ms) {
+        json_t *d = json_object();
+        if (c->accept_due_ms)
+            json_object_set_new(d, "accept", iso_time(c->accept_due_ms));
+        if (c->resolve_due_ms)
+            json_object_set_new(d, "resolve", iso_time(c->resolve_due_ms));
+        json_object_set_new(j, "deadlines", d);
+    }
+    if (c->n_children) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < c->n_children; i++) {
+            const Gridlink__V1__Case *p = part_of(c->children[i], parts, n_parts);
+            gl_state st = p ? p->state : GRIDLINK__V1__CASE_STATE__STATE_UNKNOWN;
+            json_array_append_new(arr,
+                                  json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "id", c->children[i], "holder",
+                                            p ? p->holder : "", "state", gl_state_name(st), "signed", part_signed(st),
+                                            "finished", part_finished(st), "overdue", p && late(p, now)));
+        }
+        json_object_set_new(j, "parts", arr);
+    }
+    return j;
+}
+
+static void print_counters(const Gridlink__V1__CaseCounters *k)
+{
+    if (!k)
+        return;
+    const struct {
+        const char *name;
+        uint32_t n;
+    } all[] = {{"returns", k->returns},
+               {"reworks", k->reworks},
+               {"reopens", k->reopens},
+               {"urges", k->urges},
+               {"extensions", k->extensions},
+               {"extensions refused", k->extensions_refused},
+               {"suspensions", k->suspensions},
+               {"sign-for missed", k->overdue_accept},
+               {"completion missed", k->overdue_resolve},
+               {"escalations", k->escalations},
+               {"shuffles", k->shuffles}};
+    int shown = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (all[i].n)
+            printf("%s%s %u", shown++ ? ", " : "  counters: ", all[i].name, all[i].n);
+    if (shown)
+        printf("\n");
+}
+
+static void print_case(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *parts, size_t n_parts)
+{
+    char when[32], a[GL_NODE_ID_MAX + 128], b[GL_NODE_ID_MAX + 128];
+    int64_t now = cli_now_ms();
     fmt_time(c->created_ms, when, sizeof when);
-    printf("%s  [%s]  %s\n", c->id, gl_state_name(c->state), c->text);
-    printf("  category %s, priority %s, held by %s, reported %s\n", c->category, gl_priority_name(c->priority),
-           c->holder, when);
+    printf("%s  [%s %s]%s  %s\n", c->id, gl_state_name(c->state), gl_state_label(c->state),
+           late(c, now) ? " OVERDUE" : "", c->text);
+    printf("  %s, category %s, priority %s, created %s\n", gl_kind_name(c->kind), c->category,
+           gl_priority_name(c->priority), when);
+    printf("  held by %s, originator %s\n", cli_node_name(c->holder, a, sizeof a),
+           cli_node_name(c->originator, b, sizeof b));
+    if (c->community[0])
+        printf("  for community %s\n", cli_node_name(c->community, a, sizeof a));
     if (c->accept_due_ms) {
         fmt_time(c->accept_due_ms, when, sizeof when);
         printf("  accept by %s\n", when);
@@ -182,20 +394,48 @@ static void print_case(const Gridlink__V1__Case *c)
         fmt_time(c->resolve_due_ms, when, sizeof when);
         printf("  resolve by %s\n", when);
     }
+    if (c->extension_asked_ms)
+        printf("  extension of %lld s asked, waiting for %s\n", (long long)(c->extension_asked_ms / 1000),
+               c->assigned_by[0] ? cli_node_name(c->assigned_by, a, sizeof a) : "the tier above");
+    if (c->merged_into[0])
+        printf("  merged into %s\n", c->merged_into);
+    if (c->rating)
+        printf("  rated: resolved %s, satisfied %s\n", c->rating->resolved ? "yes" : "no",
+               c->rating->satisfied ? "yes" : "no");
+    print_counters(c->counters);
+    if (c->parent_task[0])
+        printf("  part of task %s\n", c->parent_task);
+    for (size_t i = 0; i < c->n_children; i++) {
+        const Gridlink__V1__Case *p = part_of(c->children[i], parts, n_parts);
+        gl_state st = p ? p->state : GRIDLINK__V1__CASE_STATE__STATE_UNKNOWN;
+        printf("  part %s  %s  [%s %s]  %s%s%s\n", c->children[i], cli_node_name(p ? p->holder : "", a, sizeof a),
+               gl_state_name(st), gl_state_label(st), part_signed(st) ? "signed" : "not signed",
+               part_finished(st) ? ", finished" : "", p && late(p, now) ? ", overdue" : "");
+    }
     for (size_t i = 0; i < c->n_history; i++) {
         const Gridlink__V1__HistoryEntry *h = c->history[i];
         fmt_time(h->time_ms, when, sizeof when);
-        printf("  %s  %-10s %-11s %s%s%s\n", when, h->action, gl_state_name(h->state), h->node, h->note[0] ? "  " : "",
-               h->note);
+        printf("  %s  %-17s %-11s %-9s %s%s%s\n", when, h->action, gl_state_name(h->state), gl_state_label(h->state),
+               cli_node_name(h->node, a, sizeof a), h->note[0] ? "  " : "", h->note);
     }
+}
+
+void cli_print_outcome(const Gridlink__V1__CtlReply *rep)
+{
+    const Gridlink__V1__Case *c = rep->case_;
+    char h[GL_NODE_ID_MAX + 128];
+    printf("%s %s (%s), held by %s\n", c->id, gl_state_name(c->state), gl_state_label(c->state),
+           cli_node_name(c->holder, h, sizeof h));
+    if (rep->note && rep->note[0])
+        printf("%s\n", rep->note);
 }
 
 int gl_cmd_submit(int argc, char **argv)
 {
-    struct opts o;
-    int rc = parse("submit", argc, argv, "HnctNpkarTj", &o);
+    cli_case_opts o;
+    int rc = cli_case_parse("submit", argc, argv, "HnctNpkarTj", &o);
     if (rc == 0)
-        rc = positionals("submit", argc, argv, 0, "gridlink submit --node GRID_ID --category CAT --text TEXT");
+        rc = cli_positionals("submit", argc, argv, 0, "gridlink submit --node GRID_ID --category CAT --text TEXT");
     if (rc != 0)
         return rc;
     if (!o.category || !o.category[0] || !o.text || !o.text[0])
@@ -210,10 +450,10 @@ int gl_cmd_submit(int argc, char **argv)
     req.priority = o.priority;
     req.kind = o.kind;
     Gridlink__V1__CtlReply *rep;
-    if (call("submit", &o, &req, &rep) != 0)
+    if (cli_case_call("submit", &o, &req, &rep) != 0)
         return 1;
     if (o.json)
-        print_json(gl_pbjson_from_message(&rep->case_->base, 0));
+        cli_print_json(cli_case_json(rep->case_, NULL, 0, cli_now_ms()));
     else
         printf("%s\n", rep->case_id);
     gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
@@ -222,104 +462,148 @@ int gl_cmd_submit(int argc, char **argv)
 
 int gl_cmd_show(int argc, char **argv)
 {
-    struct opts o;
-    int rc = parse("show", argc, argv, "HnTj", &o);
+    cli_case_opts o;
+    int rc = cli_case_parse("show", argc, argv, "HnTj", &o);
     if (rc == 0)
-        rc = positionals("show", argc, argv, 1, "gridlink show --node NODE_ID CASE_ID [--json]");
+        rc = cli_positionals("show", argc, argv, 1, "gridlink show --node NODE_ID CASE_ID [--json]");
     if (rc == 0)
-        rc = case_id_arg("show", argv[optind]);
+        rc = cli_case_id_arg("show", argv[optind]);
     if (rc != 0)
         return rc;
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "show";
     req.case_id = argv[optind];
     Gridlink__V1__CtlReply *rep;
-    if (call("show", &o, &req, &rep) != 0)
+    if (cli_case_call("show", &o, &req, &rep) != 0)
         return 1;
     if (o.json)
-        print_json(gl_pbjson_from_message(&rep->case_->base, 0));
+        cli_print_json(cli_case_json(rep->case_, rep->cases, rep->n_cases, cli_now_ms()));
     else
-        print_case(rep->case_);
+        print_case(rep->case_, rep->cases, rep->n_cases);
     gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
     return 0;
 }
 
 int gl_cmd_list(int argc, char **argv)
 {
-    struct opts o;
-    int rc = parse("list", argc, argv, "HnTj", &o);
+    cli_case_opts o;
+    int rc = cli_case_parse("list", argc, argv, "HnTjekOgc", &o);
     if (rc == 0)
-        rc = positionals("list", argc, argv, 0, "gridlink list --node NODE_ID [--json]");
+        rc = cli_positionals("list", argc, argv, 0,
+                             "gridlink list --node NODE_ID [--state S] [--kind K] [--category C] [--overdue] "
+                             "[--holding] [--json]");
     if (rc != 0)
         return rc;
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "list";
+    req.state = (char *)(o.state ? o.state : "");
+    req.kind = o.kind;
+    req.category = (char *)(o.category ? o.category : "");
+    req.overdue = o.overdue;
+    req.holding = o.holding;
     Gridlink__V1__CtlReply *rep;
-    if (call("list", &o, &req, &rep) != 0)
+    if (cli_case_call("list", &o, &req, &rep) != 0)
         return 1;
+    int64_t now = cli_now_ms();
     if (o.json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < rep->n_cases; i++)
-            json_array_append_new(arr, gl_pbjson_from_message(&rep->cases[i]->base, 0));
-        print_json(arr);
+            json_array_append_new(arr, cli_case_json(rep->cases[i], NULL, 0, now));
+        cli_print_json(arr);
     } else {
+        char h[GL_NODE_ID_MAX + 128], st[64];
         for (size_t i = 0; i < rep->n_cases; i++) {
             const Gridlink__V1__Case *c = rep->cases[i];
-            printf("%-40s %-11s %-30s %s\n", c->id, gl_state_name(c->state), c->holder, c->text);
+            snprintf(st, sizeof st, "%s %s", gl_state_name(c->state), gl_state_label(c->state));
+            printf("%-34s %-8s %-22s %-44s %s%s\n", c->id, gl_kind_name(c->kind), st,
+                   cli_node_name(c->holder, h, sizeof h), late(c, now) ? "OVERDUE " : "", c->text);
         }
         if (rep->n_cases == 0)
-            printf("(no cases at %s)\n", o.node);
+            printf("(no matching cases at %s)\n", o.node);
     }
     gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
     return 0;
 }
 
+/* What an action needs beyond the case, and what only it takes. */
+static int act_options(const cli_case_opts *o, gl_action a)
+{
+    const struct {
+        gl_action action;
+        bool given;
+        const char *opt;
+    } extra[] = {{GRIDLINK__V1__ACTION__ACTION_RETURN, o->reason != 0, "--reason CODE"},
+                 {GRIDLINK__V1__ACTION__ACTION_EXTEND, o->by_ms != 0, "--by DURATION"},
+                 {GRIDLINK__V1__ACTION__ACTION_MERGE, o->into != NULL, "--into CASE_ID"},
+                 {GRIDLINK__V1__ACTION__ACTION_ASSIGN, o->to != NULL, "--to NODE"}};
+    if (a == GRIDLINK__V1__ACTION__ACTION_RATE)
+        return cli_usage("act", "rate has its own command: gridlink rate CASE_ID --resolved yes|no --satisfied yes|no");
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
+        if (extra[i].action == a && !extra[i].given)
+            return cli_usage("act", "%s needs %s", gl_action_name(a), extra[i].opt);
+        if (extra[i].action != a && extra[i].given)
+            return cli_usage("act", "%.*s goes with %s, not %s", (int)strcspn(extra[i].opt, " "), extra[i].opt,
+                             gl_action_name(extra[i].action), gl_action_name(a));
+    }
+    if (o->into && !gl_case_id_valid(o->into))
+        return cli_usage("act", "'%s' is not a case ID (NODE_ID-NUMBER)", o->into);
+    return 0;
+}
+
 int gl_cmd_act(int argc, char **argv)
 {
-    struct opts o;
-    int rc = parse("act", argc, argv, "HnNTj", &o);
+    cli_case_opts o;
+    int rc = cli_case_parse("act", argc, argv, "HnNTjRbIo", &o);
     if (rc == 0)
-        rc =
-            positionals("act", argc, argv, 2,
-                        "gridlink act --node NODE_ID CASE_ID accept|start|resolve|close|reopen|escalate [--note TEXT]");
+        rc = cli_positionals("act", argc, argv, 2, "gridlink act --node NODE_ID CASE_ID ACTION [--note TEXT]");
     if (rc == 0)
-        rc = case_id_arg("act", argv[optind]);
+        rc = cli_case_id_arg("act", argv[optind]);
     if (rc != 0)
         return rc;
     gl_action action;
     char list[512];
     if (!gl_action_from(argv[optind + 1], &action))
         return cli_usage("act", "unknown action '%s' (%s)", argv[optind + 1], gl_action_list(list, sizeof list));
+    if ((rc = act_options(&o, action)) != 0)
+        return rc;
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "act";
     req.case_id = argv[optind];
     req.action = argv[optind + 1];
     req.note = (char *)(o.note ? o.note : "");
+    req.reason = (char *)(o.reason ? gl_reason_name(o.reason) : "");
+    req.by_ms = o.by_ms;
+    req.into = (char *)(o.into ? o.into : "");
+    req.to = (char *)(o.to ? o.to : "");
     Gridlink__V1__CtlReply *rep;
-    if (call("act", &o, &req, &rep) != 0)
+    if (cli_case_call("act", &o, &req, &rep) != 0)
         return 1;
-    if (o.json)
-        print_json(gl_pbjson_from_message(&rep->case_->base, 0));
-    else
-        printf("%s %s (held by %s)\n", rep->case_->id, gl_state_name(rep->case_->state), rep->case_->holder);
+    if (o.json) {
+        json_t *j = cli_case_json(rep->case_, NULL, 0, cli_now_ms());
+        if (j && rep->note && rep->note[0])
+            json_object_set_new(j, "note", json_string(rep->note));
+        cli_print_json(j);
+    } else {
+        cli_print_outcome(rep);
+    }
     gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
     return 0;
 }
 
 int gl_cmd_health(int argc, char **argv)
 {
-    struct opts o;
-    int rc = parse("health", argc, argv, "HnTj", &o);
+    cli_case_opts o;
+    int rc = cli_case_parse("health", argc, argv, "HnTj", &o);
     if (rc == 0)
-        rc = positionals("health", argc, argv, 0, "gridlink health --node NODE_ID");
+        rc = cli_positionals("health", argc, argv, 0, "gridlink health --node NODE_ID");
     if (rc != 0)
         return rc;
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "health";
     Gridlink__V1__CtlReply *rep;
-    if (call("health", &o, &req, &rep) != 0)
+    if (cli_case_call("health", &o, &req, &rep) != 0)
         return 1;
-    print_json(gl_pbjson_from_message(&rep->health->base, GL_PBJSON_DEFAULTS));
+    cli_print_json(gl_pbjson_from_message(&rep->health->base, GL_PBJSON_DEFAULTS));
     gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
     return 0;
 }

@@ -77,32 +77,132 @@ static const cli_command commands[] = {
         .fn = gl_cmd_show,
         .synopsis = {"--node NODE_ID CASE_ID [--json]"},
         .summary = "one case with its history",
-        .about = "Prints one case as the node has it: state, holder, deadlines and every step of its history.\n",
+        .about = "Prints one case as the node has it: kind, state (with its Chinese label), holder and\n"
+                 "originator (with their names), running deadlines (local time), counters and every step of\n"
+                 "its history; for a bulk task, each part: its holder, whether it was signed for, finished,\n"
+                 "or is late. --json gives every field, the deadlines also in ISO-8601 UTC, and `parts`.\n",
         .opts = {OPT_HOME, OPT_NODE("the node to ask (required)"), OPT_TIMEOUT, OPT_JSON},
         .example = "gridlink show --node xinbei.sanjing.c01 xinbei.sanjing.c01.g1-000001",
     },
     {
         .name = "list",
         .fn = gl_cmd_list,
-        .synopsis = {"--node NODE_ID [--json]"},
-        .summary = "the cases a node holds or has held",
-        .about = "Prints every case the node holds or has held, one a line (state, holder, text).\n",
-        .opts = {OPT_HOME, OPT_NODE("the node to ask (required)"), OPT_TIMEOUT, OPT_JSON},
-        .example = "gridlink list --node xinbei.sanjing.c01 --json",
+        .synopsis = {"--node NODE_ID [--state S] [--kind incident|request|task] [--category C] [--overdue] "
+                     "[--holding] [--json]"},
+        .summary = "the cases a node holds or has held, with filters",
+        .about = "Prints the cases the node holds or has held, one a line: ID, kind, state with its Chinese\n"
+                 "label, holder with its name, OVERDUE when a deadline passed, and the text. Every filter\n"
+                 "given must match.\n",
+        .opts = {OPT_HOME,
+                 OPT_NODE("the node to ask (required)"),
+                 {"--state", "S", "only cases in this state (reported, assigned, accepted, in_progress, ...)"},
+                 {"--kind", "K", "only incidents, requests or tasks"},
+                 {"--category", "C", "only this category and its subcategories (urban takes urban/roads)"},
+                 {"--overdue", NULL, "only open cases past a deadline, or marked overdue"},
+                 {"--holding", NULL, "only the cases the node holds now"},
+                 OPT_TIMEOUT,
+                 OPT_JSON},
+        .example = "gridlink list --node xinbei.sanjing.c01 --holding --state assigned\n"
+                   "gridlink list --node xinbei --kind request --overdue --json",
     },
     {
         .name = "act",
         .fn = gl_cmd_act,
-        .synopsis = {"--node NODE_ID CASE_ID accept|start|resolve|close|reopen|escalate [--note TEXT] [--json]"},
-        .summary = "the holder works a case: accept, start, resolve, close, reopen, escalate",
-        .about = "Applies one action to a case at the node that holds it (only the holder may act):\n"
-                 "accept, start, resolve, close, reopen, or escalate it to the parent tier.\n",
+        .synopsis = {"--node NODE_ID CASE_ID ACTION [--note TEXT] [--reason CODE] [--by DUR] [--into CASE_ID] "
+                     "[--to NODE] [--json]"},
+        .summary = "work a case: accept, start, resolve, verify, rework, return, extend, assign, ...",
+        .about = "Applies one action to a case. ACTION is accept, start, resolve (propose closure), verify or\n"
+                 "rework (the originator's check; close and reopen are their older names), return (to whoever\n"
+                 "handed it over, with --reason), extend (--by), approve or refuse (the extension, by the\n"
+                 "assigner), suspend, resume, urge (any tier above the holder), escalate, assign (--to a node\n"
+                 "below) or merge (--into another case). Each is checked at NODE: who may take it and from\n"
+                 "which state. When NODE does not hold the case, the action is sent on, hop by hop, to the\n"
+                 "holder, which applies or refuses it; the output says so, and the result shows in the case.\n",
         .opts = {OPT_HOME,
-                 OPT_NODE("the node holding the case (required)"),
+                 OPT_NODE("the node where the action is taken (required)"),
                  {"--note", "TEXT", "a note recorded with the step"},
+                 {"--reason", "CODE", "return: not-ours, wrong-location, info-missing, duplicate or other"},
+                 {"--by", "DUR", "extend: the time asked for (90s, 30m, 2h, 3d or seconds)"},
+                 {"--into", "CASE_ID", "merge: the open case this one duplicates"},
+                 {"--to", "NODE", "assign: the node below that gets the case"},
                  OPT_TIMEOUT,
                  {"--json", NULL, "print the case after the step as JSON"}},
-        .example = "gridlink act --node xinbei.sanjing.c01 xinbei.sanjing.c01.g1-000001 accept --note \"已签收\"",
+        .example = "gridlink act --node xinbei.sanjing.c01 xinbei.sanjing.c01.g1-000001 accept --note \"已签收\"\n"
+                   "gridlink act --node xinbei.sanjing.c01 xinbei-000007 return --reason wrong-location\n"
+                   "gridlink act --node xinbei xinbei-000007 assign --to xinbei.sanjing.c02\n"
+                   "gridlink act --node xinbei.sanjing.c02 xinbei-000007 extend --by 2h\n"
+                   "gridlink act --node xinbei xinbei-000007 approve",
+    },
+    {
+        .name = "dispatch",
+        .fn = gl_cmd_dispatch,
+        .synopsis = {"--node FROM (--to NODE | --under PREFIX --tier community|grid) --category CAT --text TEXT "
+                     "[--sign-within DUR] [--due DUR] [--priority P] [--note N] [--json]"},
+        .summary = "give a task to one node or to every node of a tier under a prefix",
+        .about = "Dispatches a task (派单) from the district or a township down the tree: to one node (--to),\n"
+                 "or to every node of --tier under --under, one task per recipient grouped under a parent\n"
+                 "task the dispatcher keeps (`show PARENT` lists its parts: who signed, finished, is late).\n"
+                 "Prints the recipients' task IDs, one a line; the parent task's ID goes to stderr as one\n"
+                 "line. Communities may be given only the categories the topology's community_tasks lists\n"
+                 "(社区工作准入); any other is refused whole and counted in the dispatcher's health.\n",
+        .opts = {OPT_HOME,
+                 OPT_NODE("the dispatching district or township (required)"),
+                 {"--to", "NODE", "the one recipient, a node below FROM"},
+                 {"--under", "PREFIX", "with --tier: every node of the tier under PREFIX"},
+                 {"--tier", "TIER", "with --under: community or grid (township, from the district)"},
+                 {"--category", "CAT", "the task's category, e.g. services/elderly (required)"},
+                 {"--text", "TEXT", "what is to be done (required)"},
+                 {"--sign-within", "DUR", "time the recipient has to sign for it (default: the SLA's)"},
+                 {"--due", "DUR", "time the recipient has to finish it (default: the SLA's)"},
+                 {"--priority", "P", "normal (default), urgent or emergency"},
+                 {"--note", "N", "a note on the dispatch"},
+                 OPT_TIMEOUT,
+                 {"--json", NULL, "print the task IDs and the parent task as JSON"}},
+        .example = "gridlink dispatch --node xinbei.sanjing --under xinbei.sanjing --tier community "
+                   "--category services/elderly --text \"独居老人走访\" --sign-within 1d --due 3d\n"
+                   "gridlink dispatch --node xinbei --to xinbei.sanjing.c01.g1 --category urban/roads --text "
+                   "\"井盖复查\"",
+    },
+    {
+        .name = "request",
+        .fn = gl_cmd_request,
+        .synopsis = {"--node NODE --category CAT --text TEXT --community ID [--address A] [--reporter R] "
+                     "[--note N] [--json]"},
+        .summary = "take in a resident's request for a community; prints its ID",
+        .about = "Takes in a resident's request (诉求) at the district's hotline or at a community's own\n"
+                 "intake, for the community named by --community, and prints the new case ID. NODE is its\n"
+                 "originator: it verifies the result and rates it. Taken at the district, the request is\n"
+                 "assigned to the community, which signs for it.\n",
+        .opts = {OPT_HOME,
+                 OPT_NODE("the intake node: the district or a community (required)"),
+                 {"--category", "CAT", "the request's category, e.g. urban/lighting (required)"},
+                 {"--text", "TEXT", "what the resident asks (required)"},
+                 {"--community", "ID", "the community the request is for (required)"},
+                 {"--address", "A", "where"},
+                 {"--reporter", "R", "who asks (name, phone)"},
+                 {"--priority", "P", "normal (default), urgent or emergency"},
+                 {"--note", "N", "a note on the intake"},
+                 OPT_TIMEOUT,
+                 {"--json", NULL, "print the new case as JSON instead of its ID"}},
+        .example = "gridlink request --node xinbei --community xinbei.sanjing.c01 --category urban/lighting "
+                   "--text \"楼下路灯不亮\" --reporter \"王女士 139...\"",
+    },
+    {
+        .name = "rate",
+        .fn = gl_cmd_rate,
+        .synopsis = {"--node NODE CASE_ID --resolved yes|no --satisfied yes|no [--note N] [--json]"},
+        .summary = "the originator's return visit: resolved? satisfied?",
+        .about = "Records the return visit (回访) on a closed case, at its originator: was it resolved, is the\n"
+                 "resident satisfied. Resolved no reopens the case at its holder (重办) with a fresh\n"
+                 "deadline. Asked at a node that does not hold the case, the rating is sent on to the holder.\n",
+        .opts = {OPT_HOME,
+                 OPT_NODE("the originator (required)"),
+                 {"--resolved", "yes|no", "was the matter resolved (required)"},
+                 {"--satisfied", "yes|no", "is the resident satisfied (required)"},
+                 {"--note", "N", "what the resident said"},
+                 OPT_TIMEOUT,
+                 {"--json", NULL, "print the case as JSON"}},
+        .example = "gridlink rate --node xinbei xinbei-000007 --resolved yes --satisfied yes",
     },
     {
         .name = "health",

@@ -272,7 +272,7 @@ static int check_event(const Gridlink__V1__BusEvent *e, char *err, size_t errlen
         !id_ok(e->holder, true) || !id_ok(e->peer, true) || !text_ok(e->note, GL_MAX_TEXT) ||
         !text_ok(e->category, 128))
         return refuse(err, errlen, "event from %s: bad field", e->node);
-    if (e->state < 0 || e->state > GRIDLINK__V1__CASE_STATE__STATE_ESCALATED)
+    if (e->state < 0 || e->state > GRIDLINK__V1__CASE_STATE__STATE_MERGED)
         return refuse(err, errlen, "event from %s: unknown state %d", e->node, (int)e->state);
     return GL_OK;
 }

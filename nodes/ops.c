@@ -202,8 +202,6 @@ static int new_task(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gr
         return rc;
     c->sign_within_ms = req->sign_within_ms;
     c->due_within_ms = req->due_ms;
-    case_history_add(c, "dispatched", e->id, e->now, req->note);
-    case_history_by(c, user_of(who, req), to ? to : "");
     if (to) {
         c->state = ST(ASSIGNED);
         case_set_str(&c->holder, to);
@@ -215,6 +213,8 @@ static int new_task(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gr
         c->state = ST(IN_PROGRESS);
         case_set_str(&c->holder, e->id);
     }
+    case_history_add(c, "dispatched", e->id, e->now, req->note);
+    case_history_by(c, user_of(who, req), to ? to : "");
     *out = c;
     return GL_OK;
 }

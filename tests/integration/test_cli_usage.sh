@@ -28,6 +28,7 @@ usage() {
     [ "$rc" -eq 2 ] || fail "gridlink $* exited $rc, not 2: $(cat "$HOME_DIR/err")"
     grep -qF -- "$want" "$HOME_DIR/err" || fail "gridlink $*: stderr '$(cat "$HOME_DIR/err")' does not say '$want'"
     [ ! -s "$HOME_DIR/out" ] || fail "gridlink $* printed on stdout: $(cat "$HOME_DIR/out")"
+    [ "$(wc -l <"$HOME_DIR/err")" -eq 1 ] || fail "gridlink $*: stderr is not one line: $(cat "$HOME_DIR/err")"
     checked=$((checked + 1))
 }
 
@@ -58,6 +59,48 @@ usage "--category and --text are required" submit "${H[@]}" --node $G --category
 usage "unknown priority 'high'" submit "${H[@]}" --node $G --category c --text t --priority high
 usage "unknown kind 'rumour'" submit "${H[@]}" --node $G --category c --text t --kind rumour
 usage "unexpected argument 'extra'" submit "${H[@]}" --node $G --category c --text t extra
+
+# The work commands: request, dispatch, rate, and act's options.
+D=xinbei
+T=xinbei.sanjing
+usage "--community ID is required" request "${H[@]}" --node $D --category urban/lighting --text "路灯不亮"
+usage "--community: unknown node xinbei.nowhere" request "${H[@]}" --node $D --category c --text t --community xinbei.nowhere
+usage "--community takes a node ID, not ''" request "${H[@]}" --node $D --category c --text t --community ""
+usage "--category and --text are required" request "${H[@]}" --node $D --community $C --text t
+usage "--to is not an option of request" request "${H[@]}" --node $D --category c --text t --community $C --to $C
+for bad in maybe YES 1 ""; do
+    usage "--resolved takes yes or no, not '$bad'" rate "${H[@]}" --node $C "$case_id" --resolved "$bad" --satisfied yes
+done
+usage "--satisfied takes yes or no, not 'very'" rate "${H[@]}" --node $C "$case_id" --resolved yes --satisfied very
+usage "--resolved yes|no and --satisfied yes|no are both required" rate "${H[@]}" --node $C "$case_id" --resolved yes
+usage "missing argument" rate "${H[@]}" --node $C --resolved yes --satisfied yes
+usage "'nonsense' is not a case ID" rate "${H[@]}" --node $C nonsense --resolved yes --satisfied yes
+for bad in abc 0 -5 2x 1.5h "" " 7" 2hh 367d 99999999999999999999; do
+    usage "--by takes a duration (90s, 30m, 2h, 3d or seconds) of up to 366d, not '$bad'" \
+        act "${H[@]}" --node $C "$case_id" extend --by "$bad"
+done
+usage "--sign-within takes a duration" dispatch "${H[@]}" --node $T --to $C --category c --text t --sign-within 3w
+usage "--due takes a duration" dispatch "${H[@]}" --node $T --to $C --category c --text t --due soon
+usage "unknown reason 'lazy' (not-ours, wrong-location, info-missing, duplicate, other)" \
+    act "${H[@]}" --node $C "$case_id" return --reason lazy
+usage "return needs --reason CODE" act "${H[@]}" --node $C "$case_id" return
+usage "extend needs --by DURATION" act "${H[@]}" --node $C "$case_id" extend
+usage "assign needs --to NODE" act "${H[@]}" --node $C "$case_id" assign
+usage "merge needs --into CASE_ID" act "${H[@]}" --node $C "$case_id" merge
+usage "'bad' is not a case ID" act "${H[@]}" --node $C "$case_id" merge --into bad
+usage "--by goes with extend, not accept" act "${H[@]}" --node $C "$case_id" accept --by 2h
+usage "--reason goes with return, not resolve" act "${H[@]}" --node $C "$case_id" resolve --reason other
+usage "rate has its own command" act "${H[@]}" --node $C "$case_id" rate
+usage "--to: unknown node xinbei.nowhere" act "${H[@]}" --node $C "$case_id" assign --to xinbei.nowhere
+usage "give one or the other" dispatch "${H[@]}" --node $T --to $C --under $T --tier community --category c --text t
+usage "name the recipients" dispatch "${H[@]}" --node $T --category c --text t
+usage "name the recipients" dispatch "${H[@]}" --node $T --under $T --category c --text t
+usage "unknown tier 'village'" dispatch "${H[@]}" --node $T --under $T --tier village --category c --text t
+usage "--category and --text are required" dispatch "${H[@]}" --node $T --to $C --text t
+usage "--community is not an option of dispatch" dispatch "${H[@]}" --node $T --to $C --category c --text t --community $C
+usage "unknown state 'lost'" list "${H[@]}" --node $C --state lost
+usage "unknown kind 'rumour'" list "${H[@]}" --node $C --kind rumour
+usage "--holding is not an option of show" show "${H[@]}" --node $C "$case_id" --holding
 
 # The other commands.
 usage "--port-base takes a whole number from 1024 to 65000, not 'abc'" keygen "${H[@]}" --port-base abc
@@ -97,7 +140,7 @@ log "$checked bad invocations refused with exit status 2"
 # stdout and exit status 0, wherever the flag stands among the options, but
 # not when it is an option's value.
 commands=$("$GRIDLINK" help | awk '/^commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}' | sort -u)
-[ "$(wc -w <<<"$commands")" -ge 13 ] || fail "gridlink help lists only: $commands"
+[ "$(wc -w <<<"$commands")" -ge 16 ] || fail "gridlink help lists only: $commands"
 for cmd in $commands; do
     for flag in --help -h; do
         rc=0
@@ -124,6 +167,10 @@ log "$(wc -w <<<"$commands") commands answer --help and -h"
 
 # Good invocations still work.
 "$GRIDLINK" list "${H[@]}" --node $C --timeout 3000 >/dev/null || fail "a valid list failed"
+n=$("$GRIDLINK" list "${H[@]}" --node $C --holding --state reported --kind incident --category urban --json | jq length)
+[ "$n" -eq 1 ] || fail "list with filters found $n cases, not 1"
+n=$("$GRIDLINK" list "${H[@]}" --node $C --kind task --json | jq length)
+[ "$n" -eq 0 ] || fail "list --kind task found $n cases"
 "$GRIDLINK" show "${H[@]}" --node $G "$case_id" --json | jq -e ".id == \"$case_id\"" >/dev/null ||
     fail "a valid show failed"
 
