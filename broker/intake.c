@@ -44,12 +44,23 @@ static bool event_believable(broker_t *b, const char *user, const bus_event_t *e
         if (ok) {
             memcpy(origin, ev->case_id, n);
             origin[n] = 0;
-            ok = gl_topology_in_subtree(ev->node, origin);
+            /* A case arose below the node, or above it and was sent down
+             * (a task, a request taken in above); or it was assigned across
+             * branches, and the view already has it held by the node or
+             * below it. */
+            ok = gl_topology_in_subtree(ev->node, origin) || gl_topology_in_subtree(origin, ev->node);
+            if (!ok) {
+                const view_entry_t *ve = zhashx_lookup(b->view.cases, ev->case_id);
+                const char *h = ve && ve->rev && ve->rev->ev ? ve->rev->ev->holder : NULL;
+                ok = h && h[0] && gl_topology_in_subtree(ev->node, h);
+            }
         }
         if (!ok) {
             b->foreign++;
             core_warn_peer(b, WARN_FOREIGN,
-                           "broker: %s may not hold case %s (it arose outside its subtree); event %llu from %s dropped",
+                           "broker: %s may not hold case %s (it arose outside its subtree and is not held there); "
+                           "event %llu from %s "
+                           "dropped",
                            ev->node, ev->case_id, (unsigned long long)ev->seq, user);
             return false;
         }
