@@ -1,11 +1,8 @@
 /* host.c: one node process, the transport around the engines. It owns the
  * libuv loop, the ZAP handler, the control socket, the bus link to the
- * broker and, for every node it hosts, the sockets, links, deadline timer
- * and the batch: one write transaction per loop pass, in which every input
- * read in that pass is applied by the node's engine (engine.h); after the
- * commit the engine's effects (replies, bus events) and the links' acks and
- * messages go out. Inputs are kept until the commit so that a batch aborted
- * by a full map can be applied again after the map grows.
+ * broker and, for every node it hosts, the sockets and links; every frame
+ * and control request goes to its node's batch (batch.c), a read is answered
+ * at once from committed state.
  * Authentication happens here, before any case logic: a frame on a parent's
  * ROUTER must carry the ZAP user ID of the child its routing ID names. */
 #include <dirent.h>
@@ -19,108 +16,12 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <czmq.h>
-#include <uv.h>
-
-#include "bus.h"
 #include "codec.h"
-#include "engine.h"
 #include "error.h"
-#include "home.h"
 #include "host.h"
+#include "host_int.h"
 #include "keys.h"
-#include "link.h"
 #include "log.h"
-#include "loop.h"
-#include "sock.h"
-#include "store.h"
-#include "topology.h"
-#include "zap.h"
-
-typedef struct host host_t;
-typedef struct node node_t;
-
-enum in_kind { IN_PARENT, IN_CHILD, IN_CTL };
-
-/* One input of the open batch; its index is the token a reply goes to. */
-struct input {
-    enum in_kind kind;
-    int child;     /* IN_CHILD: index into node->children */
-    zframe_t *rid; /* IN_CTL: the control client's routing ID */
-    uint8_t *buf;
-    size_t len;
-};
-
-struct child {
-    const gl_node_t *topo;
-    gl_link_t *link;
-    bool was_up;
-    /* Routing ID of the connection this child last spoke from. libzmq picks
-     * routing IDs on the parent side; a child's claim is never trusted, so
-     * one child cannot take over another's traffic. */
-    zframe_t *rid;
-};
-
-struct node {
-    host_t *host;
-    const gl_node_t *topo;
-    const char *id;
-    const gl_node_t *parent;
-    gl_store_t *store;
-    zcert_t *cert;
-    gl_engine_t *engine;
-
-    gl_zsock_t *up; /* DEALER to the parent */
-    gl_link_t *uplink;
-    bool uplink_was_up;
-    int64_t up_backoff_ms, up_retry_at;
-
-    gl_zsock_t *down; /* ROUTER for the children */
-    gl_sockmon_t *down_mon;
-    struct child *children;
-    size_t n_children;
-
-    MDB_txn *txn; /* the open batch, or NULL */
-    bool dirty;
-    struct input *in;
-    size_t n_in, cap_in;
-    bool replaying;
-
-    uv_timer_t deadline_timer;
-    bool deadlines_changed;
-
-    uint64_t bad_messages, refused, store_errors;
-    int last_refusal; /* why the last input was refused, 0 if taken */
-    bool map_full;    /* work outside an input (deadlines, liveness) hit a full map */
-};
-
-struct host {
-    uv_loop_t *uv;
-    gl_loop_t *loop;
-    gl_zap_t *zap;
-    char *home;
-    gl_topology_t *topo;
-    node_t **nodes;
-    size_t n_nodes;
-    bus_node *bus_nodes;
-    zhashx_t *by_id;
-    gl_zsock_t *ctl;
-    gl_sockmon_t *ctl_mon;
-    char ctl_path[4096];
-    zcert_t *pub_cert;
-    uv_timer_t tick;
-    uv_signal_t sigint, sigterm;
-    node_t **dirty;
-    size_t n_dirty;
-    uint32_t window;
-    bool stopping;
-};
-
-/* A read's reply is sent at once; its token says so. */
-#define TOKEN_NOW UINT64_MAX
-
-#define MAX_GROW 8
-#define TICK_MS  250
 
 /* ---- store options and stale-reader check ---- */
 
@@ -149,331 +50,6 @@ static void on_reader_check(uv_timer_t *t)
         else if (dead < 0)
             gl_warn("node %s: reader check failed: %s", h->nodes[i]->id, gl_strerror(dead));
     }
-}
-
-static int64_t host_now(host_t *h)
-{
-    (void)h;
-    return gl_now_ms();
-}
-
-static void deadlines_arm(node_t *n);
-
-/* ---- batch ---- */
-
-static MDB_txn *node_txn(node_t *n)
-{
-    if (n->txn)
-        return n->txn;
-    int rc = gl_store_begin(n->store, NULL, true, &n->txn);
-    if (rc != 0) {
-        gl_error("node %s: cannot begin a write transaction: %s", n->id, gl_strerror(rc));
-        n->store_errors++;
-        n->txn = NULL;
-        return NULL;
-    }
-    if (!n->dirty) {
-        n->dirty = true;
-        n->host->dirty[n->host->n_dirty++] = n;
-    }
-    return n->txn;
-}
-
-static void ctl_send(zsock_t *ctl, zframe_t *rid, const uint8_t *buf, size_t len)
-{
-    zframe_t *r = zframe_dup(rid);
-    zframe_send(&r, ctl, ZFRAME_MORE);
-    zframe_t *f = zframe_new(buf, len);
-    zframe_send(&f, ctl, 0);
-    zframe_destroy(&r);
-    zframe_destroy(&f);
-}
-
-static void ctl_send_error(zsock_t *ctl, zframe_t *rid, int code, const char *text)
-{
-    uint8_t *buf;
-    size_t len;
-    if (gl_engine_error_reply(code, text, &buf, &len) != 0)
-        return;
-    ctl_send(ctl, rid, buf, len);
-    free(buf);
-}
-
-static void links_each(node_t *n, void (*fn)(gl_link_t *))
-{
-    if (n->uplink)
-        fn(n->uplink);
-    for (size_t i = 0; i < n->n_children; i++)
-        fn(n->children[i].link);
-}
-
-static void inputs_clear(node_t *n)
-{
-    for (size_t i = 0; i < n->n_in; i++) {
-        free(n->in[i].buf);
-        zframe_destroy(&n->in[i].rid);
-    }
-    n->n_in = 0;
-}
-
-/* The control socket's caller: the node's own machine. */
-static const gl_caller operator_caller = {.role = GL_ROLE_OPERATOR};
-
-static int dispatch(node_t *n, MDB_txn *txn, struct input *in, gl_token tok)
-{
-    int64_t now = host_now(n->host);
-    if (in->kind != IN_CTL) {
-        int rc = gl_engine_frame(n->engine, txn, in->kind == IN_CHILD ? in->child : -1, in->buf, in->len, now);
-        if (gl_engine_last_refusal(n->engine))
-            n->last_refusal = gl_engine_last_refusal(n->engine);
-        return rc;
-    }
-    char err[256];
-    Gridlink__V1__CtlRequest *req;
-    int rc = gl_decode_ctl_request(in->buf, in->len, &req, err, sizeof err);
-    if (rc != 0)
-        return rc;
-    rc = gl_engine_call(n->engine, txn, &operator_caller, req, tok, now);
-    gridlink__v1__ctl_request__free_unpacked(req, NULL);
-    return rc;
-}
-
-static bool is_store_error(int rc)
-{
-    return rc == GL_EMAPFULL || rc == GL_ENOSPC || rc == GL_EIO || rc == GL_ESTORE || rc == GL_ENOMEM ||
-           rc == GL_EAGAIN;
-}
-
-static void abort_batch(node_t *n)
-{
-    if (n->txn)
-        gl_store_abort(n->txn);
-    n->txn = NULL;
-    links_each(n, gl_link_abort);
-    gl_engine_fx_clear(n->engine);
-    /* Deadline work done in the batch is undone too; look at the index again. */
-    n->deadlines_changed = true;
-    /* A full map met by that work went with the transaction; whoever meets
-     * it next (the deadlines firing again, an input) grows the map then. */
-    n->map_full = false;
-}
-
-static int apply_one(node_t *n, size_t idx);
-
-/* Why an input was refused: the decoder's reason when it does not decode
- * (decoded again here, on the refusal path only), else the error's text. */
-static void refusal_reason(const struct input *in, int rc, char *why, size_t len)
-{
-    snprintf(why, len, "%s", gl_strerror(rc));
-    if (in->kind == IN_CTL) {
-        Gridlink__V1__CtlRequest *req = NULL;
-        if (gl_decode_ctl_request(in->buf, in->len, &req, why, len) == 0)
-            gridlink__v1__ctl_request__free_unpacked(req, NULL);
-    } else {
-        Gridlink__V1__Envelope *env = NULL;
-        if (gl_decode_envelope(in->buf, in->len, &env, why, len) == 0)
-            gridlink__v1__envelope__free_unpacked(env, NULL);
-    }
-    if (!why[0])
-        snprintf(why, len, "%s", gl_strerror(rc));
-}
-
-/* The map filled up mid-batch: nothing of the batch was acknowledged, so
- * abort it, grow the map, and apply the same inputs again. */
-static int regrow_and_replay(node_t *n)
-{
-    for (int attempt = 0; attempt < MAX_GROW; attempt++) {
-        abort_batch(n);
-        int rc = gl_store_grow(n->store);
-        if (rc != 0)
-            return rc;
-        gl_info("node %s: map grown to %zu KiB, replaying %zu inputs", n->id, gl_store_map_size(n->store) >> 10,
-                n->n_in);
-        if (!node_txn(n))
-            return GL_ESTORE;
-        n->replaying = true;
-        rc = 0;
-        for (size_t i = 0; i < n->n_in && rc == 0; i++)
-            rc = apply_one(n, i);
-        n->replaying = false;
-        if (rc != GL_EMAPFULL)
-            return rc;
-    }
-    return GL_ENOSPC;
-}
-
-/* Reply to every control request of a failed batch, so no client waits. */
-static void fail_batch(node_t *n, int rc)
-{
-    /* A full filesystem shows as ENOSPC once, then as EIO from LMDB's short
-     * writes: name the free space so the operator sees the real cause. */
-    char space[128] = "";
-    struct statvfs vfs;
-    if ((rc == GL_ENOSPC || rc == GL_EIO) && statvfs(gl_store_dir(n->store), &vfs) == 0)
-        snprintf(space, sizeof space, "; %llu bytes free on its filesystem",
-                 (unsigned long long)vfs.f_bavail * vfs.f_frsize);
-    gl_error("node %s: batch of %zu inputs refused: %s%s (senders keep their messages)", n->id, n->n_in,
-             gl_strerror(rc), space);
-    n->store_errors++;
-    abort_batch(n);
-    zsock_t *ctl = gl_zsock_sock(n->host->ctl);
-    for (size_t i = 0; i < n->n_in; i++) {
-        if (n->in[i].kind != IN_CTL)
-            continue;
-        char msg[256];
-        snprintf(msg, sizeof msg, "node %s could not store the request: %s", n->id, gl_strerror(rc));
-        ctl_send_error(ctl, n->in[i].rid, rc, msg);
-    }
-    gl_zsock_kick(n->host->ctl);
-    inputs_clear(n);
-}
-
-/* Apply one input inside the batch transaction. Every input handler checks
- * what it was given before it writes anything, so an input refused by case
- * logic or by the decoder leaves no trace in the store; an error after a
- * write can only be a storage error, and that spoils the whole batch, which
- * is then aborted (and, for a full map, grown and applied again). This
- * saves a nested LMDB transaction per input, whose begin and merge cost more
- * than the input itself. */
-static int apply_one(node_t *n, size_t idx)
-{
-    struct input *in = &n->in[idx];
-    size_t fx_mark = gl_engine_fx_mark(n->engine);
-    links_each(n, gl_link_mark);
-    int rc = dispatch(n, n->txn, in, idx);
-    if (rc == 0)
-        return 0;
-    links_each(n, gl_link_unwind);
-    gl_engine_fx_unwind(n->engine, fx_mark);
-    if (is_store_error(rc))
-        return rc;
-    /* Refused input: counted and logged, the batch goes on; a control
-     * client is told why, in its turn with the batch's other replies. */
-    n->bad_messages++;
-    n->last_refusal = rc;
-    char why[256];
-    refusal_reason(in, rc, why, sizeof why);
-    const char *from = in->kind == IN_PARENT  ? "the parent"
-                       : in->kind == IN_CHILD ? n->children[in->child].topo->id
-                                              : "a control client";
-    gl_warn("node %s: input from %s refused: %s", n->id, from, why);
-    if (in->kind == IN_CTL) {
-        char msg[320];
-        snprintf(msg, sizeof msg, "node %s refused the request: %s", n->id, why);
-        ctl_send_error(gl_zsock_sock(n->host->ctl), in->rid, rc, msg);
-        gl_zsock_kick(n->host->ctl);
-    }
-    return 0;
-}
-
-/* Returns 0 if the input was taken, or the reason it was refused. */
-static int node_input(node_t *n, enum in_kind kind, int child, zframe_t *rid, zframe_t *body)
-{
-    if (!node_txn(n))
-        return GL_ESTORE; /* nothing acknowledged: the sender will resend */
-    if (n->n_in == n->cap_in) {
-        size_t cap = n->cap_in ? n->cap_in * 2 : 64;
-        struct input *a = realloc(n->in, cap * sizeof *a);
-        if (!a)
-            return GL_ENOMEM;
-        n->in = a;
-        n->cap_in = cap;
-    }
-    struct input *in = &n->in[n->n_in++];
-    in->kind = kind;
-    in->child = child;
-    in->rid = rid ? zframe_dup(rid) : NULL;
-    in->len = zframe_size(body);
-    in->buf = malloc(in->len ? in->len : 1);
-    memcpy(in->buf, zframe_data(body), in->len);
-    n->last_refusal = 0;
-    int rc;
-    if (n->map_full) {
-        /* Work outside an input earlier in this pass (deadlines, liveness)
-         * met a full map. A deadline's MDB_MAP_FULL spoils the batch
-         * transaction (LMDB answers MDB_BAD_TXN to every later use), so
-         * applying this input would fail the batch for nothing: grow now and
-         * apply the batch's inputs, this one included, in a fresh one. */
-        rc = regrow_and_replay(n);
-    } else {
-        rc = apply_one(n, n->n_in - 1);
-        if (rc == GL_EMAPFULL)
-            rc = regrow_and_replay(n);
-    }
-    if (rc != 0) {
-        fail_batch(n, rc);
-        return rc;
-    }
-    return n->last_refusal;
-}
-
-static void commit_node(node_t *n)
-{
-    host_t *h = n->host;
-    if (n->txn && n->map_full) {
-        int rc = regrow_and_replay(n);
-        if (rc != 0) {
-            fail_batch(n, rc);
-            return;
-        }
-    }
-    if (n->txn) {
-        int rc = gl_store_commit(n->txn);
-        n->txn = NULL;
-        if (rc == GL_EMAPFULL) {
-            rc = regrow_and_replay(n);
-            if (rc == 0) {
-                rc = gl_store_commit(n->txn);
-                n->txn = NULL;
-            }
-        }
-        if (rc != 0) {
-            n->txn = NULL;
-            fail_batch(n, rc);
-            return;
-        }
-    }
-    links_each(n, gl_link_commit);
-    zsock_t *ctl = gl_zsock_sock(h->ctl);
-    size_t n_fx;
-    const gl_effect *fx = gl_engine_fx(n->engine, &n_fx);
-    for (size_t i = 0; i < n_fx; i++) {
-        const gl_effect *e = &fx[i];
-        if (e->kind == GL_FX_REPLY) {
-            if (e->token < n->n_in && n->in[e->token].rid)
-                ctl_send(ctl, n->in[e->token].rid, e->buf, e->len);
-        } else {
-            /* The bus may drop under load; the broker sees the gap in the
-             * node's sequence numbers and replays it from the log. */
-            bus_publish(e->topic, e->buf, e->len);
-        }
-    }
-    gl_engine_fx_clear(n->engine);
-    inputs_clear(n);
-    gl_zsock_kick(h->ctl);
-    int64_t now = host_now(h);
-    if (n->uplink) {
-        gl_link_flush(n->uplink, now);
-        gl_zsock_kick(n->up);
-    }
-    for (size_t i = 0; i < n->n_children; i++)
-        gl_link_flush(n->children[i].link, now);
-    gl_zsock_kick(n->down);
-    if (gl_engine_take_deadlines_changed(n->engine) || n->deadlines_changed)
-        deadlines_arm(n);
-}
-
-static void on_flush(void *arg)
-{
-    host_t *h = arg;
-    for (size_t i = 0; i < h->n_dirty; i++) {
-        node_t *n = h->dirty[i];
-        /* Still marked dirty while it commits: a map grown during the
-         * commit reopens the batch, and must not list the node twice. */
-        commit_node(n);
-        n->dirty = false;
-    }
-    h->n_dirty = 0;
 }
 
 /* ---- transports ---- */
@@ -520,7 +96,7 @@ static void on_up_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
         n->bad_messages++;
         gl_warn("node %s: malformed message from parent (%zu frames)", n->id, zmsg_size(msg));
     } else {
-        node_input(n, IN_PARENT, -1, NULL, body);
+        batch_input(n, IN_PARENT, -1, NULL, body);
     }
     (void)zs;
 }
@@ -547,7 +123,7 @@ static void on_down_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
         gl_warn("node %s: message from an unauthenticated connection refused", n->id);
     } else {
         struct child *c = &n->children[child];
-        if (node_input(n, IN_CHILD, child, NULL, body) == 0 && (!c->rid || !zframe_eq(c->rid, rid))) {
+        if (batch_input(n, IN_CHILD, child, NULL, body) == 0 && (!c->rid || !zframe_eq(c->rid, rid))) {
             zframe_destroy(&c->rid);
             c->rid = zframe_dup(rid);
         }
@@ -582,7 +158,7 @@ static void read_now(node_t *n, zframe_t *rid, const Gridlink__V1__CtlRequest *r
     share_counts(n);
     /* Effects of a read are only its reply: take it out past the batch's. */
     size_t mark = gl_engine_fx_mark(n->engine);
-    rc = gl_engine_call(n->engine, txn, &operator_caller, req, TOKEN_NOW, host_now(n->host));
+    rc = gl_engine_call(n->engine, txn, &host_operator, req, TOKEN_NOW, host_now(n->host));
     gl_store_abort(txn);
     size_t n_fx;
     const gl_effect *fx = gl_engine_fx(n->engine, &n_fx);
@@ -619,7 +195,7 @@ static void on_ctl_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
         if (rid)
             ctl_send_error(sock, rid, rc, err);
     } else if (op->writes) {
-        node_input(n, IN_CTL, -1, rid, body);
+        batch_input(n, IN_CTL, -1, rid, body);
     } else {
         read_now(n, rid, req, sock);
     }
@@ -694,21 +270,21 @@ static int open_downlink(node_t *n)
 
 static void log_link_change(node_t *n, const char *peer, bool up)
 {
-    MDB_txn *txn = node_txn(n);
+    MDB_txn *txn = batch_txn(n);
     if (!txn)
         return;
     MDB_txn *sub;
     if (gl_store_begin(n->store, txn, true, &sub) != 0)
         return;
     size_t mark = gl_engine_fx_mark(n->engine);
-    links_each(n, gl_link_mark);
+    batch_links_each(n, gl_link_mark);
     int rc = gl_engine_link_changed(n->engine, sub, peer, up, host_now(n->host));
     if (rc == 0) {
         gl_store_commit(sub);
     } else {
         gl_store_abort(sub);
         gl_engine_fx_unwind(n->engine, mark);
-        links_each(n, gl_link_unwind);
+        batch_links_each(n, gl_link_unwind);
         if (rc == GL_EMAPFULL)
             n->map_full = true;
     }
@@ -752,69 +328,6 @@ static void on_tick(uv_timer_t *t)
         }
         gl_zsock_kick(n->down);
     }
-}
-
-/* ---- deadlines: the engine's clock ---- */
-
-#define FIRE_BUDGET 512
-
-static void on_deadline(uv_timer_t *t)
-{
-    node_t *n = t->data;
-    MDB_txn *txn = node_txn(n);
-    if (!txn) {
-        uv_timer_start(&n->deadline_timer, on_deadline, 1000, 0);
-        return;
-    }
-    size_t mark = gl_engine_fx_mark(n->engine);
-    links_each(n, gl_link_mark);
-    bool more = false;
-    int rc = gl_engine_fire(n->engine, txn, host_now(n->host), FIRE_BUDGET, &more);
-    if (rc != 0) {
-        links_each(n, gl_link_unwind);
-        gl_engine_fx_unwind(n->engine, mark);
-    }
-    if (rc == GL_EMAPFULL) {
-        /* The batch is spoiled; the commit grows the map, and the deadlines,
-         * still in the index, fire again after it. */
-        n->map_full = true;
-    } else if (rc != 0) {
-        gl_error("node %s: deadline processing failed: %s", n->id, gl_strerror(rc));
-        n->store_errors++;
-    }
-    /* The timer is re-armed after the commit. */
-    n->deadlines_changed = true;
-}
-
-static void deadlines_arm(node_t *n)
-{
-    n->deadlines_changed = false;
-    MDB_txn *txn;
-    if (gl_store_begin(n->store, NULL, false, &txn) != 0) {
-        uv_timer_start(&n->deadline_timer, on_deadline, 1000, 0);
-        return;
-    }
-    int64_t due;
-    int rc = gl_engine_next_due(n->engine, txn, &due);
-    gl_store_abort(txn);
-    if (rc != 0) {
-        uv_timer_stop(&n->deadline_timer);
-        return;
-    }
-    int64_t delay = due - host_now(n->host);
-    uv_timer_start(&n->deadline_timer, on_deadline, delay > 0 ? (uint64_t)delay : 0, 0);
-}
-
-static void deadlines_init(node_t *n)
-{
-    uv_timer_init(n->host->uv, &n->deadline_timer);
-    n->deadline_timer.data = n;
-    deadlines_arm(n);
-}
-
-static void deadlines_close(node_t *n)
-{
-    uv_close((uv_handle_t *)&n->deadline_timer, NULL);
 }
 
 /* ---- setup and teardown ---- */
@@ -908,7 +421,7 @@ static void node_free(node_t *n)
         zframe_destroy(&n->children[i].rid);
     }
     free(n->children);
-    inputs_clear(n);
+    batch_free_inputs(n);
     free(n->in);
     gl_engine_free(&n->engine);
     zcert_destroy(&n->cert);
@@ -1004,7 +517,7 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
         return 1;
     }
     gl_loop_new(h->uv, &h->loop);
-    gl_loop_add_flush(h->loop, on_flush, h);
+    gl_loop_add_flush(h->loop, batch_flush, h);
     if ((rc = gl_zap_new(h->loop, &h->zap)) != 0)
         return 1;
     h->nodes = calloc(n_ids, sizeof *h->nodes);
@@ -1051,7 +564,7 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     uv_run(h->uv, UV_RUN_DEFAULT);
 
     /* Orderly stop: commit what the last pass gathered, then close. */
-    on_flush(h);
+    batch_flush(h);
     for (size_t i = 0; i < h->n_nodes; i++) {
         char link[PATH_MAX];
         gl_home_path(link, sizeof link, h->home, "run/%s.sock", h->nodes[i]->id);

@@ -1,0 +1,136 @@
+/* host_int.h: what the node process's two files share: host.c (the process:
+ * sockets, control channel, liveness, setup) and batch.c (each node's batch:
+ * inputs applied by the engine in one write transaction per loop pass, the
+ * commit, the effects released after it, and the deadline timer). The host
+ * owns its nodes; a node owns its store, certificate, sockets, links, engine
+ * and the open batch. Nothing outside nodes/host.c and nodes/batch.c
+ * includes it. */
+#ifndef GL_HOST_INT_H
+#define GL_HOST_INT_H
+
+#include <czmq.h>
+#include <uv.h>
+
+#include "bus.h"
+#include "engine.h"
+#include "home.h"
+#include "link.h"
+#include "loop.h"
+#include "sock.h"
+#include "store.h"
+#include "topology.h"
+#include "zap.h"
+
+typedef struct host host_t;
+typedef struct node node_t;
+
+enum in_kind { IN_PARENT, IN_CHILD, IN_CTL };
+
+/* One input of the open batch; its index is the token a reply goes to. */
+struct input {
+    enum in_kind kind;
+    int child;     /* IN_CHILD: index into node->children */
+    zframe_t *rid; /* IN_CTL: the control client's routing ID */
+    uint8_t *buf;
+    size_t len;
+};
+
+struct child {
+    const gl_node_t *topo;
+    gl_link_t *link;
+    bool was_up;
+    /* Routing ID of the connection this child last spoke from. libzmq picks
+     * routing IDs on the parent side; a child's claim is never trusted, so
+     * one child cannot take over another's traffic. */
+    zframe_t *rid;
+};
+
+struct node {
+    host_t *host;
+    const gl_node_t *topo;
+    const char *id;
+    const gl_node_t *parent;
+    gl_store_t *store;
+    zcert_t *cert;
+    gl_engine_t *engine;
+
+    gl_zsock_t *up; /* DEALER to the parent */
+    gl_link_t *uplink;
+    bool uplink_was_up;
+    int64_t up_backoff_ms, up_retry_at;
+
+    gl_zsock_t *down; /* ROUTER for the children */
+    gl_sockmon_t *down_mon;
+    struct child *children;
+    size_t n_children;
+
+    MDB_txn *txn; /* the open batch, or NULL */
+    bool dirty;
+    struct input *in;
+    size_t n_in, cap_in;
+    bool replaying;
+
+    uv_timer_t deadline_timer;
+    bool deadlines_changed;
+
+    uint64_t bad_messages, refused, store_errors;
+    int last_refusal; /* why the last input was refused, 0 if taken */
+    bool map_full;    /* work outside an input (deadlines, liveness) hit a full map */
+};
+
+struct host {
+    uv_loop_t *uv;
+    gl_loop_t *loop;
+    gl_zap_t *zap;
+    char *home;
+    gl_topology_t *topo;
+    node_t **nodes;
+    size_t n_nodes;
+    bus_node *bus_nodes;
+    zhashx_t *by_id;
+    gl_zsock_t *ctl;
+    gl_sockmon_t *ctl_mon;
+    char ctl_path[4096];
+    zcert_t *pub_cert;
+    uv_timer_t tick;
+    uv_signal_t sigint, sigterm;
+    node_t **dirty;
+    size_t n_dirty;
+    uint32_t window;
+    bool stopping;
+};
+
+/* A read's reply is sent at once; its token says so. */
+#define TOKEN_NOW UINT64_MAX
+
+#define MAX_GROW 8
+#define TICK_MS  250
+
+static inline int64_t host_now(host_t *h)
+{
+    (void)h;
+    return gl_now_ms();
+}
+
+/* batch.c */
+/* Open (lazily) the node's batch transaction for this loop pass. */
+MDB_txn *batch_txn(node_t *n);
+/* One input for the batch; 0 if it was taken, else why it was refused. */
+int batch_input(node_t *n, enum in_kind kind, int child, zframe_t *rid, zframe_t *body);
+/* The loop's flush: commit every dirty node's batch, then let its effects,
+ * acks and messages out. */
+void batch_flush(void *host);
+/* Apply fn to every link of the node. */
+void batch_links_each(node_t *n, void (*fn)(gl_link_t *));
+void batch_free_inputs(node_t *n);
+/* A control reply, or one carrying only an error. */
+void ctl_send(zsock_t *ctl, zframe_t *rid, const uint8_t *buf, size_t len);
+void ctl_send_error(zsock_t *ctl, zframe_t *rid, int code, const char *text);
+/* The deadline timer of a node: armed for the engine's earliest deadline. */
+void deadlines_init(node_t *n);
+void deadlines_arm(node_t *n);
+void deadlines_close(node_t *n);
+/* The control socket's caller: the node's own machine. */
+extern const gl_caller host_operator;
+
+#endif
