@@ -8,12 +8,15 @@
 # every packet between the two addresses (a silent partition: no RST, no
 # link-down event; GL_PARTITION_MODE=link takes the veth down instead), for
 # GL_PARTITION_S seconds (default 20), then restored. Checked:
-#   - during the cut the grids keep acknowledging cases (the cut-off side
-#     keeps working and queues upward) and the township reports the community
-#     down in `gridlink health`, the community its parent down;
+#   - during the cut the grids keep acknowledging cases and the township
+#     reports the community down in `gridlink health`, the community its
+#     parent down; the cut-off community keeps working its own cases: those
+#     due to climb while its parent is unreachable stay with it, marked
+#     overdue with the escalation pending, and it can still act on them;
 #   - after the cut the township reports the community up again, every case
-#     a grid acknowledged reaches the township, each exactly once, and every
-#     outbox drains.
+#     a grid acknowledged reaches the township (the waiting ones climb when the
+#     link returns, the one acted on too: it was not finished), each exactly
+#     once, and every outbox drains.
 # Default run: about 60 s. Long run (minutes of partition):
 #   GL_FAULT_LONG=1 ctest -R fault.test_partition     (partition of 300 s)
 # or GL_PARTITION_S=N for any length. Needs root, ip netns and nft.
@@ -64,17 +67,26 @@ parent_down() { ! parent_up "$1"; }
 wait_until 15 "community sees its parent down" parent_down $COMMUNITY
 
 # The cut-off side keeps working: the grids acknowledge, the community takes
-# the cases and queues its escalations for the township.
+# the cases, and those due to climb wait with it.
 sleep_until=$((cut_ms + PARTITION_S * 1000))
 while [ "$(now_ms)" -lt "$sleep_until" ]; do
     child_down $TOWNSHIP $COMMUNITY || fail "township reports the community up during the partition"
     sleep 1
 done
 during=$(($(count_lines "$ACKED") - before))
-queued=$(pending $COMMUNITY)
-log "during the partition: $during cases acknowledged by the grids, community outbox holds $queued"
+waiting_json() {
+    "$GRIDLINK" list --home "$HOME_DIR" --node $COMMUNITY --holding --overdue --json --timeout 5000 |
+        jq '[.[] | select(.escalation_pending)]'
+}
+waiting=$(waiting_json | jq length)
+log "during the partition: $during cases acknowledged by the grids, $waiting waiting at the community to climb"
 [ "$during" -gt 0 ] || fail "the grids acknowledged nothing while cut off from the township"
-[ "$queued" -gt 0 ] || fail "the community queued nothing for the township during the partition"
+[ "$waiting" -gt 0 ] || fail "no case waits at the community for its parent's link"
+one=$(waiting_json | jq -r '.[0].id')
+"$GRIDLINK" act --home "$HOME_DIR" --node $COMMUNITY "$one" accept --note "断网期间受理" >/dev/null ||
+    fail "the cut-off community could not act on its own case $one"
+[ "$("$GRIDLINK" show --home "$HOME_DIR" --node $COMMUNITY "$one" --json | jq -r .state)" = accepted ] ||
+    fail "$one was not accepted at the community"
 
 heal_link
 restore_ms=$(now_ms)
@@ -97,4 +109,6 @@ all_pending() { echo $(($(pending $COMMUNITY) + $(pending $G1) + $(pending $G2))
 wait_progress 30 "outboxes drained" all_pending drained
 parent_up $COMMUNITY || fail "community does not see its parent after the restore"
 for id in "${!NODE_PID[@]}"; do node_alive "$id" || fail "node $id died"; done
-log "ok: $total cases, $during of them acknowledged during a ${PARTITION_S}s partition, each at the township once"
+[ "$("$GRIDLINK" show --home "$HOME_DIR" --node $TOWNSHIP "$one" --json | jq -r .holder)" = $TOWNSHIP ] ||
+    fail "$one, accepted while cut off but not finished, did not climb when the link returned"
+log "ok: $total cases, $during of them acknowledged during a ${PARTITION_S}s partition ($waiting waited at the community), each at the township once"
