@@ -104,7 +104,7 @@ static void abort_batch(node_t *n)
         gl_store_abort(n->txn);
     n->txn = NULL;
     batch_links_each(n, gl_link_abort);
-    gl_engine_fx_clear(n->engine);
+    gl_engine_batch_aborted(n->engine);
     /* Deadline work done in the batch is undone too; look at the index again. */
     n->deadlines_changed = true;
     /* A full map met by that work went with the transaction; whoever meets

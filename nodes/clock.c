@@ -68,13 +68,27 @@ int clock_pending_flush(gl_engine_t *e, MDB_txn *txn)
         if (rc != 0)
             return rc;
     }
-    /* More than one page waits: the next link-up or deadline pass goes on. */
-    return n == 64 ? clock_pending_flush(e, txn) : GL_OK;
+    if (n == 64)
+        return clock_pending_flush(e, txn);
+    e->pending_up = false;
+    return GL_OK;
 }
 
-/* Mark the case overdue here, tell who follows it and the tier above. */
+bool gl_engine_wants_tick(const gl_engine_t *e)
+{
+    return e->pending_up && e->parent && gl_link_up(e->uplink);
+}
+
+int gl_engine_tick(gl_engine_t *e, MDB_txn *txn, int64_t now)
+{
+    e->now = now;
+    return gl_engine_wants_tick(e) ? clock_pending_flush(e, txn) : GL_OK;
+}
+
+/* Mark the case overdue here, tell who follows it (and the tier above when
+ * up: it gave the work, or is its assigner's). */
 static int report_overdue(gl_engine_t *e, MDB_txn *txn, gl_case *c, enum gl_deadline_kind kind, const char *why,
-                          gl_event ev)
+                          gl_event ev, bool up)
 {
     Gridlink__V1__CaseCounters *k = case_counters(c);
     if (k) {
@@ -99,7 +113,7 @@ static int report_overdue(gl_engine_t *e, MDB_txn *txn, gl_case *c, enum gl_dead
     if (rc == 0)
         rc = eng_log(e, txn, ev, c, "", why);
     if (rc == 0)
-        rc = eng_spread(e, txn, c, NULL, true);
+        rc = eng_spread(e, txn, c, NULL, up);
     return rc;
 }
 
@@ -126,7 +140,7 @@ static int fire_one(gl_engine_t *e, MDB_txn *txn, int64_t due, enum gl_deadline_
         char note[300];
         snprintf(note, sizeof note, "%s (%s by %s)", why, sign_for ? "sign-for" : "completion", c->assigned_by);
         gl_info("node %s: case %s %s; %s is told", e->id, c->id, why, c->assigned_by);
-        rc = report_overdue(e, txn, c, kind, note, EV(OVERDUE));
+        rc = report_overdue(e, txn, c, kind, note, EV(OVERDUE), true);
     } else if (e->parent && gl_link_up(e->uplink)) {
         gl_info("node %s: case %s %s, escalating to %s", e->id, c->id, why, e->parent->id);
         Gridlink__V1__CaseCounters *k = case_counters(c);
@@ -144,11 +158,11 @@ static int fire_one(gl_engine_t *e, MDB_txn *txn, int64_t due, enum gl_deadline_
         c->escalation_pending = true;
         rc = dl_pending_add(e, txn, c->id);
         if (rc == 0)
-            rc = report_overdue(e, txn, c, kind, note, EV(ESCALATION_PENDING));
+            rc = report_overdue(e, txn, c, kind, note, EV(ESCALATION_PENDING), false);
     } else {
         gl_warn("node %s: case %s %s at the top tier: overdue alarm", e->id, c->id, why);
         c->alarmed = true;
-        rc = report_overdue(e, txn, c, kind, why, EV(OVERDUE));
+        rc = report_overdue(e, txn, c, kind, why, EV(OVERDUE), false);
     }
     gridlink__v1__case__free_unpacked(c, NULL);
     return rc;

@@ -84,6 +84,7 @@ int dl_pending_add(gl_engine_t *e, MDB_txn *txn, const char *case_id)
     char key[GL_NODE_ID_MAX + 64];
     if ((size_t)snprintf(key, sizeof key, PENDING_PREFIX "%s", case_id) >= sizeof key)
         return GL_EINVAL;
+    e->pending_up = true;
     return gl_store_meta_put(txn, e->store, key, "", 0);
 }
 

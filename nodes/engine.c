@@ -37,6 +37,7 @@ int gl_engine_new(const gl_engine_cfg *cfg, gl_engine_t **out)
     e->parent = gl_topology_parent(cfg->topo, e->self);
     e->store = cfg->store;
     e->uplink = cfg->uplink;
+    e->pending_up = e->parent != NULL; /* a restart may find some waiting */
     e->n_children = e->self->n_children;
     if (e->n_children) {
         e->children = calloc(e->n_children, sizeof *e->children);
@@ -73,6 +74,13 @@ const char *gl_engine_node(const gl_engine_t *e)
 gl_engine_counts *gl_engine_counters(gl_engine_t *e)
 {
     return &e->counts;
+}
+
+void gl_engine_batch_aborted(gl_engine_t *e)
+{
+    gl_engine_fx_clear(e);
+    e->deadlines_changed = true;
+    e->pending_up = e->parent != NULL;
 }
 
 bool gl_engine_take_deadlines_changed(gl_engine_t *e)

@@ -112,6 +112,16 @@ int gl_engine_next_due(gl_engine_t *e, MDB_txn *txn, int64_t *due);
 /* True once something changed the deadline index; cleared by reading it. */
 bool gl_engine_take_deadlines_changed(gl_engine_t *e);
 
+/* Work that waits for a condition rather than a time: escalations that wait
+ * for the parent's link. wants says whether there may be any (so a
+ * transport need not open a transaction for nothing); tick does it, inside
+ * txn, when the link is up. */
+bool gl_engine_wants_tick(const gl_engine_t *e);
+int gl_engine_tick(gl_engine_t *e, MDB_txn *txn, int64_t now);
+/* The transport aborted the batch: effects go, and what the engine
+ * remembers of the batch's work is forgotten. */
+void gl_engine_batch_aborted(gl_engine_t *e);
+
 /* A tree link went up or down (the transport saw it). Inside txn. When the
  * parent comes back, escalations that waited for it are sent. */
 int gl_engine_link_changed(gl_engine_t *e, MDB_txn *txn, const char *peer, bool up, int64_t now);

@@ -37,6 +37,7 @@ struct gl_engine {
     size_t n_fx, cap_fx;
     bool deadlines_changed;
     int last_refusal; /* why the last frame was refused, 0 if taken */
+    bool pending_up;  /* escalations may wait for the parent's link */
     gl_engine_counts counts;
 };
 

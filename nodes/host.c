@@ -268,7 +268,10 @@ static int open_downlink(node_t *n)
 
 /* ---- liveness ---- */
 
-static void log_link_change(node_t *n, const char *peer, bool up)
+/* Engine work outside an input (a link's change, waiting escalations): in a
+ * nested transaction of the batch, so a failure takes only its own writes,
+ * effects and link messages back. */
+static void engine_work(node_t *n, const char *peer, int up)
 {
     MDB_txn *txn = batch_txn(n);
     if (!txn)
@@ -278,7 +281,8 @@ static void log_link_change(node_t *n, const char *peer, bool up)
         return;
     size_t mark = gl_engine_fx_mark(n->engine);
     batch_links_each(n, gl_link_mark);
-    int rc = gl_engine_link_changed(n->engine, sub, peer, up, host_now(n->host));
+    int64_t now = host_now(n->host);
+    int rc = peer ? gl_engine_link_changed(n->engine, sub, peer, up, now) : gl_engine_tick(n->engine, sub, now);
     if (rc == 0) {
         gl_store_commit(sub);
     } else {
@@ -288,6 +292,11 @@ static void log_link_change(node_t *n, const char *peer, bool up)
         if (rc == GL_EMAPFULL)
             n->map_full = true;
     }
+}
+
+static void log_link_change(node_t *n, const char *peer, bool up)
+{
+    engine_work(n, peer, up);
 }
 
 static void on_tick(uv_timer_t *t)
@@ -314,6 +323,10 @@ static void on_tick(uv_timer_t *t)
             if (up != n->uplink_was_up) {
                 n->uplink_was_up = up;
                 log_link_change(n, n->parent->id, up);
+            } else if (gl_engine_wants_tick(n->engine)) {
+                /* Escalations still waiting (their first try met a full
+                 * map, or a restart found them): they climb now. */
+                engine_work(n, NULL, 0);
             }
             gl_zsock_kick(n->up);
         }
