@@ -77,10 +77,11 @@ static const cli_command commands[] = {
         .fn = gl_cmd_show,
         .synopsis = {"--node NODE_ID CASE_ID [--json]"},
         .summary = "one case with its history",
-        .about = "Prints one case as the node has it: kind, state (with its Chinese label), holder and\n"
-                 "originator (with their names), running deadlines (local time), counters and every step of\n"
-                 "its history; for a bulk task, each part: its holder, whether it was signed for, finished,\n"
-                 "or is late. --json gives every field, the deadlines also in ISO-8601 UTC, and `parts`.\n",
+        .about = "Prints one case as the node has it: kind, category and state (with their Chinese names),\n"
+                 "holder and originator (with their names), running deadlines, counters and every step of its\n"
+                 "history, times in the local time zone (TZ); for a bulk task, each part: its holder, whether\n"
+                 "it was signed for, finished, or is late. --json gives every field, times in ISO-8601 UTC,\n"
+                 "`parts`, and the display names beside the IDs (holder_name, category_name, ...).\n",
         .opts = {OPT_HOME, OPT_NODE("the node to ask (required)"), OPT_TIMEOUT, OPT_JSON},
         .example = "gridlink show --node xinbei.sanjing.c01 xinbei.sanjing.c01.g1-000001",
     },
@@ -90,9 +91,10 @@ static const cli_command commands[] = {
         .synopsis = {"--node NODE_ID [--state S] [--kind incident|request|task] [--category C] [--overdue] "
                      "[--holding] [--json]"},
         .summary = "the cases a node holds or has held, with filters",
-        .about = "Prints the cases the node holds or has held, one a line: ID, kind, state with its Chinese\n"
-                 "label, holder with its name, OVERDUE when a deadline passed, and the text. Every filter\n"
-                 "given must match.\n",
+        .about = "Prints the cases the node holds or has held, one a line, in columns: ID, kind, state with\n"
+                 "its Chinese label, holder and category with their names, OVERDUE when a deadline passed, and\n"
+                 "the text. Every filter given must match. --json keeps IDs and adds holder_name,\n"
+                 "category_name.\n",
         .opts = {OPT_HOME,
                  OPT_NODE("the node to ask (required)"),
                  {"--state", "S", "only cases in this state (reported, assigned, accepted, in_progress, ...)"},
