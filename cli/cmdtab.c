@@ -241,7 +241,9 @@ static const cli_command commands[] = {
         .summary = "the live change feed, as much of it as key NAME (default operator) may see",
         .about = "Prints the district's events live, each node's in order and exactly once, gaps repaired\n"
                  "from the nodes' logs. It sees what the topology grants its key: a node's key its subtree,\n"
-                 "a monitor's key its scope, the operator's key everything.\n",
+                 "a monitor's key its scope, the operator's key everything. A readable line has the local\n"
+                 "time of day (TZ), the kind, the node, the case's state and holder, its category, names beside\n"
+                 "the IDs; --json keeps IDs and the UTC `time` and adds node_name, holder_name, category_name.\n",
         .opts = {OPT_HOME,
                  {"--key", "NAME", "watch with HOME/keys/NAME (default operator)"},
                  {"--prefix", "NODE_PATH", "only events of nodes in this subtree"},
