@@ -1,4 +1,4 @@
-/* cmd_cases.c: the case commands (submit, show, list, act, health), each one
+/* cmd_cases.c: the case commands (submit, show, list, act), each one
  * request on the control socket of the process hosting the node, and what
  * every case command shares (cli.h): their options, the control call, HOME's
  * topology for display names (display.h), and a case as JSON or readable
@@ -607,24 +607,6 @@ int gl_cmd_act(int argc, char **argv)
     } else {
         cli_print_outcome(rep);
     }
-    gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
-    return 0;
-}
-
-int gl_cmd_health(int argc, char **argv)
-{
-    cli_case_opts o;
-    int rc = cli_case_parse("health", argc, argv, "HnTj", &o);
-    if (rc == 0)
-        rc = cli_positionals("health", argc, argv, 0, "gridlink health --node NODE_ID");
-    if (rc != 0)
-        return rc;
-    Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
-    req.op = "health";
-    Gridlink__V1__CtlReply *rep;
-    if (cli_case_call("health", &o, &req, &rep) != 0)
-        return 1;
-    cli_print_json(gl_pbjson_from_message(&rep->health->base, GL_PBJSON_DEFAULTS));
     gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
     return 0;
 }

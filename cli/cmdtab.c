@@ -209,12 +209,22 @@ static const cli_command commands[] = {
     {
         .name = "health",
         .fn = gl_cmd_health,
-        .synopsis = {"--node NODE_ID [--json]"},
-        .summary = "links, log and outbox of a node, and what it refused",
-        .about = "Prints a node's links, log position, outbox, dead letters and the counts of what it\n"
-                 "refused since it started (messages, spoofed senders, keys, handshakes, frames, actions).\n",
-        .opts = {OPT_HOME, OPT_NODE("the node to ask (required)"), OPT_TIMEOUT, OPT_JSON},
-        .example = "gridlink health --node xinbei.sanjing.c01",
+        .synopsis = {"--node NODE_ID [--timeout MS]", "[--timeout MS] [--json]"},
+        .summary = "a node's links, log, outbox and refusals; or every node of the home, up or down",
+        .about = "With --node, prints the node's links, log position, outbox, dead letters and the counts of\n"
+                 "what it refused since it started (messages, spoofed senders, keys, handshakes, frames,\n"
+                 "actions), as JSON. Without --node, asks every node of the topology at once on its control\n"
+                 "socket (128 requests in flight, each given --timeout, default 1000 ms: the home answers\n"
+                 "within about that long unless more than 128 nodes are silent) and prints one line a node:\n"
+                 "its name, up or down, its parent link, outbox, dead letters and cases, then a total line;\n"
+                 "--json gives an array of the nodes' health with `up` and `node_name`. Exits 1 when a node\n"
+                 "is down.\n",
+        .opts = {OPT_HOME,
+                 OPT_NODE("the node to ask (default: every node)"),
+                 {"--timeout", "MS", "how long a node has to answer (1..600000; default 5000 with --node, else 1000)"},
+                 {"--json", NULL, "print the whole home as a JSON array (one node's health is always JSON)"}},
+        .example = "gridlink health --node xinbei.sanjing.c01\n"
+                   "gridlink health --home /srv/xinbei",
     },
     {
         .name = "deadletters",
