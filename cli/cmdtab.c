@@ -214,11 +214,10 @@ static const cli_command commands[] = {
         .about = "With --node, prints the node's links, log position, outbox, dead letters and the counts of\n"
                  "what it refused since it started (messages, spoofed senders, keys, handshakes, frames,\n"
                  "actions), as JSON. Without --node, asks every node of the topology at once on its control\n"
-                 "socket (128 requests in flight, each given --timeout, default 1000 ms: the home answers\n"
-                 "within about that long unless more than 128 nodes are silent) and prints one line a node:\n"
-                 "its name, up or down, its parent link, outbox, dead letters and cases, then a total line;\n"
-                 "--json gives an array of the nodes' health with `up` and `node_name`. Exits 1 when a node\n"
-                 "is down.\n",
+                 "socket (128 requests in flight; a node is down when its process says nothing for --timeout,\n"
+                 "default 1000 ms, or is gone) and prints one line a node: its name, up or down, its parent\n"
+                 "link, outbox, dead letters and cases, then a total line; --json gives an array of the nodes'\n"
+                 "health with `up` and `node_name`. Exits 1 when a node is down.\n",
         .opts = {OPT_HOME,
                  OPT_NODE("the node to ask (default: every node)"),
                  {"--timeout", "MS", "how long a node has to answer (1..600000; default 5000 with --node, else 1000)"},
