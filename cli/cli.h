@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "display.h"
 #include "gridlink.pb-c.h"
 #include "topology.h"
 
@@ -62,8 +63,9 @@ typedef struct cli_case_opts {
  *   o --to  u --under  L --tier  s --sign-within  d --due  C --community
  *   R --reason  b --by  I --into  v --resolved  S --satisfied
  *   e --state  O --overdue  g --holding
- * Checks --node against HOME's topology, which stays loaded for
- * cli_node_name. 0, or the exit status of an error already reported. */
+ * Checks --node against HOME's topology, which stays loaded for the
+ * display names of display.h. 0, or the exit status of an error already
+ * reported. */
 int cli_case_parse(const char *cmd, int argc, char **argv, const char *allowed, cli_case_opts *o);
 /* Exactly n positional arguments after the options, or a usage error. */
 int cli_positionals(const char *cmd, int argc, char **argv, int n, const char *usage);
@@ -73,9 +75,6 @@ int cli_case_id_arg(const char *cmd, const char *id);
  * *rep the caller's (gridlink__v1__ctl_reply__free_unpacked), or 1 with the
  * node's refusal or the transport's error printed. */
 int cli_case_call(const char *cmd, const cli_case_opts *o, Gridlink__V1__CtlRequest *req, Gridlink__V1__CtlReply **rep);
-/* "ID (display name)", or the bare ID when the topology loaded by
- * cli_case_parse has no name for it, into buf. Returns buf. */
-const char *cli_node_name(const char *id, char *buf, size_t size);
 /* The case as JSON: every field (defaults included), a UTC `time` beside
  * every history entry's time_ms, `counters` always, `deadlines` with the
  * running ones, and for a bulk task `parts` built from the copies of its

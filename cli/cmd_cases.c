@@ -1,7 +1,8 @@
-/* cmd_cases.c: the case commands (submit, show, list, act, health), each
- * one request on the control socket of the process hosting the node, and
- * what every case command shares (cli.h): their options, the control call,
- * display names from HOME's topology, and a case as JSON or readable text. */
+/* cmd_cases.c: the case commands (submit, show, list, act), each one
+ * request on the control socket of the process hosting the node, and what
+ * every case command shares (cli.h): their options, the control call, HOME's
+ * topology for display names (display.h), and a case as JSON or readable
+ * text. */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "cli.h"
 #include "codec.h"
 #include "ctl.h"
+#include "display.h"
 #include "home.h"
 #include "error.h"
 #include "pbjson.h"
@@ -52,6 +54,7 @@ static gl_topology_t *names_topo;
 
 static void names_free(void)
 {
+    cli_names_set(NULL);
     gl_topology_free(&names_topo);
 }
 
@@ -192,6 +195,7 @@ int cli_case_parse(const char *cmd, int argc, char **argv, const char *allowed, 
         if (cli_topology(cmd, o->home, &names_topo) != 0)
             return 1;
         atexit(names_free);
+        cli_names_set(names_topo);
     }
     if (!gl_topology_find(names_topo, o->node))
         return cli_usage(cmd, "unknown node %s (not in %s/topology.json)", o->node, o->home);
@@ -238,16 +242,6 @@ int cli_case_call(const char *cmd, const cli_case_opts *o, Gridlink__V1__CtlRequ
     return 0;
 }
 
-const char *cli_node_name(const char *id, char *buf, size_t size)
-{
-    const gl_node_t *n = names_topo && id && id[0] ? gl_topology_find(names_topo, id) : NULL;
-    if (n && n->name && n->name[0])
-        snprintf(buf, size, "%s (%s)", id, n->name);
-    else
-        snprintf(buf, size, "%s", id && id[0] ? id : "-");
-    return buf;
-}
-
 void cli_print_json(json_t *j)
 {
     char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
@@ -264,23 +258,10 @@ int64_t cli_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void fmt_time(int64_t ms, char *buf, size_t n)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 static json_t *iso_time(int64_t ms)
 {
     char buf[40];
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t k = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + k, sizeof buf - k, ".%03dZ", (int)(ms % 1000));
-    return json_string(buf);
+    return json_string(cli_iso_time(ms, buf, sizeof buf));
 }
 
 /* A part of a bulk task, as the dispatcher's copy has it. */
@@ -312,14 +293,30 @@ static const Gridlink__V1__Case *part_of(const char *id, Gridlink__V1__Case *con
     return NULL;
 }
 
+/* key: the display name of node id, when the topology has one. */
+static void set_node_name(json_t *j, const char *key, const char *id)
+{
+    const char *name = cli_node_display(id);
+    if (name)
+        json_object_set_new(j, key, json_string(name));
+}
+
 json_t *cli_case_json(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *parts, size_t n_parts, int64_t now)
 {
     json_t *j = gl_pbjson_from_message(&c->base, GL_PBJSON_DEFAULTS);
     if (!j)
         return NULL;
     json_t *hist = json_object_get(j, "history");
-    for (size_t i = 0; i < c->n_history && i < json_array_size(hist); i++)
+    for (size_t i = 0; i < c->n_history && i < json_array_size(hist); i++) {
         json_object_set_new(json_array_get(hist, i), "time", iso_time(c->history[i]->time_ms));
+        set_node_name(json_array_get(hist, i), "node_name", c->history[i]->node);
+    }
+    set_node_name(j, "holder_name", c->holder);
+    set_node_name(j, "originator_name", c->originator);
+    set_node_name(j, "community_name", c->community);
+    const char *category = cli_category_display(c->category);
+    if (category)
+        json_object_set_new(j, "category_name", json_string(category));
     if (!c->counters) {
         Gridlink__V1__CaseCounters zero = GRIDLINK__V1__CASE_COUNTERS__INIT;
         json_object_set_new(j, "counters", gl_pbjson_from_message(&zero.base, GL_PBJSON_DEFAULTS));
@@ -375,25 +372,21 @@ static void print_counters(const Gridlink__V1__CaseCounters *k)
 
 static void print_case(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *parts, size_t n_parts)
 {
-    char when[32], a[GL_NODE_ID_MAX + 128], b[GL_NODE_ID_MAX + 128];
+    char when[48], a[GL_NODE_ID_MAX + 128], b[GL_NODE_ID_MAX + 128];
     int64_t now = cli_now_ms();
-    fmt_time(c->created_ms, when, sizeof when);
     printf("%s  [%s %s]%s  %s\n", c->id, gl_state_name(c->state), gl_state_label(c->state),
            late(c, now) ? " OVERDUE" : "", c->text);
-    printf("  %s, category %s, priority %s, created %s\n", gl_kind_name(c->kind), c->category,
-           gl_priority_name(c->priority), when);
+    printf("  %s, category %s, priority %s, created %s\n", gl_kind_name(c->kind),
+           cli_category_name(c->category, a, sizeof a), gl_priority_name(c->priority),
+           cli_local_time_zone(c->created_ms, when, sizeof when));
     printf("  held by %s, originator %s\n", cli_node_name(c->holder, a, sizeof a),
            cli_node_name(c->originator, b, sizeof b));
     if (c->community[0])
         printf("  for community %s\n", cli_node_name(c->community, a, sizeof a));
-    if (c->accept_due_ms) {
-        fmt_time(c->accept_due_ms, when, sizeof when);
-        printf("  accept by %s\n", when);
-    }
-    if (c->resolve_due_ms) {
-        fmt_time(c->resolve_due_ms, when, sizeof when);
-        printf("  resolve by %s\n", when);
-    }
+    if (c->accept_due_ms)
+        printf("  accept by %s\n", cli_local_time(c->accept_due_ms, when, sizeof when));
+    if (c->resolve_due_ms)
+        printf("  resolve by %s\n", cli_local_time(c->resolve_due_ms, when, sizeof when));
     if (c->extension_asked_ms)
         printf("  extension of %lld s asked, waiting for %s\n", (long long)(c->extension_asked_ms / 1000),
                c->assigned_by[0] ? cli_node_name(c->assigned_by, a, sizeof a) : "the tier above");
@@ -412,12 +405,19 @@ static void print_case(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *p
                gl_state_name(st), gl_state_label(st), part_signed(st) ? "signed" : "not signed",
                part_finished(st) ? ", finished" : "", p && late(p, now) ? ", overdue" : "");
     }
-    for (size_t i = 0; i < c->n_history; i++) {
+    cli_table_t *t = cli_table_new(6);
+    for (size_t i = 0; t && i < c->n_history; i++) {
         const Gridlink__V1__HistoryEntry *h = c->history[i];
-        fmt_time(h->time_ms, when, sizeof when);
-        printf("  %s  %-17s %-11s %-9s %s%s%s\n", when, h->action, gl_state_name(h->state), gl_state_label(h->state),
-               cli_node_name(h->node, a, sizeof a), h->note[0] ? "  " : "", h->note);
+        char at[48];
+        snprintf(at, sizeof at, "  %s", cli_local_time(h->time_ms, when, sizeof when));
+        const char *row[] = {
+            at,     h->action, gl_state_name(h->state), gl_state_label(h->state), cli_node_name(h->node, a, sizeof a),
+            h->note};
+        cli_table_add(t, row);
     }
+    if (t)
+        cli_table_print(t, stdout);
+    cli_table_free(&t);
 }
 
 void cli_print_outcome(const Gridlink__V1__CtlReply *rep)
@@ -484,6 +484,32 @@ int gl_cmd_show(int argc, char **argv)
     return 0;
 }
 
+/* The cases one a line, their columns lined up: ID, kind, state with its
+ * label, holder, category, and the text (marked OVERDUE when late). */
+static int print_list(Gridlink__V1__Case *const *cases, size_t n, int64_t now)
+{
+    char h[GL_NODE_ID_MAX + 128], st[64], cat[GL_CATEGORY_CODE_MAX + 128], text[GL_MAX_TEXT + 16];
+    cli_table_t *t = cli_table_new(6);
+    for (size_t i = 0; t && i < n; i++) {
+        const Gridlink__V1__Case *c = cases[i];
+        snprintf(st, sizeof st, "%s %s", gl_state_name(c->state), gl_state_label(c->state));
+        snprintf(text, sizeof text, "%s%s", late(c, now) ? "OVERDUE " : "", c->text);
+        const char *row[] = {c->id,
+                             gl_kind_name(c->kind),
+                             st,
+                             cli_node_name(c->holder, h, sizeof h),
+                             cli_category_name(c->category, cat, sizeof cat),
+                             text};
+        if (cli_table_add(t, row) != 0)
+            cli_table_free(&t);
+    }
+    if (!t)
+        return cli_fail("list", "out of memory");
+    cli_table_print(t, stdout);
+    cli_table_free(&t);
+    return 0;
+}
+
 int gl_cmd_list(int argc, char **argv)
 {
     cli_case_opts o;
@@ -511,18 +537,13 @@ int gl_cmd_list(int argc, char **argv)
             json_array_append_new(arr, cli_case_json(rep->cases[i], NULL, 0, now));
         cli_print_json(arr);
     } else {
-        char h[GL_NODE_ID_MAX + 128], st[64];
-        for (size_t i = 0; i < rep->n_cases; i++) {
-            const Gridlink__V1__Case *c = rep->cases[i];
-            snprintf(st, sizeof st, "%s %s", gl_state_name(c->state), gl_state_label(c->state));
-            printf("%-34s %-8s %-22s %-44s %s%s\n", c->id, gl_kind_name(c->kind), st,
-                   cli_node_name(c->holder, h, sizeof h), late(c, now) ? "OVERDUE " : "", c->text);
-        }
+        char at[GL_NODE_ID_MAX + 128];
+        rc = print_list(rep->cases, rep->n_cases, now);
         if (rep->n_cases == 0)
-            printf("(no matching cases at %s)\n", o.node);
+            printf("(no matching cases at %s)\n", cli_node_name(o.node, at, sizeof at));
     }
     gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
-    return 0;
+    return rc;
 }
 
 /* What an action needs beyond the case, and what only it takes. */
@@ -586,24 +607,6 @@ int gl_cmd_act(int argc, char **argv)
     } else {
         cli_print_outcome(rep);
     }
-    gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
-    return 0;
-}
-
-int gl_cmd_health(int argc, char **argv)
-{
-    cli_case_opts o;
-    int rc = cli_case_parse("health", argc, argv, "HnTj", &o);
-    if (rc == 0)
-        rc = cli_positionals("health", argc, argv, 0, "gridlink health --node NODE_ID");
-    if (rc != 0)
-        return rc;
-    Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
-    req.op = "health";
-    Gridlink__V1__CtlReply *rep;
-    if (cli_case_call("health", &o, &req, &rep) != 0)
-        return 1;
-    cli_print_json(gl_pbjson_from_message(&rep->health->base, GL_PBJSON_DEFAULTS));
     gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
     return 0;
 }

@@ -37,6 +37,7 @@
 #include "names.h"
 #include "cli.h"
 #include "codec.h"
+#include "display.h"
 #include "error.h"
 #include "keys.h"
 #include "pbjson.h"
@@ -73,38 +74,80 @@ typedef struct {
     uint64_t repaired, asks, skipped;
 } watch_t;
 
-static void iso_time(int64_t ms, char *buf, size_t n)
+/* Columns the readable lines give a node with its name: the widest of the
+ * topology's nodes under prefix (set once names are known). */
+static size_t node_cols = 28;
+
+static void set_node_cols(const gl_topology_t *t, const char *prefix)
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t k = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + k, n - k, ".%03dZ", (int)(ms % 1000));
+    char buf[GL_NODE_ID_MAX + 128];
+    size_t widest = 0;
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        if (prefix && !gl_topology_in_subtree(prefix, t->nodes[i].id))
+            continue;
+        size_t w = cli_width(cli_node_name(t->nodes[i].id, buf, sizeof buf));
+        if (w > widest)
+            widest = w;
+    }
+    if (widest)
+        node_cols = widest;
 }
 
-static void print_event(const bus_event_t *ev, bool json)
+static void print_json_event(const bus_event_t *ev)
 {
     char when[40];
-    iso_time(ev->time_ms, when, sizeof when);
+    json_t *j = gl_pbjson_from_message(&ev->base, 0);
+    if (!j)
+        return;
+    json_object_set_new(j, "time", json_string(cli_iso_time(ev->time_ms, when, sizeof when)));
+    if (ev->case_id[0])
+        json_object_set_new(j, "state", json_string(gl_state_name(ev->state)));
+    const struct {
+        const char *key, *name;
+    } names[] = {{"node_name", cli_node_display(ev->node)},
+                 {"holder_name", cli_node_display(ev->holder)},
+                 {"peer_name", cli_node_display(ev->peer)},
+                 {"category_name", cli_category_display(ev->category)}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].name)
+            json_object_set_new(j, names[i].key, json_string(names[i].name));
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (s)
+        puts(s);
+    free(s);
+    json_decref(j);
+}
+
+/* One readable line: local time of day, kind, node, then the case (state
+ * with its label, holder, category) or the other node of a link event. */
+static void print_event(const bus_event_t *ev, bool json)
+{
+    char when[40], a[GL_NODE_ID_MAX + 128], st[64];
     if (json) {
-        json_t *j = gl_pbjson_from_message(&ev->base, 0);
-        json_object_set_new(j, "time", json_string(when));
-        if (ev->case_id[0])
-            json_object_set_new(j, "state", json_string(gl_state_name(ev->state)));
-        char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(j);
-    } else if (ev->case_id[0]) {
-        printf("%s  %-10s %-28s %-34s %-11s -> %s", when + 11, ev->kind, ev->node, ev->case_id,
-               gl_state_name(ev->state), ev->holder);
+        print_json_event(ev);
+        fflush(stdout);
+        return;
+    }
+    printf("%s  ", cli_local_clock(ev->time_ms, when, sizeof when));
+    cli_pad(stdout, ev->kind, 10);
+    putchar(' ');
+    cli_pad(stdout, cli_node_name(ev->node, a, sizeof a), node_cols);
+    putchar(' ');
+    if (ev->case_id[0]) {
+        printf("%-34s ", ev->case_id);
+        snprintf(st, sizeof st, "%s %s", gl_state_name(ev->state), gl_state_label(ev->state));
+        cli_pad(stdout, st, 22);
+        printf(" -> %s", cli_node_name(ev->holder, a, sizeof a));
+        if (ev->category[0])
+            printf("  %s", cli_category_name(ev->category, a, sizeof a));
         if (ev->note[0])
             printf("  (%s)", ev->note);
-        putchar('\n');
     } else {
-        printf("%s  %-10s %-28s %s\n", when + 11, ev->kind, ev->node, ev->peer);
+        printf("%s", ev->peer[0] ? cli_node_name(ev->peer, a, sizeof a) : "");
+        if (ev->note[0])
+            printf("  (%s)", ev->note);
     }
+    putchar('\n');
     fflush(stdout);
 }
 
@@ -621,18 +664,22 @@ int gl_cmd_watch(int argc, char **argv)
     if (cli_topology("watch", home, &t) != 0)
         return 1;
     if (!t->bus_out || !t->bus_in || !t->broker_key) {
+        cli_names_set(NULL);
         gl_topology_free(&t);
         return cli_fail("watch", "the topology in %s has no broker", home);
     }
     zsys_handler_set(NULL);
     zcert_t *cert;
     if (gl_keys_load(home, key, &cert) != 0) {
+        cli_names_set(NULL);
         gl_topology_free(&t);
         return cli_fail("watch", "no key '%s' in %s/keys (run gridlink keygen)", key, home);
     }
+    cli_names_set(t);
     const char *grant = key_grant(t, zcert_public_txt(cert));
     if (!grant) {
         zcert_destroy(&cert);
+        cli_names_set(NULL);
         gl_topology_free(&t);
         return cli_fail("watch", "the key '%s' is neither a node's nor a monitor's in the topology", key);
     }
@@ -640,6 +687,7 @@ int gl_cmd_watch(int argc, char **argv)
     w.subscribed = strcmp(grant, t->nodes[t->root].id) != 0;
     if (w.subscribed && !w.prefix)
         w.prefix = grant;
+    set_node_cols(t, w.prefix);
     int hwm = gl_bus_hwm();
     if (!w.subscribed) {
         w.sub = gl_sock_new(ZMQ_SUB, GL_BUS_MAX_FRAME);
@@ -669,6 +717,7 @@ int gl_cmd_watch(int argc, char **argv)
         zsock_destroy(&w.sub);
         zsock_destroy(&w.req);
         zcert_destroy(&cert);
+        cli_names_set(NULL);
         gl_topology_free(&t);
         return rc;
     }
@@ -688,6 +737,7 @@ int gl_cmd_watch(int argc, char **argv)
     zsock_destroy(&w.sub);
     zsock_destroy(&w.req);
     zcert_destroy(&cert);
+    cli_names_set(NULL);
     gl_topology_free(&t);
     return marks_only || w.refused ? (rc || w.refused) : 0;
 }

@@ -77,10 +77,11 @@ static const cli_command commands[] = {
         .fn = gl_cmd_show,
         .synopsis = {"--node NODE_ID CASE_ID [--json]"},
         .summary = "one case with its history",
-        .about = "Prints one case as the node has it: kind, state (with its Chinese label), holder and\n"
-                 "originator (with their names), running deadlines (local time), counters and every step of\n"
-                 "its history; for a bulk task, each part: its holder, whether it was signed for, finished,\n"
-                 "or is late. --json gives every field, the deadlines also in ISO-8601 UTC, and `parts`.\n",
+        .about = "Prints one case as the node has it: kind, category and state (with their Chinese names),\n"
+                 "holder and originator (with their names), running deadlines, counters and every step of its\n"
+                 "history, times in the local time zone (TZ); for a bulk task, each part: its holder, whether\n"
+                 "it was signed for, finished, or is late. --json gives every field, times in ISO-8601 UTC,\n"
+                 "`parts`, and the display names beside the IDs (holder_name, category_name, ...).\n",
         .opts = {OPT_HOME, OPT_NODE("the node to ask (required)"), OPT_TIMEOUT, OPT_JSON},
         .example = "gridlink show --node xinbei.sanjing.c01 xinbei.sanjing.c01.g1-000001",
     },
@@ -90,9 +91,10 @@ static const cli_command commands[] = {
         .synopsis = {"--node NODE_ID [--state S] [--kind incident|request|task] [--category C] [--overdue] "
                      "[--holding] [--json]"},
         .summary = "the cases a node holds or has held, with filters",
-        .about = "Prints the cases the node holds or has held, one a line: ID, kind, state with its Chinese\n"
-                 "label, holder with its name, OVERDUE when a deadline passed, and the text. Every filter\n"
-                 "given must match.\n",
+        .about = "Prints the cases the node holds or has held, one a line, in columns: ID, kind, state with\n"
+                 "its Chinese label, holder and category with their names, OVERDUE when a deadline passed, and\n"
+                 "the text. Every filter given must match. --json keeps IDs and adds holder_name,\n"
+                 "category_name.\n",
         .opts = {OPT_HOME,
                  OPT_NODE("the node to ask (required)"),
                  {"--state", "S", "only cases in this state (reported, assigned, accepted, in_progress, ...)"},
@@ -207,12 +209,21 @@ static const cli_command commands[] = {
     {
         .name = "health",
         .fn = gl_cmd_health,
-        .synopsis = {"--node NODE_ID [--json]"},
-        .summary = "links, log and outbox of a node, and what it refused",
-        .about = "Prints a node's links, log position, outbox, dead letters and the counts of what it\n"
-                 "refused since it started (messages, spoofed senders, keys, handshakes, frames, actions).\n",
-        .opts = {OPT_HOME, OPT_NODE("the node to ask (required)"), OPT_TIMEOUT, OPT_JSON},
-        .example = "gridlink health --node xinbei.sanjing.c01",
+        .synopsis = {"--node NODE_ID [--timeout MS]", "[--timeout MS] [--json]"},
+        .summary = "a node's links, log, outbox and refusals; or every node of the home, up or down",
+        .about = "With --node, prints the node's links, log position, outbox, dead letters and the counts of\n"
+                 "what it refused since it started (messages, spoofed senders, keys, handshakes, frames,\n"
+                 "actions), as JSON. Without --node, asks every node of the topology at once on its control\n"
+                 "socket (128 requests in flight; a node is down when its process says nothing for --timeout,\n"
+                 "default 1000 ms, or is gone) and prints one line a node: its name, up or down, its parent\n"
+                 "link, outbox, dead letters and cases, then a total line; --json gives an array of the nodes'\n"
+                 "health with `up` and `node_name`. Exits 1 when a node is down.\n",
+        .opts = {OPT_HOME,
+                 OPT_NODE("the node to ask (default: every node)"),
+                 {"--timeout", "MS", "how long a node has to answer (1..600000; default 5000 with --node, else 1000)"},
+                 {"--json", NULL, "print the whole home as a JSON array (one node's health is always JSON)"}},
+        .example = "gridlink health --node xinbei.sanjing.c01\n"
+                   "gridlink health --home /srv/xinbei",
     },
     {
         .name = "deadletters",
@@ -239,7 +250,9 @@ static const cli_command commands[] = {
         .summary = "the live change feed, as much of it as key NAME (default operator) may see",
         .about = "Prints the district's events live, each node's in order and exactly once, gaps repaired\n"
                  "from the nodes' logs. It sees what the topology grants its key: a node's key its subtree,\n"
-                 "a monitor's key its scope, the operator's key everything.\n",
+                 "a monitor's key its scope, the operator's key everything. A readable line has the local\n"
+                 "time of day (TZ), the kind, the node, the case's state and holder, its category, names beside\n"
+                 "the IDs; --json keeps IDs and the UTC `time` and adds node_name, holder_name, category_name.\n",
         .opts = {OPT_HOME,
                  {"--key", "NAME", "watch with HOME/keys/NAME (default operator)"},
                  {"--prefix", "NODE_PATH", "only events of nodes in this subtree"},
