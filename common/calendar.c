@@ -18,21 +18,21 @@
 
 #include "error.h"
 
-#define DAY_MS        (24LL * 3600 * 1000)
-#define HOUR_MS       (3600LL * 1000)
-#define MAX_PERIODS   8
-#define MAX_DAYS      1024 /* entries of holidays or workdays */
-#define MAX_RANGE     366
-#define MAX_UNITS     4096
-#define MAX_NODE_LEN  255
-#define SCAN_DAYS     (100 * 366)
-#define YEAR_MIN      2000
-#define YEAR_MAX      2199
-#define MAX_OFFSET    (14 * 60)
-#define MAX_LIMIT_S   (10LL * 366 * 24 * 3600)
-#define MAX_LIMIT_WH  (10LL * 366 * 24)
-#define MAX_LIMIT_WD  (10LL * 366)
-#define BEIJING_OFFS  (8 * 60)
+#define DAY_MS       (24LL * 3600 * 1000)
+#define HOUR_MS      (3600LL * 1000)
+#define MAX_PERIODS  8
+#define MAX_DAYS     1024 /* entries of holidays or workdays */
+#define MAX_RANGE    366
+#define MAX_UNITS    4096
+#define MAX_NODE_LEN 255
+#define SCAN_DAYS    (100 * 366)
+#define YEAR_MIN     2000
+#define YEAR_MAX     2199
+#define MAX_OFFSET   (14 * 60)
+#define MAX_LIMIT_S  (10LL * 366 * 24 * 3600)
+#define MAX_LIMIT_WH (10LL * 366 * 24)
+#define MAX_LIMIT_WD (10LL * 366)
+#define BEIJING_OFFS (8 * 60)
 
 struct period {
     int64_t start, end; /* ms since local midnight */
@@ -337,13 +337,12 @@ static int parse_hours(const json_t *v, const char *where, struct unit *u, char 
         int a = s && strlen(s) == 11 && s[5] == '-' ? parse_clock(s) : -1;
         int b = a >= 0 ? parse_clock(s + 6) : -1;
         if (a < 0 || b < 0 || b <= a) {
-            gl_errf(err, errlen, "%s.hours[%zu]: must be \"HH:MM-HH:MM\", ending after it starts, by 24:00", where,
-                    i);
+            gl_errf(err, errlen, "%s.hours[%zu]: must be \"HH:MM-HH:MM\", ending after it starts, by 24:00", where, i);
             return GL_EINVAL;
         }
         if (i > 0 && a * 60000LL < u->periods[i - 1].end) {
-            gl_errf(err, errlen, "%s.hours[%zu]: %.11s starts before hours[%zu] ends (periods in order, apart)",
-                    where, i, s, i - 1);
+            gl_errf(err, errlen, "%s.hours[%zu]: %.11s starts before hours[%zu] ends (periods in order, apart)", where,
+                    i, s, i - 1);
             return GL_EINVAL;
         }
         u->periods[i].start = a * 60000LL;
@@ -728,7 +727,7 @@ int gl_time_limit_from_json(const json_t *obj, const char *name, bool allow_ms, 
 
 const char *gl_time_limit_key(const char *name, gl_time_limit lim, char *buf, size_t len)
 {
-    const char *suffix = lim.unit == GL_TIME_WORKING_HOURS ? "wh"
+    const char *suffix = lim.unit == GL_TIME_WORKING_HOURS  ? "wh"
                          : lim.unit == GL_TIME_WORKING_DAYS ? "wd"
                          : lim.amount % 1000 == 0           ? "s"
                                                             : "ms";

@@ -28,10 +28,22 @@
 
 /* Limits in the builtin table: working hours, working days, clock hours
  * and minutes. */
-#define WH(n)  {n, GL_TIME_WORKING_HOURS}
-#define WD(n)  {n, GL_TIME_WORKING_DAYS}
-#define H(n)   {(n) * 3600000LL, GL_TIME_MS}
-#define MIN(n) {(n) * 60000LL, GL_TIME_MS}
+#define WH(n)                                                                                                          \
+    {                                                                                                                  \
+        n, GL_TIME_WORKING_HOURS                                                                                       \
+    }
+#define WD(n)                                                                                                          \
+    {                                                                                                                  \
+        n, GL_TIME_WORKING_DAYS                                                                                        \
+    }
+#define H(n)                                                                                                           \
+    {                                                                                                                  \
+        (n) * 3600000LL, GL_TIME_MS                                                                                    \
+    }
+#define MIN(n)                                                                                                         \
+    {                                                                                                                  \
+        (n) * 60000LL, GL_TIME_MS                                                                                      \
+    }
 
 /* Each kind comes first, followed by its subcategories. Sources of the
  * figures:
@@ -203,14 +215,14 @@ static bool only_keys(const json_t *obj, const char *const *keys, size_t n, cons
 }
 
 /* A required limit: NAME_s, NAME_wh or NAME_wd. */
-static int read_limit(const json_t *o, const char *code, const char *name, gl_time_limit *lim, char *err,
-                      size_t errlen)
+static int read_limit(const json_t *o, const char *code, const char *name, gl_time_limit *lim, char *err, size_t errlen)
 {
     char why[192];
     int rc = gl_time_limit_from_json(o, name, false, lim, why, sizeof why);
     if (rc == GL_ENOENT)
-        gl_errf(err, errlen, "category '%s': %s_s must be an integer number of seconds in 0..%lld (or give %s_wh or %s_wd)",
-                code, name, MAX_LIMIT_S, name, name);
+        gl_errf(err, errlen,
+                "category '%s': %s_s must be an integer number of seconds in 0..%lld (or give %s_wh or %s_wd)", code,
+                name, MAX_LIMIT_S, name, name);
     else if (rc != 0)
         gl_errf(err, errlen, "category '%s': %s", code, why);
     return rc == 0 ? GL_OK : GL_EINVAL;
@@ -387,8 +399,8 @@ static json_t *entry_to_json(const gl_category_t *e)
 {
     json_t *o = json_object();
     if (!o || json_object_set_new(o, "code", json_string(e->code)) != 0 ||
-        json_object_set_new(o, "name", json_string(e->name)) != 0 || gl_time_limit_to_json(o, "accept", e->accept) != 0 ||
-        gl_time_limit_to_json(o, "resolve", e->resolve) != 0) {
+        json_object_set_new(o, "name", json_string(e->name)) != 0 ||
+        gl_time_limit_to_json(o, "accept", e->accept) != 0 || gl_time_limit_to_json(o, "resolve", e->resolve) != 0) {
         json_decref(o);
         return NULL;
     }
@@ -470,8 +482,7 @@ const char *gl_category_display_name(const gl_catalogue_t *cat, const char *code
     return e ? e->display : NULL;
 }
 
-int gl_category_time_limits(const gl_catalogue_t *cat, const char *code, gl_time_limit *accept,
-                            gl_time_limit *resolve)
+int gl_category_time_limits(const gl_catalogue_t *cat, const char *code, gl_time_limit *accept, gl_time_limit *resolve)
 {
     gl_time_limit dummy_a, dummy_r;
     if (!accept)

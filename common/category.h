@@ -20,8 +20,8 @@
  * (accept_s, 0..316224000), or in working time (accept_wh working hours,
  * accept_wd working days; see calendar.h); 0 is no such deadline. accept
  * may not be longer than resolve when both are set, compared by their
- * nominal lengths (a working hour as 1 h, a working day as 24 h). A file without "categories" gets the built-in catalogue
- * (gl_catalogue_default).
+ * nominal lengths (a working hour as 1 h, a working day as 24 h). A file
+ * without "categories" gets the built-in catalogue (gl_catalogue_default).
  *
  * A category set is a list of codes in which a kind's code stands for all
  * of its subcategories: "community_tasks": ["services", "urban/sanitation"].
@@ -92,8 +92,7 @@ const char *gl_category_display_name(const gl_catalogue_t *cat, const char *code
  * (the kind's for "urban/potholes", urban/roads' for "urban/roads/holes"), as
  * SLA rules match. GL_ENOENT (both outputs no limit) when there is none.
  * Output pointers may be NULL. */
-int gl_category_time_limits(const gl_catalogue_t *cat, const char *code, gl_time_limit *accept,
-                            gl_time_limit *resolve);
+int gl_category_time_limits(const gl_catalogue_t *cat, const char *code, gl_time_limit *accept, gl_time_limit *resolve);
 /* The same as nominal lengths in ms (a working hour as 1 h, a working day as
  * 24 h), 0 for none. */
 int gl_category_limits(const gl_catalogue_t *cat, const char *code, int64_t *accept_ms, int64_t *resolve_ms);

@@ -97,7 +97,7 @@ static int read_limit(const json_t *rule, size_t i, const char *name, gl_time_li
 
 static int parse_rule(const json_t *rule, size_t i, gl_sla_rule *r, char *err, size_t errlen)
 {
-    static const char *const known[] = {"tier",      "category",   "priority",  "accept_s",  "accept_ms", "accept_wh",
+    static const char *const known[] = {"tier",      "category",  "priority",   "accept_s",   "accept_ms", "accept_wh",
                                         "accept_wd", "resolve_s", "resolve_ms", "resolve_wh", "resolve_wd"};
     r->tier = GRIDLINK__V1__TIER__TIER_UNKNOWN;
     r->category = NULL;

@@ -721,9 +721,8 @@ static int parse_categories(gl_topology_t *t, const json_t *root, char *err, siz
 
 static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"name",  "listen_host",  "port_base", "broker",
-                                       "monitors", "sla", "categories", "community_tasks",
-                                       "nodes", "return_limit", "calendar"};
+    static const char *const keys[] = {"name",       "listen_host",     "port_base", "broker",       "monitors", "sla",
+                                       "categories", "community_tasks", "nodes",     "return_limit", "calendar"};
     const char *bad = NULL, *s = NULL;
     int rc;
 

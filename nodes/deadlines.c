@@ -56,7 +56,8 @@ static int64_t resumed_due(gl_engine_t *e, const gl_case *c, int64_t left_ms, gl
     if (left_ms <= 0)
         return 0;
     if (!dispatched && lim.unit != GL_TIME_MS) {
-        int64_t work = gl_calendar_working_ms(e->topo->calendar, e->id, c->suspended_at_ms, c->suspended_at_ms + left_ms);
+        int64_t work =
+            gl_calendar_working_ms(e->topo->calendar, e->id, c->suspended_at_ms, c->suspended_at_ms + left_ms);
         if (work > 0)
             return gl_calendar_add(e->topo->calendar, e->id, e->now, work, GL_TIME_WORKING_MS);
     }
@@ -71,7 +72,8 @@ int dl_start_ms(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t accept_ms, int
         return put_dues(e, txn, c, resumed_due(e, c, accept_ms, a, c->sign_within_ms > 0),
                         resumed_due(e, c, resolve_ms, r, c->due_within_ms > 0));
     }
-    return put_dues(e, txn, c, accept_ms > 0 ? gl_calendar_add(e->topo->calendar, e->id, e->now, accept_ms, GL_TIME_MS) : 0,
+    return put_dues(e, txn, c,
+                    accept_ms > 0 ? gl_calendar_add(e->topo->calendar, e->id, e->now, accept_ms, GL_TIME_MS) : 0,
                     resolve_ms > 0 ? gl_calendar_add(e->topo->calendar, e->id, e->now, resolve_ms, GL_TIME_MS) : 0);
 }
 
