@@ -26,10 +26,24 @@
 
 /* ---- the built-in catalogue ------------------------------------------ */
 
-/* A working day is counted as 24 h and a working hour as 1 h until limits
- * are measured on a working-time calendar. */
-#define WH 3600LL
-#define WD (24 * WH)
+/* Limits in the builtin table: working hours, working days, clock hours
+ * and minutes. */
+#define WH(n)                                                                                                          \
+    {                                                                                                                  \
+        n, GL_TIME_WORKING_HOURS                                                                                       \
+    }
+#define WD(n)                                                                                                          \
+    {                                                                                                                  \
+        n, GL_TIME_WORKING_DAYS                                                                                        \
+    }
+#define H(n)                                                                                                           \
+    {                                                                                                                  \
+        (n) * 3600000LL, GL_TIME_MS                                                                                    \
+    }
+#define MIN(n)                                                                                                         \
+    {                                                                                                                  \
+        (n) * 60000LL, GL_TIME_MS                                                                                      \
+    }
 
 /* Each kind comes first, followed by its subcategories. Sources of the
  * figures:
@@ -52,63 +66,63 @@
 static const struct {
     const char *code;
     const char *name;
-    long long accept_s;
-    long long resolve_s;
+    gl_time_limit accept;
+    gl_time_limit resolve;
 } builtin[] = {
     /* 12345: sign-for 1 WD, phone-channel order 5 WD. */
-    {"party", "党建", 1 * WD, 5 * WD},
-    {"party/activities", "组织活动", 1 * WD, 5 * WD},
-    {"party/members", "党员服务", 1 * WD, 5 * WD},
-    {"party/volunteers", "志愿服务", 1 * WD, 5 * WD},
+    {"party", "党建", WD(1), WD(5)},
+    {"party/activities", "组织活动", WD(1), WD(5)},
+    {"party/members", "党员服务", WD(1), WD(5)},
+    {"party/volunteers", "志愿服务", WD(1), WD(5)},
 
     /* 12345: sign-for 1 WD, phone-channel order 5 WD. */
-    {"governance", "综治", 1 * WD, 5 * WD},
+    {"governance", "综治", WD(1), WD(5)},
     /* 12345 online order: 3 WD, the shortest order limit. */
-    {"governance/safety", "安全隐患", 1 * WD, 3 * WD},
+    {"governance/safety", "安全隐患", WD(1), WD(3)},
     /* 吹哨报到: complex matters within 10 WD. */
-    {"governance/disputes", "矛盾纠纷", 1 * WD, 10 * WD},
+    {"governance/disputes", "矛盾纠纷", WD(1), WD(10)},
     /* 12345 major emergency hand-over 10 min; Beijing emergencies 2 h. */
-    {"governance/emergency", "突发事件", 10 * 60, 2 * WH},
+    {"governance/emergency", "突发事件", MIN(10), H(2)},
     /* Bureau rules: complaints and reports within 13 WD. */
-    {"governance/petition", "信访诉求", 1 * WD, 13 * WD},
+    {"governance/petition", "信访诉求", WD(1), WD(13)},
     /* 12345: phone-channel order 5 WD. */
-    {"governance/population", "实有人口", 1 * WD, 5 * WD},
+    {"governance/population", "实有人口", WD(1), WD(5)},
 
     /* 12345: sign-for 1 WD, phone-channel order 5 WD. */
-    {"urban", "城管", 1 * WD, 5 * WD},
+    {"urban", "城管", WD(1), WD(5)},
     /* 数字城管: 道路不洁 5 working hours. */
-    {"urban/sanitation", "环境卫生", 1 * WH, 5 * WH},
+    {"urban/sanitation", "环境卫生", WH(1), WH(5)},
     /* 数字城管: 积存垃圾渣土 4 WD. */
-    {"urban/garbage", "垃圾渣土", 1 * WD, 4 * WD},
+    {"urban/garbage", "垃圾渣土", WD(1), WD(4)},
     /* 12345: phone-channel order 5 WD. */
-    {"urban/roads", "道路设施", 1 * WD, 5 * WD},
+    {"urban/roads", "道路设施", WD(1), WD(5)},
     /* 数字城管: 路面积水 4 working hours. */
-    {"urban/waterlogging", "路面积水", 1 * WH, 4 * WH},
+    {"urban/waterlogging", "路面积水", WH(1), WH(4)},
     /* 12345: phone-channel order 5 WD. */
-    {"urban/lighting", "路灯照明", 1 * WD, 5 * WD},
+    {"urban/lighting", "路灯照明", WD(1), WD(5)},
     /* 数字城管: 绿地养护 5 WD. */
-    {"urban/greenery", "园林绿化", 1 * WD, 5 * WD},
+    {"urban/greenery", "园林绿化", WD(1), WD(5)},
     /* 数字城管 私搭乱建: stop the work within 4 working hours, demolish
      * within 20 WD. */
-    {"urban/building", "违法搭建", 4 * WH, 20 * WD},
+    {"urban/building", "违法搭建", WH(4), WD(20)},
     /* No table found; in working hours like the other street-order events
      * (路面积水 4 working hours). */
-    {"urban/parking", "停车秩序", 1 * WH, 4 * WH},
+    {"urban/parking", "停车秩序", WH(1), WH(4)},
     /* 数字城管: 水域不洁 15 WD. */
-    {"urban/waterways", "河道水域", 1 * WD, 15 * WD},
+    {"urban/waterways", "河道水域", WD(1), WD(15)},
     /* Beijing: utilities 24 h. */
-    {"urban/utilities", "市政公用", 1 * WH, 24 * WH},
+    {"urban/utilities", "市政公用", WH(1), H(24)},
 
     /* City rules: help within 5 WD. */
-    {"services", "社区服务", 1 * WD, 5 * WD},
-    {"services/elderly", "养老服务", 1 * WD, 5 * WD},
+    {"services", "社区服务", WD(1), WD(5)},
+    {"services/elderly", "养老服务", WD(1), WD(5)},
     /* Bureau rules: help within 3 WD. */
-    {"services/welfare", "社会救助", 1 * WD, 3 * WD},
+    {"services/welfare", "社会救助", WD(1), WD(3)},
     /* City rules: help within 5 WD. */
-    {"services/employment", "就业服务", 1 * WD, 5 * WD},
-    {"services/disability", "助残服务", 1 * WD, 5 * WD},
+    {"services/employment", "就业服务", WD(1), WD(5)},
+    {"services/disability", "助残服务", WD(1), WD(5)},
     /* City rules: consultation within 2 WD. */
-    {"services/consultation", "政策咨询", 1 * WD, 2 * WD},
+    {"services/consultation", "政策咨询", WD(1), WD(2)},
 };
 #define N_BUILTIN (sizeof builtin / sizeof builtin[0])
 
@@ -200,16 +214,18 @@ static bool only_keys(const json_t *obj, const char *const *keys, size_t n, cons
     return true;
 }
 
-static int read_limit(const json_t *o, const char *code, const char *key, int64_t *ms, char *err, size_t errlen)
+/* A required limit: NAME_s, NAME_wh or NAME_wd. */
+static int read_limit(const json_t *o, const char *code, const char *name, gl_time_limit *lim, char *err, size_t errlen)
 {
-    const json_t *v = json_object_get(o, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > MAX_LIMIT_S) {
-        gl_errf(err, errlen, "category '%s': %s must be an integer number of seconds in 0..%lld", code, key,
-                MAX_LIMIT_S);
-        return GL_EINVAL;
-    }
-    *ms = (int64_t)json_integer_value(v) * 1000;
-    return GL_OK;
+    char why[192];
+    int rc = gl_time_limit_from_json(o, name, false, lim, why, sizeof why);
+    if (rc == GL_ENOENT)
+        gl_errf(err, errlen,
+                "category '%s': %s_s must be an integer number of seconds in 0..%lld (or give %s_wh or %s_wd)", code,
+                name, MAX_LIMIT_S, name, name);
+    else if (rc != 0)
+        gl_errf(err, errlen, "category '%s': %s", code, why);
+    return rc == 0 ? GL_OK : GL_EINVAL;
 }
 
 static const gl_category_t *find_in(const gl_catalogue_t *cat, const char *code)
@@ -242,7 +258,8 @@ static const gl_category_t *find_prefix(const gl_catalogue_t *cat, const char *s
 static int parse_entry(const gl_catalogue_t *cat, const json_t *o, const char *where, gl_category_t *e,
                        const gl_category_t *kind, char *err, size_t errlen)
 {
-    static const char *const kind_keys[] = {"code", "name", "accept_s", "resolve_s", "subcategories"};
+    static const char *const kind_keys[] = {"code",      "name",       "accept_s",   "accept_wh",    "accept_wd",
+                                            "resolve_s", "resolve_wh", "resolve_wd", "subcategories"};
     const char *bad = NULL;
     if (!json_is_object(o)) {
         gl_errf(err, errlen, "%s: must be an object", where);
@@ -270,7 +287,7 @@ static int parse_entry(const gl_catalogue_t *cat, const json_t *o, const char *w
         gl_errf(err, errlen, "category '%s': listed twice", code);
         return GL_EINVAL;
     }
-    if (!only_keys(o, kind_keys, kind ? 4 : 5, &bad)) {
+    if (!only_keys(o, kind_keys, kind ? 8 : 9, &bad)) {
         gl_errf(err, errlen, "category '%s': unknown key '%.40s'", code, bad);
         return GL_EINVAL;
     }
@@ -281,15 +298,20 @@ static int parse_entry(const gl_catalogue_t *cat, const json_t *o, const char *w
         return GL_EINVAL;
     }
     const char *name = json_string_value(v);
-    int64_t accept_ms, resolve_ms;
-    int rc = read_limit(o, code, "accept_s", &accept_ms, err, errlen);
+    gl_time_limit accept, resolve;
+    int rc = read_limit(o, code, "accept", &accept, err, errlen);
     if (rc == 0)
-        rc = read_limit(o, code, "resolve_s", &resolve_ms, err, errlen);
+        rc = read_limit(o, code, "resolve", &resolve, err, errlen);
     if (rc != 0)
         return rc;
+    int64_t accept_ms = gl_time_limit_nominal_ms(accept), resolve_ms = gl_time_limit_nominal_ms(resolve);
     if (accept_ms > 0 && resolve_ms > 0 && accept_ms > resolve_ms) {
-        gl_errf(err, errlen, "category '%s': accept_s (%lld) is longer than resolve_s (%lld)", code,
-                (long long)(accept_ms / 1000), (long long)(resolve_ms / 1000));
+        char ka[32], kr[32];
+        int64_t va = accept.unit == GL_TIME_MS ? accept.amount / 1000 : accept.amount;
+        int64_t vr = resolve.unit == GL_TIME_MS ? resolve.amount / 1000 : resolve.amount;
+        gl_errf(err, errlen, "category '%s': %s (%lld) is longer than %s (%lld)", code,
+                gl_time_limit_key("accept", accept, ka, sizeof ka), (long long)va,
+                gl_time_limit_key("resolve", resolve, kr, sizeof kr), (long long)vr);
         return GL_EINVAL;
     }
     e->code = strdup(code);
@@ -301,6 +323,8 @@ static int parse_entry(const gl_catalogue_t *cat, const json_t *o, const char *w
     } else {
         e->display = strdup(name);
     }
+    e->accept = accept;
+    e->resolve = resolve;
     e->accept_ms = accept_ms;
     e->resolve_ms = resolve_ms;
     e->kind = kind;
@@ -376,8 +400,7 @@ static json_t *entry_to_json(const gl_category_t *e)
     json_t *o = json_object();
     if (!o || json_object_set_new(o, "code", json_string(e->code)) != 0 ||
         json_object_set_new(o, "name", json_string(e->name)) != 0 ||
-        json_object_set_new(o, "accept_s", json_integer(e->accept_ms / 1000)) != 0 ||
-        json_object_set_new(o, "resolve_s", json_integer(e->resolve_ms / 1000)) != 0) {
+        gl_time_limit_to_json(o, "accept", e->accept) != 0 || gl_time_limit_to_json(o, "resolve", e->resolve) != 0) {
         json_decref(o);
         return NULL;
     }
@@ -420,8 +443,12 @@ int gl_catalogue_default(gl_catalogue_t **out)
     json_t *kinds = json_array(), *subs = NULL;
     int rc = kinds ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < N_BUILTIN; i++) {
-        json_t *o = json_pack("{s:s, s:s, s:I, s:I}", "code", builtin[i].code, "name", builtin[i].name, "accept_s",
-                              (json_int_t)builtin[i].accept_s, "resolve_s", (json_int_t)builtin[i].resolve_s);
+        json_t *o = json_pack("{s:s, s:s}", "code", builtin[i].code, "name", builtin[i].name);
+        if (o && (gl_time_limit_to_json(o, "accept", builtin[i].accept) != 0 ||
+                  gl_time_limit_to_json(o, "resolve", builtin[i].resolve) != 0)) {
+            json_decref(o);
+            o = NULL;
+        }
         bool is_kind = !strchr(builtin[i].code, '/');
         if (o && is_kind) {
             subs = json_array();
@@ -455,14 +482,14 @@ const char *gl_category_display_name(const gl_catalogue_t *cat, const char *code
     return e ? e->display : NULL;
 }
 
-int gl_category_limits(const gl_catalogue_t *cat, const char *code, int64_t *accept_ms, int64_t *resolve_ms)
+int gl_category_time_limits(const gl_catalogue_t *cat, const char *code, gl_time_limit *accept, gl_time_limit *resolve)
 {
-    int64_t dummy_a, dummy_r;
-    if (!accept_ms)
-        accept_ms = &dummy_a;
-    if (!resolve_ms)
-        resolve_ms = &dummy_r;
-    *accept_ms = *resolve_ms = 0;
+    gl_time_limit dummy_a, dummy_r;
+    if (!accept)
+        accept = &dummy_a;
+    if (!resolve)
+        resolve = &dummy_r;
+    *accept = *resolve = (gl_time_limit){0, GL_TIME_MS};
     const gl_category_t *e = gl_category_find(cat, code);
     /* Codes are at most two parts, so the longest prefix is the first part
      * or the first two. */
@@ -474,9 +501,20 @@ int gl_category_limits(const gl_catalogue_t *cat, const char *code, int64_t *acc
         e = find_prefix(cat, code, (size_t)(first - code));
     if (!e)
         return GL_ENOENT;
-    *accept_ms = e->accept_ms;
-    *resolve_ms = e->resolve_ms;
+    *accept = e->accept;
+    *resolve = e->resolve;
     return GL_OK;
+}
+
+int gl_category_limits(const gl_catalogue_t *cat, const char *code, int64_t *accept_ms, int64_t *resolve_ms)
+{
+    gl_time_limit a, r;
+    int rc = gl_category_time_limits(cat, code, &a, &r);
+    if (accept_ms)
+        *accept_ms = gl_time_limit_nominal_ms(a);
+    if (resolve_ms)
+        *resolve_ms = gl_time_limit_nominal_ms(r);
+    return rc;
 }
 
 int gl_category_list(const gl_catalogue_t *cat, char *buf, size_t len)

@@ -11,14 +11,17 @@
  *
  * In a topology file the catalogue is an array of kinds:
  *   "categories": [
- *     {"code": "urban", "name": "城管", "accept_s": 86400, "resolve_s": 432000,
+ *     {"code": "urban", "name": "城管", "accept_wd": 1, "resolve_wd": 5,
  *      "subcategories": [
- *        {"code": "urban/roads", "name": "道路设施", "accept_s": 86400, "resolve_s": 432000}, ...]},
+ *        {"code": "urban/sanitation", "name": "环境卫生", "accept_wh": 1, "resolve_wh": 5},
+ *        {"code": "urban/utilities", "name": "市政公用", "accept_wh": 1, "resolve_s": 86400}, ...]},
  *     ...]
- * accept_s and resolve_s are required on every entry, whole seconds in
- * 0..316224000 (0: no such deadline), and accept_s may not exceed resolve_s
- * when both are set. A file without "categories" gets the built-in catalogue
- * (gl_catalogue_default).
+ * Every entry gives both limits, each once: on the clock in whole seconds
+ * (accept_s, 0..316224000), or in working time (accept_wh working hours,
+ * accept_wd working days; see calendar.h); 0 is no such deadline. accept
+ * may not be longer than resolve when both are set, compared by their
+ * nominal lengths (a working hour as 1 h, a working day as 24 h). A file
+ * without "categories" gets the built-in catalogue (gl_catalogue_default).
  *
  * A category set is a list of codes in which a kind's code stands for all
  * of its subcategories: "community_tasks": ["services", "urban/sanitation"].
@@ -36,14 +39,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calendar.h"
+
 #define GL_CATEGORY_CODE_MAX 63 /* "kind/name", 31 characters a part */
 
 typedef struct gl_category {
     char *code;                     /* "urban" or "urban/roads" */
     char *name;                     /* this entry's own name: "城管", "道路设施" */
     char *display;                  /* with its kind's name: "城管/道路设施"; a kind's is its name */
-    int64_t accept_ms;              /* time to sign for a case; 0 = none */
-    int64_t resolve_ms;             /* time to resolve it; 0 = none */
+    gl_time_limit accept;           /* time to sign for a case; amount 0 = none */
+    gl_time_limit resolve;          /* time to resolve it; amount 0 = none */
+    int64_t accept_ms;              /* accept's nominal length (gl_time_limit_nominal_ms) */
+    int64_t resolve_ms;             /* resolve's nominal length */
     const struct gl_category *kind; /* a subcategory's kind; NULL for a kind */
     struct gl_category *subs;       /* a kind's subcategories, in file order */
     size_t n_subs;
@@ -83,7 +90,11 @@ const char *gl_category_display_name(const gl_catalogue_t *cat, const char *code
 /* The catalogue's default limits for code: its own entry's, or else those of
  * the longest code of the catalogue that is a prefix of it ending at a '/'
  * (the kind's for "urban/potholes", urban/roads' for "urban/roads/holes"), as
- * SLA rules match. GL_ENOENT (both outputs 0) when there is none. */
+ * SLA rules match. GL_ENOENT (both outputs no limit) when there is none.
+ * Output pointers may be NULL. */
+int gl_category_time_limits(const gl_catalogue_t *cat, const char *code, gl_time_limit *accept, gl_time_limit *resolve);
+/* The same as nominal lengths in ms (a working hour as 1 h, a working day as
+ * 24 h), 0 for none. */
 int gl_category_limits(const gl_catalogue_t *cat, const char *code, int64_t *accept_ms, int64_t *resolve_ms);
 /* Every valid code, each kind followed by its subcategories, separated by
  * ", ": "party, party/activities, ...". If they do not all fit in len bytes,

@@ -21,10 +21,6 @@
 
 #include "error.h"
 
-/* Deadlines beyond ten years are typos, and the cap keeps *_s * 1000 far from
- * overflowing int64. */
-#define MAX_DEADLINE_MS (10LL * 366 * 24 * 3600 * 1000)
-
 static const char *const tier_names[] = {
     [GRIDLINK__V1__TIER__TIER_UNKNOWN] = "any",       [GRIDLINK__V1__TIER__TIER_DISTRICT] = "district",
     [GRIDLINK__V1__TIER__TIER_TOWNSHIP] = "township", [GRIDLINK__V1__TIER__TIER_COMMUNITY] = "community",
@@ -88,46 +84,26 @@ static bool category_valid(const char *s)
     return true;
 }
 
-/* Reads one deadline given either as NAME_s or NAME_ms (not both); absent
- * means 0. */
-static int read_deadline(const json_t *rule, size_t i, const char *name, int64_t *out, char *err, size_t errlen)
+/* Reads one limit given as NAME_s, NAME_ms, NAME_wh or NAME_wd (one of
+ * them); absent means no limit. */
+static int read_limit(const json_t *rule, size_t i, const char *name, gl_time_limit *out, char *err, size_t errlen)
 {
-    char key_s[32], key_ms[32];
-    snprintf(key_s, sizeof key_s, "%s_s", name);
-    snprintf(key_ms, sizeof key_ms, "%s_ms", name);
-    const json_t *vs = json_object_get(rule, key_s);
-    const json_t *vms = json_object_get(rule, key_ms);
-    *out = 0;
-    if (vs && vms) {
-        gl_errf(err, errlen, "sla[%zu]: give %s or %s, not both", i, key_s, key_ms);
-        return GL_EINVAL;
-    }
-    const json_t *v = vs ? vs : vms;
-    if (!v)
-        return GL_OK;
-    const char *key = vs ? key_s : key_ms;
-    if (!json_is_integer(v)) {
-        gl_errf(err, errlen, "sla[%zu]: %s must be an integer", i, key);
-        return GL_EINVAL;
-    }
-    json_int_t n = json_integer_value(v);
-    long long limit = vs ? MAX_DEADLINE_MS / 1000 : MAX_DEADLINE_MS;
-    if (n < 0 || n > limit) {
-        gl_errf(err, errlen, "sla[%zu]: %s out of range (0..%lld)", i, key, limit);
-        return GL_EINVAL;
-    }
-    *out = vs ? (int64_t)n * 1000 : (int64_t)n;
-    return GL_OK;
+    char why[192];
+    int rc = gl_time_limit_from_json(rule, name, true, out, why, sizeof why);
+    if (rc == GL_EINVAL)
+        gl_errf(err, errlen, "sla[%zu]: %s", i, why);
+    return rc == GL_EINVAL ? rc : GL_OK;
 }
 
 static int parse_rule(const json_t *rule, size_t i, gl_sla_rule *r, char *err, size_t errlen)
 {
-    static const char *const known[] = {"tier",      "category",  "priority",  "accept_s",
-                                        "accept_ms", "resolve_s", "resolve_ms"};
+    static const char *const known[] = {"tier",      "category",  "priority",   "accept_s",   "accept_ms", "accept_wh",
+                                        "accept_wd", "resolve_s", "resolve_ms", "resolve_wh", "resolve_wd"};
     r->tier = GRIDLINK__V1__TIER__TIER_UNKNOWN;
     r->category = NULL;
     r->priority = -1;
     r->accept_ms = r->resolve_ms = 0;
+    r->accept = r->resolve = (gl_time_limit){0, GL_TIME_MS};
 
     if (!json_is_object(rule)) {
         gl_errf(err, errlen, "sla[%zu]: rule must be an object", i);
@@ -182,9 +158,11 @@ static int parse_rule(const json_t *rule, size_t i, gl_sla_rule *r, char *err, s
             return GL_ENOMEM;
         }
     }
-    int rc = read_deadline(rule, i, "accept", &r->accept_ms, err, errlen);
+    int rc = read_limit(rule, i, "accept", &r->accept, err, errlen);
     if (rc == 0)
-        rc = read_deadline(rule, i, "resolve", &r->resolve_ms, err, errlen);
+        rc = read_limit(rule, i, "resolve", &r->resolve, err, errlen);
+    r->accept_ms = gl_time_limit_nominal_ms(r->accept);
+    r->resolve_ms = gl_time_limit_nominal_ms(r->resolve);
     if (rc != 0) {
         free(r->category);
         r->category = NULL;
@@ -227,18 +205,6 @@ int gl_policy_from_json(const json_t *rules, gl_policy_t **out, char *err, size_
     return GL_OK;
 }
 
-/* Whole seconds are written as *_s, which is what people write by hand. */
-static int put_deadline(json_t *o, const char *name, int64_t ms)
-{
-    char key[32];
-    if (ms % 1000 == 0) {
-        snprintf(key, sizeof key, "%s_s", name);
-        return json_object_set_new(o, key, json_integer(ms / 1000));
-    }
-    snprintf(key, sizeof key, "%s_ms", name);
-    return json_object_set_new(o, key, json_integer(ms));
-}
-
 json_t *gl_policy_to_json(const gl_policy_t *p)
 {
     json_t *arr = json_array();
@@ -255,9 +221,9 @@ json_t *gl_policy_to_json(const gl_policy_t *p)
         if (rc == 0 && r->priority >= 0)
             rc = json_object_set_new(o, "priority", json_string(gl_priority_name(r->priority)));
         if (rc == 0)
-            rc = put_deadline(o, "accept", r->accept_ms);
+            rc = gl_time_limit_to_json(o, "accept", r->accept);
         if (rc == 0)
-            rc = put_deadline(o, "resolve", r->resolve_ms);
+            rc = gl_time_limit_to_json(o, "resolve", r->resolve);
         if (rc == 0)
             rc = json_array_append_new(arr, o);
         else
@@ -289,15 +255,15 @@ static bool category_matches(const char *prefix, const char *category)
     return strncmp(prefix, category, n) == 0 && (category[n] == 0 || category[n] == '/');
 }
 
-int gl_policy_deadline_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const char *category, int priority,
-                           int64_t *accept_ms, int64_t *resolve_ms)
+int gl_policy_limits_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const char *category, int priority,
+                         gl_time_limit *accept, gl_time_limit *resolve)
 {
-    int64_t dummy_a, dummy_r;
-    if (!accept_ms)
-        accept_ms = &dummy_a;
-    if (!resolve_ms)
-        resolve_ms = &dummy_r;
-    *accept_ms = *resolve_ms = 0;
+    gl_time_limit dummy_a, dummy_r;
+    if (!accept)
+        accept = &dummy_a;
+    if (!resolve)
+        resolve = &dummy_r;
+    *accept = *resolve = (gl_time_limit){0, GL_TIME_MS};
     if (!p)
         return GL_ENOENT;
 
@@ -324,10 +290,22 @@ int gl_policy_deadline_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const 
         }
     }
     if (!best && !tier_has_rules && p->defaults && category)
-        return gl_category_limits(p->defaults, category, accept_ms, resolve_ms);
+        return gl_category_time_limits(p->defaults, category, accept, resolve);
     if (!best)
         return GL_ENOENT;
-    *accept_ms = best->accept_ms;
-    *resolve_ms = best->resolve_ms;
+    *accept = best->accept;
+    *resolve = best->resolve;
     return GL_OK;
+}
+
+int gl_policy_deadline_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const char *category, int priority,
+                           int64_t *accept_ms, int64_t *resolve_ms)
+{
+    gl_time_limit a, r;
+    int rc = gl_policy_limits_for(p, tier, category, priority, &a, &r);
+    if (accept_ms)
+        *accept_ms = gl_time_limit_nominal_ms(a);
+    if (resolve_ms)
+        *resolve_ms = gl_time_limit_nominal_ms(r);
+    return rc;
 }

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "calendar.h"
 #include "category.h"
 #include "gridlink.pb-c.h"
 
@@ -21,8 +22,10 @@ typedef struct gl_sla_rule {
     Gridlink__V1__Tier tier; /* TIER_UNKNOWN matches every tier */
     char *category;          /* prefix of the case category; NULL matches any */
     int priority;            /* a Gridlink__V1__Priority value, or -1 for any */
-    int64_t accept_ms;       /* time to accept; 0 = no acceptance deadline */
-    int64_t resolve_ms;      /* time to resolve; 0 = no resolution deadline */
+    gl_time_limit accept;    /* time to accept; amount 0 = no acceptance deadline */
+    gl_time_limit resolve;   /* time to resolve; amount 0 = no resolution deadline */
+    int64_t accept_ms;       /* accept's nominal length (gl_time_limit_nominal_ms) */
+    int64_t resolve_ms;      /* resolve's nominal length */
 } gl_sla_rule;
 
 typedef struct gl_policy {
@@ -33,19 +36,26 @@ typedef struct gl_policy {
 
 /* Build a policy from a JSON array of rule objects:
  *   {"tier": "community", "category": "urban", "priority": "urgent",
- *    "accept_s": 3600, "resolve_s": 86400}
- * (accept_ms / resolve_ms are accepted as well as *_s; tier "any" or absent
- * matches all tiers). On error returns GL_EINVAL and writes a one-line
+ *    "accept_s": 3600, "resolve_wd": 5}
+ * Each limit is given once, on the clock (accept_s or accept_ms) or in
+ * working time (accept_wh working hours, accept_wd working days; see
+ * calendar.h), and likewise for resolve; absent is no such deadline. Tier
+ * "any" or absent matches all tiers. On error returns GL_EINVAL and writes a one-line
  * reason into err. *out is owned by the caller. */
 int gl_policy_from_json(const json_t *rules, gl_policy_t **out, char *err, size_t errlen);
 /* Serialize back to a JSON array (new reference, owned by caller). */
 json_t *gl_policy_to_json(const gl_policy_t *p);
 void gl_policy_free(gl_policy_t **p);
 
-/* Deadlines for a case at a holder of `tier`. Writes 0 for a deadline no rule
- * sets. When no rule names the tier or "any", the catalogue's limits for the
- * category are used (gl_category_limits). Returns GL_ENOENT if neither
- * decides (both outputs 0). */
+/* Limits for a case at a holder of `tier`, each an amount and its unit, for
+ * gl_calendar_add. Writes amount 0 for a deadline no rule sets. When no rule
+ * names the tier or "any", the catalogue's limits for the category are used
+ * (gl_category_time_limits). Returns GL_ENOENT if neither decides (both
+ * outputs no limit). Output pointers may be NULL. */
+int gl_policy_limits_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const char *category, int priority,
+                         gl_time_limit *accept, gl_time_limit *resolve);
+/* The same limits as nominal lengths in ms (a working hour as 1 h, a working
+ * day as 24 h): for display and ordering, not for computing a due time. */
 int gl_policy_deadline_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const char *category, int priority,
                            int64_t *accept_ms, int64_t *resolve_ms);
 

@@ -2,8 +2,8 @@
  * (see topology.h for the file format).
  *
  * A gl_topology_t owns every string, the nodes and monitors arrays, each
- * node's children array, the policy, the catalogue, the community task set
- * and the private id -> index map (a czmq
+ * node's children array, the policy, the catalogue, the community task set,
+ * the calendar and the private id -> index map (a czmq
  * zhashx holding index + 1, so that "absent" stays NULL). gl_topology_free
  * releases all of it. Lookups hand out pointers into the topology, valid until
  * it is freed.
@@ -319,6 +319,7 @@ void gl_topology_free(gl_topology_t **tp)
     gl_policy_free(&t->policy);
     gl_catalogue_free(&t->catalogue);
     gl_category_set_free(&t->community_tasks);
+    gl_calendar_free(&t->calendar);
     zhashx_t *index = t->index;
     zhashx_destroy(&index);
     free(t->name);
@@ -720,8 +721,8 @@ static int parse_categories(gl_topology_t *t, const json_t *root, char *err, siz
 
 static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"name", "listen_host", "port_base",       "broker", "monitors",
-                                       "sla",  "categories",  "community_tasks", "nodes",  "return_limit"};
+    static const char *const keys[] = {"name",       "listen_host",     "port_base", "broker",       "monitors", "sla",
+                                       "categories", "community_tasks", "nodes",     "return_limit", "calendar"};
     const char *bad = NULL, *s = NULL;
     int rc;
 
@@ -775,6 +776,9 @@ static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t er
         return rc;
     if ((rc = parse_categories(t, root, err, errlen)) != 0)
         return rc;
+    v = json_object_get(root, "calendar");
+    if ((rc = gl_calendar_from_json(json_is_null(v) ? NULL : v, &t->calendar, err, errlen)) != 0)
+        return rc;
 
     const json_t *nodes = json_object_get(root, "nodes");
     if (!json_is_array(nodes) || json_array_size(nodes) == 0) {
@@ -810,6 +814,13 @@ static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t er
         if (t->monitors[i].scope && !gl_topology_find(t, t->monitors[i].scope)) {
             gl_errf(err, errlen, "monitor '%s': scope '%s' is not a node of the topology", t->monitors[i].name,
                     t->monitors[i].scope);
+            return GL_EINVAL;
+        }
+    }
+    const char *unit;
+    for (size_t i = 0; (unit = gl_calendar_unit_node(t->calendar, i)); i++) {
+        if (!gl_topology_find(t, unit)) {
+            gl_errf(err, errlen, "calendar.units[%zu]: '%s' is not a node of the topology", i, unit);
             return GL_EINVAL;
         }
     }
@@ -1003,6 +1014,10 @@ static json_t *to_json(const gl_topology_t *t)
     if (rc == 0) {
         json_t *tasks = gl_category_set_to_json(t->community_tasks);
         rc = tasks ? json_object_set_new(root, "community_tasks", tasks) : -1;
+    }
+    if (rc == 0 && t->calendar && !gl_calendar_builtin(t->calendar)) {
+        json_t *cal = gl_calendar_to_json(t->calendar);
+        rc = cal ? json_object_set_new(root, "calendar", cal) : -1;
     }
     if (rc == 0) {
         json_t *arr = json_array();

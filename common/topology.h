@@ -14,6 +14,11 @@
  *     "community_tasks": ["services/elderly", "party", ...],
  *     "return_limit": 2,                    optional: returns of one case between the same
  *                                           two nodes before the tier above both assigns it
+ *     "calendar": {"utc_offset": "+08:00", "hours": ["08:30-12:00", "13:30-17:30"],
+ *                  "weekdays": ["mon", "tue", "wed", "thu", "fri"],
+ *                  "holidays": ["2026-10-01..2026-10-07", ...], "workdays": ["2026-10-10", ...],
+ *                  "units": [{"node": "xinbei.sanjing", "hours": [...], "weekdays": [...]}]},
+ *                                           optional: the working-time calendar, see calendar.h
  *     "nodes": [ {"id": "xinbei", "tier": "district", "name": "新北区",
  *                 "endpoint": "tcp://...", "public_key": "Z85"}, ... ]
  *   }
@@ -38,6 +43,16 @@
  * empty when absent: nothing may be given to communities that the file does
  * not list.
  *
+ * The calendar gives the working time that limits in working hours and
+ * working days (SLA rules, catalogue entries) are counted on: the district's
+ * hours, weekdays, UTC offset, public holidays and make-up working days
+ * (调休), and the units (a node and its subtree) that keep other hours or
+ * weekdays; each unit must be a node of the file. Every key is optional (see
+ * calendar.h for the defaults and the rules). A file without "calendar" gets
+ * the built-in one (gl_calendar_default: Monday to Friday, 08:30-12:00 and
+ * 13:30-17:30, UTC+08:00, no holidays), which is not written back on save,
+ * so the file keeps following it.
+ *
  * A monitor is a key that may watch the bus without being a node: it sees
  * the nodes of its "scope" (a node ID of the topology) and their subtrees,
  * or the whole district when it has no scope. A node's own key sees its own
@@ -51,6 +66,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "calendar.h"
 #include "category.h"
 #include "policy.h"
 
@@ -90,6 +106,7 @@ typedef struct gl_topology {
     gl_catalogue_t *catalogue;          /* never NULL once loaded; builtin when the file has none */
     gl_category_set_t *community_tasks; /* never NULL once loaded; may be empty */
     int return_limit;                   /* returns between two nodes before 审定; 0: the default (2) */
+    gl_calendar_t *calendar;            /* never NULL once loaded; builtin when the file has none */
     gl_node_t *nodes;
     size_t n_nodes;
     int root;    /* index of the district node */
@@ -108,10 +125,11 @@ int gl_topology_load_buffer(const char *json, size_t len, gl_topology_t **out, c
 int gl_topology_check_home(const gl_topology_t *t, const char *home, char *err, size_t errlen);
 /* Write the topology to path atomically (PATH.tmp, fsync, rename): name,
  * listen_host, port_base, broker, monitors, SLA policy, the catalogue, the
- * community tasks and nodes with their public keys. Only endpoints given
+ * community tasks, the calendar and nodes with their public keys. Only endpoints given
  * explicitly are written; derived ones are recomputed on load, so a later
  * port_base change still moves them. Likewise the built-in catalogue is not
- * written, so a file that had none keeps following it. Returns
+ * written, nor is the built-in calendar, so a file that had none keeps
+ * following it. Returns
  * 0, GL_ENOMEM, or an errno-mapped code (GL_EIO, GL_EPERM, GL_ENOSPC...). */
 int gl_topology_save(const gl_topology_t *t, const char *path);
 void gl_topology_free(gl_topology_t **t);

@@ -7,6 +7,14 @@
  * transport arms one timer for gl_engine_next_due after every commit that
  * changed the index and at start, so a restart re-arms every deadline and one
  * that passed while the node was down fires at once.
+ *
+ * A limit of the policy is counted on the topology's calendar for this node
+ * (gl_calendar_add): clock limits plainly, working hours and working days in
+ * the node's working time, so that a deadline never falls on a holiday, a
+ * weekend or at night. The amounts dl_start_ms is given are clock time (a
+ * dispatcher's --sign-within and --due, what was left at a suspension); when
+ * a suspended case resumes, what was left of a working-time limit is counted
+ * as the working time it held (see resumed_due). Extensions add clock time.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,17 +27,18 @@
 
 #define PENDING_PREFIX "pending_up:"
 
-int dl_start_ms(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t accept_ms, int64_t resolve_ms)
+/* Put the deadlines due at accept_due and resolve_due (0: none). */
+static int put_dues(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t accept_due, int64_t resolve_due)
 {
     int rc;
-    if (accept_ms > 0) {
-        c->accept_due_ms = e->now + accept_ms;
+    if (accept_due > 0) {
+        c->accept_due_ms = accept_due;
         if ((rc = gl_store_deadline_put(txn, e->store, c->accept_due_ms, GL_DEADLINE_ACCEPT, c->id)) != 0)
             return rc;
         e->deadlines_changed = true;
     }
-    if (resolve_ms > 0) {
-        c->resolve_due_ms = e->now + resolve_ms;
+    if (resolve_due > 0) {
+        c->resolve_due_ms = resolve_due;
         if ((rc = gl_store_deadline_put(txn, e->store, c->resolve_due_ms, GL_DEADLINE_RESOLVE, c->id)) != 0)
             return rc;
         e->deadlines_changed = true;
@@ -37,13 +46,46 @@ int dl_start_ms(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t accept_ms, int
     return GL_OK;
 }
 
+/* The due time of what was left of a limit at suspension, resumed now. A
+ * limit in working time keeps the working time that was left: the working
+ * time between the suspension and the due time it had then, counted on from
+ * now. A clock limit (a dispatcher's, or the policy's), or one that had no
+ * working time left, keeps its clock time. */
+static int64_t resumed_due(gl_engine_t *e, const gl_case *c, int64_t left_ms, gl_time_limit lim, bool dispatched)
+{
+    if (left_ms <= 0)
+        return 0;
+    if (!dispatched && lim.unit != GL_TIME_MS) {
+        int64_t work =
+            gl_calendar_working_ms(e->topo->calendar, e->id, c->suspended_at_ms, c->suspended_at_ms + left_ms);
+        if (work > 0)
+            return gl_calendar_add(e->topo->calendar, e->id, e->now, work, GL_TIME_WORKING_MS);
+    }
+    return gl_calendar_add(e->topo->calendar, e->id, e->now, left_ms, GL_TIME_MS);
+}
+
+int dl_start_ms(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t accept_ms, int64_t resolve_ms)
+{
+    if (c->suspended_at_ms > 0) {
+        gl_time_limit a, r;
+        gl_policy_limits_for(e->topo->policy, e->self->tier, c->category, c->priority, &a, &r);
+        return put_dues(e, txn, c, resumed_due(e, c, accept_ms, a, c->sign_within_ms > 0),
+                        resumed_due(e, c, resolve_ms, r, c->due_within_ms > 0));
+    }
+    return put_dues(e, txn, c,
+                    accept_ms > 0 ? gl_calendar_add(e->topo->calendar, e->id, e->now, accept_ms, GL_TIME_MS) : 0,
+                    resolve_ms > 0 ? gl_calendar_add(e->topo->calendar, e->id, e->now, resolve_ms, GL_TIME_MS) : 0);
+}
+
 int dl_start(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, bool resolve)
 {
-    int64_t accept_ms = 0, resolve_ms = 0;
-    gl_policy_deadline_for(e->topo->policy, e->self->tier, c->category, c->priority, &accept_ms, &resolve_ms);
+    gl_time_limit a, r;
+    gl_policy_limits_for(e->topo->policy, e->self->tier, c->category, c->priority, &a, &r);
     if (resolve && c->resolve_due_ms)
         dl_clear(e, txn, c, false, true);
-    return dl_start_ms(e, txn, c, accept ? accept_ms : 0, resolve ? resolve_ms : 0);
+    const gl_calendar_t *cal = e->topo->calendar;
+    return put_dues(e, txn, c, accept && a.amount > 0 ? gl_calendar_add_limit(cal, e->id, e->now, a) : 0,
+                    resolve && r.amount > 0 ? gl_calendar_add_limit(cal, e->id, e->now, r) : 0);
 }
 
 int dl_clear(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, bool resolve)

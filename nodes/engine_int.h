@@ -105,7 +105,12 @@ int lc_escalate(gl_engine_t *e, MDB_txn *txn, gl_case *c, const char *note, cons
 const char *lc_who_text(gl_action a);
 
 /* deadlines.c */
+/* Start the policy's accept and/or resolve deadline for c at this node,
+ * counted on the topology's calendar from now. */
 int dl_start(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, bool resolve);
+/* Start deadlines accept_ms and resolve_ms of clock time from now (0: none);
+ * for a case resuming from suspension (suspended_at_ms set), what was left
+ * of a working-time limit is counted in working time. */
 int dl_start_ms(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t accept_ms, int64_t resolve_ms);
 int dl_clear(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, bool resolve);
 /* Move the resolve deadline by ms. */

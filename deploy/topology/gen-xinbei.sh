@@ -61,64 +61,90 @@ emit_nodes() {
 tmp=$(mktemp "$out.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
 
-# SLA in seconds, from the time limits of common practice: sign-for within
-# hours, resolution within working days; urban management cases get 5 days at
-# every tier, emergencies in comprehensive governance 30 minutes to accept and
-# a day to resolve. Grids hold nothing: they report upward at once.
+# SLA from the time limits of common practice, in working time on the
+# calendar below: sign-for within working hours, resolution within working
+# days; urban management cases get 5 working days at every tier, emergencies
+# in comprehensive governance 30 minutes (clock) to accept and 24 hours
+# (clock) to resolve. Grids hold nothing: they report upward at once.
 #
 # The category catalogue is the built-in one of common/category.c (where each
-# figure's source is given; a working day counted as 24 h); the unit tests
-# check that the two agree. community_tasks is the community work-access list
-# (社区工作准入): only these may be given to a community to handle.
+# figure's source is given); the unit tests check that the two agree.
+# community_tasks is the community work-access list (社区工作准入): only these
+# may be given to a community to handle.
+#
+# The calendar: the district's working hours, Monday to Friday, Beijing time,
+# and the public holidays with their make-up working days (调休). 2026: the
+# State Council's arrangement for 元旦, 春节, 清明, 劳动节, 端午, 中秋 and 国庆.
+# 2027: only the statutory holidays themselves (元旦 1 day, 春节 除夕 to 初三,
+# 清明, 劳动节 2 days, 端午, 中秋, 国庆 3 days); the bridging days and the
+# make-up working days of the State Council's 2027 arrangement are to be
+# added from its notice.
 emit_nodes | jq -R -s '
-  def h: . * 3600;
-  def d: . * 86400;
-  def cat(code; name; a; r): {code: code, name: name, accept_s: a, resolve_s: r};
+  def wh: {a: "wh", n: .};
+  def wd: {a: "wd", n: .};
+  def s: {a: "s", n: .};
+  def h: {a: "s", n: (. * 3600)};
+  def lim(name; l): {(name + "_" + l.a): l.n};
+  def cat(code; name; a; r): {code: code, name: name} + lim("accept"; a) + lim("resolve"; r);
+  def rule(o; a; r): o + lim("accept"; a) + lim("resolve"; r);
   {
     name: "xinbei",
     listen_host: "127.0.0.1",
     port_base: 20000,
     sla: [
-      {tier: "grid", accept_s: 0, resolve_s: 0},
-      {tier: "community", accept_s: (4 | h), resolve_s: (3 | d)},
-      {tier: "township", accept_s: (8 | h), resolve_s: (5 | d)},
-      {tier: "district", accept_s: (1 | d), resolve_s: (10 | d)},
-      {tier: "community", category: "urban", accept_s: (4 | h), resolve_s: (5 | d)},
-      {tier: "township", category: "urban", accept_s: (8 | h), resolve_s: (5 | d)},
-      {tier: "district", category: "urban", accept_s: (1 | d), resolve_s: (5 | d)},
-      {tier: "community", category: "governance", priority: "emergency", accept_s: 1800, resolve_s: (24 | h)},
-      {tier: "township", category: "governance", priority: "emergency", accept_s: 1800, resolve_s: (24 | h)},
-      {tier: "district", category: "governance", priority: "emergency", accept_s: 1800, resolve_s: (24 | h)}
+      rule({tier: "grid"}; (0 | s); (0 | s)),
+      rule({tier: "community"}; (4 | wh); (3 | wd)),
+      rule({tier: "township"}; (8 | wh); (5 | wd)),
+      rule({tier: "district"}; (1 | wd); (10 | wd)),
+      rule({tier: "community", category: "urban"}; (4 | wh); (5 | wd)),
+      rule({tier: "township", category: "urban"}; (8 | wh); (5 | wd)),
+      rule({tier: "district", category: "urban"}; (1 | wd); (5 | wd)),
+      rule({tier: "community", category: "governance", priority: "emergency"}; (1800 | s); (24 | h)),
+      rule({tier: "township", category: "governance", priority: "emergency"}; (1800 | s); (24 | h)),
+      rule({tier: "district", category: "governance", priority: "emergency"}; (1800 | s); (24 | h))
     ],
     categories: [
-      cat("party"; "党建"; (1 | d); (5 | d)) + {subcategories: [
-        cat("party/activities"; "组织活动"; (1 | d); (5 | d)),
-        cat("party/members"; "党员服务"; (1 | d); (5 | d)),
-        cat("party/volunteers"; "志愿服务"; (1 | d); (5 | d))]},
-      cat("governance"; "综治"; (1 | d); (5 | d)) + {subcategories: [
-        cat("governance/safety"; "安全隐患"; (1 | d); (3 | d)),
-        cat("governance/disputes"; "矛盾纠纷"; (1 | d); (10 | d)),
-        cat("governance/emergency"; "突发事件"; 600; (2 | h)),
-        cat("governance/petition"; "信访诉求"; (1 | d); (13 | d)),
-        cat("governance/population"; "实有人口"; (1 | d); (5 | d))]},
-      cat("urban"; "城管"; (1 | d); (5 | d)) + {subcategories: [
-        cat("urban/sanitation"; "环境卫生"; (1 | h); (5 | h)),
-        cat("urban/garbage"; "垃圾渣土"; (1 | d); (4 | d)),
-        cat("urban/roads"; "道路设施"; (1 | d); (5 | d)),
-        cat("urban/waterlogging"; "路面积水"; (1 | h); (4 | h)),
-        cat("urban/lighting"; "路灯照明"; (1 | d); (5 | d)),
-        cat("urban/greenery"; "园林绿化"; (1 | d); (5 | d)),
-        cat("urban/building"; "违法搭建"; (4 | h); (20 | d)),
-        cat("urban/parking"; "停车秩序"; (1 | h); (4 | h)),
-        cat("urban/waterways"; "河道水域"; (1 | d); (15 | d)),
-        cat("urban/utilities"; "市政公用"; (1 | h); (24 | h))]},
-      cat("services"; "社区服务"; (1 | d); (5 | d)) + {subcategories: [
-        cat("services/elderly"; "养老服务"; (1 | d); (5 | d)),
-        cat("services/welfare"; "社会救助"; (1 | d); (3 | d)),
-        cat("services/employment"; "就业服务"; (1 | d); (5 | d)),
-        cat("services/disability"; "助残服务"; (1 | d); (5 | d)),
-        cat("services/consultation"; "政策咨询"; (1 | d); (2 | d))]}
+      cat("party"; "党建"; (1 | wd); (5 | wd)) + {subcategories: [
+        cat("party/activities"; "组织活动"; (1 | wd); (5 | wd)),
+        cat("party/members"; "党员服务"; (1 | wd); (5 | wd)),
+        cat("party/volunteers"; "志愿服务"; (1 | wd); (5 | wd))]},
+      cat("governance"; "综治"; (1 | wd); (5 | wd)) + {subcategories: [
+        cat("governance/safety"; "安全隐患"; (1 | wd); (3 | wd)),
+        cat("governance/disputes"; "矛盾纠纷"; (1 | wd); (10 | wd)),
+        cat("governance/emergency"; "突发事件"; (600 | s); (2 | h)),
+        cat("governance/petition"; "信访诉求"; (1 | wd); (13 | wd)),
+        cat("governance/population"; "实有人口"; (1 | wd); (5 | wd))]},
+      cat("urban"; "城管"; (1 | wd); (5 | wd)) + {subcategories: [
+        cat("urban/sanitation"; "环境卫生"; (1 | wh); (5 | wh)),
+        cat("urban/garbage"; "垃圾渣土"; (1 | wd); (4 | wd)),
+        cat("urban/roads"; "道路设施"; (1 | wd); (5 | wd)),
+        cat("urban/waterlogging"; "路面积水"; (1 | wh); (4 | wh)),
+        cat("urban/lighting"; "路灯照明"; (1 | wd); (5 | wd)),
+        cat("urban/greenery"; "园林绿化"; (1 | wd); (5 | wd)),
+        cat("urban/building"; "违法搭建"; (4 | wh); (20 | wd)),
+        cat("urban/parking"; "停车秩序"; (1 | wh); (4 | wh)),
+        cat("urban/waterways"; "河道水域"; (1 | wd); (15 | wd)),
+        cat("urban/utilities"; "市政公用"; (1 | wh); (24 | h))]},
+      cat("services"; "社区服务"; (1 | wd); (5 | wd)) + {subcategories: [
+        cat("services/elderly"; "养老服务"; (1 | wd); (5 | wd)),
+        cat("services/welfare"; "社会救助"; (1 | wd); (3 | wd)),
+        cat("services/employment"; "就业服务"; (1 | wd); (5 | wd)),
+        cat("services/disability"; "助残服务"; (1 | wd); (5 | wd)),
+        cat("services/consultation"; "政策咨询"; (1 | wd); (2 | wd))]}
     ],
+    calendar: {
+      utc_offset: "+08:00",
+      hours: ["08:30-12:00", "13:30-17:30"],
+      weekdays: ["mon", "tue", "wed", "thu", "fri"],
+      holidays: [
+        "2026-01-01..2026-01-03", "2026-02-15..2026-02-23", "2026-04-04..2026-04-06",
+        "2026-05-01..2026-05-05", "2026-06-19..2026-06-21", "2026-09-25..2026-09-27",
+        "2026-10-01..2026-10-07",
+        "2027-01-01", "2027-02-05..2027-02-08", "2027-04-05", "2027-05-01..2027-05-02", "2027-06-09",
+        "2027-09-15", "2027-10-01..2027-10-03"],
+      workdays: ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"],
+      units: []
+    },
     community_tasks: ["party/activities", "party/members", "governance/disputes", "services/elderly",
                       "services/welfare", "urban/sanitation"],
     nodes: [split("\n")[] | select(length > 0) | split("\t") | {id: .[0], tier: .[1], name: .[2]}]
@@ -135,6 +161,9 @@ emit_nodes | jq -R -s '
                      + (.subcategories | map("      " + tojson) | join(",\n")) + "\n    ]}") | join(",\n")),
   "  ],",
   "  \"community_tasks\": \(.community_tasks | tojson),",
+  "  \"calendar\": {",
+  (.calendar | to_entries | map("    \(.key | tojson): \(.value | tojson)") | join(",\n")),
+  "  },",
   "  \"nodes\": [", (.nodes | rows), "  ]",
   "}"' >"$tmp"
 

@@ -142,6 +142,24 @@ static void test_builtin(void **state)
     assert_int_equal(r, 20 * 86400000LL);
     assert_int_equal(gl_category_limits(cat, "governance/emergency", &a, &r), 0);
     assert_int_equal(r, 2 * 3600000);
+    /* In their units: working days, working hours, clock hours. */
+    gl_time_limit ta, tr;
+    assert_int_equal(gl_category_time_limits(cat, "services/elderly", &ta, &tr), 0);
+    assert_int_equal(ta.unit, GL_TIME_WORKING_DAYS);
+    assert_int_equal(ta.amount, 1);
+    assert_int_equal(tr.unit, GL_TIME_WORKING_DAYS);
+    assert_int_equal(tr.amount, 5);
+    assert_int_equal(gl_category_time_limits(cat, "urban/sanitation", &ta, &tr), 0);
+    assert_int_equal(tr.unit, GL_TIME_WORKING_HOURS);
+    assert_int_equal(tr.amount, 5);
+    assert_int_equal(gl_category_time_limits(cat, "urban/building", &ta, &tr), 0);
+    assert_int_equal(ta.unit, GL_TIME_WORKING_HOURS);
+    assert_int_equal(tr.unit, GL_TIME_WORKING_DAYS);
+    assert_int_equal(tr.amount, 20);
+    assert_int_equal(gl_category_time_limits(cat, "governance/emergency", &ta, &tr), 0);
+    assert_int_equal(ta.unit, GL_TIME_MS);
+    assert_int_equal(ta.amount, 600000);
+    assert_int_equal(tr.unit, GL_TIME_MS);
     assert_string_equal(gl_category_display_name(cat, "urban/roads"), "城管/道路设施");
     gl_catalogue_free(&cat);
     assert_null(cat);
@@ -275,6 +293,16 @@ static void test_parse_errors(void **state)
         {SUBS("{\"code\":\"urban/roads\",\"name\":\"道路\",\"accept_s\":1,\"resolve_s\":2,\"subcategories\":[]}"),
          "category 'urban/roads': unknown key 'subcategories'"},
         {KIND(OKKIND ",\"limit\":3"), "category 'urban': unknown key 'limit'"},
+        {KIND("\"code\":\"urban\",\"name\":\"城管\",\"accept_s\":1,\"accept_wh\":1,\"resolve_wd\":2"),
+         "category 'urban': give accept_s or accept_wh, not both"},
+        {KIND("\"code\":\"urban\",\"name\":\"城管\",\"accept_wh\":1.5,\"resolve_wd\":2"),
+         "category 'urban': accept_wh must be an integer number of working hours"},
+        {KIND("\"code\":\"urban\",\"name\":\"城管\",\"accept_wd\":3,\"resolve_wd\":2"),
+         "category 'urban': accept_wd (3) is longer than resolve_wd (2)"},
+        {KIND("\"code\":\"urban\",\"name\":\"城管\",\"accept_wd\":2,\"resolve_s\":3600"),
+         "category 'urban': accept_wd (2) is longer than resolve_s (3600)"},
+        {KIND("\"code\":\"urban\",\"name\":\"城管\",\"accept_wh\":1"),
+         "category 'urban': resolve_s must be an integer number of seconds in 0..316224000 (or give resolve_wh"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_error_t jerr;

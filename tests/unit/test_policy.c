@@ -234,6 +234,12 @@ static void test_bad_rules(void **state)
         {"[{\"resolve_s\":9223372036854775807}]", "sla[0]: resolve_s out of range"},
         {"[{\"accept_s\":1,\"accept_ms\":1000}]", "not both"},
         {"[{\"resolve_sec\":1}]", "unknown key 'resolve_sec'"},
+        {"[{\"accept_s\":1,\"accept_wh\":1}]", "sla[0]: give accept_s or accept_wh, not both"},
+        {"[{\"resolve_wh\":1,\"resolve_wd\":1}]", "sla[0]: give resolve_wh or resolve_wd, not both"},
+        {"[{\"accept_wh\":1.5}]", "sla[0]: accept_wh must be an integer number of working hours"},
+        {"[{\"resolve_wd\":-2}]", "sla[0]: resolve_wd must be"},
+        {"[{\"resolve_wd\":3661}]", "sla[0]: resolve_wd out of range"},
+        {"[{\"accept_wh\":87841}]", "sla[0]: accept_wh out of range"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_error_t jerr;
@@ -293,12 +299,76 @@ static void test_round_trip(void **state)
     json_decref(empty);
 }
 
+static void test_working_units(void **state)
+{
+    (void)state;
+    gl_policy_t *p = policy_from("[{\"tier\":\"community\",\"accept_wh\":4,\"resolve_wd\":3},"
+                                 "{\"tier\":\"community\",\"category\":\"governance\",\"priority\":\"emergency\","
+                                 "\"accept_s\":1800,\"resolve_s\":86400},"
+                                 "{\"tier\":\"township\",\"accept_wd\":1}]");
+    gl_time_limit a, r;
+    assert_int_equal(gl_policy_limits_for(p, T_COMMUNITY, "urban/roads", P_NORMAL, &a, &r), 0);
+    assert_int_equal(a.unit, GL_TIME_WORKING_HOURS);
+    assert_int_equal(a.amount, 4);
+    assert_int_equal(r.unit, GL_TIME_WORKING_DAYS);
+    assert_int_equal(r.amount, 3);
+    /* The nominal lengths: a working hour as 1 h, a working day as 24 h. */
+    assert_int_equal(p->rules[0].accept_ms, 4 * 3600000LL);
+    assert_int_equal(p->rules[0].resolve_ms, 3 * 86400000LL);
+    assert_int_equal(accept_for(p, T_COMMUNITY, "urban", P_NORMAL), 4 * 3600000LL);
+    /* Emergencies stay on the clock. */
+    assert_int_equal(gl_policy_limits_for(p, T_COMMUNITY, "governance/safety", P_EMERGENCY, &a, &r), 0);
+    assert_int_equal(a.unit, GL_TIME_MS);
+    assert_int_equal(a.amount, 1800000);
+    assert_int_equal(r.amount, 86400000);
+    /* A limit not given is none, in any unit. */
+    assert_int_equal(gl_policy_limits_for(p, T_TOWNSHIP, "party", P_NORMAL, &a, NULL), 0);
+    assert_int_equal(a.unit, GL_TIME_WORKING_DAYS);
+    assert_int_equal(gl_policy_limits_for(p, T_TOWNSHIP, "party", P_NORMAL, NULL, &r), 0);
+    assert_int_equal(r.amount, 0);
+    assert_int_equal(gl_policy_limits_for(p, T_DISTRICT, "party", P_NORMAL, &a, &r), GL_ENOENT);
+    assert_int_equal(a.amount, 0);
+    assert_int_equal(r.amount, 0);
+
+    /* Written back in the units they were given in. */
+    json_t *j = gl_policy_to_json(p);
+    json_t *want = json_loads("[{\"tier\":\"community\",\"accept_wh\":4,\"resolve_wd\":3},"
+                              "{\"tier\":\"community\",\"category\":\"governance\",\"priority\":\"emergency\","
+                              "\"accept_s\":1800,\"resolve_s\":86400},"
+                              "{\"tier\":\"township\",\"accept_wd\":1,\"resolve_s\":0}]",
+                              0, NULL);
+    assert_true(json_equal(j, want));
+    json_decref(want);
+    json_decref(j);
+    gl_policy_free(&p);
+
+    /* Where no rule is for the tier, the catalogue's limits, in their units. */
+    json_t *kinds = json_loads("[{\"code\":\"urban\",\"name\":\"城管\",\"accept_wh\":1,\"resolve_wd\":5,"
+                               "\"subcategories\":[{\"code\":\"urban/sanitation\",\"name\":\"环境卫生\","
+                               "\"accept_wh\":1,\"resolve_wh\":5}]}]",
+                               0, NULL);
+    gl_catalogue_t *cat = NULL;
+    char err[256] = "";
+    assert_int_equal(gl_catalogue_from_json(kinds, &cat, err, sizeof err), 0);
+    json_decref(kinds);
+    p = policy_from("[{\"tier\":\"grid\",\"accept_s\":0,\"resolve_s\":0}]");
+    p->defaults = cat;
+    assert_int_equal(gl_policy_limits_for(p, T_COMMUNITY, "urban/sanitation", P_NORMAL, &a, &r), 0);
+    assert_int_equal(r.unit, GL_TIME_WORKING_HOURS);
+    assert_int_equal(r.amount, 5);
+    assert_int_equal(gl_policy_limits_for(p, T_COMMUNITY, "urban/roads", P_NORMAL, &a, &r), 0);
+    assert_int_equal(r.unit, GL_TIME_WORKING_DAYS);
+    assert_int_equal(r.amount, 5);
+    gl_policy_free(&p);
+    gl_catalogue_free(&cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),      cmocka_unit_test(test_parse_fields),    cmocka_unit_test(test_specificity),
         cmocka_unit_test(test_later_wins), cmocka_unit_test(test_category_prefix), cmocka_unit_test(test_no_match),
-        cmocka_unit_test(test_bad_rules),  cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_bad_rules),  cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_working_units),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
