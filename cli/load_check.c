@@ -299,6 +299,21 @@ static int census_node(struct check *C, int idx, int64_t deadline)
     }
 }
 
+/* Was the case minted at a grid (the load's own traffic)? A task or a
+ * request is received again each time it is assigned back, by design. */
+static bool grid_minted(const struct cli_load_scope *L, const char *case_id)
+{
+    const char *dash = strrchr(case_id, '-');
+    char origin[GL_NODE_ID_MAX + 1];
+    size_t n = dash ? (size_t)(dash - case_id) : 0;
+    if (!n || n >= sizeof origin)
+        return false;
+    memcpy(origin, case_id, n);
+    origin[n] = 0;
+    const gl_node_t *o = gl_topology_find(L->topo, origin);
+    return o && o->tier == GRIDLINK__V1__TIER__TIER_GRID;
+}
+
 static int scan_log(struct check *C, int idx, int64_t deadline)
 {
     const struct cli_load_scope *L = C->L;
@@ -321,7 +336,8 @@ static int scan_log(struct check *C, int idx, int64_t deadline)
         for (size_t i = 0; i < rep->n_events; i++) {
             const Gridlink__V1__BusEvent *ev = rep->events[i];
             if (!ev->case_id || !ev->case_id[0] || !ev->kind ||
-                (strcmp(ev->kind, "received") != 0 && strcmp(ev->kind, "reported") != 0))
+                (strcmp(ev->kind, "received") != 0 && strcmp(ev->kind, "reported") != 0) ||
+                !grid_minted(L, ev->case_id))
                 continue;
             char key[600];
             snprintf(key, sizeof key, "%s %s", ev->kind, ev->case_id);
