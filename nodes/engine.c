@@ -166,6 +166,19 @@ int gl_engine_error_reply(int code, const char *text, uint8_t **buf, size_t *len
     return gl_pack(&rep.base, buf, len);
 }
 
+/* A note as long as every node accepts (GL_MAX_TEXT bytes), cut at a
+ * character boundary; a person's note plus what a step adds may be longer. */
+static char *note_dup(const char *note)
+{
+    size_t n = strlen(note ? note : "");
+    if (n > GL_MAX_TEXT) {
+        n = GL_MAX_TEXT;
+        while (n > 0 && ((unsigned char)note[n] & 0xC0) == 0x80)
+            n--;
+    }
+    return strndup(note ? note : "", n);
+}
+
 int eng_log(gl_engine_t *e, MDB_txn *txn, gl_event kind, const gl_case *c, const char *peer, const char *note)
 {
     Gridlink__V1__BusEvent ev = GRIDLINK__V1__BUS_EVENT__INIT;
@@ -180,12 +193,16 @@ int eng_log(gl_engine_t *e, MDB_txn *txn, gl_event kind, const gl_case *c, const
         ev.version = c->version;
     }
     ev.peer = (char *)(peer ? peer : "");
-    ev.note = (char *)(note ? note : "");
+    char *cut = note_dup(note);
+    if (!cut)
+        return GL_ENOMEM;
+    ev.note = cut;
     int rc = gl_store_log_append(txn, e->store, &ev);
-    if (rc != 0)
-        return rc;
     gl_effect f = {.kind = GL_FX_EVENT};
-    if ((rc = gl_pack(&ev.base, &f.buf, &f.len)) != 0)
+    if (rc == 0)
+        rc = gl_pack(&ev.base, &f.buf, &f.len);
+    free(cut);
+    if (rc != 0)
         return rc;
     size_t tlen = strlen(ev.kind) + strlen(e->id) + 2;
     f.topic = malloc(tlen);
@@ -232,7 +249,7 @@ void case_history_add(gl_case *c, const char *action, const char *node, int64_t 
     h->state = c->state;
     h->node = strdup(node);
     h->time_ms = now;
-    h->note = strdup(note ? note : "");
+    h->note = note_dup(note);
     c->history = arr;
     c->history[c->n_history++] = h;
 }

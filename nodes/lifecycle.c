@@ -468,7 +468,7 @@ int lc_apply(gl_engine_t *e, MDB_txn *txn, gl_case *c, const struct act_args *a,
     if ((rc = clocks(e, txn, c, t, a)) != 0)
         goto out;
     count(c, t->count);
-    char note[700];
+    char note[GL_MAX_TEXT + 512]; /* the person's note, with what the step adds */
     snprintf(note, sizeof note, "%s", a->note ? a->note : "");
     switch (a->action) {
     case ACT(EXTEND): c->extension_asked_ms = a->amount_ms; break;

@@ -66,6 +66,9 @@ wait_until 5 "community holds D" is $C "$d" holder $C
 gl act --node $C "$d" accept >/dev/null
 wait_until 5 "D's acceptance reaches the grid" is $G "$d" state accepted
 wait_until 5 "C's last version reaches the grid" test "$(field $G "$c" version)" = "$(field $C "$c" version)"
+# The notes arrived whole, at the grid too.
+kept=$(gl show --node $G "$c" --json | jq --arg n "$note" '[.history[] | select(.note == $n)] | length')
+[ "$kept" -ge $((cycles * 2)) ] || fail "only $kept of $((cycles * 2)) notes reached the grid whole"
 
 for n in $G $C $T $D; do
     h=$(gl health --node $n)
