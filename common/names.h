@@ -46,7 +46,7 @@ const char *gl_state_label(gl_state s);
 const char *gl_action_label(gl_action a);
 const char *gl_reason_label(Gridlink__V1__ReturnReason r);
 
-/* A finished case (closed or merged): no deadline runs, no one acts but to rate. */
+/* A finished case (closed or merged): no deadline runs; a closed one may still be rated. */
 bool gl_state_is_final(gl_state s);
 
 #endif
