@@ -75,6 +75,11 @@ int cli_case_id_arg(const char *cmd, const char *id);
  * *rep the caller's (gridlink__v1__ctl_reply__free_unpacked), or 1 with the
  * node's refusal or the transport's error printed. */
 int cli_case_call(const char *cmd, const cli_case_opts *o, Gridlink__V1__CtlRequest *req, Gridlink__V1__CtlReply **rep);
+/* A new case's fields from the options (category and text required): 0, or
+ * the exit status of the usage error it reported. */
+int cli_intake(const char *cmd, const cli_case_opts *o, Gridlink__V1__CtlRequest *req);
+/* Send a request that makes one case and print it (--json) or its ID. */
+int cli_new_case(const char *cmd, const cli_case_opts *o, Gridlink__V1__CtlRequest *req);
 /* The case as JSON: every field (defaults included), a UTC `time` beside
  * every history entry's time_ms, `counters` always, `deadlines` with the
  * running ones, and for a bulk task `parts` built from the copies of its

@@ -430,34 +430,46 @@ void cli_print_outcome(const Gridlink__V1__CtlReply *rep)
         printf("%s\n", rep->note);
 }
 
+int cli_intake(const char *cmd, const cli_case_opts *o, Gridlink__V1__CtlRequest *req)
+{
+    if (!o->category || !o->category[0] || !o->text || !o->text[0])
+        return cli_usage(cmd, "--category and --text are required (and not empty)");
+    req->category = (char *)o->category;
+    req->text = (char *)o->text;
+    req->note = (char *)(o->note ? o->note : "");
+    req->address = (char *)(o->address ? o->address : "");
+    req->reporter = (char *)(o->reporter ? o->reporter : "");
+    req->priority = o->priority;
+    return 0;
+}
+
+int cli_new_case(const char *cmd, const cli_case_opts *o, Gridlink__V1__CtlRequest *req)
+{
+    Gridlink__V1__CtlReply *rep;
+    if (cli_case_call(cmd, o, req, &rep) != 0)
+        return 1;
+    if (o->json)
+        cli_print_json(cli_case_json(rep->case_, NULL, 0, cli_now_ms()));
+    else
+        printf("%s\n", rep->case_id);
+    gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
+    return 0;
+}
+
 int gl_cmd_submit(int argc, char **argv)
 {
     cli_case_opts o;
     int rc = cli_case_parse("submit", argc, argv, "HnctNpkarTj", &o);
     if (rc == 0)
         rc = cli_positionals("submit", argc, argv, 0, "gridlink submit --node GRID_ID --category CAT --text TEXT");
+    Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
+    if (rc == 0)
+        rc = cli_intake("submit", &o, &req);
     if (rc != 0)
         return rc;
-    if (!o.category || !o.category[0] || !o.text || !o.text[0])
-        return cli_usage("submit", "--category and --text are required (and not empty)");
-    Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "submit";
-    req.category = (char *)o.category;
-    req.text = (char *)o.text;
-    req.note = (char *)(o.note ? o.note : "");
-    req.address = (char *)(o.address ? o.address : "");
-    req.reporter = (char *)(o.reporter ? o.reporter : "");
-    req.priority = o.priority;
     req.kind = o.kind;
-    Gridlink__V1__CtlReply *rep;
-    if (cli_case_call("submit", &o, &req, &rep) != 0)
-        return 1;
-    if (o.json)
-        cli_print_json(cli_case_json(rep->case_, NULL, 0, cli_now_ms()));
-    else
-        printf("%s\n", rep->case_id);
-    gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
-    return 0;
+    return cli_new_case("submit", &o, &req);
 }
 
 int gl_cmd_show(int argc, char **argv)

@@ -10,13 +10,6 @@
 #include "codec.h"
 #include "names.h"
 
-static int need_text(const char *cmd, const cli_case_opts *o)
-{
-    if (!o->category || !o->category[0] || !o->text || !o->text[0])
-        return cli_usage(cmd, "--category and --text are required (and not empty)");
-    return 0;
-}
-
 int gl_cmd_dispatch(int argc, char **argv)
 {
     cli_case_opts o;
@@ -25,20 +18,16 @@ int gl_cmd_dispatch(int argc, char **argv)
         rc = cli_positionals("dispatch", argc, argv, 0,
                              "gridlink dispatch --node FROM (--to NODE | --under PREFIX --tier TIER) --category CAT "
                              "--text TEXT");
+    Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     if (rc == 0)
-        rc = need_text("dispatch", &o);
+        rc = cli_intake("dispatch", &o, &req);
     if (rc != 0)
         return rc;
     if (o.to && (o.under || o.tier))
         return cli_usage("dispatch", "--to names one recipient; --under and --tier name many: give one or the other");
     if (!o.to && (!o.under || !o.tier))
         return cli_usage("dispatch", "name the recipients: --to NODE, or --under PREFIX with --tier community|grid");
-    Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "dispatch";
-    req.category = (char *)o.category;
-    req.text = (char *)o.text;
-    req.note = (char *)(o.note ? o.note : "");
-    req.priority = o.priority;
     req.to = (char *)(o.to ? o.to : "");
     req.under = (char *)(o.under ? o.under : "");
     req.tier = o.tier;
@@ -77,31 +66,17 @@ int gl_cmd_request(int argc, char **argv)
     if (rc == 0)
         rc = cli_positionals("request", argc, argv, 0,
                              "gridlink request --node NODE --category CAT --text TEXT --community ID");
+    Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     if (rc == 0)
-        rc = need_text("request", &o);
+        rc = cli_intake("request", &o, &req);
     if (rc != 0)
         return rc;
     if (!o.community)
         return cli_usage("request", "--community ID is required: the community the request is for");
-    Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "request";
     req.kind = GRIDLINK__V1__CASE_KIND__KIND_REQUEST;
-    req.category = (char *)o.category;
-    req.text = (char *)o.text;
-    req.note = (char *)(o.note ? o.note : "");
-    req.priority = o.priority;
-    req.address = (char *)(o.address ? o.address : "");
-    req.reporter = (char *)(o.reporter ? o.reporter : "");
     req.community = (char *)o.community;
-    Gridlink__V1__CtlReply *rep;
-    if (cli_case_call("request", &o, &req, &rep) != 0)
-        return 1;
-    if (o.json)
-        cli_print_json(cli_case_json(rep->case_, NULL, 0, cli_now_ms()));
-    else
-        printf("%s\n", rep->case_id);
-    gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
-    return 0;
+    return cli_new_case("request", &o, &req);
 }
 
 int gl_cmd_rate(int argc, char **argv)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsoncheck.h"
 #include "error.h"
 
 #define DAY_MS       (24LL * 3600 * 1000)
@@ -308,23 +309,6 @@ int64_t gl_calendar_working_ms(const gl_calendar_t *cal, const char *node, int64
 
 /* ---- parsing --------------------------------------------------------- */
 
-static bool only_keys(const json_t *obj, const char *const *keys, size_t n, const char **bad)
-{
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)obj, key, val)
-    {
-        bool ok = false;
-        for (size_t i = 0; i < n && !ok; i++)
-            ok = strcmp(key, keys[i]) == 0;
-        if (!ok) {
-            *bad = key;
-            return false;
-        }
-    }
-    return true;
-}
-
 static int parse_hours(const json_t *v, const char *where, struct unit *u, char *err, size_t errlen)
 {
     if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > MAX_PERIODS) {
@@ -452,7 +436,7 @@ static int parse_unit(gl_calendar_t *cal, const json_t *o, size_t i, char *err, 
         return GL_EINVAL;
     }
     snprintf(where, sizeof where, "calendar.units[%zu] (%s)", i, node);
-    if (!only_keys(o, keys, 3, &bad)) {
+    if (!gl_json_only_keys(o, keys, 3, &bad)) {
         gl_errf(err, errlen, "%s: unknown key '%.40s'", where, bad);
         return GL_EINVAL;
     }
@@ -487,7 +471,7 @@ static int parse(gl_calendar_t *cal, const json_t *obj, char *err, size_t errlen
         gl_errf(err, errlen, "calendar: must be an object");
         return GL_EINVAL;
     }
-    if (!only_keys(obj, keys, sizeof keys / sizeof keys[0], &bad)) {
+    if (!gl_json_only_keys(obj, keys, sizeof keys / sizeof keys[0], &bad)) {
         gl_errf(err, errlen, "calendar: unknown key '%.40s'", bad);
         return GL_EINVAL;
     }

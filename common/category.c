@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsoncheck.h"
 #include "error.h"
 
 #define PART_MAX     31
@@ -197,23 +198,6 @@ void gl_catalogue_free(gl_catalogue_t **cp)
 
 /* ---- parsing --------------------------------------------------------- */
 
-static bool only_keys(const json_t *obj, const char *const *keys, size_t n, const char **bad)
-{
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)obj, key, val)
-    {
-        bool ok = false;
-        for (size_t i = 0; i < n && !ok; i++)
-            ok = strcmp(key, keys[i]) == 0;
-        if (!ok) {
-            *bad = key;
-            return false;
-        }
-    }
-    return true;
-}
-
 /* A required limit: NAME_s, NAME_wh or NAME_wd. */
 static int read_limit(const json_t *o, const char *code, const char *name, gl_time_limit *lim, char *err, size_t errlen)
 {
@@ -287,7 +271,7 @@ static int parse_entry(const gl_catalogue_t *cat, const json_t *o, const char *w
         gl_errf(err, errlen, "category '%s': listed twice", code);
         return GL_EINVAL;
     }
-    if (!only_keys(o, kind_keys, kind ? 8 : 9, &bad)) {
+    if (!gl_json_only_keys(o, kind_keys, kind ? 8 : 9, &bad)) {
         gl_errf(err, errlen, "category '%s': unknown key '%.40s'", code, bad);
         return GL_EINVAL;
     }

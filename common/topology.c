@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "jsoncheck.h"
 #include "error.h"
 
 #define DEFAULT_LISTEN_HOST "127.0.0.1"
@@ -209,23 +210,6 @@ static bool monitor_name_valid(const char *s)
 }
 
 /* ---- JSON helpers ---------------------------------------------------- */
-
-static bool only_keys(const json_t *obj, const char *const *keys, size_t n, const char **bad)
-{
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)obj, key, val)
-    {
-        bool ok = false;
-        for (size_t i = 0; i < n && !ok; i++)
-            ok = strcmp(key, keys[i]) == 0;
-        if (!ok) {
-            *bad = key;
-            return false;
-        }
-    }
-    return true;
-}
 
 /* Optional string member: *out NULL when absent or JSON null; false if the
  * member has another type. */
@@ -463,7 +447,7 @@ static int parse_broker(gl_topology_t *t, const json_t *b, char *err, size_t err
         gl_errf(err, errlen, "broker: must be an object");
         return GL_EINVAL;
     }
-    if (!only_keys(b, keys, 3, &bad)) {
+    if (!gl_json_only_keys(b, keys, 3, &bad)) {
         gl_errf(err, errlen, "broker: unknown key '%.40s'", bad);
         return GL_EINVAL;
     }
@@ -519,7 +503,7 @@ static int parse_monitors(gl_topology_t *t, const json_t *arr, char *err, size_t
             gl_errf(err, errlen, "monitors[%zu]: must be an object", i);
             return GL_EINVAL;
         }
-        if (!only_keys(m, keys, 3, &bad)) {
+        if (!gl_json_only_keys(m, keys, 3, &bad)) {
             gl_errf(err, errlen, "monitors[%zu]: unknown key '%.40s'", i, bad);
             return GL_EINVAL;
         }
@@ -573,7 +557,7 @@ static int parse_node(gl_topology_t *t, size_t i, const json_t *o, char *err, si
         gl_errf(err, errlen, "node '%.255s': id %s", id, why);
         return GL_EINVAL;
     }
-    if (!only_keys(o, keys, 5, &bad)) {
+    if (!gl_json_only_keys(o, keys, 5, &bad)) {
         gl_errf(err, errlen, "node '%s': unknown key '%.40s'", id, bad);
         return GL_EINVAL;
     }
@@ -730,7 +714,7 @@ static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t er
         gl_errf(err, errlen, "topology: must be a JSON object");
         return GL_EINVAL;
     }
-    if (!only_keys(root, keys, sizeof keys / sizeof keys[0], &bad)) {
+    if (!gl_json_only_keys(root, keys, sizeof keys / sizeof keys[0], &bad)) {
         gl_errf(err, errlen, "topology: unknown key '%.40s'", bad);
         return GL_EINVAL;
     }

@@ -66,11 +66,6 @@ void gl_engine_free(gl_engine_t **pe)
     *pe = NULL;
 }
 
-const char *gl_engine_node(const gl_engine_t *e)
-{
-    return e->id;
-}
-
 gl_engine_counts *gl_engine_counters(gl_engine_t *e)
 {
     return &e->counts;
@@ -193,10 +188,10 @@ int eng_log(gl_engine_t *e, MDB_txn *txn, gl_event kind, const gl_case *c, const
         ev.version = c->version;
     }
     ev.peer = (char *)(peer ? peer : "");
-    char *cut = note_dup(note);
-    if (!cut)
+    ev.note = (char *)(note ? note : "");
+    char *cut = NULL; /* only a note past the limit is copied, cut */
+    if (strlen(ev.note) > GL_MAX_TEXT && !(ev.note = cut = note_dup(note)))
         return GL_ENOMEM;
-    ev.note = cut;
     int rc = gl_store_log_append(txn, e->store, &ev);
     gl_effect f = {.kind = GL_FX_EVENT};
     if (rc == 0)
@@ -330,14 +325,6 @@ int eng_count_access(gl_engine_t *e, MDB_txn *txn, const char *community)
 }
 
 /* ---- routing ---- */
-
-bool eng_is_child(const gl_engine_t *e, const char *id)
-{
-    for (size_t i = 0; i < e->n_children; i++)
-        if (strcmp(e->children[i].topo->id, id) == 0)
-            return true;
-    return false;
-}
 
 gl_link_t *eng_next_hop(gl_engine_t *e, const char *target, const char **peer)
 {

@@ -83,7 +83,6 @@ typedef struct gl_engine_counts {
 
 int gl_engine_new(const gl_engine_cfg *cfg, gl_engine_t **out);
 void gl_engine_free(gl_engine_t **e);
-const char *gl_engine_node(const gl_engine_t *e);
 gl_engine_counts *gl_engine_counters(gl_engine_t *e);
 
 /* The operation called name, or NULL. */

@@ -84,7 +84,6 @@ int eng_send_up(gl_engine_t *e, MDB_txn *txn, gl_case *c, const char *reason);
 /* Send a person's action on towards the case's holder. */
 int eng_forward_request(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CaseRequest *q, const char *target,
                         const char *except);
-bool eng_is_child(const gl_engine_t *e, const char *id);
 /* A new case ID minted here. */
 int eng_mint_id(gl_engine_t *e, MDB_txn *txn, char *id, size_t size);
 /* Count a work-access refusal for community this month. */

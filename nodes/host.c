@@ -294,11 +294,6 @@ static void engine_work(node_t *n, const char *peer, int up)
     }
 }
 
-static void log_link_change(node_t *n, const char *peer, bool up)
-{
-    engine_work(n, peer, up);
-}
-
 static void on_tick(uv_timer_t *t)
 {
     host_t *h = t->data;
@@ -322,7 +317,7 @@ static void on_tick(uv_timer_t *t)
                 n->up_backoff_ms = 0;
             if (up != n->uplink_was_up) {
                 n->uplink_was_up = up;
-                log_link_change(n, n->parent->id, up);
+                engine_work(n, n->parent->id, up);
             } else if (gl_engine_wants_tick(n->engine)) {
                 /* Escalations still waiting (their first try met a full
                  * map, or a restart found them): they climb now. */
@@ -336,7 +331,7 @@ static void on_tick(uv_timer_t *t)
             bool up = gl_link_up(c->link);
             if (up != c->was_up) {
                 c->was_up = up;
-                log_link_change(n, c->topo->id, up);
+                engine_work(n, c->topo->id, up);
             }
         }
         gl_zsock_kick(n->down);

@@ -585,17 +585,11 @@ int lc_take_over(gl_engine_t *e, MDB_txn *txn, gl_case *c)
     c->accept_due_ms = c->resolve_due_ms = 0;
     switch (c->state) {
     case ST(ASSIGNED):
+        /* The dispatcher's limits where it gave them, the policy's elsewhere. */
         snprintf(note, sizeof note, "assigned by %s", c->assigned_by);
-        rc = dl_start(e, txn, c, true, true);
-        if (rc == 0 && (c->sign_within_ms > 0 || c->due_within_ms > 0)) {
-            int64_t acc =
-                c->sign_within_ms > 0 ? c->sign_within_ms : (c->accept_due_ms ? c->accept_due_ms - e->now : 0);
-            int64_t res =
-                c->due_within_ms > 0 ? c->due_within_ms : (c->resolve_due_ms ? c->resolve_due_ms - e->now : 0);
-            rc = dl_clear(e, txn, c, true, true);
-            if (rc == 0)
-                rc = dl_start_ms(e, txn, c, acc, res);
-        }
+        rc = dl_start(e, txn, c, c->sign_within_ms <= 0, c->due_within_ms <= 0);
+        if (rc == 0)
+            rc = dl_start_ms(e, txn, c, c->sign_within_ms, c->due_within_ms);
         break;
     case ST(ARBITRATION):
         snprintf(note, sizeof note, "for a binding assignment (审定)");

@@ -359,9 +359,7 @@ int views_read(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *req
         for (size_t i = 0; rc == 0 && c && i < c->n_children; i++) {
             gl_case *part = NULL;
             if (gl_store_case_get(txn, e->store, c->children[i], &part) == 0) {
-                struct filter all = {0};
-                lc.f = &all;
-                collect(part, &lc);
+                collect(part, &lc); /* lc.f is NULL: every part */
                 gridlink__v1__case__free_unpacked(part, NULL);
             }
         }
