@@ -186,18 +186,22 @@ int gl_cmd_demo(int argc, char **argv)
                     Gridlink__V1__Case *cs = rep->cases[i];
                     if (strcmp(cs->holder, community->id) != 0)
                         continue;
-                    const char *action = NULL;
+                    /* The community accepts and resolves; the grid that
+                     * reported the case verifies it (谁发起、谁结案). */
+                    const char *action = NULL, *at = community->id;
                     if (cs->state == GRIDLINK__V1__CASE_STATE__STATE_REPORTED)
                         action = "accept";
                     else if (cs->state == GRIDLINK__V1__CASE_STATE__STATE_ACCEPTED)
                         action = "resolve";
-                    else if (cs->state == GRIDLINK__V1__CASE_STATE__STATE_RESOLVED)
-                        action = "close";
+                    else if (cs->state == GRIDLINK__V1__CASE_STATE__STATE_RESOLVED && cs->originator[0]) {
+                        action = "verify";
+                        at = cs->originator;
+                    }
                     if (!action)
                         continue;
                     Gridlink__V1__CtlRequest ar = GRIDLINK__V1__CTL_REQUEST__INIT;
                     Gridlink__V1__CtlReply *arep = NULL;
-                    ar.node = community->id;
+                    ar.node = (char *)at;
                     ar.op = "act";
                     ar.case_id = cs->id;
                     ar.action = (char *)action;
