@@ -611,5 +611,6 @@ int lc_take_over(gl_engine_t *e, MDB_txn *txn, gl_case *c)
     }
     if ((rc = gl_store_case_put(txn, e->store, c)) != 0 || (rc = eng_log(e, txn, EV(RECEIVED), c, from, note)) != 0)
         return rc;
-    return eng_spread(e, txn, c, c->came_from, false);
+    /* The sender too: its copy should not stay a version behind. */
+    return eng_spread(e, txn, c, NULL, false);
 }

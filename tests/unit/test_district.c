@@ -361,6 +361,9 @@ static void test_dispatch_return_reassign(void **state)
     net_settle(n, t + 5 * MIN_MS);
     expect_copies(n, "returned by c02", p2,
                   (struct copy[]){{NONE}, {S(RETURNED), TOWNSHIP}, {NONE}, {NONE}, {S(RETURNED), TOWNSHIP}, {NONE}});
+    /* the township's receipt reaches c02 too: no copy stays a version behind */
+    const char *const p2_returned[] = {TOWNSHIP, C02};
+    expect_current(n, p2, p2_returned, 2);
     c = copy_at(n, TOWNSHIP, p2);
     assert_int_equal(c->counters->returns, 1);
     assert_int_equal(c->accept_due_ms, t + 5 * MIN_MS + 2 * HOUR_MS); /* the township's clock runs */
