@@ -12,8 +12,8 @@
 # DIR/done the IDs that went through all four steps.
 #
 # lifecycle_check DIR DISPATCHER: every task in DIR/tasks exists at the
-# dispatcher and at its community, both copies agree on holder and version,
-# exactly one of them holds it, and every task in DIR/done was returned
+# dispatcher and at its community, both copies come to agree on holder and
+# version, exactly one of them holds it, and every task in DIR/done was returned
 # exactly once (counters.returns and the returned entries of its history)
 # and received twice by the community. Prints one line:
 # "lifecycle: N tasks (M through every step), 0 lost, 0 duplicated".
@@ -89,9 +89,18 @@ lifecycle_check() {
             log "lifecycle: task $id never reached $to"
             continue
         fi
-        local ha hb va vb
-        ha=$(jq -r .holder <<<"$a") hb=$(jq -r .holder <<<"$b")
-        va=$(jq -r .version <<<"$a") vb=$(jq -r .version <<<"$b")
+        # The drive may have stopped just after a step's commit, before its
+        # status reached the other end: the copies must agree within 20 s.
+        local ha hb va vb tries=0
+        while :; do
+            ha=$(jq -r .holder <<<"$a") hb=$(jq -r .holder <<<"$b")
+            va=$(jq -r .version <<<"$a") vb=$(jq -r .version <<<"$b")
+            { [ "$ha" = "$hb" ] && [ "$va" = "$vb" ]; } || [ "$tries" -ge 100 ] && break
+            tries=$((tries + 1))
+            sleep 0.2
+            a=$(lc_gl show --node "$from" "$id" --json) || a=""
+            b=$(lc_gl show --node "$to" "$id" --json) || b=""
+        done
         if [ "$ha" != "$hb" ] || [ "$va" != "$vb" ]; then
             dup=$((dup + 1))
             log "lifecycle: task $id: $from says $ha v$va, $to says $hb v$vb"
