@@ -53,7 +53,7 @@ typedef struct cli_case_opts {
     int priority, kind, tier, reason, timeout_ms;
     int resolved, satisfied;
     int64_t sign_within_ms, due_ms, by_ms;
-    bool json, overdue, holding;
+    bool json, overdue, holding, due_soon;
 } cli_case_opts;
 
 /* Parse the options of case command cmd; `allowed` lists the ones it takes
@@ -62,7 +62,7 @@ typedef struct cli_case_opts {
  *   k --kind  a --address  r --reporter  T --timeout  j --json
  *   o --to  u --under  L --tier  s --sign-within  d --due  C --community
  *   R --reason  b --by  I --into  v --resolved  S --satisfied
- *   e --state  O --overdue  g --holding
+ *   e --state  O --overdue  g --holding  W --due-soon
  * Checks --node against HOME's topology, which stays loaded for the
  * display names of display.h. 0, or the exit status of an error already
  * reported. */

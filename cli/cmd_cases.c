@@ -118,6 +118,7 @@ int cli_case_parse(const char *cmd, int argc, char **argv, const char *allowed, 
                                        {"state", required_argument, 0, 'e'},
                                        {"overdue", no_argument, 0, 'O'},
                                        {"holding", no_argument, 0, 'g'},
+                                       {"due-soon", no_argument, 0, 'W'},
                                        {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->timeout_ms = 5000;
@@ -143,6 +144,7 @@ int cli_case_parse(const char *cmd, int argc, char **argv, const char *allowed, 
         case 'I': o->into = optarg; break;
         case 'O': o->overdue = true; break;
         case 'g': o->holding = true; break;
+        case 'W': o->due_soon = true; break;
         case 'L': rc = tier_arg(cmd, optarg, &o->tier); break;
         case 's': rc = cli_duration(cmd, "--sign-within", optarg, &o->sign_within_ms); break;
         case 'd': rc = cli_duration(cmd, "--due", optarg, &o->due_ms); break;
@@ -285,6 +287,15 @@ static bool late(const Gridlink__V1__Case *c, int64_t now)
            (c->resolve_due_ms && c->resolve_due_ms <= now);
 }
 
+/* Held, a deadline running, its due-soon warning time passed (即将超时). */
+static bool due_soon(const Gridlink__V1__Case *c, int64_t now)
+{
+    if (gl_state_is_final(c->state) || late(c, now))
+        return false;
+    return (c->accept_due_ms && c->accept_warn_ms && c->accept_warn_ms <= now) ||
+           (c->resolve_due_ms && c->resolve_warn_ms && c->resolve_warn_ms <= now);
+}
+
 static const Gridlink__V1__Case *part_of(const char *id, Gridlink__V1__Case *const *parts, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -327,6 +338,11 @@ json_t *cli_case_json(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *pa
             json_object_set_new(d, "accept", iso_time(c->accept_due_ms));
         if (c->resolve_due_ms)
             json_object_set_new(d, "resolve", iso_time(c->resolve_due_ms));
+        if (c->accept_due_ms && c->accept_warn_ms)
+            json_object_set_new(d, "accept_warning", iso_time(c->accept_warn_ms));
+        if (c->resolve_due_ms && c->resolve_warn_ms)
+            json_object_set_new(d, "resolve_warning", iso_time(c->resolve_warn_ms));
+        json_object_set_new(d, "due_soon", json_boolean(due_soon(c, now)));
         json_object_set_new(j, "deadlines", d);
     }
     if (c->n_children) {
@@ -387,6 +403,8 @@ static void print_case(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *p
         printf("  accept by %s\n", cli_local_time(c->accept_due_ms, when, sizeof when));
     if (c->resolve_due_ms)
         printf("  resolve by %s\n", cli_local_time(c->resolve_due_ms, when, sizeof when));
+    if (due_soon(c, now))
+        printf("  即将超时 (due soon)\n");
     if (c->extension_asked_ms)
         printf("  extension of %lld s asked, waiting for %s\n", (long long)(c->extension_asked_ms / 1000),
                c->assigned_by[0] ? cli_node_name(c->assigned_by, a, sizeof a) : "the tier above");
@@ -505,7 +523,7 @@ static int print_list(Gridlink__V1__Case *const *cases, size_t n, int64_t now)
     for (size_t i = 0; t && i < n; i++) {
         const Gridlink__V1__Case *c = cases[i];
         snprintf(st, sizeof st, "%s %s", gl_state_name(c->state), gl_state_label(c->state));
-        snprintf(text, sizeof text, "%s%s", late(c, now) ? "OVERDUE " : "", c->text);
+        snprintf(text, sizeof text, "%s%s", late(c, now) ? "OVERDUE " : due_soon(c, now) ? "即将超时 " : "", c->text);
         const char *row[] = {c->id,
                              gl_kind_name(c->kind),
                              st,
@@ -525,11 +543,11 @@ static int print_list(Gridlink__V1__Case *const *cases, size_t n, int64_t now)
 int gl_cmd_list(int argc, char **argv)
 {
     cli_case_opts o;
-    int rc = cli_case_parse("list", argc, argv, "HnTjekOgc", &o);
+    int rc = cli_case_parse("list", argc, argv, "HnTjekOgcW", &o);
     if (rc == 0)
         rc = cli_positionals("list", argc, argv, 0,
                              "gridlink list --node NODE_ID [--state S] [--kind K] [--category C] [--overdue] "
-                             "[--holding] [--json]");
+                             "[--due-soon] [--holding] [--json]");
     if (rc != 0)
         return rc;
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
@@ -539,6 +557,7 @@ int gl_cmd_list(int argc, char **argv)
     req.category = (char *)(o.category ? o.category : "");
     req.overdue = o.overdue;
     req.holding = o.holding;
+    req.due_soon = o.due_soon;
     Gridlink__V1__CtlReply *rep;
     if (cli_case_call("list", &o, &req, &rep) != 0)
         return 1;

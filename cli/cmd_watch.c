@@ -48,9 +48,6 @@
 #define ASK_RETRY_MS      500    /* the broker answered short: its view is behind; ask again soon */
 #define HELD_MAX          200000 /* events held back across all nodes */
 
-static const char *const kinds[] = {"reported",  "received", "accepted", "started", "resolved",  "closed", "reopened",
-                                    "escalated", "overdue",  "status",   "link-up", "link-down", NULL};
-
 typedef Gridlink__V1__BusEvent bus_event_t;
 
 typedef struct wfeed {
@@ -654,11 +651,11 @@ int gl_cmd_watch(int argc, char **argv)
         return cli_usage("watch", "unexpected argument '%s'", argv[optind]);
     if (w.prefix && !gl_node_id_valid(w.prefix))
         return cli_usage("watch", "'%s' is not a node path", w.prefix);
-    bool kind_known = !w.kind;
-    for (int i = 0; kinds[i] && !kind_known; i++)
-        kind_known = strcmp(kinds[i], w.kind) == 0;
-    if (!kind_known)
-        return cli_usage("watch", "unknown kind '%s' (reported, received, accepted, escalated, status, ...)", w.kind);
+    gl_event known;
+    if (w.kind && !gl_event_from(w.kind, &known)) {
+        char list[1024];
+        return cli_usage("watch", "unknown kind '%s' (%s)", w.kind, gl_event_list(list, sizeof list));
+    }
     home = cli_home(home);
     gl_topology_t *t;
     if (cli_topology("watch", home, &t) != 0)
@@ -702,8 +699,12 @@ int gl_cmd_watch(int argc, char **argv)
          * are "<kind> <node>", so a subtree filter is a prefix too; the node
          * match is completed on arrival (dot boundary). */
         char topic[512];
-        for (int i = 0; kinds[i]; i++) {
-            snprintf(topic, sizeof topic, "%s %s", kinds[i], w.prefix ? w.prefix : "");
+        const ProtobufCEnumDescriptor *d = &gridlink__v1__event_kind__descriptor;
+        for (unsigned i = 0; i < d->n_values; i++) {
+            if (d->values[i].value == 0)
+                continue;
+            snprintf(topic, sizeof topic, "%s %s", gl_event_name((gl_event)d->values[i].value),
+                     w.prefix ? w.prefix : "");
             zsock_set_subscribe(w.sub, topic);
         }
     }

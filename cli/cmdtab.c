@@ -89,18 +89,19 @@ static const cli_command commands[] = {
         .name = "list",
         .fn = gl_cmd_list,
         .synopsis = {"--node NODE_ID [--state S] [--kind incident|request|task] [--category C] [--overdue] "
-                     "[--holding] [--json]"},
+                     "[--due-soon] [--holding] [--json]"},
         .summary = "the cases a node holds or has held, with filters",
         .about = "Prints the cases the node holds or has held, one a line, in columns: ID, kind, state with\n"
-                 "its Chinese label, holder and category with their names, OVERDUE when a deadline passed, and\n"
-                 "the text. Every filter given must match. --json keeps IDs and adds holder_name,\n"
-                 "category_name.\n",
+                 "its Chinese label, holder and category with their names, OVERDUE when a deadline passed or\n"
+                 "即将超时 when one is near, and the text. Every filter given must match. --json keeps IDs\n"
+                 "and adds holder_name, category_name.\n",
         .opts = {OPT_HOME,
                  OPT_NODE("the node to ask (required)"),
                  {"--state", "S", "only cases in this state (reported, assigned, accepted, in_progress, ...)"},
                  {"--kind", "K", "only incidents, requests or tasks"},
                  {"--category", "C", "only this category and its subcategories (urban takes urban/roads)"},
                  {"--overdue", NULL, "only open cases past a deadline, or marked overdue"},
+                 {"--due-soon", NULL, "only cases held here whose deadline is near (即将超时: warn_before_s)"},
                  {"--holding", NULL, "only the cases the node holds now"},
                  OPT_TIMEOUT,
                  OPT_JSON},

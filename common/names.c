@@ -124,10 +124,15 @@ FROM(gl_action_from, actions, gl_action)
 FROM(gl_op_from, ops, gl_op)
 FROM(gl_reason_from, reasons, Gridlink__V1__ReturnReason)
 FROM(gl_kind_from, kinds, Gridlink__V1__CaseKind)
+FROM(gl_event_from, events, gl_event)
 
 const char *gl_action_list(char *buf, size_t len)
 {
     return list_of(&actions, buf, len);
+}
+const char *gl_event_list(char *buf, size_t len)
+{
+    return list_of(&events, buf, len);
 }
 const char *gl_state_list(char *buf, size_t len)
 {

@@ -34,12 +34,14 @@ bool gl_action_from(const char *name, gl_action *out);
 bool gl_op_from(const char *name, gl_op *out);
 bool gl_reason_from(const char *name, Gridlink__V1__ReturnReason *out);
 bool gl_kind_from(const char *name, Gridlink__V1__CaseKind *out);
+bool gl_event_from(const char *name, gl_event *out);
 
 /* The names of an enum's known values, joined by ", " into buf (for help and
  * error texts). Returns buf. */
 const char *gl_action_list(char *buf, size_t len);
 const char *gl_state_list(char *buf, size_t len);
 const char *gl_reason_list(char *buf, size_t len);
+const char *gl_event_list(char *buf, size_t len);
 
 /* Chinese display name of a state, an action and a return reason. */
 const char *gl_state_label(gl_state s);

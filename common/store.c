@@ -978,7 +978,7 @@ int gl_store_outbox_count(MDB_txn *txn, gl_store_t *s, const char *peer, uint64_
 static int deadline_key(uint8_t *kb, size_t *klen, int64_t due_ms, enum gl_deadline_kind kind, const char *case_id)
 {
     size_t idl;
-    if (due_ms < 0 || (kind != GL_DEADLINE_ACCEPT && kind != GL_DEADLINE_RESOLVE) || id_len(case_id, &idl))
+    if (due_ms < 0 || (kind < GL_DEADLINE_ACCEPT || kind > GL_DEADLINE_RESOLVE_WARN) || id_len(case_id, &idl))
         return GL_EINVAL;
     gl_be64_put(kb, (uint64_t)due_ms);
     kb[8] = (uint8_t)kind;
@@ -1030,7 +1030,7 @@ int gl_store_deadline_first(MDB_txn *txn, gl_store_t *s, int64_t *due_ms, enum g
         return GL_ESTORE;
     }
     uint64_t due = gl_be64_get(p);
-    if (due > INT64_MAX || (p[8] != GL_DEADLINE_ACCEPT && p[8] != GL_DEADLINE_RESOLVE)) {
+    if (due > INT64_MAX || p[8] < GL_DEADLINE_ACCEPT || p[8] > GL_DEADLINE_RESOLVE_WARN) {
         gl_error("store: malformed deadline key (due %" PRIu64 ", kind %u)", due, p[8]);
         return GL_ESTORE;
     }

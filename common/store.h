@@ -54,7 +54,13 @@ enum gl_db {
 
 #define GL_STORE_ID_BYTES 16
 
-enum gl_deadline_kind { GL_DEADLINE_ACCEPT = 1, GL_DEADLINE_RESOLVE = 2 };
+/* A deadline, or the due-soon warning before it. */
+enum gl_deadline_kind {
+    GL_DEADLINE_ACCEPT = 1,
+    GL_DEADLINE_RESOLVE = 2,
+    GL_DEADLINE_ACCEPT_WARN = 3,
+    GL_DEADLINE_RESOLVE_WARN = 4
+};
 
 typedef struct gl_peer_marks {
     uint64_t in_applied; /* highest seq applied from this peer */

@@ -705,8 +705,9 @@ static int parse_categories(gl_topology_t *t, const json_t *root, char *err, siz
 
 static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"name",       "listen_host",     "port_base", "broker",       "monitors", "sla",
-                                       "categories", "community_tasks", "nodes",     "return_limit", "calendar"};
+    static const char *const keys[] = {"name",     "listen_host",  "port_base",  "broker",
+                                       "monitors", "sla",          "categories", "community_tasks",
+                                       "nodes",    "return_limit", "calendar",   "warn_before_s"};
     const char *bad = NULL, *s = NULL;
     int rc;
 
@@ -750,6 +751,16 @@ static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t er
             return GL_EINVAL;
         }
         t->return_limit = (int)json_integer_value(v);
+    }
+
+    t->warn_before_s = GL_WARN_BEFORE_DEFAULT_S;
+    v = json_object_get(root, "warn_before_s");
+    if (v && !json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 7 * 86400) {
+            gl_errf(err, errlen, "warn_before_s: must be an integer in 0..604800 (0: no warnings)");
+            return GL_EINVAL;
+        }
+        t->warn_before_s = (int)json_integer_value(v);
     }
 
     v = json_object_get(root, "broker");
@@ -964,6 +975,8 @@ static json_t *to_json(const gl_topology_t *t)
         rc = json_object_set_new(root, "port_base", json_integer(t->port_base));
     if (rc == 0 && t->return_limit)
         rc = json_object_set_new(root, "return_limit", json_integer(t->return_limit));
+    if (rc == 0 && t->warn_before_s != GL_WARN_BEFORE_DEFAULT_S)
+        rc = json_object_set_new(root, "warn_before_s", json_integer(t->warn_before_s));
     if (rc == 0 && (t->bus_explicit || t->broker_key)) {
         json_t *b = json_object();
         rc = b ? 0 : -1;

@@ -14,6 +14,9 @@
  *     "community_tasks": ["services/elderly", "party", ...],
  *     "return_limit": 2,                    optional: returns of one case between the same
  *                                           two nodes before the tier above both assigns it
+ *     "warn_before_s": 900,                 optional: the due-soon warning (即将超时) of a
+ *                                           deadline fires this long before it (clock time),
+ *                                           but never before half the limit has run; 0: none
  *     "calendar": {"utc_offset": "+08:00", "hours": ["08:30-12:00", "13:30-17:30"],
  *                  "weekdays": ["mon", "tue", "wed", "thu", "fri"],
  *                  "holidays": ["2026-10-01..2026-10-07", ...], "workdays": ["2026-10-10", ...],
@@ -70,9 +73,10 @@
 #include "category.h"
 #include "policy.h"
 
-#define GL_NODE_ID_MAX  255
-#define GL_KEY_Z85_LEN  40
-#define GL_IPC_PATH_MAX 107 /* a unix socket address holds 108 bytes with its NUL */
+#define GL_NODE_ID_MAX           255
+#define GL_KEY_Z85_LEN           40
+#define GL_IPC_PATH_MAX          107 /* a unix socket address holds 108 bytes with its NUL */
+#define GL_WARN_BEFORE_DEFAULT_S 900 /* 15 minutes, as helpdesks warn before an escalation */
 
 typedef struct gl_node {
     char *id;
@@ -106,6 +110,7 @@ typedef struct gl_topology {
     gl_catalogue_t *catalogue;          /* never NULL once loaded; builtin when the file has none */
     gl_category_set_t *community_tasks; /* never NULL once loaded; may be empty */
     int return_limit;                   /* returns between two nodes before 审定; 0: the default (2) */
+    int warn_before_s;                  /* due-soon warning lead, seconds; 0: none */
     gl_calendar_t *calendar;            /* never NULL once loaded; builtin when the file has none */
     gl_node_t *nodes;
     size_t n_nodes;

@@ -8,7 +8,9 @@
  *     escalation pending (meta key "pending_up:<case>"), and climbs when the
  *     link returns unless it was resolved or closed meanwhile.
  *   - At the district, which has no parent, an overdue alarm is raised, once
- *     per deadline. */
+ *     per deadline.
+ * Before each deadline its due-soon warning (即将超时) fires: an event and a
+ * count, nothing else (deadlines.c sets when). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,9 +100,9 @@ static int report_overdue(gl_engine_t *e, MDB_txn *txn, gl_case *c, enum gl_dead
             k->overdue_resolve++;
     }
     if (kind == GL_DEADLINE_ACCEPT)
-        c->accept_due_ms = 0;
+        c->accept_due_ms = c->accept_warn_ms = 0;
     else
-        c->resolve_due_ms = 0;
+        c->resolve_due_ms = c->resolve_warn_ms = 0;
     c->overdue = true;
     case_history_add(c, "overdue", e->id, e->now, why);
     c->version++;
@@ -117,6 +119,21 @@ static int report_overdue(gl_engine_t *e, MDB_txn *txn, gl_case *c, enum gl_dead
     return rc;
 }
 
+/* 即将超时: a deadline of a case held here is near. An event for watch and
+ * the tier above, and a count; the case itself does not change (list
+ * --due-soon finds it by its warning time). */
+static int warn_due_soon(gl_engine_t *e, MDB_txn *txn, const gl_case *c, bool accept)
+{
+    int64_t due = accept ? c->accept_due_ms : c->resolve_due_ms;
+    int64_t left_min = (due - e->now + 59999) / 60000;
+    char note[200];
+    snprintf(note, sizeof note, "即将超时: %s还剩 %lld 分钟 (%s due in %lld min)", accept ? "签收" : "办结",
+             (long long)left_min, accept ? "sign-for" : "completion", (long long)left_min);
+    e->counts.due_soon++;
+    gl_info("node %s: case %s: %s", e->id, c->id, note);
+    return eng_log(e, txn, EV(DUE_SOON), c, "", note);
+}
+
 static int fire_one(gl_engine_t *e, MDB_txn *txn, int64_t due, enum gl_deadline_kind kind, const char *case_id)
 {
     int rc = gl_store_deadline_del(txn, e->store, due, kind, case_id);
@@ -129,10 +146,18 @@ static int fire_one(gl_engine_t *e, MDB_txn *txn, int64_t due, enum gl_deadline_
         return GL_OK;
     if (rc != 0)
         return rc;
-    int64_t expected = kind == GL_DEADLINE_ACCEPT ? c->accept_due_ms : c->resolve_due_ms;
+    int64_t expected = kind == GL_DEADLINE_ACCEPT        ? c->accept_due_ms
+                       : kind == GL_DEADLINE_RESOLVE     ? c->resolve_due_ms
+                       : kind == GL_DEADLINE_ACCEPT_WARN ? c->accept_warn_ms
+                                                         : c->resolve_warn_ms;
     if (strcmp(c->holder, e->id) != 0 || expected != due) {
         gridlink__v1__case__free_unpacked(c, NULL);
         return GL_OK; /* a leftover of a deadline that was replaced */
+    }
+    if (kind == GL_DEADLINE_ACCEPT_WARN || kind == GL_DEADLINE_RESOLVE_WARN) {
+        rc = warn_due_soon(e, txn, c, kind == GL_DEADLINE_ACCEPT_WARN);
+        gridlink__v1__case__free_unpacked(c, NULL);
+        return rc;
     }
     bool sign_for = kind == GL_DEADLINE_ACCEPT;
     const char *why = sign_for ? "not accepted in time" : "not resolved in time";

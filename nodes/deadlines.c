@@ -27,23 +27,58 @@
 
 #define PENDING_PREFIX "pending_up:"
 
+/* When the due-soon warning of a deadline due at `due`, set now, fires:
+ * warn_before_s before it, but not before half of what is left has run, so
+ * that a short limit is warned of too; 0 for none. */
+static int64_t warn_at(const gl_engine_t *e, int64_t due)
+{
+    int64_t lead = (int64_t)e->topo->warn_before_s * 1000;
+    if (lead <= 0 || due <= e->now)
+        return 0;
+    int64_t half = e->now + (due - e->now) / 2;
+    return due - lead > half ? due - lead : half;
+}
+
+/* Put one deadline and its warning. */
+static int put_due(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, int64_t due)
+{
+    int64_t *field = accept ? &c->accept_due_ms : &c->resolve_due_ms;
+    int64_t *warn = accept ? &c->accept_warn_ms : &c->resolve_warn_ms;
+    *field = due;
+    *warn = warn_at(e, due);
+    e->deadlines_changed = true;
+    int rc = gl_store_deadline_put(txn, e->store, due, accept ? GL_DEADLINE_ACCEPT : GL_DEADLINE_RESOLVE, c->id);
+    if (rc == 0 && *warn > 0)
+        rc = gl_store_deadline_put(txn, e->store, *warn, accept ? GL_DEADLINE_ACCEPT_WARN : GL_DEADLINE_RESOLVE_WARN,
+                                   c->id);
+    return rc;
+}
+
+/* Remove one deadline and its warning. */
+static int del_due(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept)
+{
+    int64_t *field = accept ? &c->accept_due_ms : &c->resolve_due_ms;
+    int64_t *warn = accept ? &c->accept_warn_ms : &c->resolve_warn_ms;
+    int rc = GL_OK;
+    if (*field)
+        rc = gl_store_deadline_del(txn, e->store, *field, accept ? GL_DEADLINE_ACCEPT : GL_DEADLINE_RESOLVE, c->id);
+    if ((rc == 0 || rc == GL_ENOENT) && *warn)
+        rc = gl_store_deadline_del(txn, e->store, *warn, accept ? GL_DEADLINE_ACCEPT_WARN : GL_DEADLINE_RESOLVE_WARN,
+                                   c->id);
+    if (rc != 0 && rc != GL_ENOENT)
+        return rc;
+    *field = *warn = 0;
+    e->deadlines_changed = true;
+    return GL_OK;
+}
+
 /* Put the deadlines due at accept_due and resolve_due (0: none). */
 static int put_dues(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t accept_due, int64_t resolve_due)
 {
-    int rc;
-    if (accept_due > 0) {
-        c->accept_due_ms = accept_due;
-        if ((rc = gl_store_deadline_put(txn, e->store, c->accept_due_ms, GL_DEADLINE_ACCEPT, c->id)) != 0)
-            return rc;
-        e->deadlines_changed = true;
-    }
-    if (resolve_due > 0) {
-        c->resolve_due_ms = resolve_due;
-        if ((rc = gl_store_deadline_put(txn, e->store, c->resolve_due_ms, GL_DEADLINE_RESOLVE, c->id)) != 0)
-            return rc;
-        e->deadlines_changed = true;
-    }
-    return GL_OK;
+    int rc = accept_due > 0 ? put_due(e, txn, c, true, accept_due) : GL_OK;
+    if (rc == 0 && resolve_due > 0)
+        rc = put_due(e, txn, c, false, resolve_due);
+    return rc;
 }
 
 /* The due time of what was left of a limit at suspension, resumed now. A
@@ -91,22 +126,10 @@ int dl_start(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, bool resolve
 
 int dl_clear(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, bool resolve)
 {
-    int rc;
-    if (accept && c->accept_due_ms) {
-        rc = gl_store_deadline_del(txn, e->store, c->accept_due_ms, GL_DEADLINE_ACCEPT, c->id);
-        if (rc != 0 && rc != GL_ENOENT)
-            return rc;
-        c->accept_due_ms = 0;
-        e->deadlines_changed = true;
-    }
-    if (resolve && c->resolve_due_ms) {
-        rc = gl_store_deadline_del(txn, e->store, c->resolve_due_ms, GL_DEADLINE_RESOLVE, c->id);
-        if (rc != 0 && rc != GL_ENOENT)
-            return rc;
-        c->resolve_due_ms = 0;
-        e->deadlines_changed = true;
-    }
-    return GL_OK;
+    int rc = accept && (c->accept_due_ms || c->accept_warn_ms) ? del_due(e, txn, c, true) : GL_OK;
+    if (rc == 0 && resolve && (c->resolve_due_ms || c->resolve_warn_ms))
+        rc = del_due(e, txn, c, false);
+    return rc;
 }
 
 int dl_extend(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t ms)
@@ -114,12 +137,8 @@ int dl_extend(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t ms)
     if (!c->resolve_due_ms)
         return GL_OK;
     int64_t due = c->resolve_due_ms + ms;
-    int rc = gl_store_deadline_del(txn, e->store, c->resolve_due_ms, GL_DEADLINE_RESOLVE, c->id);
-    if (rc != 0 && rc != GL_ENOENT)
-        return rc;
-    c->resolve_due_ms = due;
-    e->deadlines_changed = true;
-    return gl_store_deadline_put(txn, e->store, due, GL_DEADLINE_RESOLVE, c->id);
+    int rc = del_due(e, txn, c, false);
+    return rc == 0 ? put_due(e, txn, c, false, due) : rc;
 }
 
 int dl_pending_add(gl_engine_t *e, MDB_txn *txn, const char *case_id)

@@ -77,6 +77,7 @@ typedef struct gl_engine_counts {
     uint64_t refused_in;      /* sequenced messages refused by number */
     uint64_t store_resets;    /* peers that came back with a new store */
     uint64_t refused_actions; /* people's requests refused */
+    uint64_t due_soon;        /* due-soon warnings fired */
     /* Filled in by the transport, shown by health. */
     uint64_t unauthorized, handshake_failed, transport_malformed, transport_refused;
 } gl_engine_counts;

@@ -582,7 +582,7 @@ int lc_take_over(gl_engine_t *e, MDB_txn *txn, gl_case *c)
     int rc;
     const char *from = c->handed_by;
     char note[300];
-    c->accept_due_ms = c->resolve_due_ms = 0;
+    c->accept_due_ms = c->resolve_due_ms = c->accept_warn_ms = c->resolve_warn_ms = 0;
     switch (c->state) {
     case ST(ASSIGNED):
         /* The dispatcher's limits where it gave them, the policy's elsewhere. */

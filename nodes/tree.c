@@ -100,7 +100,7 @@ static int on_transfer(gl_engine_t *e, MDB_txn *txn, const char *from, Gridlink_
     case_set_str(&c->came_from, from);
     case_set_str(&c->handed_by, from);
     c->state = escalated ? ST(ESCALATED) : ST(REPORTED);
-    c->accept_due_ms = c->resolve_due_ms = 0;
+    c->accept_due_ms = c->resolve_due_ms = c->accept_warn_ms = c->resolve_warn_ms = 0;
     c->escalation_pending = false;
     case_history_add(c, "received", e->id, e->now, escalated ? "escalated from below" : "");
     case_history_by(c, NULL, from);

@@ -20,7 +20,7 @@ struct filter {
     gl_state state;
     Gridlink__V1__CaseKind kind;
     const char *category;
-    bool overdue, holding;
+    bool overdue, holding, due_soon;
     int64_t now;
 };
 
@@ -42,6 +42,13 @@ static bool matches(const struct filter *f, const gl_case *c)
                     (c->accept_due_ms && c->accept_due_ms <= f->now) ||
                     (c->resolve_due_ms && c->resolve_due_ms <= f->now);
         if (!late || gl_state_is_final(c->state))
+            return false;
+    }
+    if (f->due_soon) {
+        /* held here, a deadline running, its warning time passed */
+        bool soon = (c->accept_due_ms && c->accept_warn_ms && c->accept_warn_ms <= f->now) ||
+                    (c->resolve_due_ms && c->resolve_warn_ms && c->resolve_warn_ms <= f->now);
+        if (!soon || strcmp(c->holder, f->self) != 0)
             return false;
     }
     return true;
@@ -291,6 +298,7 @@ static int health(gl_engine_t *e, MDB_txn *txn, Gridlink__V1__NodeHealth *h, cha
     h->spoofed = k->spoofed + k->transport_refused;
     h->store_resets = k->store_resets;
     h->refused_actions = k->refused_actions;
+    h->due_soon = k->due_soon;
     h->unauthorized = k->unauthorized;
     h->handshake_failed = k->handshake_failed;
     /* Work-access refusals, per community and month (meta "access_refused:C:YYYY-MM"). */
@@ -384,6 +392,7 @@ int views_read(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *req
         f.category = req->category;
         f.overdue = req->overdue;
         f.holding = req->holding;
+        f.due_soon = req->due_soon;
         lc.f = &f;
         rc = gl_store_case_foreach(txn, e->store, collect, &lc);
         rep.cases = lc.cases;

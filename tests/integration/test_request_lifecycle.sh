@@ -23,10 +23,14 @@ expect $D "$id" ".kind == \"request\" and .state == \"assigned\" and .holder == 
 wait_until 5 "$C1 has $id" case_is $C1 "$id" '.history[-1].action == "received"'
 expect $C1 "$id" ".state == \"assigned\" and .holder == \"$C1\" and .accept_due_ms > 0 and (.deadlines.accept | test(\"Z$\"))"
 gl act --node $C1 "$id" return --reason wrong-location --note "地址在第二社区" >/dev/null
-expect $C1 "$id" ".state == \"returned\" and .holder == \"$D\" and .counters.returns == 1 and .accept_due_ms == 0
-    and .resolve_due_ms == 0 and (.history[-1].note | contains(\"wrong-location\"))"
+expect $C1 "$id" ".state == \"returned\" and .holder == \"$D\" and .counters.returns == 1
+    and ([.history[] | select(.action == \"returned\" and (.note | contains(\"wrong-location\")))] | length == 1)"
 wait_until 5 "the district takes the return back" case_is $D "$id" \
     ".state == \"returned\" and .holder == \"$D\" and .history[-1].action == \"received\" and .accept_due_ms > 0"
+# The district's receipt comes back to the community: both copies are that version.
+v=$(field $D "$id" .version)
+wait_until 5 "$C1 has the district's receipt" case_is $C1 "$id" \
+    ".version == $v and .history[-1].action == \"received\" and .history[-1].node == \"$D\""
 log "$C1 returned it (wrong-location); back at the district"
 
 # The district assigns it to the right community.

@@ -55,6 +55,27 @@ static const char *topology_json =
     "  {\"id\": \"xinbei.sanjing.c02\", \"tier\": \"community\", \"name\": \"第二社区\"},"
     "  {\"id\": \"xinbei.sanjing.c02.g1\", \"tier\": \"grid\", \"name\": \"第二社区第1网格\"}]}";
 
+/* The same district on a working-time calendar: the community signs for a
+ * case within 1 working hour and resolves it within 2 working days; the
+ * National Day week is a holiday, with make-up working days around it. */
+static const char *calendar_json =
+    "{\"name\": \"district\", \"port_base\": 17300,"
+    " \"sla\": ["
+    "  {\"tier\": \"grid\", \"accept_s\": 0, \"resolve_s\": 0},"
+    "  {\"tier\": \"community\", \"accept_wh\": 1, \"resolve_wd\": 2},"
+    "  {\"tier\": \"township\", \"accept_wh\": 2, \"resolve_wd\": 3},"
+    "  {\"tier\": \"district\", \"accept_wh\": 4, \"resolve_wd\": 5}],"
+    " \"calendar\": {\"utc_offset\": \"+08:00\", \"hours\": [\"08:30-12:00\", \"13:30-17:30\"],"
+    "  \"weekdays\": [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"],"
+    "  \"holidays\": [\"2026-10-01..2026-10-07\"], \"workdays\": [\"2026-09-27\", \"2026-10-10\"]},"
+    " \"nodes\": ["
+    "  {\"id\": \"xinbei\", \"tier\": \"district\", \"name\": \"新北区\"},"
+    "  {\"id\": \"xinbei.sanjing\", \"tier\": \"township\", \"name\": \"三井街道\"},"
+    "  {\"id\": \"xinbei.sanjing.c01\", \"tier\": \"community\", \"name\": \"第一社区\"},"
+    "  {\"id\": \"xinbei.sanjing.c01.g1\", \"tier\": \"grid\", \"name\": \"第一社区第1网格\"},"
+    "  {\"id\": \"xinbei.sanjing.c02\", \"tier\": \"community\", \"name\": \"第二社区\"},"
+    "  {\"id\": \"xinbei.sanjing.c02.g1\", \"tier\": \"grid\", \"name\": \"第二社区第1网格\"}]}";
+
 #define S(x) GRIDLINK__V1__CASE_STATE__STATE_##x
 #define NONE 0 /* no copy */
 
@@ -191,7 +212,19 @@ static void test_report_climbs_by_deadline(void **state)
     assert_int_equal(c->accept_due_ms, T0 + 1000 + HOUR_MS);
     assert_int_equal(c->resolve_due_ms, T0 + 1000 + DAY_MS);
     assert_string_equal(c->handed_by, G1);
+    assert_int_equal(c->accept_warn_ms, T0 + 1000 + HOUR_MS - 15 * MIN_MS);
+    assert_int_equal(c->resolve_warn_ms, T0 + 1000 + DAY_MS - 15 * MIN_MS);
     gridlink__v1__case__free_unpacked(c, NULL);
+
+    /* 即将超时: 15 minutes before the sign-for deadline, a warning and
+     * nothing else (no message, no change to the case) */
+    assert_int_equal(net_next_due(n, C01), T0 + 1000 + HOUR_MS - 15 * MIN_MS);
+    net_fire(n, C01, T0 + 999 + HOUR_MS - 15 * MIN_MS);
+    assert_int_equal(net_events(n, C01, "due-soon", id), 0);
+    net_fire(n, C01, T0 + 1000 + HOUR_MS - 15 * MIN_MS);
+    assert_int_equal(net_events(n, C01, "due-soon", id), 1);
+    assert_int_equal(net_settle(n, T0 + 1000 + HOUR_MS - 15 * MIN_MS), 0);
+    assert_int_equal(gl_engine_counters(net_engine(n, C01))->due_soon, 1);
     assert_int_equal(net_next_due(n, C01), T0 + 1000 + HOUR_MS);
 
     /* a moment early: nothing happens */
@@ -213,7 +246,8 @@ static void test_report_climbs_by_deadline(void **state)
     assert_int_equal(net_history(c, "escalated", C01), 1);
     assert_int_equal(net_history(c, "received", TOWNSHIP), 1);
     gridlink__v1__case__free_unpacked(c, NULL);
-    assert_int_equal(net_next_due(n, C01), 0); /* the community's clocks stopped */
+    assert_int_equal(net_next_due(n, C01), 0); /* the community's clocks stopped, warnings too */
+    assert_int_equal(net_events(n, C01, "due-soon", id), 1);
 
     /* and on to the district */
     int64_t t2 = t1 + 2 * HOUR_MS;
@@ -513,6 +547,74 @@ static void test_escalation_waits_for_parent(void **state)
     net_assert_quiet(n);
 }
 
+/* Local times (UTC+08:00) as epoch milliseconds. */
+#define FRI_1204_1700 1796374800000LL /* Friday before a weekend */
+#define MON_1207_0845 1796604300000LL
+#define MON_1207_0900 1796605200000LL
+#define FRI_1009_1700 1791536400000LL /* the Saturday after is a make-up working day */
+#define SAT_1010_0900 1791594000000LL
+#define WED_0930_1700 1790758800000LL /* the eve of the National Day week */
+#define THU_1008_0845 1791420300000LL
+#define THU_1008_0900 1791421200000LL
+#define TUE_1208_2000 1796731200000LL /* at night */
+#define WED_1209_0930 1796779800000LL
+
+/* A case reported at g1 at `at` reaches c01; its sign-for deadline is expected. */
+static void expect_sign_for(net_t *n, int64_t at, int64_t due, char *id, size_t idlen)
+{
+    report(n, G1, "路灯不亮", at, id, idlen);
+    net_settle(n, at);
+    Gridlink__V1__Case *c = copy_at(n, C01, id);
+    if (c->accept_due_ms != due)
+        fail_msg("%s reported at %lld: sign for by %lld, expected %lld", id, (long long)at, (long long)c->accept_due_ms,
+                 (long long)due);
+    /* the resolution deadline lies in working time too (the end of a period counts) */
+    const gl_calendar_t *cal = net_topology(n)->calendar;
+    assert_true(c->resolve_due_ms > due);
+    assert_true(gl_calendar_is_working(cal, C01, c->resolve_due_ms - 1));
+    gridlink__v1__case__free_unpacked(c, NULL);
+}
+
+/* Deadlines counted on the calendar, by the engine, with a fixed clock. */
+static void test_working_time_deadlines(void **state)
+{
+    net_t *n = *state;
+    char id[64];
+    /* the holiday week is skipped whole */
+    expect_sign_for(n, WED_0930_1700, THU_1008_0900, id, sizeof id);
+    Gridlink__V1__Case *c = copy_at(n, C01, id);
+    assert_int_equal(c->accept_warn_ms, THU_1008_0845);
+    gridlink__v1__case__free_unpacked(c, NULL);
+    /* a make-up Saturday is a working day */
+    expect_sign_for(n, FRI_1009_1700, SAT_1010_0900, id, sizeof id);
+
+    /* Friday 17:00: half an hour that evening, half an hour on Monday */
+    expect_sign_for(n, FRI_1204_1700, MON_1207_0900, id, sizeof id);
+    c = copy_at(n, C01, id);
+    assert_int_equal(c->accept_warn_ms, MON_1207_0845); /* 15 minutes before, not over the weekend */
+    gridlink__v1__case__free_unpacked(c, NULL);
+    net_fire(n, C01, MON_1207_0845 - 1);
+    assert_int_equal(net_events(n, C01, "due-soon", id), 0);
+    net_fire(n, C01, MON_1207_0845);
+    assert_int_equal(net_events(n, C01, "due-soon", id), 1);
+    net_fire(n, C01, MON_1207_0900 - 1);
+    assert_int_equal(net_events(n, C01, "escalated", id), 0);
+    net_fire(n, C01, MON_1207_0900);
+    assert_int_equal(net_events(n, C01, "escalated", id), 1);
+    net_settle(n, MON_1207_0900);
+
+    /* at night: the clock starts at 08:30 the next morning */
+    expect_sign_for(n, TUE_1208_2000, WED_1209_0930, id, sizeof id);
+}
+
+static int setup_calendar(void **state)
+{
+    net_t *n = net_new(calendar_json);
+    net_start(n, WED_0930_1700 - DAY_MS);
+    *state = n;
+    return 0;
+}
+
 int main(void)
 {
     gl_log_init("test_district", GL_LOG_ERROR);
@@ -520,6 +622,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_climbs_by_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dispatch_return_reassign, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escalation_waits_for_parent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_working_time_deadlines, setup_calendar, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,7 @@
 
 #define HOUR_MS (3600 * 1000LL)
 #define DAY_MS  (24 * HOUR_MS)
+#define WARN_MS (15 * 60 * 1000LL) /* the due-soon warning: warn_before_s by default */
 #define T0      1700000000000LL
 
 /* Long limits, so no deadline passes unless a test moves the clock. */
@@ -582,11 +583,12 @@ static void test_extend_and_approve(void **state)
     net_settle(f->net, T0 + 11 * HOUR_MS);
     k = at(f, C01, id);
     assert_int_equal(k->resolve_due_ms, T0 + DAY_MS + 3 * HOUR_MS);
+    assert_int_equal(k->resolve_warn_ms, T0 + DAY_MS + 3 * HOUR_MS - WARN_MS); /* the warning moved along */
     assert_int_equal(k->extension_asked_ms, 0);
     assert_int_equal(k->counters->extensions, 1);
     assert_int_equal(k->state, INP);
     gridlink__v1__case__free_unpacked(k, NULL);
-    assert_int_equal(net_next_due(f->net, C01), T0 + DAY_MS + 3 * HOUR_MS);
+    assert_int_equal(net_next_due(f->net, C01), T0 + DAY_MS + 3 * HOUR_MS - WARN_MS); /* its warning first */
     /* the old deadline is gone: nothing fires at it */
     net_fire(f->net, C01, T0 + DAY_MS + HOUR_MS);
     k = at(f, C01, id);
@@ -660,7 +662,7 @@ static void test_suspend_and_resume(void **state)
     assert_int_equal(k->suspended_at_ms, 0);
     assert_int_equal(k->resolve_left_ms, 0);
     gridlink__v1__case__free_unpacked(k, NULL);
-    assert_int_equal(net_next_due(f->net, C01), T0 + DAY_MS + 5 * HOUR_MS);
+    assert_int_equal(net_next_due(f->net, C01), T0 + DAY_MS + 5 * HOUR_MS - WARN_MS); /* its warning first */
 
     /* a second suspension adds to the first; an extension approved while
      * suspended is added to what is left */
@@ -686,7 +688,8 @@ static void test_suspend_and_resume(void **state)
     assert_int_equal(k->counters->suspensions, 2);
     assert_int_equal(k->counters->extensions, 1);
     gridlink__v1__case__free_unpacked(k, NULL);
-    assert_int_equal(net_next_due(f->net, C01), T0 + DAY_MS + 5 * HOUR_MS + 30 * 60000 + 2 * HOUR_MS);
+    assert_int_equal(net_next_due(f->net, C01),
+                     T0 + DAY_MS + 5 * HOUR_MS + 30 * 60000 + 2 * HOUR_MS - WARN_MS); /* its warning first */
     net_assert_quiet(f->net);
 }
 
@@ -725,7 +728,7 @@ static void test_rate_not_resolved_reopens(void **state)
         assert_int_equal(net_history(k, "reopened", C01), 1);
         gridlink__v1__case__free_unpacked(k, NULL);
     }
-    assert_int_equal(net_next_due(f->net, C01), now + DAY_MS);
+    assert_int_equal(net_next_due(f->net, C01), now + DAY_MS - WARN_MS); /* its warning first */
     assert_int_equal(net_events(f->net, C01, "rated", id), 1);
     assert_int_equal(net_events(f->net, C01, "reopened", id), 1);
     net_assert_quiet(f->net);

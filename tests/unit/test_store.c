@@ -369,7 +369,7 @@ static void test_bad_args(void **state)
     assert_int_equal(gl_store_outbox_count(t, s, long_id, &v), GL_EINVAL);
 
     assert_int_equal(gl_store_deadline_put(t, s, -1, GL_DEADLINE_ACCEPT, "c"), GL_EINVAL);
-    assert_int_equal(gl_store_deadline_put(t, s, 5, (enum gl_deadline_kind)3, "c"), GL_EINVAL);
+    assert_int_equal(gl_store_deadline_put(t, s, 5, (enum gl_deadline_kind)5, "c"), GL_EINVAL);
     assert_int_equal(gl_store_deadline_put(t, s, 5, GL_DEADLINE_ACCEPT, long_id), GL_EINVAL);
     assert_int_equal(gl_store_deadline_del(t, s, 5, GL_DEADLINE_ACCEPT, NULL), GL_EINVAL);
     int64_t due;
