@@ -2,7 +2,7 @@
  * (see topology.h for the file format).
  *
  * A gl_topology_t owns every string, the nodes and monitors arrays, each
- * node's children array, the policy, the catalogue, the community task set,
+ * node's children array, area and address keys, the policy, the catalogue, the community task set,
  * the calendar and the private id -> index map (a czmq
  * zhashx holding index + 1, so that "absent" stays NULL). gl_topology_free
  * releases all of it. Lookups hand out pointers into the topology, valid until
@@ -40,6 +40,8 @@
 #define MAX_ENDPOINT_LEN    1024
 #define MAX_FILE_SIZE       (64 * 1024 * 1024)
 #define NODE_PART_MAX       63
+#define MAX_ADDRESSES       256
+#define ADDRESS_MAX_LEN     255
 
 static char *dup_or_null(const char *s)
 {
@@ -268,6 +270,31 @@ bool gl_topology_community_task(const gl_topology_t *t, const char *code)
     return t && gl_category_set_has(t->community_tasks, t->catalogue, code);
 }
 
+const gl_node_t *gl_topology_locate(const gl_topology_t *t, double lon, double lat)
+{
+    for (size_t i = 0; t && i < t->n_nodes; i++)
+        if (t->nodes[i].area && gl_area_contains(t->nodes[i].area, lon, lat))
+            return &t->nodes[i];
+    return NULL;
+}
+
+const gl_node_t *gl_topology_community_by_address(const gl_topology_t *t, const char *address)
+{
+    const gl_node_t *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; t && address && i < t->n_nodes; i++) {
+        const gl_node_t *n = &t->nodes[i];
+        for (size_t k = 0; k < n->n_addresses; k++) {
+            size_t len = strlen(n->addresses[k]);
+            if (len > best_len && strstr(address, n->addresses[k])) {
+                best = n;
+                best_len = len;
+            }
+        }
+    }
+    return best;
+}
+
 const gl_node_t *gl_topology_find_by_key(const gl_topology_t *t, const char *z85)
 {
     if (!t || !z85)
@@ -292,6 +319,10 @@ void gl_topology_free(gl_topology_t **tp)
         free(n->children);
         free(n->endpoint);
         free(n->public_key);
+        gl_area_free(n->area);
+        for (size_t k = 0; k < n->n_addresses; k++)
+            free(n->addresses[k]);
+        free(n->addresses);
     }
     free(t->nodes);
     for (size_t i = 0; i < t->n_monitors; i++) {
@@ -537,9 +568,99 @@ static int parse_monitors(gl_topology_t *t, const json_t *arr, char *err, size_t
     return GL_OK;
 }
 
+/* Explains why s is not an address key, or returns NULL. */
+static const char *address_problem(const json_t *v)
+{
+    if (!json_is_string(v))
+        return "is not a string";
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    if (len == 0)
+        return "is empty";
+    if (len > ADDRESS_MAX_LEN)
+        return "is longer than 255 bytes";
+    if (strlen(s) != len)
+        return "contains a NUL";
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return "contains a control character";
+    return NULL;
+}
+
+/* A community's address keys, checked and copied into n. */
+static int parse_addresses(gl_node_t *n, const json_t *v, char *err, size_t errlen)
+{
+    if (!json_is_array(v)) {
+        gl_errf(err, errlen, "node '%s': addresses must be an array of strings", n->id);
+        return GL_EINVAL;
+    }
+    size_t count = json_array_size(v);
+    if (count > MAX_ADDRESSES) {
+        gl_errf(err, errlen, "node '%s': %zu addresses, at most %d supported", n->id, count, MAX_ADDRESSES);
+        return GL_EINVAL;
+    }
+    if (count == 0)
+        return GL_OK;
+    if (!(n->addresses = calloc(count, sizeof *n->addresses))) {
+        gl_errf(err, errlen, "out of memory");
+        return GL_ENOMEM;
+    }
+    for (size_t k = 0; k < count; k++) {
+        const json_t *a = json_array_get(v, k);
+        const char *why = address_problem(a);
+        if (why) {
+            gl_errf(err, errlen, "node '%s': addresses[%zu] %s (an address key is 1..255 bytes of UTF-8 text)", n->id,
+                    k, why);
+            return GL_EINVAL;
+        }
+        const char *s = json_string_value(a);
+        for (size_t j = 0; j < n->n_addresses; j++) {
+            if (strcmp(n->addresses[j], s) == 0) {
+                gl_errf(err, errlen, "node '%s': address '%s' listed twice", n->id, s);
+                return GL_EINVAL;
+            }
+        }
+        if (!(n->addresses[k] = strdup(s))) {
+            gl_errf(err, errlen, "out of memory");
+            return GL_ENOMEM;
+        }
+        n->n_addresses++;
+    }
+    return GL_OK;
+}
+
+/* A node's optional place: a grid's area, a community's address keys. */
+static int parse_place(gl_node_t *n, const json_t *o, char *err, size_t errlen)
+{
+    const json_t *area = json_object_get(o, "area");
+    const json_t *addresses = json_object_get(o, "addresses");
+    if (area && !json_is_null(area)) {
+        if (n->tier != GRIDLINK__V1__TIER__TIER_GRID) {
+            gl_errf(err, errlen, "node '%s': area given, but only a grid has an area", n->id);
+            return GL_EINVAL;
+        }
+        char why[200];
+        int rc = gl_area_parse(area, &n->area, why, sizeof why);
+        if (rc == GL_ENOMEM)
+            gl_errf(err, errlen, "out of memory");
+        else if (rc != 0)
+            gl_errf(err, errlen, "node '%s': area: %s", n->id, why);
+        if (rc != 0)
+            return rc;
+    }
+    if (addresses && !json_is_null(addresses)) {
+        if (n->tier != GRIDLINK__V1__TIER__TIER_COMMUNITY) {
+            gl_errf(err, errlen, "node '%s': addresses given, but only a community has address keys", n->id);
+            return GL_EINVAL;
+        }
+        return parse_addresses(n, addresses, err, errlen);
+    }
+    return GL_OK;
+}
+
 static int parse_node(gl_topology_t *t, size_t i, const json_t *o, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"id", "tier", "name", "endpoint", "public_key"};
+    static const char *const keys[] = {"id", "tier", "name", "endpoint", "public_key", "area", "addresses"};
     gl_node_t *n = &t->nodes[i];
     const char *bad = NULL, *id = NULL, *tier = NULL, *name = NULL, *ep = NULL, *key = NULL;
     n->parent = -1;
@@ -557,7 +678,7 @@ static int parse_node(gl_topology_t *t, size_t i, const json_t *o, char *err, si
         gl_errf(err, errlen, "node '%.255s': id %s", id, why);
         return GL_EINVAL;
     }
-    if (!gl_json_only_keys(o, keys, 5, &bad)) {
+    if (!gl_json_only_keys(o, keys, sizeof keys / sizeof keys[0], &bad)) {
         gl_errf(err, errlen, "node '%s': unknown key '%.40s'", id, bad);
         return GL_EINVAL;
     }
@@ -597,7 +718,7 @@ static int parse_node(gl_topology_t *t, size_t i, const json_t *o, char *err, si
         gl_errf(err, errlen, "out of memory");
         return GL_ENOMEM;
     }
-    return GL_OK;
+    return parse_place(n, o, err, errlen);
 }
 
 /* Finds each node's parent (its ID minus the last part), checks tiers and
@@ -1028,6 +1149,16 @@ static json_t *to_json(const gl_topology_t *t)
                     set_str(o, "id", n->id) || set_str(o, "tier", gl_tier_name(n->tier)) || set_str(o, "name", n->name);
             if (rc == 0 && n->endpoint_explicit)
                 rc = set_str(o, "endpoint", n->endpoint);
+            if (rc == 0 && n->area) {
+                json_t *area = gl_area_to_json(n->area);
+                rc = area ? json_object_set_new(o, "area", area) : -1;
+            }
+            if (rc == 0 && n->n_addresses > 0) {
+                json_t *keys = json_array();
+                rc = keys ? json_object_set_new(o, "addresses", keys) : -1;
+                for (size_t k = 0; rc == 0 && k < n->n_addresses; k++)
+                    rc = json_array_append_new(keys, json_string(n->addresses[k]));
+            }
             if (rc == 0)
                 rc = set_str(o, "public_key", n->public_key);
         }
@@ -1070,7 +1201,8 @@ int gl_topology_save(const gl_topology_t *t, const char *path)
         return rc;
     }
     errno = 0;
-    if (json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 || fputc('\n', f) == EOF || fflush(f) != 0)
+    if (json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) != 0 ||
+        fputc('\n', f) == EOF || fflush(f) != 0)
         rc = gl_err_from_errno(errno ? errno : EIO);
     if (rc == 0 && fsync(fileno(f)) != 0)
         rc = gl_err_from_errno(errno);

@@ -23,7 +23,11 @@
  *                  "units": [{"node": "xinbei.sanjing", "hours": [...], "weekdays": [...]}]},
  *                                           optional: the working-time calendar, see calendar.h
  *     "nodes": [ {"id": "xinbei", "tier": "district", "name": "新北区",
- *                 "endpoint": "tcp://...", "public_key": "Z85"}, ... ]
+ *                 "endpoint": "tcp://...", "public_key": "Z85"},
+ *                {"id": "xinbei.sanjing.c01", "tier": "community", "name": "...",
+ *                 "addresses": ["晋陵北路", "三井花园"]},
+ *                {"id": "xinbei.sanjing.c01.g1", "tier": "grid", "name": "...",
+ *                 "area": {"type": "Polygon", "coordinates": [[[lon, lat], ...]]}}, ... ]
  *   }
  * A node's parent is its ID without the last dotted part; the parent must
  * exist and be exactly one tier up; the root is the only district. Node IDs
@@ -36,6 +40,17 @@
  * transport. Where an ipc endpoint may be depends on the home that runs the
  * topology (gl_topology_check_home): libzmq removes whatever is at that path
  * before it binds.
+ *
+ * A grid may have an "area" (网格范围), a GeoJSON Polygon in longitude and
+ * latitude (see geo.h for what one may be and which points it contains):
+ * gl_topology_locate finds the grid of a point by it. A community may have
+ * "addresses", its address keys: up to 256 non-empty UTF-8 strings of at
+ * most 255 bytes each, without control characters, none listed twice, such
+ * as the streets and housing estates it serves ("晋陵北路", "三井花园"):
+ * gl_topology_community_by_address places a request that comes with an
+ * address only. Either key on a node of another tier is an error. Areas may
+ * overlap and a key may belong to more than one community; the lookups say
+ * which one wins.
  *
  * The catalogue lists the categories a case may have, with their default
  * limits; a file without "categories" gets the built-in catalogue
@@ -71,6 +86,7 @@
 
 #include "calendar.h"
 #include "category.h"
+#include "geo.h"
 #include "policy.h"
 
 #define GL_NODE_ID_MAX           255
@@ -88,6 +104,9 @@ typedef struct gl_node {
     char *endpoint;         /* ROUTER endpoint of a node with children, else NULL */
     bool endpoint_explicit; /* given in the file (kept when saving) */
     char *public_key;       /* Z85, 40 chars, or NULL before keygen */
+    gl_area_t *area;        /* a grid's area, or NULL */
+    char **addresses;       /* a community's address keys, in file order */
+    size_t n_addresses;
 } gl_node_t;
 
 typedef struct gl_monitor {
@@ -130,12 +149,14 @@ int gl_topology_load_buffer(const char *json, size_t len, gl_topology_t **out, c
 int gl_topology_check_home(const gl_topology_t *t, const char *home, char *err, size_t errlen);
 /* Write the topology to path atomically (PATH.tmp, fsync, rename): name,
  * listen_host, port_base, broker, monitors, SLA policy, the catalogue, the
- * community tasks, the calendar and nodes with their public keys. Only endpoints given
- * explicitly are written; derived ones are recomputed on load, so a later
+ * community tasks, the calendar and nodes with their areas, address keys
+ * and public keys. Only endpoints given explicitly are written; derived ones are recomputed on load, so a later
  * port_base change still moves them. Likewise the built-in catalogue is not
  * written, nor is the built-in calendar, so a file that had none keeps
- * following it. Returns
- * 0, GL_ENOMEM, or an errno-mapped code (GL_EIO, GL_EPERM, GL_ENOSPC...). */
+ * following it. Coordinates are written with 15 significant digits: one
+ * read from a file with at most that many comes back as it was (near
+ * longitude 120, that is down to 1e-12 degrees, far below a millimetre). Returns 0, GL_ENOMEM, or an
+ * errno-mapped code (GL_EIO, GL_EPERM, GL_ENOSPC...). */
 int gl_topology_save(const gl_topology_t *t, const char *path);
 void gl_topology_free(gl_topology_t **t);
 
@@ -149,6 +170,16 @@ int gl_topology_index_of(const gl_topology_t *t, const char *id);               
 const gl_node_t *gl_topology_parent(const gl_topology_t *t, const gl_node_t *n); /* NULL at root */
 /* The node whose public key is z85, or NULL. */
 const gl_node_t *gl_topology_find_by_key(const gl_topology_t *t, const char *z85);
+
+/* The grid whose area contains the point (longitude, latitude), or NULL
+ * when no area does. Areas may overlap or share edges: the first such grid
+ * in file order wins. */
+const gl_node_t *gl_topology_locate(const gl_topology_t *t, double lon, double lat);
+/* The community one of whose address keys occurs in address (a match of
+ * bytes; both are UTF-8, so a match always starts and ends on whole
+ * characters), or NULL. The longest matching key wins ("三井花园二期" over
+ * "三井花园"); between keys of the same length, the first in file order. */
+const gl_node_t *gl_topology_community_by_address(const gl_topology_t *t, const char *address);
 
 /* The monitor called name, or NULL. */
 const gl_monitor_t *gl_topology_find_monitor(const gl_topology_t *t, const char *name);

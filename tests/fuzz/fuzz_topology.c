@@ -1,7 +1,9 @@
 /* fuzz_topology.c: feeds arbitrary bytes to the topology loader, which must
  * refuse bad input with an error and never crash or leak. Anything that loads
- * is also serialized, its lookups exercised and its ipc endpoints checked
- * against a home, to reach the code that trusts a validated topology. */
+ * is also serialized, its lookups exercised (by ID, key, point and address)
+ * and its ipc endpoints checked against a home, to reach the code that
+ * trusts a validated topology. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,40 @@
 #include "topology.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* True if c has a key of at least min bytes that occurs in address. */
+static bool has_key_in(const gl_node_t *c, const char *address, size_t min)
+{
+    for (size_t k = 0; k < c->n_addresses; k++)
+        if (strlen(c->addresses[k]) >= min && strstr(address, c->addresses[k]))
+            return true;
+    return false;
+}
+
+/* The corners and the centre of a grid's bounding box, and its area written
+ * out and parsed again: what locate finds contains the point, and the copy
+ * agrees with the original. */
+static void check_area(const gl_topology_t *t, const gl_node_t *n)
+{
+    double w, s, e, north;
+    gl_area_bounds(n->area, &w, &s, &e, &north);
+    const double pts[][2] = {{w, s}, {e, north}, {(w + e) / 2, (s + north) / 2}, {w - 1e-9, s}, {e, north + 1e-9}};
+    json_t *j = gl_area_to_json(n->area);
+    gl_area_t *copy = NULL;
+    char err[256];
+    if (!j || gl_area_parse(j, &copy, err, sizeof err) != 0)
+        abort();
+    json_decref(j);
+    for (size_t k = 0; k < sizeof pts / sizeof pts[0]; k++) {
+        bool in = gl_area_contains(n->area, pts[k][0], pts[k][1]);
+        if (in != gl_area_contains(copy, pts[k][0], pts[k][1]) || (k >= 3 && in))
+            abort();
+        const gl_node_t *g = gl_topology_locate(t, pts[k][0], pts[k][1]);
+        if (g ? !gl_area_contains(g->area, pts[k][0], pts[k][1]) : in)
+            abort();
+    }
+    gl_area_free(copy);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -25,6 +61,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (n->public_key)
             (void)gl_topology_find_by_key(t, n->public_key);
+        if ((n->area && n->tier != GRIDLINK__V1__TIER__TIER_GRID) ||
+            (n->n_addresses && n->tier != GRIDLINK__V1__TIER__TIER_COMMUNITY))
+            abort();
+        if (n->area)
+            check_area(t, n);
+        for (size_t k = 0; k < n->n_addresses; k++) {
+            /* A key finds a community with a key at least as long in it. */
+            const gl_node_t *c = gl_topology_community_by_address(t, n->addresses[k]);
+            if (!c || !has_key_in(c, n->addresses[k], strlen(n->addresses[k])))
+                abort();
+        }
     }
     for (size_t i = 0; i < t->n_monitors; i++) {
         const char *scope = gl_topology_monitor_scope(t, &t->monitors[i]);

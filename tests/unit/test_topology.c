@@ -12,6 +12,7 @@
 
 #include <ftw.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,6 +403,9 @@ static void test_keys_and_lookup(void **state)
 #define EP(e)       "{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"endpoint\":\"" e "\"}"
 #define LONG100     "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
 #define KEY_OK      "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+#define AREA_SQUARE "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}"
+#define AREA_OPEN   "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1]]]}"
+#define ADDR(list)  "{\"id\":\"a.t.c\",\"tier\":\"community\",\"name\":\"C\",\"addresses\":[" list "]}"
 
 static void test_validation(void **state)
 {
@@ -537,11 +541,40 @@ static void test_validation(void **state)
          "\"port_base\":17300,\"nodes\":[" D "]}",
          "monitor 'o': scope must be a node id"},
         {"{\"sla\":[{\"tier\":\"town\"}],\"port_base\":17300,\"nodes\":[" D "]}", "sla[0]: tier"},
+        /* areas and address keys */
+        {TOPO(D "," T "," C ",{\"id\":\"a.t.c.g\",\"tier\":\"grid\",\"name\":\"G\",\"area\":" AREA_OPEN "}"),
+         "node 'a.t.c.g': area: ring 0: not closed"},
+        {TOPO(D "," T "," C ",{\"id\":\"a.t.c.g\",\"tier\":\"grid\",\"name\":\"G\",\"area\":[]}"),
+         "node 'a.t.c.g': area: must be a GeoJSON Polygon object"},
+        {TOPO(D "," T "," C ",{\"id\":\"a.t.c.g\",\"tier\":\"grid\",\"name\":\"G\",\"area\":{\"type\":\"Polygon\","
+                "\"coordinates\":[[[0,0],[1,0],[1,1e999],[0,0]]]}}"),
+         "line 1"},
+        {TOPO(D "," T ",{\"id\":\"a.t.c\",\"tier\":\"community\",\"name\":\"C\",\"area\":" AREA_SQUARE "}"),
+         "node 'a.t.c': area given, but only a grid has an area"},
+        {TOPO("{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\",\"area\":" AREA_SQUARE "}"),
+         "node 'a': area given, but only a grid"},
+        {TOPO(D "," T "," C ",{\"id\":\"a.t.c.g\",\"tier\":\"grid\",\"name\":\"G\",\"addresses\":[\"x\"]}"),
+         "node 'a.t.c.g': addresses given, but only a community has address keys"},
+        {TOPO(D ",{\"id\":\"a.t\",\"tier\":\"township\",\"name\":\"T\",\"addresses\":[\"三井\"]}"),
+         "node 'a.t': addresses given, but only a community"},
+        {TOPO(D "," T "," ADDR("\"晋陵北路\"")), NULL},
+        {TOPO(D "," T "," ADDR("\"\"")), "node 'a.t.c': addresses[0] is empty"},
+        {TOPO(D "," T "," ADDR("\"a\",7")), "node 'a.t.c': addresses[1] is not a string"},
+        {TOPO(D "," T "," ADDR("\"a\\tb\"")), "addresses[0] contains a control character"},
+        {TOPO(D "," T "," ADDR("\"晋陵北路\",\"三井花园\",\"晋陵北路\"")),
+         "node 'a.t.c': address '晋陵北路' listed twice"},
+        {TOPO(D "," T ",{\"id\":\"a.t.c\",\"tier\":\"community\",\"name\":\"C\",\"addresses\":\"晋陵北路\"}"),
+         "node 'a.t.c': addresses must be an array of strings"},
         {"{\"sla\":{},\"port_base\":17300,\"nodes\":[" D "]}", "sla: must be an array"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[512] = "";
         gl_topology_t *t = (gl_topology_t *)0x1;
+        if (!cases[i].msg) { /* the control case of its neighbours: loads */
+            gl_topology_t *ok = load_text(cases[i].json);
+            gl_topology_free(&ok);
+            continue;
+        }
         int rc = gl_topology_load_buffer(cases[i].json, strlen(cases[i].json), &t, err, sizeof err);
         if (rc != GL_EINVAL || !strstr(err, cases[i].msg))
             fail_msg("case %zu: rc %d, err '%s', wanted '%s'\n  input: %s", i, rc, err, cases[i].msg, cases[i].json);
@@ -613,6 +646,162 @@ static void test_monitor_scope(void **state)
     gl_topology_free(&t);
     rm_rf(dir);
     free(dir);
+}
+
+/* ---- areas and address keys ----------------------------------------- */
+
+/* Two communities; c1.g1 and c1.g2 share the edge at x = 1, c1.g2 has a
+ * hole that c2.g1 (overlapping c1.g2) covers half of; c2.g2 has no area;
+ * c3 shares a key with c1. */
+static const char *const places_json =
+    "{\"port_base\":17300,\"nodes\":["
+    "{\"id\":\"a\",\"tier\":\"district\",\"name\":\"A\"},"
+    "{\"id\":\"a.t\",\"tier\":\"township\",\"name\":\"T\"},"
+    "{\"id\":\"a.t.c1\",\"tier\":\"community\",\"name\":\"C1\",\"addresses\":[\"晋陵北路\",\"三井花园\",\"花园\"]},"
+    "{\"id\":\"a.t.c1.g1\",\"tier\":\"grid\",\"name\":\"G\",\"area\":{\"type\":\"Polygon\",\"coordinates\":"
+    "[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}},"
+    "{\"id\":\"a.t.c1.g2\",\"tier\":\"grid\",\"name\":\"G\",\"area\":{\"type\":\"Polygon\",\"coordinates\":"
+    "[[[1,0],[2,0],[2,1],[1,1],[1,0]],[[1.4,0.4],[1.6,0.4],[1.6,0.6],[1.4,0.6],[1.4,0.4]]]}},"
+    "{\"id\":\"a.t.c2\",\"tier\":\"community\",\"name\":\"C2\",\"addresses\":[\"三井花园二期\",\"龙锦路\"]},"
+    "{\"id\":\"a.t.c2.g1\",\"tier\":\"grid\",\"name\":\"G\",\"area\":{\"type\":\"Polygon\",\"coordinates\":"
+    "[[[1.5,0],[3,0],[3,1],[1.5,1],[1.5,0]]]}},"
+    "{\"id\":\"a.t.c2.g2\",\"tier\":\"grid\",\"name\":\"G\"},"
+    "{\"id\":\"a.t.c2.g3\",\"tier\":\"grid\",\"name\":\"G\",\"area\":{\"type\":\"Polygon\",\"coordinates\":"
+    "[[[119.95,31.86],[119.96,31.86],[119.96,31.88],[119.95,31.88],[119.95,31.86]]]}},"
+    "{\"id\":\"a.t.c3\",\"tier\":\"community\",\"name\":\"C3\",\"addresses\":[\"新北大道\",\"晋陵北路\"]}]}";
+
+static void expect_place(const gl_topology_t *t, double lon, double lat, const char *want)
+{
+    const gl_node_t *n = gl_topology_locate(t, lon, lat);
+    if (want ? !n || strcmp(n->id, want) != 0 : n != NULL)
+        fail_msg("(%g, %g) located in %s, wanted %s", lon, lat, n ? n->id : "no grid", want ? want : "no grid");
+}
+
+static void expect_community(const gl_topology_t *t, const char *address, const char *want)
+{
+    const gl_node_t *n = gl_topology_community_by_address(t, address);
+    if (want ? !n || strcmp(n->id, want) != 0 : n != NULL)
+        fail_msg("'%s' placed in %s, wanted %s", address ? address : "(null)", n ? n->id : "no community",
+                 want ? want : "no community");
+}
+
+static void check_places(const gl_topology_t *t)
+{
+    expect_place(t, 0.5, 0.5, "a.t.c1.g1");
+    expect_place(t, 1, 0.5, "a.t.c1.g1"); /* the shared edge: the first in file order */
+    expect_place(t, 1.2, 0.5, "a.t.c1.g2");
+    expect_place(t, 1.7, 0.5, "a.t.c1.g2");  /* c1.g2 and c2.g1 overlap: the first */
+    expect_place(t, 1.55, 0.5, "a.t.c2.g1"); /* in c1.g2's hole, inside c2.g1 */
+    expect_place(t, 1.45, 0.5, NULL);        /* in the hole, outside c2.g1 */
+    expect_place(t, 1.4, 0.5, "a.t.c1.g2");  /* on the hole's edge */
+    expect_place(t, 2.5, 0.99, "a.t.c2.g1");
+    expect_place(t, 119.955, 31.87, "a.t.c2.g3");
+    expect_place(t, 3.01, 0.5, NULL);
+    expect_place(t, -0.5, 0.5, NULL);
+    expect_place(t, NAN, 0.5, NULL);
+
+    expect_community(t, "常州市新北区三井花园12幢", "a.t.c1");
+    expect_community(t, "三井花园二期5幢301室", "a.t.c2"); /* the longer key wins */
+    expect_community(t, "龙锦路88号", "a.t.c2");
+    expect_community(t, "花园", "a.t.c1");
+    expect_community(t, "晋陵北路", "a.t.c1");                 /* c1 and c3 have it: the first */
+    expect_community(t, "新北大道与晋陵北路交叉口", "a.t.c1"); /* keys of the same length: the first */
+    expect_community(t, "新北大道100号", "a.t.c3");
+    expect_community(t, "河海东路", NULL);
+    expect_community(t, "三井", NULL);
+    expect_community(t, "", NULL);
+    expect_community(t, NULL, NULL);
+}
+
+static void test_places(void **state)
+{
+    (void)state;
+    gl_topology_t *t = load_text(places_json);
+    const gl_node_t *c1 = gl_topology_find(t, "a.t.c1");
+    assert_int_equal(c1->n_addresses, 3);
+    assert_string_equal(c1->addresses[1], "三井花园");
+    assert_null(c1->area);
+    assert_non_null(gl_topology_find(t, "a.t.c1.g1")->area);
+    assert_null(gl_topology_find(t, "a.t.c2.g2")->area);
+    assert_int_equal(gl_topology_find(t, "a.t.c2.g2")->n_addresses, 0);
+    check_places(t);
+    assert_null(gl_topology_locate(NULL, 0.5, 0.5));
+    assert_null(gl_topology_community_by_address(NULL, "花园"));
+
+    /* Saved and loaded again: the same areas and keys, the coordinates as
+     * they were written. */
+    char *dir = make_tmpdir();
+    char path[PATH_MAX], err[256] = "";
+    if (snprintf(path, sizeof path, "%s/topology.json", dir) >= (int)sizeof path)
+        fail_msg("path too long");
+    assert_int_equal(gl_topology_save(t, path), 0);
+    gl_topology_t *u = NULL;
+    if (gl_topology_load_file(path, &u, err, sizeof err) != 0)
+        fail_msg("reload: %s", err);
+    check_places(u);
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        const gl_node_t *a = &t->nodes[i], *b = &u->nodes[i];
+        assert_int_equal(a->n_addresses, b->n_addresses);
+        for (size_t k = 0; k < a->n_addresses; k++)
+            assert_string_equal(a->addresses[k], b->addresses[k]);
+        assert_int_equal(a->area == NULL, b->area == NULL);
+        if (a->area) {
+            json_t *ja = gl_area_to_json(a->area), *jb = gl_area_to_json(b->area);
+            assert_true(json_equal(ja, jb));
+            json_decref(ja);
+            json_decref(jb);
+        }
+    }
+    gl_topology_free(&u);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char text[65536];
+    text[fread(text, 1, sizeof text - 1, f)] = 0;
+    fclose(f);
+    assert_non_null(strstr(text, "119.95,"));
+    assert_non_null(strstr(text, "31.88"));
+    assert_null(strstr(text, "119.9500000"));
+    assert_null(strstr(text, "\"addresses\": []"));
+    rm_rf(dir);
+    free(dir);
+    gl_topology_free(&t);
+}
+
+/* At most 256 address keys of at most 255 bytes each. */
+static void test_address_limits(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t n, len;
+        const char *msg;
+    } cases[] = {
+        {256, 8, NULL},
+        {257, 8, "node 'a.t.c': 257 addresses, at most 256 supported"},
+        {1, 255, NULL},
+        {1, 256, "node 'a.t.c': addresses[0] is longer than 255 bytes"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *keys = json_array();
+        for (size_t k = 0; k < cases[i].n; k++) {
+            char key[300];
+            snprintf(key, sizeof key, "%0*zu", (int)cases[i].len, k);
+            json_array_append_new(keys, json_string(key));
+        }
+        json_t *root = json_pack("{s:i,s:[{s:s,s:s,s:s},{s:s,s:s,s:s},{s:s,s:s,s:s,s:o}]}", "port_base", 17300, "nodes",
+                                 "id", "a", "tier", "district", "name", "A", "id", "a.t", "tier", "township", "name",
+                                 "T", "id", "a.t.c", "tier", "community", "name", "C", "addresses", keys);
+        char *text = json_dumps(root, 0);
+        json_decref(root);
+        char err[512] = "";
+        gl_topology_t *t = NULL;
+        int rc = gl_topology_load_buffer(text, strlen(text), &t, err, sizeof err);
+        free(text);
+        if (cases[i].msg ? rc != GL_EINVAL || !strstr(err, cases[i].msg) : rc != 0)
+            fail_msg("case %zu: rc %d, err '%s', wanted '%s'", i, rc, err, cases[i].msg ? cases[i].msg : "(loads)");
+        if (rc == 0)
+            assert_int_equal(gl_topology_find(t, "a.t.c")->n_addresses, cases[i].n);
+        gl_topology_free(&t);
+    }
 }
 
 static void test_load_file_errors(void **state)
@@ -940,6 +1129,8 @@ int main(void)
         cmocka_unit_test(test_keys_and_lookup),
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_monitor_scope),
+        cmocka_unit_test(test_places),
+        cmocka_unit_test(test_address_limits),
         cmocka_unit_test(test_load_file_errors),
         cmocka_unit_test(test_save_round_trip),
         cmocka_unit_test(test_check_home),
