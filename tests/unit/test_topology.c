@@ -139,6 +139,20 @@ static void test_mini(void **state)
     assert_ptr_equal(&t->nodes[c->children[1]], g2);
     assert_int_equal(g1->n_children, 0);
 
+    /* The two grids tile lon 119.95..119.97, lat 31.86..31.88, split at
+     * 119.96; the community places three address keys. */
+    assert_ptr_equal(gl_topology_locate(t, 119.955, 31.87), g1);
+    assert_ptr_equal(gl_topology_locate(t, 119.965, 31.87), g2);
+    assert_ptr_equal(gl_topology_locate(t, 119.96, 31.87), g1);
+    assert_ptr_equal(gl_topology_locate(t, 119.97, 31.88), g2);
+    assert_null(gl_topology_locate(t, 119.90, 31.90));
+    assert_null(gl_topology_locate(t, 119.965, 31.885));
+    assert_null(c->area);
+    assert_int_equal(c->n_addresses, 3);
+    assert_ptr_equal(gl_topology_community_by_address(t, "常州市新北区三井花园5幢"), c);
+    assert_ptr_equal(gl_topology_community_by_address(t, "晋陵北路100号"), c);
+    assert_null(gl_topology_community_by_address(t, "河海东路1号"));
+
     /* bus = base, base+1; nodes with children base+2.. in file order. */
     assert_string_equal(t->bus_in, "tcp://127.0.0.1:17300");
     assert_string_equal(t->bus_out, "tcp://127.0.0.1:17301");
