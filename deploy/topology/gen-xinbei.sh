@@ -8,6 +8,18 @@
 # community gets 6-10 grids and a village 3-5, picked from the CRC (cksum) of
 # the node ID so that every run produces the same file.
 #
+# Areas and address keys are placeholders too. The district is the box
+# lon 119.85..120.05, lat 31.80..32.05 (about where Xinbei lies, not its
+# outline); it is cut into one rectangle per township, each township's into
+# one per community, each community's into one per grid (split_box below),
+# so the grids tile the district without gaps or overlaps and every grid's
+# area lies in its community's and its township's. Only grids carry an area
+# in the file. A community's address keys are a street and a housing
+# estate named for its township and its place N among the township's
+# communities (urban ones first): "三井3路" and "三井3花园" for
+# 三井街道第3社区, "奔牛5路" and "奔牛5花园" for 奔牛镇第2村 (the fifth
+# community of 奔牛镇, after its three urban ones).
+#
 # usage: gen-xinbei.sh [UNITS_CSV] [OUT_JSON]
 set -euo pipefail
 export LC_ALL=C.UTF-8
@@ -30,16 +42,18 @@ grid_count() {
     echo $(($2 + crc % $3))
 }
 
-# One tab-separated line per node: id, tier, display name.
+# One tab-separated line per node: id, tier, display name, address keys
+# (joined by '|', communities only).
 emit_nodes() {
-    printf 'xinbei\tdistrict\t新北区\n'
+    printf 'xinbei\tdistrict\t新北区\t\n'
     local id name kind urban villages
     while IFS=, read -r id name kind urban villages; do
-        printf 'xinbei.%s\ttownship\t%s\n' "$id" "$name"
+        printf 'xinbei.%s\ttownship\t%s\t\n' "$id" "$name"
     done < <(tail -n +2 "$csv" | tr -d '\r')
 
     while IFS=, read -r id name kind urban villages; do
-        local i g n cid cname
+        local i g n cid cname short=${name%街道}
+        short=${short%镇}
         for ((i = 1; i <= urban + villages; i++)); do
             if ((i <= urban)); then
                 cid=$(printf 'xinbei.%s.c%02d' "$id" "$i")
@@ -50,12 +64,46 @@ emit_nodes() {
                 cname="${name}第$((i - urban))村"
                 n=$(grid_count "$cid" 3 3)
             fi
-            printf '%s\tcommunity\t%s\n' "$cid" "$cname"
+            printf '%s\tcommunity\t%s\t%s%d路|%s%d花园\n' "$cid" "$cname" "$short" "$i" "$short" "$i"
             for ((g = 1; g <= n; g++)); do
-                printf '%s.g%d\tgrid\t%s第%d网格\n' "$cid" "$g" "$cname" "$g"
+                printf '%s.g%d\tgrid\t%s第%d网格\t\n' "$cid" "$g" "$cname" "$g"
             done
         done
     done < <(tail -n +2 "$csv" | tr -d '\r')
+}
+
+# place: appends to every node line its rectangle, "WEST SOUTH EAST NORTH".
+# A node's rectangle is its parent's split among the parent's children, in
+# file order (so a parent's line must come before its children's).
+place() {
+    awk -v box='119.85 31.80 120.05 32.05' '
+    # split_box(BOX, K, N): the Kth of N rectangles that tile BOX: C columns
+    # (C the square root of N, rounded up) in rows from the north; the last
+    # row holds what is left, each cell as wide as the row allows. Edges are
+    # rounded to 6 decimals (about 0.1 m) and the outer ones are the box'"'"'s
+    # own, so neighbours share their edges exactly.
+    function edge(lo, hi, i, m) { return i == m ? hi : sprintf("%.6f", lo + i * (hi - lo) / m) + 0 }
+    function split_box(b, k, n,    v, cols, rows, r, c, m) {
+        split(b, v, " ")
+        cols = int(sqrt(n)); if (cols * cols < n) cols++
+        rows = int((n + cols - 1) / cols)
+        r = int((k - 1) / cols); c = (k - 1) % cols
+        m = r == rows - 1 ? n - cols * (rows - 1) : cols
+        return sprintf("%.6f %.6f %.6f %.6f", edge(v[1], v[3], c, m), edge(v[4], v[2], r + 1, rows),
+                       edge(v[1], v[3], c + 1, m), edge(v[4], v[2], r, rows))
+    }
+    BEGIN { FS = OFS = "\t" }
+    {
+        line[NR] = $0; id[NR] = $1
+        parent[NR] = $1; sub(/\.[^.]*$/, "", parent[NR])
+        if (parent[NR] != $1) k[NR] = ++children[parent[NR]]
+    }
+    END {
+        for (i = 1; i <= NR; i++) {
+            rect[id[i]] = i in k ? split_box(rect[parent[i]], k[i], children[parent[i]]) : box
+            print line[i], rect[id[i]]
+        }
+    }'
 }
 
 tmp=$(mktemp "$out.XXXXXX")
@@ -79,7 +127,7 @@ trap 'rm -f "$tmp"' EXIT
 # 清明, 劳动节 2 days, 端午, 中秋, 国庆 3 days); the bridging days and the
 # make-up working days of the State Council's 2027 arrangement are to be
 # added from its notice.
-emit_nodes | jq -R -s '
+emit_nodes | place | jq -R -s '
   def wh: {a: "wh", n: .};
   def wd: {a: "wd", n: .};
   def s: {a: "s", n: .};
@@ -87,6 +135,11 @@ emit_nodes | jq -R -s '
   def lim(name; l): {(name + "_" + l.a): l.n};
   def cat(code; name; a; r): {code: code, name: name} + lim("accept"; a) + lim("resolve"; r);
   def rule(o; a; r): o + lim("accept"; a) + lim("resolve"; r);
+  def rect: split(" ") | map(tonumber) | . as [$w, $s, $e, $n]
+    | {type: "Polygon", coordinates: [[[$w, $s], [$e, $s], [$e, $n], [$w, $n], [$w, $s]]]};
+  def node: {id: .[0], tier: .[1], name: .[2]}
+    + (if .[3] != "" then {addresses: (.[3] | split("|"))} else {} end)
+    + (if .[1] == "grid" then {area: (.[4] | rect)} else {} end);
   {
     name: "xinbei",
     listen_host: "127.0.0.1",
@@ -147,7 +200,7 @@ emit_nodes | jq -R -s '
     },
     community_tasks: ["party/activities", "party/members", "governance/disputes", "services/elderly",
                       "services/welfare", "urban/sanitation"],
-    nodes: [split("\n")[] | select(length > 0) | split("\t") | {id: .[0], tier: .[1], name: .[2]}]
+    nodes: [split("\n")[] | select(length > 0) | split("\t") | node]
   }' | jq -r '
   # One rule and one node per line keeps the file short and its diffs readable.
   def rows: map("    " + tojson) | join(",\n");

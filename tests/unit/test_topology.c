@@ -273,6 +273,43 @@ static void test_xinbei(void **state)
             assert_string_not_equal(eps[i], eps[j]);
     }
     free(eps);
+
+    /* The grids tile the district: the centre of each grid's area is
+     * located back to that grid, each community's address keys place it,
+     * and a point beyond the district is in no grid. */
+    size_t with_area = 0;
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        const gl_node_t *n = &t->nodes[i];
+        if (n->tier == T_COMMUNITY) {
+            assert_int_equal(n->n_addresses, 2);
+            for (size_t k = 0; k < n->n_addresses; k++)
+                if (gl_topology_community_by_address(t, n->addresses[k]) != n)
+                    fail_msg("%s: its key '%s' places another community", n->id, n->addresses[k]);
+        }
+        if (n->tier != T_GRID)
+            continue;
+        assert_non_null(n->area);
+        with_area++;
+        double w, s, e, north;
+        gl_area_bounds(n->area, &w, &s, &e, &north);
+        assert_true(w >= 119.85 && e <= 120.05 && s >= 31.80 && north <= 32.05 && w < e && s < north);
+        const gl_node_t *g = gl_topology_locate(t, (w + e) / 2, (s + north) / 2);
+        if (g != n)
+            fail_msg("the centre of %s is located in %s", n->id, g ? g->id : "no grid");
+    }
+    assert_int_equal(with_area, XINBEI_GRIDS);
+    assert_non_null(gl_topology_locate(t, 119.85, 31.80));
+    assert_non_null(gl_topology_locate(t, 120.05, 32.05));
+    assert_non_null(gl_topology_locate(t, 119.9501, 31.9234));
+    assert_null(gl_topology_locate(t, 119.8499, 31.9));
+    assert_null(gl_topology_locate(t, 120.0, 32.0501));
+    const gl_node_t *c = gl_topology_community_by_address(t, "常州市新北区三井3花园12幢");
+    assert_non_null(c);
+    assert_string_equal(c->id, "xinbei.sanjing.c03");
+    c = gl_topology_community_by_address(t, "奔牛5路18号");
+    assert_non_null(c);
+    assert_string_equal(c->id, "xinbei.benniu.v02");
+    assert_null(gl_topology_community_by_address(t, "晋陵北路"));
     gl_topology_free(&t);
 }
 
