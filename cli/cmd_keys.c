@@ -92,12 +92,14 @@ int gl_cmd_topology(int argc, char **argv)
     gl_topology_t *t;
     if (load_source("topology", argv[2], &t) != 0)
         return 1;
-    size_t per[5] = {0};
+    size_t per[GRIDLINK__V1__TIER__TIER_DEPARTMENT + 1] = {0};
     for (size_t i = 0; i < t->n_nodes; i++)
-        if (t->nodes[i].tier >= 1 && t->nodes[i].tier <= 4)
+        if (t->nodes[i].tier >= 1 && t->nodes[i].tier <= GRIDLINK__V1__TIER__TIER_DEPARTMENT)
             per[t->nodes[i].tier]++;
-    printf("%s: %zu nodes (%zu district, %zu townships, %zu communities, %zu grids), %zu SLA rules\n", t->name,
-           t->n_nodes, per[1], per[2], per[3], per[4], t->policy ? t->policy->n_rules : 0);
+    printf("%s: %zu nodes (%zu district, %zu townships, %zu communities, %zu grids, %zu departments), %zu SLA rules\n",
+           t->name, t->n_nodes, per[GRIDLINK__V1__TIER__TIER_DISTRICT], per[GRIDLINK__V1__TIER__TIER_TOWNSHIP],
+           per[GRIDLINK__V1__TIER__TIER_COMMUNITY], per[GRIDLINK__V1__TIER__TIER_GRID],
+           per[GRIDLINK__V1__TIER__TIER_DEPARTMENT], t->policy ? t->policy->n_rules : 0);
     printf("categories: %zu kinds, %zu subcategories%s; %zu community task entries\n", t->catalogue->n_kinds,
            t->catalogue->n_subs, t->catalogue->builtin ? " (built-in)" : "", t->community_tasks->n);
     gl_topology_free(&t);

@@ -92,11 +92,16 @@ static const char *resolve_mode(const gl_topology_t *t, const char *mode)
 }
 
 /* The node whose process hosts node i under mode: itself, its community (for
- * a grid), or its township (for anything below the district). Walks parents
- * rather than assuming depths, so a tier that skips a level still groups. */
+ * a grid), or its township (for anything below the district). A department
+ * goes where its parent goes, as a grid goes with its community: a
+ * township's departments with the township, the district's with the
+ * district. Walks parents rather than assuming depths, so a tier that skips
+ * a level still groups. */
 static int group_leader(const gl_topology_t *t, int i, const char *mode)
 {
     Gridlink__V1__Tier want;
+    if (strcmp(mode, "node") != 0 && t->nodes[i].tier == GRIDLINK__V1__TIER__TIER_DEPARTMENT && t->nodes[i].parent >= 0)
+        return group_leader(t, t->nodes[i].parent, mode);
     if (strcmp(mode, "community") == 0) {
         if (t->nodes[i].tier != GRIDLINK__V1__TIER__TIER_GRID)
             return i;
@@ -540,9 +545,9 @@ static int write_pid(const char *home)
 static void print_banner(const supervisor *sv, const gl_topology_t *t, const char *mode, size_t node_procs,
                          int keys_created)
 {
-    size_t per_tier[5] = {0};
+    size_t per_tier[GRIDLINK__V1__TIER__TIER_DEPARTMENT + 1] = {0};
     for (size_t i = 0; i < t->n_nodes; i++)
-        if (t->nodes[i].tier >= 0 && t->nodes[i].tier < 5)
+        if (t->nodes[i].tier >= 0 && t->nodes[i].tier <= GRIDLINK__V1__TIER__TIER_DEPARTMENT)
             per_tier[t->nodes[i].tier]++;
     bool watch = false, demo = false;
     for (size_t i = 0; i < sv->n_children; i++) {
@@ -551,10 +556,10 @@ static void print_banner(const supervisor *sv, const gl_topology_t *t, const cha
     }
     fprintf(stderr,
             "gridlink up: topology \"%s\": %zu district, %zu townships, %zu communities, "
-            "%zu grids (%zu nodes)\n",
+            "%zu grids, %zu departments (%zu nodes)\n",
             t->name ? t->name : "?", per_tier[GRIDLINK__V1__TIER__TIER_DISTRICT],
             per_tier[GRIDLINK__V1__TIER__TIER_TOWNSHIP], per_tier[GRIDLINK__V1__TIER__TIER_COMMUNITY],
-            per_tier[GRIDLINK__V1__TIER__TIER_GRID], t->n_nodes);
+            per_tier[GRIDLINK__V1__TIER__TIER_GRID], per_tier[GRIDLINK__V1__TIER__TIER_DEPARTMENT], t->n_nodes);
     fprintf(stderr, "  processes: broker, %zu node process%s (one per %s)%s%s\n", node_procs,
             node_procs == 1 ? "" : "es", mode, watch ? ", watch" : "", demo ? ", demo" : "");
     if (keys_created > 0)

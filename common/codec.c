@@ -317,7 +317,7 @@ static int check_ctl_op(const Gridlink__V1__CtlRequest *r, char *err, size_t err
     if (r->into[0] && !gl_case_id_valid(r->into))
         return refuse(err, errlen, "'%.300s' is not a case ID", r->into);
     if (r->by_ms < 0 || r->sign_within_ms < 0 || r->due_ms < 0 || r->tier < 0 ||
-        r->tier > GRIDLINK__V1__TIER__TIER_GRID)
+        r->tier > GRIDLINK__V1__TIER__TIER_DEPARTMENT)
         return refuse(err, errlen, "a duration or tier in the request is out of range");
     return GL_OK;
 }

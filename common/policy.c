@@ -24,7 +24,7 @@
 static const char *const tier_names[] = {
     [GRIDLINK__V1__TIER__TIER_UNKNOWN] = "any",       [GRIDLINK__V1__TIER__TIER_DISTRICT] = "district",
     [GRIDLINK__V1__TIER__TIER_TOWNSHIP] = "township", [GRIDLINK__V1__TIER__TIER_COMMUNITY] = "community",
-    [GRIDLINK__V1__TIER__TIER_GRID] = "grid",
+    [GRIDLINK__V1__TIER__TIER_GRID] = "grid",         [GRIDLINK__V1__TIER__TIER_DEPARTMENT] = "department",
 };
 #define N_TIERS (sizeof tier_names / sizeof tier_names[0])
 
@@ -129,7 +129,7 @@ static int parse_rule(const json_t *rule, size_t i, gl_sla_rule *r, char *err, s
     if (v) {
         int tier = json_is_string(v) ? gl_tier_parse(json_string_value(v)) : -1;
         if (tier < 0) {
-            gl_errf(err, errlen, "sla[%zu]: tier must be any, district, township, community or grid", i);
+            gl_errf(err, errlen, "sla[%zu]: tier must be any, district, township, community, grid or department", i);
             return GL_EINVAL;
         }
         r->tier = (Gridlink__V1__Tier)tier;

@@ -348,6 +348,19 @@ void gl_topology_free(gl_topology_t **tp)
 
 /* ---- endpoint derivation --------------------------------------------- */
 
+/* Which round of derived ports node n takes a port in: 0 if it has a child
+ * that is not a department, 1 if all its children are departments, -1 if
+ * it has none. */
+static int port_round(const gl_topology_t *t, const gl_node_t *n)
+{
+    if (n->n_children == 0)
+        return -1;
+    for (size_t c = 0; c < n->n_children; c++)
+        if (t->nodes[n->children[c]].tier != GRIDLINK__V1__TIER__TIER_DEPARTMENT)
+            return 0;
+    return 1;
+}
+
 /* Computes every endpoint for port_base into fresh strings, checks they are
  * all distinct, and only then replaces the old ones, so that a failure
  * leaves t as it was. */
@@ -393,20 +406,28 @@ static int derive_endpoints(gl_topology_t *t, int port_base, char *err, size_t e
         if (!eps[0] || !eps[1])
             rc = GL_ENOMEM;
     }
+    /* Every node with children takes a slot, explicit or not, so that
+     * giving one node an explicit endpoint does not move the others; those
+     * with departments only take theirs after all the others, so that
+     * adding a department does not either. A node without children has
+     * only an explicit endpoint, if any; it is taken in the first round. */
     int k = 0;
-    for (size_t i = 0; rc == 0 && i < t->n_nodes; i++) {
-        const gl_node_t *n = &t->nodes[i];
-        /* Every node with children takes a slot, explicit or not, so that
-         * giving one node an explicit endpoint does not move the others. */
-        int slot = n->n_children > 0 ? k++ : -1;
-        if (n->endpoint_explicit)
-            eps[2 + i] = dup_or_null(n->endpoint);
-        else if (slot >= 0)
-            eps[2 + i] = zsys_sprintf("tcp://%s:%d", host, port_base + 2 + slot);
-        else
-            continue;
-        if (!eps[2 + i])
-            rc = GL_ENOMEM;
+    for (int round = 0; rc == 0 && round < 2; round++) {
+        for (size_t i = 0; rc == 0 && i < t->n_nodes; i++) {
+            const gl_node_t *n = &t->nodes[i];
+            int r = port_round(t, n);
+            if (r != round && !(r < 0 && round == 0))
+                continue;
+            int slot = r >= 0 ? k++ : -1;
+            if (n->endpoint_explicit)
+                eps[2 + i] = dup_or_null(n->endpoint);
+            else if (slot >= 0)
+                eps[2 + i] = zsys_sprintf("tcp://%s:%d", host, port_base + 2 + slot);
+            else
+                continue;
+            if (!eps[2 + i])
+                rc = GL_ENOMEM;
+        }
     }
     for (size_t i = 0; rc == 0 && i < n_eps; i++) {
         if (!eps[i])
@@ -684,7 +705,7 @@ static int parse_node(gl_topology_t *t, size_t i, const json_t *o, char *err, si
     }
     int tv = opt_string(o, "tier", &tier) && tier ? gl_tier_parse(tier) : -1;
     if (tv <= GRIDLINK__V1__TIER__TIER_UNKNOWN) {
-        gl_errf(err, errlen, "node '%s': tier must be district, township, community or grid", id);
+        gl_errf(err, errlen, "node '%s': tier must be district, township, community, grid or department", id);
         return GL_EINVAL;
     }
     if (!opt_string(o, "name", &name) || !name || !*name || strlen(name) > 255) {
@@ -700,8 +721,8 @@ static int parse_node(gl_topology_t *t, size_t i, const json_t *o, char *err, si
         gl_errf(err, errlen, "node '%s': endpoint '%.80s': %s", id, ep, ep_why);
         return GL_EINVAL;
     }
-    if (ep && tv == GRIDLINK__V1__TIER__TIER_GRID) {
-        gl_errf(err, errlen, "node '%s': endpoint given, but a grid binds nothing", id);
+    if (ep && (tv == GRIDLINK__V1__TIER__TIER_GRID || tv == GRIDLINK__V1__TIER__TIER_DEPARTMENT)) {
+        gl_errf(err, errlen, "node '%s': endpoint given, but a %s binds nothing", id, gl_tier_name(tv));
         return GL_EINVAL;
     }
     if (!opt_string(o, "public_key", &key) || (key && !gl_key_z85_valid(key))) {
@@ -721,8 +742,9 @@ static int parse_node(gl_topology_t *t, size_t i, const json_t *o, char *err, si
     return parse_place(n, o, err, errlen);
 }
 
-/* Finds each node's parent (its ID minus the last part), checks tiers and
- * the single root, and fills the children arrays in file order. */
+/* Finds each node's parent (its ID minus the last part), checks tiers (one
+ * up, or the district or a township for a department) and the single root,
+ * and fills the children arrays in file order. */
 static int link_nodes(gl_topology_t *t, char *err, size_t errlen)
 {
     t->root = -1;
@@ -757,9 +779,22 @@ static int link_nodes(gl_topology_t *t, char *err, size_t errlen)
             gl_errf(err, errlen, "node '%s': parent '%s' not found", n->id, parent_id);
             return GL_EINVAL;
         }
-        if (t->nodes[p].tier != n->tier - 1) {
-            gl_errf(err, errlen, "node '%s': parent '%s' is a %s, expected %s", n->id, parent_id,
-                    gl_tier_name(t->nodes[p].tier), gl_tier_name(n->tier - 1));
+        Gridlink__V1__Tier pt = t->nodes[p].tier;
+        if (pt == GRIDLINK__V1__TIER__TIER_DEPARTMENT) {
+            gl_errf(err, errlen, "node '%s': parent '%s' is a department, and nothing sits under a department", n->id,
+                    parent_id);
+            return GL_EINVAL;
+        }
+        if (n->tier == GRIDLINK__V1__TIER__TIER_DEPARTMENT) {
+            if (pt != GRIDLINK__V1__TIER__TIER_DISTRICT && pt != GRIDLINK__V1__TIER__TIER_TOWNSHIP) {
+                gl_errf(err, errlen,
+                        "node '%s': parent '%s' is a %s, but a department sits under the district or a township", n->id,
+                        parent_id, gl_tier_name(pt));
+                return GL_EINVAL;
+            }
+        } else if (pt != n->tier - 1) {
+            gl_errf(err, errlen, "node '%s': parent '%s' is a %s, expected %s", n->id, parent_id, gl_tier_name(pt),
+                    gl_tier_name(n->tier - 1));
             return GL_EINVAL;
         }
         n->parent = p;

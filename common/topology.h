@@ -30,11 +30,17 @@
  *                 "area": {"type": "Polygon", "coordinates": [[[lon, lat], ...]]}}, ... ]
  *   }
  * A node's parent is its ID without the last dotted part; the parent must
- * exist and be exactly one tier up; the root is the only district. Node IDs
+ * exist and be exactly one tier up; the root is the only district. The
+ * exception is a department (区/街道职能部门, "tier": "department", such as
+ * 区城市管理局 or a township's 城管中队): its parent is the district or a
+ * township, and nothing sits under it. Node IDs
  * are 1..63 chars of [a-z0-9_-] separated by dots. Endpoints not given are
  * derived: broker bus_in = port_base, bus_out = port_base + 1, and each node
- * that has children gets port_base + 2 + k (k its index among such nodes in
- * file order). Grids have no endpoint (they bind nothing). An endpoint is
+ * that has children gets port_base + 2 + k, k its index among such nodes in
+ * file order, where the nodes whose only children are departments come
+ * after all the others, so that adding departments never moves a port.
+ * Grids and departments have no endpoint (they bind nothing and connect to
+ * their parent). An endpoint is
  * tcp://HOST:PORT (a host name, an IPv4 address or [IPv6], and a port in
  * 1..65535) or ipc:///ABSOLUTE/PATH without '.' or '..' parts; no other
  * transport. Where an ipc endpoint may be depends on the home that runs the

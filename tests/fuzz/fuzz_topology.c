@@ -57,7 +57,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (gl_topology_find(t, n->id) != n)
             abort();
         const gl_node_t *p = gl_topology_parent(t, n);
-        if (p && (!gl_topology_in_subtree(p->id, n->id) || (int)p->tier + 1 != (int)n->tier))
+        bool department = n->tier == GRIDLINK__V1__TIER__TIER_DEPARTMENT;
+        if (p &&
+            (!gl_topology_in_subtree(p->id, n->id) ||
+             (department ? p->tier != GRIDLINK__V1__TIER__TIER_DISTRICT && p->tier != GRIDLINK__V1__TIER__TIER_TOWNSHIP
+                         : (int)p->tier + 1 != (int)n->tier)))
+            abort();
+        if ((department || n->tier == GRIDLINK__V1__TIER__TIER_GRID) && (n->n_children > 0 || n->endpoint))
             abort();
         if (n->public_key)
             (void)gl_topology_find_by_key(t, n->public_key);

@@ -158,6 +158,19 @@ static void test_ctl_requests(void **state)
     r.op = "list";
     r.node = "";
     assert_int_equal(decode_ctl(&r, err), GL_EPROTO);
+    /* A dispatch may name any tier, departments included, and no other. */
+    r.node = "x.t";
+    r.op = "dispatch";
+    r.under = "x.t";
+    r.tier = GRIDLINK__V1__TIER__TIER_DEPARTMENT;
+    assert_int_equal(decode_ctl(&r, err), 0);
+    r.tier = GRIDLINK__V1__TIER__TIER_DEPARTMENT + 1;
+    assert_int_equal(decode_ctl(&r, err), GL_EPROTO);
+    assert_string_equal(err, "a duration or tier in the request is out of range");
+    r.tier = -1;
+    assert_int_equal(decode_ctl(&r, err), GL_EPROTO);
+    r.tier = 0;
+    r.under = "";
     assert_true(gl_case_id_valid("xinbei.sanjing.c01.g1-000042"));
     assert_false(gl_case_id_valid("xinbei.sanjing.c01.g1-"));
     assert_false(gl_case_id_valid("-000042"));

@@ -53,15 +53,26 @@ static void test_names(void **state)
     assert_int_equal(gl_tier_parse("township"), T_TOWNSHIP);
     assert_int_equal(gl_tier_parse("community"), T_COMMUNITY);
     assert_int_equal(gl_tier_parse("grid"), T_GRID);
+    assert_int_equal(gl_tier_parse("department"), GRIDLINK__V1__TIER__TIER_DEPARTMENT);
     assert_int_equal(gl_tier_parse("any"), GRIDLINK__V1__TIER__TIER_UNKNOWN);
     assert_int_equal(gl_tier_parse("District"), -1);
     assert_int_equal(gl_tier_parse(""), -1);
     assert_int_equal(gl_tier_parse(NULL), -1);
-    for (int t = 0; t <= 4; t++)
+    for (int t = 0; t <= GRIDLINK__V1__TIER__TIER_DEPARTMENT; t++)
         assert_int_equal(gl_tier_parse(gl_tier_name(t)), t);
     assert_string_equal(gl_tier_name(T_GRID), "grid");
     assert_string_equal(gl_tier_name(99), "unknown");
     assert_string_equal(gl_tier_name(-5), "unknown");
+    assert_string_equal(gl_tier_name(GRIDLINK__V1__TIER__TIER_DEPARTMENT), "department");
+
+    /* A rule may be for departments, and is written back as such. */
+    gl_policy_t *dept = policy_from("[{\"tier\":\"department\",\"accept_s\":3,\"resolve_s\":8}]");
+    assert_int_equal(accept_for(dept, GRIDLINK__V1__TIER__TIER_DEPARTMENT, "urban", 0), 3000);
+    assert_int_equal(accept_for(dept, T_DISTRICT, "urban", 0), -1);
+    json_t *j = gl_policy_to_json(dept);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "tier")), "department");
+    json_decref(j);
+    gl_policy_free(&dept);
 
     assert_int_equal(gl_priority_parse("normal"), P_NORMAL);
     assert_int_equal(gl_priority_parse("urgent"), P_URGENT);

@@ -29,6 +29,8 @@
 #define T_TOWNSHIP  GRIDLINK__V1__TIER__TIER_TOWNSHIP
 #define T_COMMUNITY GRIDLINK__V1__TIER__TIER_COMMUNITY
 #define T_GRID      GRIDLINK__V1__TIER__TIER_GRID
+#define T_DEPT      GRIDLINK__V1__TIER__TIER_DEPARTMENT
+#define N_TIERS     (T_DEPT + 1)
 
 /* The grid total gen-xinbei.sh produces; update both together. */
 #define XINBEI_GRIDS 672
@@ -181,7 +183,7 @@ static void test_demo(void **state)
 {
     (void)state;
     gl_topology_t *t = load_committed("demo.json");
-    int per_tier[5] = {0};
+    int per_tier[N_TIERS] = {0};
     for (size_t i = 0; i < t->n_nodes; i++)
         per_tier[t->nodes[i].tier]++;
     assert_int_equal(per_tier[T_DISTRICT], 1);
@@ -213,7 +215,7 @@ static void test_xinbei(void **state)
     };
     gl_topology_t *t = load_committed("xinbei.json");
     assert_int_equal(t->port_base, 20000);
-    int per_tier[5] = {0};
+    int per_tier[N_TIERS] = {0};
     size_t links = 0, with_endpoint = 0;
     for (size_t i = 0; i < t->n_nodes; i++) {
         const gl_node_t *n = &t->nodes[i];
@@ -225,11 +227,15 @@ static void test_xinbei(void **state)
         if (n->tier == T_DISTRICT) {
             assert_null(p);
         } else {
+            /* One tier up, but for departments: the district or a township. */
             assert_non_null(p);
-            assert_int_equal(p->tier, n->tier - 1);
+            if (n->tier == T_DEPT)
+                assert_true(p->tier == T_DISTRICT || p->tier == T_TOWNSHIP);
+            else
+                assert_int_equal(p->tier, n->tier - 1);
             assert_true(gl_topology_in_subtree(p->id, n->id));
         }
-        if (n->tier == T_GRID) {
+        if (n->tier == T_GRID || n->tier == T_DEPT) {
             assert_null(n->endpoint);
             assert_in_range(n->n_children, 0, 0);
         }
@@ -456,6 +462,7 @@ static void test_keys_and_lookup(void **state)
 #define KEY_OK      "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
 #define AREA_SQUARE "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}"
 #define AREA_OPEN   "{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1]]]}"
+#define DEPT(id)    "{\"id\":\"" id "\",\"tier\":\"department\",\"name\":\"X\"}"
 #define ADDR(list)  "{\"id\":\"a.t.c\",\"tier\":\"community\",\"name\":\"C\",\"addresses\":[" list "]}"
 
 static void test_validation(void **state)
@@ -592,6 +599,27 @@ static void test_validation(void **state)
          "\"port_base\":17300,\"nodes\":[" D "]}",
          "monitor 'o': scope must be a node id"},
         {"{\"sla\":[{\"tier\":\"town\"}],\"port_base\":17300,\"nodes\":[" D "]}", "sla[0]: tier"},
+        /* departments: under the district or a township, nothing under them, no endpoint */
+        {TOPO(D "," T "," C ",{\"id\":\"a.t.c.d\",\"tier\":\"department\",\"name\":\"X\"}"),
+         "node 'a.t.c.d': parent 'a.t.c' is a community, but a department sits under the district or a township"},
+        {TOPO(D "," T "," C "," G ",{\"id\":\"a.t.c.g.d\",\"tier\":\"department\",\"name\":\"X\"}"),
+         "node 'a.t.c.g.d': parent 'a.t.c.g' is a grid, but a department sits under"},
+        {TOPO(D "," DEPT("a.d") ",{\"id\":\"a.d.x\",\"tier\":\"department\",\"name\":\"X\"}"),
+         "node 'a.d.x': parent 'a.d' is a department, and nothing sits under a department"},
+        {TOPO(D "," DEPT("a.d") ",{\"id\":\"a.d.t\",\"tier\":\"township\",\"name\":\"X\"}"),
+         "node 'a.d.t': parent 'a.d' is a department, and nothing sits under a department"},
+        {TOPO(D "," T "," DEPT("a.t.d") ",{\"id\":\"a.t.d.g\",\"tier\":\"grid\",\"name\":\"X\"}"),
+         "node 'a.t.d.g': parent 'a.t.d' is a department"},
+        {TOPO(DEPT("d")), "node 'd': a department needs a parent"},
+        {TOPO(D ",{\"id\":\"a.d\",\"tier\":\"department\",\"name\":\"X\",\"endpoint\":\"tcp://h:1\"}"),
+         "node 'a.d': endpoint given, but a department binds nothing"},
+        {TOPO(D ",{\"id\":\"a.d\",\"tier\":\"department\",\"name\":\"X\",\"area\":" AREA_SQUARE "}"),
+         "node 'a.d': area given, but only a grid has an area"},
+        {TOPO(D ",{\"id\":\"a.d\",\"tier\":\"department\",\"name\":\"X\",\"addresses\":[\"x\"]}"),
+         "node 'a.d': addresses given, but only a community"},
+        {TOPO(D ",{\"id\":\"a.d\",\"tier\":\"dept\",\"name\":\"X\"}"),
+         "node 'a.d': tier must be district, township, community, grid or department"},
+        {TOPO(D "," DEPT("a.d") "," T "," DEPT("a.t.d") "," C "," G), NULL},
         /* areas and address keys */
         {TOPO(D "," T "," C ",{\"id\":\"a.t.c.g\",\"tier\":\"grid\",\"name\":\"G\",\"area\":" AREA_OPEN "}"),
          "node 'a.t.c.g': area: ring 0: not closed"},
@@ -668,6 +696,60 @@ static void test_validation(void **state)
 
 /* A monitor's scope: parsed, checked against the nodes, the whole district
  * when absent, and kept by a save. */
+/* Departments take no port, and a node whose only children are departments
+ * takes its port after all the others, so that adding departments anywhere
+ * in the file moves no port. */
+static void test_department_ports(void **state)
+{
+    (void)state;
+#define U  "{\"id\":\"a.u\",\"tier\":\"township\",\"name\":\"U\"}"
+#define V  "{\"id\":\"a.v\",\"tier\":\"township\",\"name\":\"V\"}"
+#define VC "{\"id\":\"a.v.c\",\"tier\":\"community\",\"name\":\"VC\"}"
+    static const char *const ids[] = {"a", "a.t", "a.t.c", "a.v", "a.v.c"};
+    gl_topology_t *before = load_text(TOPO(D "," T "," C "," G "," U "," V "," VC));
+    gl_topology_t *after = load_text(TOPO(
+        D "," DEPT("a.d1") "," T "," DEPT("a.t.d") "," C "," G "," U "," DEPT("a.u.d") "," V "," VC "," DEPT("a.d2")));
+#undef U
+#undef V
+#undef VC
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        const gl_node_t *a = gl_topology_find(before, ids[i]), *b = gl_topology_find(after, ids[i]);
+        if (a->endpoint ? !b->endpoint || strcmp(a->endpoint, b->endpoint) != 0 : b->endpoint != NULL)
+            fail_msg("%s: %s without departments, %s with them", ids[i], a->endpoint ? a->endpoint : "(none)",
+                     b->endpoint ? b->endpoint : "(none)");
+    }
+    assert_string_equal(gl_topology_find(after, "a.v")->endpoint, "tcp://127.0.0.1:17305");
+    assert_null(gl_topology_find(before, "a.u")->endpoint);
+    /* a.u's department connects to it: a.u binds the next port. */
+    assert_string_equal(gl_topology_find(after, "a.u")->endpoint, "tcp://127.0.0.1:17306");
+    const char *depts[] = {"a.d1", "a.t.d", "a.u.d", "a.d2"};
+    for (size_t i = 0; i < 4; i++) {
+        const gl_node_t *d = gl_topology_find(after, depts[i]);
+        assert_int_equal(d->tier, T_DEPT);
+        assert_null(d->endpoint);
+        assert_int_equal(d->n_children, 0);
+    }
+    assert_int_equal(gl_topology_find(after, "a")->n_children, 5);
+    assert_int_equal(gl_topology_find(after, "a.t")->n_children, 2);
+    assert_ptr_equal(gl_topology_parent(after, gl_topology_find(after, "a.t.d")), gl_topology_find(after, "a.t"));
+
+    /* Saved and loaded again, departments stay departments. */
+    char *dir = make_tmpdir();
+    char path[PATH_MAX], err[256] = "";
+    snprintf(path, sizeof path, "%s/topology.json", dir);
+    assert_int_equal(gl_topology_save(after, path), 0);
+    gl_topology_t *again = NULL;
+    if (gl_topology_load_file(path, &again, err, sizeof err) != 0)
+        fail_msg("reload: %s", err);
+    assert_int_equal(gl_topology_find(again, "a.u.d")->tier, T_DEPT);
+    assert_string_equal(gl_topology_find(again, "a.u")->endpoint, "tcp://127.0.0.1:17306");
+    gl_topology_free(&again);
+    rm_rf(dir);
+    free(dir);
+    gl_topology_free(&before);
+    gl_topology_free(&after);
+}
+
 static void test_monitor_scope(void **state)
 {
     (void)state;
@@ -1179,6 +1261,7 @@ int main(void)
         cmocka_unit_test(test_subtree_and_ids),
         cmocka_unit_test(test_keys_and_lookup),
         cmocka_unit_test(test_validation),
+        cmocka_unit_test(test_department_ports),
         cmocka_unit_test(test_monitor_scope),
         cmocka_unit_test(test_places),
         cmocka_unit_test(test_address_limits),
