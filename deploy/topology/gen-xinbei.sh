@@ -20,6 +20,12 @@
 # 三井街道第3社区, "奔牛5路" and "奔牛5花园" for 奔牛镇第2村 (the fifth
 # community of 奔牛镇, after its three urban ones).
 #
+# Departments (区/街道职能部门) come after every other node, so that they move
+# no derived port: six under the district (区城市管理局 urban, 区民政局 civil,
+# 公安新北分局 police, 区市场监管局 market, 区住建局 housing, 区生态环境局
+# environment) and two under each township, its 城管中队 (urban) and its
+# 派出所 (police). They have no area.
+#
 # usage: gen-xinbei.sh [UNITS_CSV] [OUT_JSON]
 set -euo pipefail
 export LC_ALL=C.UTF-8
@@ -70,11 +76,29 @@ emit_nodes() {
             done
         done
     done < <(tail -n +2 "$csv" | tr -d '\r')
+
+    local dept dname short
+    while read -r dept dname; do
+        printf 'xinbei.%s\tdepartment\t%s\t\n' "$dept" "$dname"
+    done <<'END'
+urban 区城市管理局
+civil 区民政局
+police 公安新北分局
+market 区市场监管局
+housing 区住建局
+environment 区生态环境局
+END
+    while IFS=, read -r id name _; do
+        short=${name%街道}
+        printf 'xinbei.%s.urban\tdepartment\t%s城管中队\t\n' "$id" "$name"
+        printf 'xinbei.%s.police\tdepartment\t%s派出所\t\n' "$id" "${short%镇}"
+    done < <(tail -n +2 "$csv" | tr -d '\r')
 }
 
-# place: appends to every node line its rectangle, "WEST SOUTH EAST NORTH".
-# A node's rectangle is its parent's split among the parent's children, in
-# file order (so a parent's line must come before its children's).
+# place: appends to every node line its rectangle, "WEST SOUTH EAST NORTH"
+# (empty for a department). A node's rectangle is its parent's split among
+# the parent's children other than departments, in file order (so a
+# parent's line must come before its children's).
 place() {
     awk -v box='119.85 31.80 120.05 32.05' '
     # split_box(BOX, K, N): the Kth of N rectangles that tile BOX: C columns
@@ -94,12 +118,13 @@ place() {
     }
     BEGIN { FS = OFS = "\t" }
     {
-        line[NR] = $0; id[NR] = $1
+        line[NR] = $0; id[NR] = $1; tier[NR] = $2
         parent[NR] = $1; sub(/\.[^.]*$/, "", parent[NR])
-        if (parent[NR] != $1) k[NR] = ++children[parent[NR]]
+        if (parent[NR] != $1 && $2 != "department") k[NR] = ++children[parent[NR]]
     }
     END {
         for (i = 1; i <= NR; i++) {
+            if (tier[i] == "department") { print line[i], ""; continue }
             rect[id[i]] = i in k ? split_box(rect[parent[i]], k[i], children[parent[i]]) : box
             print line[i], rect[id[i]]
         }
@@ -114,6 +139,7 @@ trap 'rm -f "$tmp"' EXIT
 # days; urban management cases get 5 working days at every tier, emergencies
 # in comprehensive governance 30 minutes (clock) to accept and 24 hours
 # (clock) to resolve. Grids hold nothing: they report upward at once.
+# Departments keep a township's time limits.
 #
 # The category catalogue is the built-in one of common/category.c (where each
 # figure's source is given); the unit tests check that the two agree.
@@ -149,12 +175,14 @@ emit_nodes | place | jq -R -s '
       rule({tier: "community"}; (4 | wh); (3 | wd)),
       rule({tier: "township"}; (8 | wh); (5 | wd)),
       rule({tier: "district"}; (1 | wd); (10 | wd)),
+      rule({tier: "department"}; (8 | wh); (5 | wd)),
       rule({tier: "community", category: "urban"}; (4 | wh); (5 | wd)),
       rule({tier: "township", category: "urban"}; (8 | wh); (5 | wd)),
       rule({tier: "district", category: "urban"}; (1 | wd); (5 | wd)),
       rule({tier: "community", category: "governance", priority: "emergency"}; (1800 | s); (24 | h)),
       rule({tier: "township", category: "governance", priority: "emergency"}; (1800 | s); (24 | h)),
-      rule({tier: "district", category: "governance", priority: "emergency"}; (1800 | s); (24 | h))
+      rule({tier: "district", category: "governance", priority: "emergency"}; (1800 | s); (24 | h)),
+      rule({tier: "department", category: "governance", priority: "emergency"}; (1800 | s); (24 | h))
     ],
     categories: [
       cat("party"; "党建"; (1 | wd); (5 | wd)) + {subcategories: [

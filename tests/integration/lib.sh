@@ -120,7 +120,8 @@ slow_topology() {
     jq '.sla = [{"tier": "grid", "accept_s": 0, "resolve_s": 0},
                 {"tier": "community", "accept_s": 3600, "resolve_s": 7200},
                 {"tier": "township", "accept_s": 3600, "resolve_s": 7200},
-                {"tier": "district", "accept_s": 3600, "resolve_s": 7200}]' "$MINI" >"$1"
+                {"tier": "district", "accept_s": 3600, "resolve_s": 7200},
+                {"tier": "department", "accept_s": 3600, "resolve_s": 7200}]' "$MINI" >"$1"
 }
 
 node_pid() { pgrep -f -- "gridlink-node --home $HOME_DIR --node $1( |\$)" | head -n1; }

@@ -19,6 +19,8 @@ T=xinbei.sanjing
 C=xinbei.sanjing.c01
 G1=$C.g1
 G2=$C.g2
+DU=xinbei.urban
+DM=$T.market
 name_of() { jq -r --arg n "$1" '.nodes[] | select(.id == $n) | .name' "$MINI"; }
 
 # local_of SECONDS [FORMAT]: the UTC+8 wall clock of an epoch second,
@@ -126,15 +128,15 @@ log "list lines up:"$'\n'"$list"
 
 # health without --node: every node of the home, its name, up, and a total.
 health=$(gl health) || fail "health of the whole home failed: $health"
-for n in $D $T $C $G1 $G2; do
+for n in $D $T $C $G1 $G2 $DU $DM; do
     parent=up
     [ $n = $D ] && parent=-
     grep -qE "^$n +$(name_of $n) +up +$parent +[0-9]+ +[0-9]+ +[0-9]+$" <<<"$health" ||
         fail "health has no line for $n up with its name: $health"
 done
-grep -qE "^total: 5 nodes, 5 up, 0 down; 0 parent links down; " <<<"$health" || fail "health's total: $health"
+grep -qE "^total: 7 nodes, 7 up, 0 down; 0 parent links down; " <<<"$health" || fail "health's total: $health"
 hj=$(gl health --json)
-jq -e 'length == 5 and all(.[]; .up == true and (.node_name | length) > 0 and has("outbox_pending")
+jq -e 'length == 7 and all(.[]; .up == true and (.node_name | length) > 0 and has("outbox_pending")
     and has("dead_letters") and has("cases"))' <<<"$hj" >/dev/null || fail "health --json: $hj"
 [ "$(jq -r '.[] | select(.node == "xinbei.sanjing.c01") | .node_name' <<<"$hj")" = 三井街道第一社区 ] ||
     fail "health --json names $C: $hj"
@@ -155,7 +157,7 @@ took=$(($(now_ms) - t0))
 kill -CONT "$g2_pid"
 [ $rc -eq 1 ] || fail "health exited $rc with $G2 stopped"
 grep -qE "^$G2 +$(name_of $G2) +down .*no answer in 500 ms" <<<"$health" || fail "health with $G2 stopped: $health"
-grep -qE "^total: 5 nodes, 4 up, 1 down" <<<"$health" || fail "health's total with $G2 stopped: $health"
+grep -qE "^total: 7 nodes, 6 up, 1 down" <<<"$health" || fail "health's total with $G2 stopped: $health"
 [ $took -lt 3000 ] || fail "health took $took ms with one node silent for 500 ms"
 log "one node stopped: health answered in $took ms"
 wait_until 10 "every node answers again" gl health

@@ -32,8 +32,10 @@
 #define T_DEPT      GRIDLINK__V1__TIER__TIER_DEPARTMENT
 #define N_TIERS     (T_DEPT + 1)
 
-/* The grid total gen-xinbei.sh produces; update both together. */
-#define XINBEI_GRIDS 672
+/* The grid total gen-xinbei.sh produces, and its departments (six of the
+ * district, two per township); update both together. */
+#define XINBEI_GRIDS       672
+#define XINBEI_DEPARTMENTS 26
 
 static const char *src_dir(void)
 {
@@ -106,7 +108,7 @@ static void test_mini(void **state)
     (void)state;
     gl_topology_t *t = load_committed("mini.json");
     assert_string_equal(t->name, "mini");
-    assert_int_equal(t->n_nodes, 5);
+    assert_int_equal(t->n_nodes, 7);
     assert_int_equal(t->port_base, 17300);
     assert_string_equal(t->listen_host, "127.0.0.1");
     assert_string_equal(t->nodes[t->root].id, "xinbei");
@@ -165,6 +167,24 @@ static void test_mini(void **state)
     assert_false(d->endpoint_explicit);
     assert_null(d->public_key);
 
+    /* Two departments, appended last: one under the district, one under
+     * the township; they bind nothing and moved no port. */
+    const gl_node_t *urban = gl_topology_find(t, "xinbei.urban");
+    const gl_node_t *market = gl_topology_find(t, "xinbei.sanjing.market");
+    assert_non_null(urban);
+    assert_non_null(market);
+    assert_int_equal(urban->tier, T_DEPT);
+    assert_int_equal(market->tier, T_DEPT);
+    assert_string_equal(urban->name, "区城市管理局");
+    assert_string_equal(market->name, "三井街道市场监管所");
+    assert_ptr_equal(gl_topology_parent(t, urban), d);
+    assert_ptr_equal(gl_topology_parent(t, market), s);
+    assert_null(urban->endpoint);
+    assert_null(market->endpoint);
+    assert_int_equal(d->n_children, 2);
+    assert_int_equal(s->n_children, 2);
+    assert_ptr_equal(&t->nodes[d->children[1]], urban);
+
     int64_t a, r;
     assert_int_equal(gl_policy_deadline_for(t->policy, T_COMMUNITY, "urban", 0, &a, &r), 0);
     assert_int_equal(a, 3000);
@@ -174,6 +194,9 @@ static void test_mini(void **state)
     assert_int_equal(gl_policy_deadline_for(t->policy, T_GRID, "urban", 0, &a, &r), 0);
     assert_int_equal(a, 0);
     assert_int_equal(r, 0);
+    assert_int_equal(gl_policy_deadline_for(t->policy, T_DEPT, "urban/roads", 0, &a, &r), 0);
+    assert_int_equal(a, 3000);
+    assert_int_equal(r, 8000);
     gl_topology_free(&t);
     assert_null(t);
     gl_topology_free(&t);
@@ -190,6 +213,8 @@ static void test_demo(void **state)
     assert_int_equal(per_tier[T_TOWNSHIP], 3);
     assert_int_equal(per_tier[T_COMMUNITY], 6);
     assert_in_range(per_tier[T_GRID], 12, 18);
+    assert_int_equal(per_tier[T_DEPT], 2);
+    assert_int_equal(gl_topology_find(t, "xinbei.sanjing.urban")->tier, T_DEPT);
     assert_int_equal(t->port_base, 17100);
     int64_t a, r;
     assert_int_equal(gl_policy_deadline_for(t->policy, T_TOWNSHIP, "governance/safety",
@@ -254,14 +279,20 @@ static void test_xinbei(void **state)
     assert_int_equal(per_tier[T_TOWNSHIP], 10);
     assert_int_equal(per_tier[T_COMMUNITY], 108);
     assert_int_equal(per_tier[T_GRID], XINBEI_GRIDS);
+    assert_int_equal(per_tier[T_DEPT], XINBEI_DEPARTMENTS);
     assert_int_equal(links, t->n_nodes - 1);
     assert_int_equal(with_endpoint, 1 + 10 + 108);
-    assert_int_equal(t->nodes[t->root].n_children, 10);
+    assert_int_equal(t->nodes[t->root].n_children, 10 + 6);
     for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
         const gl_node_t *n = gl_topology_find(t, units[u].id);
         assert_non_null(n);
-        assert_int_equal(n->n_children, units[u].communities);
+        assert_int_equal(n->n_children, units[u].communities + 2); /* its 城管中队 and 派出所 */
     }
+    /* The departments come last, so every port is as it was without them. */
+    for (size_t i = t->n_nodes - XINBEI_DEPARTMENTS; i < t->n_nodes; i++)
+        assert_int_equal(t->nodes[i].tier, T_DEPT);
+    assert_string_equal(gl_topology_find(t, "xinbei.police")->name, "公安新北分局");
+    assert_string_equal(gl_topology_find(t, "xinbei.benniu.urban")->name, "奔牛镇城管中队");
 
     /* Every endpoint, the bus's included, is distinct and inside the
      * derived port range. */
