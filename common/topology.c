@@ -2,9 +2,9 @@
  * (see topology.h for the file format).
  *
  * A gl_topology_t owns every string, the nodes and monitors arrays, each
- * node's children array, area and address keys, the policy, the catalogue, the community task set,
- * the calendar and the private id -> index map (a czmq
- * zhashx holding index + 1, so that "absent" stays NULL). gl_topology_free
+ * node's children array, area and address keys, the policy, the catalogue,
+ * the community task set, the calendar and the private id -> index map (a
+ * czmq zhashx holding index + 1, so that "absent" stays NULL). gl_topology_free
  * releases all of it. Lookups hand out pointers into the topology, valid until
  * it is freed.
  *
