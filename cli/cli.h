@@ -53,7 +53,9 @@ typedef struct cli_case_opts {
     int priority, kind, tier, reason, timeout_ms;
     int resolved, satisfied;
     int64_t sign_within_ms, due_ms, by_ms;
-    bool json, overdue, holding, due_soon;
+    bool json, overdue, holding, due_soon, unplaced;
+    double lat, lon;
+    bool has_lat, has_lon;
 } cli_case_opts;
 
 /* Parse the options of case command cmd; `allowed` lists the ones it takes
@@ -62,7 +64,8 @@ typedef struct cli_case_opts {
  *   k --kind  a --address  r --reporter  T --timeout  j --json
  *   o --to  u --under  L --tier  s --sign-within  d --due  C --community
  *   R --reason  b --by  I --into  v --resolved  S --satisfied
- *   e --state  O --overdue  g --holding  W --due-soon
+ *   e --state  O --overdue  g --holding  W --due-soon  w --report-within (as --sign-within)
+ *   y --lat  x --lon  U --unplaced
  * Checks --node against HOME's topology, which stays loaded for the
  * display names of display.h. 0, or the exit status of an error already
  * reported. */
@@ -99,6 +102,7 @@ int gl_cmd_list(int argc, char **argv);
 int gl_cmd_act(int argc, char **argv);
 int gl_cmd_health(int argc, char **argv);
 int gl_cmd_dispatch(int argc, char **argv);
+int gl_cmd_whistle(int argc, char **argv);
 int gl_cmd_request(int argc, char **argv);
 int gl_cmd_rate(int argc, char **argv);
 int gl_cmd_deadletters(int argc, char **argv);

@@ -3,7 +3,9 @@
  * every case command shares (cli.h): their options, the control call, HOME's
  * topology for display names (display.h), and a case as JSON or readable
  * text. */
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,8 +88,23 @@ static int tier_arg(const char *cmd, const char *text, int *out)
         *out = GRIDLINK__V1__TIER__TIER_COMMUNITY;
     else if (strcmp(text, "grid") == 0)
         *out = GRIDLINK__V1__TIER__TIER_GRID;
+    else if (strcmp(text, "department") == 0)
+        *out = GRIDLINK__V1__TIER__TIER_DEPARTMENT;
     else
-        return cli_usage(cmd, "unknown tier '%s' (township, community, grid)", text);
+        return cli_usage(cmd, "unknown tier '%s' (township, community, grid, department)", text);
+    return 0;
+}
+
+/* A coordinate in degrees, within -limit..limit. */
+static int degrees(const char *cmd, const char *opt, const char *text, double limit, double *out, bool *given)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !isfinite(v) || v < -limit || v > limit)
+        return cli_usage(cmd, "%s takes degrees from %g to %g (WGS 84), not '%s'", opt, -limit, limit, text);
+    *out = v;
+    *given = true;
     return 0;
 }
 
@@ -119,6 +136,10 @@ int cli_case_parse(const char *cmd, int argc, char **argv, const char *allowed, 
                                        {"overdue", no_argument, 0, 'O'},
                                        {"holding", no_argument, 0, 'g'},
                                        {"due-soon", no_argument, 0, 'W'},
+                                       {"report-within", required_argument, 0, 'w'},
+                                       {"lat", required_argument, 0, 'y'},
+                                       {"lon", required_argument, 0, 'x'},
+                                       {"unplaced", no_argument, 0, 'U'},
                                        {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->timeout_ms = 5000;
@@ -145,8 +166,12 @@ int cli_case_parse(const char *cmd, int argc, char **argv, const char *allowed, 
         case 'O': o->overdue = true; break;
         case 'g': o->holding = true; break;
         case 'W': o->due_soon = true; break;
+        case 'U': o->unplaced = true; break;
+        case 'y': rc = degrees(cmd, "--lat", optarg, 90, &o->lat, &o->has_lat); break;
+        case 'x': rc = degrees(cmd, "--lon", optarg, 180, &o->lon, &o->has_lon); break;
         case 'L': rc = tier_arg(cmd, optarg, &o->tier); break;
         case 's': rc = cli_duration(cmd, "--sign-within", optarg, &o->sign_within_ms); break;
+        case 'w': rc = cli_duration(cmd, "--report-within", optarg, &o->sign_within_ms); break;
         case 'd': rc = cli_duration(cmd, "--due", optarg, &o->due_ms); break;
         case 'b': rc = cli_duration(cmd, "--by", optarg, &o->by_ms); break;
         case 'v': rc = yes_no(cmd, "--resolved", optarg, &o->resolved); break;
@@ -201,7 +226,19 @@ int cli_case_parse(const char *cmd, int argc, char **argv, const char *allowed, 
     }
     if (!gl_topology_find(names_topo, o->node))
         return cli_usage(cmd, "unknown node %s (not in %s/topology.json)", o->node, o->home);
-    const char *ids[][2] = {{"--to", o->to}, {"--under", o->under}, {"--community", o->community}};
+    bool many = strcmp(cmd, "whistle") == 0; /* --to lists nodes */
+    if (many && o->to) {
+        char one[GL_NODE_ID_MAX + 1];
+        for (const char *p = o->to, *comma; *p; p = comma ? comma + 1 : p + strlen(p)) {
+            comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            snprintf(one, sizeof one, "%.*s", (int)(len < sizeof one ? len : sizeof one - 1), p);
+            int rc = node_arg(cmd, "--to", one, names_topo, o->home);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    const char *ids[][2] = {{"--to", many ? NULL : o->to}, {"--under", o->under}, {"--community", o->community}};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         int rc = ids[i][1] ? node_arg(cmd, ids[i][0], ids[i][1], names_topo, o->home) : 0;
         if (rc != 0)
@@ -399,6 +436,11 @@ static void print_case(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *p
            cli_node_name(c->originator, b, sizeof b));
     if (c->community[0])
         printf("  for community %s\n", cli_node_name(c->community, a, sizeof a));
+    if (c->located)
+        printf("  at %.6f, %.6f (lat, lon)%s%s\n", c->lat, c->lon, c->grid[0] ? " in grid " : "",
+               c->grid[0] ? cli_node_name(c->grid, b, sizeof b) : "");
+    if (c->unplaced)
+        printf("  待分拨: in %s's routing queue, to be assigned by a person\n", cli_node_name(c->holder, b, sizeof b));
     if (c->accept_due_ms)
         printf("  accept by %s\n", cli_local_time(c->accept_due_ms, when, sizeof when));
     if (c->resolve_due_ms)
@@ -543,11 +585,11 @@ static int print_list(Gridlink__V1__Case *const *cases, size_t n, int64_t now)
 int gl_cmd_list(int argc, char **argv)
 {
     cli_case_opts o;
-    int rc = cli_case_parse("list", argc, argv, "HnTjekOgcW", &o);
+    int rc = cli_case_parse("list", argc, argv, "HnTjekOgcWU", &o);
     if (rc == 0)
         rc = cli_positionals("list", argc, argv, 0,
                              "gridlink list --node NODE_ID [--state S] [--kind K] [--category C] [--overdue] "
-                             "[--due-soon] [--holding] [--json]");
+                             "[--due-soon] [--unplaced] [--holding] [--json]");
     if (rc != 0)
         return rc;
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
@@ -558,6 +600,7 @@ int gl_cmd_list(int argc, char **argv)
     req.overdue = o.overdue;
     req.holding = o.holding;
     req.due_soon = o.due_soon;
+    req.unplaced = o.unplaced;
     Gridlink__V1__CtlReply *rep;
     if (cli_case_call("list", &o, &req, &rep) != 0)
         return 1;

@@ -4,6 +4,7 @@
  * on the control socket of the process hosting the node (cli.h). */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -26,7 +27,8 @@ int gl_cmd_dispatch(int argc, char **argv)
     if (o.to && (o.under || o.tier))
         return cli_usage("dispatch", "--to names one recipient; --under and --tier name many: give one or the other");
     if (!o.to && (!o.under || !o.tier))
-        return cli_usage("dispatch", "name the recipients: --to NODE, or --under PREFIX with --tier community|grid");
+        return cli_usage("dispatch",
+                         "name the recipients: --to NODE, or --under PREFIX with --tier community|grid|department");
     req.op = "dispatch";
     req.to = (char *)(o.to ? o.to : "");
     req.under = (char *)(o.under ? o.under : "");
@@ -59,23 +61,94 @@ int gl_cmd_dispatch(int argc, char **argv)
     return 0;
 }
 
+/* gridlink whistle: 吹哨, departments called to a problem at once. */
+int gl_cmd_whistle(int argc, char **argv)
+{
+    cli_case_opts o;
+    int rc = cli_case_parse("whistle", argc, argv, "HnctNpTjowd", &o);
+    if (rc == 0)
+        rc = cli_positionals("whistle", argc, argv, 0,
+                             "gridlink whistle --node TOWNSHIP --to DEPT[,DEPT...] --category CAT --text TEXT "
+                             "--report-within DUR");
+    Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
+    if (rc == 0)
+        rc = cli_intake("whistle", &o, &req);
+    if (rc != 0)
+        return rc;
+    if (!o.to || !o.to[0])
+        return cli_usage("whistle", "name the departments called: --to DEPT[,DEPT...]");
+    if (o.sign_within_ms <= 0)
+        return cli_usage("whistle", "give the time to report in (报到): --report-within DUR, e.g. 30m");
+    char *list = strdup(o.to);
+    char *depts[GL_MAX_WHISTLE_DEPARTMENTS];
+    size_t n = 0;
+    for (char *save = NULL, *d = list ? strtok_r(list, ",", &save) : NULL; d; d = strtok_r(NULL, ",", &save)) {
+        if (n == GL_MAX_WHISTLE_DEPARTMENTS) {
+            free(list);
+            return cli_usage("whistle", "a whistle calls at most %d departments", GL_MAX_WHISTLE_DEPARTMENTS);
+        }
+        if (!gl_node_id_valid(d)) {
+            rc = cli_usage("whistle", "'%s' in --to is not a node ID", d);
+            free(list);
+            return rc;
+        }
+        depts[n++] = d;
+    }
+    if (n == 0) {
+        free(list);
+        return cli_usage("whistle", "name the departments called: --to DEPT[,DEPT...]");
+    }
+    req.op = "whistle";
+    req.departments = depts;
+    req.n_departments = n;
+    req.sign_within_ms = o.sign_within_ms;
+    req.due_ms = o.due_ms;
+    Gridlink__V1__CtlReply *rep;
+    rc = cli_case_call("whistle", &o, &req, &rep);
+    free(list);
+    if (rc != 0)
+        return 1;
+    if (o.json) {
+        json_t *j = json_object();
+        json_t *ids = json_array();
+        for (size_t i = 0; i < rep->n_case_ids; i++)
+            json_array_append_new(ids, json_string(rep->case_ids[i]));
+        json_object_set_new(j, "whistle", json_string(rep->case_id));
+        json_object_set_new(j, "parts", ids);
+        if (rep->case_)
+            json_object_set_new(j, "case", cli_case_json(rep->case_, NULL, 0, cli_now_ms()));
+        cli_print_json(j);
+    } else {
+        printf("%s\n", rep->case_id);
+        fflush(stdout);
+        for (size_t i = 0; i < rep->n_case_ids; i++)
+            fprintf(stderr, "%s\n", rep->case_ids[i]);
+    }
+    gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
+    return 0;
+}
+
 int gl_cmd_request(int argc, char **argv)
 {
     cli_case_opts o;
-    int rc = cli_case_parse("request", argc, argv, "HnctNparCTj", &o);
+    int rc = cli_case_parse("request", argc, argv, "HnctNparCTjyx", &o);
     if (rc == 0)
         rc = cli_positionals("request", argc, argv, 0,
-                             "gridlink request --node NODE --category CAT --text TEXT --community ID");
+                             "gridlink request --node NODE --category CAT --text TEXT [--lat Y --lon X] "
+                             "[--address A] [--community ID]");
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     if (rc == 0)
         rc = cli_intake("request", &o, &req);
     if (rc != 0)
         return rc;
-    if (!o.community)
-        return cli_usage("request", "--community ID is required: the community the request is for");
+    if (o.has_lat != o.has_lon)
+        return cli_usage("request", "a location is --lat and --lon together");
     req.op = "request";
     req.kind = GRIDLINK__V1__CASE_KIND__KIND_REQUEST;
-    req.community = (char *)o.community;
+    req.community = (char *)(o.community ? o.community : "");
+    req.located = o.has_lat;
+    req.lat = o.lat;
+    req.lon = o.lon;
     return cli_new_case("request", &o, &req);
 }
 

@@ -89,7 +89,7 @@ static const cli_command commands[] = {
         .name = "list",
         .fn = gl_cmd_list,
         .synopsis = {"--node NODE_ID [--state S] [--kind incident|request|task] [--category C] [--overdue] "
-                     "[--due-soon] [--holding] [--json]"},
+                     "[--due-soon] [--unplaced] [--holding] [--json]"},
         .summary = "the cases a node holds or has held, with filters",
         .about = "Prints the cases the node holds or has held, one a line, in columns: ID, kind, state with\n"
                  "its Chinese label, holder and category with their names, OVERDUE when a deadline passed or\n"
@@ -102,6 +102,7 @@ static const cli_command commands[] = {
                  {"--category", "C", "only this category and its subcategories (urban takes urban/roads)"},
                  {"--overdue", NULL, "only open cases past a deadline, or marked overdue"},
                  {"--due-soon", NULL, "only cases held here whose deadline is near (即将超时: warn_before_s)"},
+                 {"--unplaced", NULL, "the routing queue (待分拨): requests here that nothing placed"},
                  {"--holding", NULL, "only the cases the node holds now"},
                  OPT_TIMEOUT,
                  OPT_JSON},
@@ -139,7 +140,8 @@ static const cli_command commands[] = {
     {
         .name = "dispatch",
         .fn = gl_cmd_dispatch,
-        .synopsis = {"--node FROM (--to NODE | --under PREFIX --tier community|grid) --category CAT --text TEXT "
+        .synopsis = {"--node FROM (--to NODE | --under PREFIX --tier community|grid|department) --category CAT "
+                     "--text TEXT "
                      "[--sign-within DUR] [--due DUR] [--priority P] [--note N] [--json]"},
         .summary = "give a task to one node or to every node of a tier under a prefix",
         .about = "Dispatches a task (派单) from the district or a township down the tree: to one node (--to),\n"
@@ -152,7 +154,7 @@ static const cli_command commands[] = {
                  OPT_NODE("the dispatching district or township (required)"),
                  {"--to", "NODE", "the one recipient, a node below FROM"},
                  {"--under", "PREFIX", "with --tier: every node of the tier under PREFIX"},
-                 {"--tier", "TIER", "with --under: community or grid (township, from the district)"},
+                 {"--tier", "TIER", "with --under: community, grid or department (township, from the district)"},
                  {"--category", "CAT", "the task's category, e.g. services/elderly (required)"},
                  {"--text", "TEXT", "what is to be done (required)"},
                  {"--sign-within", "DUR", "time the recipient has to sign for it (default: the SLA's)"},
@@ -167,28 +169,62 @@ static const cli_command commands[] = {
                    "\"井盖复查\"",
     },
     {
+        .name = "whistle",
+        .fn = gl_cmd_whistle,
+        .synopsis = {"--node TOWNSHIP --to DEPT[,DEPT...] --category CAT --text TEXT --report-within DUR "
+                     "[--due DUR] [--priority P] [--note N] [--json]"},
+        .summary = "吹哨: call departments to a problem at once, each to report in (报到) in time",
+        .about = "A township (or the district) blows the whistle (吹哨) for departments: its own, or the\n"
+                 "district's. Each department called gets its part of the whistle as a task, to report in\n"
+                 "(报到: `act PART accept` at the department) within --report-within, then to work and\n"
+                 "resolve it; the caller verifies each part and rates it (`rate PART`). A department that\n"
+                 "does not report in on time climbs to its superior, counted as a missed sign-for. The\n"
+                 "whistle closes when every part is closed. Prints the whistle's case ID; the parts' IDs go\n"
+                 "to stderr, one a line (`show WHISTLE` lists them).\n",
+        .opts = {OPT_HOME,
+                 OPT_NODE("the calling township or district (required)"),
+                 {"--to", "DEPT,...", "the departments called, comma-separated node IDs (required)"},
+                 {"--category", "CAT", "the problem's category, e.g. urban/building (required)"},
+                 {"--text", "TEXT", "what the departments are called for (required)"},
+                 {"--report-within", "DUR", "time each department has to report in, e.g. 30m (required)"},
+                 {"--due", "DUR", "time each has to finish its part (default: the SLA's)"},
+                 {"--priority", "P", "normal (default), urgent or emergency"},
+                 {"--note", "N", "a note on the whistle"},
+                 OPT_TIMEOUT,
+                 {"--json", NULL, "print the whistle, its parts and the whistle case as JSON"}},
+        .example = "gridlink whistle --node xinbei.sanjing --to xinbei.urban,xinbei.sanjing.market "
+                   "--category urban/building --text \"违建联合执法\" --report-within 30m",
+    },
+    {
         .name = "request",
         .fn = gl_cmd_request,
-        .synopsis = {"--node NODE --category CAT --text TEXT --community ID [--address A] [--reporter R] "
-                     "[--note N] [--json]"},
-        .summary = "take in a resident's request for a community; prints its ID",
-        .about = "Takes in a resident's request (诉求) at the district's hotline or at a community's own\n"
-                 "intake, for the community named by --community, and prints the new case ID. NODE is its\n"
-                 "originator: it verifies the result and rates it. Taken at the district, the request is\n"
-                 "assigned to the community, which signs for it.\n",
+        .synopsis = {"--node NODE --category CAT --text TEXT [--lat Y --lon X] [--address A] [--community ID] "
+                     "[--reporter R] [--note N] [--json]"},
+        .summary = "take in a resident's request; it goes where it belongs; prints its ID",
+        .about = "Takes in a resident's request (诉求) at the district's hotline, a township or a community's\n"
+                 "own intake and prints the new case ID. NODE is its originator: it verifies the result and\n"
+                 "rates it. The request goes to the community of the grid whose area holds --lat/--lon (the\n"
+                 "grid is recorded), else to the community named by --community, else to the community whose\n"
+                 "address keys the --address contains; that community signs for it. One that none of these\n"
+                 "places waits in NODE's routing queue (待分拨: `list --unplaced`) until a person assigns it\n"
+                 "(`act ID assign --to COMMUNITY`); at a community it stays there.\n",
         .opts = {OPT_HOME,
-                 OPT_NODE("the intake node: the district or a community (required)"),
+                 OPT_NODE("the intake node: the district, a township or a community (required)"),
                  {"--category", "CAT", "the request's category, e.g. urban/lighting (required)"},
                  {"--text", "TEXT", "what the resident asks (required)"},
-                 {"--community", "ID", "the community the request is for (required)"},
-                 {"--address", "A", "where"},
+                 {"--lat", "Y", "where, latitude in degrees (WGS 84), with --lon"},
+                 {"--lon", "X", "where, longitude in degrees (WGS 84), with --lat"},
+                 {"--community", "ID", "the community the request is for, when no location places it"},
+                 {"--address", "A", "where, as an address (matched against the communities' address keys)"},
                  {"--reporter", "R", "who asks (name, phone)"},
                  {"--priority", "P", "normal (default), urgent or emergency"},
                  {"--note", "N", "a note on the intake"},
                  OPT_TIMEOUT,
                  {"--json", NULL, "print the new case as JSON instead of its ID"}},
-        .example = "gridlink request --node xinbei --community xinbei.sanjing.c01 --category urban/lighting "
-                   "--text \"楼下路灯不亮\" --reporter \"王女士 139...\"",
+        .example = "gridlink request --node xinbei --lat 31.87 --lon 119.965 --category urban/lighting "
+                   "--text \"楼下路灯不亮\" --reporter \"王女士 139...\"\n"
+                   "gridlink request --node xinbei --community xinbei.sanjing.c01 --category urban/lighting "
+                   "--text \"楼下路灯不亮\"",
     },
     {
         .name = "rate",

@@ -314,6 +314,11 @@ static int check_ctl_op(const Gridlink__V1__CtlRequest *r, char *err, size_t err
         return refuse(err, errlen, "%s needs a neighbour (peer) and a sequence number", r->op);
     if (!id_ok(r->peer, true) || !id_ok(r->to, true) || !id_ok(r->under, true) || !id_ok(r->community, true))
         return refuse(err, errlen, "a node named in the request is not a node id");
+    if (r->n_departments > GL_MAX_WHISTLE_DEPARTMENTS)
+        return refuse(err, errlen, "a whistle calls at most %d departments", GL_MAX_WHISTLE_DEPARTMENTS);
+    for (size_t i = 0; i < r->n_departments; i++)
+        if (!id_ok(r->departments[i], false))
+            return refuse(err, errlen, "a department named in the request is not a node id");
     if (r->into[0] && !gl_case_id_valid(r->into))
         return refuse(err, errlen, "'%.300s' is not a case ID", r->into);
     if (r->by_ms < 0 || r->sign_within_ms < 0 || r->due_ms < 0 || r->tier < 0 ||

@@ -20,16 +20,17 @@
  * case past the action limits is refused at the holder, and those limits
  * leave room for the entries the tree itself adds on the way (received,
  * escalated, overdue, at most a few per tier). */
-#define GL_PROTO_VERSION       1
-#define GL_MAX_MESSAGE         (1u << 20) /* no tree message exceeds 1 MiB packed */
-#define GL_MAX_TEXT            8192       /* description and note length, bytes */
-#define GL_MAX_HISTORY         1024       /* history entries of a case on the wire */
-#define GL_HISTORY_RESERVE     64         /* of those, kept for the entries the tree adds */
-#define GL_CASE_ACTION_HISTORY (GL_MAX_HISTORY - GL_HISTORY_RESERVE)
-#define GL_CASE_ACTION_BYTES   (GL_MAX_MESSAGE - (64u << 10)) /* packed case size after a person's action */
-#define GL_DIGEST_BYTES        16                             /* a refused frame's digest (BLAKE2b-128) */
-#define GL_MAX_TASK_PARTS      1024                           /* recipients of one bulk dispatch */
-#define GL_MAX_HOPS            32 /* a case request passed on more often than this is refused */
+#define GL_PROTO_VERSION           1
+#define GL_MAX_MESSAGE             (1u << 20) /* no tree message exceeds 1 MiB packed */
+#define GL_MAX_TEXT                8192       /* description and note length, bytes */
+#define GL_MAX_HISTORY             1024       /* history entries of a case on the wire */
+#define GL_HISTORY_RESERVE         64         /* of those, kept for the entries the tree adds */
+#define GL_CASE_ACTION_HISTORY     (GL_MAX_HISTORY - GL_HISTORY_RESERVE)
+#define GL_CASE_ACTION_BYTES       (GL_MAX_MESSAGE - (64u << 10)) /* packed case size after a person's action */
+#define GL_DIGEST_BYTES            16                             /* a refused frame's digest (BLAKE2b-128) */
+#define GL_MAX_TASK_PARTS          1024                           /* recipients of one bulk dispatch */
+#define GL_MAX_WHISTLE_DEPARTMENTS 64                             /* departments one whistle calls */
+#define GL_MAX_HOPS                32 /* a case request passed on more often than this is refused */
 /* The largest control reply a client accepts: a list or census page. */
 #define GL_MAX_CTL_REPLY (64u * GL_MAX_MESSAGE)
 

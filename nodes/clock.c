@@ -7,6 +7,8 @@
  *     the parent is down it stays with its holder, marked overdue with the
  *     escalation pending (meta key "pending_up:<case>"), and climbs when the
  *     link returns unless it was resolved or closed meanwhile.
+ *   - A department that misses the time to report in (报到) of a task
+ *     given to it climbs to its superior, like a case from below.
  *   - At the district, which has no parent, an overdue alarm is raised, once
  *     per deadline.
  * Before each deadline its due-soon warning (即将超时) fires: an event and a
@@ -160,8 +162,12 @@ static int fire_one(gl_engine_t *e, MDB_txn *txn, int64_t due, enum gl_deadline_
         return rc;
     }
     bool sign_for = kind == GL_DEADLINE_ACCEPT;
-    const char *why = sign_for ? "not accepted in time" : "not resolved in time";
-    if (c->assigned_by && c->assigned_by[0]) {
+    /* A department that does not report in (报到) goes to its superior. */
+    bool absent = sign_for && e->self->tier == TIER(DEPARTMENT);
+    const char *why = absent     ? "did not report in (报到) in time"
+                      : sign_for ? "not accepted in time"
+                                 : "not resolved in time";
+    if (c->assigned_by && c->assigned_by[0] && !absent) {
         char note[300];
         snprintf(note, sizeof note, "%s (%s by %s)", why, sign_for ? "sign-for" : "completion", c->assigned_by);
         gl_info("node %s: case %s %s; %s is told", e->id, c->id, why, c->assigned_by);

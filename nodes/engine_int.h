@@ -98,6 +98,9 @@ int lc_check(gl_engine_t *e, const gl_case *c, const struct act_args *a, char *w
 /* This node takes over a case that came to it (assigned, returned,
  * received from below): its deadlines start. */
 int lc_take_over(gl_engine_t *e, MDB_txn *txn, gl_case *c);
+/* Part `part` of a task or whistle held here changed: when every part of
+ * it is closed (or merged), the parent closes. */
+int lc_part_changed(gl_engine_t *e, MDB_txn *txn, const gl_case *part);
 /* Escalate a held case to the parent (the clock or a person). */
 int lc_escalate(gl_engine_t *e, MDB_txn *txn, gl_case *c, const char *note, const char *by);
 /* Who may do action a to c, as a text ("the holder", "the originator"...). */

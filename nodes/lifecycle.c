@@ -269,8 +269,10 @@ static int check(gl_engine_t *e, const gl_case *c, const struct act_args *a, con
         break;
     case ACT(ASSIGN): {
         const gl_node_t *to = a->to && a->to[0] ? gl_topology_find(e->topo, a->to) : NULL;
-        if (!to || strcmp(a->to, e->id) == 0 || !gl_topology_in_subtree(e->id, a->to)) {
-            snprintf(why, whylen, "assign needs a node below %s (--to NODE)%s%s", e->id,
+        const gl_node_t *up = to ? gl_topology_parent(e->topo, to) : NULL;
+        bool department_above = to && up && to->tier == TIER(DEPARTMENT) && gl_topology_in_subtree(up->id, e->id);
+        if (!to || strcmp(a->to, e->id) == 0 || (!gl_topology_in_subtree(e->id, a->to) && !department_above)) {
+            snprintf(why, whylen, "assign needs a node below %s or a department above it (--to NODE)%s%s", e->id,
                      a->to && a->to[0] ? ", not " : "", a->to ? a->to : "");
             return GL_EINVAL;
         }
@@ -531,6 +533,12 @@ int lc_apply(gl_engine_t *e, MDB_txn *txn, gl_case *c, const struct act_args *a,
     case ACT(ASSIGN):
         peer = a->to;
         c->binding = before == ST(ARBITRATION);
+        if (c->unplaced) { /* placed from the routing queue */
+            const gl_node_t *to = gl_topology_find(e->topo, a->to);
+            c->unplaced = false;
+            if (to && to->tier == TIER(COMMUNITY))
+                case_set_str(&c->community, to->id);
+        }
         case_set_str(&c->assigned_by, e->id);
         case_set_str(&c->holder, a->to);
         break;
@@ -613,4 +621,46 @@ int lc_take_over(gl_engine_t *e, MDB_txn *txn, gl_case *c)
         return rc;
     /* The sender too: its copy should not stay a version behind. */
     return eng_spread(e, txn, c, NULL, false);
+}
+
+int lc_part_changed(gl_engine_t *e, MDB_txn *txn, const gl_case *part)
+{
+    if (!part->parent_task || !part->parent_task[0] || !gl_state_is_final(part->state))
+        return GL_OK;
+    gl_case *p = NULL;
+    int rc = gl_store_case_get(txn, e->store, part->parent_task, &p);
+    if (rc == GL_ENOENT)
+        return GL_OK;
+    if (rc != 0)
+        return rc;
+    bool done = strcmp(p->holder, e->id) == 0 && !gl_state_is_final(p->state) && p->n_children > 0;
+    for (size_t i = 0; done && i < p->n_children; i++) {
+        if (strcmp(p->children[i], part->id) == 0) {
+            done = part->state == ST(CLOSED) || part->state == ST(MERGED);
+            continue;
+        }
+        gl_case *k = NULL;
+        rc = gl_store_case_get(txn, e->store, p->children[i], &k);
+        if (rc == GL_ENOENT) {
+            done = false;
+            rc = GL_OK;
+            break;
+        }
+        if (rc != 0)
+            break;
+        done = k->state == ST(CLOSED) || k->state == ST(MERGED);
+        gridlink__v1__case__free_unpacked(k, NULL);
+    }
+    if (rc == 0 && done) {
+        char note[120];
+        snprintf(note, sizeof note, "every part done and verified (%zu)", p->n_children);
+        p->state = ST(CLOSED);
+        case_history_add(p, "closed", e->id, e->now, note);
+        case_history_by(p, NULL, "");
+        p->version++;
+        if ((rc = dl_clear(e, txn, p, true, true)) == 0 && (rc = gl_store_case_put(txn, e->store, p)) == 0)
+            rc = eng_log(e, txn, EV(CLOSED), p, "", note);
+    }
+    gridlink__v1__case__free_unpacked(p, NULL);
+    return rc;
 }

@@ -102,29 +102,89 @@ static int ctl_submit(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const 
     return rc;
 }
 
-/* A resident's request, taken at the district (hotline) or a community's own
- * intake, for a community: the intake node is its originator. */
+/* Where a request goes: the community of the grid whose area holds its
+ * point (the grid recorded), else the community named, else the one whose
+ * address keys its address contains. *how says which; NULL when none. */
+static const gl_node_t *place(gl_engine_t *e, const Gridlink__V1__CtlRequest *req, const gl_node_t **grid,
+                              const char **how)
+{
+    *grid = NULL;
+    if (req->located && (*grid = gl_topology_locate(e->topo, req->lon, req->lat)) != NULL) {
+        *how = "location";
+        return gl_topology_parent(e->topo, *grid);
+    }
+    const gl_node_t *com = req->community[0] ? gl_topology_find(e->topo, req->community) : NULL;
+    if (com) {
+        *how = "community";
+        return com;
+    }
+    if (req->address[0] && (com = gl_topology_community_by_address(e->topo, req->address)) != NULL) {
+        *how = "address";
+        return com;
+    }
+    return NULL;
+}
+
+/* A resident's request, taken at the district (hotline), a township or a
+ * community's own intake: the intake node is its originator. It goes to
+ * the community place() finds below the intake; one that nothing places
+ * waits in the intake's routing queue (待分拨) for a person to assign it,
+ * or stays at the community that took it. */
 static int ctl_request(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
                        gl_token tok)
 {
     int rc = check_intake(e, tok, req);
     if (rc != 1)
         return rc;
-    const gl_node_t *com = req->community[0] ? gl_topology_find(e->topo, req->community) : NULL;
-    if (!com || com->tier != TIER(COMMUNITY))
-        return eng_refuse(e, tok, GL_EINVAL, "a request names the community it is for (--community ID)%s%s",
-                          req->community[0] ? "; not a community: " : "", req->community);
-    if (!gl_topology_in_subtree(e->id, com->id))
-        return eng_refuse(e, tok, GL_EPERM, "%s is not under %s; take the request where it belongs", com->id, e->id);
+    if (e->self->tier == TIER(GRID) || e->self->tier == TIER(DEPARTMENT))
+        return eng_refuse(e, tok, GL_EPERM, "requests are taken at a community, a township or the district; %s is a %s",
+                          e->id, gl_tier_name(e->self->tier));
+    if (req->located && !(req->lat >= -90 && req->lat <= 90 && req->lon >= -180 && req->lon <= 180))
+        return eng_refuse(e, tok, GL_EINVAL, "a location is --lat -90..90 and --lon -180..180 (WGS 84 degrees)");
+    const gl_node_t *grid, *com;
+    const char *how = NULL;
+    com = place(e, req, &grid, &how);
+    if (com && com->tier != TIER(COMMUNITY))
+        return eng_refuse(e, tok, GL_EINVAL, "a request is for a community (--community ID); not a community: %s",
+                          com->id);
+    if (!com && req->community[0])
+        return eng_refuse(e, tok, GL_EINVAL, "no community %s in the topology", req->community);
+    bool local = e->self->tier == TIER(COMMUNITY);
+    char note[GL_NODE_ID_MAX + 200] = "";
+    if (com && !gl_topology_in_subtree(e->id, com->id)) {
+        if (local || strcmp(how, "community") == 0)
+            return eng_refuse(e, tok, GL_EPERM, "%s is not under %s; take the request where it belongs", com->id,
+                              e->id);
+        snprintf(note, sizeof note, "placed by %s in %s, outside %s: to be passed on", how, com->id, e->id);
+        com = NULL;
+        grid = NULL;
+    }
+    if (!com && local)
+        com = e->self;
     gl_case *c;
     if ((rc = mint(e, txn, req, GRIDLINK__V1__CASE_KIND__KIND_REQUEST, &c)) != 0)
         return rc;
-    case_set_str(&c->community, com->id);
-    bool here = strcmp(com->id, e->id) == 0;
+    if (req->located) {
+        c->located = true;
+        c->lat = req->lat;
+        c->lon = req->lon;
+    }
+    if (grid)
+        case_set_str(&c->grid, grid->id);
+    if (com)
+        case_set_str(&c->community, com->id);
+    else if (!note[0])
+        snprintf(note, sizeof note, "nothing places it: in the routing queue (待分拨)");
+    c->unplaced = com == NULL;
+    bool here = !com || strcmp(com->id, e->id) == 0;
+    if (com && !here && how)
+        snprintf(note, sizeof note, "placed by %s%s%s", how, grid ? " in " : "", grid ? grid->id : "");
     case_history_add(c, "reported", e->id, e->now, req->note[0] ? req->note : "resident's request");
     case_history_by(c, user_of(who, req), here ? "" : com->id);
     if (here) {
         case_set_str(&c->holder, e->id);
+        if (note[0])
+            case_history_add(c, "queued", e->id, e->now, note);
         rc = dl_start(e, txn, c, true, true);
     } else {
         c->state = ST(ASSIGNED);
@@ -132,15 +192,15 @@ static int ctl_request(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const
         case_set_str(&c->assigned_by, e->id);
         case_set_str(&c->handed_by, e->id);
         c->hops = 1;
-        case_history_add(c, "assigned", e->id, e->now, "");
+        case_history_add(c, "assigned", e->id, e->now, note);
         case_history_by(c, user_of(who, req), com->id);
     }
     if (rc == 0)
         rc = gl_store_case_put(txn, e->store, c);
     if (rc == 0)
-        rc = eng_log(e, txn, EV(REPORTED), c, here ? "" : com->id, "request");
+        rc = eng_log(e, txn, EV(REPORTED), c, here ? "" : com->id, c->unplaced ? note : "request");
     if (rc == 0 && !here)
-        rc = eng_log(e, txn, EV(ASSIGNED), c, com->id, "");
+        rc = eng_log(e, txn, EV(ASSIGNED), c, com->id, note);
     if (rc == 0 && !here)
         rc = eng_spread(e, txn, c, NULL, false);
     if (rc == 0)
@@ -219,6 +279,9 @@ static int new_task(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gr
     return GL_OK;
 }
 
+static int send_parts(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                      const gl_node_t **to, size_t n, Gridlink__V1__CaseKind parent_kind, gl_token tok);
+
 static int ctl_dispatch(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
                         gl_token tok)
 {
@@ -252,14 +315,24 @@ static int ctl_dispatch(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, cons
         free(to);
         return rc != 0 ? rc : eng_refuse(e, tok, GL_EPERM, "%s", why);
     }
+    rc = send_parts(e, txn, who, req, to, n, req->to[0] ? 0 : GRIDLINK__V1__CASE_KIND__KIND_TASK, tok);
+    free(to);
+    return rc;
+}
+
+/* The tasks of a dispatch or a whistle, one per recipient, under a parent
+ * of kind parent_kind that lists them (0: one task, no parent); replies
+ * with the parent's ID (or the task's) and every task's. */
+static int send_parts(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                      const gl_node_t **to, size_t n, Gridlink__V1__CaseKind parent_kind, gl_token tok)
+{
+    int rc = GL_OK;
     gl_case *parent = NULL;
     char **ids = calloc(n, sizeof *ids);
-    if (!ids) {
-        free(to);
+    if (!ids)
         return GL_ENOMEM;
-    }
-    bool bulk = !req->to[0];
-    if (bulk && (rc = new_task(e, txn, who, req, NULL, NULL, &parent)) == 0) {
+    if (parent_kind && (rc = new_task(e, txn, who, req, NULL, NULL, &parent)) == 0) {
+        parent->kind = parent_kind;
         parent->children = calloc(n, sizeof *parent->children);
         rc = parent->children ? GL_OK : GL_ENOMEM;
     }
@@ -278,7 +351,8 @@ static int ctl_dispatch(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, cons
     }
     if (rc == 0 && parent) {
         char note[64];
-        snprintf(note, sizeof note, "%zu tasks", n);
+        snprintf(note, sizeof note, "%zu %s", n,
+                 parent_kind == GRIDLINK__V1__CASE_KIND__KIND_WHISTLE ? "departments called (吹哨)" : "tasks");
         if (!case_fits(parent))
             rc = GL_ETOOBIG;
         if (rc == 0 && (rc = gl_store_case_put(txn, e->store, parent)) == 0)
@@ -295,10 +369,50 @@ static int ctl_dispatch(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, cons
     for (size_t i = 0; i < n; i++)
         free(ids[i]);
     free(ids);
-    free(to);
     if (parent)
         gridlink__v1__case__free_unpacked(parent, NULL);
     return rc == GL_ETOOBIG ? eng_refuse(e, tok, rc, "the task has too many recipients to list") : rc;
+}
+
+/* 吹哨报到: a township (or the district) calls departments to a problem at
+ * once. Each department called gets its part, to report in (sign for it)
+ * within the whistle's time and then work; a department may be the
+ * caller's own or one attached to a tier above it. The whistle closes when
+ * every part is closed (lc_part_closed). */
+static int ctl_whistle(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                       gl_token tok)
+{
+    if (e->self->tier != TIER(DISTRICT) && e->self->tier != TIER(TOWNSHIP))
+        return eng_refuse(e, tok, GL_EPERM, "only the district and townships blow the whistle; %s is a %s", e->id,
+                          gl_tier_name(e->self->tier));
+    int rc = check_intake(e, tok, req);
+    if (rc != 1)
+        return rc;
+    if (req->n_departments == 0)
+        return eng_refuse(e, tok, GL_EINVAL, "a whistle calls one or more departments (--to DEPT[,DEPT...])");
+    if (req->sign_within_ms <= 0)
+        return eng_refuse(e, tok, GL_EINVAL, "a whistle gives the time to report in (--report-within DURATION)");
+    const gl_node_t **to = calloc(req->n_departments, sizeof *to);
+    if (!to)
+        return GL_ENOMEM;
+    for (size_t i = 0; i < req->n_departments; i++) {
+        const gl_node_t *d = gl_topology_find(e->topo, req->departments[i]);
+        const gl_node_t *up = d ? gl_topology_parent(e->topo, d) : NULL;
+        if (!d || d->tier != TIER(DEPARTMENT) || !up || !gl_topology_in_subtree(up->id, e->id)) {
+            free(to);
+            return eng_refuse(e, tok, GL_EINVAL, "%s is not a department of %s or of a tier above it",
+                              req->departments[i], e->id);
+        }
+        for (size_t k = 0; k < i; k++)
+            if (to[k] == d) {
+                free(to);
+                return eng_refuse(e, tok, GL_EINVAL, "%s is called twice", d->id);
+            }
+        to[i] = d;
+    }
+    rc = send_parts(e, txn, who, req, to, req->n_departments, GRIDLINK__V1__CASE_KIND__KIND_WHISTLE, tok);
+    free(to);
+    return rc;
 }
 
 static int parse_action(const Gridlink__V1__CtlRequest *req, gl_op op, struct act_args *a, char *why, size_t whylen)
@@ -446,6 +560,13 @@ static int op_dispatch(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const
     return ctl_dispatch(e, txn, who, req, tok);
 }
 
+static int op_whistle(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
+                      gl_token tok)
+{
+    (void)op;
+    return ctl_whistle(e, txn, who, req, tok);
+}
+
 static int op_act(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
                   gl_token tok)
 {
@@ -483,6 +604,7 @@ static const struct op_row ops[] = {
     {{OP(SUBMIT), true, STAFF}, op_submit},
     {{OP(REQUEST), true, STAFF | RESIDENT}, op_request},
     {{OP(DISPATCH), true, STAFF}, op_dispatch},
+    {{OP(WHISTLE), true, STAFF}, op_whistle},
     {{OP(ACT), true, STAFF}, op_act},
     {{OP(RATE), true, STAFF | RESIDENT}, op_act},
     {{OP(DEAD_RETRY), true, GL_ROLE_OPERATOR}, op_dead},

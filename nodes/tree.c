@@ -152,6 +152,22 @@ static bool handed_up_for_arbitration(const gl_engine_t *e, const char *from, co
            gl_topology_in_subtree(from, origin) && (!c->grid[0] || gl_topology_in_subtree(from, c->grid));
 }
 
+/* A whistle's part (or a task) assigned from `from`'s side to a department
+ * attached to this node or a tier above: it passes through here. */
+static bool called_department(const gl_engine_t *e, const char *from, const gl_case *c)
+{
+    const gl_node_t *d = gl_topology_find(e->topo, c->holder);
+    const gl_node_t *up = d ? gl_topology_parent(e->topo, d) : NULL;
+    return d && up && d->tier == TIER(DEPARTMENT) && c->state == ST(ASSIGNED) && c->assigned_by &&
+           gl_topology_in_subtree(from, c->assigned_by) && gl_topology_in_subtree(up->id, e->id);
+}
+
+static bool minted_below(const char *from, const gl_case *c)
+{
+    char origin[GL_NODE_ID_MAX + 1];
+    return case_origin(c->id, origin, sizeof origin) && gl_topology_in_subtree(from, origin);
+}
+
 /* A neighbour sent a case's new version. */
 static int on_status(gl_engine_t *e, MDB_txn *txn, const char *from, bool from_child, Gridlink__V1__CaseStatus *st,
                      char *why, size_t whylen)
@@ -162,8 +178,9 @@ static int on_status(gl_engine_t *e, MDB_txn *txn, const char *from, bool from_c
     if (rc != 0 && rc != GL_ENOENT)
         return rc;
     bool handed_up = rc == GL_ENOENT && from_child && handed_up_for_arbitration(e, from, c);
+    bool called = rc == GL_ENOENT && from_child && called_department(e, from, c) && minted_below(from, c);
     if (rc == GL_ENOENT) {
-        if (!handed_up && (from_child || !followed_below(e, c))) {
+        if (!handed_up && !called && (from_child || !followed_below(e, c))) {
             gl_warn("node %s: status from %s for unknown case %s ignored", e->id, from, c->id);
             return GL_OK;
         }
@@ -183,7 +200,7 @@ static int on_status(gl_engine_t *e, MDB_txn *txn, const char *from, bool from_c
         }
     }
     if (from_child && !handed_up && !gl_topology_in_subtree(from, c->holder) &&
-        !toward(e, from, old ? old->holder : "")) {
+        !toward(e, from, old ? old->holder : "") && !called_department(e, from, c)) {
         snprintf(why, whylen, "case %s: %s may not hand it to %s", c->id, from, c->holder);
         if (old)
             gridlink__v1__case__free_unpacked(old, NULL);
@@ -211,9 +228,10 @@ static int on_status(gl_engine_t *e, MDB_txn *txn, const char *from, bool from_c
     }
     if (take)
         return lc_take_over(e, txn, c);
-    if ((rc = gl_store_case_put(txn, e->store, c)) != 0 || (rc = eng_log(e, txn, EV(STATUS), c, from, "")) != 0)
+    if ((rc = gl_store_case_put(txn, e->store, c)) != 0 || (rc = eng_log(e, txn, EV(STATUS), c, from, "")) != 0 ||
+        (rc = eng_spread(e, txn, c, from, false)) != 0)
         return rc;
-    return eng_spread(e, txn, c, from, false);
+    return lc_part_changed(e, txn, c);
 }
 
 /* A person's action asked elsewhere, on its way to the holder. */

@@ -20,7 +20,7 @@ struct filter {
     gl_state state;
     Gridlink__V1__CaseKind kind;
     const char *category;
-    bool overdue, holding, due_soon;
+    bool overdue, holding, due_soon, unplaced;
     int64_t now;
 };
 
@@ -44,6 +44,8 @@ static bool matches(const struct filter *f, const gl_case *c)
         if (!late || gl_state_is_final(c->state))
             return false;
     }
+    if (f->unplaced && (!c->unplaced || strcmp(c->holder, f->self) != 0))
+        return false;
     if (f->due_soon) {
         /* held here, a deadline running, its warning time passed */
         bool soon = (c->accept_due_ms && c->accept_warn_ms && c->accept_warn_ms <= f->now) ||
@@ -393,6 +395,7 @@ int views_read(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *req
         f.overdue = req->overdue;
         f.holding = req->holding;
         f.due_soon = req->due_soon;
+        f.unplaced = req->unplaced;
         lc.f = &f;
         rc = gl_store_case_foreach(txn, e->store, collect, &lc);
         rep.cases = lc.cases;

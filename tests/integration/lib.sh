@@ -104,7 +104,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 start_up() {
     local topo=$1
     shift
-    PORT_BASE=$(free_port_base 32)
+    PORT_BASE=$(free_port_base "${PORT_COUNT:-32}")
     "$GRIDLINK" up --topology "$topo" --home "$HOME_DIR" --port-base "$PORT_BASE" --quiet "$@" \
         >"$HOME_DIR/up.out" 2>"$HOME_DIR/up.err" &
     UP_PID=$!

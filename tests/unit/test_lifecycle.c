@@ -489,11 +489,14 @@ static void test_required_arguments(void **state)
     expect_refusal(ask(f, C01, &req, now), GL_ESTATE, text);
 
     req = act(id, "assign");
-    expect_refusal(ask(f, C01, &req, now), GL_EINVAL, "assign needs a node below " C01 " (--to NODE)");
+    expect_refusal(ask(f, C01, &req, now), GL_EINVAL,
+                   "assign needs a node below " C01 " or a department above it (--to NODE)");
     req.to = C02;
-    expect_refusal(ask(f, C01, &req, now), GL_EINVAL, "assign needs a node below " C01 " (--to NODE), not " C02);
+    expect_refusal(ask(f, C01, &req, now), GL_EINVAL,
+                   "assign needs a node below " C01 " or a department above it (--to NODE), not " C02);
     req.to = C01;
-    expect_refusal(ask(f, C01, &req, now), GL_EINVAL, "assign needs a node below " C01 " (--to NODE), not " C01);
+    expect_refusal(ask(f, C01, &req, now), GL_EINVAL,
+                   "assign needs a node below " C01 " or a department above it (--to NODE), not " C01);
     req.to = TOWNSHIP;
     expect_refusal(ask(f, C01, &req, now), GL_EINVAL, "not " TOWNSHIP);
     req.to = "xinbei.sanjing.c01.g9";
