@@ -63,7 +63,13 @@ usage "unexpected argument 'extra'" submit "${H[@]}" --node $G --category c --te
 # The work commands: request, dispatch, rate, and act's options.
 D=xinbei
 T=xinbei.sanjing
-usage "--community ID is required" request "${H[@]}" --node $D --category urban/lighting --text "路灯不亮"
+usage "a location is --lat and --lon together" request "${H[@]}" --node $D --category urban/lighting --text "路灯不亮" --lat 31.87
+usage "--lat takes degrees from -90 to 90 (WGS 84), not '91'" request "${H[@]}" --node $D --category c --text t --lat 91 --lon 120
+usage "--lon takes degrees from -180 to 180 (WGS 84), not '12o'" request "${H[@]}" --node $D --category c --text t --lat 31 --lon 12o
+usage "name the departments called: --to DEPT[,DEPT...]" whistle "${H[@]}" --node $T --category c --text t --report-within 30m
+usage "give the time to report in (报到): --report-within DUR" whistle "${H[@]}" --node $T --category c --text t --to xinbei.urban
+usage "--to: unknown node xinbei.nowhere" whistle "${H[@]}" --node $T --category c --text t --to xinbei.urban,xinbei.nowhere --report-within 30m
+usage "--to takes a node ID, not ''" whistle "${H[@]}" --node $T --category c --text t --to xinbei.urban,,xinbei.urban --report-within 30m
 usage "--community: unknown node xinbei.nowhere" request "${H[@]}" --node $D --category c --text t --community xinbei.nowhere
 usage "--community takes a node ID, not ''" request "${H[@]}" --node $D --category c --text t --community ""
 usage "--category and --text are required" request "${H[@]}" --node $D --community $C --text t
