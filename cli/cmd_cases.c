@@ -205,7 +205,7 @@ int cli_case_parse(const char *cmd, int argc, char **argv, const char *allowed, 
             if (gl_kind_from(optarg, &k))
                 o->kind = (int)k;
             else
-                rc = cli_usage(cmd, "unknown kind '%s' (incident, request, task)", optarg);
+                rc = cli_usage(cmd, "unknown kind '%s' (incident, request, task, whistle)", optarg);
             break;
         }
         default: return CLI_USAGE;

@@ -88,7 +88,7 @@ static const cli_command commands[] = {
     {
         .name = "list",
         .fn = gl_cmd_list,
-        .synopsis = {"--node NODE_ID [--state S] [--kind incident|request|task] [--category C] [--overdue] "
+        .synopsis = {"--node NODE_ID [--state S] [--kind incident|request|task|whistle] [--category C] [--overdue] "
                      "[--due-soon] [--unplaced] [--holding] [--json]"},
         .summary = "the cases a node holds or has held, with filters",
         .about = "Prints the cases the node holds or has held, one a line, in columns: ID, kind, state with\n"
@@ -98,7 +98,7 @@ static const cli_command commands[] = {
         .opts = {OPT_HOME,
                  OPT_NODE("the node to ask (required)"),
                  {"--state", "S", "only cases in this state (reported, assigned, accepted, in_progress, ...)"},
-                 {"--kind", "K", "only incidents, requests or tasks"},
+                 {"--kind", "K", "only incidents, requests, tasks or whistles"},
                  {"--category", "C", "only this category and its subcategories (urban takes urban/roads)"},
                  {"--overdue", NULL, "only open cases past a deadline, or marked overdue"},
                  {"--due-soon", NULL, "only cases held here whose deadline is near (即将超时: warn_before_s)"},
@@ -370,9 +370,12 @@ static const cli_command commands[] = {
         .synopsis = {"[--interval-ms N]"},
         .summary = "simulated staff traffic for a demo",
         .about = "Every interval, submits a case at a random grid of HOME's topology, with a sample text of\n"
-                 "one of ten categories; after half of them the grid's community works one case it holds\n"
-                 "(accepts a reported one, resolves an accepted one, closes a resolved one). Runs until\n"
-                 "interrupted. `gridlink up` runs it with the built-in demo topology.\n",
+                 "one of ten categories; every fifth round a resident's hotline request at the district from\n"
+                 "the middle of a grid's area (placed by location), every tenth a township's whistle to its\n"
+                 "departments and one of the district's. After half of the rounds the grid's community, or\n"
+                 "now and then a department, works one case it holds (signs for or reports in, resolves);\n"
+                 "the node that reported or gave the case verifies it. Runs until interrupted. `gridlink up`\n"
+                 "runs it with the built-in demo topology.\n",
         .opts = {OPT_HOME, {"--interval-ms", "N", "time between two reports (1..3600000, default 3000)"}},
         .example = "gridlink demo --home ./gridlink-home --interval-ms 1000",
     },

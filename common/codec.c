@@ -344,7 +344,7 @@ int gl_decode_ctl_request(const uint8_t *buf, size_t len, Gridlink__V1__CtlReque
              !text_ok(r->reason, 32) || !text_ok(r->state, 32) || !text_ok(r->user, 128))
         rc = refuse(err, errlen, "request field too long or not UTF-8");
     else if (r->priority < 0 || r->priority > GRIDLINK__V1__PRIORITY__PRIORITY_EMERGENCY || r->kind < 0 ||
-             r->kind > GRIDLINK__V1__CASE_KIND__KIND_TASK)
+             r->kind > GRIDLINK__V1__CASE_KIND__KIND_WHISTLE)
         rc = refuse(err, errlen, "request has an unknown priority or kind");
     else
         rc = check_ctl_op(r, err, errlen);

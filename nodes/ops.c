@@ -77,6 +77,8 @@ static int ctl_submit(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const 
     Gridlink__V1__CaseKind kind = req->kind ? req->kind : GRIDLINK__V1__CASE_KIND__KIND_INCIDENT;
     if (kind == GRIDLINK__V1__CASE_KIND__KIND_TASK)
         return eng_refuse(e, tok, GL_EINVAL, "a task goes down the tree: use dispatch, not submit");
+    if (kind == GRIDLINK__V1__CASE_KIND__KIND_WHISTLE)
+        return eng_refuse(e, tok, GL_EINVAL, "departments are called with whistle, not submit");
     gl_case *c;
     if ((rc = mint(e, txn, req, kind, &c)) != 0)
         return rc;
