@@ -49,8 +49,8 @@ int cli_duration(const char *cmd, const char *opt, const char *text, int64_t *ms
  * unset ones are NULL, unset numbers 0, unset yes/no answers -1. */
 typedef struct cli_case_opts {
     const char *home, *node, *category, *text, *note, *address, *reporter;
-    const char *to, *under, *community, *into, *state;
-    int priority, kind, tier, reason, timeout_ms;
+    const char *to, *under, *community, *into, *state, *after, *holder, *search;
+    int priority, kind, tier, reason, timeout_ms, limit;
     int resolved, satisfied;
     int64_t sign_within_ms, due_ms, by_ms;
     bool json, overdue, holding, due_soon, unplaced;
@@ -65,7 +65,7 @@ typedef struct cli_case_opts {
  *   o --to  u --under  L --tier  s --sign-within  d --due  C --community
  *   R --reason  b --by  I --into  v --resolved  S --satisfied
  *   e --state  O --overdue  g --holding  W --due-soon  w --report-within (as --sign-within)
- *   y --lat  x --lon  U --unplaced
+ *   y --lat  x --lon  U --unplaced  l --limit  A --after  X --holder  Q --search
  * Checks --node against HOME's topology, which stays loaded for the
  * display names of display.h. 0, or the exit status of an error already
  * reported. */

@@ -140,6 +140,10 @@ int cli_case_parse(const char *cmd, int argc, char **argv, const char *allowed, 
                                        {"lat", required_argument, 0, 'y'},
                                        {"lon", required_argument, 0, 'x'},
                                        {"unplaced", no_argument, 0, 'U'},
+                                       {"limit", required_argument, 0, 'l'},
+                                       {"after", required_argument, 0, 'A'},
+                                       {"holder", required_argument, 0, 'X'},
+                                       {"search", required_argument, 0, 'Q'},
                                        {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->timeout_ms = 5000;
@@ -167,6 +171,13 @@ int cli_case_parse(const char *cmd, int argc, char **argv, const char *allowed, 
         case 'g': o->holding = true; break;
         case 'W': o->due_soon = true; break;
         case 'U': o->unplaced = true; break;
+        case 'A': o->after = optarg; break;
+        case 'X': o->holder = optarg; break;
+        case 'Q': o->search = optarg; break;
+        case 'l':
+            if ((rc = cli_int(cmd, "--limit", optarg, 1, GL_LIST_PAGE_MAX, &v)) == 0)
+                o->limit = (int)v;
+            break;
         case 'y': rc = degrees(cmd, "--lat", optarg, 90, &o->lat, &o->has_lat); break;
         case 'x': rc = degrees(cmd, "--lon", optarg, 180, &o->lon, &o->has_lon); break;
         case 'L': rc = tier_arg(cmd, optarg, &o->tier); break;
@@ -238,7 +249,10 @@ int cli_case_parse(const char *cmd, int argc, char **argv, const char *allowed, 
                 return rc;
         }
     }
-    const char *ids[][2] = {{"--to", many ? NULL : o->to}, {"--under", o->under}, {"--community", o->community}};
+    if (o->after && !gl_case_id_valid(o->after))
+        return cli_usage(cmd, "--after takes a case ID, not '%s'", o->after);
+    const char *ids[][2] = {
+        {"--to", many ? NULL : o->to}, {"--under", o->under}, {"--community", o->community}, {"--holder", o->holder}};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         int rc = ids[i][1] ? node_arg(cmd, ids[i][0], ids[i][1], names_topo, o->home) : 0;
         if (rc != 0)
@@ -585,11 +599,12 @@ static int print_list(Gridlink__V1__Case *const *cases, size_t n, int64_t now)
 int gl_cmd_list(int argc, char **argv)
 {
     cli_case_opts o;
-    int rc = cli_case_parse("list", argc, argv, "HnTjekOgcWU", &o);
+    int rc = cli_case_parse("list", argc, argv, "HnTjekOgcWUlAXQ", &o);
     if (rc == 0)
         rc = cli_positionals("list", argc, argv, 0,
                              "gridlink list --node NODE_ID [--state S] [--kind K] [--category C] [--overdue] "
-                             "[--due-soon] [--unplaced] [--holding] [--json]");
+                             "[--due-soon] [--unplaced] [--holding] [--holder NODE] [--search TEXT] "
+                             "[--limit N [--after CASE_ID]] [--json]");
     if (rc != 0)
         return rc;
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
@@ -601,22 +616,58 @@ int gl_cmd_list(int argc, char **argv)
     req.holding = o.holding;
     req.due_soon = o.due_soon;
     req.unplaced = o.unplaced;
-    Gridlink__V1__CtlReply *rep;
-    if (cli_case_call("list", &o, &req, &rep) != 0)
-        return 1;
+    req.holder = (char *)(o.holder ? o.holder : "");
+    req.text = (char *)(o.search ? o.search : "");
+    req.limit = (uint32_t)o.limit;
+    req.after = (char *)(o.after ? o.after : "");
+    /* Without --limit, every page; with it, one, and where the next starts. */
+    Gridlink__V1__CtlReply **pages = NULL;
+    size_t n_pages = 0, n = 0;
+    char next[GL_NODE_ID_MAX + 32] = "";
+    for (;;) {
+        Gridlink__V1__CtlReply *rep, **more = realloc(pages, (n_pages + 1) * sizeof *pages);
+        if (!more) {
+            rc = cli_fail("list", "out of memory");
+            break;
+        }
+        pages = more;
+        if (cli_case_call("list", &o, &req, &rep) != 0) {
+            rc = 1;
+            break;
+        }
+        pages[n_pages++] = rep;
+        n += rep->n_cases;
+        snprintf(next, sizeof next, "%s", rep->next_case);
+        if (o.limit || !next[0])
+            break;
+        req.after = next;
+    }
+    Gridlink__V1__Case **all = rc == 0 ? calloc(n ? n : 1, sizeof *all) : NULL;
+    if (rc == 0 && !all)
+        rc = cli_fail("list", "out of memory");
+    size_t k = 0;
+    for (size_t p = 0; all && p < n_pages; p++)
+        for (size_t i = 0; i < pages[p]->n_cases; i++)
+            all[k++] = pages[p]->cases[i];
     int64_t now = cli_now_ms();
-    if (o.json) {
+    if (all && o.json) {
         json_t *arr = json_array();
-        for (size_t i = 0; i < rep->n_cases; i++)
-            json_array_append_new(arr, cli_case_json(rep->cases[i], NULL, 0, now));
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr, cli_case_json(all[i], NULL, 0, now));
         cli_print_json(arr);
-    } else {
+    } else if (all) {
         char at[GL_NODE_ID_MAX + 128];
-        rc = print_list(rep->cases, rep->n_cases, now);
-        if (rep->n_cases == 0)
+        rc = print_list(all, n, now);
+        if (n == 0)
             printf("(no matching cases at %s)\n", cli_node_name(o.node, at, sizeof at));
     }
-    gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
+    if (all && o.limit && next[0])
+        fprintf(stderr, "%llu match; more after %s (--after %s)\n", (unsigned long long)pages[n_pages - 1]->matched,
+                next, next);
+    free(all);
+    for (size_t p = 0; p < n_pages; p++)
+        gridlink__v1__ctl_reply__free_unpacked(pages[p], NULL);
+    free(pages);
     return rc;
 }
 

@@ -89,7 +89,8 @@ static const cli_command commands[] = {
         .name = "list",
         .fn = gl_cmd_list,
         .synopsis = {"--node NODE_ID [--state S] [--kind incident|request|task|whistle] [--category C] [--overdue] "
-                     "[--due-soon] [--unplaced] [--holding] [--json]"},
+                     "[--due-soon] [--unplaced] [--holding] [--holder NODE] [--search TEXT] [--limit N [--after ID]] "
+                     "[--json]"},
         .summary = "the cases a node holds or has held, with filters",
         .about = "Prints the cases the node holds or has held, one a line, in columns: ID, kind, state with\n"
                  "its Chinese label, holder and category with their names, OVERDUE when a deadline passed or\n"
@@ -103,6 +104,10 @@ static const cli_command commands[] = {
                  {"--overdue", NULL, "only open cases past a deadline, or marked overdue"},
                  {"--due-soon", NULL, "only cases held here whose deadline is near (即将超时: warn_before_s)"},
                  {"--unplaced", NULL, "the routing queue (待分拨): requests here that nothing placed"},
+                 {"--holder", "NODE", "only the cases NODE holds"},
+                 {"--search", "TEXT", "only cases whose text contains TEXT"},
+                 {"--limit", "N", "one page of at most N cases (1..1000); stderr says where the next starts"},
+                 {"--after", "ID", "with --limit: the page after case ID (ID order)"},
                  {"--holding", NULL, "only the cases the node holds now"},
                  OPT_TIMEOUT,
                  OPT_JSON},

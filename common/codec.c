@@ -312,13 +312,18 @@ static int check_ctl_op(const Gridlink__V1__CtlRequest *r, char *err, size_t err
     bool names_dead = strcmp(r->op, "dead-retry") == 0 || strcmp(r->op, "dead-drop") == 0;
     if (names_dead && (!id_ok(r->peer, false) || r->from_seq == 0))
         return refuse(err, errlen, "%s needs a neighbour (peer) and a sequence number", r->op);
-    if (!id_ok(r->peer, true) || !id_ok(r->to, true) || !id_ok(r->under, true) || !id_ok(r->community, true))
+    if (!id_ok(r->peer, true) || !id_ok(r->to, true) || !id_ok(r->under, true) || !id_ok(r->community, true) ||
+        !id_ok(r->holder, true))
         return refuse(err, errlen, "a node named in the request is not a node id");
     if (r->n_departments > GL_MAX_WHISTLE_DEPARTMENTS)
         return refuse(err, errlen, "a whistle calls at most %d departments", GL_MAX_WHISTLE_DEPARTMENTS);
     for (size_t i = 0; i < r->n_departments; i++)
         if (!id_ok(r->departments[i], false))
             return refuse(err, errlen, "a department named in the request is not a node id");
+    if (r->after[0] && !gl_case_id_valid(r->after))
+        return refuse(err, errlen, "'%.300s' is not a case ID", r->after);
+    if (r->limit > GL_LIST_PAGE_MAX)
+        return refuse(err, errlen, "a list page holds at most %d cases", GL_LIST_PAGE_MAX);
     if (r->into[0] && !gl_case_id_valid(r->into))
         return refuse(err, errlen, "'%.300s' is not a case ID", r->into);
     if (r->by_ms < 0 || r->sign_within_ms < 0 || r->due_ms < 0 || r->tier < 0 ||

@@ -29,6 +29,8 @@
 #define GL_CASE_ACTION_BYTES       (GL_MAX_MESSAGE - (64u << 10)) /* packed case size after a person's action */
 #define GL_DIGEST_BYTES            16                             /* a refused frame's digest (BLAKE2b-128) */
 #define GL_MAX_TASK_PARTS          1024                           /* recipients of one bulk dispatch */
+#define GL_LIST_PAGE_MAX           1000                           /* cases in one list reply */
+#define GL_LIST_PAGE_BYTES         (16u * GL_MAX_MESSAGE)         /* and at most this much of them, packed */
 #define GL_MAX_WHISTLE_DEPARTMENTS 64                             /* departments one whistle calls */
 #define GL_MAX_HOPS                32 /* a case request passed on more often than this is refused */
 /* The largest control reply a client accepts: a list or census page. */

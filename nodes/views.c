@@ -21,6 +21,8 @@ struct filter {
     Gridlink__V1__CaseKind kind;
     const char *category;
     bool overdue, holding, due_soon, unplaced;
+    const char *holder; /* held by this node; "" or NULL: any */
+    const char *text;   /* text contains this; "" or NULL: any */
     int64_t now;
 };
 
@@ -36,6 +38,10 @@ static bool matches(const struct filter *f, const gl_case *c)
             return false;
     }
     if (f->holding && strcmp(c->holder, f->self) != 0)
+        return false;
+    if (f->holder && f->holder[0] && strcmp(c->holder, f->holder) != 0)
+        return false;
+    if (f->text && f->text[0] && !strstr(c->text, f->text))
         return false;
     if (f->overdue) {
         bool late = c->overdue || c->escalation_pending || c->alarmed ||
@@ -56,10 +62,16 @@ static bool matches(const struct filter *f, const gl_case *c)
     return true;
 }
 
+/* One page of a list: the matching cases after `after` (ID order), up to
+ * `limit` of them and GL_LIST_PAGE_BYTES packed; every match is counted. */
 struct list_ctx {
     Gridlink__V1__Case **cases;
     size_t n, cap;
     const struct filter *f;
+    const char *after;
+    size_t limit, bytes;
+    uint64_t matched;
+    bool more;
 };
 
 static int collect(const Gridlink__V1__Case *c, void *arg)
@@ -67,6 +79,15 @@ static int collect(const Gridlink__V1__Case *c, void *arg)
     struct list_ctx *lc = arg;
     if (lc->f && !matches(lc->f, c))
         return 0;
+    lc->matched++;
+    if (lc->after && lc->after[0] && strcmp(c->id, lc->after) <= 0)
+        return 0;
+    size_t size = gridlink__v1__case__get_packed_size(c);
+    if (lc->more || lc->n == lc->limit || (lc->n > 0 && lc->bytes + size > GL_LIST_PAGE_BYTES)) {
+        lc->more = true;
+        return 0;
+    }
+    lc->bytes += size;
     if (lc->n == lc->cap) {
         size_t cap = lc->cap ? lc->cap * 2 : 64;
         Gridlink__V1__Case **a = realloc(lc->cases, cap * sizeof *a);
@@ -396,10 +417,17 @@ int views_read(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *req
         f.holding = req->holding;
         f.due_soon = req->due_soon;
         f.unplaced = req->unplaced;
+        f.holder = req->holder;
+        f.text = req->text;
         lc.f = &f;
+        lc.after = req->after;
+        lc.limit = req->limit ? req->limit : GL_LIST_PAGE_MAX;
         rc = gl_store_case_foreach(txn, e->store, collect, &lc);
         rep.cases = lc.cases;
         rep.n_cases = lc.n;
+        rep.matched = lc.matched;
+        if (lc.more && lc.n > 0)
+            rep.next_case = lc.cases[lc.n - 1]->id;
         break;
     case OP(HEALTH):
     case OP(PING):

@@ -54,4 +54,17 @@ expect $T "$id4" ".holder == \"$T\" and .unplaced == true"
 rc=0
 gl request --node $D --category urban/roads --text "x" --lat 95 --lon 119.9 >/dev/null 2>"$HOME_DIR/err" || rc=$?
 [ $rc -ne 0 ] && grep -q -- "--lat" "$HOME_DIR/err" || fail "latitude 95 was taken: rc $rc, $(cat "$HOME_DIR/err")"
+# The district's list, a page at a time, gives what one whole list gives.
+all=$(gl list --node $D --json | jq -r '[.[].id] | join(" ")')
+[ "$(wc -w <<<"$all")" -eq 3 ] || fail "the district lists: $all"
+p1=$(gl list --node $D --limit 2 --json 2>"$HOME_DIR/more" | jq -r '[.[].id] | join(" ")')
+after=$(sed -n 's/.*(--after \(.*\))$/\1/p' "$HOME_DIR/more")
+grep -q "^3 match; more after " "$HOME_DIR/more" || fail "the first page's note: $(cat "$HOME_DIR/more")"
+p2=$(gl list --node $D --limit 2 --after "$after" --json 2>"$HOME_DIR/more2" | jq -r '[.[].id] | join(" ")')
+[ ! -s "$HOME_DIR/more2" ] || fail "the last page says there is more: $(cat "$HOME_DIR/more2")"
+[ "$p1 $p2" = "$all" ] || fail "pages '$p1' + '$p2' are not the list '$all'"
+[ "$(gl list --node $D --holder $C1 --json | jq length)" -eq 3 ] && [ "$(gl list --node $D --holder $D --json | jq length)" -eq 0 ] ||
+    fail "--holder: $(gl list --node $D --holder $C1 --json | jq -c '[.[].id]')"
+[ "$(gl list --node $D --search "河边" --json | jq -r '.[].id')" = "$id3" ] || fail "--search found: $(gl list --node $D --search 河边)"
+log "list in pages of 2: $p1 | $p2"
 log "ok: placed by location, by address, and from the routing queue"
