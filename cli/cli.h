@@ -52,7 +52,8 @@ typedef struct cli_case_opts {
     const char *to, *under, *community, *into, *state, *after, *holder, *search;
     int priority, kind, tier, reason, timeout_ms, limit;
     int resolved, satisfied;
-    int64_t sign_within_ms, due_ms, by_ms;
+    int64_t sign_within_ms, due_ms, by_ms; /* by_ms: an amount of by_unit (TimeUnit) */
+    uint32_t by_unit;
     bool json, overdue, holding, due_soon, unplaced;
     double lat, lon;
     bool has_lat, has_lon;

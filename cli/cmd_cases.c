@@ -3,6 +3,7 @@
  * every case command shares (cli.h): their options, the control call, HOME's
  * topology for display names (display.h), and a case as JSON or readable
  * text. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -95,6 +96,25 @@ static int tier_arg(const char *cmd, const char *text, int *out)
     return 0;
 }
 
+/* An extension: a clock duration, or working hours (4wh) or days (2wd). */
+static int extension_arg(const char *cmd, const char *text, int64_t *amount, uint32_t *unit)
+{
+    size_t n = strlen(text);
+    if (n > 2 && (strcmp(text + n - 2, "wh") == 0 || strcmp(text + n - 2, "wd") == 0)) {
+        bool days = text[n - 1] == 'd';
+        char *end;
+        errno = 0;
+        long long v = isdigit((unsigned char)text[0]) ? strtoll(text, &end, 10) : -1;
+        if (v < 1 || errno || end != text + n - 2 || v > (days ? 60 : 480))
+            return cli_usage(cmd, "--by takes 1..480 working hours (4wh) or 1..60 working days (2wd), not '%s'", text);
+        *amount = v;
+        *unit = days ? GRIDLINK__V1__TIME_UNIT__TIME_WORKING_DAYS : GRIDLINK__V1__TIME_UNIT__TIME_WORKING_HOURS;
+        return 0;
+    }
+    *unit = GRIDLINK__V1__TIME_UNIT__TIME_CLOCK_MS;
+    return cli_duration(cmd, "--by", text, amount);
+}
+
 /* A coordinate in degrees, within -limit..limit. */
 static int degrees(const char *cmd, const char *opt, const char *text, double limit, double *out, bool *given)
 {
@@ -184,7 +204,7 @@ int cli_case_parse(const char *cmd, int argc, char **argv, const char *allowed, 
         case 's': rc = cli_duration(cmd, "--sign-within", optarg, &o->sign_within_ms); break;
         case 'w': rc = cli_duration(cmd, "--report-within", optarg, &o->sign_within_ms); break;
         case 'd': rc = cli_duration(cmd, "--due", optarg, &o->due_ms); break;
-        case 'b': rc = cli_duration(cmd, "--by", optarg, &o->by_ms); break;
+        case 'b': rc = extension_arg(cmd, optarg, &o->by_ms, &o->by_unit); break;
         case 'v': rc = yes_no(cmd, "--resolved", optarg, &o->resolved); break;
         case 'S': rc = yes_no(cmd, "--satisfied", optarg, &o->satisfied); break;
         case 'T':
@@ -462,7 +482,12 @@ static void print_case(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *p
     if (due_soon(c, now))
         printf("  即将超时 (due soon)\n");
     if (c->extension_asked_ms)
-        printf("  extension of %lld s asked, waiting for %s\n", (long long)(c->extension_asked_ms / 1000),
+        printf("  extension of %lld %s asked, waiting for %s\n",
+               (long long)(c->extension_unit == GRIDLINK__V1__TIME_UNIT__TIME_CLOCK_MS ? c->extension_asked_ms / 1000
+                                                                                       : c->extension_asked_ms),
+               c->extension_unit == GRIDLINK__V1__TIME_UNIT__TIME_WORKING_HOURS  ? "working hours (工作时)"
+               : c->extension_unit == GRIDLINK__V1__TIME_UNIT__TIME_WORKING_DAYS ? "working days (工作日)"
+                                                                                 : "s",
                c->assigned_by[0] ? cli_node_name(c->assigned_by, a, sizeof a) : "the tier above");
     if (c->merged_into[0])
         printf("  merged into %s\n", c->merged_into);
@@ -719,6 +744,7 @@ int gl_cmd_act(int argc, char **argv)
     req.note = (char *)(o.note ? o.note : "");
     req.reason = (char *)(o.reason ? gl_reason_name(o.reason) : "");
     req.by_ms = o.by_ms;
+    req.by_unit = o.by_unit;
     req.into = (char *)(o.into ? o.into : "");
     req.to = (char *)(o.to ? o.to : "");
     Gridlink__V1__CtlReply *rep;

@@ -14,7 +14,8 @@
  * weekend or at night. The amounts dl_start_ms is given are clock time (a
  * dispatcher's --sign-within and --due, what was left at a suspension); when
  * a suspended case resumes, what was left of a working-time limit is counted
- * as the working time it held (see resumed_due). Extensions add clock time.
+ * as the working time it held (see resumed_due). An extension adds clock time
+ * or working hours or days, counted on from the deadline it moves.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,11 @@
 #include "policy.h"
 
 #define PENDING_PREFIX "pending_up:"
+
+_Static_assert((int)GL_TIME_MS == (int)GRIDLINK__V1__TIME_UNIT__TIME_CLOCK_MS &&
+                   (int)GL_TIME_WORKING_HOURS == (int)GRIDLINK__V1__TIME_UNIT__TIME_WORKING_HOURS &&
+                   (int)GL_TIME_WORKING_DAYS == (int)GRIDLINK__V1__TIME_UNIT__TIME_WORKING_DAYS,
+               "the wire's TimeUnit is enum gl_time_unit");
 
 /* When the due-soon warning of a deadline due at `due`, set now, fires:
  * warn_before_s before it, but not before half of what is left has run, so
@@ -132,11 +138,13 @@ int dl_clear(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, bool resolve
     return rc;
 }
 
-int dl_extend(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t ms)
+int dl_extend(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t amount, uint32_t unit)
 {
     if (!c->resolve_due_ms)
         return GL_OK;
-    int64_t due = c->resolve_due_ms + ms;
+    int64_t due = gl_calendar_add(e->topo->calendar, e->id, c->resolve_due_ms, amount, (enum gl_time_unit)unit);
+    if (due == INT64_MAX)
+        return GL_OK; /* no working time ahead: the deadline stays */
     int rc = del_due(e, txn, c, false);
     return rc == 0 ? put_due(e, txn, c, false, due) : rc;
 }

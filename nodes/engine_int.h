@@ -47,7 +47,8 @@ struct act_args {
     const char *actor; /* node where it was asked */
     const char *user;  /* person there, "" if unknown */
     const char *note;
-    int64_t amount_ms;                 /* extend */
+    int64_t amount_ms;                 /* extend: an amount of amount_unit */
+    uint32_t amount_unit;              /* enum gl_time_unit: clock ms, working hours or days */
     Gridlink__V1__ReturnReason reason; /* return */
     const char *into;                  /* merge */
     const char *to;                    /* assign */
@@ -116,7 +117,7 @@ int dl_start(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, bool resolve
 int dl_start_ms(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t accept_ms, int64_t resolve_ms);
 int dl_clear(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, bool resolve);
 /* Move the resolve deadline by ms. */
-int dl_extend(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t ms);
+int dl_extend(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t amount, uint32_t unit);
 /* An escalation that waits for the parent's link. */
 int dl_pending_add(gl_engine_t *e, MDB_txn *txn, const char *case_id);
 

@@ -236,8 +236,8 @@ static int check(gl_engine_t *e, const gl_case *c, const struct act_args *a, con
         }
         break;
     case ACT(EXTEND): {
-        if (a->amount_ms <= 0) {
-            snprintf(why, whylen, "an extension needs the time asked for (--by DURATION)");
+        if (a->amount_ms <= 0 || a->amount_unit > GL_TIME_WORKING_DAYS) {
+            snprintf(why, whylen, "an extension needs the time asked for (--by DURATION, 4wh or 2wd)");
             return GL_EINVAL;
         }
         if (c->extension_asked_ms > 0) {
@@ -351,10 +351,16 @@ static int clocks(gl_engine_t *e, MDB_txn *txn, gl_case *c, const struct transit
         c->accept_left_ms = c->resolve_left_ms = c->suspended_at_ms = 0;
     }
     if (rc == 0 && (t->clocks & C_EXTEND)) {
-        if (c->state == ST(SUSPENDED))
-            c->resolve_left_ms += c->extension_asked_ms;
-        else
-            rc = dl_extend(e, txn, c, c->extension_asked_ms);
+        if (c->state == ST(SUSPENDED)) {
+            /* what was left, plus the extension counted on from its end */
+            int64_t end = c->suspended_at_ms + c->resolve_left_ms;
+            int64_t due = gl_calendar_add(e->topo->calendar, e->id, end, c->extension_asked_ms,
+                                          (enum gl_time_unit)c->extension_unit);
+            if (due != INT64_MAX)
+                c->resolve_left_ms = due - c->suspended_at_ms;
+        } else {
+            rc = dl_extend(e, txn, c, c->extension_asked_ms, c->extension_unit);
+        }
     }
     (void)a;
     return rc;
@@ -473,7 +479,10 @@ int lc_apply(gl_engine_t *e, MDB_txn *txn, gl_case *c, const struct act_args *a,
     char note[GL_MAX_TEXT + 512]; /* the person's note, with what the step adds */
     snprintf(note, sizeof note, "%s", a->note ? a->note : "");
     switch (a->action) {
-    case ACT(EXTEND): c->extension_asked_ms = a->amount_ms; break;
+    case ACT(EXTEND):
+        c->extension_asked_ms = a->amount_ms;
+        c->extension_unit = a->amount_unit;
+        break;
     case ACT(APPROVE):
     case ACT(REFUSE):
         snprintf(note, sizeof note, "%lld s%s%s", (long long)(c->extension_asked_ms / 1000),

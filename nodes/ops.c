@@ -433,6 +433,7 @@ static int parse_action(const Gridlink__V1__CtlRequest *req, gl_op op, struct ac
     }
     a->note = req->note;
     a->amount_ms = req->by_ms;
+    a->amount_unit = req->by_unit;
     a->into = req->into;
     a->to = req->to;
     a->resolved = req->resolved;
@@ -484,6 +485,7 @@ static int ctl_act(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gri
     q.user = (char *)a.user;
     q.note = (char *)req->note;
     q.amount_ms = req->by_ms;
+    q.amount_unit = req->by_unit;
     q.reason = a.reason;
     q.resolved = req->resolved;
     q.satisfied = req->satisfied;

@@ -267,6 +267,7 @@ static int on_request(gl_engine_t *e, MDB_txn *txn, const char *from, Gridlink__
                          .user = q->user,
                          .note = q->note,
                          .amount_ms = q->amount_ms,
+                         .amount_unit = q->amount_unit,
                          .reason = q->reason,
                          .resolved = q->resolved,
                          .satisfied = q->satisfied};

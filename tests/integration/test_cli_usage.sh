@@ -85,6 +85,10 @@ for bad in abc 0 -5 2x 1.5h "" " 7" 2hh 367d 99999999999999999999; do
     usage "--by takes a duration (90s, 30m, 2h, 3d or seconds) of up to 366d, not '$bad'" \
         act "${H[@]}" --node $C "$case_id" extend --by "$bad"
 done
+for bad in 0wh 481wh 61wd -2wd xwd; do
+    usage "--by takes 1..480 working hours (4wh) or 1..60 working days (2wd), not '$bad'" \
+        act "${H[@]}" --node $C "$case_id" extend --by "$bad"
+done
 usage "--sign-within takes a duration" dispatch "${H[@]}" --node $T --to $C --category c --text t --sign-within 3w
 usage "--due takes a duration" dispatch "${H[@]}" --node $T --to $C --category c --text t --due soon
 usage "unknown reason 'lazy' (not-ours, wrong-location, info-missing, duplicate, other)" \

@@ -476,7 +476,7 @@ static void test_required_arguments(void **state)
     expect_refusal(ask(f, C01, &req, now), GL_EINVAL, "unknown reason 'because'");
 
     req = act(id, "extend");
-    expect_refusal(ask(f, C01, &req, now), GL_EINVAL, "an extension needs the time asked for (--by DURATION)");
+    expect_refusal(ask(f, C01, &req, now), GL_EINVAL, "an extension needs the time asked for (--by DURATION, 4wh or 2wd)");
     req.by_ms = -HOUR_MS;
     expect_refusal(ask(f, C01, &req, now), GL_EINVAL, "an extension needs the time asked for");
     /* after the deadline it is too late to ask */
@@ -616,6 +616,25 @@ static void test_extend_and_approve(void **state)
     assert_int_equal(k->extension_asked_ms, 0);
     assert_int_equal(k->counters->extensions, 1);
     assert_int_equal(k->counters->extensions_refused, 1);
+    gridlink__v1__case__free_unpacked(k, NULL);
+
+    /* asked in working hours and approved: counted on the calendar (the
+     * built-in one, UTC+8: 09:13 on a Thursday plus 2 working hours is 11:13) */
+    req = act(id, "extend");
+    req.by_ms = 2;
+    req.by_unit = GRIDLINK__V1__TIME_UNIT__TIME_WORKING_HOURS;
+    expect_ok(ask(f, C01, &req, T0 + 13 * HOUR_MS));
+    net_settle(f->net, T0 + 13 * HOUR_MS);
+    k = at(f, TOWNSHIP, id);
+    assert_int_equal(k->extension_asked_ms, 2);
+    assert_int_equal(k->extension_unit, GRIDLINK__V1__TIME_UNIT__TIME_WORKING_HOURS);
+    gridlink__v1__case__free_unpacked(k, NULL);
+    req = act(id, "approve");
+    expect_ok(ask(f, TOWNSHIP, &req, T0 + 13 * HOUR_MS));
+    net_settle(f->net, T0 + 13 * HOUR_MS);
+    k = at(f, C01, id);
+    assert_int_equal(k->resolve_due_ms, T0 + DAY_MS + 5 * HOUR_MS);
+    assert_int_equal(k->counters->extensions, 2);
     gridlink__v1__case__free_unpacked(k, NULL);
     net_assert_quiet(f->net);
 }
