@@ -1,4 +1,5 @@
-/* test_store.c: unit tests for common/store.c against real LMDB files.
+/* test_store.c: unit tests for the store (common/store.c, store_cases.c and
+ * store_peers.c) against real LMDB files.
  *
  * Every test gets a fresh mkdtemp directory (removed afterwards) and opens
  * the store in a subdirectory of it, so the "create the directory" path is
