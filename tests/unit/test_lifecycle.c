@@ -476,7 +476,8 @@ static void test_required_arguments(void **state)
     expect_refusal(ask(f, C01, &req, now), GL_EINVAL, "unknown reason 'because'");
 
     req = act(id, "extend");
-    expect_refusal(ask(f, C01, &req, now), GL_EINVAL, "an extension needs the time asked for (--by DURATION, 4wh or 2wd)");
+    expect_refusal(ask(f, C01, &req, now), GL_EINVAL,
+                   "an extension needs the time asked for (--by DURATION, 4wh or 2wd)");
     req.by_ms = -HOUR_MS;
     expect_refusal(ask(f, C01, &req, now), GL_EINVAL, "an extension needs the time asked for");
     /* after the deadline it is too late to ask */
