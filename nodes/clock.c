@@ -121,8 +121,8 @@ static int report_overdue(gl_engine_t *e, MDB_txn *txn, gl_case *c, enum gl_dead
     return rc;
 }
 
-/* 即将超时: a deadline of a case held here is near. An event for watch and
- * the tier above, and a count; the case itself does not change (list
+/* 即将超时: a deadline of a case held here is near. An event on the bus
+ * (watch shows it) and a count; the case itself does not change (list
  * --due-soon finds it by its warning time). */
 static int warn_due_soon(gl_engine_t *e, MDB_txn *txn, const gl_case *c, bool accept)
 {
