@@ -83,7 +83,8 @@ static int collect(const Gridlink__V1__Case *c, void *arg)
     if (lc->after && lc->after[0] && strcmp(c->id, lc->after) <= 0)
         return 0;
     size_t size = gridlink__v1__case__get_packed_size(c);
-    if (lc->more || lc->n == lc->limit || (lc->n > 0 && lc->bytes + size > GL_LIST_PAGE_BYTES)) {
+    bool paged = lc->limit > 0; /* a list; show's parts (limit 0) come whole */
+    if (lc->more || (paged && (lc->n == lc->limit || (lc->n > 0 && lc->bytes + size > GL_LIST_PAGE_BYTES)))) {
         lc->more = true;
         return 0;
     }
