@@ -6,6 +6,9 @@
  *   HOME/run/NODE_ID.sock     control socket of the process hosting NODE_ID
  *                             (a symlink to the process's own socket)
  *   HOME/log/NAME.log         output of each supervised process
+ *   HOME/users/               the accounts people sign in with: one LMDB
+ *                             environment any process of the home may open
+ *                             (users.h)
  *
  * Path functions write into a caller buffer and return GL_EINVAL if it is too
  * small. */
