@@ -113,5 +113,6 @@ int gl_cmd_topology(int argc, char **argv);
 int gl_cmd_demo(int argc, char **argv);
 int gl_cmd_load(int argc, char **argv);
 int gl_cmd_bench(int argc, char **argv);
+int gl_cmd_user(int argc, char **argv);
 
 #endif

@@ -320,6 +320,33 @@ static const cli_command commands[] = {
         .example = "gridlink keygen --home /srv/xinbei --topology deploy/topology/xinbei.json",
     },
     {
+        .name = "user",
+        .fn = gl_cmd_user,
+        .synopsis = {"add --name NAME --role ROLE --scope NODE_ID [--display NAME] --password-stdin", "list [--json]",
+                     "disable|enable --name NAME", "passwd --name NAME --password-stdin"},
+        .summary = "the people who sign in: add an account, list them, disable, enable, change a password",
+        .about = "Keeps the home's accounts in HOME/users, for the front doors people sign in at. An account\n"
+                 "has a name (1..64 ASCII letters, digits, '.', '_' or '-'), a role, a scope (a node of the\n"
+                 "topology: the account sees and works that node and everything under it), an optional\n"
+                 "display name and a password of 8..1024 bytes, read from stdin (one line) and kept only as\n"
+                 "an Argon2id hash. Roles: grid (网格员), community (社区工作人员), township (街道工作人员),\n"
+                 "department (部门工作人员), monitor (区指挥中心: reads everything in its scope, writes\n"
+                 "nothing) and admin (管理员). Disabling an account or changing its password ends its\n"
+                 "sessions. list prints every account: its role, scope with the node's name, status and\n"
+                 "creation time (local time; --json: ISO 8601 UTC).\n",
+        .opts = {OPT_HOME,
+                 {"--name", "NAME", "the account (required but for list)"},
+                 {"--role", "ROLE", "add: grid, community, township, department, monitor or admin"},
+                 {"--scope", "NODE_ID", "add: the node of the topology whose subtree the account works"},
+                 {"--display", "NAME", "add: the person's name as shown (UTF-8, optional)"},
+                 {"--password-stdin", NULL, "add, passwd: read the password from stdin, one line"},
+                 {"--json", NULL, "list: print JSON instead of readable text"}},
+        .example = "printf '%s\\n' \"$PASSWORD\" | gridlink user add --name wang.li --role grid "
+                   "--scope xinbei.sanjing.c01.g1 --display 王丽 --password-stdin\n"
+                   "gridlink user list --json\n"
+                   "gridlink user disable --name wang.li",
+    },
+    {
         .name = "topology",
         .fn = gl_cmd_topology,
         .synopsis = {"check FILE"},

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#define CLI_MAX_SYNOPSES 3
+#define CLI_MAX_SYNOPSES 4
 #define CLI_MAX_OPTS     16
 
 typedef struct cli_opt_help {
