@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "casejson.h"
 #include "names.h"
 #include "cli.h"
 #include "codec.h"
@@ -331,40 +332,9 @@ int64_t cli_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static json_t *iso_time(int64_t ms)
+json_t *cli_case_json(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *parts, size_t n_parts, int64_t now)
 {
-    char buf[40];
-    return json_string(cli_iso_time(ms, buf, sizeof buf));
-}
-
-/* A part of a bulk task, as the dispatcher's copy has it. */
-static bool part_signed(gl_state s)
-{
-    return s == GRIDLINK__V1__CASE_STATE__STATE_ACCEPTED || s == GRIDLINK__V1__CASE_STATE__STATE_IN_PROGRESS ||
-           s == GRIDLINK__V1__CASE_STATE__STATE_RESOLVED || s == GRIDLINK__V1__CASE_STATE__STATE_CLOSED ||
-           s == GRIDLINK__V1__CASE_STATE__STATE_SUSPENDED || s == GRIDLINK__V1__CASE_STATE__STATE_MERGED;
-}
-
-static bool part_finished(gl_state s)
-{
-    return s == GRIDLINK__V1__CASE_STATE__STATE_RESOLVED || s == GRIDLINK__V1__CASE_STATE__STATE_CLOSED;
-}
-
-static bool late(const Gridlink__V1__Case *c, int64_t now)
-{
-    if (gl_state_is_final(c->state))
-        return false;
-    return c->overdue || c->alarmed || c->escalation_pending || (c->accept_due_ms && c->accept_due_ms <= now) ||
-           (c->resolve_due_ms && c->resolve_due_ms <= now);
-}
-
-/* Held, a deadline running, its due-soon warning time passed (即将超时). */
-static bool due_soon(const Gridlink__V1__Case *c, int64_t now)
-{
-    if (gl_state_is_final(c->state) || late(c, now))
-        return false;
-    return (c->accept_due_ms && c->accept_warn_ms && c->accept_warn_ms <= now) ||
-           (c->resolve_due_ms && c->resolve_warn_ms && c->resolve_warn_ms <= now);
+    return gl_case_json(cli_names(), c, parts, n_parts, now);
 }
 
 static const Gridlink__V1__Case *part_of(const char *id, Gridlink__V1__Case *const *parts, size_t n)
@@ -373,62 +343,6 @@ static const Gridlink__V1__Case *part_of(const char *id, Gridlink__V1__Case *con
         if (strcmp(parts[i]->id, id) == 0)
             return parts[i];
     return NULL;
-}
-
-/* key: the display name of node id, when the topology has one. */
-static void set_node_name(json_t *j, const char *key, const char *id)
-{
-    const char *name = cli_node_display(id);
-    if (name)
-        json_object_set_new(j, key, json_string(name));
-}
-
-json_t *cli_case_json(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *parts, size_t n_parts, int64_t now)
-{
-    json_t *j = gl_pbjson_from_message(&c->base, GL_PBJSON_DEFAULTS);
-    if (!j)
-        return NULL;
-    json_t *hist = json_object_get(j, "history");
-    for (size_t i = 0; i < c->n_history && i < json_array_size(hist); i++) {
-        json_object_set_new(json_array_get(hist, i), "time", iso_time(c->history[i]->time_ms));
-        set_node_name(json_array_get(hist, i), "node_name", c->history[i]->node);
-    }
-    set_node_name(j, "holder_name", c->holder);
-    set_node_name(j, "originator_name", c->originator);
-    set_node_name(j, "community_name", c->community);
-    const char *category = cli_category_display(c->category);
-    if (category)
-        json_object_set_new(j, "category_name", json_string(category));
-    if (!c->counters) {
-        Gridlink__V1__CaseCounters zero = GRIDLINK__V1__CASE_COUNTERS__INIT;
-        json_object_set_new(j, "counters", gl_pbjson_from_message(&zero.base, GL_PBJSON_DEFAULTS));
-    }
-    if (c->accept_due_ms || c->resolve_due_ms) {
-        json_t *d = json_object();
-        if (c->accept_due_ms)
-            json_object_set_new(d, "accept", iso_time(c->accept_due_ms));
-        if (c->resolve_due_ms)
-            json_object_set_new(d, "resolve", iso_time(c->resolve_due_ms));
-        if (c->accept_due_ms && c->accept_warn_ms)
-            json_object_set_new(d, "accept_warning", iso_time(c->accept_warn_ms));
-        if (c->resolve_due_ms && c->resolve_warn_ms)
-            json_object_set_new(d, "resolve_warning", iso_time(c->resolve_warn_ms));
-        json_object_set_new(d, "due_soon", json_boolean(due_soon(c, now)));
-        json_object_set_new(j, "deadlines", d);
-    }
-    if (c->n_children) {
-        json_t *arr = json_array();
-        for (size_t i = 0; i < c->n_children; i++) {
-            const Gridlink__V1__Case *p = part_of(c->children[i], parts, n_parts);
-            gl_state st = p ? p->state : GRIDLINK__V1__CASE_STATE__STATE_UNKNOWN;
-            json_array_append_new(arr,
-                                  json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "id", c->children[i], "holder",
-                                            p ? p->holder : "", "state", gl_state_name(st), "signed", part_signed(st),
-                                            "finished", part_finished(st), "overdue", p && late(p, now)));
-        }
-        json_object_set_new(j, "parts", arr);
-    }
-    return j;
 }
 
 static void print_counters(const Gridlink__V1__CaseCounters *k)
@@ -462,7 +376,7 @@ static void print_case(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *p
     char when[48], a[GL_NODE_ID_MAX + 128], b[GL_NODE_ID_MAX + 128];
     int64_t now = cli_now_ms();
     printf("%s  [%s %s]%s  %s\n", c->id, gl_state_name(c->state), gl_state_label(c->state),
-           late(c, now) ? " OVERDUE" : "", c->text);
+           gl_case_late(c, now) ? " OVERDUE" : "", c->text);
     printf("  %s, category %s, priority %s, created %s\n", gl_kind_name(c->kind),
            cli_category_name(c->category, a, sizeof a), gl_priority_name(c->priority),
            cli_local_time_zone(c->created_ms, when, sizeof when));
@@ -479,7 +393,7 @@ static void print_case(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *p
         printf("  accept by %s\n", cli_local_time(c->accept_due_ms, when, sizeof when));
     if (c->resolve_due_ms)
         printf("  resolve by %s\n", cli_local_time(c->resolve_due_ms, when, sizeof when));
-    if (due_soon(c, now))
+    if (gl_case_due_soon(c, now))
         printf("  即将超时 (due soon)\n");
     if (c->extension_asked_ms)
         printf("  extension of %lld %s asked, waiting for %s\n",
@@ -501,8 +415,8 @@ static void print_case(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *p
         const Gridlink__V1__Case *p = part_of(c->children[i], parts, n_parts);
         gl_state st = p ? p->state : GRIDLINK__V1__CASE_STATE__STATE_UNKNOWN;
         printf("  part %s  %s  [%s %s]  %s%s%s\n", c->children[i], cli_node_name(p ? p->holder : "", a, sizeof a),
-               gl_state_name(st), gl_state_label(st), part_signed(st) ? "signed" : "not signed",
-               part_finished(st) ? ", finished" : "", p && late(p, now) ? ", overdue" : "");
+               gl_state_name(st), gl_state_label(st), gl_part_signed(st) ? "signed" : "not signed",
+               gl_part_finished(st) ? ", finished" : "", p && gl_case_late(p, now) ? ", overdue" : "");
     }
     cli_table_t *t = cli_table_new(6);
     for (size_t i = 0; t && i < c->n_history; i++) {
@@ -604,7 +518,11 @@ static int print_list(Gridlink__V1__Case *const *cases, size_t n, int64_t now)
     for (size_t i = 0; t && i < n; i++) {
         const Gridlink__V1__Case *c = cases[i];
         snprintf(st, sizeof st, "%s %s", gl_state_name(c->state), gl_state_label(c->state));
-        snprintf(text, sizeof text, "%s%s", late(c, now) ? "OVERDUE " : due_soon(c, now) ? "即将超时 " : "", c->text);
+        snprintf(text, sizeof text, "%s%s",
+                 gl_case_late(c, now)       ? "OVERDUE "
+                 : gl_case_due_soon(c, now) ? "即将超时 "
+                                            : "",
+                 c->text);
         const char *row[] = {c->id,
                              gl_kind_name(c->kind),
                              st,

@@ -16,6 +16,11 @@ void cli_names_set(const gl_topology_t *t)
     names = t;
 }
 
+const gl_topology_t *cli_names(void)
+{
+    return names;
+}
+
 const char *cli_node_display(const char *id)
 {
     const gl_node_t *n = names && id && id[0] ? gl_topology_find(names, id) : NULL;

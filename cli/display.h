@@ -22,6 +22,8 @@
 void cli_names_set(const gl_topology_t *t);
 
 /* The display name of node id, or NULL when the topology has none. */
+/* The topology set by cli_names_set, or NULL. */
+const gl_topology_t *cli_names(void);
 const char *cli_node_display(const char *id);
 /* "ID (display name)", or the bare ID when the topology has no name for it,
  * "-" for an empty one, into buf. Returns buf. */

@@ -23,4 +23,13 @@ const char *gl_pbjson_enum_name(const ProtobufCEnumDescriptor *d, int value);
  * returns 0 and sets *value, or GL_ENOENT. */
 int gl_pbjson_enum_value(const ProtobufCEnumDescriptor *d, const char *name, int *value);
 
+/* The reverse (pbjson_parse.c): a message of type d from a JSON object,
+ * with the rules above read backwards (enums by short name or number, bytes
+ * as hex, nested objects at most GL_PBJSON_MAX_DEPTH deep). An unknown key
+ * or a value of the wrong type gives GL_EINVAL with the field named in why.
+ * *out is freed with protobuf_c_message_free_unpacked(*out, NULL). */
+#define GL_PBJSON_MAX_DEPTH 8
+int gl_pbjson_to_message(const ProtobufCMessageDescriptor *d, const json_t *obj, ProtobufCMessage **out, char *why,
+                         size_t whylen);
+
 #endif

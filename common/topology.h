@@ -14,6 +14,9 @@
  *     "community_tasks": ["services/elderly", "party", ...],
  *     "return_limit": 2,                    optional: returns of one case between the same
  *                                           two nodes before the tier above both assigns it
+ *     "http_port_base": 18000,              optional: each node process serves the staff API
+ *                                           (HTTP) on this port plus the file index of the
+ *                                           first node it hosts; absent: no HTTP
  *     "warn_before_s": 900,                 optional: the due-soon warning (即将超时) of a
  *                                           deadline fires this long before it (clock time),
  *                                           but never before half the limit has run; 0: none
@@ -136,6 +139,7 @@ typedef struct gl_topology {
     gl_category_set_t *community_tasks; /* never NULL once loaded; may be empty */
     int return_limit;                   /* returns between two nodes before 审定; 0: the default (2) */
     int warn_before_s;                  /* due-soon warning lead, seconds; 0: none */
+    int http_port_base;                 /* 0: no HTTP; else a process's staff API port, plus its first node's index */
     gl_calendar_t *calendar;            /* never NULL once loaded; builtin when the file has none */
     gl_node_t *nodes;
     size_t n_nodes;

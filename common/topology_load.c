@@ -416,9 +416,9 @@ static int parse_categories(gl_topology_t *t, const json_t *root, char *err, siz
 
 static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"name",     "listen_host",  "port_base",  "broker",
-                                       "monitors", "sla",          "categories", "community_tasks",
-                                       "nodes",    "return_limit", "calendar",   "warn_before_s"};
+    static const char *const keys[] = {"name",     "listen_host",   "port_base",       "broker", "monitors",
+                                       "sla",      "categories",    "community_tasks", "nodes",  "return_limit",
+                                       "calendar", "warn_before_s", "http_port_base"};
     const char *bad = NULL, *s = NULL;
     int rc;
 
@@ -453,6 +453,15 @@ static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t er
             return GL_EINVAL;
         }
         port_base = (int)json_integer_value(v);
+    }
+
+    v = json_object_get(root, "http_port_base");
+    if (v && !json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1024 || json_integer_value(v) > 60000) {
+            gl_errf(err, errlen, "http_port_base: must be an integer in 1024..60000");
+            return GL_EINVAL;
+        }
+        t->http_port_base = (int)json_integer_value(v);
     }
 
     v = json_object_get(root, "return_limit");

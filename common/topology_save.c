@@ -32,6 +32,8 @@ static json_t *to_json(const gl_topology_t *t)
         rc = set_str(root, "listen_host", t->listen_host);
     if (rc == 0 && t->port_base)
         rc = json_object_set_new(root, "port_base", json_integer(t->port_base));
+    if (rc == 0 && t->http_port_base)
+        rc = json_object_set_new(root, "http_port_base", json_integer(t->http_port_base));
     if (rc == 0 && t->return_limit)
         rc = json_object_set_new(root, "return_limit", json_integer(t->return_limit));
     if (rc == 0 && t->warn_before_s != GL_WARN_BEFORE_DEFAULT_S)

@@ -67,6 +67,9 @@ void batch_free_inputs(node_t *n)
     for (size_t i = 0; i < n->n_in; i++) {
         free(n->in[i].buf);
         zframe_destroy(&n->in[i].rid);
+        if (n->in[i].http) /* every request gets an answer */
+            gl_http_error(n->in[i].http, 500, "internal", "the node gave no answer");
+        n->in[i].http = NULL;
     }
     n->n_in = 0;
 }
@@ -76,7 +79,7 @@ const gl_caller host_operator = {.role = GL_ROLE_OPERATOR};
 static int dispatch(node_t *n, MDB_txn *txn, struct input *in, gl_token tok)
 {
     int64_t now = host_now(n->host);
-    if (in->kind != IN_CTL) {
+    if (in->kind != IN_CTL && in->kind != IN_HTTP) {
         int rc = gl_engine_frame(n->engine, txn, in->kind == IN_CHILD ? in->child : -1, in->buf, in->len, now);
         if (gl_engine_last_refusal(n->engine))
             n->last_refusal = gl_engine_last_refusal(n->engine);
@@ -87,7 +90,7 @@ static int dispatch(node_t *n, MDB_txn *txn, struct input *in, gl_token tok)
     int rc = gl_decode_ctl_request(in->buf, in->len, &req, err, sizeof err);
     if (rc != 0)
         return rc;
-    rc = gl_engine_call(n->engine, txn, &host_operator, req, tok, now);
+    rc = gl_engine_call(n->engine, txn, in->kind == IN_HTTP ? &in->who : &host_operator, req, tok, now);
     gridlink__v1__ctl_request__free_unpacked(req, NULL);
     return rc;
 }
@@ -119,7 +122,7 @@ static int apply_one(node_t *n, size_t idx);
 static void refusal_reason(const struct input *in, int rc, char *why, size_t len)
 {
     snprintf(why, len, "%s", gl_strerror(rc));
-    if (in->kind == IN_CTL) {
+    if (in->kind == IN_CTL || in->kind == IN_HTTP) {
         Gridlink__V1__CtlRequest *req = NULL;
         if (gl_decode_ctl_request(in->buf, in->len, &req, why, len) == 0)
             gridlink__v1__ctl_request__free_unpacked(req, NULL);
@@ -172,11 +175,16 @@ static void fail_batch(node_t *n, int rc)
     abort_batch(n);
     zsock_t *ctl = gl_zsock_sock(n->host->ctl);
     for (size_t i = 0; i < n->n_in; i++) {
-        if (n->in[i].kind != IN_CTL)
+        if (n->in[i].kind != IN_CTL && n->in[i].kind != IN_HTTP)
             continue;
         char msg[256];
         snprintf(msg, sizeof msg, "node %s could not store the request: %s", n->id, gl_strerror(rc));
-        ctl_send_error(ctl, n->in[i].rid, rc, msg);
+        if (n->in[i].kind == IN_CTL) {
+            ctl_send_error(ctl, n->in[i].rid, rc, msg);
+        } else if (n->in[i].http) {
+            gl_api_fail(n->in[i].http, rc, msg);
+            n->in[i].http = NULL;
+        }
     }
     gl_zsock_kick(n->host->ctl);
     batch_free_inputs(n);
@@ -209,6 +217,7 @@ static int apply_one(node_t *n, size_t idx)
     refusal_reason(in, rc, why, sizeof why);
     const char *from = in->kind == IN_PARENT  ? "the parent"
                        : in->kind == IN_CHILD ? n->children[in->child].topo->id
+                       : in->kind == IN_HTTP  ? "an HTTP client"
                                               : "a control client";
     gl_warn("node %s: input from %s refused: %s", n->id, from, why);
     if (in->kind == IN_CTL) {
@@ -216,32 +225,66 @@ static int apply_one(node_t *n, size_t idx)
         snprintf(msg, sizeof msg, "node %s refused the request: %s", n->id, why);
         ctl_send_error(gl_zsock_sock(n->host->ctl), in->rid, rc, msg);
         gl_zsock_kick(n->host->ctl);
+    } else if (in->kind == IN_HTTP && in->http) {
+        gl_api_fail(in->http, rc, why);
+        in->http = NULL;
     }
     return 0;
 }
 
 /* Returns 0 if the input was taken, or the reason it was refused. */
+static int batch_take(node_t *n, struct input *in);
+
 int batch_input(node_t *n, enum in_kind kind, int child, zframe_t *rid, zframe_t *body)
 {
-    if (!batch_txn(n))
-        return GL_ESTORE; /* nothing acknowledged: the sender will resend */
-    if (n->n_in == n->cap_in) {
+    struct input in = {.kind = kind, .child = child};
+    in.len = zframe_size(body);
+    in.buf = malloc(in.len ? in.len : 1);
+    if (!in.buf)
+        return GL_ENOMEM;
+    memcpy(in.buf, zframe_data(body), in.len);
+    in.rid = rid ? zframe_dup(rid) : NULL;
+    return batch_take(n, &in);
+}
+
+int batch_input_http(node_t *n, gl_http_req_t *r, const gl_api_call *call, const uint8_t *buf, size_t len)
+{
+    struct input in = {.kind = IN_HTTP, .child = -1, .http = r, .op = call->op, .who = call->who};
+    snprintf(in.user, sizeof in.user, "%s", call->user);
+    in.len = len;
+    in.buf = malloc(len ? len : 1);
+    if (!in.buf)
+        return GL_ENOMEM;
+    memcpy(in.buf, buf, len);
+    return batch_take(n, &in);
+}
+
+/* The input (taken: its buffers are the batch's from here) into the batch. */
+static int batch_take(node_t *n, struct input *src)
+{
+    int rc = batch_txn(n) ? GL_OK : GL_ESTORE; /* nothing acknowledged: the sender will resend */
+    if (rc == 0 && n->n_in == n->cap_in) {
         size_t cap = n->cap_in ? n->cap_in * 2 : 64;
         struct input *a = realloc(n->in, cap * sizeof *a);
-        if (!a)
-            return GL_ENOMEM;
-        n->in = a;
-        n->cap_in = cap;
+        if (a) {
+            n->in = a;
+            n->cap_in = cap;
+        } else {
+            rc = GL_ENOMEM;
+        }
+    }
+    if (rc != 0) {
+        if (src->http)
+            gl_api_fail(src->http, rc, "the node cannot take requests now");
+        free(src->buf);
+        zframe_destroy(&src->rid);
+        return rc;
     }
     struct input *in = &n->in[n->n_in++];
-    in->kind = kind;
-    in->child = child;
-    in->rid = rid ? zframe_dup(rid) : NULL;
-    in->len = zframe_size(body);
-    in->buf = malloc(in->len ? in->len : 1);
-    memcpy(in->buf, zframe_data(body), in->len);
+    *in = *src;
+    in->who.role = in->kind == IN_HTTP ? src->who.role : 0;
+    in->who.user = in->kind == IN_HTTP ? in->user : NULL;
     n->last_refusal = 0;
-    int rc;
     if (n->map_full) {
         /* Work outside an input earlier in this pass (deadlines, liveness)
          * met a full map. A deadline's MDB_MAP_FULL spoils the batch
@@ -294,8 +337,13 @@ static void commit_node(node_t *n)
     for (size_t i = 0; i < n_fx; i++) {
         const gl_effect *e = &fx[i];
         if (e->kind == GL_FX_REPLY) {
-            if (e->token < n->n_in && n->in[e->token].rid)
-                ctl_send(ctl, n->in[e->token].rid, e->buf, e->len);
+            struct input *in = e->token < n->n_in ? &n->in[e->token] : NULL;
+            if (in && in->rid) {
+                ctl_send(ctl, in->rid, e->buf, e->len);
+            } else if (in && in->http) {
+                gl_api_answer(in->http, in->op, h->topo, n->id, e->buf, e->len, host_now(h));
+                in->http = NULL;
+            }
         } else {
             /* The bus may drop under load; the broker sees the gap in the
              * node's sequence numbers and replays it from the log. */

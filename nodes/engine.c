@@ -66,6 +66,11 @@ void gl_engine_free(gl_engine_t **pe)
     *pe = NULL;
 }
 
+void gl_engine_set_http_url(gl_engine_t *e, const char *url)
+{
+    snprintf(e->http_url, sizeof e->http_url, "%s", url ? url : "");
+}
+
 gl_engine_counts *gl_engine_counters(gl_engine_t *e)
 {
     return &e->counts;

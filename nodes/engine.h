@@ -85,6 +85,8 @@ typedef struct gl_engine_counts {
 int gl_engine_new(const gl_engine_cfg *cfg, gl_engine_t **out);
 void gl_engine_free(gl_engine_t **e);
 gl_engine_counts *gl_engine_counters(gl_engine_t *e);
+/* The base URL of the staff API serving this node, for health (copied). */
+void gl_engine_set_http_url(gl_engine_t *e, const char *url);
 
 /* The operation called name, or NULL. */
 const gl_engine_op *gl_engine_op_find(const char *name);

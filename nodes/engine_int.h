@@ -23,6 +23,7 @@ struct child_peer {
 };
 
 struct gl_engine {
+    char http_url[128]; /* the staff API of the process, "" when none */
     const gl_topology_t *topo;
     const gl_node_t *self;
     const char *id;

@@ -568,11 +568,14 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     h->sigint.data = h->sigterm.data = h;
     uv_signal_start(&h->sigint, on_signal, SIGINT);
     uv_signal_start(&h->sigterm, on_signal, SIGTERM);
+    if (door_start(h) != 0)
+        return 1;
     gl_info("serving %zu node(s), control socket %s", h->n_nodes, h->ctl_path);
     uv_run(h->uv, UV_RUN_DEFAULT);
 
     /* Orderly stop: commit what the last pass gathered, then close. */
     batch_flush(h);
+    door_stop(h);
     for (size_t i = 0; i < h->n_nodes; i++) {
         char link[PATH_MAX];
         gl_home_path(link, sizeof link, h->home, "run/%s.sock", h->nodes[i]->id);

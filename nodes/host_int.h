@@ -11,20 +11,23 @@
 #include <czmq.h>
 #include <uv.h>
 
+#include "api.h"
 #include "bus.h"
 #include "engine.h"
 #include "home.h"
+#include "http.h"
 #include "link.h"
 #include "loop.h"
 #include "sock.h"
 #include "store.h"
 #include "topology.h"
+#include "users.h"
 #include "zap.h"
 
 typedef struct host host_t;
 typedef struct node node_t;
 
-enum in_kind { IN_PARENT, IN_CHILD, IN_CTL };
+enum in_kind { IN_PARENT, IN_CHILD, IN_CTL, IN_HTTP };
 
 /* One input of the open batch; its index is the token a reply goes to. */
 struct input {
@@ -33,6 +36,12 @@ struct input {
     zframe_t *rid; /* IN_CTL: the control client's routing ID */
     uint8_t *buf;
     size_t len;
+    /* IN_HTTP: the request waiting for the answer (NULL once answered),
+     * the operation and who asks. */
+    gl_http_req_t *http;
+    gl_op op;
+    gl_caller who;
+    char user[96];
 };
 
 struct child {
@@ -98,6 +107,9 @@ struct host {
     size_t n_dirty;
     uint32_t window;
     bool stopping;
+    gl_http_t *http;   /* the staff API, when the topology gives HTTP ports */
+    gl_users_t *users; /* HOME/users, when it exists */
+    char http_url[128];
 };
 
 /* A read's reply is sent at once; its token says so. */
@@ -120,6 +132,8 @@ int batch_input(node_t *n, enum in_kind kind, int child, zframe_t *rid, zframe_t
 /* The loop's flush: commit every dirty node's batch, then let its effects,
  * acks and messages out. */
 void batch_flush(void *host);
+/* A write asked over HTTP (req packed in buf), for the batch. */
+int batch_input_http(node_t *n, gl_http_req_t *r, const gl_api_call *call, const uint8_t *buf, size_t len);
 /* Apply fn to every link of the node. */
 void batch_links_each(node_t *n, void (*fn)(gl_link_t *));
 void batch_free_inputs(node_t *n);
@@ -132,5 +146,10 @@ void deadlines_arm(node_t *n);
 void deadlines_close(node_t *n);
 /* The control socket's caller: the node's own machine. */
 extern const gl_caller host_operator;
+
+/* door.c: the HTTP door of the process (api.h), when the topology gives it
+ * a port: started after the nodes, stopped before them. */
+int door_start(host_t *h);
+void door_stop(host_t *h);
 
 #endif

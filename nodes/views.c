@@ -69,7 +69,7 @@ struct list_ctx {
     size_t n, cap;
     const struct filter *f;
     const char *after;
-    size_t limit, bytes;
+    size_t limit, bytes, offset, skipped;
     uint64_t matched;
     bool more;
 };
@@ -82,6 +82,10 @@ static int collect(const Gridlink__V1__Case *c, void *arg)
     lc->matched++;
     if (lc->after && lc->after[0] && strcmp(c->id, lc->after) <= 0)
         return 0;
+    if (lc->skipped < lc->offset) {
+        lc->skipped++;
+        return 0;
+    }
     size_t size = gridlink__v1__case__get_packed_size(c);
     bool paged = lc->limit > 0; /* a list; show's parts (limit 0) come whole */
     if (lc->more || (paged && (lc->n == lc->limit || (lc->n > 0 && lc->bytes + size > GL_LIST_PAGE_BYTES)))) {
@@ -323,6 +327,7 @@ static int health(gl_engine_t *e, MDB_txn *txn, Gridlink__V1__NodeHealth *h, cha
     h->store_resets = k->store_resets;
     h->refused_actions = k->refused_actions;
     h->due_soon = k->due_soon;
+    h->http_url = e->http_url;
     h->unauthorized = k->unauthorized;
     h->handshake_failed = k->handshake_failed;
     /* Work-access refusals, per community and month (meta "access_refused:C:YYYY-MM"). */
@@ -423,6 +428,7 @@ int views_read(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *req
         lc.f = &f;
         lc.after = req->after;
         lc.limit = req->limit ? req->limit : GL_LIST_PAGE_MAX;
+        lc.offset = req->offset;
         rc = gl_store_case_foreach(txn, e->store, collect, &lc);
         rep.cases = lc.cases;
         rep.n_cases = lc.n;

@@ -7,8 +7,8 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config
     libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler
-    liblmdb-dev lmdb-utils libuv1-dev libjansson-dev libcmocka-dev libsodium-dev
-    jq iproute2 procps nftables
+    liblmdb-dev lmdb-utils libuv1-dev libjansson-dev libcmocka-dev libsodium-dev libmicrohttpd-dev
+    jq iproute2 procps nftables curl
     clang-format # the style test (style.clang_format) is registered only where it is installed
     "$@"
 )

@@ -1,0 +1,33 @@
+/* casejson.h: a case as people and programs read it in JSON, the same for
+ * `show --json` and the HTTP API: the case's fields (pbjson), its history
+ * with ISO 8601 UTC times and node names, the display names of its holder,
+ * originator, community and category from the topology, its running
+ * deadlines (with their due-soon warnings) and, for a bulk task or a
+ * whistle, its parts as the dispatcher's copies have them. And the
+ * judgements both doors make of a case at a time: late, due soon. */
+#ifndef GL_CASEJSON_H
+#define GL_CASEJSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gridlink.pb-c.h"
+#include "topology.h"
+
+/* New reference (NULL when out of memory). t may be NULL (no names). */
+json_t *gl_case_json(const gl_topology_t *t, const Gridlink__V1__Case *c, Gridlink__V1__Case *const *parts,
+                     size_t n_parts, int64_t now);
+/* ISO 8601 UTC with milliseconds ("2026-12-02T01:35:03.752Z") into buf. */
+const char *gl_iso_time(int64_t ms, char *buf, size_t size);
+
+/* Open and past a deadline, or marked overdue, escalating or alarmed. */
+bool gl_case_late(const Gridlink__V1__Case *c, int64_t now);
+/* Open, not late, a deadline running whose due-soon warning time passed. */
+bool gl_case_due_soon(const Gridlink__V1__Case *c, int64_t now);
+/* A part's state: signed for (accepted or on), finished (resolved or closed). */
+bool gl_part_signed(Gridlink__V1__CaseState s);
+bool gl_part_finished(Gridlink__V1__CaseState s);
+
+#endif

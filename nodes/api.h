@@ -1,0 +1,48 @@
+/* api.h: the staff HTTP API, /api/v1/...: which engine operation a request
+ * asks for and for which node, who asks (a bearer token of the home's
+ * accounts, its role and scope checked against the operation and the node),
+ * and the JSON of the answer. Logging in and out are answered here; every
+ * other request becomes a CtlRequest for the engine's operation table, the
+ * same one the control socket serves.
+ *
+ *   POST /api/v1/login {"name", "password"}     -> {"token", "expires", "role", "scope"}
+ *   POST /api/v1/logout                          (the token in Authorization)
+ *   GET  /api/v1/nodes/{node}/health
+ *   GET  /api/v1/nodes/{node}/cases?state=&kind=&category=&holder=&text=&overdue=&due_soon=
+ *                                   &unplaced=&holding=&limit=&after=
+ *   POST /api/v1/nodes/{node}/cases              {"kind": incident|request|task|whistle, ...}
+ *   GET  /api/v1/nodes/{node}/cases/{id}
+ *   POST /api/v1/nodes/{node}/cases/{id}/actions/{action} {"note", "reason", "to", ...}
+ *
+ * Ownership: a gl_api_call owns its request until gl_api_call_clear. */
+#ifndef GL_API_H
+#define GL_API_H
+
+#include <stdint.h>
+
+#include "engine.h"
+#include "http.h"
+#include "topology.h"
+#include "users.h"
+
+typedef struct gl_api_call {
+    char node[GL_NODE_ID_MAX + 1];
+    Gridlink__V1__CtlRequest *req; /* the operation, for node */
+    gl_op op;
+    gl_caller who;
+    char user[96];
+} gl_api_call;
+
+/* 0: call is filled, for the host to run at call->node; 1: r was answered
+ * here (login, logout, a refusal). */
+int gl_api_route(gl_http_req_t *r, gl_users_t *users, const gl_topology_t *t, int64_t now, gl_api_call *call);
+void gl_api_call_clear(gl_api_call *call);
+
+/* Answer r from the packed CtlReply of operation op asked at node: 201 for
+ * a new case, 202 for an action sent on to the holder elsewhere. */
+void gl_api_answer(gl_http_req_t *r, gl_op op, const gl_topology_t *t, const char *node, const uint8_t *reply,
+                   size_t len, int64_t now);
+/* Answer r with an engine error code and its message. */
+void gl_api_fail(gl_http_req_t *r, int code, const char *message);
+
+#endif

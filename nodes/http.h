@@ -1,0 +1,69 @@
+/* http.h: an HTTP/1.1 server on the node process's libuv loop, with
+ * libmicrohttpd running without threads of its own: the loop watches its
+ * epoll descriptor, runs it when that is readable, when its timeout passes
+ * and, when it says it has work left (a timeout of 0), on the next turn of
+ * the loop (an idle handle, since its connection sockets are edge-triggered).
+ *
+ * A request reaches the handler once, whole: method, path, query, headers
+ * and a body of at most the limit given (a larger one gets 413 before it is
+ * read; one without a length, 411). The handler answers at once
+ * (gl_http_respond, gl_http_json, gl_http_error), or holds the request
+ * (gl_http_hold) and answers later from the loop; every request gets exactly
+ * one answer. Idle connections are closed after the timeout given, and the
+ * number of connections and the header bytes of each are bounded.
+ *
+ * Ownership: the server owns its requests; a request pointer stays valid
+ * until it is answered. gl_http_stop answers what is held with 503. */
+#ifndef GL_HTTP_H
+#define GL_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct gl_http gl_http_t;
+typedef struct gl_http_req gl_http_req_t;
+
+typedef void (*gl_http_handler)(gl_http_req_t *r, void *arg);
+
+typedef struct gl_http_limits {
+    size_t max_body;         /* bytes of a request body */
+    unsigned max_conns;      /* connections at once */
+    unsigned idle_timeout_s; /* an idle connection is closed after this */
+} gl_http_limits;
+
+/* Listen on host (an IPv4 address) and port (0: any free one). GL_EIO with
+ * the reason in err when it cannot. */
+int gl_http_start(uv_loop_t *uv, const char *host, int port, const gl_http_limits *lim, gl_http_handler fn, void *arg,
+                  gl_http_t **out, char *err, size_t errlen);
+/* The port listened on. */
+int gl_http_port(const gl_http_t *h);
+void gl_http_stop(gl_http_t **h);
+
+/* Requests counted since start: served, refused before the handler (size,
+ * length, method), and answered with an error status by the handler. */
+typedef struct gl_http_counts {
+    uint64_t requests, refused, errors;
+} gl_http_counts;
+gl_http_counts gl_http_counters(const gl_http_t *h);
+
+const char *gl_http_method(const gl_http_req_t *r);
+const char *gl_http_path(const gl_http_req_t *r);
+/* A query argument or a header (case-insensitive), NULL when absent. */
+const char *gl_http_query(const gl_http_req_t *r, const char *key);
+const char *gl_http_header(const gl_http_req_t *r, const char *name);
+const uint8_t *gl_http_body(const gl_http_req_t *r, size_t *len);
+
+/* Answer with status and a body (copied). */
+void gl_http_respond(gl_http_req_t *r, int status, const char *content_type, const void *body, size_t len);
+/* Answer with a JSON document (taken: the reference is the server's). */
+void gl_http_json(gl_http_req_t *r, int status, json_t *doc);
+/* Answer {"error": {"code": code, "message": ...}} with status. */
+void gl_http_error(gl_http_req_t *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The answer comes later: the connection waits for it. */
+void gl_http_hold(gl_http_req_t *r);
+
+#endif
