@@ -265,7 +265,13 @@ int gl_topology_set_port_base(gl_topology_t *t, int port_base)
     if (!t)
         return GL_EINVAL;
     char err[256];
-    return topo_derive_endpoints(t, port_base, err, sizeof err);
+    int http = t->http_port_base ? t->http_port_base + (port_base - t->port_base) : 0;
+    if (t->http_port_base && (http < 1024 || http + (int)t->n_nodes > 65535))
+        return GL_EINVAL; /* the HTTP ports, which move along, would not fit */
+    int rc = topo_derive_endpoints(t, port_base, err, sizeof err);
+    if (rc == 0)
+        t->http_port_base = http;
+    return rc;
 }
 
 int gl_topology_set_key(gl_topology_t *t, const char *node_id, const char *z85)

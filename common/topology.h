@@ -170,7 +170,8 @@ int gl_topology_check_home(const gl_topology_t *t, const char *home, char *err, 
 int gl_topology_save(const gl_topology_t *t, const char *path);
 void gl_topology_free(gl_topology_t **t);
 
-/* Change port_base and re-derive every endpoint that was not explicit. */
+/* Change port_base and re-derive every endpoint that was not explicit;
+ * http_port_base, when set, moves by as much. */
 int gl_topology_set_port_base(gl_topology_t *t, int port_base);
 /* Set a node's public key (copied); GL_ENOENT if no such node. */
 int gl_topology_set_key(gl_topology_t *t, const char *node_id, const char *z85);
