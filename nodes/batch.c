@@ -90,7 +90,9 @@ static int dispatch(node_t *n, MDB_txn *txn, struct input *in, gl_token tok)
     int rc = gl_decode_ctl_request(in->buf, in->len, &req, err, sizeof err);
     if (rc != 0)
         return rc;
-    rc = gl_engine_call(n->engine, txn, in->kind == IN_HTTP ? &in->who : &host_operator, req, tok, now);
+    /* the person's name lives in the input, which a growing batch moves */
+    gl_caller who = {.role = in->who.role, .user = in->user};
+    rc = gl_engine_call(n->engine, txn, in->kind == IN_HTTP ? &who : &host_operator, req, tok, now);
     gridlink__v1__ctl_request__free_unpacked(req, NULL);
     return rc;
 }
@@ -253,8 +255,10 @@ int batch_input_http(node_t *n, gl_http_req_t *r, const gl_api_call *call, const
     snprintf(in.user, sizeof in.user, "%s", call->user);
     in.len = len;
     in.buf = malloc(len ? len : 1);
-    if (!in.buf)
+    if (!in.buf) {
+        gl_api_fail(r, GL_ENOMEM, "out of memory");
         return GL_ENOMEM;
+    }
     memcpy(in.buf, buf, len);
     return batch_take(n, &in);
 }
@@ -282,8 +286,7 @@ static int batch_take(node_t *n, struct input *src)
     }
     struct input *in = &n->in[n->n_in++];
     *in = *src;
-    in->who.role = in->kind == IN_HTTP ? src->who.role : 0;
-    in->who.user = in->kind == IN_HTTP ? in->user : NULL;
+    in->who.user = NULL; /* dispatch() points it at in->user */
     n->last_refusal = 0;
     if (n->map_full) {
         /* Work outside an input earlier in this pass (deadlines, liveness)

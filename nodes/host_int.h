@@ -40,7 +40,7 @@ struct input {
      * the operation and who asks. */
     gl_http_req_t *http;
     gl_op op;
-    gl_caller who;
+    gl_caller who; /* its role; the name is user[] */
     char user[96];
 };
 
