@@ -337,14 +337,6 @@ json_t *cli_case_json(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *pa
     return gl_case_json(cli_names(), c, parts, n_parts, now);
 }
 
-static const Gridlink__V1__Case *part_of(const char *id, Gridlink__V1__Case *const *parts, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(parts[i]->id, id) == 0)
-            return parts[i];
-    return NULL;
-}
-
 static void print_counters(const Gridlink__V1__CaseCounters *k)
 {
     if (!k)
@@ -412,7 +404,7 @@ static void print_case(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *p
     if (c->parent_task[0])
         printf("  part of task %s\n", c->parent_task);
     for (size_t i = 0; i < c->n_children; i++) {
-        const Gridlink__V1__Case *p = part_of(c->children[i], parts, n_parts);
+        const Gridlink__V1__Case *p = gl_case_part_of(c->children[i], parts, n_parts);
         gl_state st = p ? p->state : GRIDLINK__V1__CASE_STATE__STATE_UNKNOWN;
         printf("  part %s  %s  [%s %s]  %s%s%s\n", c->children[i], cli_node_name(p ? p->holder : "", a, sizeof a),
                gl_state_name(st), gl_state_label(st), gl_part_signed(st) ? "signed" : "not signed",

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <wchar.h>
 
+#include "casejson.h"
+
 static const gl_topology_t *names;
 
 void cli_names_set(const gl_topology_t *t)
@@ -106,7 +108,7 @@ const char *cli_local_clock(int64_t ms, char *buf, size_t size)
 
 const char *cli_iso_time(int64_t ms, char *buf, size_t size)
 {
-    return format(ms, false, "%Y-%m-%dT%H:%M:%S", true, "Z", buf, size);
+    return gl_iso_time(ms, buf, size);
 }
 
 /* ---- display width ---- */

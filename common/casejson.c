@@ -66,7 +66,7 @@ static void set_node_name(const gl_topology_t *t, json_t *j, const char *key, co
         json_object_set_new(j, key, json_string(n->name));
 }
 
-static const Gridlink__V1__Case *part_of(const char *id, Gridlink__V1__Case *const *parts, size_t n)
+const Gridlink__V1__Case *gl_case_part_of(const char *id, Gridlink__V1__Case *const *parts, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(parts[i]->id, id) == 0)
@@ -114,7 +114,7 @@ json_t *gl_case_json(const gl_topology_t *t, const Gridlink__V1__Case *c, Gridli
     if (c->n_children) {
         json_t *arr = json_array();
         for (size_t i = 0; i < c->n_children; i++) {
-            const Gridlink__V1__Case *p = part_of(c->children[i], parts, n_parts);
+            const Gridlink__V1__Case *p = gl_case_part_of(c->children[i], parts, n_parts);
             Gridlink__V1__CaseState st = p ? p->state : ST(UNKNOWN);
             json_t *pj = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "id", c->children[i], "holder", p ? p->holder : "",
                                    "state", gl_state_name(st), "signed", gl_part_signed(st), "finished",

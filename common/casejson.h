@@ -26,6 +26,8 @@ const char *gl_iso_time(int64_t ms, char *buf, size_t size);
 bool gl_case_late(const Gridlink__V1__Case *c, int64_t now);
 /* Open, not late, a deadline running whose due-soon warning time passed. */
 bool gl_case_due_soon(const Gridlink__V1__Case *c, int64_t now);
+/* The part called id among parts, or NULL. */
+const Gridlink__V1__Case *gl_case_part_of(const char *id, Gridlink__V1__Case *const *parts, size_t n);
 /* A part's state: signed for (accepted or on), finished (resolved or closed). */
 bool gl_part_signed(Gridlink__V1__CaseState s);
 bool gl_part_finished(Gridlink__V1__CaseState s);

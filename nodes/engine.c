@@ -423,6 +423,13 @@ bool eng_category_known(const gl_engine_t *e, const char *code, char *why, size_
     return gl_category_check(e->topo->catalogue, code, why, whylen) == GL_OK;
 }
 
+const gl_node_t *eng_department_above(const gl_engine_t *e, const char *node_id)
+{
+    const gl_node_t *d = node_id && node_id[0] ? gl_topology_find(e->topo, node_id) : NULL;
+    const gl_node_t *up = d ? gl_topology_parent(e->topo, d) : NULL;
+    return d && up && d->tier == TIER(DEPARTMENT) && gl_topology_in_subtree(up->id, e->id) ? d : NULL;
+}
+
 bool eng_community_task(const gl_engine_t *e, const char *code)
 {
     return gl_topology_community_task(e->topo, code);

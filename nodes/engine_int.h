@@ -59,6 +59,9 @@ struct act_args {
 /* The topology's catalogue and rules as the engine asks them. */
 bool eng_category_known(const gl_engine_t *e, const char *code, char *why, size_t whylen);
 bool eng_community_task(const gl_engine_t *e, const char *code);
+/* The topology's department node_id, when it is attached to this node or a
+ * tier above it (one this node may call, 吹哨); NULL otherwise. */
+const gl_node_t *eng_department_above(const gl_engine_t *e, const char *node_id);
 int eng_return_limit(const gl_engine_t *e);
 
 /* engine.c */

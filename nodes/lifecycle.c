@@ -269,9 +269,8 @@ static int check(gl_engine_t *e, const gl_case *c, const struct act_args *a, con
         break;
     case ACT(ASSIGN): {
         const gl_node_t *to = a->to && a->to[0] ? gl_topology_find(e->topo, a->to) : NULL;
-        const gl_node_t *up = to ? gl_topology_parent(e->topo, to) : NULL;
-        bool department_above = to && up && to->tier == TIER(DEPARTMENT) && gl_topology_in_subtree(up->id, e->id);
-        if (!to || strcmp(a->to, e->id) == 0 || (!gl_topology_in_subtree(e->id, a->to) && !department_above)) {
+        if (!to || strcmp(a->to, e->id) == 0 ||
+            (!gl_topology_in_subtree(e->id, a->to) && !eng_department_above(e, a->to))) {
             snprintf(why, whylen, "assign needs a node below %s or a department above it (--to NODE)%s%s", e->id,
                      a->to && a->to[0] ? ", not " : "", a->to ? a->to : "");
             return GL_EINVAL;

@@ -398,9 +398,8 @@ static int ctl_whistle(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const
     if (!to)
         return GL_ENOMEM;
     for (size_t i = 0; i < req->n_departments; i++) {
-        const gl_node_t *d = gl_topology_find(e->topo, req->departments[i]);
-        const gl_node_t *up = d ? gl_topology_parent(e->topo, d) : NULL;
-        if (!d || d->tier != TIER(DEPARTMENT) || !up || !gl_topology_in_subtree(up->id, e->id)) {
+        const gl_node_t *d = eng_department_above(e, req->departments[i]);
+        if (!d) {
             free(to);
             return eng_refuse(e, tok, GL_EINVAL, "%s is not a department of %s or of a tier above it",
                               req->departments[i], e->id);

@@ -156,10 +156,8 @@ static bool handed_up_for_arbitration(const gl_engine_t *e, const char *from, co
  * attached to this node or a tier above: it passes through here. */
 static bool called_department(const gl_engine_t *e, const char *from, const gl_case *c)
 {
-    const gl_node_t *d = gl_topology_find(e->topo, c->holder);
-    const gl_node_t *up = d ? gl_topology_parent(e->topo, d) : NULL;
-    return d && up && d->tier == TIER(DEPARTMENT) && c->state == ST(ASSIGNED) && c->assigned_by &&
-           gl_topology_in_subtree(from, c->assigned_by) && gl_topology_in_subtree(up->id, e->id);
+    return c->state == ST(ASSIGNED) && c->assigned_by && gl_topology_in_subtree(from, c->assigned_by) &&
+           eng_department_above(e, c->holder);
 }
 
 static bool minted_below(const char *from, const gl_case *c)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "casejson.h"
 #include "codec.h"
 #include "deadletter.h"
 #include "engine_int.h"
@@ -43,22 +44,12 @@ static bool matches(const struct filter *f, const gl_case *c)
         return false;
     if (f->text && f->text[0] && !strstr(c->text, f->text))
         return false;
-    if (f->overdue) {
-        bool late = c->overdue || c->escalation_pending || c->alarmed ||
-                    (c->accept_due_ms && c->accept_due_ms <= f->now) ||
-                    (c->resolve_due_ms && c->resolve_due_ms <= f->now);
-        if (!late || gl_state_is_final(c->state))
-            return false;
-    }
+    if (f->overdue && !gl_case_late(c, f->now))
+        return false;
     if (f->unplaced && (!c->unplaced || strcmp(c->holder, f->self) != 0))
         return false;
-    if (f->due_soon) {
-        /* held here, a deadline running, its warning time passed */
-        bool soon = (c->accept_due_ms && c->accept_warn_ms && c->accept_warn_ms <= f->now) ||
-                    (c->resolve_due_ms && c->resolve_warn_ms && c->resolve_warn_ms <= f->now);
-        if (!soon || strcmp(c->holder, f->self) != 0)
-            return false;
-    }
+    if (f->due_soon && (!gl_case_due_soon(c, f->now) || strcmp(c->holder, f->self) != 0))
+        return false;
     return true;
 }
 
