@@ -122,11 +122,15 @@ static int report_overdue(gl_engine_t *e, MDB_txn *txn, gl_case *c, enum gl_dead
 }
 
 /* 即将超时: a deadline of a case held here is near. An event on the bus
- * (watch shows it) and a count; the case itself does not change (list
- * --due-soon finds it by its warning time). */
+ * (watch shows it) and a count, and the deadline itself goes into the index;
+ * the case does not change (list --due-soon finds it by its warning time).
+ * A warning found after its deadline (the node was down) only arms it. */
 static int warn_due_soon(gl_engine_t *e, MDB_txn *txn, const gl_case *c, bool accept)
 {
     int64_t due = accept ? c->accept_due_ms : c->resolve_due_ms;
+    int rc = dl_arm_due(e, txn, c, accept);
+    if (rc != 0 || due <= e->now)
+        return rc;
     int64_t left_min = (due - e->now + 59999) / 60000;
     char note[200];
     snprintf(note, sizeof note, "即将超时: %s还剩 %lld 分钟 (%s due in %lld min)", accept ? "签收" : "办结",

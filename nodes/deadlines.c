@@ -2,8 +2,9 @@
  * moved, and the escalations that wait for the parent's link (clock.c says
  * what happens when a limit passes).
  *
- * Each running deadline is a key in the store's `deadlines` index (due time
- * first, so the earliest is the first key) and a field of the case. The
+ * Each running deadline is a field of the case and a key in the store's
+ * `deadlines` index (due time first, so the earliest is the first key): the
+ * key of its due-soon warning while that is ahead, then its own. The
  * transport arms one timer for gl_engine_next_due after every commit that
  * changed the index and at start, so a restart re-arms every deadline and one
  * that passed while the node was down fires at once.
@@ -45,7 +46,10 @@ static int64_t warn_at(const gl_engine_t *e, int64_t due)
     return due - lead > half ? due - lead : half;
 }
 
-/* Put one deadline and its warning. */
+/* Put one deadline: its warning in the index when it has one (the warning,
+ * firing, puts the deadline itself: dl_arm_due), else the deadline. A case
+ * settled before its warning so costs the index one key, as without
+ * warnings. */
 static int put_due(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, int64_t due)
 {
     int64_t *field = accept ? &c->accept_due_ms : &c->resolve_due_ms;
@@ -53,14 +57,23 @@ static int put_due(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, int64_
     *field = due;
     *warn = warn_at(e, due);
     e->deadlines_changed = true;
-    int rc = gl_store_deadline_put(txn, e->store, due, accept ? GL_DEADLINE_ACCEPT : GL_DEADLINE_RESOLVE, c->id);
-    if (rc == 0 && *warn > 0)
-        rc = gl_store_deadline_put(txn, e->store, *warn, accept ? GL_DEADLINE_ACCEPT_WARN : GL_DEADLINE_RESOLVE_WARN,
-                                   c->id);
-    return rc;
+    if (*warn > 0)
+        return gl_store_deadline_put(txn, e->store, *warn, accept ? GL_DEADLINE_ACCEPT_WARN : GL_DEADLINE_RESOLVE_WARN,
+                                     c->id);
+    return gl_store_deadline_put(txn, e->store, due, accept ? GL_DEADLINE_ACCEPT : GL_DEADLINE_RESOLVE, c->id);
 }
 
-/* Remove one deadline and its warning. */
+int dl_arm_due(gl_engine_t *e, MDB_txn *txn, const gl_case *c, bool accept)
+{
+    int64_t due = accept ? c->accept_due_ms : c->resolve_due_ms;
+    if (!due)
+        return GL_OK;
+    e->deadlines_changed = true;
+    return gl_store_deadline_put(txn, e->store, due, accept ? GL_DEADLINE_ACCEPT : GL_DEADLINE_RESOLVE, c->id);
+}
+
+/* Remove one deadline and its warning, whichever of the two is in the
+ * index. */
 static int del_due(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept)
 {
     int64_t *field = accept ? &c->accept_due_ms : &c->resolve_due_ms;

@@ -122,6 +122,9 @@ int dl_start_ms(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t accept_ms, int
 int dl_clear(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, bool resolve);
 /* Move the resolve deadline by ms. */
 int dl_extend(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t amount, uint32_t unit);
+/* The due-soon warning of c's accept (or resolve) deadline fired: put the
+ * deadline itself in the index. */
+int dl_arm_due(gl_engine_t *e, MDB_txn *txn, const gl_case *c, bool accept);
 /* An escalation that waits for the parent's link. */
 int dl_pending_add(gl_engine_t *e, MDB_txn *txn, const char *case_id);
 
