@@ -162,4 +162,9 @@ body | jq -e '.error.message | test("not stored")' >/dev/null || fail "a photo n
 expect_status 404 GET "$UC/nodes/$C1/attachments/$missing" "$TZ"
 expect_status 400 GET "$UC/nodes/$C1/attachments/not-a-hash" "$TZ"
 expect_status 200 GET "$UC/nodes/$C1/health" "$TZ"
+
+# The CLI names the person at the shell too.
+GRIDLINK_OPERATOR=chen.op gl act --node $T1 "$rid" accept --note "电话联系" >/dev/null
+expect $T1 "$rid" '.history[-1].action == "accepted" and .history[-1].by == "chen.op"'
+log "the CLI's change is recorded as chen.op's"
 log "ok: photos crossed the tree byte-identical; the stream resumed; bad uploads refused"
