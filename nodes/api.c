@@ -40,7 +40,8 @@ static int status_of(int code)
     case GL_ESTORE:
     case GL_EDOWN:
     case GL_ETIMEDOUT:
-    case GL_ELOCKED: return 503;
+    case GL_ELOCKED:
+    case GL_EADDRINUSE: return 503;
     default: return 500;
     }
 }

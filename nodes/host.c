@@ -261,9 +261,13 @@ static int open_downlink(node_t *n)
         return GL_EIO;
     }
     if (zsock_bind(s, "%s", n->topo->endpoint) < 0) {
-        gl_error("node %s: cannot bind %s: %s", n->id, n->topo->endpoint, zmq_strerror(zmq_errno()));
+        int e = zmq_errno();
+        gl_error("node %s: cannot bind %s: %s%s", n->id, n->topo->endpoint, zmq_strerror(e),
+                 e == EADDRINUSE ? " (another program has the port: a port base outside the kernel's ephemeral range, "
+                                   "net.ipv4.ip_local_port_range, keeps outgoing connections off it)"
+                                 : "");
         zsock_destroy(&s);
-        return GL_EIO;
+        return e == EADDRINUSE ? GL_EADDRINUSE : GL_EIO;
     }
     int rc = gl_loop_add(h->loop, s, on_down_readable, n, &n->down);
     if (rc != 0)

@@ -12,8 +12,7 @@ G1=$C1.g1
 G2=$C1.g2
 
 slow_topology "$HOME_DIR/slow.json"
-HTTP_BASE=$(free_port_base 16)
-jq --argjson p "$HTTP_BASE" '.http_port_base = $p' "$HOME_DIR/slow.json" >"$HOME_DIR/topology-http.json"
+with_http "$HOME_DIR/slow.json" "$HOME_DIR/topology-http.json"
 start_up "$HOME_DIR/topology-http.json"
 adduser() { printf '%s\n' "$4" | "$GRIDLINK" user add --home "$HOME_DIR" --name "$1" --role "$2" --scope "$3" --password-stdin >/dev/null; }
 adduser wang grid $G1 "street-pass-1"
