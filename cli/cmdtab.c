@@ -347,6 +347,36 @@ static const cli_command commands[] = {
                    "gridlink user disable --name wang.li",
     },
     {
+        .name = "backup",
+        .fn = gl_cmd_backup,
+        .synopsis = {"--node NODE_ID --to DIR"},
+        .summary = "a hot, consistent copy of one node's store, taken while it runs",
+        .about = "Copies the node's LMDB store into DIR (an existing directory without a store in it) inside\n"
+                 "one read transaction: one committed state, compacted (free pages left out). The node goes\n"
+                 "on working meanwhile. DIR then holds data.mdb, which `gridlink restore` puts back.\n",
+        .opts = {OPT_HOME,
+                 {"--node", "NODE_ID", "the node whose store is copied"},
+                 {"--to", "DIR", "an existing directory without a store in it"}},
+        .example =
+            "mkdir -p /srv/backup/2026-12-02 && gridlink backup --node xinbei.sanjing --to /srv/backup/2026-12-02",
+    },
+    {
+        .name = "restore",
+        .fn = gl_cmd_restore,
+        .synopsis = {"--node NODE_ID --from DIR"},
+        .summary = "put a backup back in place of a stopped node's store",
+        .about = "Checks that DIR holds a store of this node and schema, takes the node's store lock (so the\n"
+                 "node must be stopped), puts the copy in place and gives it a new identity with its links'\n"
+                 "numbering started over. When the node starts, each neighbour sees a store it has not seen\n"
+                 "and renumbers what it still has to send after what the copy applied: nothing is taken\n"
+                 "twice. What the node received after the backup is gone from it; its neighbours keep their\n"
+                 "own copies of those cases, and case numbering continues after the highest its parent knows.\n",
+        .opts = {OPT_HOME,
+                 {"--node", "NODE_ID", "the node whose store is replaced (stopped)"},
+                 {"--from", "DIR", "a directory `gridlink backup` wrote"}},
+        .example = "gridlink restore --node xinbei.sanjing --from /srv/backup/2026-12-02",
+    },
+    {
         .name = "topology",
         .fn = gl_cmd_topology,
         .synopsis = {"check FILE"},
