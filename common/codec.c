@@ -350,6 +350,24 @@ static int check_ctl_op(const Gridlink__V1__CtlRequest *r, char *err, size_t err
         return refuse(err, errlen, "attach needs the file's bytes");
     if (r->data.len > GL_MAX_ATTACHMENT)
         return refuse(err, errlen, "a file may be at most %u bytes", GL_MAX_ATTACHMENT);
+    const Gridlink__V1__ResidentContact *ct = r->contact;
+    if (ct && (!text_ok(ct->first_name, 128) || !text_ok(ct->last_name, 128) || !text_ok(ct->email, 254) ||
+               !text_ok(ct->phone, 64) || !text_ok(ct->device_id, 128) || !text_ok(ct->account_id, 128) ||
+               !text_ok(ct->client, 128)))
+        return refuse(err, errlen, "a contact field is too long or not UTF-8");
+    if (!text_ok(r->media_url, GL_MAX_MEDIA_URL))
+        return refuse(err, errlen, "media_url too long or not UTF-8");
+    if (r->n_attributes > GL_MAX_CASE_ATTRIBUTES)
+        return refuse(err, errlen, "a case answers at most %d attributes", GL_MAX_CASE_ATTRIBUTES);
+    for (size_t i = 0; i < r->n_attributes; i++) {
+        const Gridlink__V1__CaseAttribute *a = r->attributes[i];
+        if (!text_ok(a->code, 64) || !a->code[0] || a->n_values > GL_MAX_ATTRIBUTE_VALUES)
+            return refuse(err, errlen, "an attribute needs a code of at most 64 bytes and %d values at most",
+                          GL_MAX_ATTRIBUTE_VALUES);
+        for (size_t j = 0; j < a->n_values; j++)
+            if (!text_ok(a->values[j], GL_MAX_ATTRIBUTE_VALUE))
+                return refuse(err, errlen, "attribute %s: a value too long or not UTF-8", a->code);
+    }
     if (r->by_ms < 0 || r->sign_within_ms < 0 || r->due_ms < 0 || r->tier < 0 ||
         r->tier > GRIDLINK__V1__TIER__TIER_DEPARTMENT)
         return refuse(err, errlen, "a duration or tier in the request is out of range");

@@ -38,6 +38,10 @@
 #define GL_MAX_TASK_PARTS          1024                   /* recipients of one bulk dispatch */
 #define GL_LIST_PAGE_MAX           1000                   /* cases in one list reply */
 #define GL_LIST_PAGE_BYTES         (16u * GL_MAX_MESSAGE) /* and at most this much of them, packed */
+#define GL_MAX_CASE_ATTRIBUTES     32                     /* attributes a resident answers on one request */
+#define GL_MAX_ATTRIBUTE_VALUES    32                     /* values of one multivaluelist answer */
+#define GL_MAX_ATTRIBUTE_VALUE     1024                   /* bytes of one value */
+#define GL_MAX_MEDIA_URL           2048                   /* bytes of a request's picture address */
 #define GL_MAX_WHISTLE_DEPARTMENTS 64                     /* departments one whistle calls */
 #define GL_MAX_HOPS                32                     /* a case request passed on more often than this is refused */
 /* The largest control reply a client accepts: a list or census page. */

@@ -23,6 +23,36 @@ static int reply_case(gl_engine_t *e, gl_token tok, gl_case *c, const char *note
     return eng_reply(e, tok, &rep);
 }
 
+/* A resident's contact and answered attributes, copied from the request
+ * (packed and read back: the case owns its copy). */
+static int copy_resident(gl_case *c, const Gridlink__V1__CtlRequest *req)
+{
+    if (req->media_url && req->media_url[0])
+        case_set_str(&c->media_url, req->media_url);
+    if (!req->contact && req->n_attributes == 0)
+        return GL_OK;
+    Gridlink__V1__Case part = GRIDLINK__V1__CASE__INIT;
+    part.contact = req->contact;
+    part.n_attributes = req->n_attributes;
+    part.attributes = req->attributes;
+    uint8_t *buf;
+    size_t len;
+    if (gl_pack(&part.base, &buf, &len) != 0)
+        return GL_ENOMEM;
+    Gridlink__V1__Case *back = gridlink__v1__case__unpack(NULL, len, buf);
+    free(buf);
+    if (!back)
+        return GL_ENOMEM;
+    c->contact = back->contact;
+    c->n_attributes = back->n_attributes;
+    c->attributes = back->attributes;
+    back->contact = NULL;
+    back->n_attributes = 0;
+    back->attributes = NULL;
+    gridlink__v1__case__free_unpacked(back, NULL);
+    return GL_OK;
+}
+
 /* A new case minted here, filled from the request. */
 static int mint(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *req, Gridlink__V1__CaseKind kind,
                 gl_case **out)
@@ -47,6 +77,10 @@ static int mint(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *re
     c->created_ms = e->now;
     c->state = ST(REPORTED);
     c->version = 1;
+    if (kind == GRIDLINK__V1__CASE_KIND__KIND_REQUEST && (rc = copy_resident(c, req)) != 0) {
+        gridlink__v1__case__free_unpacked(c, NULL);
+        return rc;
+    }
     char why[16];
     if ((rc = files_add(c, req->attachments, req->n_attachments, why, sizeof why)) != 0) {
         gridlink__v1__case__free_unpacked(c, NULL);
