@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "jsoncheck.h"
+#include "service_attrs.h"
 #include "error.h"
 
 #define PART_MAX     31
@@ -179,6 +180,9 @@ static void entry_free(gl_category_t *e)
     free(e->code);
     free(e->name);
     free(e->display);
+    free(e->description);
+    free(e->keywords);
+    json_decref(e->attributes);
     for (size_t i = 0; i < e->n_subs; i++)
         entry_free(&e->subs[i]);
     free(e->subs);
@@ -242,8 +246,9 @@ static const gl_category_t *find_prefix(const gl_catalogue_t *cat, const char *s
 static int parse_entry(const gl_catalogue_t *cat, const json_t *o, const char *where, gl_category_t *e,
                        const gl_category_t *kind, char *err, size_t errlen)
 {
-    static const char *const kind_keys[] = {"code",      "name",       "accept_s",   "accept_wh",    "accept_wd",
-                                            "resolve_s", "resolve_wh", "resolve_wd", "subcategories"};
+    static const char *const kind_keys[] = {"code",       "name",      "accept_s",    "accept_wh",
+                                            "accept_wd",  "resolve_s", "resolve_wh",  "resolve_wd",
+                                            "attributes", "keywords",  "description", "subcategories"};
     const char *bad = NULL;
     if (!json_is_object(o)) {
         gl_errf(err, errlen, "%s: must be an object", where);
@@ -271,7 +276,7 @@ static int parse_entry(const gl_catalogue_t *cat, const json_t *o, const char *w
         gl_errf(err, errlen, "category '%s': listed twice", code);
         return GL_EINVAL;
     }
-    if (!gl_json_only_keys(o, kind_keys, kind ? 8 : 9, &bad)) {
+    if (!gl_json_only_keys(o, kind_keys, kind ? 11 : 12, &bad)) {
         gl_errf(err, errlen, "category '%s': unknown key '%.40s'", code, bad);
         return GL_EINVAL;
     }
@@ -307,12 +312,23 @@ static int parse_entry(const gl_catalogue_t *cat, const json_t *o, const char *w
     } else {
         e->display = strdup(name);
     }
+    const json_t *desc = json_object_get(o, "description"), *kw = json_object_get(o, "keywords");
+    if ((desc && (!json_is_string(desc) || json_string_length(desc) > 1024)) ||
+        (kw && (!json_is_string(kw) || json_string_length(kw) > 256))) {
+        gl_errf(err, errlen, "category '%s': description is text of at most 1024 bytes, keywords of at most 256", code);
+        return GL_EINVAL;
+    }
+    const json_t *attrs = json_object_get(o, "attributes");
+    if (attrs && (rc = gl_service_attrs_parse(attrs, code, &e->attributes, err, errlen)) != 0)
+        return rc;
+    e->description = strdup(desc ? json_string_value(desc) : "");
+    e->keywords = strdup(kw ? json_string_value(kw) : "");
     e->accept = accept;
     e->resolve = resolve;
     e->accept_ms = accept_ms;
     e->resolve_ms = resolve_ms;
     e->kind = kind;
-    if (!e->code || !e->name || !e->display) {
+    if (!e->code || !e->name || !e->display || !e->description || !e->keywords) {
         gl_errf(err, errlen, "out of memory");
         return GL_ENOMEM;
     }
@@ -384,7 +400,10 @@ static json_t *entry_to_json(const gl_category_t *e)
     json_t *o = json_object();
     if (!o || json_object_set_new(o, "code", json_string(e->code)) != 0 ||
         json_object_set_new(o, "name", json_string(e->name)) != 0 ||
-        gl_time_limit_to_json(o, "accept", e->accept) != 0 || gl_time_limit_to_json(o, "resolve", e->resolve) != 0) {
+        gl_time_limit_to_json(o, "accept", e->accept) != 0 || gl_time_limit_to_json(o, "resolve", e->resolve) != 0 ||
+        (e->description && e->description[0] && json_object_set_new(o, "description", json_string(e->description))) ||
+        (e->keywords && e->keywords[0] && json_object_set_new(o, "keywords", json_string(e->keywords))) ||
+        (e->attributes && json_object_set_new(o, "attributes", json_deep_copy(e->attributes)))) {
         json_decref(o);
         return NULL;
     }

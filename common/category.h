@@ -16,6 +16,8 @@
  *        {"code": "urban/sanitation", "name": "环境卫生", "accept_wh": 1, "resolve_wh": 5},
  *        {"code": "urban/utilities", "name": "市政公用", "accept_wh": 1, "resolve_s": 86400}, ...]},
  *     ...]
+ * An entry may also give "description", "keywords" (text for Open311's
+ * service list) and "attributes" (what a resident answers; service_attrs.h).
  * Every entry gives both limits, each once: on the clock in whole seconds
  * (accept_s, 0..316224000), or in working time (accept_wh working hours,
  * accept_wd working days; see calendar.h); 0 is no such deadline. accept
@@ -54,6 +56,11 @@ typedef struct gl_category {
     const struct gl_category *kind; /* a subcategory's kind; NULL for a kind */
     struct gl_category *subs;       /* a kind's subcategories, in file order */
     size_t n_subs;
+    /* What Open311 shows of the service: optional text ("" when none) and
+     * typed attributes (a normalised array, service_attrs.h; NULL when none). */
+    char *description;
+    char *keywords;
+    json_t *attributes;
 } gl_category_t;
 
 typedef struct gl_catalogue {
