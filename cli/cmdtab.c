@@ -352,6 +352,21 @@ static const cli_command commands[] = {
                    "gridlink user disable --name wang.li",
     },
     {
+        .name = "apikey",
+        .fn = gl_cmd_apikey,
+        .synopsis = {"add --name NAME", "list [--json]", "disable --name NAME"},
+        .summary = "the API keys of Open311 clients: add one (printed once), list them, disable one",
+        .about = "Keeps the keys that Open311 clients (an app, a hotline's system) send as api_key when they\n"
+                 "post a resident's request to /open311/v2/requests. add prints a new key of 43 characters\n"
+                 "once; only its hash is kept, in HOME/users. A key is good until it is disabled.\n",
+        .opts = {OPT_HOME,
+                 {"--name", "NAME", "the client (1..64 ASCII letters, digits, '.', '_' or '-')"},
+                 {"--json", NULL, "list: print JSON instead of readable text"}},
+        .example = "gridlink apikey add --name hotline-app\n"
+                   "gridlink apikey list\n"
+                   "gridlink apikey disable --name hotline-app",
+    },
+    {
         .name = "attach",
         .fn = gl_cmd_attach,
         .synopsis = {"--node NODE_ID FILE [--json]"},

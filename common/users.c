@@ -334,7 +334,7 @@ int gl_users_open(const char *home, bool create, gl_users_t **out)
         u->env = NULL;
         rc = users_fail(u, "create the environment", rc);
     }
-    if (!rc && (rc = mdb_env_set_maxdbs(u->env, 4)) != 0)
+    if (!rc && (rc = mdb_env_set_maxdbs(u->env, 5)) != 0)
         rc = users_fail(u, "set maxdbs", rc);
     if (!rc && (rc = mdb_env_set_mapsize(u->env, GL_USERS_MAP_SIZE)) != 0)
         rc = users_fail(u, "set the map size", rc);

@@ -15,6 +15,9 @@
  *   accounts  account name              -> the account (see users.c)
  *   sessions  BLAKE2b-256 of a token    -> u64 BE expires_ms, u64 BE issued_ms, account name
  *   failures  account name              -> u64 BE window start, u32 BE count, u64 BE locked until
+ *   apikeys   "k" + BLAKE2b-256 of a key -> the client's name
+ *             "n" + the client's name    -> u8 flags (1: disabled), u64 BE created_ms, the key's hash
+ *             (made by the first gl_apikey_add: an older environment has none)
  *
  * An account has a name, 1..GL_USER_NAME_MAX bytes of ASCII letters, digits,
  * '.', '_' and '-' (no other characters for now: the name is typed at a
@@ -170,5 +173,25 @@ int gl_users_login(gl_users_t *u, const char *name, const char *password, int64_
 int gl_users_check_token(gl_users_t *u, const char *token, int64_t now_ms, gl_account *out);
 /* End the session of token; GL_ENOENT when there is none. */
 int gl_users_logout(gl_users_t *u, const char *token);
+
+/* API keys of Open311 clients (an app, a hotline's system): a key has a
+ * client name (as an account name) and is, like a token, 43 characters of
+ * base64url of which only the BLAKE2b-256 hash is stored. It does not
+ * expire; it is good until disabled. */
+typedef struct gl_apikey {
+    char name[GL_USER_NAME_MAX + 1];
+    bool disabled;
+    int64_t created_ms;
+} gl_apikey;
+/* A new key for the client called name, into key. GL_EINVAL for a bad
+ * name, GL_EEXIST when the name has a key already. */
+int gl_apikey_add(gl_users_t *u, const char *name, int64_t now_ms, char key[GL_USERS_TOKEN_SIZE]);
+/* Disable name's key: 0 (also when it is already), GL_ENOENT when none. */
+int gl_apikey_disable(gl_users_t *u, const char *name);
+/* fn for every client in name order until it returns non-zero. */
+int gl_apikey_list(gl_users_t *u, int (*fn)(const gl_apikey *k, void *arg), void *arg);
+/* The client a key stands for: 0; GL_EINVAL when it is not a key at all,
+ * GL_ENOENT when no client has it, GL_EPERM when it is disabled. */
+int gl_apikey_check(gl_users_t *u, const char *key, gl_apikey *out);
 
 #endif

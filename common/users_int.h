@@ -3,7 +3,8 @@
  * as stored (with its password hash), the hashing limits, and the helpers
  * both use to run transactions, report LMDB errors and read and write an
  * account. users.c owns the struct's lifetime and the accounts;
- * users_sessions.c the failed logins and the sessions. Nothing outside
+ * users_sessions.c the failed logins and the sessions; users_apikeys.c
+ * the API keys of Open311 clients. Nothing outside
  * these files includes this header. */
 #ifndef GL_USERS_INT_H
 #define GL_USERS_INT_H
@@ -21,6 +22,8 @@
 struct gl_users {
     MDB_env *env;
     MDB_dbi meta, accounts, sessions, failures;
+    MDB_dbi apikeys;  /* opened when first needed (users_apikeys.c) */
+    bool has_apikeys; /* apikeys is open */
     char *dir;
 };
 

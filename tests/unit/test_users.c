@@ -479,6 +479,50 @@ static void test_disable(void **state)
     assert_int_equal(gl_users_disable(f->u, ""), GL_EINVAL);
 }
 
+/* API keys: one per client, checked by hash, good until disabled; a door
+ * that opened the environment before the first key finds it. */
+static int count_keys(const gl_apikey *k, void *arg)
+{
+    (void)k;
+    ++*(int *)arg;
+    return 0;
+}
+
+static void test_apikeys(void **state)
+{
+    struct fx *f = *state;
+    gl_users_t *door = NULL;
+    assert_int_equal(gl_users_open(f->home, false, &door), 0);
+    gl_apikey k;
+    assert_int_equal(gl_apikey_check(door, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &k), GL_ENOENT);
+    int n = 0;
+    assert_int_equal(gl_apikey_list(door, count_keys, &n), 0);
+    assert_int_equal(n, 0);
+    char key[GL_USERS_TOKEN_SIZE], other[GL_USERS_TOKEN_SIZE];
+    assert_int_equal(gl_apikey_add(f->u, "hotline-app", T0, key), 0);
+    assert_int_equal(strlen(key), GL_USERS_TOKEN_SIZE - 1);
+    assert_int_equal(gl_apikey_add(f->u, "hotline-app", T0, other), GL_EEXIST);
+    assert_int_equal(gl_apikey_add(f->u, "bad name", T0, other), GL_EINVAL);
+    assert_int_equal(gl_apikey_add(f->u, "wechat", T0 + 1, other), 0);
+    assert_string_not_equal(key, other);
+    assert_int_equal(gl_apikey_check(door, key, &k), 0);
+    assert_string_equal(k.name, "hotline-app");
+    assert_int_equal(k.created_ms, T0);
+    assert_int_equal(gl_apikey_check(door, "not a key", &k), GL_EINVAL);
+    char wrong[GL_USERS_TOKEN_SIZE];
+    memcpy(wrong, key, sizeof wrong);
+    wrong[5] = wrong[5] == 'A' ? 'B' : 'A';
+    assert_int_equal(gl_apikey_check(door, wrong, &k), GL_ENOENT);
+    assert_int_equal(gl_apikey_list(door, count_keys, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(gl_apikey_disable(f->u, "hotline-app"), 0);
+    assert_int_equal(gl_apikey_disable(f->u, "hotline-app"), 0);
+    assert_int_equal(gl_apikey_disable(f->u, "nobody"), GL_ENOENT);
+    assert_int_equal(gl_apikey_check(door, key, &k), GL_EPERM);
+    assert_int_equal(gl_apikey_check(door, other, &k), 0);
+    gl_users_close(&door);
+}
+
 static void test_expiry(void **state)
 {
     struct fx *f = *state;
@@ -659,6 +703,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_login_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apikeys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_logout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_passwd, setup, teardown),
