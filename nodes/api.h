@@ -32,13 +32,22 @@
 #include "topology.h"
 #include "users.h"
 
+/* How a write's outcome is answered after the commit: the staff API's JSON
+ * (NULL, the default), or another door's shape (Open311). */
+typedef struct gl_api_answerer {
+    void (*answer)(gl_http_req_t *r, gl_op op, const gl_topology_t *t, const char *node, const uint8_t *reply,
+                   size_t len, int64_t now);
+    void (*fail)(gl_http_req_t *r, int code, const char *message);
+} gl_api_answerer;
+
 typedef struct gl_api_call {
     char node[GL_NODE_ID_MAX + 1];
     Gridlink__V1__CtlRequest *req; /* the operation, for node */
     gl_op op;
     gl_caller who;
     char user[96];
-    bool events; /* GET .../events: a stream of the log from req->from_seq, not an operation */
+    bool events;                     /* GET .../events: a stream of the log from req->from_seq, not an operation */
+    const gl_api_answerer *answerer; /* NULL: the staff API's */
 } gl_api_call;
 
 /* The largest request body of a route (uploads take photos). */

@@ -62,13 +62,22 @@ void batch_links_each(node_t *n, void (*fn)(gl_link_t *))
         fn(n->children[i].link);
 }
 
+/* An HTTP input's refusal, in its door's shape. */
+static void http_fail(struct input *in, int code, const char *message)
+{
+    if (in->answerer)
+        in->answerer->fail(in->http, code, message);
+    else
+        gl_api_fail(in->http, code, message);
+}
+
 void batch_free_inputs(node_t *n)
 {
     for (size_t i = 0; i < n->n_in; i++) {
         free(n->in[i].buf);
         zframe_destroy(&n->in[i].rid);
         if (n->in[i].http) /* every request gets an answer */
-            gl_http_error(n->in[i].http, 500, "internal", "the node gave no answer");
+            http_fail(&n->in[i], GL_EIO, "the node gave no answer");
         n->in[i].http = NULL;
     }
     n->n_in = 0;
@@ -191,7 +200,7 @@ static void fail_batch(node_t *n, int rc)
         if (n->in[i].kind == IN_CTL) {
             ctl_send_error(ctl, n->in[i].rid, rc, msg);
         } else if (n->in[i].http) {
-            gl_api_fail(n->in[i].http, rc, msg);
+            http_fail(&n->in[i], rc, msg);
             n->in[i].http = NULL;
         }
     }
@@ -235,7 +244,7 @@ static int apply_one(node_t *n, size_t idx)
         ctl_send_error(gl_zsock_sock(n->host->ctl), in->rid, rc, msg);
         gl_zsock_kick(n->host->ctl);
     } else if (in->kind == IN_HTTP && in->http) {
-        gl_api_fail(in->http, rc, why);
+        http_fail(in, rc, why);
         in->http = NULL;
     }
     return 0;
@@ -258,12 +267,13 @@ int batch_input(node_t *n, enum in_kind kind, int child, zframe_t *rid, zframe_t
 
 int batch_input_http(node_t *n, gl_http_req_t *r, const gl_api_call *call, const uint8_t *buf, size_t len)
 {
-    struct input in = {.kind = IN_HTTP, .child = -1, .http = r, .op = call->op, .who = call->who};
+    struct input in = {
+        .kind = IN_HTTP, .child = -1, .http = r, .op = call->op, .who = call->who, .answerer = call->answerer};
     snprintf(in.user, sizeof in.user, "%s", call->user);
     in.len = len;
     in.buf = malloc(len ? len : 1);
     if (!in.buf) {
-        gl_api_fail(r, GL_ENOMEM, "out of memory");
+        http_fail(&in, GL_ENOMEM, "out of memory");
         return GL_ENOMEM;
     }
     memcpy(in.buf, buf, len);
@@ -286,7 +296,7 @@ static int batch_take(node_t *n, struct input *src)
     }
     if (rc != 0) {
         if (src->http)
-            gl_api_fail(src->http, rc, "the node cannot take requests now");
+            http_fail(src, rc, "the node cannot take requests now");
         free(src->buf);
         zframe_destroy(&src->rid);
         return rc;
@@ -353,7 +363,10 @@ static void commit_node(node_t *n)
             if (in && in->rid) {
                 ctl_send(ctl, in->rid, e->buf, e->len);
             } else if (in && in->http) {
-                gl_api_answer(in->http, in->op, h->topo, n->id, e->buf, e->len, host_now(h));
+                if (in->answerer)
+                    in->answerer->answer(in->http, in->op, h->topo, n->id, e->buf, e->len, host_now(h));
+                else
+                    gl_api_answer(in->http, in->op, h->topo, n->id, e->buf, e->len, host_now(h));
                 in->http = NULL;
             }
         } else {

@@ -21,6 +21,7 @@
 #include "error.h"
 #include "host_int.h"
 #include "log.h"
+#include "open311.h"
 #include "pbjson.h"
 
 #define MAX_BODY    ((size_t)256 * 1024)
@@ -177,12 +178,53 @@ static void read_now(node_t *n, gl_http_req_t *r, const gl_api_call *call)
         gl_api_fail(r, rc ? rc : GL_EINVAL, "the node gave no answer");
 }
 
+/* The node Open311 requests are taken at: the process's highest node that
+ * takes residents' requests (a district, township or community). */
+static node_t *intake(host_t *h)
+{
+    node_t *best = NULL;
+    for (size_t i = 0; i < h->n_nodes; i++) {
+        node_t *n = h->nodes[i];
+        int tier = n->topo->tier;
+        if (tier >= GRIDLINK__V1__TIER__TIER_DISTRICT && tier <= GRIDLINK__V1__TIER__TIER_COMMUNITY &&
+            (!best || tier < (int)best->topo->tier))
+            best = n;
+    }
+    return best;
+}
+
+/* /open311/...: answered by open311.c, or a resident's request for the
+ * intake's batch, answered after the commit in Open311's shape. */
+static void open311(host_t *h, gl_http_req_t *r)
+{
+    node_t *n = intake(h);
+    gl_o311_door d = {
+        .topo = h->topo, .users = h->users, .node = n ? n->id : NULL, .store = n ? n->store : NULL, .now = host_now(h)};
+    gl_api_call call;
+    if (gl_open311_route(r, &d, &call) != 0)
+        return;
+    uint8_t *buf;
+    size_t len;
+    if (gl_pack(&call.req->base, &buf, &len) != 0) {
+        call.answerer->fail(r, GL_ENOMEM, "out of memory");
+    } else {
+        gl_http_hold(r);
+        batch_input_http(n, r, &call, buf, len);
+        free(buf);
+    }
+    gl_api_call_clear(&call);
+}
+
 static void on_request(gl_http_req_t *r, void *arg)
 {
     host_t *h = arg;
     gl_api_call call;
     if (!h->users && gl_users_open(h->home, false, &h->users) != 0)
         h->users = NULL; /* none yet: gridlink user add makes them */
+    if (strncmp(gl_http_path(r), "/open311/", 9) == 0) {
+        open311(h, r);
+        return;
+    }
     if (gl_api_route(r, h->users, h->topo, host_now(h), &call) != 0)
         return;
     node_t *n = zhashx_lookup(h->by_id, call.node);

@@ -22,6 +22,7 @@
 #include "host_int.h"
 #include "keys.h"
 #include "log.h"
+#include "open311.h"
 
 /* ---- store options and stale-reader check ---- */
 
@@ -148,6 +149,7 @@ void host_share_counts(node_t *n)
         k->http_requests = c.requests;
         k->http_refused = c.refused + c.errors;
         k->http_cut = c.cut_slow + c.per_address;
+        k->open311_refused = gl_open311_refused();
     }
 }
 

@@ -42,6 +42,7 @@ struct input {
     gl_op op;
     gl_caller who; /* its role; the name is user[] */
     char user[96];
+    const gl_api_answerer *answerer; /* IN_HTTP: NULL for the staff API's */
 };
 
 struct child {

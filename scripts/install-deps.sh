@@ -7,8 +7,8 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config
     libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler
-    liblmdb-dev lmdb-utils libuv1-dev libjansson-dev libcmocka-dev libsodium-dev libmicrohttpd-dev
-    jq iproute2 procps nftables curl
+    liblmdb-dev lmdb-utils libuv1-dev libjansson-dev libcmocka-dev libsodium-dev libmicrohttpd-dev libxml2-dev
+    jq iproute2 procps nftables curl libxml2-utils
     clang-format # the style test (style.clang_format) is registered only where it is installed
     "$@"
 )
