@@ -265,8 +265,8 @@ static int fill(const gl_o311_form *f, const gl_catalogue_t *cat, Gridlink__V1__
         return 400;
     }
     const char *desc = GET("description");
-    if (utf8_chars(desc) > GL_O311_DESCRIPTION) {
-        gl_errf(why, whylen, "description is at most %d characters", GL_O311_DESCRIPTION);
+    if (utf8_chars(desc) > GL_O311_DESCRIPTION || strlen(desc) > GL_MAX_TEXT) {
+        gl_errf(why, whylen, "description is at most %d characters and %d bytes", GL_O311_DESCRIPTION, GL_MAX_TEXT);
         return 400;
     }
     static const struct {

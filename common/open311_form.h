@@ -6,7 +6,8 @@
  * byte; a malformed escape, a NUL, a pair past GL_O311_FORM_PAIRS or a
  * value that is not UTF-8 is refused). gl_open311_form_request reads the
  * spec's fields from it: service_code (a category of cat), lat and long or
- * address_string (or address_id), description (at most 4000 characters),
+ * address_string (or address_id), description (at most 4000 characters,
+ * and GL_MAX_TEXT bytes as every case's text),
  * media_url, the contact fields (email, device_id, account_id, first_name,
  * last_name, phone), attribute[code]=v and attribute[code][]=v, checked
  * against the service's attributes (service_attrs.h); api_key and

@@ -307,7 +307,7 @@ bool gl_iso8601_parse(const char *s, int64_t *ms)
         }
         if (*p == 'Z') {
             p++;
-        } else if (*p == '+' || *p == '-') {
+        } else if (*p == '+' || *p == '-' || *p == ' ') { /* ' ': a '+' a query string decoded */
             int oh, om;
             if (!digits(p + 1, 2, &oh) || !(p[3] == ':' ? digits(p + 4, 2, &om) : digits(p + 3, 2, &om)) || oh > 23 ||
                 om > 59)

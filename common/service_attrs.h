@@ -48,8 +48,9 @@ int gl_service_attrs_check(const json_t *attrs, Gridlink__V1__CaseAttribute *con
                            size_t errlen);
 
 /* Is s an ISO 8601 date-time as Open311 gives them (YYYY-MM-DDTHH:MM[:SS[.fff]]
- * with Z or +hh:mm / -hh:mm, or a date alone, taken as UTC midnight)? The
- * instant in ms since the epoch into *ms. */
+ * with Z or +hh:mm / -hh:mm, or a date alone, taken as UTC midnight)? A
+ * space stands for the '+' of an offset, as an unescaped query string
+ * decodes it. The instant in ms since the epoch into *ms. */
 bool gl_iso8601_parse(const char *s, int64_t *ms);
 
 #endif

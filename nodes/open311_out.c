@@ -170,12 +170,14 @@ void o311_notice(const gl_topology_t *t, const Gridlink__V1__Case *c, char *buf,
         snprintf(buf, size, "已受理，由%s办理", h ? h->name : c->holder);
 }
 
+/* An engine's refusal of a request whose key was good: the request itself
+ * was wrong (a place outside the intake's district, say), 400. */
 static int status_of(int code)
 {
     switch (code) {
     case GL_EINVAL:
-    case GL_EPROTO: return 400;
-    case GL_EPERM: return 403;
+    case GL_EPROTO:
+    case GL_EPERM: return 400;
     case GL_ENOENT: return 404;
     default: return 503;
     }

@@ -85,7 +85,9 @@ id2=$(xpath 'string(/service_requests/request/service_request_id)')
 expect $D "$id2" ".holder == \"$C1\" and .community == \"$C1\" and (.located | not)"
 expect $D "$id2" '[.attributes[0].values[]] == ["household", "bulky"]'
 
-# Read back by ID: public fields only.
+# Read back by ID: public fields only (the deadline once the community's
+# receipt is back at the district).
+wait_until 5 "the district has $C1's receipt" case_is $D "$id" '.accept_due_ms > 0'
 want "$(get "requests/$id.json")" 200 "GET requests/$id.json"
 body | jq -e --arg id "$id" '.[0] | .service_request_id == $id and .status == "open" and .service_code == "urban/roads"
     and .service_name == "道路设施" and .agency_responsible == "三井街道第一社区" and .lat == 31.87 and .long == 119.955

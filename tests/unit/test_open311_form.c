@@ -114,6 +114,8 @@ static void test_iso8601(void **state)
     assert_int_equal(ms, 1796085000000LL);
     assert_true(gl_iso8601_parse("2026-12-01T00:30:00.250Z", &ms));
     assert_int_equal(ms, 1796085000250LL);
+    assert_true(gl_iso8601_parse("2026-12-01T08:30:00 08:00", &ms));
+    assert_int_equal(ms, 1796085000000LL);
     assert_true(gl_iso8601_parse("2026-11-30T16:30-0800", &ms));
     assert_int_equal(ms, 1796085000000LL);
     assert_true(gl_iso8601_parse("2026-12-01", &ms));
@@ -214,18 +216,27 @@ static void test_form(void **state)
             fail_msg("case %zu: %d '%s', wanted %d '%s'", i, rc, err, refused[i].status, refused[i].msg);
         assert_null(q);
     }
-    /* a description of 4000 characters is taken, one more is not */
+    /* a description of 4000 characters is taken, one more is not, nor
+     * one of more bytes than a case's text holds */
     size_t n = 4000 * 9 + 200;
     char *body = malloc(n);
-    int k = snprintf(body, n,
-                     "service_code=urban%%2Froads&address_string=x&attribute[area]=1&attribute[blocking]=no"
-                     "&description=");
+    int head = snprintf(body, n,
+                        "service_code=urban%%2Froads&address_string=x&attribute[area]=1&attribute[blocking]=no"
+                        "&description=");
+    int k = head;
     for (int i = 0; i < 4000; i++)
-        k += snprintf(body + k, n - (size_t)k, "%%E8%%B7%%AF");
+        body[k++] = 'a';
+    body[k] = 0;
     assert_int_equal(request_of(cat, body, &q, err, sizeof err), 0);
     gridlink__v1__ctl_request__free_unpacked(q, NULL);
-    snprintf(body + k, n - (size_t)k, "x");
+    snprintf(body + k, n - (size_t)k, "a");
     assert_int_equal(request_of(cat, body, &q, err, sizeof err), 400);
+    assert_non_null(strstr(err, "4000 characters"));
+    k = head;
+    for (int i = 0; i < 2731; i++) /* 8193 bytes */
+        k += snprintf(body + k, n - (size_t)k, "%%E8%%B7%%AF");
+    assert_int_equal(request_of(cat, body, &q, err, sizeof err), 400);
+    assert_non_null(strstr(err, "bytes"));
     free(body);
     gl_catalogue_free(&cat);
 }
