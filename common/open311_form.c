@@ -306,6 +306,8 @@ static int fill(const gl_o311_form *f, const gl_catalogue_t *cat, Gridlink__V1__
             }
             continue;
         }
+        if (!f->values[i][0])
+            continue; /* left empty: not answered */
         Gridlink__V1__CaseAttribute *a = answer_of(q, acode);
         if (!a) {
             gl_errf(why, whylen, "at most %d attributes", GL_MAX_CASE_ATTRIBUTES);

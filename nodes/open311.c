@@ -268,7 +268,7 @@ static void requests_list(gl_http_req_t *r, enum o311_fmt fmt, const gl_o311_doo
         for (const char *p = ids; p && *p && k < MAX_IDS; k++) {
             char id[GL_NODE_ID_MAX + 24];
             size_t len = strcspn(p, ",");
-            snprintf(id, sizeof id, "%.*s", (int)(len < sizeof id ? len : sizeof id - 1), p);
+            snprintf(id, sizeof id, "%.*s", (int)(len < sizeof id ? len : 0), p); /* too long: no case */
             Gridlink__V1__Case *c = NULL;
             if (gl_case_id_valid(id) && gl_store_case_get(txn, d->store, id, &c) == 0 &&
                 c->kind == GRIDLINK__V1__CASE_KIND__KIND_REQUEST)

@@ -6,6 +6,7 @@
  * error), true and false as such, null as an empty element. The writer's
  * buffer is freed here; the document is taken and released here. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -38,6 +39,20 @@ static const char *item_name(const char *list)
     return "item";
 }
 
+/* Text with the control characters XML 1.0 cannot carry as spaces. */
+static int write_text(xmlTextWriterPtr w, const char *s)
+{
+    size_t n = strlen(s);
+    char *t = malloc(n + 1);
+    if (!t)
+        return -1;
+    for (size_t i = 0; i <= n; i++)
+        t[i] = (unsigned char)s[i] < 0x20 && s[i] && s[i] != '\t' && s[i] != '\n' && s[i] != '\r' ? ' ' : s[i];
+    int rc = xmlTextWriterWriteString(w, BAD_CAST t);
+    free(t);
+    return rc;
+}
+
 static int write_value(xmlTextWriterPtr w, const char *name, const json_t *v)
 {
     int rc = xmlTextWriterStartElement(w, BAD_CAST name);
@@ -65,7 +80,7 @@ static int write_value(xmlTextWriterPtr w, const char *name, const json_t *v)
         }
         break;
     }
-    case JSON_STRING: rc = xmlTextWriterWriteString(w, BAD_CAST json_string_value(v)); break;
+    case JSON_STRING: rc = write_text(w, json_string_value(v)); break;
     case JSON_INTEGER:
         snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
         rc = xmlTextWriterWriteString(w, BAD_CAST num);

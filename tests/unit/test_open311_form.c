@@ -168,7 +168,7 @@ static void test_form(void **state)
     assert_int_equal(request_of(cat,
                                 "api_key=k&service_code=urban%2Froads&lat=31.87&long=119.955&description=%E8%B7%AF"
                                 "&attribute[area]=2.5&attribute[blocking]=yes&attribute[kinds][]=a&attribute[kinds][]=b"
-                                "&first_name=%E4%B8%BD&last_name=%E7%8E%8B&phone=139&email=a%40b.cn",
+                                "&attribute[when]=&first_name=%E4%B8%BD&last_name=%E7%8E%8B&phone=139&email=a%40b.cn",
                                 &q, err, sizeof err),
                      0);
     assert_string_equal(q->op, "request");
@@ -193,6 +193,8 @@ static void test_form(void **state)
         {"service_code=urban%2Froads&lat=91&long=2&attribute[area]=1&attribute[blocking]=no", "lat and long", 400},
         {"service_code=urban%2Froads&lat=1&attribute[area]=1&attribute[blocking]=no", "lat and long", 400},
         {"service_code=urban%2Froads&lat=1&long=2&attribute[blocking]=no", "attribute[area] is required", 400},
+        {"service_code=urban%2Froads&lat=1&long=2&attribute[area]=&attribute[blocking]=no",
+         "attribute[area] is required", 400},
         {"service_code=urban%2Froads&lat=1&long=2&attribute[area]=x&attribute[blocking]=no", "not a number", 400},
         {"service_code=urban%2Froads&lat=1&long=2&attribute[area]=1&attribute[blocking]=maybe", "listed keys", 400},
         {"service_code=urban%2Froads&lat=1&long=2&attribute[area]=1&attribute[area]=2&attribute[blocking]=no",
