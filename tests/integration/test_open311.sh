@@ -59,6 +59,8 @@ body | jq -e '.service_code == "urban/roads" and ([.attributes[].code] == ["area
     and (.attributes[0] | .datatype == "number" and .required == true and .variable == true and .order == 1)
     and (.attributes[1] | .datatype == "singlevaluelist" and ([.values[].key] == ["yes", "no"]) and .values[0].name == "是")
     and (.attributes[2] | .required == false and .datatype_description == null)' >/dev/null || fail "definition: $(body)"
+want "$(get services/urban%2Froads.json)" 200 "the definition, its code escaped"
+body | jq -e '.service_code == "urban/roads"' >/dev/null || fail "definition by an escaped code: $(body)"
 want "$(get services/urban/roads.xml)" 200 "the definition in XML"
 [ "$(xpath 'string(/service_definition/attributes/attribute[code="blocking"]/values/value[key="no"]/name)')" = "否" ] ||
     fail "definition in XML: $(body)"
@@ -146,6 +148,7 @@ refused=$(gl health --node $D --json | jq .open311_refused)
 log "errors as the specification has them; health counts $refused refusals"
 
 # The staff work it where it belongs; Open311 follows at the district.
+before=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
 gl act --node $C1 "$id" accept --note "已签收" >/dev/null
 gl act --node $C1 "$id" resolve --note "已更换地砖" >/dev/null
 wait_until 5 "the district sees $id resolved" case_is $D "$id" '.state == "resolved"'
@@ -158,6 +161,10 @@ body | jq -e '.[0] | .status == "closed" and .expected_datetime == null and (.st
     fail "closed in Open311: $(body)"
 want "$(get requests.json -d status=closed)" 200 "closed ones"
 body | jq -e --arg a "$id" '[.[].service_request_id] == [$a]' >/dev/null || fail "status=closed: $(body)"
+want "$(get requests.json --data-urlencode "updated_after=$before")" 200 "updated after the staff began"
+body | jq -e --arg a "$id" '[.[].service_request_id] == [$a]' >/dev/null || fail "updated_after: $(body)"
+want "$(get requests.json --data-urlencode "updated_before=$before")" 200 "updated before"
+body | jq -e --arg b "$id2" '[.[].service_request_id] == [$b]' >/dev/null || fail "updated_before: $(body)"
 log "accepted and resolved at $C1, verified at $D: Open311 shows $id closed at $(body | jq -r '.[0].updated_datetime')"
 
 # A disabled key is refused.
