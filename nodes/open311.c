@@ -286,7 +286,8 @@ static void requests_list(gl_http_req_t *r, enum o311_fmt fmt, const gl_o311_doo
             o311_error(r, fmt, 503, "the node's cases cannot be read");
             return;
         }
-        qsort(f.m, f.n, sizeof *f.m, newest_first);
+        if (f.n)
+            qsort(f.m, f.n, sizeof *f.m, newest_first);
         size_t from = (size_t)(page - 1) * (size_t)page_size;
         for (size_t i = from; i < f.n && i < from + (size_t)page_size; i++) {
             Gridlink__V1__Case *c = NULL;
@@ -345,8 +346,9 @@ static int post_request(gl_http_req_t *r, enum o311_fmt fmt, const gl_o311_door 
     gl_apikey client;
     rc = key && key[0] && d->users ? gl_apikey_check(d->users, key, &client) : GL_ENOENT;
     if (rc != 0) {
+        bool none = !key || !key[0];
         gl_open311_form_free(&form);
-        o311_error(r, fmt, 403, "%s", !key || !key[0] ? "api_key is required" : "api_key is not valid");
+        o311_error(r, fmt, 403, "%s", none ? "api_key is required" : "api_key is not valid");
         return 1;
     }
     Gridlink__V1__CtlRequest *q = NULL;
