@@ -101,6 +101,8 @@ body | jq -e --arg id "$id" '.[0] | .service_request_id == $id and .status == "o
 ! grep -q -e 13900001111 -e wang.li@example -e u-77 -e 王丽 "$HOME_DIR/body" || fail "contact fields in a public answer: $(body)"
 want "$(get "requests/$id2.xml")" 200 "GET requests/$id2.xml"
 [ "$(xpath 'string(/service_requests/request/status)')" = open ] || fail "requests/$id2.xml: $(body)"
+[ "$(xpath 'count(/service_requests/request/notes/note[type="reported"])')" = 1 ] || fail "notes in XML: $(body)"
+[ "$(xpath 'string(/service_requests/request/agency_responsible)')" = "三井街道第一社区" ] || fail "agency in XML: $(body)"
 [ "$(xpath 'string(/service_requests/request/description)')" = "楼道口垃圾堆积 " ] || fail "the description in XML: $(body)"
 want "$(get "tokens/$id.json")" 200 "GET tokens/$id.json"
 body | jq -e --arg id "$id" '.[0].service_request_id == $id' >/dev/null || fail "tokens: $(body)"
