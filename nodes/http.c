@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
@@ -330,6 +331,12 @@ const uint8_t *gl_http_body(const gl_http_req_t *r, size_t *len)
 
 void gl_http_respond(gl_http_req_t *r, int status, const char *content_type, const void *body, size_t len)
 {
+    gl_http_respond_headers(r, status, content_type, body, len, NULL);
+}
+
+void gl_http_respond_headers(gl_http_req_t *r, int status, const char *content_type, const void *body, size_t len,
+                             const char *const *headers)
+{
     if (r->resp || r->resuming)
         return; /* answered already */
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -338,7 +345,13 @@ void gl_http_respond(gl_http_req_t *r, int status, const char *content_type, con
     if (!resp)
         return;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    bool cache = false;
+    for (size_t i = 0; headers && headers[i]; i += 2) {
+        MHD_add_response_header(resp, headers[i], headers[i + 1]);
+        cache = cache || strcasecmp(headers[i], MHD_HTTP_HEADER_CACHE_CONTROL) == 0;
+    }
+    if (!cache)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     r->resp = resp;
     r->status = (unsigned)status;

@@ -58,6 +58,11 @@ const uint8_t *gl_http_body(const gl_http_req_t *r, size_t *len);
 
 /* Answer with status and a body (copied). */
 void gl_http_respond(gl_http_req_t *r, int status, const char *content_type, const void *body, size_t len);
+/* The same with extra headers: headers is NULL or pairs of name and value
+ * ending with a NULL name (copied). A Cache-Control among them replaces the
+ * default no-store. */
+void gl_http_respond_headers(gl_http_req_t *r, int status, const char *content_type, const void *body, size_t len,
+                             const char *const *headers);
 /* Answer with a JSON document (taken: the reference is the server's). */
 void gl_http_json(gl_http_req_t *r, int status, json_t *doc);
 /* Answer {"error": {"code": code, "message": ...}} with status. */
