@@ -5,7 +5,8 @@
  * committed state, as the control socket's are; a write goes into the
  * node's batch like any other input and is answered after the commit.
  * Accounts come from HOME/users (gridlink user add); without them every
- * request but the login is refused. */
+ * request but the login is refused. Paths outside /api/ are the web app's
+ * files (webapp.h). */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "error.h"
 #include "host_int.h"
 #include "log.h"
+#include "webapp.h"
 
 #define MAX_BODY  ((size_t)256 * 1024)
 #define MAX_CONNS 512
@@ -47,6 +49,10 @@ static void on_request(gl_http_req_t *r, void *arg)
 {
     host_t *h = arg;
     gl_api_call call;
+    if (strncmp(gl_http_path(r), "/api/", 5) != 0) {
+        gl_webapp_serve(r); /* the web app's files */
+        return;
+    }
     if (!h->users && gl_users_open(h->home, false, &h->users) != 0)
         h->users = NULL; /* none yet: gridlink user add makes them */
     if (gl_api_route(r, h->users, h->topo, host_now(h), &call) != 0)
