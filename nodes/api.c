@@ -258,6 +258,8 @@ int gl_api_route(gl_http_req_t *r, gl_users_t *users, const gl_topology_t *t, in
         gl_http_json(r, 200, json_pack("{s:b}", "logged_out", 1));
         return 1;
     }
+    if (gl_api_info(r, t, &a, p, n) != 0)
+        return 1;
     if (n < 5 || strcmp(p[2], "nodes") != 0 || !gl_node_id_valid(p[3]) || !gl_topology_find(t, p[3])) {
         gl_http_error(r, 404, "not-found", "no such resource: %.200s", gl_http_path(r));
         return 1;
