@@ -10,6 +10,8 @@ packages=(
     liblmdb-dev lmdb-utils libuv1-dev libjansson-dev libcmocka-dev libsodium-dev libmicrohttpd-dev
     jq iproute2 procps nftables curl
     clang-format # the style test (style.clang_format) is registered only where it is installed
+    libjs-bootstrap5 # the staff web app's UI library, served under /lib/
+    chromium nodejs npm fonts-wqy-microhei # the browser test (test_web_app), Chinese glyphs in its screenshots
     "$@"
 )
 
