@@ -300,8 +300,12 @@ static bool port_free(int port)
 int bn_free_ports(int count)
 {
     srand((unsigned)(bn_now_us() ^ getpid()));
+    /* Below the kernel's ephemeral range, which outgoing connections take. */
+    int elo = 32768, ehi = 60999;
+    gl_ephemeral_ports(&elo, &ehi);
+    int top = elo > 21000 + count + 100 ? elo : 32768;
     for (int attempt = 0; attempt < 200; attempt++) {
-        int base = 21000 + rand() % (60000 - 21000 - count);
+        int base = 21000 + rand() % (top - 21000 - count);
         bool ok = true;
         for (int i = 0; i < count && ok; i++)
             ok = port_free(base + i);

@@ -689,6 +689,16 @@ int gl_cmd_up(int argc, char **argv)
         fprintf(stderr, "up: --port-base %ld: %s\n", port_base, gl_strerror(lrc));
         goto out;
     }
+    int plo, phi, elo, ehi;
+    if (gl_topology_port_span(t, &plo, &phi) && gl_ephemeral_ports(&elo, &ehi) && plo <= ehi && phi >= elo) {
+        fprintf(stderr,
+                "up: the district listens on ports %d..%d, inside this machine's ephemeral range %d..%d "
+                "(net.ipv4.ip_local_port_range), which the kernel hands to outgoing connections: a node could find "
+                "its port taken. Choose --port-base (and http_port_base) so that every port lies below %d or above "
+                "%d.\n",
+                plo, phi, elo, ehi, elo, ehi);
+        goto out;
+    }
     if (gl_topology_check_home(t, sv.home, err, sizeof err) != 0) {
         fprintf(stderr, "up: topology %s: %s\n", topo_file ? topo_file : "(built-in demo)", err);
         goto out;

@@ -128,7 +128,7 @@ int gl_check_case(const Gridlink__V1__Case *c, char *err, size_t errlen)
     if (!text_ok(c->text, GL_MAX_TEXT) || !text_ok(c->category, 128) || !text_ok(c->address, 512) ||
         !text_ok(c->reporter, 128))
         return refuse(err, errlen, "case %s: text too long or not UTF-8", c->id);
-    if (c->n_history > GL_MAX_HISTORY || c->n_attachments > 64)
+    if (c->n_history > GL_MAX_HISTORY || c->n_attachments > GL_MAX_ATTACHMENTS)
         return refuse(err, errlen, "case %s: too many history entries or attachments", c->id);
     for (size_t i = 0; i < c->n_history; i++) {
         const Gridlink__V1__HistoryEntry *h = c->history[i];
@@ -137,8 +137,8 @@ int gl_check_case(const Gridlink__V1__Case *c, char *err, size_t errlen)
             return refuse(err, errlen, "case %s: bad history entry %zu", c->id, i);
     }
     for (size_t i = 0; i < c->n_attachments; i++)
-        if (!text_ok(c->attachments[i], 128))
-            return refuse(err, errlen, "case %s: bad attachment", c->id);
+        if (!gl_sha256_hex_valid(c->attachments[i]))
+            return refuse(err, errlen, "case %s: an attachment is not a SHA-256", c->id);
     return GL_OK;
 }
 
@@ -223,6 +223,17 @@ int gl_decode_envelope(const uint8_t *buf, size_t len, Gridlink__V1__Envelope **
                 !text_ok(q->user, 128) || !gl_action_from(gl_action_name(q->action), &a) || q->amount_ms < 0 ||
                 q->reason < 0 || q->reason > GRIDLINK__V1__RETURN_REASON__REASON_OTHER)
                 rc = refuse(err, errlen, "bad case request");
+            break;
+        }
+        case GRIDLINK__V1__ENVELOPE__BODY_FILE_CHUNK: {
+            const Gridlink__V1__FileChunk *f = e->file_chunk;
+            if (!f || f->sha256.len != 32 || f->count == 0 || f->count > GL_MAX_FILE_CHUNKS || f->index >= f->count ||
+                f->size == 0 || f->size > GL_MAX_ATTACHMENT || f->data.len == 0 || f->data.len > GL_FILE_CHUNK ||
+                (uint64_t)f->count != (f->size + GL_FILE_CHUNK - 1) / GL_FILE_CHUNK ||
+                (f->index + 1 < f->count && f->data.len != GL_FILE_CHUNK) ||
+                (f->index + 1 == f->count && f->data.len != f->size - (uint64_t)f->index * GL_FILE_CHUNK) ||
+                !text_ok(f->content_type, 64) || gl_file_type_refusal(f->content_type, NULL, 0) != NULL)
+                rc = refuse(err, errlen, "bad file chunk");
             break;
         }
         case GRIDLINK__V1__ENVELOPE__BODY_HELLO:
@@ -326,6 +337,19 @@ static int check_ctl_op(const Gridlink__V1__CtlRequest *r, char *err, size_t err
         return refuse(err, errlen, "a list page holds at most %d cases", GL_LIST_PAGE_MAX);
     if (r->into[0] && !gl_case_id_valid(r->into))
         return refuse(err, errlen, "'%.300s' is not a case ID", r->into);
+    if (r->n_attachments > GL_MAX_ATTACHMENTS)
+        return refuse(err, errlen, "a case holds at most %d attachments", GL_MAX_ATTACHMENTS);
+    for (size_t i = 0; i < r->n_attachments; i++)
+        if (!gl_sha256_hex_valid(r->attachments[i]))
+            return refuse(err, errlen, "an attachment is named by its SHA-256 (64 hex digits)");
+    if ((r->sha256[0] || op == GRIDLINK__V1__OP__OP_ATTACHMENT) && !gl_sha256_hex_valid(r->sha256))
+        return refuse(err, errlen, "a file is named by its SHA-256 (64 hex digits)");
+    if (!text_ok(r->content_type, 64))
+        return refuse(err, errlen, "content type too long or not UTF-8");
+    if (op == GRIDLINK__V1__OP__OP_ATTACH && r->data.len == 0)
+        return refuse(err, errlen, "attach needs the file's bytes");
+    if (r->data.len > GL_MAX_ATTACHMENT)
+        return refuse(err, errlen, "a file may be at most %u bytes", GL_MAX_ATTACHMENT);
     if (r->by_ms < 0 || r->sign_within_ms < 0 || r->due_ms < 0 || r->tier < 0 ||
         r->tier > GRIDLINK__V1__TIER__TIER_DEPARTMENT)
         return refuse(err, errlen, "a duration or tier in the request is out of range");
@@ -334,8 +358,14 @@ static int check_ctl_op(const Gridlink__V1__CtlRequest *r, char *err, size_t err
 
 int gl_decode_ctl_request(const uint8_t *buf, size_t len, Gridlink__V1__CtlRequest **out, char *err, size_t errlen)
 {
+    return gl_decode_ctl_request_max(buf, len, GL_MAX_MESSAGE, out, err, errlen);
+}
+
+int gl_decode_ctl_request_max(const uint8_t *buf, size_t len, size_t max, Gridlink__V1__CtlRequest **out, char *err,
+                              size_t errlen)
+{
     *out = NULL;
-    if (len > GL_MAX_MESSAGE)
+    if (len > max)
         return refuse(err, errlen, "request too large");
     Gridlink__V1__CtlRequest *r = gridlink__v1__ctl_request__unpack(NULL, len, buf);
     if (!r)
@@ -455,4 +485,67 @@ int gl_pack(const ProtobufCMessage *msg, uint8_t **buf, size_t *len)
     *buf = b;
     *len = n;
     return GL_OK;
+}
+
+bool gl_sha256_hex_valid(const char *s)
+{
+    if (!s || strlen(s) != 64)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+static int hexval(char c)
+{
+    return c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+bool gl_sha256_from_hex(const char *s, uint8_t out[32])
+{
+    if (!gl_sha256_hex_valid(s))
+        return false;
+    for (int i = 0; i < 32; i++)
+        out[i] = (uint8_t)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
+    return true;
+}
+
+void gl_sha256_to_hex(const uint8_t in[32], char out[65])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[64] = 0;
+}
+
+/* The photo types a case may carry, each with the bytes its files start with. */
+static const struct {
+    const char *type;
+    const char *magic;
+    size_t at, len;
+} file_types[] = {
+    {"image/jpeg", "\xff\xd8\xff", 0, 3},
+    {"image/png", "\x89PNG\r\n\x1a\n", 0, 8},
+    {"image/gif", "GIF8", 0, 4},
+    {"image/webp", "WEBP", 8, 4},
+};
+
+const char *gl_file_type_refusal(const char *content_type, const uint8_t *data, size_t len)
+{
+    for (size_t i = 0; i < sizeof file_types / sizeof file_types[0]; i++) {
+        if (!content_type || strcmp(content_type, file_types[i].type) != 0)
+            continue;
+        if (!data)
+            return NULL;
+        size_t end = file_types[i].at + file_types[i].len;
+        if (len < end || memcmp(data + file_types[i].at, file_types[i].magic, file_types[i].len) != 0)
+            return "the file's bytes are not of the type it claims";
+        if (strcmp(content_type, "image/webp") == 0 && memcmp(data, "RIFF", 4) != 0)
+            return "the file's bytes are not of the type it claims";
+        return NULL;
+    }
+    return "only photos may be attached (image/jpeg, image/png, image/webp, image/gif)";
 }

@@ -20,19 +20,26 @@
  * case past the action limits is refused at the holder, and those limits
  * leave room for the entries the tree itself adds on the way (received,
  * escalated, overdue, at most a few per tier). */
-#define GL_PROTO_VERSION           1
-#define GL_MAX_MESSAGE             (1u << 20) /* no tree message exceeds 1 MiB packed */
-#define GL_MAX_TEXT                8192       /* description and note length, bytes */
-#define GL_MAX_HISTORY             1024       /* history entries of a case on the wire */
-#define GL_HISTORY_RESERVE         64         /* of those, kept for the entries the tree adds */
-#define GL_CASE_ACTION_HISTORY     (GL_MAX_HISTORY - GL_HISTORY_RESERVE)
-#define GL_CASE_ACTION_BYTES       (GL_MAX_MESSAGE - (64u << 10)) /* packed case size after a person's action */
-#define GL_DIGEST_BYTES            16                             /* a refused frame's digest (BLAKE2b-128) */
-#define GL_MAX_TASK_PARTS          1024                           /* recipients of one bulk dispatch */
-#define GL_LIST_PAGE_MAX           1000                           /* cases in one list reply */
-#define GL_LIST_PAGE_BYTES         (16u * GL_MAX_MESSAGE)         /* and at most this much of them, packed */
-#define GL_MAX_WHISTLE_DEPARTMENTS 64                             /* departments one whistle calls */
-#define GL_MAX_HOPS                32 /* a case request passed on more often than this is refused */
+#define GL_PROTO_VERSION       1
+#define GL_MAX_MESSAGE         (1u << 20) /* no tree message exceeds 1 MiB packed */
+#define GL_MAX_TEXT            8192       /* description and note length, bytes */
+#define GL_MAX_HISTORY         1024       /* history entries of a case on the wire */
+#define GL_HISTORY_RESERVE     64         /* of those, kept for the entries the tree adds */
+#define GL_CASE_ACTION_HISTORY (GL_MAX_HISTORY - GL_HISTORY_RESERVE)
+#define GL_CASE_ACTION_BYTES   (GL_MAX_MESSAGE - (64u << 10)) /* packed case size after a person's action */
+#define GL_MAX_ATTACHMENT      (10u << 20)                    /* bytes of one attached file (a photo) */
+#define GL_MAX_ATTACHMENTS     16                             /* files attached to one case */
+#define GL_FILE_CHUNK          (256u << 10)                   /* a file crosses a link in chunks of this size */
+#define GL_MAX_FILE_CHUNKS     ((GL_MAX_ATTACHMENT + GL_FILE_CHUNK - 1) / GL_FILE_CHUNK)
+/* A control request carrying a file (attach) may be this large (HTTP only:
+ * the control socket's frames stay under GL_MAX_FRAME). */
+#define GL_MAX_FILE_REQUEST        (GL_MAX_ATTACHMENT + (64u << 10))
+#define GL_DIGEST_BYTES            16                     /* a refused frame's digest (BLAKE2b-128) */
+#define GL_MAX_TASK_PARTS          1024                   /* recipients of one bulk dispatch */
+#define GL_LIST_PAGE_MAX           1000                   /* cases in one list reply */
+#define GL_LIST_PAGE_BYTES         (16u * GL_MAX_MESSAGE) /* and at most this much of them, packed */
+#define GL_MAX_WHISTLE_DEPARTMENTS 64                     /* departments one whistle calls */
+#define GL_MAX_HOPS                32                     /* a case request passed on more often than this is refused */
 /* The largest control reply a client accepts: a list or census page. */
 #define GL_MAX_CTL_REPLY (64u * GL_MAX_MESSAGE)
 
@@ -58,6 +65,16 @@ bool gl_case_id_valid(const char *s);
 int gl_decode_envelope(const uint8_t *buf, size_t len, Gridlink__V1__Envelope **out, char *err, size_t errlen);
 int gl_decode_bus_event(const uint8_t *buf, size_t len, Gridlink__V1__BusEvent **out, char *err, size_t errlen);
 int gl_decode_ctl_request(const uint8_t *buf, size_t len, Gridlink__V1__CtlRequest **out, char *err, size_t errlen);
+/* The same, for a front door that accepts requests up to max bytes. */
+int gl_decode_ctl_request_max(const uint8_t *buf, size_t len, size_t max, Gridlink__V1__CtlRequest **out, char *err,
+                              size_t errlen);
+/* A file's SHA-256 as 64 lower-case hex digits: valid? And to bytes. */
+bool gl_sha256_hex_valid(const char *s);
+bool gl_sha256_from_hex(const char *s, uint8_t out[32]);
+void gl_sha256_to_hex(const uint8_t in[32], char out[65]);
+/* May a file of this content type be attached, and do its first bytes say
+ * it is one? (photos: JPEG, PNG, WebP, GIF). NULL reason when it may. */
+const char *gl_file_type_refusal(const char *content_type, const uint8_t *data, size_t len);
 int gl_decode_ctl_reply(const uint8_t *buf, size_t len, Gridlink__V1__CtlReply **out, char *err, size_t errlen);
 /* Bus repair, snapshot and subscription (see "bus protocol" below). A
  * request must name a known op (replay, snapshot, subscribe); replay needs a

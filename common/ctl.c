@@ -3,7 +3,9 @@
 
 #include <czmq.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,10 +14,28 @@
 #include "home.h"
 #include "sock.h"
 
-int gl_ctl_call(const char *home, const Gridlink__V1__CtlRequest *req, int timeout_ms, Gridlink__V1__CtlReply **reply,
+const char *gl_ctl_operator(void)
+{
+    static char name[129];
+    if (name[0])
+        return name;
+    const char *env = getenv("GRIDLINK_OPERATOR");
+    const struct passwd *pw = env && env[0] ? NULL : getpwuid(geteuid());
+    snprintf(name, sizeof name, "%s", env && env[0] ? env : pw && pw->pw_name ? pw->pw_name : "operator");
+    if (!gl_utf8_valid(name, strlen(name)))
+        snprintf(name, sizeof name, "operator");
+    return name;
+}
+
+int gl_ctl_call(const char *home, const Gridlink__V1__CtlRequest *in, int timeout_ms, Gridlink__V1__CtlReply **reply,
                 char *err, size_t errlen)
 {
     *reply = NULL;
+    /* The person at the shell is named in what the request changes. */
+    Gridlink__V1__CtlRequest named = *in;
+    if (!named.user || !named.user[0])
+        named.user = (char *)gl_ctl_operator();
+    const Gridlink__V1__CtlRequest *req = &named;
     char path[PATH_MAX];
     if (gl_home_path(path, sizeof path, home, "run/%s.sock", req->node) != 0) {
         snprintf(err, errlen, "home path too long");

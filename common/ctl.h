@@ -13,8 +13,13 @@
 /* Send req to the process hosting req->node under home and wait up to
  * timeout_ms for the reply. *reply is owned by the caller
  * (gridlink__v1__ctl_reply__free_unpacked). GL_EDOWN if no process hosts the
- * node or it does not answer in time; err gets a one-line reason. */
+ * node or it does not answer in time; err gets a one-line reason. A request
+ * that names no person goes as the operator's (gl_ctl_operator), so the
+ * case history records who at the node's machine made a change. */
 int gl_ctl_call(const char *home, const Gridlink__V1__CtlRequest *req, int timeout_ms, Gridlink__V1__CtlReply **reply,
                 char *err, size_t errlen);
+
+/* The person at the shell: $GRIDLINK_OPERATOR, else the login name. */
+const char *gl_ctl_operator(void);
 
 #endif

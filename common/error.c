@@ -27,6 +27,7 @@ const char *gl_strerror(int err)
     case GL_EMAPFULL: return "storage map full";
     case GL_ETOOBIG: return "larger than the tree accepts";
     case GL_ECONFLICT: return "ID already used for different content";
+    case GL_EADDRINUSE: return "address already in use (another program has the port)";
     default: return "unknown error";
     }
 }
@@ -41,6 +42,7 @@ int gl_err_from_errno(int e)
     case EDQUOT:
     case EFBIG: return GL_ENOSPC;
     case EIO: return GL_EIO;
+    case EADDRINUSE: return GL_EADDRINUSE;
     case ENOMEM: return GL_ENOMEM;
     case EEXIST: return GL_EEXIST;
     case EAGAIN: return GL_EAGAIN;

@@ -36,8 +36,9 @@
 #define GROW_SLACK    (1024u * 1024) /* free space kept in reserve when growing */
 
 static const char *const db_names[GL_DB_COUNT] = {
-    [GL_DB_META] = "meta",     [GL_DB_CASES] = "cases",         [GL_DB_LOG] = "log",   [GL_DB_PEERS] = "peers",
-    [GL_DB_OUTBOX] = "outbox", [GL_DB_DEADLINES] = "deadlines", [GL_DB_DEAD] = "dead",
+    [GL_DB_META] = "meta",   [GL_DB_CASES] = "cases",   [GL_DB_LOG] = "log",
+    [GL_DB_PEERS] = "peers", [GL_DB_OUTBOX] = "outbox", [GL_DB_DEADLINES] = "deadlines",
+    [GL_DB_DEAD] = "dead",   [GL_DB_FILES] = "files",   [GL_DB_FILES_SENT] = "files_sent",
 };
 
 void gl_be64_put(uint8_t *p, uint64_t v)
@@ -232,6 +233,10 @@ static int open_dbs(gl_store_t *s, const char *node_id, size_t nlen)
      * are shared by every later transaction. */
     for (int i = 0; i < GL_DB_COUNT; i++) {
         rc = mdb_dbi_open(txn, db_names[i], s->read_only ? 0 : MDB_CREATE, &s->dbi[i]);
+        if (rc == MDB_NOTFOUND && s->read_only && i >= GL_DB_FILES) {
+            s->dbi[i] = GL_STORE_NO_DBI; /* written before files existed */
+            continue;
+        }
         if (rc) {
             gl_error("store: cannot open database '%s' in %s: %s", db_names[i], s->dir, mdb_strerror(rc));
             mdb_txn_abort(txn);

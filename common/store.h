@@ -14,6 +14,9 @@
  *   outbox     peer id, 0x00, u64 BE seq -> Envelope bytes
  *   deadlines  u64 BE due_ms, kind byte, case id -> empty
  *   dead       peer id, 0x00, u64 BE seq -> DeadLetter (protobuf; deadletter.h)
+ *   files      sha256 (32 bytes)        -> Attachment (protobuf: type, size, chunks)
+ *              sha256, u32 BE chunk     -> the chunk's bytes
+ *   files_sent peer id, 0x00, sha256    -> empty: the file went to that peer
  *
  * meta also holds `store_id`: 16 random bytes made when the store is created,
  * so a peer can tell a rebuilt store from the one it knew.
@@ -49,6 +52,8 @@ enum gl_db {
     GL_DB_OUTBOX,
     GL_DB_DEADLINES,
     GL_DB_DEAD,
+    GL_DB_FILES,
+    GL_DB_FILES_SENT,
     GL_DB_COUNT
 };
 
@@ -151,5 +156,24 @@ int gl_store_deadline_del(MDB_txn *txn, gl_store_t *s, int64_t due_ms, enum gl_d
 /* The earliest deadline; GL_ENOENT when none. case_id is copied into buf. */
 int gl_store_deadline_first(MDB_txn *txn, gl_store_t *s, int64_t *due_ms, enum gl_deadline_kind *kind, char *case_id,
                             size_t case_id_size);
+
+/* files (attachments), stored in chunks under their SHA-256 (32 bytes). A
+ * read-only store written before files existed reads as holding none. */
+/* *out owned by the caller (gridlink__v1__attachment__free_unpacked);
+ * GL_ENOENT if absent. */
+int gl_store_file_info(MDB_txn *txn, gl_store_t *s, const uint8_t *sha256, Gridlink__V1__Attachment **out);
+int gl_store_file_info_put(MDB_txn *txn, gl_store_t *s, const uint8_t *sha256, const Gridlink__V1__Attachment *a);
+int gl_store_file_chunk_put(MDB_txn *txn, gl_store_t *s, const uint8_t *sha256, uint32_t index, const void *data,
+                            size_t len);
+/* The chunk's bytes, valid until txn ends. */
+int gl_store_file_chunk_get(MDB_txn *txn, gl_store_t *s, const uint8_t *sha256, uint32_t index, const void **data,
+                            size_t *len);
+/* Remove the file's record and its first `chunks` chunks. */
+int gl_store_file_del(MDB_txn *txn, gl_store_t *s, const uint8_t *sha256, uint32_t chunks);
+/* Was the file sent to peer? (1 yes, 0 no, or an error) */
+int gl_store_file_sent(MDB_txn *txn, gl_store_t *s, const char *peer, const uint8_t *sha256);
+int gl_store_file_sent_put(MDB_txn *txn, gl_store_t *s, const char *peer, const uint8_t *sha256);
+/* Forget what went to peer (it came back with a new store). */
+int gl_store_file_sent_clear(MDB_txn *txn, gl_store_t *s, const char *peer);
 
 #endif

@@ -18,6 +18,8 @@
 
 #define ID_MAX  255              /* longest node, peer or case id */
 #define KEY_MAX (8 + 1 + ID_MAX) /* largest composite key we build */
+/* A database an older read-only store does not have. */
+#define GL_STORE_NO_DBI ((MDB_dbi)-1)
 
 struct gl_store {
     MDB_env *env;

@@ -17,6 +17,7 @@
 #include "topology.h"
 
 #include <czmq.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -289,4 +290,46 @@ int gl_topology_set_key(gl_topology_t *t, const char *node_id, const char *z85)
     free(t->nodes[i].public_key);
     t->nodes[i].public_key = copy;
     return GL_OK;
+}
+
+static void span_of(const char *endpoint, int *lo, int *hi, bool *any)
+{
+    if (!endpoint || strncmp(endpoint, "tcp://", 6) != 0)
+        return;
+    const char *colon = strrchr(endpoint, ':');
+    int port = colon ? atoi(colon + 1) : 0;
+    if (port <= 0)
+        return;
+    if (!*any || port < *lo)
+        *lo = port;
+    if (!*any || port > *hi)
+        *hi = port;
+    *any = true;
+}
+
+bool gl_topology_port_span(const gl_topology_t *t, int *lo, int *hi)
+{
+    bool any = false;
+    for (size_t i = 0; i < t->n_nodes; i++)
+        span_of(t->nodes[i].endpoint, lo, hi, &any);
+    span_of(t->bus_in, lo, hi, &any);
+    span_of(t->bus_out, lo, hi, &any);
+    if (t->http_port_base) {
+        char ep[64];
+        snprintf(ep, sizeof ep, "tcp://h:%d", t->http_port_base);
+        span_of(ep, lo, hi, &any);
+        snprintf(ep, sizeof ep, "tcp://h:%d", t->http_port_base + (int)t->n_nodes - 1);
+        span_of(ep, lo, hi, &any);
+    }
+    return any;
+}
+
+bool gl_ephemeral_ports(int *lo, int *hi)
+{
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (!f)
+        return false;
+    bool ok = fscanf(f, "%d %d", lo, hi) == 2 && *lo > 0 && *hi >= *lo;
+    fclose(f);
+    return ok;
 }

@@ -170,6 +170,14 @@ int gl_topology_check_home(const gl_topology_t *t, const char *home, char *err, 
 int gl_topology_save(const gl_topology_t *t, const char *path);
 void gl_topology_free(gl_topology_t **t);
 
+/* The lowest and highest TCP port the topology listens on (tree endpoints,
+ * the broker's, HTTP); false when it listens on none. */
+bool gl_topology_port_span(const gl_topology_t *t, int *lo, int *hi);
+/* The kernel's ephemeral port range (net.ipv4.ip_local_port_range): ports
+ * it gives outgoing connections, which a listener may then find taken.
+ * false when it cannot be read. */
+bool gl_ephemeral_ports(int *lo, int *hi);
+
 /* Change port_base and re-derive every endpoint that was not explicit;
  * http_port_base, when set, moves by as much. */
 int gl_topology_set_port_base(gl_topology_t *t, int port_base);

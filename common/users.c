@@ -97,6 +97,8 @@ const char *gl_user_role_list(void)
  *   dead-letters                                                  x
  *   dead-retry                                                    x
  *   dead-drop                                                     x
+ *   attach          x       x         x         x                 x
+ *   attachment      x       x         x         x         x       x
  *
  * An operation that writes is never the monitor's, whatever the table says. */
 #define R(role)  (1u << (role))
@@ -126,6 +128,8 @@ static const struct {
     {OP(DEAD_LETTERS), ADMIN},
     {OP(DEAD_RETRY), ADMIN},
     {OP(DEAD_DROP), ADMIN},
+    {OP(ATTACH), STAFF | ADMIN},
+    {OP(ATTACHMENT), EVERYONE},
 };
 
 bool gl_user_role_may(enum gl_user_role r, gl_op op, bool writes)

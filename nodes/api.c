@@ -40,7 +40,8 @@ static int status_of(int code)
     case GL_ESTORE:
     case GL_EDOWN:
     case GL_ETIMEDOUT:
-    case GL_ELOCKED: return 503;
+    case GL_ELOCKED:
+    case GL_EADDRINUSE: return 503;
     default: return 500;
     }
 }
@@ -128,11 +129,16 @@ static void login(gl_http_req_t *r, gl_users_t *users, int64_t now)
     } else if (rc != 0) {
         gl_api_fail(r, rc, "the accounts cannot be read");
     } else {
-        char when[40];
-        gl_http_json(r, 200,
-                     json_pack("{s:s, s:s, s:s, s:s, s:s}", "token", token, "expires",
-                               gl_iso_time(expires, when, sizeof when), "name", a.name, "role",
-                               gl_user_role_name(a.role), "scope", a.scope));
+        char when[40], cookie[GL_USERS_TOKEN_SIZE + 96];
+        snprintf(cookie, sizeof cookie, "gl_token=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld", token,
+                 (long long)(SESSION_TTL_MS / 1000));
+        const char *headers[] = {"Set-Cookie", cookie, NULL};
+        gl_http_json_with(r, 200,
+                          json_pack("{s:s, s:s, s:s, s:s, s:s}", "token", token, "expires",
+                                    gl_iso_time(expires, when, sizeof when), "name", a.name, "role",
+                                    gl_user_role_name(a.role), "scope", a.scope),
+                          headers);
+        sodium_memzero(cookie, sizeof cookie);
     }
     sodium_memzero(token, sizeof token);
     json_decref(j);
@@ -142,11 +148,19 @@ static void login(gl_http_req_t *r, gl_users_t *users, int64_t now)
 static int authenticate(gl_http_req_t *r, gl_users_t *users, int64_t now, gl_account *a, const char **token)
 {
     const char *h = gl_http_header(r, "Authorization");
-    if (!h || strncmp(h, "Bearer ", 7) != 0 || !h[7]) {
+    const char *cookie = gl_http_cookie(r, "gl_token");
+    if (!h && cookie && cookie[0] && strcmp(gl_http_method(r), "GET") == 0) {
+        *token = cookie; /* a read: an <img> or an EventSource */
+    } else if (!h && cookie && cookie[0]) {
+        gl_http_error(r, 401, "unauthorized",
+                      "a change needs Authorization: Bearer TOKEN; the cookie serves reads only");
+        return 1;
+    } else if (!h || strncmp(h, "Bearer ", 7) != 0 || !h[7]) {
         gl_http_error(r, 401, "unauthorized", "log in first: Authorization: Bearer TOKEN (POST /api/v1/login)");
         return 1;
+    } else {
+        *token = h + 7;
     }
-    *token = h + 7;
     int rc = users ? gl_users_check_token(users, *token, now, a) : GL_ENOENT;
     if (rc != 0) {
         gl_http_error(r, 401, "unauthorized", "the token is not valid (expired, logged out or unknown)");
@@ -214,6 +228,65 @@ static int body_request(gl_http_req_t *r, Gridlink__V1__CtlRequest **q, char *wh
     return rc;
 }
 
+/* POST .../attachments: the body is the file, its type the Content-Type. */
+static int file_request(gl_http_req_t *r, Gridlink__V1__CtlRequest **q, char *why, size_t whylen)
+{
+    size_t len;
+    const uint8_t *b = gl_http_body(r, &len);
+    const char *ct = gl_http_header(r, "Content-Type");
+    char type[65] = "";
+    if (ct)
+        snprintf(type, sizeof type, "%.*s", (int)strcspn(ct, "; "), ct);
+    const char *bad = gl_file_type_refusal(type, b, len);
+    if (!len || bad) {
+        snprintf(why, whylen, "%s", !len ? "the body is the photo; it is empty" : bad);
+        return GL_EINVAL;
+    }
+    Gridlink__V1__CtlRequest *m = malloc(sizeof *m);
+    uint8_t *data = malloc(len);
+    char *t = strdup(type);
+    if (!m || !data || !t) {
+        free(m);
+        free(data);
+        free(t);
+        return GL_ENOMEM;
+    }
+    gridlink__v1__ctl_request__init(m);
+    memcpy(data, b, len);
+    m->data.data = data;
+    m->data.len = len;
+    m->content_type = t;
+    *q = m;
+    return GL_OK;
+}
+
+/* GET .../events: from the event after Last-Event-ID (or ?after=), else
+ * from the node's next event. */
+static int events_from(gl_http_req_t *r, Gridlink__V1__CtlRequest *q, char *why, size_t whylen)
+{
+    const char *last = gl_http_header(r, "Last-Event-ID");
+    if (!last || !last[0])
+        last = gl_http_query(r, "after");
+    if (!last || !last[0])
+        return GL_OK; /* from_seq 0: from now on */
+    char *end;
+    unsigned long long v = strtoull(last, &end, 10);
+    if (*end || last[0] == '-') {
+        snprintf(why, whylen, "Last-Event-ID is the number of the last event seen");
+        return GL_EINVAL;
+    }
+    q->from_seq = v + 1;
+    return GL_OK;
+}
+
+size_t gl_api_body_limit(const char *method, const char *url, size_t max_body)
+{
+    size_t n = strlen(url);
+    if (strcmp(method, "POST") == 0 && n > 12 && strcmp(url + n - 12, "/attachments") == 0)
+        return GL_MAX_ATTACHMENT;
+    return max_body;
+}
+
 static int set_str(char **field, const char *value)
 {
     char *s = strdup(value);
@@ -255,7 +328,8 @@ int gl_api_route(gl_http_req_t *r, gl_users_t *users, const gl_topology_t *t, in
             return 1;
         }
         gl_users_logout(users, token);
-        gl_http_json(r, 200, json_pack("{s:b}", "logged_out", 1));
+        const char *headers[] = {"Set-Cookie", "gl_token=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", NULL};
+        gl_http_json_with(r, 200, json_pack("{s:b}", "logged_out", 1), headers);
         return 1;
     }
     if (gl_api_info(r, t, &a, p, n) != 0)
@@ -265,9 +339,14 @@ int gl_api_route(gl_http_req_t *r, gl_users_t *users, const gl_topology_t *t, in
         return 1;
     }
     const char *node = p[3], *what = p[4];
+    bool files = strcmp(what, "attachments") == 0;
     const char *id = n >= 6 ? p[5] : NULL;
-    if (id && !gl_case_id_valid(id)) {
+    if (id && !files && !gl_case_id_valid(id)) {
         gl_http_error(r, 400, "bad-request", "'%.200s' is not a case ID", id);
+        return 1;
+    }
+    if (id && files && !gl_sha256_hex_valid(id)) {
+        gl_http_error(r, 400, "bad-request", "'%.200s' is not a file's SHA-256 (64 lower-case hex digits)", id);
         return 1;
     }
     char why[512] = "";
@@ -285,13 +364,22 @@ int gl_api_route(gl_http_req_t *r, gl_users_t *users, const gl_topology_t *t, in
     } else if (strcmp(what, "cases") == 0 && n == 8 && post && strcmp(p[6], "actions") == 0) {
         action = p[7];
         op = strcmp(action, "rate") == 0 ? "rate" : "act";
+    } else if (files && n == 5 && post) {
+        op = "attach";
+    } else if (files && n == 6 && get) {
+        op = "attachment";
+    } else if (strcmp(what, "events") == 0 && n == 5 && get) {
+        op = "log";
+        call->events = true;
     } else {
-        bool known = strcmp(what, "cases") == 0 || strcmp(what, "health") == 0;
+        bool known = strcmp(what, "cases") == 0 || strcmp(what, "health") == 0 || files || strcmp(what, "events") == 0;
         gl_http_error(r, known ? 405 : 404, known ? "method-not-allowed" : "not-found", "%s %.200s is not served",
                       method, gl_http_path(r));
         return 1;
     }
-    if (post) {
+    if (post && strcmp(op, "attach") == 0) {
+        rc = file_request(r, &q, why, sizeof why);
+    } else if (post) {
         rc = body_request(r, &q, why, sizeof why);
     } else {
         q = malloc(sizeof *q);
@@ -300,6 +388,10 @@ int gl_api_route(gl_http_req_t *r, gl_users_t *users, const gl_topology_t *t, in
         rc = q ? GL_OK : GL_ENOMEM;
         if (rc == 0 && strcmp(op, "list") == 0)
             rc = list_request(r, q, why, sizeof why);
+        if (rc == 0 && id && files)
+            rc = set_str(&q->sha256, id);
+        if (rc == 0 && call->events)
+            rc = events_from(r, q, why, sizeof why);
     }
     if (rc == 0 && strcmp(op, "submit") == 0) {
         switch (q->kind) {
@@ -328,12 +420,26 @@ int gl_api_route(gl_http_req_t *r, gl_users_t *users, const gl_topology_t *t, in
         gl_api_fail(r, rc, why);
         return 1;
     }
-    /* Who may: the role for the operation, the scope for the node. */
-    if (!gl_user_role_may(a.role, eop->op, eop->writes) || !gl_account_in_scope(&a, node)) {
+    /* Who may: the role for the operation, the scope for the node. The
+     * event stream is everyone's who may list the node's cases. */
+    gl_op asked = call->events ? GRIDLINK__V1__OP__OP_LIST : eop->op;
+    if (!gl_user_role_may(a.role, asked, eop->writes) || !gl_account_in_scope(&a, node)) {
         gridlink__v1__ctl_request__free_unpacked(q, NULL);
         gl_http_error(r, 403, "forbidden", "%s (%s, scope %s) may not %s at %s", a.name, gl_user_role_name(a.role),
                       a.scope, op, node);
         return 1;
+    }
+    if (id && files) {
+        /* A file never changes under its hash: the browser's copy is good. */
+        const char *inm = gl_http_header(r, "If-None-Match");
+        char etag[70];
+        snprintf(etag, sizeof etag, "\"%s\"", id);
+        if (inm && strcmp(inm, etag) == 0) {
+            gridlink__v1__ctl_request__free_unpacked(q, NULL);
+            const char *headers[] = {"ETag", etag, "Cache-Control", "private, max-age=31536000, immutable", NULL};
+            gl_http_respond_with(r, 304, NULL, "", 0, headers);
+            return 1;
+        }
     }
     snprintf(call->node, sizeof call->node, "%s", node);
     snprintf(call->user, sizeof call->user, "%s", a.name);
@@ -373,6 +479,21 @@ void gl_api_answer(gl_http_req_t *r, gl_op op, const gl_topology_t *t, const cha
     case OP(HEALTH):
         j = rep->health ? gl_pbjson_from_message(&rep->health->base, GL_PBJSON_DEFAULTS) : json_object();
         break;
+    case OP(ATTACH):
+        if (rep->attachment)
+            j = json_pack("{s:s, s:I, s:s}", "sha256", rep->attachment->sha256, "size",
+                          (json_int_t)rep->attachment->size, "content_type", rep->attachment->content_type);
+        status = rep->note[0] ? 200 : 201; /* stored already, or new here */
+        break;
+    case OP(ATTACHMENT): {
+        char etag[70];
+        snprintf(etag, sizeof etag, "\"%s\"", rep->attachment ? rep->attachment->sha256 : "");
+        const char *headers[] = {"ETag", etag, "Cache-Control", "private, max-age=31536000, immutable", NULL};
+        gl_http_respond_with(r, 200, rep->attachment ? rep->attachment->content_type : "application/octet-stream",
+                             rep->data.data, rep->data.len, headers);
+        gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
+        return;
+    }
     default:
         /* a write: the case as it is now, or where the action went */
         bool created = op == OP(SUBMIT) || op == OP(REQUEST) || op == OP(DISPATCH) || op == OP(WHISTLE);

@@ -12,7 +12,14 @@
  *                                   &unplaced=&holding=&limit=&after=
  *   POST /api/v1/nodes/{node}/cases              {"kind": incident|request|task|whistle, ...}
  *   GET  /api/v1/nodes/{node}/cases/{id}
- *   POST /api/v1/nodes/{node}/cases/{id}/actions/{action} {"note", "reason", "to", ...}
+ *   POST /api/v1/nodes/{node}/cases/{id}/actions/{action} {"note", "reason", "to", "attachments", ...}
+ *   POST /api/v1/nodes/{node}/attachments         (the photo as the body) -> {"sha256", "size", "content_type"}
+ *   GET  /api/v1/nodes/{node}/attachments/{sha256}
+ *   GET  /api/v1/nodes/{node}/events              text/event-stream of the node's log (Last-Event-ID)
+ *
+ * The token comes in Authorization: Bearer, or, for GETs only, in the
+ * gl_token cookie that login sets (so an <img> or an EventSource can send
+ * it; a cookie never authorises a write, so another site cannot make one).
  *
  * and, from the account and the topology alone (api_info.c):
  *   GET  /api/v1/me          -> {"name", "role", "role_label", "scope", "display_name", "node": {...}}
@@ -38,7 +45,11 @@ typedef struct gl_api_call {
     gl_op op;
     gl_caller who;
     char user[96];
+    bool events; /* GET .../events: a stream of the log from req->from_seq, not an operation */
 } gl_api_call;
+
+/* The largest request body of a route (uploads take photos). */
+size_t gl_api_body_limit(const char *method, const char *url, size_t max_body);
 
 /* 0: call is filled, for the host to run at call->node; 1: r was answered
  * here (login, logout, a refusal). */

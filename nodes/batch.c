@@ -76,6 +76,13 @@ void batch_free_inputs(node_t *n)
 
 const gl_caller host_operator = {.role = GL_ROLE_OPERATOR};
 
+/* HTTP takes files (attach) in its requests; the control socket's frames
+ * are bounded by the socket. */
+static size_t max_request(const struct input *in)
+{
+    return in->kind == IN_HTTP ? GL_MAX_FILE_REQUEST : GL_MAX_MESSAGE;
+}
+
 static int dispatch(node_t *n, MDB_txn *txn, struct input *in, gl_token tok)
 {
     int64_t now = host_now(n->host);
@@ -87,7 +94,7 @@ static int dispatch(node_t *n, MDB_txn *txn, struct input *in, gl_token tok)
     }
     char err[256];
     Gridlink__V1__CtlRequest *req;
-    int rc = gl_decode_ctl_request(in->buf, in->len, &req, err, sizeof err);
+    int rc = gl_decode_ctl_request_max(in->buf, in->len, max_request(in), &req, err, sizeof err);
     if (rc != 0)
         return rc;
     /* the person's name lives in the input, which a growing batch moves */
@@ -126,7 +133,7 @@ static void refusal_reason(const struct input *in, int rc, char *why, size_t len
     snprintf(why, len, "%s", gl_strerror(rc));
     if (in->kind == IN_CTL || in->kind == IN_HTTP) {
         Gridlink__V1__CtlRequest *req = NULL;
-        if (gl_decode_ctl_request(in->buf, in->len, &req, why, len) == 0)
+        if (gl_decode_ctl_request_max(in->buf, in->len, max_request(in), &req, why, len) == 0)
             gridlink__v1__ctl_request__free_unpacked(req, NULL);
     } else {
         Gridlink__V1__Envelope *env = NULL;
@@ -337,8 +344,10 @@ static void commit_node(node_t *n)
     zsock_t *ctl = gl_zsock_sock(h->ctl);
     size_t n_fx;
     const gl_effect *fx = gl_engine_fx(n->engine, &n_fx);
+    bool logged = false;
     for (size_t i = 0; i < n_fx; i++) {
         const gl_effect *e = &fx[i];
+        logged = logged || e->kind == GL_FX_EVENT;
         if (e->kind == GL_FX_REPLY) {
             struct input *in = e->token < n->n_in ? &n->in[e->token] : NULL;
             if (in && in->rid) {
@@ -355,6 +364,8 @@ static void commit_node(node_t *n)
     }
     gl_engine_fx_clear(n->engine);
     batch_free_inputs(n);
+    if (logged && h->n_sse)
+        door_events(n);
     gl_zsock_kick(h->ctl);
     int64_t now = host_now(h);
     if (n->uplink) {

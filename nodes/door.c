@@ -6,7 +6,15 @@
  * node's batch like any other input and is answered after the commit.
  * Accounts come from HOME/users (gridlink user add); without them every
  * request but the login is refused. Paths outside /api/ are the web app's
- * files (webapp.h). */
+ * files (webapp.h).
+ *
+ * The event streams (GET .../events) read the node's log from the store,
+ * from the event after the client's Last-Event-ID, as far as the stream's
+ * buffer takes, and again after every commit that logged something and
+ * whenever the buffer drains; a client that falls behind is fed from the
+ * store, never from memory. A comment every SSE_BEAT_MS keeps proxies and
+ * the idle timeout from closing a quiet stream and finds clients gone. */
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,16 +22,142 @@
 #include "error.h"
 #include "host_int.h"
 #include "log.h"
+#include "pbjson.h"
 #include "webapp.h"
 
-#define MAX_BODY  ((size_t)256 * 1024)
-#define MAX_CONNS 512
-#define IDLE_S    30
+#define MAX_BODY    ((size_t)256 * 1024)
+#define MAX_CONNS   4096
+#define IDLE_S      30
+#define HEADER_S    5
+#define PER_ADDRESS 64
+#define MAX_SSE     1024
+#define SSE_BEAT_MS 15000
+#define SSE_BATCH   256 /* events read in one pass */
+
+struct sse {
+    host_t *h;
+    node_t *n;
+    uint64_t next; /* the next log sequence to send */
+    gl_http_stream_t *s;
+    struct sse *prev, *next_sse;
+};
+
+/* Send what the log holds from c->next on, as far as the stream takes it. */
+static void sse_feed(struct sse *c)
+{
+    MDB_txn *txn;
+    if (gl_store_begin(c->n->store, NULL, false, &txn) != 0)
+        return;
+    uint64_t last = 0;
+    gl_store_log_last(txn, c->n->store, &last);
+    for (int k = 0; k < SSE_BATCH && c->next <= last; k++) {
+        Gridlink__V1__BusEvent *ev = NULL;
+        if (gl_store_log_get(txn, c->n->store, c->next, &ev) != 0) {
+            c->next++; /* not readable: skipped, as the bus would */
+            continue;
+        }
+        json_t *j = gl_pbjson_from_message(&ev->base, 0);
+        char *data = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(j);
+        char head[96];
+        int hl = snprintf(head, sizeof head, "id: %llu\nevent: %s\ndata: ", (unsigned long long)ev->seq,
+                          ev->kind[0] ? ev->kind : "event");
+        size_t dl = data ? strlen(data) : 0;
+        char *frame = data ? malloc((size_t)hl + dl + 3) : NULL;
+        int rc = frame ? GL_OK : GL_ENOMEM;
+        if (frame) {
+            memcpy(frame, head, (size_t)hl);
+            memcpy(frame + hl, data, dl);
+            memcpy(frame + hl + dl, "\n\n", 3);
+            rc = gl_http_stream_write(c->s, frame, (size_t)hl + dl + 2);
+        }
+        free(frame);
+        free(data);
+        gridlink__v1__bus_event__free_unpacked(ev, NULL);
+        if (rc != 0)
+            break; /* full: on_drain comes back for the rest */
+        c->next++;
+    }
+    gl_store_abort(txn);
+}
+
+static void sse_drain(gl_http_stream_t *s, void *arg)
+{
+    (void)s;
+    sse_feed(arg);
+}
+
+static void sse_closed(gl_http_stream_t *s, void *arg)
+{
+    (void)s;
+    struct sse *c = arg;
+    host_t *h = c->h;
+    if (c->prev)
+        c->prev->next_sse = c->next_sse;
+    else
+        h->sse = c->next_sse;
+    if (c->next_sse)
+        c->next_sse->prev = c->prev;
+    h->n_sse--;
+    free(c);
+}
+
+void door_events(node_t *n)
+{
+    for (struct sse *c = n->host->sse; c; c = c->next_sse)
+        if (c->n == n)
+            sse_feed(c);
+}
+
+static void on_beat(uv_timer_t *t)
+{
+    host_t *h = t->data;
+    static const char beat[] = ": keep-alive\n\n";
+    for (struct sse *c = h->sse; c; c = c->next_sse)
+        gl_http_stream_write(c->s, beat, sizeof beat - 1);
+}
+
+static void open_events(host_t *h, node_t *n, gl_http_req_t *r, uint64_t from)
+{
+    if (h->n_sse >= MAX_SSE) {
+        gl_http_error(r, 503, "unavailable", "this process serves %d event streams already", MAX_SSE);
+        return;
+    }
+    struct sse *c = calloc(1, sizeof *c);
+    if (!c) {
+        gl_http_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    c->h = h;
+    c->n = n;
+    MDB_txn *txn;
+    uint64_t last = 0;
+    if (gl_store_begin(n->store, NULL, false, &txn) == 0) {
+        gl_store_log_last(txn, n->store, &last);
+        gl_store_abort(txn);
+    }
+    c->next = from == 0 || from > last + 1 ? last + 1 : from;
+    c->s = gl_http_stream_open(r, "text/event-stream; charset=utf-8", sse_drain, sse_closed, c);
+    if (!c->s) {
+        free(c);
+        gl_http_error(r, 500, "internal", "the stream cannot be opened");
+        return;
+    }
+    c->next_sse = h->sse;
+    if (h->sse)
+        h->sse->prev = c;
+    h->sse = c;
+    h->n_sse++;
+    static const char hello[] = "retry: 3000\n\n";
+    gl_http_stream_write(c->s, hello, sizeof hello - 1);
+    sse_feed(c);
+}
 
 /* A read: run now in a read transaction, its reply answered at once. */
 static void read_now(node_t *n, gl_http_req_t *r, const gl_api_call *call)
 {
     MDB_txn *txn;
+    host_share_counts(n);
     int rc = gl_store_begin(n->store, NULL, false, &txn);
     if (rc != 0) {
         gl_api_fail(r, rc, "the node's store cannot be read");
@@ -61,6 +195,8 @@ static void on_request(gl_http_req_t *r, void *arg)
     const gl_engine_op *op = gl_engine_op_find(call.req->op);
     if (!n) {
         gl_http_error(r, 404, "not-found", "node %s is not served by this process", call.node);
+    } else if (call.events) {
+        open_events(h, n, r, call.req->from_seq);
     } else if (!op->writes) {
         read_now(n, r, &call);
     } else {
@@ -88,7 +224,12 @@ int door_start(host_t *h)
         gl_warn("HTTP: no accounts in %s/users yet (gridlink user add)", h->home);
         h->users = NULL;
     }
-    gl_http_limits lim = {.max_body = MAX_BODY, .max_conns = MAX_CONNS, .idle_timeout_s = IDLE_S};
+    gl_http_limits lim = {.max_body = MAX_BODY,
+                          .max_conns = MAX_CONNS,
+                          .idle_timeout_s = IDLE_S,
+                          .header_s = HEADER_S,
+                          .per_address = PER_ADDRESS,
+                          .body_limit = gl_api_body_limit};
     char err[256];
     rc = gl_http_start(h->uv, h->topo->listen_host, port, &lim, on_request, h, &h->http, err, sizeof err);
     if (rc != 0) {
@@ -96,6 +237,10 @@ int door_start(host_t *h)
         gl_users_close(&h->users);
         return rc;
     }
+    uv_timer_init(h->uv, &h->sse_beat);
+    h->sse_beat.data = h;
+    uv_timer_start(&h->sse_beat, on_beat, SSE_BEAT_MS, SSE_BEAT_MS);
+    h->sse_beat_on = true;
     snprintf(h->http_url, sizeof h->http_url, "http://%s:%d/api/v1", h->topo->listen_host, gl_http_port(h->http));
     gl_info("HTTP: staff API at %s for %zu node(s)", h->http_url, h->n_nodes);
     for (size_t i = 0; i < h->n_nodes; i++)
@@ -105,6 +250,11 @@ int door_start(host_t *h)
 
 void door_stop(host_t *h)
 {
-    gl_http_stop(&h->http);
+    if (h->sse_beat_on) {
+        uv_timer_stop(&h->sse_beat);
+        uv_close((uv_handle_t *)&h->sse_beat, NULL);
+        h->sse_beat_on = false;
+    }
+    gl_http_stop(&h->http); /* the streams close with it */
     gl_users_close(&h->users);
 }

@@ -350,8 +350,11 @@ gl_link_t *eng_next_hop(gl_engine_t *e, const char *target, const char **peer)
     return e->uplink;
 }
 
-static int enqueue_status(gl_link_t *l, MDB_txn *txn, const gl_case *c)
+static int enqueue_status(gl_engine_t *e, gl_link_t *l, MDB_txn *txn, const gl_case *c)
 {
+    int rc = c->n_attachments ? files_push(e, txn, l, c) : GL_OK;
+    if (rc != 0)
+        return rc;
     Gridlink__V1__CaseStatus st = GRIDLINK__V1__CASE_STATUS__INIT;
     st.case_ = (gl_case *)c;
     Gridlink__V1__Envelope env = GRIDLINK__V1__ENVELOPE__INIT;
@@ -379,7 +382,7 @@ int eng_spread(gl_engine_t *e, MDB_txn *txn, const gl_case *c, const char *excep
         if (dup)
             continue;
         sent[n_sent++] = l;
-        int rc = enqueue_status(l, txn, c);
+        int rc = enqueue_status(e, l, txn, c);
         if (rc != 0)
             return rc;
     }
@@ -388,6 +391,9 @@ int eng_spread(gl_engine_t *e, MDB_txn *txn, const gl_case *c, const char *excep
 
 int eng_send_up(gl_engine_t *e, MDB_txn *txn, gl_case *c, const char *reason)
 {
+    int rc = c->n_attachments ? files_push(e, txn, e->uplink, c) : GL_OK;
+    if (rc != 0)
+        return rc;
     Gridlink__V1__CaseTransfer tr = GRIDLINK__V1__CASE_TRANSFER__INIT;
     tr.case_ = c;
     tr.reason = (char *)reason;

@@ -1,7 +1,7 @@
 /* engine_int.h: what the engine's files share. From the bottom up:
  * engine.c (the object, effects, case helpers, routing), deadlines.c (time
  * limits), lifecycle.c (the transition table), clock.c (deadlines passing),
- * tree.c (what arrives from neighbours), ops.c (people's operations) and
+ * files.c (attachments), tree.c (what arrives from neighbours), ops.c (people's operations) and
  * views.c (the reads); each calls only those below it. Nothing outside the
  * engine includes this header. */
 #ifndef GL_ENGINE_INT_H
@@ -130,6 +130,24 @@ int dl_pending_add(gl_engine_t *e, MDB_txn *txn, const char *case_id);
 
 /* clock.c: the parent's link is back: the escalations that waited climb. */
 int clock_pending_flush(gl_engine_t *e, MDB_txn *txn);
+
+/* files.c: attachments (photos), stored once by SHA-256. */
+/* Are these files stored here, whole? GL_EINVAL with the reason if not. */
+int files_check(gl_engine_t *e, MDB_txn *txn, char *const *hashes, size_t n, char *why, size_t whylen);
+/* Add the hashes c does not name yet (GL_ETOOBIG past GL_MAX_ATTACHMENTS). */
+int files_add(gl_case *c, char *const *hashes, size_t n, char *why, size_t whylen);
+/* Before a message about c goes on l: the files c names that l's peer was
+ * not sent yet go ahead of it. */
+int files_push(gl_engine_t *e, MDB_txn *txn, gl_link_t *l, const gl_case *c);
+/* A chunk from a neighbour (checked by the decoder). */
+int files_on_chunk(gl_engine_t *e, MDB_txn *txn, const char *from, const Gridlink__V1__FileChunk *f, char *why,
+                   size_t whylen);
+/* The peer came back with a new store: it has none of what it was sent. */
+int files_peer_reset(gl_engine_t *e, MDB_txn *txn, const char *peer);
+int files_op_attach(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
+                    gl_token tok);
+int files_op_read(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
+                  gl_token tok);
 
 /* views.c */
 int views_read(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *req, gl_op op, gl_token tok);

@@ -136,14 +136,19 @@ static node_t *host_find_node(host_t *h, const char *id)
     return zhashx_lookup(h->by_id, id);
 }
 
-/* The transport's counts the engine's health shows. */
-static void share_counts(node_t *n)
+void host_share_counts(node_t *n)
 {
     gl_engine_counts *k = gl_engine_counters(n->engine);
     k->unauthorized = gl_zap_denied_count(n->host->zap, n->id);
     k->handshake_failed = gl_sockmon_failed(n->down_mon);
     k->transport_malformed = n->bad_messages;
     k->transport_refused = n->refused;
+    if (n->host->http) {
+        gl_http_counts c = gl_http_counters(n->host->http);
+        k->http_requests = c.requests;
+        k->http_refused = c.refused + c.errors;
+        k->http_cut = c.cut_slow + c.per_address;
+    }
 }
 
 /* A read: answered at once from committed state, outside the batch. */
@@ -155,7 +160,7 @@ static void read_now(node_t *n, zframe_t *rid, const Gridlink__V1__CtlRequest *r
         ctl_send_error(sock, rid, rc, gl_strerror(rc));
         return;
     }
-    share_counts(n);
+    host_share_counts(n);
     /* Effects of a read are only its reply: take it out past the batch's. */
     size_t mark = gl_engine_fx_mark(n->engine);
     rc = gl_engine_call(n->engine, txn, &host_operator, req, TOKEN_NOW, host_now(n->host));
@@ -256,9 +261,13 @@ static int open_downlink(node_t *n)
         return GL_EIO;
     }
     if (zsock_bind(s, "%s", n->topo->endpoint) < 0) {
-        gl_error("node %s: cannot bind %s: %s", n->id, n->topo->endpoint, zmq_strerror(zmq_errno()));
+        int e = zmq_errno();
+        gl_error("node %s: cannot bind %s: %s%s", n->id, n->topo->endpoint, zmq_strerror(e),
+                 e == EADDRINUSE ? " (another program has the port: a port base outside the kernel's ephemeral range, "
+                                   "net.ipv4.ip_local_port_range, keeps outgoing connections off it)"
+                                 : "");
         zsock_destroy(&s);
-        return GL_EIO;
+        return e == EADDRINUSE ? GL_EADDRINUSE : GL_EIO;
     }
     int rc = gl_loop_add(h->loop, s, on_down_readable, n, &n->down);
     if (rc != 0)

@@ -110,7 +110,15 @@ struct host {
     gl_http_t *http;   /* the staff API, when the topology gives HTTP ports */
     gl_users_t *users; /* HOME/users, when it exists */
     char http_url[128];
+    struct sse *sse; /* the event streams open (door.c) */
+    size_t n_sse;
+    uv_timer_t sse_beat;
+    bool sse_beat_on;
 };
+
+/* host.c: the transport's counts (ZAP, handshakes, HTTP) into the
+ * engine's, for health. */
+void host_share_counts(node_t *n);
 
 /* A read's reply is sent at once; its token says so. */
 #define TOKEN_NOW UINT64_MAX
@@ -151,5 +159,7 @@ extern const gl_caller host_operator;
  * a port: started after the nodes, stopped before them. */
 int door_start(host_t *h);
 void door_stop(host_t *h);
+/* The node committed new log entries: its event streams get them. */
+void door_events(node_t *n);
 
 #endif

@@ -5,14 +5,27 @@
  * not block on a descriptor that will not signal the work left over).
  * Requests are answered on the handler's last call, never its first, so
  * that keep-alive holds; only early refusals (411, 413) are answered on the
- * first call, which closes the connection. */
+ * first call, which closes the connection.
+ *
+ * libmicrohttpd's timeout counts inactivity only, so a client that sends
+ * its headers a byte at a time would never be cut off: every connection
+ * carries a deadline of its own (its first request's headers, a body, the
+ * next request of a kept-alive connection), and a sweep once a second shuts
+ * down the socket of any connection past it, which the library then closes.
+ * Connections from one address other than loopback are bounded the same
+ * way (loopback is where a reverse proxy speaks for everyone).
+ *
+ * Streams (SSE) are callback responses: the reader hands out what the
+ * stream buffers and suspends the connection when there is nothing; a write
+ * queues the connection for resumption, done a batch at a time. */
 #include <arpa/inet.h>
+#include <czmq.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
@@ -21,8 +34,31 @@
 #include "http.h"
 #include "log.h"
 
-#define HEADER_TIMEOUT_S 5               /* until the request's headers are in */
-#define HEADER_BYTES     ((size_t)32768) /* request line and headers of one connection */
+#define HEADER_BYTES ((size_t)32768) /* request line and headers of one connection */
+#define BODY_S       120             /* a request body must be in by then (a photo over a slow link) */
+#define SWEEP_MS     1000
+#define STREAM_BLOCK ((size_t)16384)
+
+/* One connection: its deadline and the address it counts against. */
+struct conn {
+    struct MHD_Connection *c;
+    int64_t deadline_ms; /* 0: none (a request being answered) */
+    char addr[INET6_ADDRSTRLEN];
+    bool counted; /* in the per-address table */
+    struct conn *prev, *next;
+};
+
+struct gl_http_stream {
+    gl_http_t *h;
+    struct MHD_Connection *conn;
+    uint8_t *buf;
+    size_t off, len, cap;
+    bool suspended, queued, drain_due, was_full, ending;
+    gl_http_stream_fn on_drain, on_close;
+    void *arg;
+    gl_http_stream_t *prev, *next; /* every open stream */
+    gl_http_stream_t *wnext;       /* the wake list */
+};
 
 struct gl_http_req {
     gl_http_t *h;
@@ -35,6 +71,7 @@ struct gl_http_req {
     bool held;      /* its answer comes later */
     bool suspended; /* the connection waits for it */
     bool resuming;  /* answered while suspended: queue on the next call */
+    size_t max_body;
     struct MHD_Response *resp;
     unsigned status;
     gl_http_req_t *prev, *next; /* the held list */
@@ -53,7 +90,17 @@ struct gl_http {
     gl_http_counts counts;
     gl_http_req_t *held;
     int open_handles;
+    uv_timer_t sweep;
+    struct conn *conns;
+    zhashx_t *per_addr; /* address -> connections from it (as a pointer-sized count) */
+    gl_http_stream_t *streams;
+    gl_http_stream_t *wake, *wake_tail;
 };
+
+static int64_t now_ms(void)
+{
+    return (int64_t)(zclock_mono());
+}
 
 static void run(gl_http_t *h);
 
@@ -89,12 +136,48 @@ static void rearm(gl_http_t *h)
     }
 }
 
+/* Streams with something to send again: resumed a batch at a time (each
+ * resumption costs the library a pass over the connection). */
+static bool resume_some(gl_http_t *h)
+{
+    for (int n = 0; h->wake && n < (int)GL_HTTP_RESUME_BATCH; n++) {
+        gl_http_stream_t *s = h->wake;
+        h->wake = s->wnext;
+        if (!h->wake)
+            h->wake_tail = NULL;
+        s->wnext = NULL;
+        s->queued = false;
+        if (s->suspended) {
+            s->suspended = false;
+            MHD_resume_connection(s->conn);
+        }
+    }
+    return h->wake != NULL;
+}
+
+static void drain_callbacks(gl_http_t *h)
+{
+    for (gl_http_stream_t *s = h->streams, *next; s; s = next) {
+        next = s->next;
+        if (s->drain_due) {
+            s->drain_due = false;
+            if (s->on_drain)
+                s->on_drain(s, s->arg);
+        }
+    }
+}
+
 static void run(gl_http_t *h)
 {
     if (!h->d)
         return;
+    bool more = resume_some(h);
     MHD_run(h->d);
+    drain_callbacks(h);
+    more = resume_some(h) || more;
     rearm(h);
+    if (more)
+        uv_idle_start(&h->idle, on_idle);
 }
 
 static void unhold(gl_http_req_t *r)
@@ -142,22 +225,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = r;
         if (!r->path)
             return MHD_NO;
-        /* Headers are in: the ordinary idle timeout from here on. */
-        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, h->lim.idle_timeout_s);
+        /* Headers are in: the body has its own deadline. */
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        struct conn *cx = ci ? ci->socket_context : NULL;
+        if (cx)
+            cx->deadline_ms = now_ms() + (int64_t)BODY_S * 1000;
+        r->max_body = h->lim.body_limit ? h->lim.body_limit(method, url, h->lim.max_body) : h->lim.max_body;
         const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (te)
             return refuse_early(r, MHD_HTTP_LENGTH_REQUIRED, "length-required",
                                 "a request body needs a Content-Length (no chunked uploads)");
-        if (cl && strtoull(cl, NULL, 10) > h->lim.max_body) {
+        if (cl && strtoull(cl, NULL, 10) > r->max_body) {
             char msg[96];
-            snprintf(msg, sizeof msg, "a request body may be at most %zu bytes", h->lim.max_body);
+            snprintf(msg, sizeof msg, "a request body may be at most %zu bytes", r->max_body);
             return refuse_early(r, MHD_HTTP_CONTENT_TOO_LARGE, "too-large", msg);
         }
         return MHD_YES;
     }
     if (*size) {
-        if (r->len + *size > h->lim.max_body)
+        if (r->len + *size > r->max_body)
             return MHD_NO; /* cannot happen past the Content-Length check; close */
         if (r->len + *size > r->cap) {
             size_t cap = r->cap ? r->cap : 4096;
@@ -181,6 +268,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!r->started) {
         r->started = true;
         h->counts.requests++;
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (ci && ci->socket_context)
+            ((struct conn *)ci->socket_context)->deadline_ms = 0; /* all in: answering is ours */
         h->fn(r, h->arg);
     }
     if (r->resp)
@@ -194,9 +284,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode why)
 {
-    (void)cls;
-    (void)conn;
+    gl_http_t *h = cls;
     (void)why;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci && ci->socket_context) /* kept alive: the next request must come whole within the idle time */
+        ((struct conn *)ci->socket_context)->deadline_ms = now_ms() + (int64_t)h->lim.idle_timeout_s * 1000;
     gl_http_req_t *r = *con_cls;
     if (!r)
         return;
@@ -210,15 +302,97 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-/* A new connection: a short timeout until its headers are in (a client
- * that sends them a byte at a time is cut off sooner). */
+static bool loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+    return true; /* not from the network */
+}
+
+static void addr_text(const struct sockaddr *sa, char *out, size_t size)
+{
+    out[0] = 0;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)size);
+}
+
+static void cut(struct conn *cx)
+{
+    const union MHD_ConnectionInfo *fi = MHD_get_connection_info(cx->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (fi)
+        shutdown(fi->connect_fd, SHUT_RDWR); /* the library sees the end and closes it */
+    cx->deadline_ms = 0;
+}
+
+/* A connection opens (its first headers have a short deadline, and it
+ * counts against its address) or closes. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
-    (void)cls;
-    (void)socket_context;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED)
-        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned int)HEADER_TIMEOUT_S);
+    gl_http_t *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct conn *cx = calloc(1, sizeof *cx);
+        *socket_context = cx;
+        if (!cx)
+            return;
+        cx->c = conn;
+        cx->deadline_ms = now_ms() + (int64_t)h->lim.header_s * 1000;
+        cx->next = h->conns;
+        if (h->conns)
+            h->conns->prev = cx;
+        h->conns = cx;
+        const union MHD_ConnectionInfo *ai = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (h->lim.per_address && h->per_addr && ai && ai->client_addr && !loopback(ai->client_addr)) {
+            addr_text(ai->client_addr, cx->addr, sizeof cx->addr);
+            uintptr_t n = (uintptr_t)zhashx_lookup(h->per_addr, cx->addr) + 1;
+            zhashx_update(h->per_addr, cx->addr, (void *)n);
+            cx->counted = true;
+            if (n > h->lim.per_address) {
+                h->counts.per_address++;
+                gl_warn("HTTP: %s has %u connections open; the newest is closed", cx->addr, h->lim.per_address);
+                cut(cx);
+            }
+        }
+        return;
+    }
+    struct conn *cx = *socket_context;
+    if (!cx)
+        return;
+    if (cx->counted) {
+        uintptr_t n = (uintptr_t)zhashx_lookup(h->per_addr, cx->addr);
+        if (n <= 1)
+            zhashx_delete(h->per_addr, cx->addr);
+        else
+            zhashx_update(h->per_addr, cx->addr, (void *)(n - 1));
+    }
+    if (cx->prev)
+        cx->prev->next = cx->next;
+    else
+        h->conns = cx->next;
+    if (cx->next)
+        cx->next->prev = cx->prev;
+    free(cx);
+    *socket_context = NULL;
+}
+
+/* Once a second: connections past their deadline are shut down. */
+static void on_sweep(uv_timer_t *t)
+{
+    gl_http_t *h = t->data;
+    int64_t now = now_ms();
+    bool any = false;
+    for (struct conn *cx = h->conns; cx; cx = cx->next)
+        if (cx->deadline_ms && now > cx->deadline_ms) {
+            h->counts.cut_slow++;
+            cut(cx);
+            any = true;
+        }
+    if (any)
+        run(h);
 }
 
 int gl_http_start(uv_loop_t *uv, const char *host, int port, const gl_http_limits *lim, gl_http_handler fn, void *arg,
@@ -237,6 +411,9 @@ int gl_http_start(uv_loop_t *uv, const char *host, int port, const gl_http_limit
     h->lim = *lim;
     h->fn = fn;
     h->arg = arg;
+    if (!h->lim.header_s)
+        h->lim.header_s = 5;
+    h->per_addr = zhashx_new();
     h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, h,
                             MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
                             lim->max_conns, MHD_OPTION_CONNECTION_TIMEOUT, lim->idle_timeout_s,
@@ -244,6 +421,7 @@ int gl_http_start(uv_loop_t *uv, const char *host, int port, const gl_http_limit
                             h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, errlen, "HTTP: cannot listen on %s:%d (in use, or not an address of this host)", host, port);
+        zhashx_destroy(&h->per_addr);
         free(h);
         return GL_EIO;
     }
@@ -253,13 +431,16 @@ int gl_http_start(uv_loop_t *uv, const char *host, int port, const gl_http_limit
     if (!ei || uv_poll_init(uv, &h->poll, ei->epoll_fd) != 0) {
         snprintf(err, errlen, "HTTP: cannot watch the server's descriptor");
         MHD_stop_daemon(h->d);
+        zhashx_destroy(&h->per_addr);
         free(h);
         return GL_EIO;
     }
     uv_timer_init(uv, &h->timer);
+    uv_timer_init(uv, &h->sweep);
     uv_idle_init(uv, &h->idle);
-    h->poll.data = h->timer.data = h->idle.data = h;
+    h->poll.data = h->timer.data = h->idle.data = h->sweep.data = h;
     uv_poll_start(&h->poll, UV_READABLE, on_poll);
+    uv_timer_start(&h->sweep, on_sweep, SWEEP_MS, SWEEP_MS);
     rearm(h);
     *out = h;
     return GL_OK;
@@ -278,8 +459,10 @@ gl_http_counts gl_http_counters(const gl_http_t *h)
 static void on_handle_closed(uv_handle_t *hd)
 {
     gl_http_t *h = hd->data;
-    if (--h->open_handles == 0)
+    if (--h->open_handles == 0) {
+        zhashx_destroy(&h->per_addr);
         free(h);
+    }
 }
 
 void gl_http_stop(gl_http_t **hp)
@@ -292,15 +475,28 @@ void gl_http_stop(gl_http_t **hp)
         gl_http_req_t *r = h->held;
         gl_http_error(r, 503, "stopping", "the node is stopping");
     }
+    /* Streams end; no connection may stay suspended past this. */
+    for (gl_http_stream_t *s = h->streams; s; s = s->next) {
+        s->ending = true;
+        s->on_drain = NULL;
+        if (s->suspended) {
+            s->suspended = false;
+            MHD_resume_connection(s->conn);
+        }
+    }
+    h->wake = h->wake_tail = NULL;
+    MHD_run(h->d);
     uv_poll_stop(&h->poll);
     uv_timer_stop(&h->timer);
+    uv_timer_stop(&h->sweep);
     uv_idle_stop(&h->idle);
     MHD_stop_daemon(h->d);
     h->d = NULL;
-    h->open_handles = 3;
+    h->open_handles = 4;
     uv_close((uv_handle_t *)&h->poll, on_handle_closed);
     uv_close((uv_handle_t *)&h->timer, on_handle_closed);
     uv_close((uv_handle_t *)&h->idle, on_handle_closed);
+    uv_close((uv_handle_t *)&h->sweep, on_handle_closed);
 }
 
 const char *gl_http_method(const gl_http_req_t *r)
@@ -323,19 +519,19 @@ const char *gl_http_header(const gl_http_req_t *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+const char *gl_http_cookie(const gl_http_req_t *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+}
+
 const uint8_t *gl_http_body(const gl_http_req_t *r, size_t *len)
 {
     *len = r->len;
     return r->body ? r->body : (const uint8_t *)"";
 }
 
-void gl_http_respond(gl_http_req_t *r, int status, const char *content_type, const void *body, size_t len)
-{
-    gl_http_respond_headers(r, status, content_type, body, len, NULL);
-}
-
-void gl_http_respond_headers(gl_http_req_t *r, int status, const char *content_type, const void *body, size_t len,
-                             const char *const *headers)
+void gl_http_respond_with(gl_http_req_t *r, int status, const char *content_type, const void *body, size_t len,
+                          const char *const *headers)
 {
     if (r->resp || r->resuming)
         return; /* answered already */
@@ -344,13 +540,14 @@ void gl_http_respond_headers(gl_http_req_t *r, int status, const char *content_t
         resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    bool cache = false;
-    for (size_t i = 0; headers && headers[i]; i += 2) {
+    bool cache_given = false;
+    for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2) {
         MHD_add_response_header(resp, headers[i], headers[i + 1]);
-        cache = cache || strcasecmp(headers[i], MHD_HTTP_HEADER_CACHE_CONTROL) == 0;
+        cache_given = cache_given || strcasecmp(headers[i], MHD_HTTP_HEADER_CACHE_CONTROL) == 0;
     }
-    if (!cache)
+    if (content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (!cache_given)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     r->resp = resp;
@@ -370,7 +567,12 @@ void gl_http_respond_headers(gl_http_req_t *r, int status, const char *content_t
     }
 }
 
-void gl_http_json(gl_http_req_t *r, int status, json_t *doc)
+void gl_http_respond(gl_http_req_t *r, int status, const char *content_type, const void *body, size_t len)
+{
+    gl_http_respond_with(r, status, content_type, body, len, NULL);
+}
+
+void gl_http_json_with(gl_http_req_t *r, int status, json_t *doc, const char *const *headers)
 {
     char *s = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(doc);
@@ -379,8 +581,13 @@ void gl_http_json(gl_http_req_t *r, int status, json_t *doc)
         gl_http_respond(r, 500, "application/json; charset=utf-8", oom, sizeof oom - 1);
         return;
     }
-    gl_http_respond(r, status, "application/json; charset=utf-8", s, strlen(s));
+    gl_http_respond_with(r, status, "application/json; charset=utf-8", s, strlen(s), headers);
     free(s);
+}
+
+void gl_http_json(gl_http_req_t *r, int status, json_t *doc)
+{
+    gl_http_json_with(r, status, doc, NULL);
 }
 
 void gl_http_error(gl_http_req_t *r, int status, const char *code, const char *fmt, ...)
@@ -402,4 +609,140 @@ void gl_http_hold(gl_http_req_t *r)
     if (r->next)
         r->next->prev = r;
     r->h->held = r;
+}
+
+/* ---- streams ---- */
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    gl_http_stream_t *s = cls;
+    size_t have = s->len - s->off;
+    if (have) {
+        size_t n = have < max ? have : max;
+        memcpy(buf, s->buf + s->off, n);
+        s->off += n;
+        if (s->off == s->len)
+            s->off = s->len = 0;
+        if (s->was_full && s->len - s->off < GL_HTTP_STREAM_MAX / 2) {
+            s->was_full = false;
+            s->drain_due = true;
+        }
+        return (ssize_t)n;
+    }
+    if (s->ending)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    /* Nothing to send: park the connection until a write. */
+    s->suspended = true;
+    MHD_suspend_connection(s->conn);
+    s->drain_due = s->on_drain != NULL;
+    return 0;
+}
+
+static void stream_free(void *cls)
+{
+    gl_http_stream_t *s = cls;
+    gl_http_t *h = s->h;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        h->streams = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    if (s->queued) { /* off the wake list */
+        gl_http_stream_t **p = &h->wake;
+        h->wake_tail = NULL;
+        while (*p) {
+            if (*p == s)
+                *p = s->wnext;
+            else {
+                h->wake_tail = *p;
+                p = &(*p)->wnext;
+            }
+        }
+    }
+    if (s->on_close)
+        s->on_close(s, s->arg);
+    free(s->buf);
+    free(s);
+}
+
+gl_http_stream_t *gl_http_stream_open(gl_http_req_t *r, const char *content_type, gl_http_stream_fn on_drain,
+                                      gl_http_stream_fn on_close, void *arg)
+{
+    if (r->resp || r->resuming || r->held)
+        return NULL;
+    gl_http_stream_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->h = r->h;
+    s->conn = r->conn;
+    s->on_drain = on_drain;
+    s->arg = arg;
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, s, stream_free);
+    if (!resp) {
+        free(s);
+        return NULL;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no"); /* a reverse proxy passes events on at once */
+    s->on_close = on_close;                                   /* from here the response owns s */
+    s->next = r->h->streams;
+    if (s->next)
+        s->next->prev = s;
+    r->h->streams = s;
+    r->resp = resp;
+    r->status = 200;
+    return s;
+}
+
+int gl_http_stream_write(gl_http_stream_t *s, const void *buf, size_t len)
+{
+    if (s->ending)
+        return GL_EIO;
+    size_t have = s->len - s->off;
+    if (have + len > GL_HTTP_STREAM_MAX) {
+        s->was_full = true;
+        return GL_EAGAIN;
+    }
+    if (s->len + len > s->cap) {
+        if (s->off) {
+            memmove(s->buf, s->buf + s->off, have);
+            s->off = 0;
+            s->len = have;
+        }
+        if (s->len + len > s->cap) {
+            size_t cap = s->cap ? s->cap : 4096;
+            while (cap < s->len + len)
+                cap *= 2;
+            uint8_t *b = realloc(s->buf, cap);
+            if (!b)
+                return GL_ENOMEM;
+            s->buf = b;
+            s->cap = cap;
+        }
+    }
+    memcpy(s->buf + s->len, buf, len);
+    s->len += len;
+    if (s->suspended && !s->queued) {
+        gl_http_t *h = s->h;
+        s->queued = true;
+        s->wnext = NULL;
+        if (h->wake_tail)
+            h->wake_tail->wnext = s;
+        else
+            h->wake = s;
+        h->wake_tail = s;
+        if (h->d)
+            uv_idle_start(&h->idle, on_idle);
+    }
+    return GL_OK;
+}
+
+size_t gl_http_stream_pending(const gl_http_stream_t *s)
+{
+    return s->len - s->off;
 }

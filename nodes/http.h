@@ -32,6 +32,10 @@ typedef struct gl_http_limits {
     size_t max_body;         /* bytes of a request body */
     unsigned max_conns;      /* connections at once */
     unsigned idle_timeout_s; /* an idle connection is closed after this */
+    unsigned header_s;       /* a new connection's first request line and headers must be in by then */
+    unsigned per_address;    /* connections at once from one address other than loopback (0: no limit) */
+    /* A larger body for some routes (uploads); NULL: max_body for all. */
+    size_t (*body_limit)(const char *method, const char *url, size_t max_body);
 } gl_http_limits;
 
 /* Listen on host (an IPv4 address) and port (0: any free one). GL_EIO with
@@ -46,6 +50,8 @@ void gl_http_stop(gl_http_t **h);
  * length, method), and answered with an error status by the handler. */
 typedef struct gl_http_counts {
     uint64_t requests, refused, errors;
+    uint64_t cut_slow;    /* connections closed for not sending their headers in time */
+    uint64_t per_address; /* connections refused past the per-address limit */
 } gl_http_counts;
 gl_http_counts gl_http_counters(const gl_http_t *h);
 
@@ -54,21 +60,39 @@ const char *gl_http_path(const gl_http_req_t *r);
 /* A query argument or a header (case-insensitive), NULL when absent. */
 const char *gl_http_query(const gl_http_req_t *r, const char *key);
 const char *gl_http_header(const gl_http_req_t *r, const char *name);
+const char *gl_http_cookie(const gl_http_req_t *r, const char *name);
 const uint8_t *gl_http_body(const gl_http_req_t *r, size_t *len);
 
 /* Answer with status and a body (copied). */
 void gl_http_respond(gl_http_req_t *r, int status, const char *content_type, const void *body, size_t len);
-/* The same with extra headers: headers is NULL or pairs of name and value
- * ending with a NULL name (copied). A Cache-Control among them replaces the
- * default no-store. */
-void gl_http_respond_headers(gl_http_req_t *r, int status, const char *content_type, const void *body, size_t len,
-                             const char *const *headers);
+/* The same with extra headers: name, value, ..., NULL. A Cache-Control
+ * among them replaces the default no-store. */
+void gl_http_respond_with(gl_http_req_t *r, int status, const char *content_type, const void *body, size_t len,
+                          const char *const *headers);
 /* Answer with a JSON document (taken: the reference is the server's). */
 void gl_http_json(gl_http_req_t *r, int status, json_t *doc);
+void gl_http_json_with(gl_http_req_t *r, int status, json_t *doc, const char *const *headers);
 /* Answer {"error": {"code": code, "message": ...}} with status. */
 void gl_http_error(gl_http_req_t *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* The answer comes later: the connection waits for it. */
 void gl_http_hold(gl_http_req_t *r);
+
+/* A streamed answer (Server-Sent Events): opened from the handler, fed with
+ * gl_http_stream_write from the loop for as long as the client stays. The
+ * stream buffers at most GL_HTTP_STREAM_MAX bytes not yet sent (a write past
+ * it is refused with GL_EAGAIN: the feeder waits for on_drain); with nothing
+ * to send, the connection is suspended, and a write resumes it (at most
+ * GL_HTTP_RESUME_BATCH connections a loop turn). on_drain is called when
+ * the buffer has room again, on_close once when the client is gone or the
+ * server stops; the stream pointer is invalid after on_close returns. */
+#define GL_HTTP_STREAM_MAX   (256u * 1024)
+#define GL_HTTP_RESUME_BATCH 64
+typedef struct gl_http_stream gl_http_stream_t;
+typedef void (*gl_http_stream_fn)(gl_http_stream_t *s, void *arg);
+gl_http_stream_t *gl_http_stream_open(gl_http_req_t *r, const char *content_type, gl_http_stream_fn on_drain,
+                                      gl_http_stream_fn on_close, void *arg);
+int gl_http_stream_write(gl_http_stream_t *s, const void *buf, size_t len);
+size_t gl_http_stream_pending(const gl_http_stream_t *s);
 
 #endif

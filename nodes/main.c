@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "host.h"
 #include "home.h"
@@ -62,6 +63,20 @@ static bool parse_size(const char *s, size_t *out)
         return false;
     *out = (size_t)(v << shift);
     return true;
+}
+
+/* Descriptors: every link, store and HTTP connection takes one; the soft
+ * limit (often 1024) goes up to what the hard limit allows, at most 65536. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = want;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
 }
 
 int main(int argc, char **argv)
@@ -120,6 +135,7 @@ int main(int argc, char **argv)
     snprintf(tag, sizeof tag, "node %s%s", ids[0], n_ids > 1 ? "+" : "");
     gl_log_init(tag, (enum gl_log_level)level);
     gl_supervised_init();
+    raise_fd_limit();
     host_set_map_size(map_size);
     int rc = host_run(home, ids, n_ids, (uint32_t)window);
     free(ids);

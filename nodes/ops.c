@@ -47,6 +47,11 @@ static int mint(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *re
     c->created_ms = e->now;
     c->state = ST(REPORTED);
     c->version = 1;
+    char why[16];
+    if ((rc = files_add(c, req->attachments, req->n_attachments, why, sizeof why)) != 0) {
+        gridlink__v1__case__free_unpacked(c, NULL);
+        return rc; /* checked before (attached_ok) */
+    }
     *out = c;
     return GL_OK;
 }
@@ -58,20 +63,30 @@ static const char *user_of(const gl_caller *who, const Gridlink__V1__CtlRequest 
     return req->user && req->user[0] ? req->user : "";
 }
 
-static int check_intake(gl_engine_t *e, gl_token tok, const Gridlink__V1__CtlRequest *req)
+/* The files a request attaches are stored here: 1, else the refusal. */
+static int attached_ok(gl_engine_t *e, MDB_txn *txn, gl_token tok, const Gridlink__V1__CtlRequest *req)
+{
+    char why[256];
+    int rc = files_check(e, txn, req->attachments, req->n_attachments, why, sizeof why);
+    if (rc == GL_EINVAL)
+        return eng_refuse(e, tok, rc, "%s", why);
+    return rc == 0 ? 1 : rc;
+}
+
+static int check_intake(gl_engine_t *e, MDB_txn *txn, gl_token tok, const Gridlink__V1__CtlRequest *req)
 {
     if (!req->text[0])
         return eng_refuse(e, tok, GL_EINVAL, "a case needs a description (--text)");
     char why[1024];
     if (!eng_category_known(e, req->category, why, sizeof why))
         return eng_refuse(e, tok, GL_EINVAL, "%s", why);
-    return 1;
+    return attached_ok(e, txn, tok, req);
 }
 
 static int ctl_submit(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
                       gl_token tok)
 {
-    int rc = check_intake(e, tok, req);
+    int rc = check_intake(e, txn, tok, req);
     if (rc != 1)
         return rc;
     Gridlink__V1__CaseKind kind = req->kind ? req->kind : GRIDLINK__V1__CASE_KIND__KIND_INCIDENT;
@@ -135,7 +150,7 @@ static const gl_node_t *place(gl_engine_t *e, const Gridlink__V1__CtlRequest *re
 static int ctl_request(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
                        gl_token tok)
 {
-    int rc = check_intake(e, tok, req);
+    int rc = check_intake(e, txn, tok, req);
     if (rc != 1)
         return rc;
     if (e->self->tier == TIER(GRID) || e->self->tier == TIER(DEPARTMENT))
@@ -290,7 +305,7 @@ static int ctl_dispatch(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, cons
     if (e->self->tier != TIER(DISTRICT) && e->self->tier != TIER(TOWNSHIP))
         return eng_refuse(e, tok, GL_EPERM, "only the district and townships dispatch tasks; %s is a %s", e->id,
                           gl_tier_name(e->self->tier));
-    int rc = check_intake(e, tok, req);
+    int rc = check_intake(e, txn, tok, req);
     if (rc != 1)
         return rc;
     const gl_node_t **to = NULL;
@@ -333,6 +348,7 @@ static int send_parts(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const 
     char **ids = calloc(n, sizeof *ids);
     if (!ids)
         return GL_ENOMEM;
+    gl_case *single = NULL;
     if (parent_kind && (rc = new_task(e, txn, who, req, NULL, NULL, &parent)) == 0) {
         parent->kind = parent_kind;
         parent->children = calloc(n, sizeof *parent->children);
@@ -349,7 +365,10 @@ static int send_parts(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const 
         ids[i] = strdup(t->id);
         if (parent)
             parent->children[parent->n_children++] = strdup(t->id);
-        gridlink__v1__case__free_unpacked(t, NULL);
+        if (!parent && n == 1 && rc == 0)
+            single = t; /* the answer shows the one task */
+        else
+            gridlink__v1__case__free_unpacked(t, NULL);
     }
     if (rc == 0 && parent) {
         char note[64];
@@ -365,9 +384,11 @@ static int send_parts(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const 
         rep.case_ids = ids;
         rep.n_case_ids = n;
         rep.case_id = parent ? parent->id : ids[0];
-        rep.case_ = parent;
+        rep.case_ = parent ? parent : single;
         rc = eng_reply(e, tok, &rep);
     }
+    if (single)
+        gridlink__v1__case__free_unpacked(single, NULL);
     for (size_t i = 0; i < n; i++)
         free(ids[i]);
     free(ids);
@@ -387,7 +408,7 @@ static int ctl_whistle(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const
     if (e->self->tier != TIER(DISTRICT) && e->self->tier != TIER(TOWNSHIP))
         return eng_refuse(e, tok, GL_EPERM, "only the district and townships blow the whistle; %s is a %s", e->id,
                           gl_tier_name(e->self->tier));
-    int rc = check_intake(e, tok, req);
+    int rc = check_intake(e, txn, tok, req);
     if (rc != 1)
         return rc;
     if (req->n_departments == 0)
@@ -456,6 +477,27 @@ static int ctl_act(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gri
         return eng_refuse(e, tok, GL_ENOENT, "unknown case %s at %s", req->case_id, e->id);
     if (rc != 0)
         return rc;
+    if (req->n_attachments && strcmp(c->holder, e->id) != 0) {
+        char held[600];
+        snprintf(held, sizeof held, "photos are attached where case %s is held (%s), not at %s", c->id, c->holder,
+                 e->id);
+        gridlink__v1__case__free_unpacked(c, NULL);
+        return eng_refuse(e, tok, GL_EPERM, "%s", held);
+    }
+    if (req->n_attachments) {
+        /* Added to the copy before the step, which stores and spreads it. */
+        int ok = attached_ok(e, txn, tok, req); /* 1, or answered (0), or a storage error */
+        rc = ok;
+        if (ok == 1 && (rc = files_add(c, req->attachments, req->n_attachments, why, sizeof why)) != 0) {
+            ok = 0;
+            if (rc == GL_ETOOBIG)
+                rc = eng_refuse(e, tok, rc, "%s", why);
+        }
+        if (ok != 1) {
+            gridlink__v1__case__free_unpacked(c, NULL);
+            return rc;
+        }
+    }
     if (strcmp(c->holder, e->id) == 0) {
         rc = lc_apply(e, txn, c, &a, why, sizeof why);
         if (rc == 0)
@@ -619,6 +661,8 @@ static const struct op_row ops[] = {
     {{OP(HEALTH), false, STAFF}, op_view},
     {{OP(PING), false, STAFF | RESIDENT}, op_view},
     {{OP(DEAD_LETTERS), false, GL_ROLE_OPERATOR}, op_view},
+    {{OP(ATTACH), true, STAFF}, files_op_attach},
+    {{OP(ATTACHMENT), false, STAFF}, files_op_read},
 };
 
 static const struct op_row *row_of(const char *name)

@@ -342,6 +342,7 @@ static int apply_payload(gl_engine_t *e, MDB_txn *txn, const char *peer, bool fr
         break;
     case GRIDLINK__V1__ENVELOPE__BODY_STATUS: return on_status(e, txn, peer, from_child, env->status, why, whylen);
     case GRIDLINK__V1__ENVELOPE__BODY_REQUEST: return on_request(e, txn, peer, env->request, why, whylen);
+    case GRIDLINK__V1__ENVELOPE__BODY_FILE_CHUNK: return files_on_chunk(e, txn, peer, env->file_chunk, why, whylen);
     default: break;
     }
     snprintf(why, whylen, "a %s does not send that message", from_child ? "child" : "parent");
@@ -405,6 +406,8 @@ int gl_engine_frame(gl_engine_t *e, MDB_txn *txn, int child, const uint8_t *buf,
     } else if (rc == GL_LINK_RESET) {
         e->counts.store_resets++;
         rc = eng_log(e, txn, EV(PEER_RESET), NULL, peer, "came back with a new store");
+        if (rc == 0)
+            rc = files_peer_reset(e, txn, peer);
         if (rc == 0 && from_child)
             gl_link_set_origin_counter(l, highest_counter_of(e, txn, peer));
     }

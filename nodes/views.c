@@ -321,6 +321,9 @@ static int health(gl_engine_t *e, MDB_txn *txn, Gridlink__V1__NodeHealth *h, cha
     h->http_url = e->http_url;
     h->unauthorized = k->unauthorized;
     h->handshake_failed = k->handshake_failed;
+    h->http_requests = k->http_requests;
+    h->http_refused = k->http_refused;
+    h->http_cut = k->http_cut;
     /* Work-access refusals, per community and month (meta "access_refused:C:YYYY-MM"). */
     MDB_cursor *cur;
     if (mdb_cursor_open(txn, gl_store_dbi(e->store, GL_DB_META), &cur) != 0)

@@ -144,7 +144,7 @@ static void serve_file(gl_http_req_t *r, const char *root, const char *also, con
     const char *match = gl_http_header(r, "If-None-Match");
     if (match && strstr(match, etag)) {
         close(fd);
-        gl_http_respond_headers(r, 304, type_of(real), "", 0, headers);
+        gl_http_respond_with(r, 304, type_of(real), "", 0, headers);
         return;
     }
     size_t len = (size_t)st.st_size, got = 0;
@@ -163,7 +163,7 @@ static void serve_file(gl_http_req_t *r, const char *root, const char *also, con
         plain(r, 500, "500 读取失败 (cannot read the file)");
         return;
     }
-    gl_http_respond_headers(r, 200, type_of(real), buf, len, headers);
+    gl_http_respond_with(r, 200, type_of(real), buf, len, headers);
     free(buf);
 }
 
@@ -178,12 +178,12 @@ void gl_webapp_serve(gl_http_req_t *r)
     const char *method = gl_http_method(r), *path = gl_http_path(r);
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         const char *allow[] = {"Allow", "GET, HEAD", NULL};
-        gl_http_respond_headers(r, 405, "text/plain; charset=utf-8", "405 method not allowed\n", 23, allow);
+        gl_http_respond_with(r, 405, "text/plain; charset=utf-8", "405 method not allowed\n", 23, allow);
         return;
     }
     if (strcmp(path, "/") == 0 || strcmp(path, "/app") == 0) {
         const char *to[] = {"Location", "/app/", NULL};
-        gl_http_respond_headers(r, 302, "text/plain; charset=utf-8", "/app/\n", 6, to);
+        gl_http_respond_with(r, 302, "text/plain; charset=utf-8", "/app/\n", 6, to);
         return;
     }
     if (strncmp(path, "/app/", 5) == 0) {

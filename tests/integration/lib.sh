@@ -104,7 +104,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 start_up() {
     local topo=$1
     shift
-    PORT_BASE=$(free_port_base "${PORT_COUNT:-32}")
+    PORT_BASE=${PORT_BASE:-$(free_port_base "${PORT_COUNT:-32}")}
     "$GRIDLINK" up --topology "$topo" --home "$HOME_DIR" --port-base "$PORT_BASE" --quiet "$@" \
         >"$HOME_DIR/up.out" 2>"$HOME_DIR/up.err" &
     UP_PID=$!
@@ -112,6 +112,13 @@ start_up() {
     for n in $(jq -r '.nodes[].id' "$HOME_DIR/topology.json"); do
         wait_until 20 "node $n serving" "$GRIDLINK" health --home "$HOME_DIR" --node "$n" --timeout 500
     done
+}
+
+# with_http SRC DST: SRC serving the staff API, its tree ports and HTTP ports
+# side by side in one free range; start_up keeps them where they are.
+with_http() {
+    PORT_BASE=$(free_port_base 64)
+    jq --argjson p "$PORT_BASE" --argjson h $((PORT_BASE + 32)) '.port_base = $p | .http_port_base = $h' "$1" >"$2"
 }
 
 # slow_topology FILE: the mini district with hour-long time limits, so that

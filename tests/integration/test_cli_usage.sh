@@ -199,4 +199,14 @@ expect_answer "'not a case' is not a case ID" $C act "not a case" accept
 expect_answer "act needs an action" $C act "$case_id" ""
 expect_answer "unknown operation 'drop'" $C drop
 "$GRIDLINK" act "${H[@]}" --node $C "$case_id" accept >/dev/null || fail "a valid act after the refusals failed"
+
+# A port base inside the kernel's ephemeral range is refused before anything starts.
+read -r elo ehi </proc/sys/net/ipv4/ip_local_port_range
+if [ "$ehi" -gt $((elo + 100)) ]; then
+    out=$("$GRIDLINK" up --topology "$MINI" --home "$HOME_DIR/eph" --port-base $((elo + 10)) --quiet 2>&1) &&
+        fail "up with --port-base $((elo + 10)) started"
+    [[ "$out" == *"ephemeral range $elo..$ehi"* ]] || fail "up's refusal: $out"
+    [ ! -e "$HOME_DIR/eph/run/up.pid" ] || fail "up wrote its pid before refusing"
+    log "a port base in the ephemeral range is refused: ${out##*: }"
+fi
 log "ok"

@@ -12,8 +12,7 @@ G1=$C1.g1
 G2=$C1.g2
 
 slow_topology "$HOME_DIR/slow.json"
-HTTP_BASE=$(free_port_base 16)
-jq --argjson p "$HTTP_BASE" '.http_port_base = $p' "$HOME_DIR/slow.json" >"$HOME_DIR/topology-http.json"
+with_http "$HOME_DIR/slow.json" "$HOME_DIR/topology-http.json"
 start_up "$HOME_DIR/topology-http.json"
 adduser() { printf '%s\n' "$4" | "$GRIDLINK" user add --home "$HOME_DIR" --name "$1" --role "$2" --scope "$3" --password-stdin >/dev/null; }
 adduser wang grid $G1 "street-pass-1"
@@ -103,26 +102,43 @@ expect_status 405 POST "$U1/nodes/$G1/health" "$TW" '{}'
 expect_status 200 GET "$U1/nodes/$G1/health" "$TW"
 body | jq -e --arg n "$G1" '.node == $n' >/dev/null || fail "health over HTTP: $(body)"
 
-# Slow and idle clients: a request whose headers never finish is cut off
-# (5 s for the headers), 300 connections that send nothing leave the door
-# and the tree links serving everyone else.
+# Slow and idle clients. A request whose headers never finish is cut off
+# 5 s after it connected, and so is one that sends its headers a byte every
+# 2 s (never idle long enough for an inactivity timeout); 1,000 connections
+# that send nothing leave the door and the tree links serving everyone else.
+ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 port=${U1#http://127.0.0.1:}
 port=${port%%/*}
 exec 7<>"/dev/tcp/127.0.0.1/$port"
 printf 'GET /api/v1/nodes/%s/health HTTP/1.1\r\nHost: x\r\nX-Slow: ' "$G1" >&7
+exec 8<>"/dev/tcp/127.0.0.1/$port"
+(
+    for c in G E T ' ' / a p i; do
+        printf '%s' "$c" >&8 2>/dev/null || exit 0
+        sleep 2 # the client under test: one byte every 2 s
+    done
+) &
+TRICKLE=$!
+BG_PIDS+=("$TRICKLE")
 idle=()
-for _ in $(seq 300); do
+for _ in $(seq 1000); do
     exec {fd}<>"/dev/tcp/127.0.0.1/$port"
     idle+=("$fd")
 done
 expect_status 200 GET "$U1/nodes/$G1/health" "$TW"
 slow_id=$(gl submit --node $G1 --category urban/roads --text "井盖缺失")
-wait_until 5 "$C1 holds $slow_id with 301 clients waiting" case_is $C1 "$slow_id" ".holder == \"$C1\""
+wait_until 5 "$C1 holds $slow_id with 1002 clients waiting" case_is $C1 "$slow_id" ".holder == \"$C1\""
 start=$(date +%s)
 timeout 15 cat <&7 >/dev/null || fail "the slow client was not cut off within 15 s"
-log "a client stuck in its headers was cut off after $(($(date +%s) - start)) s; 300 idle connections, the API and the tree served meanwhile"
+timeout 15 cat <&8 >/dev/null || fail "the trickling client was not cut off within 15 s"
+took=$(($(date +%s) - start))
+[ "$took" -le 8 ] || fail "the trickling client was cut off only after $took s"
+log "clients stuck in their headers (silent, and a byte every 2 s) were cut off within $took s; 1,000 idle connections, the API and the tree served meanwhile"
 exec 7<&-
+exec 8<&-
 for fd in "${idle[@]}"; do exec {fd}<&-; done
+expect_status 200 GET "$U1/nodes/$G1/health" "$TW"
+body | jq -e '.node != null and .http_cut >= 2 and .http_requests > 10' >/dev/null || fail "health after the idle clients (cut connections counted): $(body)"
 
 # Logging out ends the token.
 expect_status 200 POST "$U1/logout" "$TW" '{}'
