@@ -92,9 +92,17 @@ export async function gridPage(main) {
   const pager = h('nav', { 'aria-label': '翻页' });
   main.replaceChildren(form, h('h2.h5.mt-4', '我的上报'), list, pager);
 
+  // The last list the node gave: shown (with the drafts) while it cannot be asked.
+  let last = { cases: [], matched: 0 };
   const load = async () => {
-    const [drafts, r] = await Promise.all([listDrafts(s.name), call('GET', `${node(me)}/cases`, null,
-      { limit: PAGE, page })]);
+    const drafts = await listDrafts(s.name);
+    let r = last;
+    try {
+      r = await call('GET', `${node(me)}/cases`, null, { limit: PAGE, page });
+      last = r;
+    } catch (e) {
+      if (!retryable(e)) throw e;
+    }
     const rows = drafts.map((d) => h('div.list-group-item', { dataset: { draft: d.id } },
       h('div.d-flex.justify-content-between.align-items-start',
         h('div', h('div.fw-semibold', cat.name(d.body.category) || d.body.category), h('div.text', d.body.text),
@@ -140,7 +148,7 @@ export async function gridPage(main) {
     } catch (e) {
       toast(`操作失败：${e.message}`);
     }
-    load();
+    reload();
   }
 
   form.addEventListener('submit', async (ev) => {
@@ -176,16 +184,16 @@ export async function gridPage(main) {
     } finally {
       submit.disabled = false;
       showPlace();
-      load();
+      reload();
     }
   });
 
-  const reload = coalesce(load);
+  const reload = coalesce(() => load().catch((e) => toast(`刷新失败：${e.message}`)));
   const offEvent = onEvent(reload);
   const online = async () => {
     const n = await flushDrafts(s.name);
     if (n) toast(`已发送 ${n} 条草稿`, 'success');
-    load();
+    reload();
   };
   window.addEventListener('online', online);
   await load();

@@ -23,6 +23,14 @@ function badge(state) {
   el.dataset.state = state;
 }
 
+// Without network the stream is gone, whatever EventSource has noticed yet.
+window.addEventListener('offline', () => {
+  if (source) badge('off');
+});
+window.addEventListener('online', () => {
+  if (source) badge(source.readyState === EventSource.OPEN ? 'open' : 'connecting');
+});
+
 export function startLive(nodeId) {
   stopLive();
   badge('connecting');
