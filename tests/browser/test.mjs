@@ -2,7 +2,9 @@
 // devices: the grid worker reports an incident with a photo from the
 // phone, the community officer sees it arrive in the queue live (no
 // reload), signs for it and resolves it, and the grid worker's page shows
-// it waiting for verification (待核查), again live.
+// it waiting for verification (待核查), again live. Then the grid worker's
+// phone loses the network: a report is kept as a draft (待发送) and goes
+// out by itself when the network is back.
 //
 // Environment: GRID_URL and OFFICE_URL (the node processes' base URLs),
 // GRID_USER/GRID_PASSWORD and OFFICE_USER/OFFICE_PASSWORD, CHROMIUM (the
@@ -82,7 +84,10 @@ async function device(name, options) {
   const problems = [];
   page.on('pageerror', (e) => problems.push(`${name}: page error: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`${name}: console: ${m.text()}`);
+    // (a browser without network says so for every request it cannot make)
+    if (m.type() === 'error' && !m.text().includes('ERR_INTERNET_DISCONNECTED')) {
+      problems.push(`${name}: console: ${m.text()}`);
+    }
   });
   return { ctx, page, problems };
 }
@@ -129,7 +134,7 @@ try {
   await wp.waitForSelector('#report-form');
   await wp.waitForSelector('#live[data-state="open"]');
   await wp.waitForFunction(() => document.querySelector('#report-place').textContent.includes('手机定位'));
-  const text = `路面塌陷，直径约一米（${Date.now()}）`;
+  const text = '路面塌陷，直径约一米';
   await wp.selectOption('#report-category', 'urban/roads');
   await wp.fill('#report-text', text);
   await wp.selectOption('#report-priority', 'urgent');
@@ -176,6 +181,26 @@ try {
   await resolved.locator('button[data-action="verify"]').waitFor();
   log(`grid worker: ${id} shows 待核查 with 核查通过 to press`);
 
+  // Offline: the report waits as a draft, and is sent when back online.
+  await worker.ctx.setOffline(true);
+  await wp.waitForSelector('#net:not(.d-none)');
+  const later = '路灯不亮，晚上一片漆黑';
+  await wp.selectOption('#report-category', 'urban/lighting');
+  await wp.fill('#report-text', later);
+  await wp.click('#report-submit');
+  await wp.locator('#my-reports [data-draft]', { hasText: later }).locator('[data-state="draft"]', { hasText: '待发送' })
+    .waitFor();
+  log('grid worker: offline, the report is kept as a draft (待发送)');
+  await worker.ctx.setOffline(false);
+  await wp.locator('#my-reports [data-case-id]', { hasText: later }).waitFor();
+  if (await wp.locator('#my-reports [data-draft]').count()) throw new Error('a draft is left after going online');
+  await notReloaded(wp, 'the drafts sent');
+  log('grid worker: back online, the draft was sent by itself');
+  await wp.waitForSelector('#live[data-state="open"]');
+
+  // The pictures without the messages of the last steps, once they have gone.
+  const quiet = (page) => page.waitForFunction(() => !document.querySelector('#toasts .toast'), null, { timeout: WAIT });
+  await Promise.all([quiet(wp), quiet(op)]);
   await wp.screenshot({ path: join(OUT, 'grid-worker.png'), fullPage: true });
   await op.screenshot({ path: join(OUT, 'community-office.png'), fullPage: true });
   log(`screenshots in ${OUT}`);
