@@ -3,7 +3,7 @@
 // (核查通过) or send back (返工) what the office resolved. A report that
 // cannot be sent is kept as a draft (待发送) and sent when back online.
 import { call, node, categories, session } from './api.js';
-import { h, field, select, stateBadge, localTime, toast, ask, PRIORITY } from './util.js';
+import { h, field, select, stateBadge, localTime, toast, ask, PRIORITY, KIND } from './util.js';
 import { saveDraft, listDrafts, flushDrafts, sendReport, retryable, removeDraft } from './drafts.js';
 import { onEvent, coalesce } from './live.js';
 
@@ -90,7 +90,7 @@ export async function gridPage(main) {
 
   const list = h('div.list-group.mb-2', { id: 'my-reports' });
   const pager = h('nav', { 'aria-label': '翻页' });
-  main.replaceChildren(form, h('h2.h5.mt-4', '我的上报'), list, pager);
+  main.replaceChildren(form, h('h2.h5.mt-4', '我的上报与任务'), list, pager);
 
   // The last list the node gave: shown (with the drafts) while it cannot be asked.
   let last = { cases: [], matched: 0 };
@@ -122,7 +122,8 @@ export async function gridPage(main) {
       rows.push(h('div.list-group-item', { dataset: { caseId: c.id, state: c.state } },
         h('div.d-flex.justify-content-between.align-items-start.gap-2',
           h('a.text-reset.text-decoration-none.flex-grow-1', { href: `#/case/${encodeURIComponent(c.id)}` },
-            h('div.fw-semibold', c.category_name || c.category, ' ', h('span.case-id', c.id)),
+            h('div.fw-semibold', c.kind !== 'incident' ? h('span.badge.text-bg-light.me-1', KIND[c.kind] || c.kind) : null,
+              c.category_name || c.category, ' ', h('span.case-id', c.id)),
             h('div.text', c.text),
             h('small.text-muted', localTime(c.created), ' · ', c.holder_name || c.holder)),
           h('div.text-end', stateBadge(c.state), c.late ? h('span.badge.text-bg-danger.ms-1', '已超时') : null)),

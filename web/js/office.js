@@ -256,6 +256,14 @@ export async function dispatchPage(main) {
     h('div.row', h('div.col', field('签收时限（小时）', h('input.form-control', { name: 'sign', type: 'number', min: 0, value: 4 }))),
       h('div.col', field('办结时限（小时）', h('input.form-control', { name: 'due', type: 'number', min: 0, value: 72 })))),
     h('button.btn.btn-primary', { type: 'submit' }, '派发'));
+  // One node or a tier: only the choice that applies can be changed.
+  const mode = () => {
+    const bulk = form.elements.mode.value === 'bulk';
+    form.elements.to.disabled = bulk;
+    form.elements.tier.disabled = !bulk;
+  };
+  form.addEventListener('change', mode);
+  mode();
   const progress = h('div', { id: 'dispatch-progress' });
   main.replaceChildren(h('a.btn.btn-sm.btn-link.px-0.mb-2', { href: '#/queue' }, '← 返回'), form, progress);
   let parent = null;
@@ -289,6 +297,7 @@ export async function dispatchPage(main) {
       ids = r.case_ids || [];
       toast(ids.length ? `已派发 ${ids.length} 个单位` : `已派发：${r.id}`, 'success');
       form.reset();
+      mode();
       await follow();
     } catch (e) {
       toast(`派单失败：${e.message}`);
