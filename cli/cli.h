@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "codec.h"
 #include "display.h"
 #include "gridlink.pb-c.h"
 #include "topology.h"
@@ -57,6 +58,8 @@ typedef struct cli_case_opts {
     bool json, overdue, holding, due_soon, unplaced;
     double lat, lon;
     bool has_lat, has_lon;
+    char *photos[GL_MAX_ATTACHMENTS]; /* --photo SHA256, as gridlink attach printed them */
+    size_t n_photos;
 } cli_case_opts;
 
 /* Parse the options of case command cmd; `allowed` lists the ones it takes
@@ -67,6 +70,7 @@ typedef struct cli_case_opts {
  *   R --reason  b --by  I --into  v --resolved  S --satisfied
  *   e --state  O --overdue  g --holding  W --due-soon  w --report-within (as --sign-within)
  *   y --lat  x --lon  U --unplaced  l --limit  A --after  X --holder  Q --search
+ *   P --photo (repeatable)
  * Checks --node against HOME's topology, which stays loaded for the
  * display names of display.h. 0, or the exit status of an error already
  * reported. */
@@ -114,5 +118,9 @@ int gl_cmd_demo(int argc, char **argv);
 int gl_cmd_load(int argc, char **argv);
 int gl_cmd_bench(int argc, char **argv);
 int gl_cmd_user(int argc, char **argv);
+int gl_cmd_backup(int argc, char **argv);
+int gl_cmd_attach(int argc, char **argv);
+int gl_cmd_attachment(int argc, char **argv);
+int gl_cmd_restore(int argc, char **argv);
 
 #endif

@@ -165,6 +165,7 @@ int cli_case_parse(const char *cmd, int argc, char **argv, const char *allowed, 
                                        {"after", required_argument, 0, 'A'},
                                        {"holder", required_argument, 0, 'X'},
                                        {"search", required_argument, 0, 'Q'},
+                                       {"photo", required_argument, 0, 'P'},
                                        {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->timeout_ms = 5000;
@@ -195,6 +196,14 @@ int cli_case_parse(const char *cmd, int argc, char **argv, const char *allowed, 
         case 'A': o->after = optarg; break;
         case 'X': o->holder = optarg; break;
         case 'Q': o->search = optarg; break;
+        case 'P':
+            if (!gl_sha256_hex_valid(optarg))
+                rc = cli_usage(cmd, "--photo takes a photo's SHA-256 as gridlink attach printed it, not '%s'", optarg);
+            else if (o->n_photos == GL_MAX_ATTACHMENTS)
+                rc = cli_usage(cmd, "at most %d photos", GL_MAX_ATTACHMENTS);
+            else
+                o->photos[o->n_photos++] = optarg;
+            break;
         case 'l':
             if ((rc = cli_int(cmd, "--limit", optarg, 1, GL_LIST_PAGE_MAX, &v)) == 0)
                 o->limit = (int)v;
@@ -445,6 +454,8 @@ int cli_intake(const char *cmd, const cli_case_opts *o, Gridlink__V1__CtlRequest
     req->address = (char *)(o->address ? o->address : "");
     req->reporter = (char *)(o->reporter ? o->reporter : "");
     req->priority = o->priority;
+    req->attachments = (char **)o->photos;
+    req->n_attachments = o->n_photos;
     return 0;
 }
 
@@ -464,7 +475,7 @@ int cli_new_case(const char *cmd, const cli_case_opts *o, Gridlink__V1__CtlReque
 int gl_cmd_submit(int argc, char **argv)
 {
     cli_case_opts o;
-    int rc = cli_case_parse("submit", argc, argv, "HnctNpkarTj", &o);
+    int rc = cli_case_parse("submit", argc, argv, "HnctNpkarTjP", &o);
     if (rc == 0)
         rc = cli_positionals("submit", argc, argv, 0, "gridlink submit --node GRID_ID --category CAT --text TEXT");
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
@@ -634,7 +645,7 @@ static int act_options(const cli_case_opts *o, gl_action a)
 int gl_cmd_act(int argc, char **argv)
 {
     cli_case_opts o;
-    int rc = cli_case_parse("act", argc, argv, "HnNTjRbIo", &o);
+    int rc = cli_case_parse("act", argc, argv, "HnNTjRbIoP", &o);
     if (rc == 0)
         rc = cli_positionals("act", argc, argv, 2, "gridlink act --node NODE_ID CASE_ID ACTION [--note TEXT]");
     if (rc == 0)
@@ -657,6 +668,8 @@ int gl_cmd_act(int argc, char **argv)
     req.by_unit = o.by_unit;
     req.into = (char *)(o.into ? o.into : "");
     req.to = (char *)(o.to ? o.to : "");
+    req.attachments = (char **)o.photos;
+    req.n_attachments = o.n_photos;
     Gridlink__V1__CtlReply *rep;
     if (cli_case_call("act", &o, &req, &rep) != 0)
         return 1;

@@ -14,7 +14,7 @@
 int gl_cmd_dispatch(int argc, char **argv)
 {
     cli_case_opts o;
-    int rc = cli_case_parse("dispatch", argc, argv, "HnctNpTjouLsd", &o);
+    int rc = cli_case_parse("dispatch", argc, argv, "HnctNpTjouLsdP", &o);
     if (rc == 0)
         rc = cli_positionals("dispatch", argc, argv, 0,
                              "gridlink dispatch --node FROM (--to NODE | --under PREFIX --tier TIER) --category CAT "
@@ -65,7 +65,7 @@ int gl_cmd_dispatch(int argc, char **argv)
 int gl_cmd_whistle(int argc, char **argv)
 {
     cli_case_opts o;
-    int rc = cli_case_parse("whistle", argc, argv, "HnctNpTjowd", &o);
+    int rc = cli_case_parse("whistle", argc, argv, "HnctNpTjowdP", &o);
     if (rc == 0)
         rc = cli_positionals("whistle", argc, argv, 0,
                              "gridlink whistle --node TOWNSHIP --to DEPT[,DEPT...] --category CAT --text TEXT "
@@ -131,7 +131,7 @@ int gl_cmd_whistle(int argc, char **argv)
 int gl_cmd_request(int argc, char **argv)
 {
     cli_case_opts o;
-    int rc = cli_case_parse("request", argc, argv, "HnctNparCTjyx", &o);
+    int rc = cli_case_parse("request", argc, argv, "HnctNparCTjyxP", &o);
     if (rc == 0)
         rc = cli_positionals("request", argc, argv, 0,
                              "gridlink request --node NODE --category CAT --text TEXT [--lat Y --lon X] "

@@ -64,6 +64,7 @@ static const cli_command commands[] = {
                  {"--text", "TEXT", "what happened (required)"},
                  {"--priority", "P", "normal (default), urgent or emergency"},
                  {"--kind", "K", "incident, request or task"},
+                 {"--photo", "SHA256", "a photo stored at the node (gridlink attach); repeatable"},
                  {"--note", "N", "a note on the report"},
                  {"--address", "A", "where it happened"},
                  {"--reporter", "R", "who reported it"},
@@ -129,6 +130,7 @@ static const cli_command commands[] = {
                  "holder, which applies or refuses it; the output says so, and the result shows in the case.\n",
         .opts = {OPT_HOME,
                  OPT_NODE("the node where the action is taken (required)"),
+                 {"--photo", "SHA256", "a photo stored at the node (gridlink attach); repeatable"},
                  {"--note", "TEXT", "a note recorded with the step"},
                  {"--reason", "CODE", "return: not-ours, wrong-location, info-missing, duplicate or other"},
                  {"--by", "DUR",
@@ -166,6 +168,7 @@ static const cli_command commands[] = {
                  {"--sign-within", "DUR", "time the recipient has to sign for it (default: the SLA's)"},
                  {"--due", "DUR", "time the recipient has to finish it (default: the SLA's)"},
                  {"--priority", "P", "normal (default), urgent or emergency"},
+                 {"--photo", "SHA256", "a photo stored at the node (gridlink attach); repeatable"},
                  {"--note", "N", "a note on the dispatch"},
                  OPT_TIMEOUT,
                  {"--json", NULL, "print the task IDs and the parent task as JSON"}},
@@ -195,6 +198,7 @@ static const cli_command commands[] = {
                  {"--report-within", "DUR", "time each department has to report in, e.g. 30m (required)"},
                  {"--due", "DUR", "time each has to finish its part (default: the SLA's)"},
                  {"--priority", "P", "normal (default), urgent or emergency"},
+                 {"--photo", "SHA256", "a photo stored at the node (gridlink attach); repeatable"},
                  {"--note", "N", "a note on the whistle"},
                  OPT_TIMEOUT,
                  {"--json", NULL, "print the whistle, its parts and the whistle case as JSON"}},
@@ -224,6 +228,7 @@ static const cli_command commands[] = {
                  {"--address", "A", "where, as an address (matched against the communities' address keys)"},
                  {"--reporter", "R", "who asks (name, phone)"},
                  {"--priority", "P", "normal (default), urgent or emergency"},
+                 {"--photo", "SHA256", "a photo stored at the node (gridlink attach); repeatable"},
                  {"--note", "N", "a note on the intake"},
                  OPT_TIMEOUT,
                  {"--json", NULL, "print the new case as JSON instead of its ID"}},
@@ -345,6 +350,62 @@ static const cli_command commands[] = {
                    "--scope xinbei.sanjing.c01.g1 --display 王丽 --password-stdin\n"
                    "gridlink user list --json\n"
                    "gridlink user disable --name wang.li",
+    },
+    {
+        .name = "attach",
+        .fn = gl_cmd_attach,
+        .synopsis = {"--node NODE_ID FILE [--json]"},
+        .summary = "store a photo at a node; prints its SHA-256 for --photo",
+        .about = "Stores the photo (JPEG, PNG, GIF or WebP, told by its first bytes) at the node, once under\n"
+                 "its SHA-256, and prints that hash. Name it with --photo on submit, request, dispatch,\n"
+                 "whistle or act (at the node holding the case); it travels with the case to every node\n"
+                 "that holds or follows it. The control socket takes photos of up to about 1 MiB; the HTTP\n"
+                 "API (POST /api/v1/nodes/NODE/attachments) takes up to 10 MiB.\n",
+        .opts = {OPT_HOME,
+                 OPT_NODE("the node to store it at (required)"),
+                 {"--json", NULL, "print sha256, size and type"}},
+        .example =
+            "sha=$(gridlink attach --node xinbei.sanjing.c01.g1 pothole.jpg)\n"
+            "gridlink submit --node xinbei.sanjing.c01.g1 --category urban/roads --text 路面塌陷 --photo \"$sha\"",
+    },
+    {
+        .name = "attachment",
+        .fn = gl_cmd_attachment,
+        .synopsis = {"--node NODE_ID SHA256 OUT_FILE"},
+        .summary = "write a photo stored at a node to a file",
+        .about = "Reads the photo stored at the node under SHA256 and writes it to OUT_FILE.\n",
+        .opts = {OPT_HOME, OPT_NODE("the node to read it from (required)")},
+        .example = "gridlink attachment --node xinbei.sanjing 3f2a...e9 photo.jpg",
+    },
+    {
+        .name = "backup",
+        .fn = gl_cmd_backup,
+        .synopsis = {"--node NODE_ID --to DIR"},
+        .summary = "a hot, consistent copy of one node's store, taken while it runs",
+        .about = "Copies the node's LMDB store into DIR (an existing directory without a store in it) inside\n"
+                 "one read transaction: one committed state, compacted (free pages left out). The node goes\n"
+                 "on working meanwhile. DIR then holds data.mdb, which `gridlink restore` puts back.\n",
+        .opts = {OPT_HOME,
+                 {"--node", "NODE_ID", "the node whose store is copied"},
+                 {"--to", "DIR", "an existing directory without a store in it"}},
+        .example =
+            "mkdir -p /srv/backup/2026-12-02 && gridlink backup --node xinbei.sanjing --to /srv/backup/2026-12-02",
+    },
+    {
+        .name = "restore",
+        .fn = gl_cmd_restore,
+        .synopsis = {"--node NODE_ID --from DIR"},
+        .summary = "put a backup back in place of a stopped node's store",
+        .about = "Checks that DIR holds a store of this node and schema, takes the node's store lock (so the\n"
+                 "node must be stopped), puts the copy in place and gives it a new identity with its links'\n"
+                 "numbering started over. When the node starts, each neighbour sees a store it has not seen\n"
+                 "and renumbers what it still has to send after what the copy applied: nothing is taken\n"
+                 "twice. What the node received after the backup is gone from it; its neighbours keep their\n"
+                 "own copies of those cases, and case numbering continues after the highest its parent knows.\n",
+        .opts = {OPT_HOME,
+                 {"--node", "NODE_ID", "the node whose store is replaced (stopped)"},
+                 {"--from", "DIR", "a directory `gridlink backup` wrote"}},
+        .example = "gridlink restore --node xinbei.sanjing --from /srv/backup/2026-12-02",
     },
     {
         .name = "topology",

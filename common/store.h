@@ -157,6 +157,14 @@ int gl_store_deadline_del(MDB_txn *txn, gl_store_t *s, int64_t due_ms, enum gl_d
 int gl_store_deadline_first(MDB_txn *txn, gl_store_t *s, int64_t *due_ms, enum gl_deadline_kind *kind, char *case_id,
                             size_t case_id_size);
 
+/* Backup and restore (store_backup.c). A hot, compacted copy of node_id's
+ * store in dir into the empty directory `to`, taken while the node runs. */
+int gl_store_backup(const char *dir, const char *node_id, const char *to, char *err, size_t errlen);
+/* Put the copy in `from` in place of the store in dir (the node stopped:
+ * GL_ELOCKED otherwise), with a new identity and its links' numbering
+ * started over, so its neighbours take it as a store they have not seen. */
+int gl_store_restore(const char *from, const char *dir, const char *node_id, char *err, size_t errlen);
+
 /* files (attachments), stored in chunks under their SHA-256 (32 bytes). A
  * read-only store written before files existed reads as holding none. */
 /* *out owned by the caller (gridlink__v1__attachment__free_unpacked);

@@ -36,7 +36,7 @@ cleanup() {
         grep -hs -A 12 -E "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:" "$HOME_DIR"/log/*.log "$HOME_DIR"/*.err | head -40 >&2 || true
         rc=1
     fi
-    rm -rf "$HOME_DIR"
+    [ -n "${KEEP_HOME:-}" ] || rm -rf "$HOME_DIR"
     if [ $rc -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
     exit $rc
 }

@@ -166,4 +166,15 @@ expect_status 200 GET "$UC/nodes/$C1/health" "$TZ"
 GRIDLINK_OPERATOR=chen.op gl act --node $T1 "$rid" accept --note "电话联系" >/dev/null
 expect $T1 "$rid" '.history[-1].action == "accepted" and .history[-1].by == "chen.op"'
 log "the CLI's change is recorded as chen.op's"
+
+# The CLI reaches the same operations: attach, report with the photo, read it back elsewhere.
+sha_cli=$(gl attach --node $G1 "$HOME_DIR/small.png")
+[ "$sha_cli" = "$sha_small" ] || fail "gridlink attach printed '$sha_cli', expected $sha_small"
+cid=$(gl submit --node $G1 --category urban/roads --text "命令行上报" --photo "$sha_cli")
+wait_until 10 "$C1 holds $cid" case_is $C1 "$cid" ".attachments == [\"$sha_small\"]"
+gl attachment --node $C1 "$sha_small" "$HOME_DIR/cli.png" >/dev/null
+cmp -s "$HOME_DIR/small.png" "$HOME_DIR/cli.png" || fail "gridlink attachment wrote another file"
+gl attach --node $G1 "$HOME_DIR/fake.png" 2>/dev/null && fail "gridlink attach took a text file"
+gl submit --node $G1 --category urban/roads --text x --photo nothex 2>/dev/null && fail "--photo took a non-hash"
+log "the CLI attaches, reports with and reads back the same photos"
 log "ok: photos crossed the tree byte-identical; the stream resumed; bad uploads refused"
