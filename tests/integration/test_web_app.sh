@@ -24,8 +24,7 @@ fi
 cp "$GL_SRC/tests/browser/test.mjs" "$RUNNER/"
 
 slow_topology "$HOME_DIR/slow.json"
-HTTP_BASE=$(free_port_base 16)
-jq --argjson p "$HTTP_BASE" '.http_port_base = $p' "$HOME_DIR/slow.json" >"$HOME_DIR/topology-http.json"
+with_http "$HOME_DIR/slow.json" "$HOME_DIR/topology-http.json"
 start_up "$HOME_DIR/topology-http.json"
 adduser() { printf '%s\n' "$5" | "$GRIDLINK" user add --home "$HOME_DIR" --name "$1" --role "$2" --scope "$3" --display "$4" --password-stdin >/dev/null; }
 adduser wang grid $G1 王小明 "street-pass-1"

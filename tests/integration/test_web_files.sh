@@ -20,8 +20,7 @@ printf 'hidden\n' >"$WEB/.hidden"
 export GRIDLINK_WEB_DIR="$WEB"
 
 slow_topology "$HOME_DIR/slow.json"
-HTTP_BASE=$(free_port_base 16)
-jq --argjson p "$HTTP_BASE" '.http_port_base = $p' "$HOME_DIR/slow.json" >"$HOME_DIR/topology-http.json"
+with_http "$HOME_DIR/slow.json" "$HOME_DIR/topology-http.json"
 start_up "$HOME_DIR/topology-http.json"
 B=$(gl health --node $C1 --json | jq -r .http_url | sed 's|/api/v1$||')
 
