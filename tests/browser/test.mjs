@@ -3,8 +3,8 @@
 // phone, the community officer sees it arrive in the queue live (no
 // reload), signs for it and resolves it, and the grid worker's page shows
 // it waiting for verification (待核查), again live. Then the grid worker's
-// phone loses the network: a report is kept as a draft (待发送) and goes
-// out by itself when the network is back.
+// phone loses the network: a report with a photo is kept as a draft
+// (待发送) and goes out by itself, photo and all, when the network is back.
 //
 // Environment: GRID_URL and OFFICE_URL (the node processes' base URLs),
 // GRID_USER/GRID_PASSWORD and OFFICE_USER/OFFICE_PASSWORD, CHROMIUM (the
@@ -187,15 +187,26 @@ try {
   const later = '路灯不亮，晚上一片漆黑';
   await wp.selectOption('#report-category', 'urban/lighting');
   await wp.fill('#report-text', later);
+  await wp.setInputFiles('#report-photos', photo);
+  await wp.waitForSelector('#report-thumbs img');
   await wp.click('#report-submit');
   await wp.locator('#my-reports [data-draft]', { hasText: later }).locator('[data-state="draft"]', { hasText: '待发送' })
     .waitFor();
   log('grid worker: offline, the report is kept as a draft (待发送)');
   await worker.ctx.setOffline(false);
-  await wp.locator('#my-reports [data-case-id]', { hasText: later }).waitFor();
+  const sent = wp.locator('#my-reports [data-case-id]', { hasText: later });
+  await sent.waitFor();
+  const sentId = await sent.getAttribute('data-case-id');
+  // the photo kept with the draft went with it
+  const photos = await wp.evaluate(async (caseId) => {
+    const { token, me } = JSON.parse(sessionStorage.getItem('gl.session'));
+    const r = await fetch(`/api/v1/nodes/${me.node.id}/cases/${caseId}`, { headers: { Authorization: `Bearer ${token}` } });
+    return (await r.json()).attachments.length;
+  }, sentId);
+  if (photos !== 1) throw new Error(`the draft's case ${sentId} has ${photos} photos, not 1`);
   if (await wp.locator('#my-reports [data-draft]').count()) throw new Error('a draft is left after going online');
   await notReloaded(wp, 'the drafts sent');
-  log('grid worker: back online, the draft was sent by itself');
+  log(`grid worker: back online, the draft was sent by itself with its photo (${sentId})`);
   await wp.waitForSelector('#live[data-state="open"]');
 
   // The pictures without the messages of the last steps, once they have gone.
