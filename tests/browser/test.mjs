@@ -5,9 +5,12 @@
 // it waiting for verification (待核查), again live. Then the grid worker's
 // phone loses the network: a report with a photo is kept as a draft
 // (待发送) and goes out by itself, photo and all, when the network is back.
+// Last, the township officer dispatches a task to every grid (批量派单) and
+// sees the grid worker's part signed for.
 //
-// Environment: GRID_URL and OFFICE_URL (the node processes' base URLs),
-// GRID_USER/GRID_PASSWORD and OFFICE_USER/OFFICE_PASSWORD, CHROMIUM (the
+// Environment: GRID_URL, OFFICE_URL and TOWN_URL (the node processes' base
+// URLs), GRID_USER/GRID_PASSWORD, OFFICE_USER/OFFICE_PASSWORD and
+// TOWN_USER/TOWN_PASSWORD, CHROMIUM (the
 // browser), OUT_DIR (screenshots and the photo), WORK_DIR (browser
 // profiles). Exit status 0 when everything was seen, 1 otherwise.
 import { chromium } from 'playwright-core';
@@ -109,6 +112,7 @@ async function notReloaded(page, what) {
 
 let officer;
 let worker;
+let town;
 let failed = false;
 try {
   const photo = join(OUT, 'photo.png');
@@ -216,17 +220,46 @@ try {
   await op.screenshot({ path: join(OUT, 'community-office.png'), fullPage: true });
   log(`screenshots in ${OUT}`);
 
-  const problems = [...officer.problems, ...worker.problems];
+  // The township dispatches a task to every grid under it; each part's
+  // progress follows live as the grid worker signs for his.
+  town = await device('township', { viewport: { width: 1100, height: 900 } });
+  const tp = town.page;
+  await signIn(tp, env('TOWN_URL'), env('TOWN_USER'), env('TOWN_PASSWORD'));
+  await tp.waitForSelector('#queue');
+  await tp.click('#to-dispatch');
+  await tp.waitForSelector('#dispatch-form');
+  await tp.waitForSelector('#live[data-state="open"]');
+  const task = '独居老人走访，本周内完成';
+  await tp.selectOption('#dispatch-form select[name="category"]', 'services/elderly');
+  await tp.fill('#dispatch-form textarea[name="text"]', task);
+  await tp.check('#m-bulk');
+  await tp.selectOption('#dispatch-form select[name="tier"]', 'grid');
+  await tp.click('#dispatch-form button[type="submit"]');
+  await tp.waitForFunction(() => document.querySelectorAll('#dispatch-progress [data-part]').length === 2);
+  await mark(tp);
+  log('township: dispatched to both grids, two parts shown');
+  const given = wp.locator('#my-reports [data-case-id]', { hasText: task });
+  await given.locator('a').click();
+  await wp.click('#case-actions button[data-action="accept"]');
+  await wp.waitForSelector('#case[data-state="accepted"]');
+  const part = await wp.getAttribute('#case', 'data-case-id');
+  await tp.waitForSelector(`#dispatch-progress [data-part="${part}"][data-state="accepted"]`);
+  await tp.waitForFunction(() => document.querySelector('#dispatch-progress').textContent.includes('已签收 1/2'));
+  await notReloaded(tp, 'the dispatch progress');
+  log(`township: the grid worker's part ${part} shows signed for (已签收 1/2), live`);
+  await tp.screenshot({ path: join(OUT, 'township-dispatch.png'), fullPage: true });
+
+  const problems = [...officer.problems, ...worker.problems, ...town.problems];
   if (problems.length) throw new Error(`the pages reported errors:\n${problems.join('\n')}`);
 } catch (e) {
   failed = true;
   log(`FAIL: ${e.message}`);
-  for (const [name, d] of [['grid', worker], ['office', officer]]) {
+  for (const [name, d] of [['grid', worker], ['office', officer], ['township', town]]) {
     if (!d) continue;
     for (const p of d.problems) log(p);
     await d.page.screenshot({ path: join(OUT, `failed-${name}.png`), fullPage: true }).catch(() => {});
   }
 } finally {
-  for (const d of [worker, officer]) if (d) await d.ctx.close().catch(() => {});
+  for (const d of [worker, officer, town]) if (d) await d.ctx.close().catch(() => {});
 }
 process.exit(failed ? 1 : 0);
