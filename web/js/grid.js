@@ -94,15 +94,18 @@ export async function gridPage(main) {
 
   // The last list the node gave: shown (with the drafts) while it cannot be asked.
   let last = { cases: [], matched: 0 };
+  let seq = 0;
   const load = async () => {
+    const mine = ++seq;
     const drafts = await listDrafts(s.name);
     let r = last;
     try {
       r = await call('GET', `${node(me)}/cases`, null, { limit: PAGE, page });
-      last = r;
     } catch (e) {
       if (!retryable(e)) throw e;
     }
+    if (mine !== seq) return; // a newer load is under way: its answer is the one to show
+    last = r;
     const rows = drafts.map((d) => h('div.list-group-item', { dataset: { draft: d.id } },
       h('div.d-flex.justify-content-between.align-items-start',
         h('div', h('div.fw-semibold', cat.name(d.body.category) || d.body.category), h('div.text', d.body.text),

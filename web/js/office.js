@@ -185,8 +185,11 @@ export async function casePage(main, id) {
   const box = h('div');
   main.replaceChildren(h('a.btn.btn-sm.btn-link.px-0.mb-2', { href: session().role === 'grid' ? '#/grid' : '#/queue' },
     '← 返回'), box);
+  let seq = 0;
   async function load() {
+    const mine = ++seq;
     const c = await call('GET', `${node(me)}/cases/${encodeURIComponent(id)}`);
+    if (mine !== seq) return; // a newer load is under way
     const buttons = allowedActions(c, me).map((a) => h(`button.btn.btn-sm.${a === 'accept' || a === 'resolve' ||
       a === 'verify' ? 'btn-primary' : 'btn-outline-primary'}`, { type: 'button', dataset: { action: a },
       onclick: () => run(c, a) }, ACTION[a]));
@@ -268,9 +271,12 @@ export async function dispatchPage(main) {
   main.replaceChildren(h('a.btn.btn-sm.btn-link.px-0.mb-2', { href: '#/queue' }, '← 返回'), form, progress);
   let parent = null;
   let ids = [];
+  let seq = 0;
   const follow = async () => {
     if (!parent) return;
+    const mine = ++seq;
     const c = await call('GET', `${node(me)}/cases/${encodeURIComponent(parent)}`);
+    if (mine !== seq) return; // a newer look is under way
     const parts = c.parts || ids.map((id) => ({ id, state: 'unknown' }));
     const signed = parts.filter((p) => p.signed).length;
     const finished = parts.filter((p) => p.finished).length;
