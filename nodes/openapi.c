@@ -17,9 +17,8 @@
 #include "pbjson.h"
 #include "users.h"
 
-#define PB(x)       (&gridlink__v1__##x##__descriptor)
-#define SCHEMA(x)   GL_PBJSON_SCHEMA_REF x
-#define MAX_IMAGE_B (10 * 1024 * 1024)
+#define PB(x)     (&gridlink__v1__##x##__descriptor)
+#define SCHEMA(x) GL_PBJSON_SCHEMA_REF x
 
 static char *served; /* the process's document, serialized */
 static size_t served_len;
@@ -39,7 +38,6 @@ static const struct {
     {409, "Conflict", {"conflict"}, "the case's state or holder does not allow the action"},
     {411, "LengthRequired", {"length-required"}, "a body without a Content-Length (chunked) is refused"},
     {413, "TooLarge", {"too-large"}, "the body is larger than the route takes, or the case is full"},
-    {415, "UnsupportedMediaType", {"unsupported-media-type"}, "not an image of the types taken"},
     {429, "TooMany", {"too-many"}, "too many failed logins, or too much at once: try again later"},
     {500, "Internal", {"internal"}, "the node failed to answer"},
     {503, "Unavailable", {"unavailable", "stopping"}, "the node's store or accounts cannot be used now, or it stops"},
@@ -178,7 +176,7 @@ static json_t *flag(void)
 static json_t *parameters(void)
 {
     return json_pack(
-        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
+        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
         path_param("node", "a node this process hosts (xinbei.sanjing.c01)", str()), "id",
         path_param("id", "a case ID (xinbei.sanjing.c01.g1-000001)", str()), "action",
         path_param("action", "the action (rate: the originator's return visit)",
@@ -202,7 +200,9 @@ static json_t *parameters(void)
         query_param(
             "page", "the page, from 1",
             json_pack("{s:s, s:i, s:i, s:i}", "type", "integer", "minimum", 1, "maximum", 1000000, "default", 1)),
-        "after", query_param("after", "continue after this case ID (a list's next)", str()));
+        "after", query_param("after", "continue after this case ID (a list's next)", str()), "If-None-Match",
+        json_pack("{s:s, s:s, s:s, s:o}", "name", "If-None-Match", "in", "header", "description",
+                  "the ETag of a copy held: 304 when it is this photo's", "schema", str()));
 }
 
 /* What the API writes around the messages: login, lists, write results,
@@ -222,21 +222,15 @@ static int add_schemas(json_t *s)
     json_object_set_new(vprops, "note",
                         json_pack("{s:s, s:s}", "type", "string", "description", "where an action was sent on"));
     json_object_set_new(s, "CaseResult", view);
-    json_object_set_new(s, "Dispatched",
-                        json_pack("{s:s, s:s, s:[s], s:b, s:{s:{s:s, s:{s:s}}, s:{s:s}}}", "type", "object",
-                                  "description", "a task dispatched to one node: its ID", "required", "case_ids",
-                                  "additionalProperties", 0, "properties", "case_ids", "type", "array", "items", "type",
-                                  "string", "note", "type", "string"));
-    json_object_set_new(s, "NewCaseResult",
-                        json_pack("{s:[o,o]}", "anyOf", ref("schemas", "CaseResult"), ref("schemas", "Dispatched")));
     json_decref(gl_pbjson_schema_ref(PB(node_health), GL_PBJSON_DEFAULTS, s));
     json_decref(gl_pbjson_schema_ref(PB(bus_event), 0, s));
 
-    static const char *const new_case[] = {
-        "kind", "category",  "text", "priority", "address", "reporter",       "note",   "located",     "lat",
-        "lon",  "community", "to",   "under",    "tier",    "sign_within_ms", "due_ms", "departments", NULL};
-    static const char *const act[] = {"note", "reason",   "by_ms",     "by_unit", "into",
-                                      "to",   "resolved", "satisfied", NULL};
+    static const char *const new_case[] = {"kind",      "category",    "text",        "priority", "address",
+                                           "reporter",  "note",        "located",     "lat",      "lon",
+                                           "community", "to",          "under",       "tier",     "sign_within_ms",
+                                           "due_ms",    "departments", "attachments", NULL};
+    static const char *const act[] = {"note", "reason",   "by_ms",     "by_unit",     "into",
+                                      "to",   "resolved", "satisfied", "attachments", NULL};
     json_t *nc = gl_pbjson_schema_fields(PB(ctl_request), new_case, s);
     json_t *ab = gl_pbjson_schema_fields(PB(ctl_request), act, s);
     if (!nc || !ab) {
@@ -281,7 +275,7 @@ static int add_schemas(json_t *s)
         s, "Attachment",
         json_pack("{s:s, s:[s,s,s], s:b, s:{s:{s:s, s:s}, s:{s:s, s:i, s:i}, s:o}}", "type", "object", "required",
                   "sha256", "size", "content_type", "additionalProperties", 0, "properties", "sha256", "type", "string",
-                  "pattern", "^[0-9a-f]{64}$", "size", "type", "integer", "minimum", 1, "maximum", MAX_IMAGE_B,
+                  "pattern", "^[0-9a-f]{64}$", "size", "type", "integer", "minimum", 1, "maximum", GL_MAX_ATTACHMENT,
                   "content_type",
                   string_enum((const char *[]){"image/jpeg", "image/png", "image/webp", "image/gif"}, 4)));
     rc |= json_object_set_new(s, "Me",
@@ -337,15 +331,28 @@ static json_t *paths(void)
     static const int e_login[] = {400, 401, 429, 503, 0}, e_read[] = {401, 500, 0},
                      e_node[] = {400, 401, 403, 404, 429, 500, 503, 0},
                      e_write[] = {400, 401, 403, 404, 409, 411, 413, 429, 500, 503, 0},
-                     e_image[] = {400, 401, 403, 404, 411, 413, 415, 500, 503, 0};
+                     e_image[] = {400, 401, 403, 404, 411, 413, 429, 500, 503, 0};
     static const char *const p_node[] = {"node", NULL}, *const p_case[] = {"node", "id", NULL},
-                             *const p_act[] = {"node", "id", "action", NULL}, *const p_att[] = {"node", "sha256", NULL},
+                             *const p_act[] = {"node", "id", "action", NULL},
+                             *const p_att[] = {"node", "sha256", "If-None-Match", NULL},
                              *const p_list[] = {"state",   "kind",     "category", "holder",  "text",
                                                 "overdue", "due_soon", "unplaced", "holding", "limit",
                                                 "page",    "after",    NULL};
     json_t *login = operation("login", "sign in with the home's accounts (gridlink user add)", false,
                               body("LoginRequest", true), ok("200", "signed in", "Login"), e_login);
     json_object_set_new(login, "security", json_array());
+    json_object_set_new(json_object_get(json_object_get(login, "responses"), "200"), "headers",
+                        json_pack("{s:{s:s, s:{s:s}}}", "Set-Cookie", "description",
+                                  "gl_token=TOKEN; HttpOnly; SameSite=Strict: the token for reads from the web pages",
+                                  "schema", "type", "string"));
+    json_t *logout = operation("logout", "end this token", false, NULL, ok("200", "signed out", "LoggedOut"), e_read);
+    json_object_set_new(
+        json_object_get(json_object_get(logout, "responses"), "200"), "headers",
+        json_pack("{s:{s:s, s:{s:s}}}", "Set-Cookie", "description", "the cookie cleared", "schema", "type", "string"));
+    /* A photo never changes under its hash. */
+    json_t *cached =
+        json_pack("{s:{s:s, s:{s:s}}, s:{s:s, s:{s:s}}}", "ETag", "description", "\"SHA256\"", "schema", "type",
+                  "string", "Cache-Control", "description", "private, immutable", "schema", "type", "string");
     json_t *list = operation("listCases", "the cases this node holds or has held, filtered, a page at a time", true,
                              NULL, ok("200", "a page of cases", "CaseList"), e_node);
     json_object_set_new(list, "parameters", params(p_list));
@@ -353,7 +360,7 @@ static json_t *paths(void)
     json_t *images = json_pack("{s:{s:O}, s:{s:O}, s:{s:O}, s:{s:O}}", "image/jpeg", "schema", image, "image/png",
                                "schema", image, "image/webp", "schema", image, "image/gif", "schema", image);
     json_t *events = json_pack(
-        "{s:{s:s, s:{s:{s:{s:s}}}, s:o}}", "200", "description",
+        "{s:{s:s, s:{s:{s:{s:s}, s:o}}}}", "200", "description",
         "Server-Sent Events: each event's id is the node's log sequence and its data a BusEvent in JSON", "content",
         "text/event-stream", "schema", "type", "string", "x-event-data", ref("schemas", "BusEvent"));
     json_t *events_op = operation("events", "the node's events as they happen", true, NULL, events, e_node);
@@ -366,8 +373,7 @@ static json_t *paths(void)
         "/openapi.json", "get",
         json_pack("{s:s, s:s, s:[], s:{s:o}}", "operationId", "openapi", "summary", "this document", "security",
                   "responses", "200", answer("the OpenAPI 3.0 document", json_pack("{s:s}", "type", "object"))),
-        "/login", "post", login, "/logout", "post",
-        operation("logout", "end this token", false, NULL, ok("200", "signed out", "LoggedOut"), e_read), "/me", "get",
+        "/login", "post", login, "/logout", "post", logout, "/me", "get",
         operation("me", "the account of this token", true, NULL, ok("200", "the account", "Me"), e_read), "/categories",
         "get",
         operation("categories", "the catalogue of categories", true, NULL, ok("200", "the catalogue", "Categories"),
@@ -379,8 +385,8 @@ static json_t *paths(void)
                   ok("200", "its health", "NodeHealth"), e_node),
         "/nodes/{node}/cases", "parameters", params(p_node), "get", list, "post",
         operation("newCase", "report an incident, take a request, dispatch a task, blow a whistle", false,
-                  body("NewCase", true), ok("201", "the new case (a task for one node: its ID)", "NewCaseResult"),
-                  e_write),
+                  body("NewCase", true),
+                  ok("201", "the new case (a bulk task: the parent, its parts in case_ids)", "CaseResult"), e_write),
         "/nodes/{node}/cases/{id}", "parameters", params(p_case), "get",
         operation("case", "one case with its history (a bulk task with its parts)", true, NULL,
                   ok("200", "the case", "CaseJson"), e_node),
@@ -395,11 +401,16 @@ static json_t *paths(void)
         "/nodes/{node}/attachments", "parameters", params(p_node), "post",
         operation("putAttachment", "store a photo (at most 10 MiB), named by its SHA-256", false,
                   json_pack("{s:b, s:O}", "required", 1, "content", images),
-                  ok("201", "stored (or there already)", "Attachment"), e_image),
+                  json_pack("{s:o, s:o}", "201", answer("stored", ref("schemas", "Attachment")), "200",
+                            answer("stored already", ref("schemas", "Attachment"))),
+                  e_image),
         "/nodes/{node}/attachments/{sha256}", "parameters", params(p_att), "get",
         operation("getAttachment", "a photo's bytes", true, NULL,
-                  json_pack("{s:{s:s, s:O}}", "200", "description", "the image", "content", images), e_node),
+                  json_pack("{s:{s:s, s:O, s:O}, s:{s:s, s:O}}", "200", "description", "the image", "content", images,
+                            "headers", cached, "304", "description", "not modified (If-None-Match)", "headers", cached),
+                  e_node),
         "/nodes/{node}/events", "parameters", params(p_node), "get", events_op);
+    json_decref(cached);
     json_decref(image);
     json_decref(images);
     return doc;
