@@ -219,11 +219,17 @@ def check_answers(d, manifest):
             samples.setdefault(name, (mtype["schema"], body))
         elif mtype is not None and mt == "text/event-stream":
             event = mtype.get("x-event-data")
-            for line in raw.decode("utf-8", "replace").splitlines():
-                if line.startswith("data:") and event is not None:
-                    errs = d.errors(event, json.loads(line[5:]))
-                    if errs:
-                        fail("%s: an event: %s" % (name, errs[0].message))
+            if event is None:
+                fail("%s: the document does not say what an event's data is" % name)
+            lines = [l[5:] for l in raw.decode("utf-8", "replace").splitlines() if l.startswith("data:")]
+            if not lines:
+                fail("%s: no event was read" % name)
+            for line in lines:
+                data = json.loads(line)
+                errs = d.errors(event, data)
+                if errs:
+                    fail("%s: an event: %s at /%s" % (name, errs[0].message, "/".join(map(str, errs[0].absolute_path))))
+                samples.setdefault(name + " event", (event, data))
         if rec.get("request") and 200 <= status < 300:
             tmpl = d.template(url)
             rb = d.doc["paths"][tmpl][method.lower()].get("requestBody")
@@ -264,6 +270,15 @@ def check_refusals(d, samples):
     n += must_refuse(d, samples, lst, "a listed case with an undeclared key", lambda b: b["cases"][0].update(x=1))
     n += must_refuse(d, samples, health, "health with an undeclared key", lambda b: b.update(uptime=1))
     n += must_refuse(d, samples, health, "health with cases as a string", lambda b: b.update(cases="7"))
+    n += must_refuse(d, samples, "GET /nodes/{node}/events 200 event", "an event with an undeclared key",
+                     lambda b: b.update(colour="red"))
+    n += must_refuse(d, samples, "GET /nodes/{node}/events 200 event", "an event whose seq is a string",
+                     lambda b: b.update(seq="1"))
+    n += must_refuse(d, samples, "POST /nodes/{node}/attachments 201", "a photo's size as a string",
+                     lambda b: b.update(size="68"))
+    n += must_refuse(d, samples, "GET /nodes/{node}/cases/{id} 200", "a part's state unknown to the enum",
+                     lambda b: b.update(parts=[{"id": "x", "holder": "", "state": "lost", "signed": False,
+                                                "finished": False, "overdue": False}]))
     n += must_refuse(d, samples, "GET /nodes/{node}/cases 401", "a 401 with another code",
                      lambda b: b["error"].update(code="forbidden"))
     return n

@@ -9,10 +9,12 @@
 # undeclared key, a wrong type, a missing key) must be refused, so the
 # check can fail.
 #
-# The routes the document describes ahead of the code (photos, the event
-# stream, /me, /categories, a node's info, the cookie) are asked too: while
-# one answers 404 for its route it is reported as not served yet, and from
-# the day it answers its answers are validated like the others.
+# Photos (stored, cached, refused), the cookie (reads only) and the event
+# stream (each event's data a BusEvent) are checked the same way. The routes
+# the document describes ahead of the code (/me, /categories, a node's info)
+# are asked too: while one answers 404 for its route it is reported as not
+# served yet, and from the day it answers its answers are validated like the
+# others.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/worklib.sh"
 G1=$C1.g1
@@ -22,8 +24,7 @@ CHECK="$GL_SRC/tests/integration/openapi_check.py"
 python3 -c 'import jsonschema' || fail "python3-jsonschema is missing (scripts/install-deps.sh)"
 
 slow_topology "$HOME_DIR/slow.json"
-HTTP_BASE=$(free_port_base 16)
-jq --argjson p "$HTTP_BASE" '.http_port_base = $p' "$HOME_DIR/slow.json" >"$HOME_DIR/topology-http.json"
+with_http "$HOME_DIR/slow.json" "$HOME_DIR/topology-http.json"
 start_up "$HOME_DIR/topology-http.json"
 adduser() { printf '%s\n' "$4" | "$GRIDLINK" user add --home "$HOME_DIR" --name "$1" --role "$2" --scope "$3" --password-stdin >/dev/null; }
 adduser wang grid $G1 "street-pass-1"
@@ -175,26 +176,46 @@ CURL_EXTRA=(-H "Transfer-Encoding: chunked")
 expect_status 411 POST "$U1/nodes/$G1/cases" "$TW" '{"category": "urban/roads", "text": "x"}'
 CURL_EXTRA=()
 
+# Photos: stored, stored again, read, read again from a cache, one of the
+# wrong type, one attached to a new case.
+printf '\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\1\0\0\0\1\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xff\xff?\0\x05\xfe\x02\xfe\xa7\x35\x81\x84\0\0\0\0IEND\xaeB`\x82' >"$HOME_DIR/dot.png"
+sha=$(sha256sum "$HOME_DIR/dot.png" | cut -d' ' -f1)
+expect_status 201 --type image/png POST "$U1/nodes/$G1/attachments" "$TW" @"$HOME_DIR/dot.png"
+expect_status 200 --type image/png POST "$U1/nodes/$G1/attachments" "$TW" @"$HOME_DIR/dot.png"
+printf 'not a photo at all' >"$HOME_DIR/note.txt"
+expect_status 400 --type image/png POST "$U1/nodes/$G1/attachments" "$TW" @"$HOME_DIR/note.txt"
+expect_status 200 GET "$U1/nodes/$G1/attachments/$sha" "$TW"
+cmp -s "$HOME_DIR/body" "$HOME_DIR/dot.png" || fail "the photo read back differs"
+CURL_EXTRA=(-H "If-None-Match: \"$sha\"")
+expect_status 304 GET "$U1/nodes/$G1/attachments/$sha" "$TW"
+CURL_EXTRA=()
+expect_status 404 GET "$U1/nodes/$G1/attachments/$(printf '%064d' 0)" "$TW"
+expect_status 201 POST "$U1/nodes/$G1/cases" "$TW" "{\"category\": \"urban/greenery\", \"text\": \"树木倒伏\", \"attachments\": [\"$sha\"]}"
+
+# The cookie login sets: reads only.
+CURL_EXTRA=(-H "Cookie: gl_token=$TW")
+expect_status 200 GET "$U1/nodes/$G1/cases" ""
+expect_status 401 POST "$U1/nodes/$G1/cases" "" '{"category": "urban/roads", "text": "x"}'
+CURL_EXTRA=()
+
+# The event stream from the start of G1's log, read until its first event.
+out=$(mktemp "$HOME_DIR/answer.XXXXXX")
+curl -s -N -D "$out.headers" -o "$out" -H "Authorization: Bearer $TW" -H "Last-Event-ID: 0" "$U1/nodes/$G1/events" &
+sse_pid=$!
+BG_PIDS+=("$sse_pid")
+wait_until 10 "an event on G1's stream" grep -q '^data:' "$out"
+kill "$sse_pid"
+wait "$sse_pid" 2>/dev/null || true
+status=$(awk 'NR == 1 {print $2}' "$out.headers")
+ctype=$(awk -F': ' 'tolower($1) == "content-type" {print $2}' "$out.headers" | tr -d '\r')
+[ "$status" = 200 ] || fail "the event stream: status $status"
+jq -cn --arg u "$U1/nodes/$G1/events" --arg s "$status" --arg t "$ctype" --arg b "$out" \
+    '{method: "GET", url: $u, status: $s, type: $t, body: $b, request: "", pending: false}' >>"$MANIFEST"
+
 # Routes described ahead of the code.
 rec --pending GET "$U1/me" "$TW" >/dev/null
 rec --pending GET "$U1/categories" "$TW" >/dev/null
 rec --pending GET "$U1/nodes/$G1" "$TW" >/dev/null
-printf '\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\1\0\0\0\1\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xff\xff?\0\x05\xfe\x02\xfe\xa7\x35\x81\x84\0\0\0\0IEND\xaeB`\x82' >"$HOME_DIR/dot.png"
-sha=$(sha256sum "$HOME_DIR/dot.png" | cut -d' ' -f1)
-rec --pending --type image/png POST "$U1/nodes/$G1/attachments" "$TW" @"$HOME_DIR/dot.png" >/dev/null
-rec --pending GET "$U1/nodes/$G1/attachments/$sha" "$TW" >/dev/null
-# The event stream from the start of G1's log: read up to its first event
-# (10 s at most), then checked like the others.
-out=$(mktemp "$HOME_DIR/answer.XXXXXX")
-{ curl -s -N --max-time 10 -D "$out.headers" -H "Authorization: Bearer $TW" -H "Last-Event-ID: 0" \
-    "$U1/nodes/$G1/events" || true; } | sed '/^data:/q' >"$out"
-status=$(awk 'NR == 1 {print $2}' "$out.headers")
-ctype=$(awk -F': ' 'tolower($1) == "content-type" {print $2}' "$out.headers" | tr -d '\r')
-jq -cn --arg u "$U1/nodes/$G1/events" --arg s "$status" --arg t "$ctype" --arg b "$out" \
-    '{method: "GET", url: $u, status: $s, type: $t, body: $b, request: "", pending: true}' >>"$MANIFEST"
-CURL_EXTRA=(-H "Cookie: gl_token=$TW")
-rec --pending GET "$U1/nodes/$G1/cases" "" >/dev/null
-CURL_EXTRA=()
 
 expect_status 200 POST "$U1/logout" "$TW" '{}'
 expect_status 401 GET "$U1/nodes/$G1/cases" "$TW"
