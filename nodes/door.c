@@ -22,6 +22,7 @@
 #include "host_int.h"
 #include "log.h"
 #include "pbjson.h"
+#include "openapi.h"
 
 #define MAX_BODY    ((size_t)256 * 1024)
 #define MAX_CONNS   4096
@@ -236,6 +237,8 @@ int door_start(host_t *h)
     uv_timer_start(&h->sse_beat, on_beat, SSE_BEAT_MS, SSE_BEAT_MS);
     h->sse_beat_on = true;
     snprintf(h->http_url, sizeof h->http_url, "http://%s:%d/api/v1", h->topo->listen_host, gl_http_port(h->http));
+    if (gl_openapi_init(h->http_url) != 0)
+        gl_warn("HTTP: the OpenAPI document could not be made");
     gl_info("HTTP: staff API at %s for %zu node(s)", h->http_url, h->n_nodes);
     for (size_t i = 0; i < h->n_nodes; i++)
         gl_engine_set_http_url(h->nodes[i]->engine, h->http_url);
@@ -251,4 +254,5 @@ void door_stop(host_t *h)
     }
     gl_http_stop(&h->http); /* the streams close with it */
     gl_users_close(&h->users);
+    gl_openapi_free();
 }
