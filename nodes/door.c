@@ -14,10 +14,6 @@
 #include "host_int.h"
 #include "log.h"
 
-#define MAX_BODY  ((size_t)256 * 1024)
-#define MAX_CONNS 512
-#define IDLE_S    30
-
 /* A read: run now in a read transaction, its reply answered at once. */
 static void read_now(node_t *n, gl_http_req_t *r, const gl_api_call *call)
 {
@@ -82,7 +78,7 @@ int door_start(host_t *h)
         gl_warn("HTTP: no accounts in %s/users yet (gridlink user add)", h->home);
         h->users = NULL;
     }
-    gl_http_limits lim = {.max_body = MAX_BODY, .max_conns = MAX_CONNS, .idle_timeout_s = IDLE_S};
+    gl_http_limits lim = gl_http_api_limits();
     char err[256];
     rc = gl_http_start(h->uv, h->topo->listen_host, port, &lim, on_request, h, &h->http, err, sizeof err);
     if (rc != 0) {

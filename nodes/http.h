@@ -34,6 +34,10 @@ typedef struct gl_http_limits {
     unsigned idle_timeout_s; /* an idle connection is closed after this */
 } gl_http_limits;
 
+/* The staff API's limits (door.c): 256 KiB bodies, 512 connections, 30 s
+ * idle. The benchmark's trivial server (bench/httpd.c) runs with the same. */
+gl_http_limits gl_http_api_limits(void);
+
 /* Listen on host (an IPv4 address) and port (0: any free one). GL_EIO with
  * the reason in err when it cannot. */
 int gl_http_start(uv_loop_t *uv, const char *host, int port, const gl_http_limits *lim, gl_http_handler fn, void *arg,
