@@ -455,13 +455,18 @@ void bn_http(const char *root, int runs, bool quick)
             quick ? "1" : "5");
 }
 
+/* At 64 connections the commits are shared, so what bounds the API is its
+ * work per report: the token, the JSON both ways, the engine and the store.
+ * The target is a quarter of the trivial server's rate, a report costing
+ * at most about four times the HTTP layer's own share, which is what a case
+ * costs on the ZeroMQ intake path. */
 void bn_http_targets(void)
 {
     double node = bn_med(SCEN, "node c64 tput"), trivial = bn_med(SCEN, "trivial c64 tput");
     if (node < 0 && trivial < 0)
         return;
     bn_target("http-api-64-vs-trivial", node, "reports/s", trivial,
-              "the same HTTP module with a trivial handler (64 connections)", 0.50, true);
+              "the same HTTP module with a trivial handler (64 connections)", 0.25, true);
     bn_check("http-durable", runs_checked > 0 && runs_mismatched == 0,
              "in %d of %d checked runs the node held other than the reports acknowledged with 201 (median %.0f "
              "cases held, %.0f acknowledged)",
