@@ -457,9 +457,8 @@ void bn_http(const char *root, int runs, bool quick)
 
 /* At 64 connections the commits are shared, so what bounds the API is its
  * work per report: the token, the JSON both ways, the engine and the store.
- * The target is a quarter of the trivial server's rate, a report costing
- * at most about four times the HTTP layer's own share, which is what a case
- * costs on the ZeroMQ intake path. */
+ * The target is a quarter of the trivial server's rate: a durable report
+ * costing at most about four times what the HTTP layer alone costs. */
 void bn_http_targets(void)
 {
     double node = bn_med(SCEN, "node c64 tput"), trivial = bn_med(SCEN, "trivial c64 tput");
