@@ -73,7 +73,8 @@ int bn_run_worker(const char *role, const char *logfile, int timeout_ms, const c
 long bn_rss_kib(pid_t pid);
 /* A kB field of /proc/PID/status ("RssAnon", "RssFile"), or -1. */
 long bn_status_kib(pid_t pid, const char *field);
-/* A base port with `count` free consecutive TCP ports on 127.0.0.1. */
+/* A base port with `count` free consecutive TCP ports on 127.0.0.1, from
+ * 21000 up to the kernel's ephemeral range (ip_local_port_range). */
 int bn_free_ports(int count);
 void bn_sleep_ms(int ms);
 /* rm -rf */

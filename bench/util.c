@@ -297,11 +297,28 @@ static bool port_free(int port)
     return ok;
 }
 
+/* The lowest port the kernel hands out to connecting sockets: ports below
+ * it are not taken by some client between our check and the server's bind. */
+static int ephemeral_low(void)
+{
+    int low = 32768, high;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d %d", &low, &high) != 2)
+            low = 32768;
+        fclose(f);
+    }
+    return low;
+}
+
 int bn_free_ports(int count)
 {
     srand((unsigned)(bn_now_us() ^ getpid()));
+    int top = ephemeral_low();
+    if (top - 21000 - count < 1000)
+        top = 32768;
     for (int attempt = 0; attempt < 200; attempt++) {
-        int base = 21000 + rand() % (60000 - 21000 - count);
+        int base = 21000 + rand() % (top - 21000 - count);
         bool ok = true;
         for (int i = 0; i < count && ok; i++)
             ok = port_free(base + i);
