@@ -398,6 +398,10 @@ static void http_run(const char *root, int run, bool quick, const char *wrk)
             acked += ln.acked;
             sent += ln.sent;
             answered += ln.answered;
+            if (ln.answered > ln.acked)
+                bn_note("http: run %d: the node answered %.0f reports at %d connections with another status than 201 "
+                        "(see %s)",
+                        run, ln.answered - ln.acked, c, log);
             bn_progress("http run %d: the trivial server, %d connection%s", run, c, c > 1 ? "s" : "");
             if (drive(wrk, script, trivial_port, trivial, c, active_ms, out, &lt) != 0) {
                 bn_note("http: wrk failed against the trivial server at %d connections (see %s)", c, out);
