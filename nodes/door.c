@@ -24,11 +24,6 @@
 #include "pbjson.h"
 #include "openapi.h"
 
-#define MAX_BODY    ((size_t)256 * 1024)
-#define MAX_CONNS   4096
-#define IDLE_S      30
-#define HEADER_S    5
-#define PER_ADDRESS 64
 #define MAX_SSE     1024
 #define SSE_BEAT_MS 15000
 #define SSE_BATCH   256 /* events read in one pass */
@@ -219,12 +214,8 @@ int door_start(host_t *h)
         gl_warn("HTTP: no accounts in %s/users yet (gridlink user add)", h->home);
         h->users = NULL;
     }
-    gl_http_limits lim = {.max_body = MAX_BODY,
-                          .max_conns = MAX_CONNS,
-                          .idle_timeout_s = IDLE_S,
-                          .header_s = HEADER_S,
-                          .per_address = PER_ADDRESS,
-                          .body_limit = gl_api_body_limit};
+    gl_http_limits lim = gl_http_api_limits();
+    lim.body_limit = gl_api_body_limit; /* photos */
     char err[256];
     rc = gl_http_start(h->uv, h->topo->listen_host, port, &lim, on_request, h, &h->http, err, sizeof err);
     if (rc != 0) {
