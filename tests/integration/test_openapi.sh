@@ -17,6 +17,7 @@
 # others.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/worklib.sh"
+source "$(dirname "$0")/httplib.sh"
 G1=$C1.g1
 G2=$C1.g2
 T=xinbei.sanjing
@@ -26,13 +27,11 @@ python3 -c 'import jsonschema' || fail "python3-jsonschema is missing (scripts/i
 slow_topology "$HOME_DIR/slow.json"
 with_http "$HOME_DIR/slow.json" "$HOME_DIR/topology-http.json"
 start_up "$HOME_DIR/topology-http.json"
-adduser() { printf '%s\n' "$4" | "$GRIDLINK" user add --home "$HOME_DIR" --name "$1" --role "$2" --scope "$3" --password-stdin >/dev/null; }
 adduser wang grid $G1 "street-pass-1"
 adduser li grid $G2 "street-pass-2"
 adduser zhao community $C1 "office-pass-3"
 adduser sun township $T "office-pass-4"
 
-url_of() { gl health --node "$1" --json | jq -r .http_url; }
 U1=$(url_of $G1)
 UC=$(url_of $C1)
 U2=$(url_of $G2)
@@ -72,18 +71,7 @@ rec() {
     echo "$status"
 }
 CURL_EXTRA=()
-body() { cat "$HOME_DIR/body"; }
-expect_status() {
-    local want=$1
-    shift
-    local got
-    got=$(rec "$@")
-    [ "$got" = "$want" ] || fail "$1 $2: status $got, expected $want: $(body)"
-}
-login() {
-    expect_status 200 POST "$U1/login" "" "{\"name\": \"$1\", \"password\": \"$2\"}"
-    body | jq -r .token
-}
+CALL=rec
 
 # The document: public, about this process, well-formed.
 expect_status 200 GET "$U1/openapi.json" ""
