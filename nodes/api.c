@@ -16,6 +16,7 @@
 #include "error.h"
 #include "log.h"
 #include "names.h"
+#include "openapi.h"
 #include "pbjson.h"
 
 #define OP(x)          GRIDLINK__V1__OP__OP_##x
@@ -307,6 +308,10 @@ int gl_api_route(gl_http_req_t *r, gl_users_t *users, const gl_topology_t *t, in
     int n = split(gl_http_path(r), buf, sizeof buf, p, MAX_PARTS);
     if (n < 3 || strcmp(p[0], "api") != 0 || strcmp(p[1], "v1") != 0) {
         gl_http_error(r, 404, "not-found", "no such resource: %.200s", gl_http_path(r));
+        return 1;
+    }
+    if (n == 3 && strcmp(p[2], "openapi.json") == 0) {
+        gl_openapi_answer(r); /* the document is public, like the login */
         return 1;
     }
     if (n == 3 && strcmp(p[2], "login") == 0) {

@@ -16,6 +16,7 @@
  *   POST /api/v1/nodes/{node}/attachments         (the photo as the body) -> {"sha256", "size", "content_type"}
  *   GET  /api/v1/nodes/{node}/attachments/{sha256}
  *   GET  /api/v1/nodes/{node}/events              text/event-stream of the node's log (Last-Event-ID)
+ *   GET  /api/v1/openapi.json                    the OpenAPI document (openapi.h), without a token
  *
  * The token comes in Authorization: Bearer, or, for GETs only, in the
  * gl_token cookie that login sets (so an <img> or an EventSource can send

@@ -23,13 +23,9 @@
 #include "host_int.h"
 #include "log.h"
 #include "pbjson.h"
+#include "openapi.h"
 #include "webapp.h"
 
-#define MAX_BODY    ((size_t)256 * 1024)
-#define MAX_CONNS   4096
-#define IDLE_S      30
-#define HEADER_S    5
-#define PER_ADDRESS 64
 #define MAX_SSE     1024
 #define SSE_BEAT_MS 15000
 #define SSE_BATCH   256 /* events read in one pass */
@@ -224,12 +220,8 @@ int door_start(host_t *h)
         gl_warn("HTTP: no accounts in %s/users yet (gridlink user add)", h->home);
         h->users = NULL;
     }
-    gl_http_limits lim = {.max_body = MAX_BODY,
-                          .max_conns = MAX_CONNS,
-                          .idle_timeout_s = IDLE_S,
-                          .header_s = HEADER_S,
-                          .per_address = PER_ADDRESS,
-                          .body_limit = gl_api_body_limit};
+    gl_http_limits lim = gl_http_api_limits();
+    lim.body_limit = gl_api_body_limit; /* photos */
     char err[256];
     rc = gl_http_start(h->uv, h->topo->listen_host, port, &lim, on_request, h, &h->http, err, sizeof err);
     if (rc != 0) {
@@ -242,6 +234,8 @@ int door_start(host_t *h)
     uv_timer_start(&h->sse_beat, on_beat, SSE_BEAT_MS, SSE_BEAT_MS);
     h->sse_beat_on = true;
     snprintf(h->http_url, sizeof h->http_url, "http://%s:%d/api/v1", h->topo->listen_host, gl_http_port(h->http));
+    if (gl_openapi_init(h->http_url) != 0)
+        gl_warn("HTTP: the OpenAPI document could not be made");
     gl_info("HTTP: staff API at %s for %zu node(s)", h->http_url, h->n_nodes);
     for (size_t i = 0; i < h->n_nodes; i++)
         gl_engine_set_http_url(h->nodes[i]->engine, h->http_url);
@@ -257,4 +251,5 @@ void door_stop(host_t *h)
     }
     gl_http_stop(&h->http); /* the streams close with it */
     gl_users_close(&h->users);
+    gl_openapi_free();
 }

@@ -9,6 +9,7 @@ packages=(
     libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler
     liblmdb-dev lmdb-utils libuv1-dev libjansson-dev libcmocka-dev libsodium-dev libmicrohttpd-dev
     jq iproute2 procps nftables curl
+    python3-jsonschema # test_openapi validates the API's answers against its OpenAPI document
     clang-format # the style test (style.clang_format) is registered only where it is installed
     libjs-bootstrap5 # the staff web app's UI library, served under /lib/
     chromium nodejs npm fonts-wqy-microhei # the browser test (test_web_app), Chinese glyphs in its screenshots
