@@ -10,11 +10,8 @@
 # check can fail.
 #
 # Photos (stored, cached, refused), the cookie (reads only) and the event
-# stream (each event's data a BusEvent) are checked the same way. The routes
-# the document describes ahead of the code (/me, /categories, a node's info)
-# are asked too: while one answers 404 for its route it is reported as not
-# served yet, and from the day it answers its answers are validated like the
-# others.
+# stream (each event's data a BusEvent) are checked the same way, and so are
+# the web app's reads (/me, /categories, a node's info).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/worklib.sh"
 source "$(dirname "$0")/httplib.sh"
