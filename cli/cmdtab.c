@@ -64,6 +64,8 @@ static const cli_command commands[] = {
                  {"--text", "TEXT", "what happened (required)"},
                  {"--priority", "P", "normal (default), urgent or emergency"},
                  {"--kind", "K", "incident, request or task"},
+                 {"--lat", "DEG", "where it is: latitude, WGS 84 (with --lon)"},
+                 {"--lon", "DEG", "longitude, WGS 84 (with --lat)"},
                  {"--photo", "SHA256", "a photo stored at the node (gridlink attach); repeatable"},
                  {"--note", "N", "a note on the report"},
                  {"--address", "A", "where it happened"},

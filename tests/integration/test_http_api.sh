@@ -37,9 +37,9 @@ TZ=$(login zhao office-pass-3)
 [ ${#TW} -ge 40 ] || fail "a token of ${#TW} characters"
 
 # The grid worker reports.
-expect_status 201 POST "$U1/nodes/$G1/cases" "$TW" '{"category": "urban/roads", "text": "路面塌陷，直径约一米", "priority": "urgent"}'
+expect_status 201 POST "$U1/nodes/$G1/cases" "$TW" '{"category": "urban/roads", "text": "路面塌陷，直径约一米", "priority": "urgent", "lat": 31.8712, "lon": 119.9561, "located": true}'
 id=$(body | jq -r .id)
-body | jq -e '.state == "reported" and .category_name == "城管/道路设施" and (.created | test("Z$")) and .history[0].by == "wang"' >/dev/null ||
+body | jq -e '.located and .lat == 31.8712 and .lon == 119.9561 and .state == "reported" and .category_name == "城管/道路设施" and (.created | test("Z$")) and .history[0].by == "wang"' >/dev/null ||
     fail "the new case: $(body)"
 log "wang reported $id"
 
