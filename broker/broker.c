@@ -29,6 +29,7 @@
 #include "keys.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "outq.h"
 #include "sock.h"
 #include "topology.h"
@@ -215,7 +216,9 @@ int broker_run(const char *home)
     uv_signal_start(&b->sigint, on_signal, SIGINT);
     uv_signal_start(&b->sigterm, on_signal, SIGTERM);
     gl_info("bus intake and requests %s, output %s", b->topo->bus_in, b->topo->bus_out);
+    gl_notify_ready(b->uv, "serving the bus");
     uv_run(b->uv, UV_RUN_DEFAULT);
+    gl_notify_stopping();
 
     gl_info("stopping: %llu events (%llu replayed), %llu gaps (%llu missed), %llu duplicates, %llu bad, "
             "%llu snapshots served",

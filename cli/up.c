@@ -185,6 +185,11 @@ static int child_spawn(child *c)
     char pid[32];
     snprintf(pid, sizeof pid, "%d", (int)getpid());
     setenv("GRIDLINK_SUPERVISOR_PID", pid, 1);
+    /* A supervisor that runs under systemd answers for its children itself:
+     * they must not report readiness or watchdog pings in its name. */
+    unsetenv("NOTIFY_SOCKET");
+    unsetenv("WATCHDOG_USEC");
+    unsetenv("WATCHDOG_PID");
 
     c->proc.data = c;
     int rc = uv_spawn(&sv->loop, &c->proc, &opt);

@@ -22,6 +22,7 @@
 #include "host_int.h"
 #include "keys.h"
 #include "log.h"
+#include "notify.h"
 
 /* ---- store options and stale-reader check ---- */
 
@@ -576,7 +577,12 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     if (door_start(h) != 0)
         return 1;
     gl_info("serving %zu node(s), control socket %s", h->n_nodes, h->ctl_path);
+    /* Stores open, sockets bound, the door listening: ready. */
+    char status[128];
+    snprintf(status, sizeof status, "serving %zu node(s)", h->n_nodes);
+    gl_notify_ready(h->uv, status);
     uv_run(h->uv, UV_RUN_DEFAULT);
+    gl_notify_stopping();
 
     /* Orderly stop: commit what the last pass gathered, then close. */
     batch_flush(h);
