@@ -354,6 +354,15 @@ static void on_signal(uv_signal_t *s, int signum)
     uv_stop(h->uv);
 }
 
+/* The topology is read once, at start: a hangup (systemctl kill -s HUP, a
+ * closed terminal) must neither stop the process nor pass for a reload. */
+static void on_sighup(uv_signal_t *s, int signum)
+{
+    (void)s;
+    (void)signum;
+    gl_warn("SIGHUP: the topology is not reloaded while running; restart the process to apply a new topology.json");
+}
+
 static int node_open(host_t *h, const char *id, node_t **out)
 {
     const gl_node_t *topo = gl_topology_find(h->topo, id);
@@ -574,6 +583,8 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     h->sigint.data = h->sigterm.data = h;
     uv_signal_start(&h->sigint, on_signal, SIGINT);
     uv_signal_start(&h->sigterm, on_signal, SIGTERM);
+    uv_signal_init(h->uv, &h->sighup);
+    uv_signal_start(&h->sighup, on_sighup, SIGHUP);
     if (door_start(h) != 0)
         return 1;
     gl_info("serving %zu node(s), control socket %s", h->n_nodes, h->ctl_path);
@@ -605,6 +616,7 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     uv_close((uv_handle_t *)&reader_timer, NULL);
     uv_close((uv_handle_t *)&h->sigint, NULL);
     uv_close((uv_handle_t *)&h->sigterm, NULL);
+    uv_close((uv_handle_t *)&h->sighup, NULL);
     gl_zap_free(&h->zap);
     gl_sockmon_free(&h->ctl_mon);
     for (size_t i = 0; i < h->n_nodes; i++)

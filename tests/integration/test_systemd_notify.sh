@@ -5,7 +5,8 @@
 # moment, for every node of its group), WATCHDOG=1 at half WATCHDOG_USEC,
 # none when WATCHDOG_PID names another process, STOPPING=1 on SIGTERM. Also
 # gridlink-node --group: a group leader brings its whole group, under the
-# same PID, and a node that does not lead its group is refused.
+# same PID, and a node that does not lead its group is refused. SIGHUP
+# stops neither process.
 # Exits 77 (skipped) in a build without libsystemd.
 source "$(dirname "$0")/lib.sh"
 
@@ -69,6 +70,13 @@ rc=$?
 set -e
 [ $rc -eq 2 ] || fail "exit $rc for a node that does not lead its group"
 grep -q "runs in the process of xinbei.sanjing" "$HOME_DIR/refused.err" || fail "$(cat "$HOME_DIR/refused.err")"
+
+log "SIGHUP: both keep running (no reload), and say so"
+kill -HUP "$NODE" "$BROKER"
+wait_until 5 "node logs the hangup" grep -q "SIGHUP: the topology is not reloaded" "$HOME_DIR/log/node.log"
+wait_until 5 "broker logs the hangup" grep -q "SIGHUP: the topology is not reloaded" "$HOME_DIR/log/broker.log"
+kill -0 "$NODE" && kill -0 "$BROKER" || fail "SIGHUP stopped a process"
+"$GRIDLINK" health --home "$HOME_DIR" --node xinbei.sanjing.c01.g1 --timeout 2000 >/dev/null || fail "node gone after SIGHUP"
 
 log "SIGTERM: STOPPING=1 from both"
 kill -TERM "$NODE" "$BROKER"
