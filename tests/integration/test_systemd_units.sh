@@ -37,7 +37,7 @@ done
 cp "$GL_SRC"/docs/man/*.1 "$tmp/man/man1/"
 
 cd "$tmp/units"
-systemd-analyze --version | head -n1
+systemd-analyze --version | sed -n 1p
 set +e
 MANPATH="$tmp/man" systemd-analyze verify gridlink-broker.service gridlink-node@xinbei.sanjing.service \
     gridlink.target >"$tmp/verify.out" 2>&1

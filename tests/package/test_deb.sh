@@ -71,7 +71,7 @@ grep -q "systemd-sysusers .*gridlink.conf" "$out/control/postinst" || fail "post
 grep -q "systemd-tmpfiles .*--create gridlink.conf" "$out/control/postinst" || fail "postinst does not make the directories"
 # The user before the directories it owns.
 [ "$(grep -n systemd-sysusers "$out/control/postinst" | cut -d: -f1)" -lt \
-    "$(grep -n systemd-tmpfiles "$out/control/postinst" | head -n1 | cut -d: -f1)" ] || fail "postinst: tmpfiles before sysusers"
+    "$(grep -m1 -n systemd-tmpfiles "$out/control/postinst" | cut -d: -f1)" ] || fail "postinst: tmpfiles before sysusers"
 # Only the target is enabled and started by the package.
 ! grep -q "deb-systemd-invoke .*gridlink-broker" "$out/control/postinst" || fail "postinst starts the broker"
 grep -q "deb-systemd-invoke \$_dh_action 'gridlink.target'" "$out/control/postinst" || fail "postinst does not (re)start gridlink.target"
@@ -79,5 +79,7 @@ grep -q "deb-systemd-invoke \$_dh_action 'gridlink.target'" "$out/control/postin
 # The binaries in the package speak sd_notify.
 mkdir "$out/root"
 dpkg-deb -x "$deb" "$out/root"
-ldd "$out/root/usr/bin/gridlink-node" | grep -q libsystemd || fail "gridlink-node is not linked with libsystemd"
-ldd "$out/root/usr/bin/gridlink-broker" | grep -q libsystemd || fail "gridlink-broker is not linked with libsystemd"
+for b in gridlink-node gridlink-broker; do
+    syms=$(nm -D --undefined-only "$out/root/usr/bin/$b")
+    grep -q sd_notify <<<"$syms" || fail "$b does not call sd_notify"
+done
