@@ -83,3 +83,18 @@ for b in gridlink-node gridlink-broker; do
     syms=$(nm -D --undefined-only "$out/root/usr/bin/$b")
     grep -q sd_notify <<<"$syms" || fail "$b does not call sd_notify"
 done
+
+# The units as packaged, against the packaged binaries and manual pages.
+if command -v systemd-analyze >/dev/null; then
+    mkdir "$out/units"
+    for f in "$out"/root/lib/systemd/system/*; do
+        sed "s|/usr/bin/|$out/root/usr/bin/|g" "$f" >"$out/units/$(basename "$f")"
+    done
+    (cd "$out/units" && MANPATH="$out/root/usr/share/man" systemd-analyze verify gridlink-broker.service \
+        gridlink-node@xinbei.service gridlink.target) >"$out/verify.out" 2>&1 || {
+        cat "$out/verify.out" >&2
+        fail "systemd-analyze verify failed on the packaged units"
+    }
+    ! grep -q gridlink "$out/verify.out" || fail "systemd-analyze verify: $(cat "$out/verify.out")"
+    echo "systemd-analyze verify: the packaged units pass"
+fi
