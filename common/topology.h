@@ -170,6 +170,19 @@ int gl_topology_check_home(const gl_topology_t *t, const char *home, char *err, 
 int gl_topology_save(const gl_topology_t *t, const char *path);
 void gl_topology_free(gl_topology_t **t);
 
+/* A running process taking a new version of its topology in place
+ * (topology_adopt.c). The shape must be the same: the same nodes with the
+ * same IDs, tiers, parents, children, endpoints and keys, the same listen
+ * host, port bases, bus endpoints and broker key; else GL_EINVAL, why names
+ * the first difference and live is untouched. Otherwise the rest moves from
+ * fresh into live: the SLA policy, the catalogue, community_tasks,
+ * return_limit, warn_before_s, the calendar, the monitors, the topology's
+ * and the nodes' names, grid areas and community addresses; fresh gets what
+ * live had, for the caller to free. Every pointer to live's nodes stays
+ * valid. A process that admitted monitor keys at start (the broker) does
+ * not adopt. */
+int gl_topology_adopt(gl_topology_t *live, gl_topology_t *fresh, char *why, size_t whylen);
+
 /* Change port_base and re-derive every endpoint that was not explicit;
  * http_port_base, when set, moves by as much. */
 int gl_topology_set_port_base(gl_topology_t *t, int port_base);

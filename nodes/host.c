@@ -354,13 +354,29 @@ static void on_signal(uv_signal_t *s, int signum)
     uv_stop(h->uv);
 }
 
-/* The topology is read once, at start: a hangup (systemctl kill -s HUP, a
- * closed terminal) must neither stop the process nor pass for a reload. */
+/* SIGHUP (systemctl reload): HOME/topology.json again, taken in place when
+ * its shape is the one the process runs (gl_topology_adopt): time limits,
+ * categories, community tasks, the calendar, names, areas and addresses
+ * change for what comes next, and no socket or link is touched. A new
+ * shape (nodes, endpoints, keys) needs a restart and changes nothing. */
 static void on_sighup(uv_signal_t *s, int signum)
 {
-    (void)s;
+    host_t *h = s->data;
     (void)signum;
-    gl_warn("SIGHUP: the topology is not reloaded while running; restart the process to apply a new topology.json");
+    gl_topology_t *fresh = NULL;
+    char err[512];
+    if (gl_home_topology(h->home, &fresh, err, sizeof err) != 0) {
+        gl_warn("SIGHUP: %s/topology.json not taken, going on with the topology as it was: %s", h->home, err);
+        return;
+    }
+    if (gl_topology_adopt(h->topo, fresh, err, sizeof err) != 0)
+        gl_warn("SIGHUP: %s/topology.json not taken (%s): nodes, endpoints and keys change on a restart only", h->home,
+                err);
+    else
+        gl_info("SIGHUP: topology reloaded from %s/topology.json: time limits, categories, community tasks, calendar, "
+                "names, areas and addresses; links kept",
+                h->home);
+    gl_topology_free(&fresh);
 }
 
 static int node_open(host_t *h, const char *id, node_t **out)
@@ -584,6 +600,7 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     uv_signal_start(&h->sigint, on_signal, SIGINT);
     uv_signal_start(&h->sigterm, on_signal, SIGTERM);
     uv_signal_init(h->uv, &h->sighup);
+    h->sighup.data = h;
     uv_signal_start(&h->sighup, on_sighup, SIGHUP);
     if (door_start(h) != 0)
         return 1;
