@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages gridlink needs to build, run and test, and
 # nothing when they are all present. Extra package names given as arguments
-# are installed too (the benchmark uses this for its peers).
+# are installed too (the benchmark uses this for its peers, scripts/build-deb.sh
+# for the packaging tools).
 set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config
     libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler
     liblmdb-dev lmdb-utils libuv1-dev libjansson-dev libcmocka-dev libsodium-dev libmicrohttpd-dev
+    libsystemd-dev # readiness and watchdog under systemd (optional at build time)
+    systemd        # systemd-analyze, for the test of the unit files
     jq iproute2 procps nftables curl
     python3-jsonschema # test_openapi validates the API's answers against its OpenAPI document
     clang-format # the style test (style.clang_format) is registered only where it is installed
