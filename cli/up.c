@@ -405,9 +405,9 @@ static int plan_children(supervisor *sv, const gl_topology_t *t, const char *mod
             if (!(c = add_child(sv, CHILD_NODE, n->id, bin_node, NULL)))
                 goto out;
             if (t->http_port_base) /* door.c: the leader's index picks the port */
-                fprintf(stderr, "up: staff API for %s%s at http://%s:%d/api/v1\n", n->id,
+                fprintf(stderr, "up: staff API for %s%s at http://%s:%d/api/v1, web app at http://%s:%d/app/\n", n->id,
                         groups < t->n_nodes ? " and the nodes with it" : "", t->listen_host,
-                        t->http_port_base + (int)order[k]);
+                        t->http_port_base + (int)order[k], t->listen_host, t->http_port_base + (int)order[k]);
         }
         if (argv_push(c, "--node") != 0 || argv_push(c, n->id) != 0)
             goto out;

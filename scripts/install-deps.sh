@@ -12,12 +12,18 @@ packages=(
     libsystemd-dev # readiness and watchdog under systemd (optional at build time)
     systemd        # systemd-analyze, for the test of the unit files
     jq iproute2 procps nftables curl
+    wrk # the benchmark's HTTP load generator (its smoke test runs the http scenario)
     python3-jsonschema # test_openapi validates the API's answers against its OpenAPI document
     clang-format # the style test (style.clang_format) is registered only where it is installed
     libjs-bootstrap5 # the staff web app's UI library, served under /lib/
-    chromium nodejs npm fonts-wqy-microhei # the browser test (test_web_app), Chinese glyphs in its screenshots
+    chromium fonts-wqy-microhei # the browser test (test_web_app), Chinese glyphs in its screenshots
     "$@"
 )
+# Node.js and npm for the browser test's driver: Debian's, unless the machine
+# has them already (a Node.js from elsewhere carries its own npm and
+# conflicts with Debian's npm package).
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
