@@ -1,14 +1,14 @@
 /* bench.c: `gridlink bench [SCENARIO...]`, the benchmark driver.
  *
- * Scenarios: intake, escalation, fanout, recovery, district (all of them when
- * none is named). Each runs --runs times (3 by default) in fresh temporary
- * homes under $TMPDIR (ext4 /tmp here: fsync is real), starting real
- * gridlink-node and gridlink-broker processes and separate worker processes
- * for the load (see workers.c); on a 2-core machine client and server share
- * the cores, which the report says. Every figure is printed as median, min
- * and max over the runs; the table goes to stdout and to
- * bench/results/latest.md (or --out DIR), the throughput and latency figures
- * to a PNG drawn by gnuplot, and each target to one line:
+ * Scenarios: intake, escalation, fanout, recovery, district, http (http.c)
+ * (all of them when none is named). Each runs --runs times (3 by default) in
+ * fresh temporary homes under $TMPDIR (ext4 /tmp here: fsync is real),
+ * starting real gridlink-node and gridlink-broker processes and separate
+ * worker processes for the load (see workers.c); on a 2-core machine client
+ * and server share the cores, which the report says. Every figure is
+ * printed as median, min and max over the runs; the table goes to stdout
+ * and to bench/results/latest.md (or --out DIR), the throughput and latency
+ * figures to a PNG drawn by gnuplot, and each target to one line:
  *   TARGET <name>: <figure> vs <limit or peer figure> (<ratio>) met|missed
  * --quick shrinks every count and duration for the smoke test and prints no
  * targets. */
@@ -60,8 +60,7 @@ typedef struct bench {
 
 static bench B;
 
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
+void bn_note(const char *fmt, ...)
 {
     if (B.n_notes >= 32)
         return;
@@ -75,8 +74,7 @@ static void note(const char *fmt, ...)
     B.n_notes++;
 }
 
-static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void progress(const char *fmt, ...)
+void bn_progress(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -101,7 +99,7 @@ static fig *fig_get(const char *scen, const char *name, const char *unit)
     return f;
 }
 
-static void add(const char *scen, const char *name, const char *unit, double v)
+void bn_add(const char *scen, const char *name, const char *unit, double v)
 {
     fig *f = fig_get(scen, name, unit);
     if (f && f->n < MAX_RUNS)
@@ -128,7 +126,7 @@ static double fig_stat(const fig *f, int which) /* 0 median, 1 min, 2 max */
     return f->n % 2 ? s[f->n / 2] : (s[f->n / 2 - 1] + s[f->n / 2]) / 2;
 }
 
-static double med(const char *scen, const char *name)
+double bn_med(const char *scen, const char *name)
 {
     for (int i = 0; i < B.n_figs; i++)
         if (strcmp(B.figs[i].scen, scen) == 0 && strcmp(B.figs[i].name, name) == 0)
@@ -146,7 +144,7 @@ static void add_result(const char *scen, const char *prefix, const bn_result *r,
         char name[64];
         snprintf(name, sizeof name, "%s %s", prefix, keys[i]);
         const char *unit = strstr(keys[i], "_ms") ? "ms" : strstr(keys[i], "tput") ? "/s" : "";
-        add(scen, name, unit, v);
+        bn_add(scen, name, unit, v);
     }
 }
 
@@ -278,31 +276,31 @@ static void intake_run(int run)
     path_in(log, sizeof log, B.root, "intake.log");
     path_in(out, sizeof out, B.root, "intake.out");
     if (make_home(home, sizeof home, "intake", 1, 1, 16, false, &pb) != 0) {
-        note("intake: could not set up the bench home");
+        bn_note("intake: could not set up the bench home");
         return;
     }
     presize(home, "bn.t1.c1", 2048);
     const char *ids[] = {"bn.t1.c1", NULL};
     pid_t node = bn_node_start(home, ids, log);
     if (bn_wait_serving(home, "bn.t1.c1", 10000) < 0) {
-        note("intake: the community node did not start (see %s)", log);
+        bn_note("intake: the community node did not start (see %s)", log);
         bn_stop(node, 3000);
         return;
     }
     bn_result r;
     for (int i = 0; i < N_WINDOWS; i++) {
         int w = windows[i];
-        progress("intake run %d: node, window %d", run, w);
+        bn_progress("intake run %d: node, window %d", run, w);
         if (run_client(log, out, &r,
                        "mode=link home=%s under=bn.t1.c1 devices=%d window=%d warmup_ms=%d measure_ms=%d tag=%d", home,
                        devices_for(w), w, warm, meas, 10 * run + i + 1) < 0) {
-            note("intake: node client failed at window %d (see %s)", w, log);
+            bn_note("intake: node client failed at window %d (see %s)", w, log);
             continue;
         }
         snprintf(name, sizeof name, "node w%d", w);
         add_result("intake", name, &r, keys);
     }
-    progress("intake run %d: node, low rate", run);
+    bn_progress("intake run %d: node, low rate", run);
     int low_rate = 300;
     if (run_client(log, out, &r,
                    "mode=link home=%s under=bn.t1.c1 devices=16 window=64 rate=%d warmup_ms=%d measure_ms=%d tag=%d",
@@ -333,13 +331,13 @@ static void intake_run(int run)
         char *argv[] = {self, "bench", "_worker", "echo", a1, a2, a4, lm ? a3 : NULL, NULL};
         pid_t srv = bn_spawn(argv, log);
         if (!wait_file(ready, 5000)) {
-            note("intake: bare server did not start (see %s)", log);
+            bn_note("intake: bare server did not start (see %s)", log);
             bn_stop(srv, 2000);
             continue;
         }
         for (int i = 0; i < N_WINDOWS; i++) {
             int w = windows[i];
-            progress("intake run %d: bare ZeroMQ%s, window %d", run, lm ? "+LMDB" : "", w);
+            bn_progress("intake run %d: bare ZeroMQ%s, window %d", run, lm ? "+LMDB" : "", w);
             if (run_client(log, out, &r, "mode=raw endpoint=%s devices=%d window=%d warmup_ms=%d measure_ms=%d", ep,
                            devices_for(w), w, warm, meas) < 0)
                 continue;
@@ -348,7 +346,7 @@ static void intake_run(int run)
         }
         if (lm) {
             /* The same low load as the node's, for comparison. */
-            progress("intake run %d: bare ZeroMQ+LMDB, low rate", run);
+            bn_progress("intake run %d: bare ZeroMQ+LMDB, low rate", run);
             if (run_client(log, out, &r, "mode=raw endpoint=%s devices=16 window=64 rate=%d warmup_ms=%d measure_ms=%d",
                            ep, low_rate, warm, d(5000, 500)) >= 0) {
                 static const char *const lk[] = {"p50_ms", "p99_ms", "p999_ms", NULL};
@@ -367,7 +365,7 @@ static void intake_run(int run)
         path_in(dir, sizeof dir, B.root, "bare-lmdb-%d", w);
         bn_rmtree(dir);
         gl_mkdir_p(dir);
-        progress("intake run %d: bare LMDB, batch %d", run, w);
+        bn_progress("intake run %d: bare LMDB, batch %d", run, w);
         unlink(out);
         bn_run_worker("lmdb", log, 60000, "dir=%s batch=%d size=300 warmup_ms=%d measure_ms=%d out=%s", dir, w,
                       warm / 2, meas, out);
@@ -411,7 +409,7 @@ static void intake_run(int run)
         bn_sleep_ms(300);
         for (int i = 0; i < N_WINDOWS; i++) {
             int w = windows[i];
-            progress("intake run %d: %s, window %d", run, nats ? "NATS JetStream" : "Redis Streams", w);
+            bn_progress("intake run %d: %s, window %d", run, nats ? "NATS JetStream" : "Redis Streams", w);
             unlink(out);
             char *argv[16];
             char a1[32], a2[32], a3[32], a4[32], a5[PATH_MAX + 8];
@@ -436,7 +434,7 @@ static void intake_run(int run)
                 snprintf(name, sizeof name, "%s w%d", nats ? "nats js" : "redis xadd", w);
                 add_result("intake", name, &r, keys);
             } else {
-                note("intake: the %s client failed at window %d (see %s)", nats ? "NATS" : "Redis", w, log);
+                bn_note("intake: the %s client failed at window %d (see %s)", nats ? "NATS" : "Redis", w, log);
             }
         }
         bn_stop(srv, 5000);
@@ -454,21 +452,21 @@ static void escalation_run(int run)
     path_in(out, sizeof out, B.root, "escalation.out");
     path_in(ready, sizeof ready, B.root, "escsub.ready");
     if (make_home(home, sizeof home, "escalation", 1, 1, 1, true, &pb) != 0) {
-        note("escalation: could not set up the bench home");
+        bn_note("escalation: could not set up the bench home");
         return;
     }
     long open = d(100000, 2000), near = d(2000, 200), step_us = 3000;
     int lead_ms = d(9000, 4000);
     int64_t base_ms = bn_wall_us() / 1000 + lead_ms;
     gl_home_path(dir, sizeof dir, home, "data/bn.t1.c1");
-    progress("escalation run %d: %ld open cases with deadlines, %ld due in the next %ld s", run, open, near,
-             (lead_ms + near * step_us / 1000) / 1000);
+    bn_progress("escalation run %d: %ld open cases with deadlines, %ld due in the next %ld s", run, open, near,
+                (lead_ms + near * step_us / 1000) / 1000);
     unlink(out);
     if (bn_run_worker("prefill", log, 60000,
                       "dir=%s node=bn.t1.c1 grid=bn.t1.c1.g1 cases=%ld deadlines=%ld near=%ld due_base_ms=%lld "
                       "due_step_us=%ld tag=%d out=%s",
                       dir, open, open, near, (long long)base_ms, step_us, run + 1, out) != 0) {
-        note("escalation: prefill failed (see %s)", log);
+        bn_note("escalation: prefill failed (see %s)", log);
         return;
     }
     pid_t broker = bn_broker_start(home, log);
@@ -489,7 +487,7 @@ static void escalation_run(int run)
     char *argv[] = {self, "bench", "_worker", "escsub", a[0], a[1], a[2], a[3], a[4], a[5], a6, a7, NULL};
     pid_t sub = bn_spawn(argv, log);
     if (!wait_file(ready, 10000))
-        note("escalation: the subscriber never went live (see %s)", log);
+        bn_note("escalation: the subscriber never went live (see %s)", log);
     const char *up[] = {"bn", "bn.t1", NULL};
     const char *comm[] = {"bn.t1.c1", NULL};
     pid_t p_up = bn_node_start(home, up, log);
@@ -497,8 +495,8 @@ static void escalation_run(int run)
     pid_t p_comm = bn_node_start(home, comm, log);
     int serving = bn_wait_serving(home, "bn.t1.c1", 10000);
     if (bn_wall_us() / 1000 > base_ms)
-        note("escalation: the community started serving after the first deadline (%.0f ms after start)",
-             (double)(bn_now_us() - t_start) / 1000);
+        bn_note("escalation: the community started serving after the first deadline (%.0f ms after start)",
+                (double)(bn_now_us() - t_start) / 1000);
     (void)serving;
     int rc = bn_wait(sub, lead_ms + (int)(near * step_us / 1000) + 20000);
     bn_result r;
@@ -508,7 +506,7 @@ static void escalation_run(int run)
         snprintf(name, sizeof name, "%ldk open,", open / 1000);
         add_result("escalation", name, &r, keys);
     } else {
-        note("escalation: the subscriber failed (see %s)", log);
+        bn_note("escalation: the subscriber failed (see %s)", log);
     }
     bn_stop(p_comm, 5000);
     bn_stop(p_up, 5000);
@@ -525,25 +523,25 @@ static void recovery(void)
     path_in(log, sizeof log, B.root, "recovery.log");
     path_in(out, sizeof out, B.root, "recovery.out");
     if (make_home(home, sizeof home, "recovery", 1, 1, 4, false, &pb) != 0) {
-        note("recovery: could not set up the bench home");
+        bn_note("recovery: could not set up the bench home");
         return;
     }
     long cases = d(1000000, 20000), dl = d(100000, 2000);
     gl_home_path(dir, sizeof dir, home, "data/bn.t1.c1");
-    progress("recovery: writing %ld cases and %ld deadlines into the community's store", cases, dl);
+    bn_progress("recovery: writing %ld cases and %ld deadlines into the community's store", cases, dl);
     unlink(out);
     if (bn_run_worker("prefill", log, 300000,
                       "dir=%s node=bn.t1.c1 grid=bn.t1.c1.g1 cases=%ld deadlines=%ld near=0 due_base_ms=%lld "
                       "tag=7 map_mb=4096 out=%s",
                       dir, cases, dl, (long long)(bn_wall_us() / 1000), out) != 0) {
-        note("recovery: prefill failed (see %s)", log);
+        bn_note("recovery: prefill failed (see %s)", log);
         return;
     }
     bn_result r;
     bn_result_read(&r, out);
     double pf = bn_result_get(&r, "seconds", 0);
-    note("recovery: the prefill wrote %ld cases, %ld log entries and %ld deadlines in %.1f s (map %.0f MiB)", cases,
-         cases, dl, pf, bn_result_get(&r, "map_mb", 0));
+    bn_note("recovery: the prefill wrote %ld cases, %ld log entries and %ld deadlines in %.1f s (map %.0f MiB)", cases,
+            cases, dl, pf, bn_result_get(&r, "map_mb", 0));
     bool cold = false;
     for (int run = 1; run <= B.runs; run++) {
         /* Drop the page cache where allowed, so the start is a cold one. */
@@ -553,14 +551,14 @@ static void recovery(void)
             cold = fputs("3\n", dc) >= 0;
             cold = (fclose(dc) == 0) && cold;
         }
-        progress("recovery run %d: starting the community node on %ld cases", run, cases);
+        bn_progress("recovery run %d: starting the community node on %ld cases", run, cases);
         const char *ids[] = {"bn.t1.c1", NULL};
         int64_t t0 = bn_now_us();
         pid_t node = bn_node_start(home, ids, log);
         int ms = bn_wait_serving(home, "bn.t1.c1", 30000);
         double start_ms = ms < 0 ? -1 : (double)(bn_now_us() - t0) / 1000;
         if (ms < 0) {
-            note("recovery: the node did not serve within 30 s (see %s)", log);
+            bn_note("recovery: the node did not serve within 30 s (see %s)", log);
             bn_stop(node, 5000);
             continue;
         }
@@ -575,16 +573,16 @@ static void recovery(void)
          * reclaimable); the private part is what the node itself holds. */
         long anon_load = bn_status_kib(node, "RssAnon");
         long file_load = bn_status_kib(node, "RssFile");
-        add("recovery", "start to serving", "ms", start_ms);
-        add("recovery", "RSS serving, idle", "MiB", (double)rss_idle / 1024);
-        add("recovery", "RSS serving, after load", "MiB", (double)rss_load / 1024);
-        add("recovery", "RSS after load, private (RssAnon)", "MiB", (double)anon_load / 1024);
-        add("recovery", "RSS after load, mapped store (RssFile)", "MiB", (double)file_load / 1024);
-        add("recovery", "intake while serving tput", "/s", bn_result_get(&cr, "tput", 0));
+        bn_add("recovery", "start to serving", "ms", start_ms);
+        bn_add("recovery", "RSS serving, idle", "MiB", (double)rss_idle / 1024);
+        bn_add("recovery", "RSS serving, after load", "MiB", (double)rss_load / 1024);
+        bn_add("recovery", "RSS after load, private (RssAnon)", "MiB", (double)anon_load / 1024);
+        bn_add("recovery", "RSS after load, mapped store (RssFile)", "MiB", (double)file_load / 1024);
+        bn_add("recovery", "intake while serving tput", "/s", bn_result_get(&cr, "tput", 0));
         bn_stop(node, 5000);
     }
-    note("recovery: %s", cold ? "page cache dropped before each start (cold start)"
-                              : "page cache could not be dropped here: starts are warm");
+    bn_note("recovery: %s", cold ? "page cache dropped before each start (cold start)"
+                                 : "page cache could not be dropped here: starts are warm");
     if (!B.keep)
         bn_rmtree(home);
 }
@@ -599,7 +597,7 @@ static void fanout_run(int run)
     path_in(log, sizeof log, B.root, "fanout.log");
     path_in(out, sizeof out, B.root, "fanout.out");
     if (make_home(home, sizeof home, "fanout", 1, comms, grids, true, &pb) != 0) {
-        note("fanout: could not set up the bench home");
+        bn_note("fanout: could not set up the bench home");
         return;
     }
     pid_t broker = bn_broker_start(home, log);
@@ -618,10 +616,10 @@ static void fanout_run(int run)
     for (int c = 1; c <= comms && ok; c++)
         ok = bn_wait_serving(home, cid[c], 10000) >= 0;
     if (!ok) {
-        note("fanout: a community did not start (see %s)", log);
+        bn_note("fanout: a community did not start (see %s)", log);
     } else {
         int rate = d(10000, 500);
-        progress("fanout run %d: %d cases/s from %d grids across %d communities", run, rate, comms * grids, comms);
+        bn_progress("fanout run %d: %d cases/s from %d grids across %d communities", run, rate, comms * grids, comms);
         bn_result r;
         if (run_client(log, out, &r,
                        "mode=link home=%s under=bn.t1 window=%d rate=%d sub=1 kind=received prefix=bn.t1 warmup_ms=%d "
@@ -635,9 +633,9 @@ static void fanout_run(int run)
                               ? bn_result_get(&r, "n", 0) - bn_result_get(&r, "ev_n", 0)
                               : 0;
             if (lost > 0)
-                note("fanout: run %d: %.0f acknowledged cases had no event at the subscriber", run, lost);
+                bn_note("fanout: run %d: %.0f acknowledged cases had no event at the subscriber", run, lost);
         } else {
-            note("fanout: the client failed (see %s)", log);
+            bn_note("fanout: the client failed (see %s)", log);
         }
     }
     for (int i = np - 1; i >= 0; i--)
@@ -657,9 +655,9 @@ static void district(void)
     bn_result r = {0};
     int rate = d(2100, 100); /* 5% above the target: a district that keeps up delivers >= 2000/s */
     int secs = B.district_s;
-    progress("district: the whole Xinbei topology at %d cases/s for %d s", rate, secs);
+    bn_progress("district: the whole Xinbei topology at %d cases/s for %d s", rate, secs);
     if (bn_district_run(B.root, log, secs, rate, B.quick, &r) != 0) {
-        note("district: the run failed (see %s)", log);
+        bn_note("district: the run failed (see %s)", log);
         if (r.n == 0)
             return;
     }
@@ -710,8 +708,8 @@ static void table(void)
 }
 
 /* higher: the figure must be >= ratio * reference; otherwise <= ratio * reference. */
-static void target(const char *name, double fig_v, const char *fig_unit, double ref, const char *ref_desc, double need,
-                   bool higher)
+void bn_target(const char *name, double fig_v, const char *fig_unit, double ref, const char *ref_desc, double need,
+               bool higher)
 {
     if (fig_v < 0 || ref <= 0) {
         out2("TARGET %s: not measured (%s) missed\n", name, ref <= 0 ? "no reference figure" : "no figure");
@@ -726,6 +724,20 @@ static void target(const char *name, double fig_v, const char *fig_unit, double 
     out2("TARGET %s: %s %s vs %s %s (%.2fx, needs %s%.2fx) %s\n", name, a, fig_unit, ref_desc, b, ratio,
          higher ? ">=" : "<=", need, met ? "met" : "missed");
     if (met)
+        B.targets_met++;
+    else
+        B.targets_missed++;
+}
+
+void bn_check(const char *name, bool ok, const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    out2("TARGET %s: %s (%s) %s\n", name, what, ok ? "1.00x" : "-", ok ? "met" : "missed");
+    if (ok)
         B.targets_met++;
     else
         B.targets_missed++;
@@ -762,38 +774,34 @@ static void targets(void)
 {
     out2("\n");
     if (ran("intake")) {
-        target("intake-1000-vs-bare", med("intake", "node w1000 tput"), "cases/s",
-               med("intake", "bare zmq+lmdb w1000 tput"), "bare ZeroMQ+LMDB group commit", 0.40, true);
-        target("intake-1000-vs-jetstream", med("intake", "node w1000 tput"), "cases/s",
-               med("intake", "nats js w1000 tput"), "NATS JetStream (acks before fsync)", 2.0, true);
-        target("intake-64-vs-bare", med("intake", "node w64 tput"), "cases/s", med("intake", "bare zmq+lmdb w64 tput"),
-               "bare ZeroMQ+LMDB group commit", 0.70, true);
-        target("intake-1-vs-bare", med("intake", "node w1 tput"), "cases/s", med("intake", "bare zmq+lmdb w1 tput"),
-               "bare ZeroMQ+LMDB single-commit round trip", 0.70, true);
-        target("intake-low-load-p99", med("intake", "node low 300/s p99_ms"), "ms",
-               med("intake", "bare lmdb b1 p99_ms"), "bare single-commit LMDB p99", 3.0, false);
+        bn_target("intake-1000-vs-bare", bn_med("intake", "node w1000 tput"), "cases/s",
+                  bn_med("intake", "bare zmq+lmdb w1000 tput"), "bare ZeroMQ+LMDB group commit", 0.40, true);
+        bn_target("intake-1000-vs-jetstream", bn_med("intake", "node w1000 tput"), "cases/s",
+                  bn_med("intake", "nats js w1000 tput"), "NATS JetStream (acks before fsync)", 2.0, true);
+        bn_target("intake-64-vs-bare", bn_med("intake", "node w64 tput"), "cases/s",
+                  bn_med("intake", "bare zmq+lmdb w64 tput"), "bare ZeroMQ+LMDB group commit", 0.70, true);
+        bn_target("intake-1-vs-bare", bn_med("intake", "node w1 tput"), "cases/s",
+                  bn_med("intake", "bare zmq+lmdb w1 tput"), "bare ZeroMQ+LMDB single-commit round trip", 0.70, true);
+        bn_target("intake-low-load-p99", bn_med("intake", "node low 300/s p99_ms"), "ms",
+                  bn_med("intake", "bare lmdb b1 p99_ms"), "bare single-commit LMDB p99", 3.0, false);
     }
     if (ran("escalation"))
-        limit("escalation-p99", med("escalation", B.quick ? "2k open, p99_ms" : "100k open, p99_ms"), "ms", 50, true);
+        limit("escalation-p99", bn_med("escalation", B.quick ? "2k open, p99_ms" : "100k open, p99_ms"), "ms", 50,
+              true);
     if (ran("fanout"))
-        limit("fanout-p99", med("fanout", B.quick ? "500/s ev_p99_ms" : "10000/s ev_p99_ms"), "ms", 20, true);
+        limit("fanout-p99", bn_med("fanout", B.quick ? "500/s ev_p99_ms" : "10000/s ev_p99_ms"), "ms", 20, true);
     if (ran("recovery")) {
-        limit("recovery-serving", med("recovery", "start to serving"), "ms", 1000, true);
-        limit("recovery-rss", med("recovery", "RSS serving, after load"), "MiB", 64, true);
+        limit("recovery-serving", bn_med("recovery", "start to serving"), "ms", 1000, true);
+        limit("recovery-rss", bn_med("recovery", "RSS serving, after load"), "MiB", 64, true);
     }
     if (ran("district")) {
-        limit("district-throughput", med("district", "xinbei delivered_tput"), "cases/s", 2000, false);
-        double lost = med("district", "xinbei lost"), dup = med("district", "xinbei duplicated");
-        bool ok = lost == 0 && dup == 0;
-        out2("TARGET district-loss-dup: %.0f lost, %.0f duplicated vs 0 and 0 (%s) %s\n", lost, dup, ok ? "1.00x" : "-",
-             ok ? "met" : "missed");
-        if (ok)
-            B.targets_met++;
-        else
-            B.targets_missed++;
+        limit("district-throughput", bn_med("district", "xinbei delivered_tput"), "cases/s", 2000, false);
+        double lost = bn_med("district", "xinbei lost"), dup = bn_med("district", "xinbei duplicated");
+        bn_check("district-loss-dup", lost == 0 && dup == 0, "%.0f lost, %.0f duplicated vs 0 and 0", lost, dup);
         if (B.district_s < 300)
             out2("(district ran %d s, not the 5 minutes the target names: --district-seconds 300)\n", B.district_s);
     }
+    bn_http_targets();
 }
 
 static void plot(void)
@@ -817,7 +825,7 @@ static void plot(void)
         for (int s = 0; s < 6; s++) {
             char name[64];
             snprintf(name, sizeof name, "%s %c%d tput", sys[s], s == 3 ? 'b' : 'w', windows[w]);
-            double v = med("intake", name);
+            double v = bn_med("intake", name);
             fprintf(f, " %.1f", v < 0 ? 0 : v);
         }
         fprintf(f, "\n");
@@ -836,7 +844,7 @@ static void plot(void)
         {"district", "xinbei p50_ms", "xinbei p99_ms", "district submit"},
     };
     for (size_t i = 0; i < sizeof lat / sizeof lat[0]; i++) {
-        double a = med(lat[i].scen, lat[i].name50), b = med(lat[i].scen, lat[i].name99);
+        double a = bn_med(lat[i].scen, lat[i].name50), b = bn_med(lat[i].scen, lat[i].name99);
         fprintf(f, "\"%s\" %.3f %.3f\n", lat[i].label, a < 0 ? 0 : a, b < 0 ? 0 : b);
     }
     fclose(f);
@@ -866,13 +874,13 @@ static void plot(void)
     char cmd[PATH_MAX * 2];
     snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", gp);
     if (!in_path("gnuplot")) {
-        note("no gnuplot: the plot was not drawn (bench/setup.sh installs it)");
+        bn_note("no gnuplot: the plot was not drawn (bench/setup.sh installs it)");
         return;
     }
     if (system(cmd) == 0)
         out2("\nplot: %s\n", png);
     else
-        note("gnuplot failed on %s", gp);
+        bn_note("gnuplot failed on %s", gp);
 }
 
 static void machine_line(void)
@@ -905,11 +913,12 @@ int bn_peers_probe(void);
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: gridlink bench [intake|escalation|fanout|recovery|district ...] [--runs N] [--quick]\n"
-                    "                      [--district-seconds S] [--out DIR] [--keep]\n"
-                    "  runs every scenario (or the named ones) N times (default 3) and prints median/min/max;\n"
-                    "  writes DIR/latest.md and DIR/latest.png (DIR defaults to bench/results).\n"
-                    "  bench/setup.sh installs gnuplot and the peers (nats-server, redis-server, their C clients).\n");
+    fprintf(stderr,
+            "usage: gridlink bench [intake|escalation|fanout|recovery|district|http ...] [--runs N] [--quick]\n"
+            "                      [--district-seconds S] [--out DIR] [--keep]\n"
+            "  runs every scenario (or the named ones) N times (default 3) and prints median/min/max;\n"
+            "  writes DIR/latest.md and DIR/latest.png (DIR defaults to bench/results).\n"
+            "  bench/setup.sh installs gnuplot, wrk and the peers (nats-server, redis-server, their C clients).\n");
 }
 
 int gl_cmd_bench(int argc, char **argv)
@@ -955,20 +964,20 @@ int gl_cmd_bench(int argc, char **argv)
         B.runs = 1;
     if (B.district_s < 0)
         B.district_s = B.quick ? 5 : 300;
-    static const char *const all[] = {"intake", "escalation", "fanout", "recovery", "district"};
-    bool want[5] = {0};
+    static const char *const all[] = {"intake", "escalation", "fanout", "recovery", "district", "http"};
+    bool want[6] = {0};
     bool any = false;
     for (int i = optind; i < argc; i++) {
         bool known = false;
-        for (int k = 0; k < 5; k++)
+        for (int k = 0; k < 6; k++)
             if (strcmp(argv[i], all[k]) == 0)
                 want[k] = known = any = true;
         if (!known)
-            return cli_usage("bench", "unknown scenario '%s' (intake, escalation, fanout, recovery, district)",
+            return cli_usage("bench", "unknown scenario '%s' (intake, escalation, fanout, recovery, district, http)",
                              argv[i]);
     }
     if (!any)
-        for (int k = 0; k < 5; k++)
+        for (int k = 0; k < 6; k++)
             want[k] = true;
 
     const char *tmp = getenv("TMPDIR");
@@ -988,10 +997,10 @@ int gl_cmd_bench(int argc, char **argv)
     B.have_redis = B.have_peers && find_prog("redis-server", B.redis_bin, sizeof B.redis_bin);
     if (want[0]) {
         if (!B.have_peers)
-            note("peers: gridlink-bench-peers was not built (libnats-dev and libhiredis-dev missing at build time); "
-                 "run bench/setup.sh and rebuild");
+            bn_note("peers: gridlink-bench-peers was not built (libnats-dev and libhiredis-dev missing at build time); "
+                    "run bench/setup.sh and rebuild");
         else if (!B.have_nats || !B.have_redis)
-            note("peers: nats-server or redis-server missing; run bench/setup.sh");
+            bn_note("peers: nats-server or redis-server missing; run bench/setup.sh");
         if (B.have_nats) {
             /* JetStream 2.9 has no sync-always setting; use it where the version has one. */
             char cmd[3 * PATH_MAX], conf[PATH_MAX];
@@ -1011,18 +1020,18 @@ int gl_cmd_bench(int argc, char **argv)
                     ver[strcspn(ver, "\n")] = 0;
                 pclose(v);
             }
-            note("NATS JetStream (%s): %s", ver,
-                 B.nats_sync_always
-                     ? "sync_interval: always (fsync before ack)"
-                     : "this version has no sync-always setting: it acknowledges before its data is "
-                       "synced to disk (default sync interval 2 min), so its figures are not durable ones");
+            bn_note("NATS JetStream (%s): %s", ver,
+                    B.nats_sync_always
+                        ? "sync_interval: always (fsync before ack)"
+                        : "this version has no sync-always setting: it acknowledges before its data is "
+                          "synced to disk (default sync interval 2 min), so its figures are not durable ones");
         }
         if (B.have_redis)
-            note("Redis Streams: XADD with appendonly yes, appendfsync always (fsync before the reply)");
+            bn_note("Redis Streams: XADD with appendonly yes, appendfsync always (fsync before the reply)");
     }
 
     int64_t t0 = bn_now_us();
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 6; k++) {
         if (!want[k])
             continue;
         int64_t ts = bn_now_us();
@@ -1030,10 +1039,11 @@ int gl_cmd_bench(int argc, char **argv)
         case 0:
             for (int r = 1; r <= B.runs; r++)
                 intake_run(r);
-            note("intake: one community node (bus off), %d simulated grid devices on real CurveZMQ links (1 device at "
-                 "window 1), 300-byte envelopes; bare servers and peers get the same window and payload, bare ones "
-                 "without CurveZMQ",
-                 16);
+            bn_note(
+                "intake: one community node (bus off), %d simulated grid devices on real CurveZMQ links (1 device at "
+                "window 1), 300-byte envelopes; bare servers and peers get the same window and payload, bare ones "
+                "without CurveZMQ",
+                16);
             break;
         case 1:
             for (int r = 1; r <= B.runs; r++)
@@ -1045,8 +1055,9 @@ int gl_cmd_bench(int argc, char **argv)
             break;
         case 3: recovery(); break;
         case 4: district(); break;
+        case 5: bn_http(B.root, B.runs, B.quick); break;
         }
-        progress("%s took %.0f s", all[k], (double)(bn_now_us() - ts) / 1e6);
+        bn_progress("%s took %.0f s", all[k], (double)(bn_now_us() - ts) / 1e6);
     }
     double total = (double)(bn_now_us() - t0) / 1e6;
 

@@ -73,7 +73,8 @@ int bn_run_worker(const char *role, const char *logfile, int timeout_ms, const c
 long bn_rss_kib(pid_t pid);
 /* A kB field of /proc/PID/status ("RssAnon", "RssFile"), or -1. */
 long bn_status_kib(pid_t pid, const char *field);
-/* A base port with `count` free consecutive TCP ports on 127.0.0.1. */
+/* A base port with `count` free consecutive TCP ports on 127.0.0.1, from
+ * 21000 up to the kernel's ephemeral range (ip_local_port_range). */
 int bn_free_ports(int count);
 void bn_sleep_ms(int ms);
 /* rm -rf */
@@ -95,6 +96,32 @@ pid_t bn_broker_start(const char *home, const char *logfile);
 /* Wait until the node answers health on its control socket. Returns ms
  * waited or -1. */
 int bn_wait_serving(const char *home, const char *node, int timeout_ms);
+
+/* ---- the report (bench.c), for the scenarios kept in their own files ---- */
+
+/* One run's value of a figure: the table shows median, min and max over the
+ * runs. unit is "/s", "ms" or another short word ("" for a count). */
+void bn_add(const char *scen, const char *name, const char *unit, double v);
+/* The median of a figure over the runs so far; -1 when it has none. */
+double bn_med(const char *scen, const char *name);
+/* A line under the table's notes (the same text once). */
+void bn_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A progress line on stderr. */
+void bn_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A TARGET line: fig_v against need times ref (>= when higher, else <=),
+ * counted as met or missed; "not measured" when either is missing. */
+void bn_target(const char *name, double fig_v, const char *fig_unit, double ref, const char *ref_desc, double need,
+               bool higher);
+/* A TARGET line for a condition that holds or not: "TARGET name: <text>
+ * (1.00x) met", or "(-) missed". */
+void bn_check(const char *name, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- the http scenario (http.c) ---- */
+
+/* runs runs of the scenario in fresh directories under root (see http.c). */
+void bn_http(const char *root, int runs, bool quick);
+/* Its TARGET lines, when it ran. */
+void bn_http_targets(void);
 
 /* ---- workers (workers.c) ---- */
 int bn_worker_main(int argc, char **argv);

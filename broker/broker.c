@@ -29,6 +29,7 @@
 #include "keys.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "outq.h"
 #include "sock.h"
 #include "topology.h"
@@ -88,6 +89,15 @@ static void on_signal(uv_signal_t *s, int signum)
     broker_t *b = s->data;
     gl_info("signal %d: stopping", signum);
     uv_stop(b->uv);
+}
+
+/* The topology is read once, at start: a hangup must neither stop the
+ * broker nor pass for a reload. */
+static void on_sighup(uv_signal_t *s, int signum)
+{
+    (void)s;
+    (void)signum;
+    gl_warn("SIGHUP: the topology is not reloaded while running; restart the broker to apply a new topology.json");
 }
 
 /* ---- setup ---- */
@@ -214,8 +224,12 @@ int broker_run(const char *home)
     b->sigint.data = b->sigterm.data = b;
     uv_signal_start(&b->sigint, on_signal, SIGINT);
     uv_signal_start(&b->sigterm, on_signal, SIGTERM);
+    uv_signal_init(b->uv, &b->sighup);
+    uv_signal_start(&b->sighup, on_sighup, SIGHUP);
     gl_info("bus intake and requests %s, output %s", b->topo->bus_in, b->topo->bus_out);
+    gl_notify_ready(b->uv, "serving the bus");
     uv_run(b->uv, UV_RUN_DEFAULT);
+    gl_notify_stopping();
 
     gl_info("stopping: %llu events (%llu replayed), %llu gaps (%llu missed), %llu duplicates, %llu bad, "
             "%llu snapshots served",
@@ -226,6 +240,7 @@ int broker_run(const char *home)
         uv_close((uv_handle_t *)timers[i], NULL);
     uv_close((uv_handle_t *)&b->sigint, NULL);
     uv_close((uv_handle_t *)&b->sigterm, NULL);
+    uv_close((uv_handle_t *)&b->sighup, NULL);
     zlistx_destroy(&b->subs); /* before the clients it points to */
     zhashx_destroy(&b->clients);
     zhashx_destroy(&b->cut_off);

@@ -33,7 +33,7 @@ typedef struct broker {
     gl_zsock_t *in; /* ROUTER on bus_in: node feeds, replays asked of nodes, clients' requests and replies */
     zsock_t *out;   /* PUB on bus_out */
     uv_timer_t hugz, marks, asks, flush;
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup;
     /* view.c */
     view_t view;
     /* feed.c */

@@ -456,6 +456,11 @@ int cli_intake(const char *cmd, const cli_case_opts *o, Gridlink__V1__CtlRequest
     req->priority = o->priority;
     req->attachments = (char **)o->photos;
     req->n_attachments = o->n_photos;
+    if (o->has_lat != o->has_lon)
+        return cli_usage(cmd, "a location is --lat and --lon together");
+    req->located = o->has_lat;
+    req->lat = o->lat;
+    req->lon = o->lon;
     return 0;
 }
 
@@ -475,7 +480,7 @@ int cli_new_case(const char *cmd, const cli_case_opts *o, Gridlink__V1__CtlReque
 int gl_cmd_submit(int argc, char **argv)
 {
     cli_case_opts o;
-    int rc = cli_case_parse("submit", argc, argv, "HnctNpkarTjP", &o);
+    int rc = cli_case_parse("submit", argc, argv, "HnctNpkarTjPyx", &o);
     if (rc == 0)
         rc = cli_positionals("submit", argc, argv, 0, "gridlink submit --node GRID_ID --category CAT --text TEXT");
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;

@@ -141,14 +141,9 @@ int gl_cmd_request(int argc, char **argv)
         rc = cli_intake("request", &o, &req);
     if (rc != 0)
         return rc;
-    if (o.has_lat != o.has_lon)
-        return cli_usage("request", "a location is --lat and --lon together");
     req.op = "request";
     req.kind = GRIDLINK__V1__CASE_KIND__KIND_REQUEST;
     req.community = (char *)(o.community ? o.community : "");
-    req.located = o.has_lat;
-    req.lat = o.lat;
-    req.lon = o.lon;
     return cli_new_case("request", &o, &req);
 }
 

@@ -64,6 +64,8 @@ static const cli_command commands[] = {
                  {"--text", "TEXT", "what happened (required)"},
                  {"--priority", "P", "normal (default), urgent or emergency"},
                  {"--kind", "K", "incident, request or task"},
+                 {"--lat", "DEG", "where it is: latitude, WGS 84 (with --lon)"},
+                 {"--lon", "DEG", "longitude, WGS 84 (with --lat)"},
                  {"--photo", "SHA256", "a photo stored at the node (gridlink attach); repeatable"},
                  {"--note", "N", "a note on the report"},
                  {"--address", "A", "where it happened"},
@@ -460,12 +462,13 @@ static const cli_command commands[] = {
     {
         .name = "bench",
         .fn = gl_cmd_bench,
-        .synopsis = {"[intake|escalation|fanout|recovery|district ...] [--runs N] [--quick] [--district-seconds S] "
-                     "[--out DIR] [--keep]"},
-        .summary = "the benchmark (intake, escalation, fanout, recovery, district)",
+        .synopsis =
+            {"[intake|escalation|fanout|recovery|district|http ...] [--runs N] [--quick] [--district-seconds S] "
+             "[--out DIR] [--keep]"},
+        .summary = "the benchmark (intake, escalation, fanout, recovery, district, http)",
         .about = "Runs every scenario (or the named ones) N times in a temporary directory and prints the\n"
                  "median, min and max; writes DIR/latest.md and DIR/latest.png. bench/setup.sh installs the\n"
-                 "peers it compares against (NATS, Redis).\n",
+                 "peers it compares against (NATS, Redis) and wrk, the http scenario's load generator.\n",
         .opts = {{"--runs", "N", "runs of each scenario (default 3)"},
                  {"--quick", NULL, "tiny counts and no targets, one run unless --runs says otherwise"},
                  {"--district-seconds", "S", "length of the district scenario (default 300, 5 with --quick)"},

@@ -12,8 +12,5 @@ struct gl_topology;
 
 /* `gridlink up`: run a whole local district (broker, nodes, watch) under one supervisor. */
 int gl_cmd_up(int argc, char **argv);
-/* Process grouping behind `up --group`: order[] lists node indexes group by group, parents first; group_of[] maps node
- * index to group. */
-int gl_up_groups(const struct gl_topology *t, const char *mode, int *order, int *group_of, size_t *n_groups);
 
 #endif

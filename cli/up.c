@@ -33,6 +33,7 @@
 #include <uv.h>
 
 #include "error.h"
+#include "groups.h"
 #include "home.h"
 #include "keys.h"
 #include "topology.h"
@@ -48,7 +49,6 @@ extern const size_t gl_demo_topology_len;
 #define STOP_GRACE_MS     (STOP_GRACE_S * 1000)
 #define STR_(x)           #x
 #define STR(x)            STR_(x)
-#define AUTO_NODE_LIMIT   40 /* auto grouping: one process per node up to this size */
 
 typedef enum { CHILD_BROKER, CHILD_NODE, CHILD_WATCH, CHILD_DEMO } child_kind;
 
@@ -81,93 +81,6 @@ typedef struct supervisor {
 } supervisor;
 
 static const int stop_signals[3] = {SIGINT, SIGTERM, SIGHUP};
-
-/* ---- grouping ----------------------------------------------------------- */
-
-static const char *resolve_mode(const gl_topology_t *t, const char *mode)
-{
-    if (strcmp(mode, "auto") == 0)
-        return t->n_nodes <= AUTO_NODE_LIMIT ? "node" : "township";
-    return mode;
-}
-
-/* The node whose process hosts node i under mode: itself, its community (for
- * a grid), or its township (for anything below the district). A department
- * goes where its parent goes, as a grid goes with its community: a
- * township's departments with the township, the district's with the
- * district. Walks parents rather than assuming depths, so a tier that skips
- * a level still groups. */
-static int group_leader(const gl_topology_t *t, int i, const char *mode)
-{
-    Gridlink__V1__Tier want;
-    if (strcmp(mode, "node") != 0 && t->nodes[i].tier == GRIDLINK__V1__TIER__TIER_DEPARTMENT && t->nodes[i].parent >= 0)
-        return group_leader(t, t->nodes[i].parent, mode);
-    if (strcmp(mode, "community") == 0) {
-        if (t->nodes[i].tier != GRIDLINK__V1__TIER__TIER_GRID)
-            return i;
-        want = GRIDLINK__V1__TIER__TIER_COMMUNITY;
-    } else if (strcmp(mode, "township") == 0) {
-        want = GRIDLINK__V1__TIER__TIER_TOWNSHIP;
-    } else {
-        return i;
-    }
-    for (int j = i; j >= 0; j = t->nodes[j].parent)
-        if (t->nodes[j].tier == want)
-            return j;
-    return i; /* above the wanted tier (the district): alone */
-}
-
-int gl_up_groups(const struct gl_topology *t, const char *mode, int *order, int *group_of, size_t *n_groups)
-{
-    if (!t || !mode || !order || !group_of || !n_groups || t->n_nodes == 0 || t->root < 0)
-        return GL_EINVAL;
-    if (strcmp(mode, "auto") != 0 && strcmp(mode, "node") != 0 && strcmp(mode, "community") != 0 &&
-        strcmp(mode, "township") != 0)
-        return GL_EINVAL;
-    mode = resolve_mode(t, mode);
-
-    /* Breadth-first from the root: parents come before children, so a
-     * leader is always numbered before the nodes it hosts and groups come
-     * out district first, which is the order they should start in. */
-    int *bfs = malloc(t->n_nodes * sizeof *bfs);
-    if (!bfs)
-        return GL_ENOMEM;
-    size_t head = 0, tail = 0;
-    bfs[tail++] = t->root;
-    while (head < tail) {
-        const gl_node_t *n = &t->nodes[bfs[head++]];
-        for (size_t c = 0; c < n->n_children && tail < t->n_nodes; c++)
-            bfs[tail++] = n->children[c];
-    }
-    if (tail != t->n_nodes) { /* a node not reachable from the root */
-        free(bfs);
-        return GL_EINVAL;
-    }
-
-    size_t groups = 0;
-    for (size_t k = 0; k < tail; k++) {
-        int i = bfs[k];
-        int leader = group_leader(t, i, mode);
-        group_of[i] = leader == i ? (int)groups++ : group_of[leader];
-    }
-    /* Stable counting sort of the BFS order by group: members stay parents
-     * first, with the leader at the head of its group. */
-    size_t *start = calloc(groups + 1, sizeof *start);
-    if (!start) {
-        free(bfs);
-        return GL_ENOMEM;
-    }
-    for (size_t k = 0; k < tail; k++)
-        start[group_of[bfs[k]] + 1]++;
-    for (size_t g = 0; g < groups; g++)
-        start[g + 1] += start[g];
-    for (size_t k = 0; k < tail; k++)
-        order[start[group_of[bfs[k]]]++] = bfs[k];
-    free(start);
-    free(bfs);
-    *n_groups = groups;
-    return GL_OK;
-}
 
 /* ---- children ----------------------------------------------------------- */
 
@@ -272,6 +185,11 @@ static int child_spawn(child *c)
     char pid[32];
     snprintf(pid, sizeof pid, "%d", (int)getpid());
     setenv("GRIDLINK_SUPERVISOR_PID", pid, 1);
+    /* A supervisor that runs under systemd answers for its children itself:
+     * they must not report readiness or watchdog pings in its name. */
+    unsetenv("NOTIFY_SOCKET");
+    unsetenv("WATCHDOG_USEC");
+    unsetenv("WATCHDOG_PID");
 
     c->proc.data = c;
     int rc = uv_spawn(&sv->loop, &c->proc, &opt);
@@ -465,7 +383,7 @@ static int plan_children(supervisor *sv, const gl_topology_t *t, const char *mod
     int rc = GL_ENOMEM;
     if (!order || !group_of)
         goto out;
-    if ((rc = gl_up_groups(t, mode, order, group_of, &groups)) != 0)
+    if ((rc = gl_groups_plan(t, mode, order, group_of, &groups)) != 0)
         goto out;
     rc = GL_ENOMEM;
     sv->children = calloc(groups + 3, sizeof *sv->children);
@@ -487,9 +405,9 @@ static int plan_children(supervisor *sv, const gl_topology_t *t, const char *mod
             if (!(c = add_child(sv, CHILD_NODE, n->id, bin_node, NULL)))
                 goto out;
             if (t->http_port_base) /* door.c: the leader's index picks the port */
-                fprintf(stderr, "up: staff API for %s%s at http://%s:%d/api/v1\n", n->id,
+                fprintf(stderr, "up: staff API for %s%s at http://%s:%d/api/v1, web app at http://%s:%d/app/\n", n->id,
                         groups < t->n_nodes ? " and the nodes with it" : "", t->listen_host,
-                        t->http_port_base + (int)order[k]);
+                        t->http_port_base + (int)order[k], t->listen_host, t->http_port_base + (int)order[k]);
         }
         if (argv_push(c, "--node") != 0 || argv_push(c, n->id) != 0)
             goto out;
@@ -647,8 +565,7 @@ int gl_cmd_up(int argc, char **argv)
         }
         case 'g':
             mode = optarg;
-            if (strcmp(mode, "auto") != 0 && strcmp(mode, "node") != 0 && strcmp(mode, "community") != 0 &&
-                strcmp(mode, "township") != 0)
+            if (!gl_groups_mode_valid(mode))
                 return cli_usage("up", "--group is auto, node, community or township, not \"%s\"", mode);
             break;
         case 'd': demo = true; break;
@@ -753,7 +670,7 @@ int gl_cmd_up(int argc, char **argv)
     for (size_t i = 0; i < sv.n_children && started; i++)
         started = child_spawn(&sv.children[i]) == 0;
     if (started)
-        print_banner(&sv, t, resolve_mode(t, mode), node_procs, created);
+        print_banner(&sv, t, gl_groups_mode(t, mode), node_procs, created);
     else
         begin_stop(&sv, 1);
 

@@ -3,8 +3,10 @@
  * with ISO 8601 UTC times and node names, the display names of its holder,
  * originator, community and category from the topology, its running
  * deadlines (with their due-soon warnings) and, for a bulk task or a
- * whistle, its parts as the dispatcher's copies have them. And the
- * judgements both doors make of a case at a time: late, due soon. */
+ * whistle, its parts as the dispatcher's copies have them; and the JSON
+ * Schema of that document, made from the same table of added keys the
+ * producer writes through. And the judgements both doors make of a case at
+ * a time: late, due soon. */
 #ifndef GL_CASEJSON_H
 #define GL_CASEJSON_H
 
@@ -19,6 +21,12 @@
 /* New reference (NULL when out of memory). t may be NULL (no names). */
 json_t *gl_case_json(const gl_topology_t *t, const Gridlink__V1__Case *c, Gridlink__V1__Case *const *parts,
                      size_t n_parts, int64_t now);
+/* The JSON Schema of gl_case_json's output (an OpenAPI 3.0 schema object):
+ * pbjson's schema of Case with the keys added here laid over it, every key
+ * of the output declared and nothing else allowed. Adds CaseJson and the
+ * schemas it reaches to defs (name -> schema, the caller's); returns a new
+ * {"$ref": "#/components/schemas/CaseJson"}, NULL when out of memory. */
+json_t *gl_case_json_schema(json_t *defs);
 /* ISO 8601 UTC with milliseconds ("2026-12-02T01:35:03.752Z") into buf. */
 const char *gl_iso_time(int64_t ms, char *buf, size_t size);
 

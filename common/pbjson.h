@@ -32,4 +32,22 @@ int gl_pbjson_enum_value(const ProtobufCEnumDescriptor *d, const char *name, int
 int gl_pbjson_to_message(const ProtobufCMessageDescriptor *d, const json_t *obj, ProtobufCMessage **out, char *why,
                          size_t whylen);
 
+/* The JSON Schema (an OpenAPI 3.0 schema object) of what
+ * gl_pbjson_from_message(msg, flags) writes for a message of type d
+ * (pbjson_schema.c): its keys, their types, the keys always written. Nested
+ * messages and enums are {"$ref": GL_PBJSON_SCHEMA_REF NAME} (their short
+ * names), their schemas added to defs (an object, name -> schema) unless a
+ * schema of that name is there already. New references, NULL when out of
+ * memory; defs stays the caller's. */
+#define GL_PBJSON_SCHEMA_REF "#/components/schemas/"
+json_t *gl_pbjson_schema(const ProtobufCMessageDescriptor *d, int flags, json_t *defs);
+/* d's schema added to defs under its short name; {"$ref": ...} to it. */
+json_t *gl_pbjson_schema_ref(const ProtobufCMessageDescriptor *d, int flags, json_t *defs);
+/* An object of only the fields named (a NULL-terminated list), none of them
+ * required, nothing else allowed: what a request body may carry. NULL when
+ * a name is not a field of d. */
+json_t *gl_pbjson_schema_fields(const ProtobufCMessageDescriptor *d, const char *const *names, json_t *defs);
+/* {"type": "string", "enum": [every short name of d]}. */
+json_t *gl_pbjson_enum_schema(const ProtobufCEnumDescriptor *d);
+
 #endif

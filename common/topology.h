@@ -177,6 +177,18 @@ bool gl_topology_port_span(const gl_topology_t *t, int *lo, int *hi);
  * it gives outgoing connections, which a listener may then find taken.
  * false when it cannot be read. */
 bool gl_ephemeral_ports(int *lo, int *hi);
+/* A running process taking a new version of its topology in place
+ * (topology_adopt.c). The shape must be the same: the same nodes with the
+ * same IDs, tiers, parents, children, endpoints and keys, the same listen
+ * host, port bases, bus endpoints and broker key; else GL_EINVAL, why names
+ * the first difference and live is untouched. Otherwise the rest moves from
+ * fresh into live: the SLA policy, the catalogue, community_tasks,
+ * return_limit, warn_before_s, the calendar, the monitors, the topology's
+ * and the nodes' names, grid areas and community addresses; fresh gets what
+ * live had, for the caller to free. Every pointer to live's nodes stays
+ * valid. A process that admitted monitor keys at start (the broker) does
+ * not adopt. */
+int gl_topology_adopt(gl_topology_t *live, gl_topology_t *fresh, char *why, size_t whylen);
 
 /* Change port_base and re-derive every endpoint that was not explicit;
  * http_port_base, when set, moves by as much. */

@@ -16,6 +16,7 @@
 #include "error.h"
 #include "log.h"
 #include "names.h"
+#include "openapi.h"
 #include "pbjson.h"
 
 #define OP(x)          GRIDLINK__V1__OP__OP_##x
@@ -309,6 +310,10 @@ int gl_api_route(gl_http_req_t *r, gl_users_t *users, const gl_topology_t *t, in
         gl_http_error(r, 404, "not-found", "no such resource: %.200s", gl_http_path(r));
         return 1;
     }
+    if (n == 3 && strcmp(p[2], "openapi.json") == 0) {
+        gl_openapi_answer(r); /* the document is public, like the login */
+        return 1;
+    }
     if (n == 3 && strcmp(p[2], "login") == 0) {
         if (!post)
             gl_http_error(r, 405, "method-not-allowed", "log in with POST");
@@ -332,6 +337,8 @@ int gl_api_route(gl_http_req_t *r, gl_users_t *users, const gl_topology_t *t, in
         gl_http_json_with(r, 200, json_pack("{s:b}", "logged_out", 1), headers);
         return 1;
     }
+    if (gl_api_info(r, t, &a, p, n) != 0)
+        return 1;
     if (n < 5 || strcmp(p[2], "nodes") != 0 || !gl_node_id_valid(p[3]) || !gl_topology_find(t, p[3])) {
         gl_http_error(r, 404, "not-found", "no such resource: %.200s", gl_http_path(r));
         return 1;

@@ -16,10 +16,18 @@
  *   POST /api/v1/nodes/{node}/attachments         (the photo as the body) -> {"sha256", "size", "content_type"}
  *   GET  /api/v1/nodes/{node}/attachments/{sha256}
  *   GET  /api/v1/nodes/{node}/events              text/event-stream of the node's log (Last-Event-ID)
+ *   GET  /api/v1/openapi.json                    the OpenAPI document (openapi.h), without a token
  *
  * The token comes in Authorization: Bearer, or, for GETs only, in the
  * gl_token cookie that login sets (so an <img> or an EventSource can send
  * it; a cookie never authorises a write, so another site cannot make one).
+ *
+ * and, from the account and the topology alone (api_info.c):
+ *   GET  /api/v1/me          -> {"name", "role", "role_label", "scope", "display_name", "node": {...}}
+ *   GET  /api/v1/categories  -> {"categories": [{"code", "name", "display", "subcategories": [...]}]}
+ *   GET  /api/v1/nodes/{node} -> {"id", "name", "tier", "tier_label", "parent", "parent_name",
+ *                                 "children": [...], "departments": [...], "area_centre": {"lat", "lon"}}
+ *                               (a node of the caller's scope)
  *
  * Ownership: a gl_api_call owns its request until gl_api_call_clear. */
 #ifndef GL_API_H
@@ -62,6 +70,10 @@ void gl_api_call_clear(gl_api_call *call);
  * a new case, 202 for an action sent on to the holder elsewhere. */
 void gl_api_answer(gl_http_req_t *r, gl_op op, const gl_topology_t *t, const char *node, const uint8_t *reply,
                    size_t len, int64_t now);
+/* One of api_info.c's routes for the authenticated account a, the path
+ * split into parts[0..n) ("api", "v1", ...): 1 when r was answered, 0 when
+ * the path is not one of them. */
+int gl_api_info(gl_http_req_t *r, const gl_topology_t *t, const gl_account *a, char **parts, int n);
 /* Answer r with an engine error code and its message. */
 void gl_api_fail(gl_http_req_t *r, int code, const char *message);
 

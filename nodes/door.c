@@ -5,7 +5,9 @@
  * committed state, as the control socket's are; a write goes into the
  * node's batch like any other input and is answered after the commit.
  * Accounts come from HOME/users (gridlink user add); without them every
- * request but the login is refused.
+ * request but the login is refused. /open311/ is Open311 GeoReport v2
+ * (open311.h), with the home's API keys. Other paths outside /api/ are the
+ * web app's files (webapp.h).
  *
  * The event streams (GET .../events) read the node's log from the store,
  * from the event after the client's Last-Event-ID, as far as the stream's
@@ -23,12 +25,9 @@
 #include "log.h"
 #include "open311.h"
 #include "pbjson.h"
+#include "openapi.h"
+#include "webapp.h"
 
-#define MAX_BODY    ((size_t)256 * 1024)
-#define MAX_CONNS   4096
-#define IDLE_S      30
-#define HEADER_S    5
-#define PER_ADDRESS 64
 #define MAX_SSE     1024
 #define SSE_BEAT_MS 15000
 #define SSE_BATCH   256 /* events read in one pass */
@@ -219,9 +218,14 @@ static void on_request(gl_http_req_t *r, void *arg)
 {
     host_t *h = arg;
     gl_api_call call;
+    bool o311 = strncmp(gl_http_path(r), "/open311/", 9) == 0;
+    if (!o311 && strncmp(gl_http_path(r), "/api/", 5) != 0) {
+        gl_webapp_serve(r); /* the web app's files */
+        return;
+    }
     if (!h->users && gl_users_open(h->home, false, &h->users) != 0)
         h->users = NULL; /* none yet: gridlink user add makes them */
-    if (strncmp(gl_http_path(r), "/open311/", 9) == 0) {
+    if (o311) {
         open311(h, r);
         return;
     }
@@ -260,12 +264,8 @@ int door_start(host_t *h)
         gl_warn("HTTP: no accounts in %s/users yet (gridlink user add)", h->home);
         h->users = NULL;
     }
-    gl_http_limits lim = {.max_body = MAX_BODY,
-                          .max_conns = MAX_CONNS,
-                          .idle_timeout_s = IDLE_S,
-                          .header_s = HEADER_S,
-                          .per_address = PER_ADDRESS,
-                          .body_limit = gl_api_body_limit};
+    gl_http_limits lim = gl_http_api_limits();
+    lim.body_limit = gl_api_body_limit; /* photos */
     char err[256];
     rc = gl_http_start(h->uv, h->topo->listen_host, port, &lim, on_request, h, &h->http, err, sizeof err);
     if (rc != 0) {
@@ -278,6 +278,8 @@ int door_start(host_t *h)
     uv_timer_start(&h->sse_beat, on_beat, SSE_BEAT_MS, SSE_BEAT_MS);
     h->sse_beat_on = true;
     snprintf(h->http_url, sizeof h->http_url, "http://%s:%d/api/v1", h->topo->listen_host, gl_http_port(h->http));
+    if (gl_openapi_init(h->http_url) != 0)
+        gl_warn("HTTP: the OpenAPI document could not be made");
     gl_info("HTTP: staff API at %s for %zu node(s)", h->http_url, h->n_nodes);
     for (size_t i = 0; i < h->n_nodes; i++)
         gl_engine_set_http_url(h->nodes[i]->engine, h->http_url);
@@ -293,4 +295,5 @@ void door_stop(host_t *h)
     }
     gl_http_stop(&h->http); /* the streams close with it */
     gl_users_close(&h->users);
+    gl_openapi_free();
 }

@@ -22,6 +22,7 @@
 #include "host_int.h"
 #include "keys.h"
 #include "log.h"
+#include "notify.h"
 #include "open311.h"
 
 /* ---- store options and stale-reader check ---- */
@@ -359,6 +360,31 @@ static void on_signal(uv_signal_t *s, int signum)
     uv_stop(h->uv);
 }
 
+/* SIGHUP (systemctl reload): HOME/topology.json again, taken in place when
+ * its shape is the one the process runs (gl_topology_adopt): time limits,
+ * categories, community tasks, the calendar, names, areas and addresses
+ * change for what comes next, and no socket or link is touched. A new
+ * shape (nodes, endpoints, keys) needs a restart and changes nothing. */
+static void on_sighup(uv_signal_t *s, int signum)
+{
+    host_t *h = s->data;
+    (void)signum;
+    gl_topology_t *fresh = NULL;
+    char err[512];
+    if (gl_home_topology(h->home, &fresh, err, sizeof err) != 0) {
+        gl_warn("SIGHUP: %s/topology.json not taken, going on with the topology as it was: %s", h->home, err);
+        return;
+    }
+    if (gl_topology_adopt(h->topo, fresh, err, sizeof err) != 0)
+        gl_warn("SIGHUP: %s/topology.json not taken (%s): nodes, endpoints and keys change on a restart only", h->home,
+                err);
+    else
+        gl_info("SIGHUP: topology reloaded from %s/topology.json: time limits, categories, community tasks, calendar, "
+                "names, areas and addresses; links kept",
+                h->home);
+    gl_topology_free(&fresh);
+}
+
 static int node_open(host_t *h, const char *id, node_t **out)
 {
     const gl_node_t *topo = gl_topology_find(h->topo, id);
@@ -579,10 +605,18 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     h->sigint.data = h->sigterm.data = h;
     uv_signal_start(&h->sigint, on_signal, SIGINT);
     uv_signal_start(&h->sigterm, on_signal, SIGTERM);
+    uv_signal_init(h->uv, &h->sighup);
+    h->sighup.data = h;
+    uv_signal_start(&h->sighup, on_sighup, SIGHUP);
     if (door_start(h) != 0)
         return 1;
     gl_info("serving %zu node(s), control socket %s", h->n_nodes, h->ctl_path);
+    /* Stores open, sockets bound, the door listening: ready. */
+    char status[128];
+    snprintf(status, sizeof status, "serving %zu node(s)", h->n_nodes);
+    gl_notify_ready(h->uv, status);
     uv_run(h->uv, UV_RUN_DEFAULT);
+    gl_notify_stopping();
 
     /* Orderly stop: commit what the last pass gathered, then close. */
     batch_flush(h);
@@ -605,6 +639,7 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     uv_close((uv_handle_t *)&reader_timer, NULL);
     uv_close((uv_handle_t *)&h->sigint, NULL);
     uv_close((uv_handle_t *)&h->sigterm, NULL);
+    uv_close((uv_handle_t *)&h->sighup, NULL);
     gl_zap_free(&h->zap);
     gl_sockmon_free(&h->ctl_mon);
     for (size_t i = 0; i < h->n_nodes; i++)

@@ -103,7 +103,7 @@ struct host {
     char ctl_path[4096];
     zcert_t *pub_cert;
     uv_timer_t tick;
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup;
     node_t **dirty;
     size_t n_dirty;
     uint32_t window;

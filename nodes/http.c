@@ -446,6 +446,12 @@ int gl_http_start(uv_loop_t *uv, const char *host, int port, const gl_http_limit
     return GL_OK;
 }
 
+gl_http_limits gl_http_api_limits(void)
+{
+    return (gl_http_limits){
+        .max_body = (size_t)256 * 1024, .max_conns = 4096, .idle_timeout_s = 30, .header_s = 5, .per_address = 64};
+}
+
 int gl_http_port(const gl_http_t *h)
 {
     return h->port;

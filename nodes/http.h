@@ -38,6 +38,11 @@ typedef struct gl_http_limits {
     size_t (*body_limit)(const char *method, const char *url, size_t max_body);
 } gl_http_limits;
 
+/* The staff API's limits (door.c): 256 KiB bodies, 4096 connections, 64
+ * from one address off loopback, 5 s for a new connection's headers, 30 s
+ * idle. The benchmark's trivial server (bench/httpd.c) runs with the same. */
+gl_http_limits gl_http_api_limits(void);
+
 /* Listen on host (an IPv4 address) and port (0: any free one). GL_EIO with
  * the reason in err when it cannot. */
 int gl_http_start(uv_loop_t *uv, const char *host, int port, const gl_http_limits *lim, gl_http_handler fn, void *arg,

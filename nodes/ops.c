@@ -77,6 +77,11 @@ static int mint(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *re
     c->created_ms = e->now;
     c->state = ST(REPORTED);
     c->version = 1;
+    if (req->located) { /* where it is, as the reporter's phone or the request says */
+        c->located = true;
+        c->lat = req->lat;
+        c->lon = req->lon;
+    }
     if (kind == GRIDLINK__V1__CASE_KIND__KIND_REQUEST && (rc = copy_resident(c, req)) != 0) {
         gridlink__v1__case__free_unpacked(c, NULL);
         return rc;
@@ -114,6 +119,8 @@ static int check_intake(gl_engine_t *e, MDB_txn *txn, gl_token tok, const Gridli
     char why[1024];
     if (!eng_category_known(e, req->category, why, sizeof why))
         return eng_refuse(e, tok, GL_EINVAL, "%s", why);
+    if (req->located && !(req->lat >= -90 && req->lat <= 90 && req->lon >= -180 && req->lon <= 180))
+        return eng_refuse(e, tok, GL_EINVAL, "a location is --lat -90..90 and --lon -180..180 (WGS 84 degrees)");
     return attached_ok(e, txn, tok, req);
 }
 
@@ -190,8 +197,6 @@ static int ctl_request(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const
     if (e->self->tier == TIER(GRID) || e->self->tier == TIER(DEPARTMENT))
         return eng_refuse(e, tok, GL_EPERM, "requests are taken at a community, a township or the district; %s is a %s",
                           e->id, gl_tier_name(e->self->tier));
-    if (req->located && !(req->lat >= -90 && req->lat <= 90 && req->lon >= -180 && req->lon <= 180))
-        return eng_refuse(e, tok, GL_EINVAL, "a location is --lat -90..90 and --lon -180..180 (WGS 84 degrees)");
     const gl_node_t *grid, *com;
     const char *how = NULL;
     com = place(e, req, &grid, &how);
@@ -215,11 +220,6 @@ static int ctl_request(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const
     gl_case *c;
     if ((rc = mint(e, txn, req, GRIDLINK__V1__CASE_KIND__KIND_REQUEST, &c)) != 0)
         return rc;
-    if (req->located) {
-        c->located = true;
-        c->lat = req->lat;
-        c->lon = req->lon;
-    }
     if (grid)
         case_set_str(&c->grid, grid->id);
     if (com)

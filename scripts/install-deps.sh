@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
 # Installs the Debian packages gridlink needs to build, run and test, and
 # nothing when they are all present. Extra package names given as arguments
-# are installed too (the benchmark uses this for its peers).
+# are installed too (the benchmark uses this for its peers, scripts/build-deb.sh
+# for the packaging tools).
 set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config
     libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler
     liblmdb-dev lmdb-utils libuv1-dev libjansson-dev libcmocka-dev libsodium-dev libmicrohttpd-dev libxml2-dev
+    libsystemd-dev # readiness and watchdog under systemd (optional at build time)
+    systemd        # systemd-analyze, for the test of the unit files
     jq iproute2 procps nftables curl libxml2-utils
+    wrk # the benchmark's HTTP load generator (its smoke test runs the http scenario)
+    python3-jsonschema # test_openapi validates the API's answers against its OpenAPI document
     clang-format # the style test (style.clang_format) is registered only where it is installed
+    libjs-bootstrap5 # the staff web app's UI library, served under /lib/
+    chromium fonts-wqy-microhei # the browser test (test_web_app), Chinese glyphs in its screenshots
     "$@"
 )
+# Node.js and npm for the browser test's driver: Debian's, unless the machine
+# has them already (a Node.js from elsewhere carries its own npm and
+# conflicts with Debian's npm package).
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

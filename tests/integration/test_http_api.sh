@@ -8,43 +8,23 @@
 # connections do not stop the node serving its other clients or its links.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/worklib.sh"
+source "$(dirname "$0")/httplib.sh"
 G1=$C1.g1
 G2=$C1.g2
 
 slow_topology "$HOME_DIR/slow.json"
 with_http "$HOME_DIR/slow.json" "$HOME_DIR/topology-http.json"
 start_up "$HOME_DIR/topology-http.json"
-adduser() { printf '%s\n' "$4" | "$GRIDLINK" user add --home "$HOME_DIR" --name "$1" --role "$2" --scope "$3" --password-stdin >/dev/null; }
 adduser wang grid $G1 "street-pass-1"
 adduser li grid $G2 "street-pass-2"
 adduser zhao community $C1 "office-pass-3"
 
-url_of() { gl health --node "$1" --json | jq -r .http_url; }
 U1=$(url_of $G1)
 UC=$(url_of $C1)
 U2=$(url_of $G2)
 [[ "$U1" =~ ^http://127\.0\.0\.1:[0-9]+/api/v1$ ]] || fail "health's http_url for $G1: '$U1'"
 log "API: $G1 at $U1, $C1 at $UC"
 
-# call METHOD URL TOKEN [BODY]: prints the status line "CODE" then the body.
-call() {
-    local args=(-s -o "$HOME_DIR/body" -w '%{http_code}' -X "$1" "$2")
-    [ -n "$3" ] && args+=(-H "Authorization: Bearer $3")
-    [ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
-    curl "${args[@]}"
-}
-body() { cat "$HOME_DIR/body"; }
-expect_status() {
-    local want=$1
-    shift
-    local got
-    got=$(call "$@")
-    [ "$got" = "$want" ] || fail "$1 $2: status $got, expected $want: $(body)"
-}
-login() {
-    expect_status 200 POST "$U1/login" "" "{\"name\": \"$1\", \"password\": \"$2\"}"
-    body | jq -r .token
-}
 
 # Who may come in.
 expect_status 401 GET "$UC/nodes/$C1/cases" ""
@@ -57,9 +37,9 @@ TZ=$(login zhao office-pass-3)
 [ ${#TW} -ge 40 ] || fail "a token of ${#TW} characters"
 
 # The grid worker reports.
-expect_status 201 POST "$U1/nodes/$G1/cases" "$TW" '{"category": "urban/roads", "text": "路面塌陷，直径约一米", "priority": "urgent"}'
+expect_status 201 POST "$U1/nodes/$G1/cases" "$TW" '{"category": "urban/roads", "text": "路面塌陷，直径约一米", "priority": "urgent", "lat": 31.8712, "lon": 119.9561, "located": true}'
 id=$(body | jq -r .id)
-body | jq -e '.state == "reported" and .category_name == "城管/道路设施" and (.created | test("Z$")) and .history[0].by == "wang"' >/dev/null ||
+body | jq -e '.located and .lat == 31.8712 and .lon == 119.9561 and .state == "reported" and .category_name == "城管/道路设施" and (.created | test("Z$")) and .history[0].by == "wang"' >/dev/null ||
     fail "the new case: $(body)"
 log "wang reported $id"
 

@@ -10,47 +10,28 @@
 # carried by the cookie alone.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/worklib.sh"
+source "$(dirname "$0")/httplib.sh"
 T1=xinbei.sanjing
 G1=$C1.g1
 
 slow_topology "$HOME_DIR/slow.json"
 with_http "$HOME_DIR/slow.json" "$HOME_DIR/topology-http.json"
 start_up "$HOME_DIR/topology-http.json"
-adduser() { printf '%s\n' "$4" | "$GRIDLINK" user add --home "$HOME_DIR" --name "$1" --role "$2" --scope "$3" --password-stdin >/dev/null; }
 adduser zhao community $C1 "office-pass-3"
 adduser sun township $T1 "office-pass-4"
 adduser wang grid $G1 "street-pass-1"
-url_of() { gl health --node "$1" --json | jq -r .http_url; }
 UC=$(url_of $C1)
 UT=$(url_of $T1)
 UG=$(url_of $G1)
 
-call() {
-    local args=(-s -o "$HOME_DIR/body" -w '%{http_code}' -X "$1" "$2")
-    [ -n "$3" ] && args+=(-H "Authorization: Bearer $3")
-    [ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
-    curl "${args[@]}"
-}
-body() { cat "$HOME_DIR/body"; }
-expect_status() {
-    local want=$1
-    shift
-    local got
-    got=$(call "$@")
-    [ "$got" = "$want" ] || fail "$1 $2: status $got, expected $want: $(body)"
-}
-login() {
-    expect_status 200 POST "$1/login" "" "{\"name\": \"$2\", \"password\": \"$3\"}"
-    body | jq -r .token
-}
 # upload URL TOKEN FILE TYPE: prints the status; the answer is in body.
 upload() {
     curl -s -o "$HOME_DIR/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $2" -H "Content-Type: $4" \
         --data-binary @"$3" "$1"
 }
-TZ=$(login "$UC" zhao office-pass-3)
-TS=$(login "$UT" sun office-pass-4)
-TW=$(login "$UG" wang street-pass-1)
+TZ=$(login zhao office-pass-3 "$UC")
+TS=$(login sun office-pass-4 "$UT")
+TW=$(login wang street-pass-1 "$UG")
 
 # Two photos: a small PNG and a JPEG of 1.5 MB (six chunks on the links).
 printf '\x89PNG\r\n\x1a\n' >"$HOME_DIR/small.png"

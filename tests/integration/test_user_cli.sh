@@ -150,5 +150,6 @@ for args in "--help" "add --help" "list -h"; do
     grep -q "^usage: gridlink user add " "$HOME_DIR/out" && grep -q "^options:" "$HOME_DIR/out" &&
         grep -q "^example" "$HOME_DIR/out" && [ ! -s "$HOME_DIR/err" ] || fail "user $args: $(cat "$HOME_DIR/out")"
 done
-"$GRIDLINK" help | grep -q "^  user  *passwd --name NAME --password-stdin" || fail "gridlink help does not list user passwd"
+"$GRIDLINK" help >"$HOME_DIR/help"
+grep -q "^  user  *passwd --name NAME --password-stdin" "$HOME_DIR/help" || fail "gridlink help does not list user passwd"
 log "ok"
