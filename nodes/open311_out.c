@@ -151,8 +151,13 @@ void o311_error(gl_http_req_t *r, enum o311_fmt fmt, int status, const char *fmt
 
 const char *o311_time(const gl_topology_t *t, int64_t ms, char *buf, size_t size)
 {
-    static int offset_min = -10000; /* the calendar's, read once */
-    if (offset_min == -10000) {
+    /* The calendar's offset, read again when a reload brings another
+     * calendar (the new one is made while the old lives: never the same
+     * address). */
+    static const gl_calendar_t *seen;
+    static int offset_min;
+    if (t->calendar != seen) {
+        seen = t->calendar;
         json_t *cal = gl_calendar_to_json(t->calendar);
         const char *o = json_string_value(json_object_get(cal, "utc_offset"));
         int h = 8, m = 0;
