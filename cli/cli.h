@@ -113,6 +113,7 @@ int gl_cmd_rate(int argc, char **argv);
 int gl_cmd_deadletters(int argc, char **argv);
 int gl_cmd_watch(int argc, char **argv);
 int gl_cmd_keygen(int argc, char **argv);
+int gl_cmd_provision(int argc, char **argv);
 int gl_cmd_topology(int argc, char **argv);
 int gl_cmd_demo(int argc, char **argv);
 int gl_cmd_load(int argc, char **argv);

@@ -327,6 +327,29 @@ static const cli_command commands[] = {
         .example = "gridlink keygen --home /srv/xinbei --topology deploy/topology/xinbei.json",
     },
     {
+        .name = "provision",
+        .fn = gl_cmd_provision,
+        .synopsis =
+            {"[--topology FILE] [--group node|community|township|auto] --host-of NODE_ID [--host-of NODE_ID ...] "
+             "[--broker] --to DIR"},
+        .summary = "the home of one machine of a district on many: its nodes' keys and the topology",
+        .about = "Makes the bundle of one machine into the new or empty directory DIR: topology.json (every\n"
+                 "node's public key and endpoint) and under keys/ the keypairs of the nodes that machine's\n"
+                 "units run, and no others: the groups led by the --host-of nodes, as gridlink-node --group\n"
+                 "forms them (each must lead its group), and the broker's with --broker. The keys come from\n"
+                 "HOME, the provisioning home; with --topology the missing ones are made there first, as\n"
+                 "keygen does. Copy DIR to the machine's /var/lib/gridlink; it prints the GRIDLINK_GROUP of\n"
+                 "/etc/gridlink/gridlink.conf and the units to enable there.\n",
+        .opts = {OPT_HOME,
+                 {"--topology", "FILE", "the topology (default HOME/topology.json); keys made for it in HOME"},
+                 {"--group", "MODE", "how the machine's units group nodes (default node), as GRIDLINK_GROUP"},
+                 {"--host-of", "NODE_ID", "a node that leads a process of the machine (repeatable)"},
+                 {"--broker", NULL, "the machine runs the broker: its keypair goes in too"},
+                 {"--to", "DIR", "the bundle's directory, new or empty"}},
+        .example = "gridlink provision --home /srv/keys --topology xinbei.json --group community \\\n"
+                   "    --host-of xinbei.sanjing.c01 --host-of xinbei.sanjing.c02 --to /srv/bundles/host-c01",
+    },
+    {
         .name = "user",
         .fn = gl_cmd_user,
         .synopsis = {"add --name NAME --role ROLE --scope NODE_ID [--display NAME] --password-stdin", "list [--json]",
