@@ -116,6 +116,10 @@ usage "--holding is not an option of show" show "${H[@]}" --node $C "$case_id" -
 usage "--port-base takes a whole number from 1024 to 65000, not 'abc'" keygen "${H[@]}" --port-base abc
 usage "--port-base takes a whole number from 1024 to 65000, not '80'" keygen "${H[@]}" --port-base 80
 usage "unexpected argument 'extra'" keygen "${H[@]}" extra
+usage "--to DIR is required" provision "${H[@]}" --host-of $C
+usage "name what the machine runs" provision "${H[@]}" --to "$HOME_DIR.bundle"
+usage "--group is node, community, township or auto, not 'street'" provision "${H[@]}" --group street --host-of $C --to "$HOME_DIR.bundle"
+usage "'x..y' is not a node ID" provision "${H[@]}" --host-of x..y --to "$HOME_DIR.bundle"
 usage "usage: gridlink topology check FILE" topology check
 usage "--interval-ms takes a whole number from 1 to 3600000, not '0'" demo "${H[@]}" --interval-ms 0
 usage "--count takes a whole number" watch "${H[@]}" --count abc
