@@ -20,7 +20,9 @@
 # keypairs of its own nodes only, which is checked. Every process is started
 # with the ExecStart= of deploy/systemd/gridlink-node@.service or
 # gridlink-broker.service, its variables taken from the unit's Environment=
-# and the host's gridlink.conf, /usr/bin the build directory.
+# and the host's gridlink.conf, /usr/bin the build directory, with the
+# unit's UMask= and as its User= (the user gridlink where the machine has
+# one, else nobody, owning the host's home as StateDirectory= makes it).
 #
 # Checked:
 #   - a case reported at the grid on host c2g2 climbs c02 -> township ->
@@ -80,6 +82,7 @@ trap mh_cleanup EXIT
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
 command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
+command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
 
 D=xinbei
 T=xinbei.sanjing
@@ -148,6 +151,12 @@ home_of() { echo "$(root_of "$1")/var/lib/gridlink"; }
 # its gridlink.conf with that GRIDLINK_GROUP, its run directory; the units
 # provision names go to UNITS_OF[HOST].
 declare -A UNITS_OF=() GROUP_OF=()
+unit_user=$(sed -n 's/^User=//p' "$UNITS/gridlink-node@.service")
+[ "$unit_user" = "$(sed -n 's/^User=//p' "$UNITS/gridlink-broker.service")" ] || fail "the units run as different users"
+id -u "$unit_user" >/dev/null 2>&1 || unit_user=nobody
+RUN_UID=$(id -u "$unit_user")
+RUN_GID=$(id -g "$unit_user")
+chmod 0711 "$HOME_DIR" # the hosts' roots below it are the processes' way to their homes
 PROV="$HOME_DIR/provision"
 provision() {
     local h=$1 group=$2
@@ -162,6 +171,7 @@ provision() {
     grep -qx "GRIDLINK_GROUP=$group" <<<"$out" || fail "provision of $h: no GRIDLINK_GROUP line: $out"
     ln -s "$root/run/gridlink" "$home/run"
     sed "s/^GRIDLINK_GROUP=.*/GRIDLINK_GROUP=$group/" "$UNITS/gridlink.conf" >"$root/etc/gridlink/gridlink.conf"
+    chown -R "$RUN_UID:$RUN_GID" "$home" "$root/run/gridlink"
     UNITS_OF[$h]=$(sed -n 's/^units: //p' <<<"$out")
     GROUP_OF[$h]=$group
 }
@@ -213,6 +223,8 @@ unit_argv() {
     while IFS= read -r kv; do
         [[ $kv =~ ^([A-Z_]+)=(.*)$ ]] && UENV[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
     done <"$(root_of "$h")/etc/gridlink/gridlink.conf"
+    UMASK=$(sed -n 's/^UMask=//p' "$file")
+    [ -n "$UMASK" ] || fail "$unit has no UMask="
     ARGV=()
     ENVV=()
     for kv in "${!UENV[@]}"; do ENVV+=("$kv=${UENV[$kv]}"); done
@@ -248,14 +260,15 @@ gl() {
 }
 
 # start_unit HOST UNIT: the unit's process in the host's namespace with the
-# unit's umask and environment only; ready when each node it runs answers
+# unit's umask, user and environment only; ready when each node it runs answers
 # on its control socket, the broker when its two ports listen.
 start_unit() {
     local h=$1 unit=$2
     unit_argv "$h" "$unit"
     (
-        umask 0077
-        exec ip netns exec "${HOST_NS[$h]}" env -i PATH=/usr/bin:/bin "${ENVV[@]}" "${ARGV[@]}"
+        umask "$UMASK"
+        exec ip netns exec "${HOST_NS[$h]}" setpriv --reuid="$RUN_UID" --regid="$RUN_GID" --clear-groups \
+            env -i PATH=/usr/bin:/bin "${ENVV[@]}" "${ARGV[@]}"
     ) >>"$HOME_DIR/log/$h-$unit.log" 2>&1 &
     PROC_PID[$unit]=$!
     PROC_HOST[$unit]=$h
@@ -284,6 +297,7 @@ done
 # gridlink-node --group re-executes itself in place: the PID is the unit's.
 for u in "${!PROC_PID[@]}"; do
     tr '\0' ' ' <"/proc/${PROC_PID[$u]}/cmdline" | grep -q "^$GL_BIN/gridlink-" || fail "$u's PID is not its process"
+    [ "$(stat -c %u "/proc/${PROC_PID[$u]}")" = "$RUN_UID" ] || fail "$u does not run as $unit_user"
 done
 tr '\0' ' ' <"/proc/${PROC_PID[gridlink-node@$C1.service]}/cmdline" | grep -q -- "--node xinbei.sanjing.c01.g2" ||
     fail "the community's unit does not run its grids"
@@ -292,7 +306,7 @@ all_linked() {
         child_up $C1 xinbei.sanjing.c01.g2 && child_up $C2 xinbei.sanjing.c02.g1 && child_up $C2 xinbei.sanjing.c02.g2
 }
 wait_until 30 "every link up" all_linked
-log "${#PROC_PID[@]} processes on ${#HOSTS[@]} hosts, every link up"
+log "${#PROC_PID[@]} processes on ${#HOSTS[@]} hosts as $unit_user, every link up"
 
 # ---- a case climbs from the grid on host c2g2 to the district on host d ----
 
