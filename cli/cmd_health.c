@@ -1,7 +1,8 @@
 /* cmd_health.c: `gridlink health`. With --node, one node's links, log
  * position, outbox, dead letters and what it refused, as JSON, as the node
- * reports it. Without, the whole home: every node of the topology asked at
- * once on its control socket, up to WINDOW requests in flight; one line a
+ * reports it. Without, the whole home: every node of the topology whose
+ * secret key the home holds (a machine's own nodes in a bundle of gridlink
+ * provision) asked at once on its control socket, up to WINDOW requests in flight; one line a
  * node (display name, up or down, parent link, outbox, dead letters, cases)
  * and a total, or a JSON array.
  *
@@ -261,31 +262,48 @@ static void print_home(const probe_t *probes, size_t n)
            dead == 1 ? "" : "s", cases, cases == 1 ? "" : "s");
 }
 
-/* Every node of t. 0 when all are up, 1 otherwise. */
+/* True when HOME/keys holds the secret key of node id. */
+static bool home_has_key(const char *home, const char *id)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    return gl_home_path(path, sizeof path, home, "keys/%s.cert_secret", id) == 0 && stat(path, &st) == 0 &&
+           S_ISREG(st.st_mode);
+}
+
+/* Every node of the home: those of t whose secret key it holds (all of them
+ * in a home made by keygen or up; a machine's own in a bundle made by
+ * provision), or every node of t when it holds none. 0 when all are up, 1
+ * otherwise. */
 static int health_home(const char *home, const gl_topology_t *t, int timeout_ms, bool json)
 {
     probe_t *probes = calloc(t->n_nodes ? t->n_nodes : 1, sizeof *probes);
     if (!probes)
         return cli_fail("health", "out of memory");
+    size_t n = 0;
     for (size_t i = 0; i < t->n_nodes; i++)
-        probes[i].node = &t->nodes[i];
-    probe_all(probes, t->n_nodes, home, timeout_ms);
+        if (home_has_key(home, t->nodes[i].id))
+            probes[n++].node = &t->nodes[i];
+    if (n == 0)
+        for (; n < t->n_nodes; n++)
+            probes[n].node = &t->nodes[n];
+    probe_all(probes, n, home, timeout_ms);
     size_t up = 0;
-    for (size_t i = 0; i < t->n_nodes; i++)
+    for (size_t i = 0; i < n; i++)
         up += probes[i].rep != NULL;
     if (json) {
         json_t *arr = json_array();
-        for (size_t i = 0; i < t->n_nodes; i++)
+        for (size_t i = 0; i < n; i++)
             json_array_append_new(arr, probe_json(&probes[i]));
         cli_print_json(arr);
     } else {
-        print_home(probes, t->n_nodes);
+        print_home(probes, n);
     }
-    for (size_t i = 0; i < t->n_nodes; i++)
+    for (size_t i = 0; i < n; i++)
         if (probes[i].rep)
             gridlink__v1__ctl_reply__free_unpacked(probes[i].rep, NULL);
     free(probes);
-    return up == t->n_nodes ? 0 : 1;
+    return up == n ? 0 : 1;
 }
 
 static int health_node(const char *home, const char *node, int timeout_ms)

@@ -263,11 +263,12 @@ static const cli_command commands[] = {
         .summary = "a node's links, log, outbox and refusals; or every node of the home, up or down",
         .about = "With --node, prints the node's links, log position, outbox, dead letters and the counts of\n"
                  "what it refused since it started (messages, spoofed senders, keys, handshakes, frames,\n"
-                 "actions), as JSON. Without --node, asks every node of the topology at once on its control\n"
-                 "socket (128 requests in flight; a node is down when its process says nothing for --timeout,\n"
-                 "default 1000 ms, or is gone) and prints one line a node: its name, up or down, its parent\n"
-                 "link, outbox, dead letters and cases, then a total line; --json gives an array of the nodes'\n"
-                 "health with `up` and `node_name`. Exits 1 when a node is down.\n",
+                 "actions), as JSON. Without --node, asks every node of the home (those whose secret key is in\n"
+                 "HOME/keys: all of them, or a machine's own in a bundle of `gridlink provision`) at once on\n"
+                 "its control socket (128 requests in flight; a node is down when its process says nothing\n"
+                 "for --timeout, default 1000 ms, or is gone) and prints one line a node: its name, up or down,\n"
+                 "its parent link, outbox, dead letters and cases, then a total line; --json gives an array of\n"
+                 "the nodes' health with `up` and `node_name`. Exits 1 when a node is down.\n",
         .opts = {OPT_HOME,
                  OPT_NODE("the node to ask (default: every node)"),
                  {"--timeout", "MS", "how long a node has to answer (1..600000; default 5000 with --node, else 1000)"},

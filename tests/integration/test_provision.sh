@@ -4,7 +4,7 @@
 # with --broker, and no other secret key. It refuses a node that does not
 # lead its group, one not in the topology, and a directory that is not
 # empty, and writes nothing then. A process started on a bundle runs its
-# nodes. (test_multihost runs a whole district on bundles, as root.)
+# nodes, and the bundle's `gridlink health` asks those nodes only. (test_multihost runs a whole district on bundles, as root.)
 source "$(dirname "$0")/lib.sh"
 
 PROV="$HOME_DIR/provision"
@@ -61,4 +61,8 @@ BG_PIDS+=($!)
 for n in xinbei.sanjing.c01 xinbei.sanjing.c01.g1 xinbei.sanjing.c01.g2; do
     wait_until 20 "$n serving on its bundle" "$GRIDLINK" health --home "$B/c01" --node "$n" --timeout 500
 done
+# The home's health asks the nodes whose keys the bundle holds, and only those.
+hj=$("$GRIDLINK" health --home "$B/c01" --json) || fail "health of the bundle: a node is down"
+[ "$(jq -c 'map(.node)' <<<"$hj")" = '["xinbei.sanjing.c01","xinbei.sanjing.c01.g1","xinbei.sanjing.c01.g2"]' ] ||
+    fail "health of the bundle asks: $(jq -c 'map(.node)' <<<"$hj")"
 log "ok"
