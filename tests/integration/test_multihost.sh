@@ -35,7 +35,9 @@
 #     exactly once (received there once and at the township once, held
 #     nowhere else, the reporting grid's copy naming the district), every
 #     outbox is drained, no node has a dead letter, no node was sent a
-#     case it already had, and the broker has every node's events.
+#     case it already had, the broker has every node's events, and on each
+#     host `gridlink health` of the home asks that host's nodes and finds
+#     them up.
 # About 20 s. Needs root and ip netns; skipped (77) otherwise.
 source "$(dirname "$0")/lib.sh"
 
