@@ -30,7 +30,8 @@
 #   - with cases reported all along at all four grids, the township's process
 #     is killed with SIGKILL and started again; host c2 is then cut off (its
 #     port on the bridge down) until cases reported meanwhile on its side
-#     wait at c02 with the escalation pending, and mended;
+#     wait at c02 with the escalation pending, for 10 s at least
+#     (GL_MULTIHOST_CUT_S), and mended;
 #   - in the end every case a grid acknowledged is held by the district
 #     exactly once (received there once and at the township once, held
 #     nowhere else, the reporting grid's copy naming the district), every
@@ -38,7 +39,7 @@
 #     case it already had, the broker has every node's events, and on each
 #     host `gridlink health` of the home asks that host's nodes and finds
 #     them up.
-# About 20 s. Needs root and ip netns; skipped (77) otherwise.
+# About 25 s. Needs root and ip netns; skipped (77) otherwise.
 source "$(dirname "$0")/lib.sh"
 
 SKIP_CODE=77
@@ -96,6 +97,7 @@ HOSTS=(d t c1 c2 c2g2)
 declare -A HOST_OF=([$D]=d [$T]=t [$C1]=c1 [xinbei.sanjing.c01.g1]=c1 [xinbei.sanjing.c01.g2]=c1
     [$C2]=c2 [xinbei.sanjing.c02.g1]=c2 [xinbei.sanjing.c02.g2]=c2g2)
 PORT=17300
+CUT_S=${GL_MULTIHOST_CUT_S:-10}
 mkdir -p "$HOME_DIR/log"
 
 # ---- the network: one bridge in a namespace of its own, a veth per host ----
@@ -392,9 +394,14 @@ waiting() {
 }
 cut_side_done() { [ "$(waiting)" -ge 3 ] && [ "$(acked_at xinbei.sanjing.c02.g1)" -ge $((c2_at_cut + 5)) ]; }
 wait_until 40 "cases of the cut-off side waiting at c02 to climb" cut_side_done
+# The cut lasts CUT_S seconds at least (GL_MULTIHOST_CUT_S, default 10),
+# the township seeing c02 down all along.
+until [ $(($(now_ms) - cut_ms)) -ge $((CUT_S * 1000)) ]; do
+    child_down $T $C2 || fail "the township sees c02 up while host c2 is cut off"
+    sleep 0.5
+done
 during=$(($(acked_at xinbei.sanjing.c02.g1) - c2_at_cut))
 n_waiting=$(waiting)
-child_down $T $C2 || fail "the township sees c02 up while host c2 is cut off"
 ip -n "$SW" link set "$TAG${HOSTS[3]}s" up
 log "host c2 cut off for $(($(now_ms) - cut_ms)) ms: $during cases reported at c02.g1, $n_waiting waiting at c02"
 wait_until 30 "every link up after the mend" all_linked
