@@ -220,6 +220,12 @@ static int check(gl_engine_t *e, const gl_case *c, const struct act_args *a, con
         return GL_EPERM;
     }
     switch (a->action) {
+    case ACT(RATE):
+        if (c->rating && c->rating->time_ms > 0) {
+            snprintf(why, whylen, "case %s was rated already; a case is rated once", c->id);
+            return GL_EEXIST;
+        }
+        break;
     case ACT(RETURN):
         if (!c->handed_by || !c->handed_by[0] || strcmp(c->handed_by, e->id) == 0) {
             snprintf(why, whylen, "case %s was not handed over by anyone; there is nobody to return it to", c->id);
