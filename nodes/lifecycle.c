@@ -571,7 +571,7 @@ int lc_apply(gl_engine_t *e, MDB_txn *txn, gl_case *c, const struct act_args *a,
     case_history_add(c, past(a->action), e->id, e->now, note);
     case_history_by(c, by, peer);
     if (reopened) {
-        case_history_add(c, "reopened", e->id, e->now, "not resolved, says the rating");
+        case_history_add(c, "reopened", e->id, e->now, "评价为未解决");
         case_history_by(c, by, "");
     }
     c->version++;
