@@ -73,11 +73,14 @@ error_is not-closed "a rating before closing"
 want "$(rate "$code" '{"resolved":"yes"}')" 400 "a bad rating"
 want "$(rate "$code" 'not json')" 400 "a rating that is not JSON"
 want "$(rate "$code" "{\"resolved\":true,\"satisfied\":true,\"note\":\"$(head -c 3000 /dev/zero | tr '\0' x)\"}")" 413 "a rating too large"
+head -c 1500 /dev/urandom >"$HOME_DIR/noise"
+want "$(curl -s -o "$HOME_DIR/body" -w '%{http_code}' --data-binary @"$HOME_DIR/noise" "$P/requests/$code/rate")" 400 "a rating of noise"
+want "$(rate "$code/rate" '{"resolved":true,"satisfied":true}')" 404 "a path past rate"
 want "$(post requests "description=x")" 400 "a request without a service"
 want "$(curl -s -o "$HOME_DIR/body" -w '%{http_code}' -X DELETE "$P/requests/$code")" 405 "another method"
 want "$(get nothing)" 404 "an unknown resource"
 refused=$(gl health --node $D --json | jq .public_refused)
-[ "$refused" -ge 12 ] || fail "health counts $refused public refusals, not 12 or more"
+[ "$refused" -ge 14 ] || fail "health counts $refused public refusals, not 14 or more"
 log "refusals answered as JSON errors; health counts $refused"
 
 # The staff work it to closed; the resident rates it not resolved.
