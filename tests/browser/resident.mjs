@@ -91,6 +91,7 @@ try {
   await page.locator('#done').waitFor();
   const code = (await page.textContent('#code')).trim();
   if (!/^[2-9A-HJ-NP-Z]{12}$/.test(code)) throw new Error(`the follow-up code shown is '${code}'`);
+  await page.screenshot({ path: join(OUT, 'resident-filed.png'), fullPage: true });
   log(`filed; follow-up code ${code}`);
 
   // Follow it.
