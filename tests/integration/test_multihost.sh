@@ -29,7 +29,8 @@
 #     district on the community's and the township's time limits (2 s each);
 #   - with cases reported all along at all four grids, the township's process
 #     is killed with SIGKILL and started again; host c2 is then cut off (its
-#     port on the bridge down) until cases reported meanwhile on its side
+#     port on the bridge down, or GL_MULTIHOST_CUT=nft: nftables on the
+#     host dropping everything on its interface) until cases reported meanwhile on its side
 #     wait at c02 with the escalation pending, for 10 s at least
 #     (GL_MULTIHOST_CUT_S), and mended;
 #   - in the end every case a grid acknowledged is held by the district
@@ -86,6 +87,7 @@ trap mh_cleanup EXIT
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
 command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
 command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+[ "${GL_MULTIHOST_CUT:-link}" != nft ] || command -v nft >/dev/null || skip "nftables (nft) is not installed"
 
 D=xinbei
 T=xinbei.sanjing
@@ -98,6 +100,7 @@ declare -A HOST_OF=([$D]=d [$T]=t [$C1]=c1 [xinbei.sanjing.c01.g1]=c1 [xinbei.sa
     [$C2]=c2 [xinbei.sanjing.c02.g1]=c2 [xinbei.sanjing.c02.g2]=c2g2)
 PORT=17300
 CUT_S=${GL_MULTIHOST_CUT_S:-10}
+CUT_MODE=${GL_MULTIHOST_CUT:-link}
 mkdir -p "$HOME_DIR/log"
 
 # ---- the network: one bridge in a namespace of its own, a veth per host ----
@@ -379,10 +382,32 @@ start_unit t "$TU"
 wait_until 30 "every link up after the township's restart" all_linked
 log "township started again (PID ${PROC_PID[$TU]}), $(($(acked) - at_kill)) cases acknowledged meanwhile"
 
-# Host c2 cut off: its port on the bridge down, so its packets go nowhere
-# (no reset, no route lost on the host itself). c02 keeps taking the cases
-# of its grid g1 on the same host; the cases due to climb wait with it.
-ip -n "$SW" link set "$TAG${HOSTS[3]}s" down
+# Host c2 cut off: its port on the bridge down (GL_MULTIHOST_CUT=link, the
+# default), or with GL_MULTIHOST_CUT=nft an nftables table on the host
+# dropping every packet in and out of its interface; either way its packets
+# go nowhere (no reset, no route lost on the host itself). c02 keeps taking
+# the cases of its grid g1 on the same host; the cases due to climb wait
+# with it.
+cut_c2() {
+    if [ "$CUT_MODE" = nft ]; then
+        on c2 nft -f - <<EOF_NFT
+table inet glcut {
+    chain in { type filter hook input priority 0; iifname "$TAG${HOSTS[3]}" drop; }
+    chain out { type filter hook output priority 0; oifname "$TAG${HOSTS[3]}" drop; }
+}
+EOF_NFT
+    else
+        ip -n "$SW" link set "$TAG${HOSTS[3]}s" down
+    fi
+}
+mend_c2() {
+    if [ "$CUT_MODE" = nft ]; then
+        on c2 nft delete table inet glcut
+    else
+        ip -n "$SW" link set "$TAG${HOSTS[3]}s" up
+    fi
+}
+cut_c2
 cut_ms=$(now_ms)
 c2_at_cut=$(acked_at xinbei.sanjing.c02.g1)
 wait_until 20 "the township sees c02 down" child_down $T $C2
@@ -402,8 +427,8 @@ until [ $(($(now_ms) - cut_ms)) -ge $((CUT_S * 1000)) ]; do
 done
 during=$(($(acked_at xinbei.sanjing.c02.g1) - c2_at_cut))
 n_waiting=$(waiting)
-ip -n "$SW" link set "$TAG${HOSTS[3]}s" up
-log "host c2 cut off for $(($(now_ms) - cut_ms)) ms: $during cases reported at c02.g1, $n_waiting waiting at c02"
+mend_c2
+log "host c2 cut off ($CUT_MODE) for $(($(now_ms) - cut_ms)) ms: $during cases reported at c02.g1, $n_waiting waiting at c02"
 wait_until 30 "every link up after the mend" all_linked
 mended=$(acked)
 wait_until 20 "cases acknowledged after the mend" acked_over $((mended + 8))
