@@ -55,7 +55,8 @@ typedef struct gl_link_cfg {
     uint32_t window; /* unacknowledged messages in flight, at most */
     uint32_t rto_ms; /* resend when no ack progress for this long */
     uint32_t heartbeat_ms;
-    uint32_t liveness; /* heartbeat intervals of silence before the peer counts as down */
+    uint32_t liveness;      /* heartbeat intervals of silence before the peer counts as down */
+    uint32_t proto_version; /* the protocol this side speaks; 0: GL_PROTO_VERSION */
 } gl_link_cfg;
 
 typedef struct gl_link_stats {
@@ -65,6 +66,8 @@ typedef struct gl_link_stats {
     uint64_t stale_refusals; /* refusals that matched nothing we hold */
     uint64_t skipped;        /* the peer's Skips applied */
     uint64_t store_resets;   /* the peer came back with another store */
+    uint64_t proto_mismatch; /* Hellos or Welcomes of another protocol version, not taken */
+    uint64_t errors_in;      /* the peer's Error messages (why it will not link with us) */
 } gl_link_stats;
 
 enum {
