@@ -389,7 +389,9 @@ int gl_engine_frame(gl_engine_t *e, MDB_txn *txn, int child, const uint8_t *buf,
         gridlink__v1__envelope__free_unpacked(env, NULL);
         return GL_OK;
     }
+    uint64_t mismatched = gl_link_get_stats(l)->proto_mismatch;
     rc = gl_link_receive(l, txn, env, now);
+    e->counts.proto_mismatch += gl_link_get_stats(l)->proto_mismatch - mismatched;
     if (rc == GL_LINK_APPLY) {
         char why[400] = "";
         /* Every payload handler checks before it writes, so a refusal
