@@ -180,7 +180,7 @@ int gl_envelope_peek(const uint8_t *buf, size_t len, uint64_t *seq, char *sender
     int rc = GL_EPROTO;
     if (id_ok(e->sender, false) && strlen(e->sender) < sender_size) {
         memcpy(sender, e->sender, strlen(e->sender) + 1);
-        *seq = e->seq;
+        *seq = e->version == GL_PROTO_VERSION ? e->seq : 0;
         rc = GL_OK;
     }
     gridlink__v1__envelope__free_unpacked(e, NULL);

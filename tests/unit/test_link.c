@@ -549,7 +549,8 @@ static void test_other_version_child_told(void **state)
 
     /* The child speaks the parent's version now: its Hello is welcomed. The
      * two messages it stored under the other version still carry it, and the
-     * decoder refuses them (a node refuses them by their numbers). */
+     * decoder refuses them (a node does not refuse their numbers: see
+     * gl_envelope_peek). */
     versions(p, GL_PROTO_VERSION, GL_PROTO_VERSION);
     child_sends(p, 1, 2000);
     refused = 0;
