@@ -7,7 +7,8 @@
  * only it is read as it is and its file stays byte for byte the same;
  * read-write it is migrated to version 2 in the open, logged once, and its
  * cases read back as they were recorded when the fixture was made; a store
- * of a newer version is refused with a message naming both versions. The
+ * of a newer version is refused with a message naming both versions; a
+ * version-1 backup restored by this build is migrated. The
  * log goes to a file of the test's directory, read back to check its lines.
  * GL_SRC names the source tree (set by ctest). */
 #include <stdarg.h>
@@ -363,6 +364,26 @@ static void test_migrate_v1_with_files(void **state)
     gl_store_close(&s);
 }
 
+/* A backup taken before the upgrade (a version-1 copy) is restored by
+ * today's build: it is migrated as it is given its new identity. */
+static void test_restore_v1(void **state)
+{
+    struct fx *f = *state;
+    char dir[1200], err[600] = "";
+    snprintf(dir, sizeof dir, "%s/restored", f->root);
+    assert_int_equal(gl_store_restore(f->dir, dir, NODE, err, sizeof err), 0);
+    gl_store_opts ro = {.read_only = true};
+    gl_store_t *s = NULL;
+    assert_int_equal(gl_store_open(f->dir, NODE, &ro, &s), 0);
+    assert_int_equal(gl_store_schema(s), 1); /* the copy itself is untouched */
+    gl_store_close(&s);
+    assert_int_equal(gl_store_open(dir, NODE, &ro, &s), 0);
+    assert_int_equal(gl_store_schema(s), 2);
+    check_cases(s);
+    gl_store_close(&s);
+    assert_int_equal(log_count(f, "schema 1 migrated to 2"), 1);
+}
+
 /* A store made by this build records version 2 and has every database. */
 static void test_new_store(void **state)
 {
@@ -399,6 +420,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v1_with_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_store, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
