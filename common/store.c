@@ -36,9 +36,10 @@
 #define GROW_SLACK    (1024u * 1024) /* free space kept in reserve when growing */
 
 static const char *const db_names[GL_DB_COUNT] = {
-    [GL_DB_META] = "meta",   [GL_DB_CASES] = "cases",   [GL_DB_LOG] = "log",
-    [GL_DB_PEERS] = "peers", [GL_DB_OUTBOX] = "outbox", [GL_DB_DEADLINES] = "deadlines",
-    [GL_DB_DEAD] = "dead",   [GL_DB_FILES] = "files",   [GL_DB_FILES_SENT] = "files_sent",
+    [GL_DB_META] = "meta",         [GL_DB_CASES] = "cases",   [GL_DB_LOG] = "log",
+    [GL_DB_PEERS] = "peers",       [GL_DB_OUTBOX] = "outbox", [GL_DB_DEADLINES] = "deadlines",
+    [GL_DB_DEAD] = "dead",         [GL_DB_FILES] = "files",   [GL_DB_FILES_SENT] = "files_sent",
+    [GL_DB_RECEIPTS] = "receipts",
 };
 
 void gl_be64_put(uint8_t *p, uint64_t v)
@@ -231,7 +232,7 @@ static int check_meta_entry(MDB_txn *txn, gl_store_t *s, const char *name, const
 
 static const uint64_t db_since[GL_DB_COUNT] = {
     [GL_DB_META] = 1,      [GL_DB_CASES] = 1, [GL_DB_LOG] = 1,   [GL_DB_PEERS] = 1,      [GL_DB_OUTBOX] = 1,
-    [GL_DB_DEADLINES] = 1, [GL_DB_DEAD] = 1,  [GL_DB_FILES] = 2, [GL_DB_FILES_SENT] = 2,
+    [GL_DB_DEADLINES] = 1, [GL_DB_DEAD] = 1,  [GL_DB_FILES] = 2, [GL_DB_FILES_SENT] = 2, [GL_DB_RECEIPTS] = 3,
 };
 
 static int create_db(MDB_txn *txn, gl_store_t *s, enum gl_db db)
@@ -245,11 +246,18 @@ static int create_db(MDB_txn *txn, gl_store_t *s, enum gl_db db)
 }
 
 /* 1 -> 2: attachments (files, files_sent). Stores written since attachments
- * came may have them already under version 1; creating is then a no-op. */
+ * came may have them already under version 1 (and receipts under 1 or 2);
+ * creating is then a no-op. */
 static int migrate_files(MDB_txn *txn, gl_store_t *s)
 {
     int rc = create_db(txn, s, GL_DB_FILES);
     return rc ? rc : create_db(txn, s, GL_DB_FILES_SENT);
+}
+
+/* 2 -> 3: residents' receipts. */
+static int migrate_receipts(MDB_txn *txn, gl_store_t *s)
+{
+    return create_db(txn, s, GL_DB_RECEIPTS);
 }
 
 static const struct {
@@ -257,6 +265,7 @@ static const struct {
     int (*fn)(MDB_txn *txn, gl_store_t *s);
 } migrations[] = {
     {1, migrate_files},
+    {2, migrate_receipts},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 

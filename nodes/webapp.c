@@ -191,6 +191,17 @@ void gl_webapp_serve(gl_http_req_t *r)
         serve_file(r, web_dir(), NULL, rel, "no-cache");
         return;
     }
+    if (strcmp(path, "/public") == 0) {
+        const char *to[] = {"Location", "/public/", NULL};
+        gl_http_respond_with(r, 302, "text/plain; charset=utf-8", "/public/\n", 9, to);
+        return;
+    }
+    if (strncmp(path, "/public/", 8) == 0) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "public/%.200s", path[8] ? path + 8 : "index.html");
+        serve_file(r, web_dir(), NULL, rel, "no-cache");
+        return;
+    }
     if (strncmp(path, "/lib/", 5) == 0) {
         const char *name = path + 5, *slash = strchr(name, '/');
         for (size_t i = 0; slash && i < sizeof libs / sizeof libs[0]; i++) {

@@ -5,6 +5,9 @@
  *   GET /app/...     the app's files from the web directory: the environment's
  *                    GRIDLINK_WEB_DIR, else the build's GL_WEB_DIR (the
  *                    checkout's web/); /app/ is its index.html
+ *   GET /public/...  residents' pages (web/public/, no login; public.h is
+ *                    their API): index.html files a request, follow.html
+ *                    follows one by its code
  *   GET /lib/NAME/...  a browser library Debian installs under
  *                    /usr/share/javascript (libjs-* packages), NAME one of
  *                    an allow-list (bootstrap5)

@@ -3,7 +3,8 @@
 # Inspecting it with the CLI (backup, which opens it read-only) and mdb_stat
 # leaves its file byte for byte as it was. A copy whose schema says 99 is
 # refused by the node and by the CLI with the message naming both versions.
-# The node started on the fixture migrates it once (one log line), shows
+# The node started on the fixture migrates it to version 3 once (one log
+# line; version 2 brought photos, 3 residents' receipts), shows
 # the cases it held with their recorded histories, serves, and takes photos:
 # one stored at it directly, one that comes with a new report from its grid,
 # whose new ID follows the grid's numbers the store knew.
@@ -31,7 +32,7 @@ sum_before=$(sha256sum "$STORE/data.mdb" | cut -c1-64)
 mkdir "$HOME_DIR/backup"
 gl backup --node $C1 --to "$HOME_DIR/backup" >/dev/null || fail "backup (read-only) of the version-1 store failed"
 mdb_stat -a "$STORE" >"$HOME_DIR/stat.out" || fail "mdb_stat failed on the version-1 store"
-grep -q "Status of files" "$HOME_DIR/stat.out" && fail "the version-1 store has a files database"
+grep -qE "Status of (files|receipts)" "$HOME_DIR/stat.out" && fail "the version-1 store has a files or receipts database"
 [ "$(sha256sum "$STORE/data.mdb" | cut -c1-64)" = "$sum_before" ] || fail "inspecting the version-1 store changed it"
 [ "$(schema_of "$HOME_DIR/backup")" = '\00\00\00\00\00\00\00\01' ] || fail "the backup is not of version 1: $(schema_of "$HOME_DIR/backup")"
 log "read-only: backup and mdb_stat left the version-1 store as it was ($sum_before)"
@@ -43,7 +44,7 @@ mv "$HOME_DIR/v99.mdb" "$HOME_DIR/v99/data.mdb"
 mdb_dump -s meta "$HOME_DIR/v99" | sed -e '/^db_pagesize=/d' -e 's/^ 0000000000000001$/ 0000000000000063/' | mdb_load -s meta "$HOME_DIR/v99"
 [ "$(schema_of "$HOME_DIR/v99")" = '\00\00\00\00\00\00\00c' ] || fail "the copy's schema is not 99: $(schema_of "$HOME_DIR/v99")"
 put_store "$HOME_DIR/v99/data.mdb"
-want="has schema version 99, written by a newer gridlink; this binary knows versions up to 2: upgrade this binary, or restore a backup taken before the upgrade"
+want="has schema version 99, written by a newer gridlink; this binary knows versions up to 3: upgrade this binary, or restore a backup taken before the upgrade"
 mkdir "$HOME_DIR/backup99"
 out=$(gl backup --node $C1 --to "$HOME_DIR/backup99" 2>&1) && fail "a backup of a schema-99 store was taken"
 [[ "$out" == *"$want"* ]] || fail "backup of a schema-99 store: $out"
@@ -54,10 +55,12 @@ log "refused: $(grep -hF "$want" "$HOME_DIR/node99.out" "$HOME_DIR"/log/*.log | 
 # The node on the version-1 store: migrated once, and serving.
 put_store "$FIXTURE"
 start_up "$HOME_DIR/slow.json"
-n=$(grep -hF "store $STORE: schema 1 migrated to 2" "$HOME_DIR"/log/*.log | wc -l)
+n=$(grep -hF "store $STORE: schema 1 migrated to 3" "$HOME_DIR"/log/*.log | wc -l)
 [ "$n" -eq 1 ] || fail "the migration was logged $n times"
-[ "$(schema_of "$STORE")" = '\00\00\00\00\00\00\00\02' ] || fail "the store's schema is $(schema_of "$STORE") after the migration"
-mdb_stat -a "$STORE" | grep -q "Status of files_sent" || fail "the migrated store has no files_sent"
+[ "$(schema_of "$STORE")" = '\00\00\00\00\00\00\00\03' ] || fail "the store's schema is $(schema_of "$STORE") after the migration"
+for db in files files_sent receipts; do
+    mdb_stat -a "$STORE" | grep -q "Status of $db\$" || fail "the migrated store has no $db"
+done
 wait_until 20 "$C1 has $G1 and its parent" sh -c "'$GRIDLINK' health --home '$HOME_DIR' --node $C1 --json | jq -e --arg g $G1 '(.children_up | index(\$g) != null) and .parent_up'"
 wait_until 20 "$G1 has $C1" sh -c "'$GRIDLINK' health --home '$HOME_DIR' --node $G1 --json | jq -e .parent_up"
 

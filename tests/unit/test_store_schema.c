@@ -5,10 +5,11 @@
  * files_sent; its README says how it was made). Each test copies it into
  * a fresh mkdtemp directory (removed afterwards) and opens the copy: read-
  * only it is read as it is and its file stays byte for byte the same;
- * read-write it is migrated to version 2 in the open, logged once, and its
+ * read-write it is migrated to version 3 in the open, logged once, and its
  * cases read back as they were recorded when the fixture was made; a store
  * of a newer version is refused with a message naming both versions; a
- * version-1 backup restored by this build is migrated. The
+ * version-1 backup restored by this build is migrated; a version-2 store
+ * (photos, no receipts) is migrated one step. The
  * log goes to a file of the test's directory, read back to check its lines.
  * GL_SRC names the source tree (set by ctest). */
 #include <stdarg.h>
@@ -248,6 +249,8 @@ static void test_read_only_v1(void **state)
     Gridlink__V1__Attachment *a = NULL;
     assert_int_equal(gl_store_file_info(t, s, sha, &a), GL_ENOENT);
     assert_int_equal(gl_store_file_sent(t, s, "xinbei.sanjing", sha), 0);
+    char id[64];
+    assert_int_equal(gl_store_receipt_get(t, s, sha, id, sizeof id), GL_ENOENT);
     gl_store_abort(t);
     gl_store_close(&s);
 
@@ -262,9 +265,9 @@ static void test_migrate_v1(void **state)
     gl_store_t *s = NULL;
     assert_int_equal(gl_store_open(f->dir, NODE, NULL, &s), 0);
     assert_int_equal(gl_store_schema(s), GL_STORE_SCHEMA_VERSION);
-    assert_int_equal(GL_STORE_SCHEMA_VERSION, 2);
+    assert_int_equal(GL_STORE_SCHEMA_VERSION, 3);
     char line[1400];
-    snprintf(line, sizeof line, "store %s: schema 1 migrated to 2", f->dir);
+    snprintf(line, sizeof line, "store %s: schema 1 migrated to 3", f->dir);
     assert_int_equal(log_count(f, line), 1);
     check_cases(s);
 
@@ -273,7 +276,10 @@ static void test_migrate_v1(void **state)
     assert_int_equal(gl_store_begin(s, NULL, true, &t), 0);
     uint64_t v = 0;
     assert_int_equal(gl_store_meta_get_u64(t, s, "schema", &v), 0);
-    assert_int_equal(v, 2);
+    assert_int_equal(v, 3);
+    uint8_t code[GL_RECEIPT_HASH];
+    memset(code, 0x11, sizeof code);
+    assert_int_equal(gl_store_receipt_put(t, s, code, "xinbei.sanjing.c01.g1-000002"), 0);
     uint8_t sha[32];
     memset(sha, 0xab, sizeof sha);
     Gridlink__V1__Attachment a = GRIDLINK__V1__ATTACHMENT__INIT;
@@ -300,6 +306,9 @@ static void test_migrate_v1(void **state)
     assert_int_equal(len, 5);
     assert_memory_equal(data, "hello", 5);
     assert_int_equal(gl_store_file_sent(t, s, "xinbei.sanjing", sha), 1);
+    char id[64];
+    assert_int_equal(gl_store_receipt_get(t, s, code, id, sizeof id), 0);
+    assert_string_equal(id, "xinbei.sanjing.c01.g1-000002");
     gl_store_abort(t);
     check_cases(s);
     gl_store_close(&s);
@@ -319,7 +328,7 @@ static void test_newer_refused(void **state)
     assert_null(s);
     char line[1400];
     snprintf(line, sizeof line,
-             "store: %s has schema version 99, written by a newer gridlink; this binary knows versions up to 2: "
+             "store: %s has schema version 99, written by a newer gridlink; this binary knows versions up to 3: "
              "upgrade this binary, or restore a backup taken before the upgrade",
              f->dir);
     assert_int_equal(log_count(f, line), 2);
@@ -354,13 +363,57 @@ static void test_migrate_v1_with_files(void **state)
     gl_store_close(&s);
 
     assert_int_equal(gl_store_open(f->dir, NODE, NULL, &s), 0);
-    assert_int_equal(gl_store_schema(s), 2);
-    assert_int_equal(log_count(f, "schema 1 migrated to 2"), 2);
+    assert_int_equal(gl_store_schema(s), 3);
+    assert_int_equal(log_count(f, "schema 1 migrated to 3"), 2);
     assert_int_equal(gl_store_begin(s, NULL, false, &t), 0);
     assert_int_equal(gl_store_file_chunk_get(t, s, sha, 0, &data, &len), 0);
     assert_int_equal(len, 4);
     assert_memory_equal(data, "kept", 4);
     gl_store_abort(t);
+    gl_store_close(&s);
+}
+
+/* A store of version 2 (photos, no receipts): read-only it has no
+ * receipts; read-write it gets them, one step, logged from 2. */
+static void test_migrate_v2(void **state)
+{
+    struct fx *f = *state;
+    gl_store_t *s = NULL;
+    assert_int_equal(gl_store_open(f->dir, NODE, NULL, &s), 0);
+    gl_store_close(&s);
+    /* What a version-2 build left: no receipts database, schema 2. */
+    MDB_env *env;
+    MDB_txn *t;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &t), 0);
+    assert_int_equal(mdb_dbi_open(t, "receipts", 0, &dbi), 0);
+    assert_int_equal(mdb_drop(t, dbi, 1), 0);
+    assert_int_equal(mdb_txn_commit(t), 0);
+    mdb_env_close(env);
+    put_schema(f, 2);
+
+    gl_store_opts ro = {.read_only = true};
+    assert_int_equal(gl_store_open(f->dir, NODE, &ro, &s), 0);
+    assert_int_equal(gl_store_schema(s), 2);
+    uint8_t code[GL_RECEIPT_HASH] = {7};
+    char id[64];
+    assert_int_equal(gl_store_begin(s, NULL, false, &t), 0);
+    assert_int_equal(gl_store_receipt_get(t, s, code, id, sizeof id), GL_ENOENT);
+    gl_store_abort(t);
+    gl_store_close(&s);
+
+    assert_int_equal(gl_store_open(f->dir, NODE, NULL, &s), 0);
+    assert_int_equal(gl_store_schema(s), 3);
+    char line[1400];
+    snprintf(line, sizeof line, "store %s: schema 2 migrated to 3", f->dir);
+    assert_int_equal(log_count(f, line), 1);
+    assert_int_equal(gl_store_begin(s, NULL, true, &t), 0);
+    assert_int_equal(gl_store_receipt_put(t, s, code, "xinbei.sanjing.c01.g1-000001"), 0);
+    assert_int_equal(gl_store_commit(t), 0);
+    check_cases(s);
     gl_store_close(&s);
 }
 
@@ -378,13 +431,13 @@ static void test_restore_v1(void **state)
     assert_int_equal(gl_store_schema(s), 1); /* the copy itself is untouched */
     gl_store_close(&s);
     assert_int_equal(gl_store_open(dir, NODE, &ro, &s), 0);
-    assert_int_equal(gl_store_schema(s), 2);
+    assert_int_equal(gl_store_schema(s), 3);
     check_cases(s);
     gl_store_close(&s);
-    assert_int_equal(log_count(f, "schema 1 migrated to 2"), 1);
+    assert_int_equal(log_count(f, "schema 1 migrated to 3"), 1);
 }
 
-/* A store made by this build records version 2 and has every database. */
+/* A store made by this build records version 3 and has every database. */
 static void test_new_store(void **state)
 {
     struct fx *f = *state;
@@ -392,17 +445,18 @@ static void test_new_store(void **state)
     snprintf(dir, sizeof dir, "%s/fresh", f->root);
     gl_store_t *s = NULL;
     assert_int_equal(gl_store_open(dir, "n1", NULL, &s), 0);
-    assert_int_equal(gl_store_schema(s), 2);
+    assert_int_equal(gl_store_schema(s), 3);
     gl_store_close(&s);
     gl_store_opts ro = {.read_only = true};
     assert_int_equal(gl_store_open(dir, "n1", &ro, &s), 0);
-    assert_int_equal(gl_store_schema(s), 2);
+    assert_int_equal(gl_store_schema(s), 3);
     MDB_txn *t = NULL;
     assert_int_equal(gl_store_begin(s, NULL, false, &t), 0);
     uint64_t v = 0;
     assert_int_equal(gl_store_meta_get_u64(t, s, "schema", &v), 0);
-    assert_int_equal(v, 2);
+    assert_int_equal(v, 3);
     MDB_stat st;
+    assert_int_equal(mdb_stat(t, gl_store_dbi(s, GL_DB_RECEIPTS), &st), 0);
     assert_int_equal(mdb_stat(t, gl_store_dbi(s, GL_DB_FILES), &st), 0);
     assert_int_equal(mdb_stat(t, gl_store_dbi(s, GL_DB_FILES_SENT), &st), 0);
     gl_store_abort(t);
@@ -413,6 +467,7 @@ static void test_new_store(void **state)
 int main(void)
 {
     gl_log_init("test_store_schema", GL_LOG_INFO);
+    gl_log_set_limit(0, 0); /* every line counted, however many tests log it */
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
@@ -420,6 +475,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_v1_with_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_store, setup, teardown),
     };
