@@ -32,7 +32,15 @@
  * with a store other than the one this side knew (rebuilt, restored), the
  * link starts its numbering with that peer over: the peer's messages are
  * taken from 1 again and this side's unacknowledged messages are numbered
- * anew after what the peer says it applied. */
+ * anew after what the peer says it applied.
+ *
+ * Hello and Welcome also carry the protocol version each side speaks
+ * (cfg.proto_version, GL_PROTO_VERSION by default; a Welcome that states
+ * none speaks its envelope's version). One of another version is not
+ * taken: it is counted (proto_mismatch) and logged, the link does not come
+ * up, and a parent answers the child with an Error naming both versions,
+ * which the child counts (errors_in) and logs while it goes on saying
+ * Hello. */
 #ifndef GL_LINK_H
 #define GL_LINK_H
 
