@@ -6,8 +6,9 @@
  * node's batch like any other input and is answered after the commit.
  * Accounts come from HOME/users (gridlink user add); without them every
  * request but the login is refused. /open311/ is Open311 GeoReport v2
- * (open311.h), with the home's API keys. Other paths outside /api/ are the
- * web app's files (webapp.h).
+ * (open311.h), with the home's API keys. /public/v1/ is the public feed of
+ * the communities and townships hosted here, without login (feed.h). Other
+ * paths outside /api/ are the web app's files (webapp.h).
  *
  * The event streams (GET .../events) read the node's log from the store,
  * from the event after the client's Last-Event-ID, as far as the stream's
@@ -21,6 +22,7 @@
 
 #include "codec.h"
 #include "error.h"
+#include "feed.h"
 #include "host_int.h"
 #include "log.h"
 #include "open311.h"
@@ -214,10 +216,22 @@ static void open311(host_t *h, gl_http_req_t *r)
     gl_api_call_clear(&call);
 }
 
+static gl_feed_node feed_find(void *arg, const char *id)
+{
+    host_t *h = arg;
+    node_t *n = zhashx_lookup(h->by_id, id);
+    return (gl_feed_node){.id = n ? n->id : NULL, .store = n ? n->store : NULL};
+}
+
 static void on_request(gl_http_req_t *r, void *arg)
 {
     host_t *h = arg;
     gl_api_call call;
+    if (strncmp(gl_http_path(r), "/public/v1/", 11) == 0) {
+        gl_feed_door d = {.t = h->topo, .find = feed_find, .arg = h, .now = host_now(h)};
+        gl_feed_route(r, &d);
+        return;
+    }
     bool o311 = strncmp(gl_http_path(r), "/open311/", 9) == 0;
     if (!o311 && strncmp(gl_http_path(r), "/api/", 5) != 0) {
         gl_webapp_serve(r); /* the web app's files */

@@ -191,6 +191,12 @@ void gl_webapp_serve(gl_http_req_t *r)
         serve_file(r, web_dir(), NULL, rel, "no-cache");
         return;
     }
+    if (strncmp(path, "/public/", 8) == 0 && path[8]) {
+        char rel[PATH_MAX];
+        snprintf(rel, sizeof rel, "public/%s", path + 8);
+        serve_file(r, web_dir(), NULL, rel, "no-cache");
+        return;
+    }
     if (strncmp(path, "/lib/", 5) == 0) {
         const char *name = path + 5, *slash = strchr(name, '/');
         for (size_t i = 0; slash && i < sizeof libs / sizeof libs[0]; i++) {

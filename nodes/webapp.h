@@ -5,6 +5,7 @@
  *   GET /app/...     the app's files from the web directory: the environment's
  *                    GRIDLINK_WEB_DIR, else the build's GL_WEB_DIR (the
  *                    checkout's web/); /app/ is its index.html
+ *   GET /public/...  the public pages (web/public/), without login
  *   GET /lib/NAME/...  a browser library Debian installs under
  *                    /usr/share/javascript (libjs-* packages), NAME one of
  *                    an allow-list (bootstrap5)
