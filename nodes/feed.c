@@ -51,10 +51,12 @@ static uint64_t refusals_in(gl_store_t *store, const char *community, int64_t ms
     return n;
 }
 
-/* Refusals for the unit in the period: a community's at itself and at its
- * township; a township's for every community below it. */
-static uint64_t refusals(const gl_feed_door *d, const gl_node_t *unit, gl_store_t *store, int64_t start)
+/* Refusals for the unit in the period (counted by UTC month: the month
+ * its middle is in): a community's at itself and at its township; a
+ * township's for every community below it. */
+static uint64_t refusals(const gl_feed_door *d, const gl_node_t *unit, gl_store_t *store, int64_t start, int64_t end)
 {
+    start += (end - start) / 2;
     if (unit->tier == TIER(COMMUNITY)) {
         uint64_t n = refusals_in(store, unit->id, start);
         const gl_node_t *p = gl_topology_parent(d->t, unit);
@@ -95,7 +97,7 @@ static void feed(gl_http_req_t *r, const gl_feed_door *d, const gl_node_t *unit,
     }
     int rc = gl_store_case_foreach(txn, store, take, f);
     gl_store_abort(txn);
-    json_t *doc = rc == 0 ? gl_pub_feed_done(f, refusals(d, unit, store, start)) : NULL;
+    json_t *doc = rc == 0 ? gl_pub_feed_done(f, refusals(d, unit, store, start, end)) : NULL;
     if (rc != 0)
         gl_pub_feed_free(f);
     char *body = NULL;

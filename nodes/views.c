@@ -325,6 +325,7 @@ static int health(gl_engine_t *e, MDB_txn *txn, Gridlink__V1__NodeHealth *h, cha
     h->http_refused = k->http_refused;
     h->http_cut = k->http_cut;
     h->open311_refused = k->open311_refused;
+    h->public_refused = k->public_refused;
     /* Work-access refusals, per community and month (meta "access_refused:C:YYYY-MM"). */
     MDB_cursor *cur;
     if (mdb_cursor_open(txn, gl_store_dbi(e->store, GL_DB_META), &cur) != 0)
