@@ -373,24 +373,6 @@ void gl_pub_feed_free(gl_pub_feed *f)
     free(f);
 }
 
-int gl_pub_feed_add(gl_pub_feed *f, const Gridlink__V1__Case *c)
-{
-    if (c->kind == KIND(WHISTLE) || c->n_children > 0 || !gl_pub_handled(c, f->unit->id) || c->created_ms < f->start ||
-        c->created_ms >= f->end)
-        return GL_OK;
-    gl_pub_figures_add(&f->fig, c, f->start, f->end);
-    json_t *list = c->kind == KIND(TASK) ? f->tasks : f->cases;
-    if (json_array_size(list) >= 4 * GL_PUB_MAX_ITEMS)
-        return GL_OK; /* counted; the listing is cut when sorted */
-    json_t *o = gl_pub_case_json(f->t, c, f->off);
-    if (!o || json_array_append_new(list, o) != 0)
-        return GL_ENOMEM;
-    int64_t u = updated_ms(c);
-    if (u > f->newest)
-        f->newest = u;
-    return GL_OK;
-}
-
 static int newest_first(const void *a, const void *b)
 {
     const char *x = json_string_value(json_object_get(*(json_t *const *)a, "updated"));
@@ -421,6 +403,29 @@ static json_t *sorted(json_t *list)
         json_array_append(out, v[i]);
     free(v);
     return out;
+}
+
+int gl_pub_feed_add(gl_pub_feed *f, const Gridlink__V1__Case *c)
+{
+    if (c->kind == KIND(WHISTLE) || c->n_children > 0 || !gl_pub_handled(c, f->unit->id) || c->created_ms < f->start ||
+        c->created_ms >= f->end)
+        return GL_OK;
+    gl_pub_figures_add(&f->fig, c, f->start, f->end);
+    json_t **list = c->kind == KIND(TASK) ? &f->tasks : &f->cases;
+    if (json_array_size(*list) >= 4 * GL_PUB_MAX_ITEMS) {
+        json_t *cut = sorted(*list); /* the newest GL_PUB_MAX_ITEMS so far */
+        if (!cut)
+            return GL_ENOMEM;
+        json_decref(*list);
+        *list = cut;
+    }
+    json_t *o = gl_pub_case_json(f->t, c, f->off);
+    if (!o || json_array_append_new(*list, o) != 0)
+        return GL_ENOMEM;
+    int64_t u = updated_ms(c);
+    if (u > f->newest)
+        f->newest = u;
+    return GL_OK;
 }
 
 json_t *gl_pub_feed_done(gl_pub_feed *f, uint64_t refused)

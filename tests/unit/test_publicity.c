@@ -310,6 +310,37 @@ static void test_figures(void **state)
     gridlink__v1__case__free_unpacked(t, NULL);
 }
 
+/* More cases than a document lists: the newest GL_PUB_MAX_ITEMS, every one counted. */
+static void test_many(void **state)
+{
+    (void)state;
+    gl_pub_feed *f = gl_pub_feed_new(topo, C1, month_start, month_end, month_end - 1);
+    assert_non_null(f);
+    const size_t n = 4 * GL_PUB_MAX_ITEMS + 321;
+    for (size_t i = 0; i < n; i++) {
+        Gridlink__V1__Case *c = task_case();
+        char id[64];
+        snprintf(id, sizeof id, "xinbei.sanjing-%06zu", i + 1);
+        free(c->id);
+        c->id = strdup(id);
+        c->created_ms = month_start + (int64_t)((i * 7919) % n) * 60000; /* out of order */
+        c->history[0]->time_ms = c->history[1]->time_ms = c->created_ms;
+        assert_int_equal(gl_pub_feed_add(f, c), 0);
+        gridlink__v1__case__free_unpacked(c, NULL);
+    }
+    json_t *doc = gl_pub_feed_done(f, 0);
+    json_t *taken = json_object_get(json_object_get(doc, "tasks"), "taken");
+    assert_int_equal(json_array_size(taken), GL_PUB_MAX_ITEMS);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "figures"), "taken")), n);
+    char newest[48];
+    gl_pub_rfc3339(gl_pub_offset_min(topo), month_start + (int64_t)(n - 1) * 60000, newest, sizeof newest);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(taken, 0), "updated")), newest);
+    for (size_t i = 1; i < GL_PUB_MAX_ITEMS; i++)
+        assert_true(strcmp(json_string_value(json_object_get(json_array_get(taken, i - 1), "updated")),
+                           json_string_value(json_object_get(json_array_get(taken, i), "updated"))) >= 0);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_photo_only_when_published),
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_figures),
+        cmocka_unit_test(test_many),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
