@@ -88,12 +88,16 @@ const char *gl_pub_place(const gl_topology_t *t, const Gridlink__V1__Case *c)
 
 bool gl_pub_handled(const Gridlink__V1__Case *c, const char *unit)
 {
-    if (strcmp(c->holder, unit) == 0 || (strcmp(c->originator, unit) == 0 && c->state == ST(CLOSED)))
+    bool task = c->kind == KIND(TASK); /* the unit's when given to it, not when it gave it */
+    if (strcmp(c->holder, unit) == 0 || (!task && strcmp(c->originator, unit) == 0 && c->state == ST(CLOSED)))
         return true;
     for (size_t i = 0; i < c->n_history; i++) {
         const Gridlink__V1__HistoryEntry *h = c->history[i];
-        if (strcmp(h->node, unit) == 0 && (strcmp(h->action, "accepted") == 0 || strcmp(h->action, "resolved") == 0 ||
-                                           strcmp(h->action, "verified") == 0 || strcmp(h->action, "closed") == 0))
+        if (strcmp(h->node, unit) != 0)
+            continue;
+        if (strcmp(h->action, "accepted") == 0 || strcmp(h->action, "resolved") == 0)
+            return true;
+        if (!task && (strcmp(h->action, "verified") == 0 || strcmp(h->action, "closed") == 0))
             return true;
     }
     return false;

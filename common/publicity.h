@@ -49,8 +49,10 @@ bool gl_pub_note_internal(const char *note);
 bool gl_pub_photo_shown(const Gridlink__V1__Case *c, const char *sha);
 /* The display name the case's place is coarsened to ("" when none). */
 const char *gl_pub_place(const gl_topology_t *t, const Gridlink__V1__Case *c);
-/* The case was worked by unit: it holds it, it is the originator of it
- * closed (谁发起、谁结案), or a step at it accepted, resolved or closed it. */
+/* The case was worked by unit: it holds it, or a step at it accepted or
+ * resolved it; a case but a task also when unit is the originator of it
+ * closed (谁发起、谁结案) or closed it there. A task the unit dispatched is
+ * not the unit's. */
 bool gl_pub_handled(const Gridlink__V1__Case *c, const char *unit);
 /* When the case was closed (its last step into closed), 0 when it is not. */
 int64_t gl_pub_closed_ms(const Gridlink__V1__Case *c);

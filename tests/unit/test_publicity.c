@@ -270,6 +270,20 @@ static void test_rules(void **state)
     assert_true(gl_pub_note_shown(&h));
     h.note = "";
     assert_false(gl_pub_note_shown(&h));
+    Gridlink__V1__Case *t = task_case();
+    assert_string_equal(gl_pub_place(topo, t), "三井街道第一社区");
+    assert_true(gl_pub_handled(t, C1));
+    free(t->community);
+    t->community = strdup("");
+    free(t->holder);
+    t->holder = strdup("xinbei.sanjing");
+    t->originator = strdup("xinbei"); /* was the default empty string */
+    t->state = ST(CLOSED);
+    assert_string_equal(gl_pub_place(topo, t), "三井街道"); /* no community: the township's name */
+    assert_true(gl_pub_handled(t, C1));                     /* it accepted it */
+    assert_true(gl_pub_handled(t, "xinbei.sanjing"));
+    assert_false(gl_pub_handled(t, "xinbei")); /* a task its dispatcher closed is not the dispatcher's */
+    gridlink__v1__case__free_unpacked(t, NULL);
     int64_t s, e;
     const char *bad[] = {"2026-13", "2026-1", "26-12", "2026-12x", "abcd-ef", "2026-00", "1969-12"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
