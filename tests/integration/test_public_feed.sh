@@ -8,7 +8,8 @@
 # refusal and the month's figures; the Atom is well-formed XML with the
 # expected entries; neither holds a name, phone, e-mail, address,
 # coordinate or internal note; the photo appears, and is served, only once
-# it is published.
+# it is published. Where chromium is installed, the page is rendered and
+# checked the same way.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/worklib.sh"
 T=xinbei.sanjing
@@ -166,6 +167,23 @@ xmllint --noout "$HOME_DIR/body" || fail "the township's Atom is not XML"
 want "$(get /public/feed.html)" 200 "the public page"
 grep -q 'lang="zh-CN"' "$HOME_DIR/body" || fail "the page is not zh-CN"
 want "$(get /public/feed.js)" 200 "the page's script"
+# The page as a browser renders it, where chromium is installed.
+CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$CHROMIUM" ]; then
+    dom() {
+        timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$HOME_DIR/chromium" \
+            --virtual-time-budget=10000 --dump-dom "$BASE/public/feed.html?node=$C1" >"$HOME_DIR/page.html" 2>/dev/null
+    }
+    rendered() { dom && grep -q "id=\"$R\"" "$HOME_DIR/page.html"; }
+    wait_until 60 "the page renders $R" rendered
+    grep -q "三井街道第一社区 · 村务公开" "$HOME_DIR/page.html" && grep -q "已更换人行道地砖" "$HOME_DIR/page.html" &&
+        grep -q "因不在社区工作准入清单内而未接收的任务：1 件" "$HOME_DIR/page.html" && grep -q "$SHA" "$HOME_DIR/page.html" ||
+        fail "the rendered page: $(cat "$HOME_DIR/page.html")"
+    no_private "$HOME_DIR/page.html" "the rendered page"
+    log "the page renders in $CHROMIUM"
+else
+    log "no chromium: the page's rendering is not checked"
+fi
 
 # Refusals: a node not hosted, a grid, a bad month, another method.
 before=$(gl health --node $C1 --json | jq .public_refused)
