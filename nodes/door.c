@@ -310,4 +310,5 @@ void door_stop(host_t *h)
     gl_http_stop(&h->http); /* the streams close with it */
     gl_users_close(&h->users);
     gl_openapi_free();
+    gl_feed_cache_free();
 }

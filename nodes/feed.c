@@ -3,8 +3,13 @@
  * publicity.h's feed builder, which keeps only what the rules let through;
  * the access list's refusals are read from the counts the engine keeps
  * (meta "access_refused:COMMUNITY:YYYY-MM", at the node and at its parent
- * when this process hosts it). Bodies are freed here after the answer is
- * copied. */
+ * when this process hosts it). A body made here is kept in the cache
+ * below, which frees it when its slot is taken again.
+ *
+ * Anyone may ask, so an answer is kept (CACHE_SLOTS of them, each for at
+ * most CACHE_MS) and given again while the node's log, and its township's
+ * when that counts its refusals, has not moved: a burst of readers costs
+ * one pass over the store. gl_feed_cache_free releases them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +20,65 @@
 #include "feed.h"
 #include "publicity.h"
 
-#define TIER(x) GRIDLINK__V1__TIER__TIER_##x
+#define TIER(x)     GRIDLINK__V1__TIER__TIER_##x
+#define CACHE_SLOTS 16
+#define CACHE_MS    60000
 
 static uint64_t refused;
+
+struct slot {
+    char node[GL_NODE_ID_MAX + 1];
+    const gl_topology_t *t;
+    int64_t start, at;
+    bool atom;
+    uint64_t seq, parent_seq;
+    char *body;
+    size_t len;
+};
+static struct slot cache[CACHE_SLOTS];
+static unsigned cache_next;
+
+void gl_feed_cache_free(void)
+{
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        free(cache[i].body);
+        memset(&cache[i], 0, sizeof cache[i]);
+    }
+}
+
+static uint64_t log_seq(gl_store_t *store)
+{
+    MDB_txn *txn;
+    uint64_t seq = 0;
+    if (store && gl_store_begin(store, NULL, false, &txn) == 0) {
+        gl_store_log_last(txn, store, &seq);
+        gl_store_abort(txn);
+    }
+    return seq;
+}
+
+static struct slot *cached(const struct slot *key, int64_t now)
+{
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        struct slot *s = &cache[i];
+        if (s->body && strcmp(s->node, key->node) == 0 && s->t == key->t && s->start == key->start &&
+            s->atom == key->atom && s->seq == key->seq && s->parent_seq == key->parent_seq && now - s->at < CACHE_MS &&
+            now >= s->at)
+            return s;
+    }
+    return NULL;
+}
+
+/* Keeps body (taken) under key. */
+static void keep(const struct slot *key, char *body, size_t len, int64_t now)
+{
+    struct slot *s = &cache[cache_next++ % CACHE_SLOTS];
+    free(s->body);
+    *s = *key;
+    s->body = body;
+    s->len = len;
+    s->at = now;
+}
 
 uint64_t gl_feed_refused(void)
 {
@@ -88,6 +149,17 @@ static void feed(gl_http_req_t *r, const gl_feed_door *d, const gl_node_t *unit,
         fail(r, 400, "month is YYYY-MM");
         return;
     }
+    const gl_node_t *p = unit->tier == TIER(COMMUNITY) ? gl_topology_parent(d->t, unit) : NULL;
+    struct slot key = {.t = d->t, .start = start, .atom = atom, .seq = log_seq(store)};
+    key.parent_seq = p ? log_seq(d->find(d->arg, p->id).store) : 0;
+    snprintf(key.node, sizeof key.node, "%s", unit->id);
+    const char *hdr[] = {"Cache-Control", "no-cache", NULL};
+    const char *type = atom ? "application/atom+xml; charset=utf-8" : "application/json; charset=utf-8";
+    const struct slot *hit = cached(&key, d->now);
+    if (hit) {
+        gl_http_respond_with(r, 200, type, hit->body, hit->len, hdr);
+        return;
+    }
     gl_pub_feed *f = gl_pub_feed_new(d->t, unit->id, start, end, d->now);
     MDB_txn *txn;
     if (!f || gl_store_begin(store, NULL, false, &txn) != 0) {
@@ -112,10 +184,8 @@ static void feed(gl_http_req_t *r, const gl_feed_door *d, const gl_node_t *unit,
         fail(r, 503, "the feed cannot be made");
         return;
     }
-    const char *hdr[] = {"Cache-Control", "no-cache", NULL};
-    gl_http_respond_with(r, 200, atom ? "application/atom+xml; charset=utf-8" : "application/json; charset=utf-8", body,
-                         len, hdr);
-    free(body);
+    gl_http_respond_with(r, 200, type, body, len, hdr);
+    keep(&key, body, len, d->now);
 }
 
 /* A published photo of a case the unit handled. */

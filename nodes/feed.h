@@ -39,6 +39,8 @@ typedef struct gl_feed_door {
 
 void gl_feed_route(gl_http_req_t *r, const gl_feed_door *d);
 uint64_t gl_feed_refused(void);
+/* Releases the answers kept for readers (door_stop). */
+void gl_feed_cache_free(void);
 
 /* feed_atom.c: the Atom document of a feed document (gl_pub_feed_done's);
  * GL_OK with a NUL-terminated buffer in *out (the caller's), else GL_ENOMEM

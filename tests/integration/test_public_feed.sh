@@ -185,6 +185,12 @@ else
     log "no chromium: the page's rendering is not checked"
 fi
 
+# An answer is kept for readers only while nothing moves: a second refusal
+# at the township shows in the community's feed at once.
+feed_json $C1 && jq -e '.tasks.refused == 1' "$HOME_DIR/feed.json" >/dev/null || fail "before the second refusal"
+! gl dispatch --node $T --to $C1 --category urban/roads --text "道路巡查" >/dev/null 2>&1 || fail "urban/roads was given to $C1"
+feed_has $C1 '.tasks.refused == 2' || fail "the second refusal is not in the feed: $(jq -c .tasks "$HOME_DIR/feed.json")"
+
 # Refusals: a node not hosted, a grid, a bad month, another method.
 before=$(gl health --node $C1 --json | jq .public_refused)
 want "$(get /public/v1/feed.json -d node=xinbei)" 404 "the district (another process)"
