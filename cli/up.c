@@ -408,6 +408,10 @@ static int plan_children(supervisor *sv, const gl_topology_t *t, const char *mod
                 fprintf(stderr, "up: staff API for %s%s at http://%s:%d/api/v1, web app at http://%s:%d/app/\n", n->id,
                         groups < t->n_nodes ? " and the nodes with it" : "", t->listen_host,
                         t->http_port_base + (int)order[k], t->listen_host, t->http_port_base + (int)order[k]);
+            if (t->http_port_base && n->tier >= GRIDLINK__V1__TIER__TIER_DISTRICT &&
+                n->tier <= GRIDLINK__V1__TIER__TIER_COMMUNITY) /* door.c's intake: residents' pages */
+                fprintf(stderr, "up: residents' pages for %s at http://%s:%d/public/\n", n->id, t->listen_host,
+                        t->http_port_base + (int)order[k]);
         }
         if (argv_push(c, "--node") != 0 || argv_push(c, n->id) != 0)
             goto out;

@@ -36,9 +36,10 @@
 #define GROW_SLACK    (1024u * 1024) /* free space kept in reserve when growing */
 
 static const char *const db_names[GL_DB_COUNT] = {
-    [GL_DB_META] = "meta",   [GL_DB_CASES] = "cases",   [GL_DB_LOG] = "log",
-    [GL_DB_PEERS] = "peers", [GL_DB_OUTBOX] = "outbox", [GL_DB_DEADLINES] = "deadlines",
-    [GL_DB_DEAD] = "dead",   [GL_DB_FILES] = "files",   [GL_DB_FILES_SENT] = "files_sent",
+    [GL_DB_META] = "meta",         [GL_DB_CASES] = "cases",   [GL_DB_LOG] = "log",
+    [GL_DB_PEERS] = "peers",       [GL_DB_OUTBOX] = "outbox", [GL_DB_DEADLINES] = "deadlines",
+    [GL_DB_DEAD] = "dead",         [GL_DB_FILES] = "files",   [GL_DB_FILES_SENT] = "files_sent",
+    [GL_DB_RECEIPTS] = "receipts",
 };
 
 void gl_be64_put(uint8_t *p, uint64_t v)

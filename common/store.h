@@ -17,6 +17,9 @@
  *   files      sha256 (32 bytes)        -> Attachment (protobuf: type, size, chunks)
  *              sha256, u32 BE chunk     -> the chunk's bytes
  *   files_sent peer id, 0x00, sha256    -> empty: the file went to that peer
+ *   receipts   BLAKE2b-256 of a follow-up code (32 bytes) -> case id: a
+ *              resident's receipt (回执码) at the intake node that took the
+ *              request; the code itself is never stored
  *
  * meta also holds `store_id`: 16 random bytes made when the store is created,
  * so a peer can tell a rebuilt store from the one it knew.
@@ -54,6 +57,7 @@ enum gl_db {
     GL_DB_DEAD,
     GL_DB_FILES,
     GL_DB_FILES_SENT,
+    GL_DB_RECEIPTS,
     GL_DB_COUNT
 };
 
@@ -180,6 +184,11 @@ int gl_store_file_chunk_get(MDB_txn *txn, gl_store_t *s, const uint8_t *sha256, 
 int gl_store_file_del(MDB_txn *txn, gl_store_t *s, const uint8_t *sha256, uint32_t chunks);
 /* Was the file sent to peer? (1 yes, 0 no, or an error) */
 int gl_store_file_sent(MDB_txn *txn, gl_store_t *s, const char *peer, const uint8_t *sha256);
+/* A follow-up code's case (receipts): put refuses a hash already there
+ * (GL_EEXIST); get gives the case id (at most size - 1 bytes) or GL_ENOENT. */
+#define GL_RECEIPT_HASH 32
+int gl_store_receipt_put(MDB_txn *txn, gl_store_t *s, const uint8_t *hash, const char *case_id);
+int gl_store_receipt_get(MDB_txn *txn, gl_store_t *s, const uint8_t *hash, char *case_id, size_t size);
 int gl_store_file_sent_put(MDB_txn *txn, gl_store_t *s, const char *peer, const uint8_t *sha256);
 /* Forget what went to peer (it came back with a new store). */
 int gl_store_file_sent_clear(MDB_txn *txn, gl_store_t *s, const char *peer);

@@ -2,8 +2,9 @@
  * holds each file's record (an Attachment) under its 32-byte SHA-256 and
  * its chunks under the hash and a big-endian chunk number; `files_sent`
  * remembers which peer was sent which file, so a file crosses each link
- * once. Records handed out belong to the caller; chunk bytes are LMDB's,
- * valid until the transaction ends. */
+ * once; `receipts` maps a follow-up code's hash to its case. Records
+ * handed out belong to the caller; chunk bytes are LMDB's, valid until the
+ * transaction ends. */
 #include <stdio.h>
 #include <string.h>
 
@@ -156,4 +157,34 @@ int gl_store_file_sent_clear(MDB_txn *txn, gl_store_t *s, const char *peer)
     }
     mdb_cursor_close(cur);
     return rc && rc != MDB_NOTFOUND ? mdb_fail("clear files_sent", rc) : GL_OK;
+}
+
+/* ---- receipts: a follow-up code's hash -> its case ---- */
+
+int gl_store_receipt_put(MDB_txn *txn, gl_store_t *s, const uint8_t *hash, const char *case_id)
+{
+    if (absent(s, GL_DB_RECEIPTS))
+        return GL_EPERM;
+    MDB_val k = val_of(hash, GL_RECEIPT_HASH), v = val_of(case_id, strlen(case_id));
+    int rc = mdb_put(txn, s->dbi[GL_DB_RECEIPTS], &k, &v, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST)
+        return GL_EEXIST;
+    return rc ? mdb_fail("put receipt", rc) : GL_OK;
+}
+
+int gl_store_receipt_get(MDB_txn *txn, gl_store_t *s, const uint8_t *hash, char *case_id, size_t size)
+{
+    if (size)
+        case_id[0] = 0;
+    if (absent(s, GL_DB_RECEIPTS))
+        return GL_ENOENT;
+    MDB_val k = val_of(hash, GL_RECEIPT_HASH), v;
+    int rc = mdb_get(txn, s->dbi[GL_DB_RECEIPTS], &k, &v);
+    if (rc)
+        return mdb_fail("get receipt", rc);
+    if (v.mv_size >= size)
+        return GL_ESTORE;
+    memcpy(case_id, v.mv_data, v.mv_size);
+    case_id[v.mv_size] = 0;
+    return GL_OK;
 }

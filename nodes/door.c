@@ -6,9 +6,10 @@
  * node's batch like any other input and is answered after the commit.
  * Accounts come from HOME/users (gridlink user add); without them every
  * request but the login is refused. /open311/ is Open311 GeoReport v2
- * (open311.h), with the home's API keys. /public/v1/ is the public feed of
- * the communities and townships hosted here, without login (feed.h). Other
- * paths outside /api/ are the web app's files (webapp.h).
+ * (open311.h), with the home's API keys; /public/v1/ is residents' door
+ * without an account (public.h) and the public feed of the communities and
+ * townships hosted here (feed.h). Other paths outside /api/ are the web
+ * app's files (webapp.h).
  *
  * The event streams (GET .../events) read the node's log from the store,
  * from the event after the client's Last-Event-ID, as far as the stream's
@@ -28,6 +29,7 @@
 #include "open311.h"
 #include "pbjson.h"
 #include "openapi.h"
+#include "public.h"
 #include "webapp.h"
 
 #define MAX_SSE     1024
@@ -194,15 +196,16 @@ static node_t *intake(host_t *h)
     return best;
 }
 
-/* /open311/...: answered by open311.c, or a resident's request for the
- * intake's batch, answered after the commit in Open311's shape. */
-static void open311(host_t *h, gl_http_req_t *r)
+/* /open311/... (answered by open311.c) and /public/v1/... (public.c): a
+ * read answered there, or a resident's request or rating for the intake's
+ * batch, answered after the commit in the door's own shape. */
+static void open311(host_t *h, gl_http_req_t *r, bool pub)
 {
     node_t *n = intake(h);
     gl_o311_door d = {
         .topo = h->topo, .users = h->users, .node = n ? n->id : NULL, .store = n ? n->store : NULL, .now = host_now(h)};
     gl_api_call call;
-    if (gl_open311_route(r, &d, &call) != 0)
+    if ((pub ? gl_public_route(r, &d, &call) : gl_open311_route(r, &d, &call)) != 0)
         return;
     uint8_t *buf;
     size_t len;
@@ -227,12 +230,16 @@ static void on_request(gl_http_req_t *r, void *arg)
 {
     host_t *h = arg;
     gl_api_call call;
-    if (strncmp(gl_http_path(r), "/public/v1/", 11) == 0) {
+    if (gl_feed_owns(gl_http_path(r))) {
         gl_feed_door d = {.t = h->topo, .find = feed_find, .arg = h, .now = host_now(h)};
         gl_feed_route(r, &d);
         return;
     }
     bool o311 = strncmp(gl_http_path(r), "/open311/", 9) == 0;
+    if (strncmp(gl_http_path(r), "/public/v1/", 11) == 0) {
+        open311(h, r, true); /* residents' receipts: no account */
+        return;
+    }
     if (!o311 && strncmp(gl_http_path(r), "/api/", 5) != 0) {
         gl_webapp_serve(r); /* the web app's files */
         return;
@@ -240,7 +247,7 @@ static void on_request(gl_http_req_t *r, void *arg)
     if (!h->users && gl_users_open(h->home, false, &h->users) != 0)
         h->users = NULL; /* none yet: gridlink user add makes them */
     if (o311) {
-        open311(h, r);
+        open311(h, r, false);
         return;
     }
     if (gl_api_route(r, h->users, h->topo, host_now(h), &call) != 0)

@@ -81,8 +81,7 @@ typedef struct gl_engine_counts {
     /* Filled in by the transport, shown by health. */
     uint64_t unauthorized, handshake_failed, transport_malformed, transport_refused;
     uint64_t http_requests, http_refused, http_cut;
-    uint64_t open311_refused;
-    uint64_t public_refused;
+    uint64_t open311_refused, public_refused;
 } gl_engine_counts;
 
 int gl_engine_new(const gl_engine_cfg *cfg, gl_engine_t **out);

@@ -85,13 +85,25 @@ uint64_t gl_feed_refused(void)
     return refused;
 }
 
+/* An error as the other public answers give them (JSON, http.h). */
 static void fail(gl_http_req_t *r, int status, const char *what)
 {
+    static const struct {
+        int status;
+        const char *code;
+    } codes[] = {{400, "bad-request"}, {404, "not-found"}, {405, "method-not-allowed"}, {503, "unavailable"}};
+    const char *code = "error";
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (codes[i].status == status)
+            code = codes[i].code;
     refused++;
-    char body[512];
-    int n = snprintf(body, sizeof body, "%s\n", what);
-    gl_http_respond(r, status, "text/plain; charset=utf-8", body,
-                    (size_t)n < sizeof body ? (size_t)n : sizeof body - 1);
+    gl_http_error(r, status, code, "%s", what);
+}
+
+bool gl_feed_owns(const char *path)
+{
+    return strcmp(path, "/public/v1/feed.json") == 0 || strcmp(path, "/public/v1/feed.atom") == 0 ||
+           strcmp(path, "/public/v1/photo") == 0;
 }
 
 /* The refusals counted for community in the UTC month of ms, in store. */
@@ -248,9 +260,8 @@ void gl_feed_route(gl_http_req_t *r, const gl_feed_door *d)
         fail(r, 405, "the public feed is read with GET");
         return;
     }
-    bool json = strcmp(path, "/public/v1/feed.json") == 0, atom = strcmp(path, "/public/v1/feed.atom") == 0,
-         pic = strcmp(path, "/public/v1/photo") == 0;
-    if (!json && !atom && !pic) {
+    bool atom = strcmp(path, "/public/v1/feed.atom") == 0, pic = strcmp(path, "/public/v1/photo") == 0;
+    if (!gl_feed_owns(path)) {
         fail(r, 404, "no such resource");
         return;
     }

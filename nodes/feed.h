@@ -17,6 +17,7 @@
 #define GL_FEED_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "http.h"
@@ -37,6 +38,9 @@ typedef struct gl_feed_door {
     int64_t now;
 } gl_feed_door;
 
+/* The path is one of the feed's (the door sends the rest of /public/v1/ to
+ * residents' door, public.h). */
+bool gl_feed_owns(const char *path);
 void gl_feed_route(gl_http_req_t *r, const gl_feed_door *d);
 uint64_t gl_feed_refused(void);
 /* Releases the answers kept for readers (door_stop). */

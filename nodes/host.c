@@ -25,6 +25,7 @@
 #include "notify.h"
 #include "feed.h"
 #include "open311.h"
+#include "public.h"
 
 /* ---- store options and stale-reader check ---- */
 
@@ -152,7 +153,7 @@ void host_share_counts(node_t *n)
         k->http_refused = c.refused + c.errors;
         k->http_cut = c.cut_slow + c.per_address;
         k->open311_refused = gl_open311_refused();
-        k->public_refused = gl_feed_refused();
+        k->public_refused = gl_public_refused() + gl_feed_refused();
     }
 }
 

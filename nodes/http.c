@@ -75,6 +75,7 @@ struct gl_http_req {
     struct MHD_Response *resp;
     unsigned status;
     gl_http_req_t *prev, *next; /* the held list */
+    char tag[GL_HTTP_TAG_MAX];  /* the handler's note for its later answer */
 };
 
 struct gl_http {
@@ -513,6 +514,26 @@ const char *gl_http_method(const gl_http_req_t *r)
 const char *gl_http_path(const gl_http_req_t *r)
 {
     return r->path;
+}
+
+const char *gl_http_peer(const gl_http_req_t *r, char *buf, size_t size)
+{
+    const union MHD_ConnectionInfo *ai = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (size)
+        buf[0] = 0;
+    if (ai && ai->client_addr && size)
+        addr_text(ai->client_addr, buf, size);
+    return buf;
+}
+
+void gl_http_set_tag(gl_http_req_t *r, const char *tag)
+{
+    snprintf(r->tag, sizeof r->tag, "%s", tag ? tag : "");
+}
+
+const char *gl_http_tag(const gl_http_req_t *r)
+{
+    return r->tag;
 }
 
 const char *gl_http_query(const gl_http_req_t *r, const char *key)

@@ -67,6 +67,13 @@ const char *gl_http_query(const gl_http_req_t *r, const char *key);
 const char *gl_http_header(const gl_http_req_t *r, const char *name);
 const char *gl_http_cookie(const gl_http_req_t *r, const char *name);
 const uint8_t *gl_http_body(const gl_http_req_t *r, size_t *len);
+/* The client's address as text ("" when unknown), in buf. */
+const char *gl_http_peer(const gl_http_req_t *r, char *buf, size_t size);
+/* A short note the handler keeps with a held request for its answer (at
+ * most GL_HTTP_TAG_MAX - 1 bytes, copied); "" until set. */
+#define GL_HTTP_TAG_MAX 48
+void gl_http_set_tag(gl_http_req_t *r, const char *tag);
+const char *gl_http_tag(const gl_http_req_t *r);
 
 /* Answer with status and a body (copied). */
 void gl_http_respond(gl_http_req_t *r, int status, const char *content_type, const void *body, size_t len);

@@ -221,6 +221,12 @@ static int check(gl_engine_t *e, const gl_case *c, const struct act_args *a, con
         return GL_EPERM;
     }
     switch (a->action) {
+    case ACT(RATE):
+        if (c->rating && c->rating->time_ms > 0) {
+            snprintf(why, whylen, "case %s was rated already; a case is rated once", c->id);
+            return GL_EEXIST;
+        }
+        break;
     case ACT(RETURN):
         if (!c->handed_by || !c->handed_by[0] || strcmp(c->handed_by, e->id) == 0) {
             snprintf(why, whylen, "case %s was not handed over by anyone; there is nobody to return it to", c->id);
@@ -578,7 +584,7 @@ int lc_apply(gl_engine_t *e, MDB_txn *txn, gl_case *c, const struct act_args *a,
     case_history_add(c, past(a->action), e->id, e->now, note);
     case_history_by(c, by, peer);
     if (reopened) {
-        case_history_add(c, "reopened", e->id, e->now, "not resolved, says the rating");
+        case_history_add(c, "reopened", e->id, e->now, "评价为未解决");
         case_history_by(c, by, "");
     }
     c->version++;

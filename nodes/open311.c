@@ -93,7 +93,7 @@ static json_t *time_or_null(const gl_topology_t *t, int64_t ms)
     return ms > 0 ? json_string(o311_time(t, ms, b, sizeof b)) : json_null();
 }
 
-static json_t *request_json(const gl_topology_t *t, const Gridlink__V1__Case *c)
+json_t *o311_request_json(const gl_topology_t *t, const Gridlink__V1__Case *c)
 {
     const gl_category_t *svc = gl_category_find(t->catalogue, c->category);
     const gl_node_t *holder = gl_topology_find(t, c->holder);
@@ -259,7 +259,7 @@ static void requests_list(gl_http_req_t *r, enum o311_fmt fmt, const gl_o311_doo
             Gridlink__V1__Case *c = NULL;
             if (gl_case_id_valid(id) && gl_store_case_get(txn, d->store, id, &c) == 0 &&
                 c->kind == GRIDLINK__V1__CASE_KIND__KIND_REQUEST)
-                json_array_append_new(arr, request_json(d->topo, c));
+                json_array_append_new(arr, o311_request_json(d->topo, c));
             if (c)
                 gridlink__v1__case__free_unpacked(c, NULL);
             p = p[len] ? p + len + 1 : NULL;
@@ -279,7 +279,7 @@ static void requests_list(gl_http_req_t *r, enum o311_fmt fmt, const gl_o311_doo
         for (size_t i = from; i < f.n && i < from + (size_t)page_size; i++) {
             Gridlink__V1__Case *c = NULL;
             if (gl_store_case_get(txn, d->store, f.m[i].id, &c) == 0)
-                json_array_append_new(arr, request_json(d->topo, c));
+                json_array_append_new(arr, o311_request_json(d->topo, c));
             if (c)
                 gridlink__v1__case__free_unpacked(c, NULL);
         }
@@ -311,7 +311,7 @@ static void request_one(gl_http_req_t *r, enum o311_fmt fmt, const gl_o311_door 
         return;
     }
     json_t *doc = token ? json_pack("[{s:s, s:s}]", "service_request_id", c->id, "token", id)
-                        : json_pack("[o]", request_json(d->topo, c));
+                        : json_pack("[o]", o311_request_json(d->topo, c));
     gridlink__v1__case__free_unpacked(c, NULL);
     o311_send(r, fmt, 200, doc, "service_requests");
 }

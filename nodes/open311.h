@@ -55,6 +55,8 @@ void o311_error(gl_http_req_t *r, enum o311_fmt fmt, int status, const char *fmt
 const char *o311_time(const gl_topology_t *t, int64_t ms, char *buf, size_t size);
 /* What the resident is told of where the case is. */
 void o311_notice(const gl_topology_t *t, const Gridlink__V1__Case *c, char *buf, size_t size);
+/* A request as Open311 shows it (the public steps in notes[]); the caller's. */
+json_t *o311_request_json(const gl_topology_t *t, const Gridlink__V1__Case *c);
 /* The answerers of a POST's outcome, after the commit. */
 extern const gl_api_answerer o311_answer_json, o311_answer_xml;
 void o311_count_refusal(void);

@@ -194,6 +194,9 @@ static int ctl_request(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const
     int rc = check_intake(e, txn, tok, req);
     if (rc != 1)
         return rc;
+    if (req->receipt.len && (req->receipt.len != GL_RECEIPT_HASH || who->role != GL_ROLE_RESIDENT))
+        return eng_refuse(e, tok, GL_EINVAL, "a receipt is the %d-byte hash of a resident's follow-up code",
+                          GL_RECEIPT_HASH);
     if (e->self->tier == TIER(GRID) || e->self->tier == TIER(DEPARTMENT))
         return eng_refuse(e, tok, GL_EPERM, "requests are taken at a community, a township or the district; %s is a %s",
                           e->id, gl_tier_name(e->self->tier));
@@ -248,6 +251,8 @@ static int ctl_request(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const
     }
     if (rc == 0)
         rc = gl_store_case_put(txn, e->store, c);
+    if (rc == 0 && req->receipt.len == GL_RECEIPT_HASH) /* the follow-up code's hash */
+        rc = gl_store_receipt_put(txn, e->store, req->receipt.data, c->id);
     if (rc == 0)
         rc = eng_log(e, txn, EV(REPORTED), c, here ? "" : com->id, c->unplaced ? note : "request");
     if (rc == 0 && !here)

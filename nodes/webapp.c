@@ -191,9 +191,14 @@ void gl_webapp_serve(gl_http_req_t *r)
         serve_file(r, web_dir(), NULL, rel, "no-cache");
         return;
     }
-    if (strncmp(path, "/public/", 8) == 0 && path[8]) {
-        char rel[PATH_MAX];
-        snprintf(rel, sizeof rel, "public/%s", path + 8);
+    if (strcmp(path, "/public") == 0) {
+        const char *to[] = {"Location", "/public/", NULL};
+        gl_http_respond_with(r, 302, "text/plain; charset=utf-8", "/public/\n", 9, to);
+        return;
+    }
+    if (strncmp(path, "/public/", 8) == 0) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "public/%.200s", path[8] ? path + 8 : "index.html");
         serve_file(r, web_dir(), NULL, rel, "no-cache");
         return;
     }

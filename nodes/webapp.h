@@ -5,7 +5,10 @@
  *   GET /app/...     the app's files from the web directory: the environment's
  *                    GRIDLINK_WEB_DIR, else the build's GL_WEB_DIR (the
  *                    checkout's web/); /app/ is its index.html
- *   GET /public/...  the public pages (web/public/), without login
+ *   GET /public/...  residents' pages (web/public/, no login; public.h is
+ *                    their API): index.html files a request, follow.html
+ *                    follows one by its code, feed.html is a unit's
+ *                    public feed (feed.h)
  *   GET /lib/NAME/...  a browser library Debian installs under
  *                    /usr/share/javascript (libjs-* packages), NAME one of
  *                    an allow-list (bootstrap5)

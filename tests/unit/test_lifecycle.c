@@ -757,6 +757,31 @@ static void test_rate_not_resolved_reopens(void **state)
     net_assert_quiet(f->net);
 }
 
+/* A case is rated once: a second rating of the closed case is refused, at
+ * the originator, and the first stays. */
+static void test_rated_once(void **state)
+{
+    fixture *f = *state;
+    char id[64], text[256];
+    put_case(f, CLO, false, id, sizeof id);
+    Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
+    req.op = "rate";
+    req.case_id = id;
+    req.resolved = true;
+    req.satisfied = true;
+    int64_t now = T0 + 3 * HOUR_MS;
+    expect_ok(ask(f, G1, &req, now));
+    net_settle(f->net, now);
+    req.satisfied = false;
+    snprintf(text, sizeof text, "case %s was rated already; a case is rated once", id);
+    expect_refusal(ask(f, G1, &req, now + 1000), GL_EEXIST, text);
+    Gridlink__V1__Case *k = at(f, C01, id);
+    assert_int_equal(k->state, CLO);
+    assert_true(k->rating->satisfied);
+    assert_int_equal(k->rating->time_ms, now);
+    gridlink__v1__case__free_unpacked(k, NULL);
+}
+
 int main(void)
 {
     gl_log_init("test_lifecycle", GL_LOG_ERROR);
@@ -768,6 +793,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_extend_and_approve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_suspend_and_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_not_resolved_reopens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rated_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
