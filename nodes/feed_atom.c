@@ -37,12 +37,24 @@ static int link_to(xmlTextWriterPtr w, const char *rel, const char *type, const 
     return xmlTextWriterEndElement(w);
 }
 
-/* Appends to buf what fits. */
+/* Appends to buf what fits, cut on a UTF-8 character's boundary. */
 static void add(char *buf, size_t size, const char *fmt, const char *a, const char *b)
 {
     size_t n = strlen(buf);
-    if (n + 1 < size)
-        snprintf(buf + n, size - n, fmt, a, b);
+    if (n + 1 >= size)
+        return;
+    int w = snprintf(buf + n, size - n, fmt, a, b);
+    if (w < 0 || (size_t)w < size - n)
+        return;
+    size_t end = strlen(buf), lead = end;
+    while (lead > n && ((unsigned char)buf[lead - 1] & 0xC0) == 0x80)
+        lead--;
+    if (lead > n) { /* buf[lead - 1] starts the last character: is it whole? */
+        unsigned char c = (unsigned char)buf[lead - 1];
+        size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (end - (lead - 1) < len)
+            buf[lead - 1] = 0;
+    }
 }
 
 static void summary_of(const json_t *c, bool task, char *buf, size_t size)

@@ -355,6 +355,38 @@ static void test_many(void **state)
     json_decref(doc);
 }
 
+/* Notes that overflow a summary: cut on a character, the Atom still XML
+ * whichever byte of a character the cut falls on. */
+static void test_long_notes(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 3; k++) {
+        Gridlink__V1__Case *c = private_case(false);
+        char note[1024];
+        snprintf(note, sizeof note, "%.*s", k, "ab");
+        for (int i = 0; i < 300; i++)
+            strcat(note, "修");
+        for (int i = 0; i < 12; i++)
+            step(c, "resolved", ST(RESOLVED), C1, c->created_ms + 5 * HOUR, note);
+        char *json, *atom;
+        render(&c, 1, &json, &atom); /* render checks the Atom parses */
+        assert_non_null(strstr(atom, "修修修"));
+        json_t *doc = json_loads(json, 0, NULL);
+        assert_non_null(doc); /* valid UTF-8 */
+        size_t i;
+        json_t *st;
+        json_array_foreach(json_object_get(json_array_get(json_object_get(doc, "cases"), 0), "steps"), i, st)
+        {
+            const char *n = json_string_value(json_object_get(st, "note"));
+            assert_true(!n || strlen(n) <= GL_PUB_NOTE_MAX);
+        }
+        json_decref(doc);
+        free(json);
+        free(atom);
+        gridlink__v1__case__free_unpacked(c, NULL);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_figures),
         cmocka_unit_test(test_many),
+        cmocka_unit_test(test_long_notes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
