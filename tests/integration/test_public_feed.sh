@@ -8,10 +8,12 @@
 # refusal and the month's figures; the Atom is well-formed XML with the
 # expected entries; neither holds a name, phone, e-mail, address,
 # coordinate or internal note; the photo appears, and is served, only once
-# it is published. Where chromium is installed, the page is rendered and
+# the community's officer publishes it through the staff API (as the staff
+# app's button does). Where chromium is installed, the page is rendered and
 # checked the same way.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/worklib.sh"
+source "$(dirname "$0")/httplib.sh"
 T=xinbei.sanjing
 G1=$C1.g1
 
@@ -145,7 +147,12 @@ log "feed.atom: well-formed, 4 entries, nothing private"
 # Published, the photo shows and is served.
 ! gl act --node $C1 "$R" publish-photo --note 0000000000000000000000000000000000000000000000000000000000000000 \
     >/dev/null 2>&1 || fail "a photo not of the case was published"
-gl act --node $C1 "$R" publish-photo --note "$SHA" >/dev/null || fail "publish-photo"
+# The staff app's way: the community's officer, through the staff API.
+adduser zhao community $C1 "office-pass-3"
+TZ=$(login zhao office-pass-3 "$API")
+code=$(curl -s -o "$HOME_DIR/staff" -w '%{http_code}' -H "Authorization: Bearer $TZ" -H 'Content-Type: application/json' \
+    --data-binary "{\"note\": \"$SHA\"}" "$API/nodes/$C1/cases/$R/actions/publish-photo")
+[ "$code" = 200 ] || fail "publish-photo through the staff API: $code $(cat "$HOME_DIR/staff")"
 wait_until 5 "the feed shows the photo" feed_has $C1 "[.cases[] | select(.id == \"$R\") | .photos[]] == [\"$SHA\"]"
 want "$(get /public/v1/feed.atom -d node=$C1)" 200 "feed.atom after publishing"
 cp "$HOME_DIR/body" "$HOME_DIR/feed.atom"
