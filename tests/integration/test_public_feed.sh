@@ -25,6 +25,8 @@ API=$(gl health --node $C1 --json | jq -r .http_url)
 [ "$API" = "$(gl health --node $T --json | jq -r .http_url)" ] || fail "$C1 and $T are not in one process"
 BASE=${API%/api/v1}
 log "public feed at $BASE/public/v1/"
+grep -qF "public feed (村务公开) of $T at $BASE/public/feed.html?node=$T (its communities' with their own ?node=)" \
+    "$HOME_DIR/up.err" || fail "up does not print the feed's address: $(cat "$HOME_DIR/up.err")"
 
 # get PATH [ARGS...]: GET with curl's query arguments, no credentials; prints the status.
 get() {
