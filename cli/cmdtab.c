@@ -127,7 +127,8 @@ static const cli_command commands[] = {
                  "rework (the originator's check; close and reopen are their older names), return (to whoever\n"
                  "handed it over, with --reason), extend (--by), approve or refuse (the extension, by the\n"
                  "assigner), suspend, resume, urge (any tier above the holder), escalate, assign (--to a node\n"
-                 "below) or merge (--into another case). Each is checked at NODE: who may take it and from\n"
+                 "below), merge (--into another case) or publish-photo (--note SHA256: a photo of the case the\n"
+                 "public feed may show). Each is checked at NODE: who may take it and from\n"
                  "which state. When NODE does not hold the case, the action is sent on, hop by hop, to the\n"
                  "holder, which applies or refuses it; the output says so, and the result shows in the case.\n",
         .opts = {OPT_HOME,

@@ -412,6 +412,13 @@ static int plan_children(supervisor *sv, const gl_topology_t *t, const char *mod
                 n->tier <= GRIDLINK__V1__TIER__TIER_COMMUNITY) /* door.c's intake: residents' pages */
                 fprintf(stderr, "up: residents' pages for %s at http://%s:%d/public/\n", n->id, t->listen_host,
                         t->http_port_base + (int)order[k]);
+            if (t->http_port_base &&
+                (n->tier == GRIDLINK__V1__TIER__TIER_TOWNSHIP || n->tier == GRIDLINK__V1__TIER__TIER_COMMUNITY))
+                fprintf(stderr, "up: public feed (村务公开) of %s at http://%s:%d/public/feed.html?node=%s%s\n", n->id,
+                        t->listen_host, t->http_port_base + (int)order[k], n->id,
+                        groups < t->n_nodes && n->tier == GRIDLINK__V1__TIER__TIER_TOWNSHIP
+                            ? " (its communities' with their own ?node=)"
+                            : "");
         }
         if (argv_push(c, "--node") != 0 || argv_push(c, n->id) != 0)
             goto out;

@@ -180,7 +180,7 @@ int gl_envelope_peek(const uint8_t *buf, size_t len, uint64_t *seq, char *sender
     int rc = GL_EPROTO;
     if (id_ok(e->sender, false) && strlen(e->sender) < sender_size) {
         memcpy(sender, e->sender, strlen(e->sender) + 1);
-        *seq = e->seq;
+        *seq = e->version == GL_PROTO_VERSION ? e->seq : 0;
         rc = GL_OK;
     }
     gridlink__v1__envelope__free_unpacked(e, NULL);
@@ -201,7 +201,13 @@ int gl_decode_envelope(const uint8_t *buf, size_t len, Gridlink__V1__Envelope **
     if (!e)
         return refuse(err, errlen, "envelope does not decode");
     int rc = GL_OK;
-    if (e->version != GL_PROTO_VERSION)
+    /* Another version's Hello, Welcome or Error is let through, so that the
+     * link can tell the peer why it will not link; anything else of another
+     * version is refused here. */
+    bool handshake = e->body_case == GRIDLINK__V1__ENVELOPE__BODY_HELLO ||
+                     e->body_case == GRIDLINK__V1__ENVELOPE__BODY_WELCOME ||
+                     e->body_case == GRIDLINK__V1__ENVELOPE__BODY_ERROR;
+    if (e->version != GL_PROTO_VERSION && (!handshake || e->version == 0))
         rc = refuse(err, errlen, "envelope version %u, expected %u", e->version, GL_PROTO_VERSION);
     else if (!id_ok(e->sender, false))
         rc = refuse(err, errlen, "envelope sender is not a node id");

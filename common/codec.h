@@ -90,7 +90,9 @@ int gl_decode_bus_request(const uint8_t *buf, size_t len, Gridlink__V1__BusReque
 int gl_decode_bus_reply(const uint8_t *buf, size_t len, Gridlink__V1__BusReply **out, char *err, size_t errlen);
 /* A frame the full decoder refused may still carry a readable header: its
  * sender and sequence number (0 if none), so the receiver can refuse that
- * sequence number instead of staying silent. GL_EPROTO if even that cannot
+ * sequence number instead of staying silent. A frame of another protocol
+ * version has 0: its number is not refused (which would make the sender
+ * drop the message), it waits until the two sides speak one version. GL_EPROTO if even that cannot
  * be read. sender is copied into a buffer of GL_NODE_ID_MAX + 1 bytes. */
 int gl_envelope_peek(const uint8_t *buf, size_t len, uint64_t *seq, char *sender, size_t sender_size);
 /* True for the link's own control bodies (hello, welcome, heartbeat,

@@ -1,4 +1,8 @@
-/* link.c: see link.h. */
+/* link.c: see link.h. Owns the link's numbering, acks, resends, refusals
+ * and the handshake (Hello, Welcome, the protocol versions they carry);
+ * link_reset.c handles a peer that comes back with another store, and
+ * link_int.h is what the two share. gl_link_new hands the caller the
+ * gl_link_t, which gl_link_free frees. */
 #include "link.h"
 
 #include <stdio.h>
@@ -11,44 +15,7 @@
 #include "log.h"
 #include "topology.h"
 
-#define REFUSALS_MAX 8 /* refusals waiting for a flush; an older one is sent again on the resend */
-#define REASON_MAX   200
-
-struct refusal {
-    uint64_t seq;
-    uint8_t digest[GL_DIGEST_BYTES];
-    int code;
-    char reason[REASON_MAX + 1];
-};
-
-struct gl_link {
-    char *self, *peer;
-    gl_link_cfg cfg;
-    gl_store_t *store;
-    gl_link_send_fn *send;
-    void *ctx;
-    gl_peer_marks m;    /* committed */
-    gl_peer_marks w;    /* working, inside the open batch */
-    gl_peer_marks save; /* before the current input */
-    uint64_t sent;      /* highest sequence sent on this connection */
-    int64_t last_recv_ms, last_send_ms, last_progress_ms;
-    bool need_ack, need_welcome, need_hello, need_pump;
-    bool welcomed; /* child side: the parent answered our Hello */
-    bool up;
-    gl_link_stats st;
-    struct refusal refusals[REFUSALS_MAX];
-    size_t n_refusals;
-    uint8_t peer_store[GL_STORE_ID_BYTES];
-    bool have_peer_store;
-    uint64_t origin_counter;
-    char last_dead_case[GL_NODE_ID_MAX + 24];
-    char last_dead_reason[REASON_MAX + 1];
-};
-
-static void peer_store_name(const gl_link_t *l, char *buf, size_t size)
-{
-    snprintf(buf, size, "peer_store:%s", l->peer);
-}
+#include "link_int.h"
 
 /* Copy at most REASON_MAX bytes of s, cut on a UTF-8 character boundary. */
 static void copy_reason(char *dst, const char *s)
@@ -86,6 +53,8 @@ int gl_link_new(gl_store_t *store, const gl_link_cfg *cfg, gl_link_send_fn *send
         l->cfg.heartbeat_ms = 1000;
     if (!l->cfg.liveness)
         l->cfg.liveness = 3;
+    if (!l->cfg.proto_version)
+        l->cfg.proto_version = GL_PROTO_VERSION;
     l->store = store;
     l->send = send;
     l->ctx = ctx;
@@ -94,7 +63,7 @@ int gl_link_new(gl_store_t *store, const gl_link_cfg *cfg, gl_link_send_fn *send
     if (rc == 0) {
         rc = gl_store_peer_get(txn, store, l->peer, &l->m);
         char name[GL_NODE_ID_MAX + 16];
-        peer_store_name(l, name, sizeof name);
+        link_peer_store_name(l, name, sizeof name);
         size_t len = 0;
         if (rc == 0 && gl_store_meta_get(txn, store, name, l->peer_store, sizeof l->peer_store, &len) == 0)
             l->have_peer_store = len == GL_STORE_ID_BYTES;
@@ -134,7 +103,7 @@ const char *gl_link_peer(const gl_link_t *l)
 
 int gl_link_enqueue(gl_link_t *l, MDB_txn *txn, Gridlink__V1__Envelope *env)
 {
-    env->version = GL_PROTO_VERSION;
+    env->version = l->cfg.proto_version;
     env->sender = l->self;
     env->seq = l->w.out_next;
     env->ack = 0;
@@ -183,121 +152,6 @@ static int take_ack(gl_link_t *l, MDB_txn *txn, uint64_t ack, int64_t now)
     l->last_progress_ms = now;
     l->need_pump = true;
     return GL_OK;
-}
-
-struct pending {
-    uint64_t seq;
-    uint8_t *buf;
-    size_t len;
-};
-
-struct collect_ctx {
-    struct pending *p;
-    size_t n, cap;
-    int rc;
-};
-
-static int collect_one(uint64_t seq, const void *data, size_t len, void *arg)
-{
-    struct collect_ctx *cc = arg;
-    if (cc->n == cc->cap) {
-        size_t cap = cc->cap ? cc->cap * 2 : 64;
-        struct pending *a = realloc(cc->p, cap * sizeof *a);
-        if (!a) {
-            cc->rc = GL_ENOMEM;
-            return 1;
-        }
-        cc->p = a;
-        cc->cap = cap;
-    }
-    uint8_t *b = malloc(len ? len : 1);
-    if (!b) {
-        cc->rc = GL_ENOMEM;
-        return 1;
-    }
-    memcpy(b, data, len);
-    cc->p[cc->n++] = (struct pending){seq, b, len};
-    return 0;
-}
-
-/* Enqueue a packed envelope again under this link's next number. */
-static int requeue(gl_link_t *l, MDB_txn *txn, const uint8_t *buf, size_t len)
-{
-    Gridlink__V1__Envelope *e = gridlink__v1__envelope__unpack(NULL, len, buf);
-    if (!e)
-        return GL_ESTORE;
-    char *sender = e->sender; /* enqueue points it at our own name */
-    int rc = gl_link_enqueue(l, txn, e);
-    e->sender = sender;
-    gridlink__v1__envelope__free_unpacked(e, NULL);
-    return rc;
-}
-
-/* Record the peer's store identity, in the store and in the link. */
-static int remember_peer_store(gl_link_t *l, MDB_txn *txn, const ProtobufCBinaryData *id)
-{
-    char name[GL_NODE_ID_MAX + 16];
-    peer_store_name(l, name, sizeof name);
-    int rc = gl_store_meta_put(txn, l->store, name, id->data, id->len);
-    if (rc != 0)
-        return rc;
-    memcpy(l->peer_store, id->data, GL_STORE_ID_BYTES);
-    l->have_peer_store = true;
-    return GL_OK;
-}
-
-/* The peer came back with another store: it has applied `peer_applied` of
- * ours (its new store's view) and none of its old numbers mean anything. */
-static int peer_reset(gl_link_t *l, MDB_txn *txn, const ProtobufCBinaryData *id, uint64_t peer_applied, int64_t now)
-{
-    struct collect_ctx cc = {0};
-    int rc = gl_store_outbox_scan(txn, l->store, l->peer, l->w.out_acked + 1, 0, collect_one, &cc);
-    if (rc == 0)
-        rc = cc.rc;
-    if (rc == 0 && l->w.out_next > 1)
-        rc = gl_store_outbox_trim(txn, l->store, l->peer, l->w.out_next - 1, NULL);
-    if (rc == 0) {
-        gl_warn("link %s->%s: peer came back with a new store; its numbering starts over, %zu unacknowledged "
-                "message(s) renumbered (%llu acknowledged by its old store are not resent)",
-                l->self, l->peer, cc.n, (unsigned long long)l->w.out_acked);
-        l->w.in_applied = 0;
-        l->w.out_acked = peer_applied;
-        l->w.out_next = peer_applied + 1;
-        rc = gl_store_peer_put(txn, l->store, l->peer, &l->w);
-    }
-    for (size_t i = 0; i < cc.n; i++) {
-        if (rc == 0)
-            rc = requeue(l, txn, cc.p[i].buf, cc.p[i].len);
-        free(cc.p[i].buf);
-    }
-    free(cc.p);
-    if (rc != 0)
-        return rc;
-    if ((rc = remember_peer_store(l, txn, id)) != 0)
-        return rc;
-    l->sent = l->w.out_acked;
-    l->last_progress_ms = now;
-    l->need_pump = true;
-    l->st.store_resets++;
-    return GL_LINK_RESET;
-}
-
-/* Hello or Welcome named the peer's store: remember it, or notice a new one. */
-static int check_peer_store(gl_link_t *l, MDB_txn *txn, const ProtobufCBinaryData *id, uint64_t peer_applied,
-                            int64_t now)
-{
-    if (id->len != GL_STORE_ID_BYTES)
-        return GL_LINK_HANDLED; /* a peer that does not say */
-    bool known = l->have_peer_store;
-    if (known && memcmp(l->peer_store, id->data, GL_STORE_ID_BYTES) == 0)
-        return GL_LINK_HANDLED;
-    /* Another store than the one we knew; or, with none recorded yet, a peer
-     * that says it applied fewer of ours than it acknowledged, which only a
-     * store that lost its state can do. */
-    if (known || peer_applied < l->w.out_acked)
-        return peer_reset(l, txn, id, peer_applied, now);
-    int rc = remember_peer_store(l, txn, id);
-    return rc != 0 ? rc : GL_LINK_HANDLED;
 }
 
 struct find_ctx {
@@ -455,17 +309,50 @@ static int take_refusal(gl_link_t *l, MDB_txn *txn, const Gridlink__V1__Refusal 
     return rc;
 }
 
+/* A Hello or Welcome of another protocol version: not taken, logged when the
+ * version changes, counted; a child is told why (an Error), a parent is
+ * asked again by the next Hello. A Welcome from a build that did not state
+ * its version speaks the envelope's. */
+static int other_version(gl_link_t *l, const Gridlink__V1__Envelope *env)
+{
+    uint32_t v = env->version;
+    if (env->body_case == GRIDLINK__V1__ENVELOPE__BODY_HELLO && env->hello->proto_version)
+        v = env->hello->proto_version;
+    else if (env->body_case == GRIDLINK__V1__ENVELOPE__BODY_WELCOME && env->welcome->proto_version)
+        v = env->welcome->proto_version;
+    else if (env->body_case != GRIDLINK__V1__ENVELOPE__BODY_HELLO &&
+             env->body_case != GRIDLINK__V1__ENVELOPE__BODY_WELCOME)
+        return 0;
+    if (v == l->cfg.proto_version)
+        return 0;
+    l->st.proto_mismatch++;
+    if (v != l->peer_proto)
+        gl_warn("link %s<-%s: the peer speaks protocol version %u, this node %u: not linked; upgrade the older "
+                "binary of the two",
+                l->self, l->peer, v, l->cfg.proto_version);
+    l->peer_proto = v;
+    l->need_version = !l->cfg.to_parent;
+    return 1;
+}
+
 int gl_link_receive(gl_link_t *l, MDB_txn *txn, const Gridlink__V1__Envelope *env, int64_t now_ms)
 {
     l->last_recv_ms = now_ms;
+    if (other_version(l, env))
+        return GL_LINK_HANDLED;
+    if (env->body_case == GRIDLINK__V1__ENVELOPE__BODY_ERROR) {
+        l->st.errors_in++;
+        gl_warn("link %s<-%s: the peer says: %s", l->self, l->peer, env->error->text);
+        return GL_LINK_HANDLED;
+    }
     l->up = true;
     int rc = GL_OK;
     /* A Hello or Welcome naming a new store resets the numbering first, so
      * its ack is read in the new numbering. */
     if (env->body_case == GRIDLINK__V1__ENVELOPE__BODY_HELLO)
-        rc = check_peer_store(l, txn, &env->hello->store_id, env->hello->applied, now_ms);
+        rc = link_check_peer_store(l, txn, &env->hello->store_id, env->hello->applied, now_ms);
     else if (env->body_case == GRIDLINK__V1__ENVELOPE__BODY_WELCOME)
-        rc = check_peer_store(l, txn, &env->welcome->store_id, env->welcome->applied, now_ms);
+        rc = link_check_peer_store(l, txn, &env->welcome->store_id, env->welcome->applied, now_ms);
     if (rc < 0)
         return rc;
     int outcome = rc;
@@ -545,7 +432,7 @@ int gl_link_retry_dead(gl_link_t *l, MDB_txn *txn, uint64_t seq)
     int rc = gl_dead_get(txn, l->store, l->peer, seq, &dl);
     if (rc != 0)
         return rc;
-    rc = requeue(l, txn, dl->envelope.data, dl->envelope.len);
+    rc = link_requeue(l, txn, dl->envelope.data, dl->envelope.len);
     gridlink__v1__dead_letter__free_unpacked(dl, NULL);
     if (rc == 0)
         rc = gl_dead_del(txn, l->store, l->peer, seq);
@@ -585,7 +472,7 @@ void gl_link_abort(gl_link_t *l)
 
 static int send_env(gl_link_t *l, Gridlink__V1__Envelope *env, int64_t now)
 {
-    env->version = GL_PROTO_VERSION;
+    env->version = l->cfg.proto_version;
     env->sender = l->self;
     env->ack = l->m.in_applied;
     env->sent_ms = now;
@@ -647,7 +534,7 @@ void gl_link_flush(gl_link_t *l, int64_t now_ms)
     if (l->need_hello) {
         Gridlink__V1__Hello h = GRIDLINK__V1__HELLO__INIT;
         h.node = l->self;
-        h.proto_version = GL_PROTO_VERSION;
+        h.proto_version = l->cfg.proto_version;
         h.applied = l->m.in_applied;
         h.heartbeat_ms = l->cfg.heartbeat_ms;
         h.store_id.data = (uint8_t *)gl_store_id(l->store);
@@ -666,6 +553,7 @@ void gl_link_flush(gl_link_t *l, int64_t now_ms)
         w.store_id.data = (uint8_t *)gl_store_id(l->store);
         w.store_id.len = GL_STORE_ID_BYTES;
         w.origin_counter = l->origin_counter;
+        w.proto_version = l->cfg.proto_version;
         Gridlink__V1__Envelope e = GRIDLINK__V1__ENVELOPE__INIT;
         e.body_case = GRIDLINK__V1__ENVELOPE__BODY_WELCOME;
         e.welcome = &w;
@@ -673,6 +561,19 @@ void gl_link_flush(gl_link_t *l, int64_t now_ms)
             l->need_welcome = false;
             l->need_ack = false;
         }
+    }
+    if (l->need_version) {
+        char text[160];
+        snprintf(text, sizeof text, "%s speaks protocol version %u, not %u: upgrade the older binary of the two",
+                 l->self, l->cfg.proto_version, l->peer_proto);
+        Gridlink__V1__Error er = GRIDLINK__V1__ERROR__INIT;
+        er.code = GL_EPROTO;
+        er.text = text;
+        Gridlink__V1__Envelope e = GRIDLINK__V1__ENVELOPE__INIT;
+        e.body_case = GRIDLINK__V1__ENVELOPE__BODY_ERROR;
+        e.error = &er;
+        if (send_env(l, &e, now_ms) == 0)
+            l->need_version = false;
     }
     while (l->n_refusals > 0) {
         struct refusal *r = &l->refusals[0];

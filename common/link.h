@@ -32,7 +32,15 @@
  * with a store other than the one this side knew (rebuilt, restored), the
  * link starts its numbering with that peer over: the peer's messages are
  * taken from 1 again and this side's unacknowledged messages are numbered
- * anew after what the peer says it applied. */
+ * anew after what the peer says it applied.
+ *
+ * Hello and Welcome also carry the protocol version each side speaks
+ * (cfg.proto_version, GL_PROTO_VERSION by default; a Welcome that states
+ * none speaks its envelope's version). One of another version is not
+ * taken: it is counted (proto_mismatch) and logged, the link does not come
+ * up, and a parent answers the child with an Error naming both versions,
+ * which the child counts (errors_in) and logs while it goes on saying
+ * Hello. */
 #ifndef GL_LINK_H
 #define GL_LINK_H
 
@@ -55,7 +63,8 @@ typedef struct gl_link_cfg {
     uint32_t window; /* unacknowledged messages in flight, at most */
     uint32_t rto_ms; /* resend when no ack progress for this long */
     uint32_t heartbeat_ms;
-    uint32_t liveness; /* heartbeat intervals of silence before the peer counts as down */
+    uint32_t liveness;      /* heartbeat intervals of silence before the peer counts as down */
+    uint32_t proto_version; /* the protocol this side speaks; 0: GL_PROTO_VERSION */
 } gl_link_cfg;
 
 typedef struct gl_link_stats {
@@ -65,6 +74,8 @@ typedef struct gl_link_stats {
     uint64_t stale_refusals; /* refusals that matched nothing we hold */
     uint64_t skipped;        /* the peer's Skips applied */
     uint64_t store_resets;   /* the peer came back with another store */
+    uint64_t proto_mismatch; /* Hellos or Welcomes of another protocol version, not taken */
+    uint64_t errors_in;      /* the peer's Error messages (why it will not link with us) */
 } gl_link_stats;
 
 enum {

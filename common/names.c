@@ -186,6 +186,7 @@ const char *gl_action_label(gl_action a)
     case A(RATE): return "回访评价";
     case A(CLOSE): return "结案";
     case A(REOPEN): return "重办";
+    case A(PUBLISH_PHOTO): return "公开照片";
     default: return "未知";
     }
 }

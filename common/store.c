@@ -221,6 +221,144 @@ static int check_meta_entry(MDB_txn *txn, gl_store_t *s, const char *name, const
     return 1; /* differs; the caller words the message */
 }
 
+/* ---- schema versions ----
+ *
+ * meta "schema" (u64 BE) is the version of the store's layout. Each
+ * database belongs to the version that brought it; a store of an older
+ * version is brought forward by the migrations below, one row per version
+ * step, all in the open transaction, so a store is either wholly migrated or
+ * untouched. A read-only open migrates nothing: what a version lacks reads
+ * as absent. A store of a newer version than this build knows is refused. */
+
+static const uint64_t db_since[GL_DB_COUNT] = {
+    [GL_DB_META] = 1,      [GL_DB_CASES] = 1, [GL_DB_LOG] = 1,   [GL_DB_PEERS] = 1,      [GL_DB_OUTBOX] = 1,
+    [GL_DB_DEADLINES] = 1, [GL_DB_DEAD] = 1,  [GL_DB_FILES] = 2, [GL_DB_FILES_SENT] = 2, [GL_DB_RECEIPTS] = 3,
+};
+
+static int create_db(MDB_txn *txn, gl_store_t *s, enum gl_db db)
+{
+    int rc = mdb_dbi_open(txn, db_names[db], MDB_CREATE, &s->dbi[db]);
+    if (rc) {
+        gl_error("store: cannot create database '%s' in %s: %s", db_names[db], s->dir, mdb_strerror(rc));
+        return gl_err_from_mdb(rc);
+    }
+    return 0;
+}
+
+/* 1 -> 2: attachments (files, files_sent). Stores written since attachments
+ * came may have them already under version 1 (and receipts under 1 or 2);
+ * creating is then a no-op. */
+static int migrate_files(MDB_txn *txn, gl_store_t *s)
+{
+    int rc = create_db(txn, s, GL_DB_FILES);
+    return rc ? rc : create_db(txn, s, GL_DB_FILES_SENT);
+}
+
+/* 2 -> 3: residents' receipts. */
+static int migrate_receipts(MDB_txn *txn, gl_store_t *s)
+{
+    return create_db(txn, s, GL_DB_RECEIPTS);
+}
+
+static const struct {
+    uint64_t from; /* the version it applies to; it leaves from + 1 */
+    int (*fn)(MDB_txn *txn, gl_store_t *s);
+} migrations[] = {
+    {1, migrate_files},
+    {2, migrate_receipts},
+};
+#define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+/* The version recorded in meta: 0 when none is (a new environment). */
+static int read_schema(MDB_txn *txn, gl_store_t *s, uint64_t *have)
+{
+    MDB_val k = val_of("schema", 6), v;
+    int rc = mdb_get(txn, s->dbi[GL_DB_META], &k, &v);
+    *have = 0;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return mdb_fail("read the schema version", rc);
+    if (v.mv_size != 8 || gl_be64_get(v.mv_data) == 0) {
+        gl_error("store: %s records a malformed schema version (%zu bytes)", s->dir, v.mv_size);
+        return GL_ESTORE;
+    }
+    *have = gl_be64_get(v.mv_data);
+    return 0;
+}
+
+static int migrate(MDB_txn *txn, gl_store_t *s, uint64_t from)
+{
+    for (uint64_t v = from; v < GL_STORE_SCHEMA_VERSION; v++) {
+        size_t i = 0;
+        while (i < N_MIGRATIONS && migrations[i].from != v)
+            i++;
+        if (i == N_MIGRATIONS) {
+            gl_error("store: %s: no migration from schema %" PRIu64, s->dir, v);
+            return GL_EINVAL;
+        }
+        int rc = migrations[i].fn(txn, s);
+        if (rc)
+            return rc;
+    }
+    return gl_store_meta_put_u64(txn, s, "schema", GL_STORE_SCHEMA_VERSION);
+}
+
+/* Open the databases the store's version has (every one for a new store),
+ * refuse a version this build does not know, and migrate an older one when
+ * opened read-write. *migrated gets the version migrated from (0: none). */
+static int open_schema(MDB_txn *txn, gl_store_t *s, uint64_t *migrated)
+{
+    *migrated = 0;
+    int rc = mdb_dbi_open(txn, db_names[GL_DB_META], s->read_only ? 0 : MDB_CREATE, &s->dbi[GL_DB_META]);
+    if (rc) {
+        gl_error("store: cannot open database 'meta' in %s: %s", s->dir, mdb_strerror(rc));
+        return rc == MDB_NOTFOUND ? GL_EINVAL : gl_err_from_mdb(rc);
+    }
+    uint64_t have;
+    rc = read_schema(txn, s, &have);
+    if (rc)
+        return rc;
+    if (have == 0 && s->read_only) {
+        gl_error("store: %s has no schema version recorded; not an initialised gridlink store", s->dir);
+        return GL_EINVAL;
+    }
+    if (have > GL_STORE_SCHEMA_VERSION) {
+        gl_error("store: %s has schema version %" PRIu64 ", written by a newer gridlink; this binary knows "
+                 "versions up to %d: upgrade this binary, or restore a backup taken before the upgrade",
+                 s->dir, have, GL_STORE_SCHEMA_VERSION);
+        return GL_EINVAL;
+    }
+    bool fresh = have == 0;
+    if (fresh) {
+        have = GL_STORE_SCHEMA_VERSION;
+        rc = gl_store_meta_put_u64(txn, s, "schema", have);
+        if (rc)
+            return rc;
+    }
+    for (int i = GL_DB_META + 1; i < GL_DB_COUNT; i++) {
+        bool owned = db_since[i] <= have;
+        rc = mdb_dbi_open(txn, db_names[i], owned && !s->read_only ? MDB_CREATE : 0, &s->dbi[i]);
+        if (rc == MDB_NOTFOUND && !owned) {
+            s->dbi[i] = GL_STORE_NO_DBI; /* its version came after the store's */
+            continue;
+        }
+        if (rc) {
+            gl_error("store: cannot open database '%s' in %s: %s", db_names[i], s->dir, mdb_strerror(rc));
+            return rc == MDB_NOTFOUND ? GL_EINVAL : gl_err_from_mdb(rc);
+        }
+    }
+    s->schema = have;
+    if (have < GL_STORE_SCHEMA_VERSION && !s->read_only) {
+        rc = migrate(txn, s, have);
+        if (rc)
+            return rc;
+        *migrated = have;
+        s->schema = GL_STORE_SCHEMA_VERSION;
+    }
+    return 0;
+}
+
 static int open_dbs(gl_store_t *s, const char *node_id, size_t nlen)
 {
     MDB_txn *txn;
@@ -232,30 +370,8 @@ static int open_dbs(gl_store_t *s, const char *node_id, size_t nlen)
     /* All handles are opened once, here, in one transaction: LMDB forbids
      * mdb_dbi_open from concurrent transactions, and after commit the handles
      * are shared by every later transaction. */
-    for (int i = 0; i < GL_DB_COUNT; i++) {
-        rc = mdb_dbi_open(txn, db_names[i], s->read_only ? 0 : MDB_CREATE, &s->dbi[i]);
-        if (rc == MDB_NOTFOUND && s->read_only && i >= GL_DB_FILES) {
-            s->dbi[i] = GL_STORE_NO_DBI; /* written before files existed */
-            continue;
-        }
-        if (rc) {
-            gl_error("store: cannot open database '%s' in %s: %s", db_names[i], s->dir, mdb_strerror(rc));
-            mdb_txn_abort(txn);
-            return rc == MDB_NOTFOUND ? GL_EINVAL : gl_err_from_mdb(rc);
-        }
-    }
-
-    uint8_t schema[8];
-    gl_be64_put(schema, GL_STORE_SCHEMA_VERSION);
-    rc = check_meta_entry(txn, s, "schema", schema, sizeof schema, "schema version");
-    if (rc == 1) {
-        MDB_val k = val_of("schema", 6), v;
-        uint64_t have = 0;
-        if (mdb_get(txn, s->dbi[GL_DB_META], &k, &v) == 0 && v.mv_size == 8)
-            have = gl_be64_get(v.mv_data);
-        gl_error("store: %s has schema version %" PRIu64 ", this build uses %d", s->dir, have, GL_STORE_SCHEMA_VERSION);
-        rc = GL_EINVAL;
-    }
+    uint64_t migrated = 0;
+    rc = open_schema(txn, s, &migrated);
     if (rc == 0) {
         rc = check_meta_entry(txn, s, "node_id", node_id, nlen, "node id");
         if (rc == 1) {
@@ -296,6 +412,8 @@ static int open_dbs(gl_store_t *s, const char *node_id, size_t nlen)
         gl_error("store: cannot commit the open transaction on %s: %s", s->dir, mdb_strerror(rc));
         return gl_err_from_mdb(rc);
     }
+    if (migrated)
+        gl_info("store %s: schema %" PRIu64 " migrated to %d", s->dir, migrated, GL_STORE_SCHEMA_VERSION);
     return 0;
 }
 
@@ -377,6 +495,11 @@ size_t gl_store_map_size(gl_store_t *s)
 const uint8_t *gl_store_id(gl_store_t *s)
 {
     return s->id;
+}
+
+uint64_t gl_store_schema(gl_store_t *s)
+{
+    return s ? s->schema : 0;
 }
 
 /* ---- transactions and map size ---- */

@@ -4,7 +4,7 @@
  * separate lock file (gridlink.lock) held with flock() for the life of the
  * store, so two processes never open one node's environment. It opens every
  * named database once at start, in one transaction, and records the schema
- * version and node ID in `meta`.
+ * version and node ID in `meta` (store.c: the versions and their migrations).
  *
  * Named databases (keys big-endian so byte order is numeric order):
  *   meta       ascii name               -> raw bytes (schema, node id, counters)
@@ -42,7 +42,9 @@
 
 #include "gridlink.pb-c.h"
 
-#define GL_STORE_SCHEMA_VERSION 1
+/* Version 1: meta .. dead; version 2 adds files and files_sent; version 3
+ * adds receipts. */
+#define GL_STORE_SCHEMA_VERSION 3
 #define GL_STORE_DEFAULT_MAP    (64u * 1024 * 1024)
 
 typedef struct gl_store gl_store_t;
@@ -88,7 +90,10 @@ uint64_t gl_be64_get(const uint8_t *p);
 
 /* Open (creating if needed) the environment in directory `dir` for node
  * `node_id`. Fails with GL_ELOCKED if another process holds it, GL_EINVAL if
- * the stored node ID or schema differs. Clears stale reader slots. On success
+ * the stored node ID differs or the schema is newer than this build's. An
+ * older schema is migrated, in the open's one write transaction, when
+ * opened read-write, and read as it is when read-only. Clears stale reader
+ * slots. On success
  * *out is owned by the caller; close with gl_store_close. */
 int gl_store_open(const char *dir, const char *node_id, const gl_store_opts *opts, gl_store_t **out);
 /* Close and free; sets *s to NULL. No transaction may be open. */
@@ -100,6 +105,10 @@ const char *gl_store_dir(gl_store_t *s);
 size_t gl_store_map_size(gl_store_t *s);
 /* The store's identity (GL_STORE_ID_BYTES bytes, owned by the store). */
 const uint8_t *gl_store_id(gl_store_t *s);
+/* The schema version the store has: GL_STORE_SCHEMA_VERSION once opened
+ * read-write (an older store is migrated by the open), possibly older when
+ * opened read-only. */
+uint64_t gl_store_schema(gl_store_t *s);
 
 /* Begin a transaction (parent may be NULL, or a write txn for a nested one).
  * Handles MDB_MAP_RESIZED and MDB_READERS_FULL by adopting the new size or

@@ -203,7 +203,8 @@ static int make_new(gl_store_t *s)
 
 int gl_store_restore(const char *from, const char *dir, const char *node_id, char *err, size_t errlen)
 {
-    /* The copy must be a store of this node and of this schema. */
+    /* The copy must be a store of this node, of a schema this build knows
+     * (an older one is migrated when the restored store is opened below). */
     gl_store_opts ro = {.read_only = true};
     gl_store_t *s;
     int rc = gl_store_open(from, node_id, &ro, &s);

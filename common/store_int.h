@@ -28,6 +28,7 @@ struct gl_store {
     bool read_only;
     size_t map_size; /* last known map size of this process's mapping */
     char *dir;
+    uint64_t schema; /* the layout's version as opened (older when read-only) */
     uint8_t id[GL_STORE_ID_BYTES];
 };
 

@@ -248,31 +248,69 @@ static void free_users(gl_users_t *u)
     free(u);
 }
 
-/* The schema version in meta: recorded when the environment is made,
- * the one this build reads afterwards. */
+/* ---- schema versions ----
+ *
+ * meta "schema" (u64 BE) is the environment's layout version, recorded when
+ * it is made. An environment without one is of version 1 (the first
+ * layout), and gets it recorded when opened with create. An older version
+ * is brought forward by the rows of `migrations` (one per version step) in
+ * the open's write transaction; a newer one is refused. */
+
+static const struct {
+    uint64_t from; /* the version it applies to; it leaves from + 1 */
+    int (*fn)(gl_users_t *u, MDB_txn *txn);
+} migrations[] = {
+    {0, NULL}, /* none yet: version 1 is the first */
+};
+
+static int migrate(gl_users_t *u, MDB_txn *txn, uint64_t from)
+{
+    for (uint64_t v = from; v < GL_USERS_SCHEMA_VERSION; v++) {
+        size_t i = 0;
+        while (i < sizeof migrations / sizeof migrations[0] && (migrations[i].from != v || !migrations[i].fn))
+            i++;
+        if (i == sizeof migrations / sizeof migrations[0]) {
+            gl_error("users: %s: no migration from schema %llu", u->dir, (unsigned long long)v);
+            return GL_EINVAL;
+        }
+        int rc = migrations[i].fn(u, txn);
+        if (rc)
+            return rc;
+    }
+    if (from < GL_USERS_SCHEMA_VERSION)
+        gl_info("users %s: schema %llu migrated to %d", u->dir, (unsigned long long)from, GL_USERS_SCHEMA_VERSION);
+    return 0;
+}
+
 static int check_schema(gl_users_t *u, MDB_txn *txn, bool create)
 {
-    uint8_t want[8];
-    gl_be64_put(want, GL_USERS_SCHEMA_VERSION);
     MDB_val k = val_of("schema", 6), v;
     int rc = mdb_get(txn, u->meta, &k, &v);
-    if (rc == MDB_NOTFOUND && create) {
-        v = val_of(want, sizeof want);
-        rc = mdb_put(txn, u->meta, &k, &v, 0);
-        return rc ? users_fail(u, "record the schema", rc) : 0;
+    uint64_t have = 1, recorded = 0;
+    if (rc == 0 && (v.mv_size != 8 || gl_be64_get(v.mv_data) == 0)) {
+        gl_error("users: %s records a malformed schema version (%zu bytes)", u->dir, v.mv_size);
+        return GL_ESTORE;
     }
-    if (rc == MDB_NOTFOUND) {
-        gl_error("users: %s records no schema: not a users environment", u->dir);
-        return GL_EINVAL;
-    }
-    if (rc)
+    if (rc == 0)
+        have = recorded = gl_be64_get(v.mv_data);
+    else if (rc != MDB_NOTFOUND)
         return users_fail(u, "read the schema", rc);
-    if (v.mv_size != sizeof want || memcmp(v.mv_data, want, sizeof want) != 0) {
-        gl_error("users: %s has another schema than version %d, the one this build reads", u->dir,
-                 GL_USERS_SCHEMA_VERSION);
+    if (have > GL_USERS_SCHEMA_VERSION) {
+        gl_error("users: %s has schema version %llu, written by a newer gridlink; this binary knows versions up to "
+                 "%d: upgrade this binary, or restore a backup taken before the upgrade",
+                 u->dir, (unsigned long long)have, GL_USERS_SCHEMA_VERSION);
         return GL_EINVAL;
     }
-    return 0;
+    if (!create)
+        return 0; /* read as it is; the next open with create migrates */
+    rc = migrate(u, txn, have);
+    if (rc || recorded == GL_USERS_SCHEMA_VERSION)
+        return rc;
+    uint8_t want[8];
+    gl_be64_put(want, GL_USERS_SCHEMA_VERSION);
+    v = val_of(want, sizeof want);
+    rc = mdb_put(txn, u->meta, &k, &v, 0);
+    return rc ? users_fail(u, "record the schema", rc) : 0;
 }
 
 static int open_dbs(gl_users_t *u, bool create)

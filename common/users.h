@@ -11,7 +11,7 @@
  * GL_USERS_MAP_SIZE and does not grow; a full map is GL_EMAPFULL.
  *
  * Named databases:
- *   meta      ascii name                -> raw bytes ("schema": u64 BE)
+ *   meta      ascii name                -> raw bytes ("schema": u64 BE, 1)
  *   accounts  account name              -> the account (see users.c)
  *   sessions  BLAKE2b-256 of a token    -> u64 BE expires_ms, u64 BE issued_ms, account name
  *   failures  account name              -> u64 BE window start, u32 BE count, u64 BE locked until
@@ -133,8 +133,10 @@ bool gl_user_role_may(enum gl_user_role r, gl_op op, bool writes);
 bool gl_account_in_scope(const gl_account *a, const char *node_id);
 
 /* Open HOME/users/. With create, make it (and the databases) when missing;
- * without, GL_ENOENT when it does not exist. GL_EINVAL when it holds
- * another schema version or is not a users environment. */
+ * without, GL_ENOENT when it does not exist. GL_EINVAL when it holds a
+ * newer schema version than GL_USERS_SCHEMA_VERSION or is not a users
+ * environment. One that records no version is of version 1; with create,
+ * an older one is migrated and the version recorded (users.c). */
 int gl_users_open(const char *home, bool create, gl_users_t **out);
 /* Close and free; sets *u to NULL. */
 void gl_users_close(gl_users_t **u);

@@ -7,7 +7,8 @@
  * Accounts come from HOME/users (gridlink user add); without them every
  * request but the login is refused. /open311/ is Open311 GeoReport v2
  * (open311.h), with the home's API keys; /public/v1/ is residents' door
- * without an account (public.h). Other paths outside /api/ are the web
+ * without an account (public.h) and the public feed of the communities and
+ * townships hosted here (feed.h). Other paths outside /api/ are the web
  * app's files (webapp.h).
  *
  * The event streams (GET .../events) read the node's log from the store,
@@ -22,6 +23,7 @@
 
 #include "codec.h"
 #include "error.h"
+#include "feed.h"
 #include "host_int.h"
 #include "log.h"
 #include "open311.h"
@@ -217,10 +219,22 @@ static void open311(host_t *h, gl_http_req_t *r, bool pub)
     gl_api_call_clear(&call);
 }
 
+static gl_feed_node feed_find(void *arg, const char *id)
+{
+    host_t *h = arg;
+    node_t *n = zhashx_lookup(h->by_id, id);
+    return (gl_feed_node){.id = n ? n->id : NULL, .store = n ? n->store : NULL};
+}
+
 static void on_request(gl_http_req_t *r, void *arg)
 {
     host_t *h = arg;
     gl_api_call call;
+    if (gl_feed_owns(gl_http_path(r))) {
+        gl_feed_door d = {.t = h->topo, .find = feed_find, .arg = h, .now = host_now(h)};
+        gl_feed_route(r, &d);
+        return;
+    }
     bool o311 = strncmp(gl_http_path(r), "/open311/", 9) == 0;
     if (strncmp(gl_http_path(r), "/public/v1/", 11) == 0) {
         open311(h, r, true); /* residents' receipts: no account */
@@ -303,4 +317,5 @@ void door_stop(host_t *h)
     gl_http_stop(&h->http); /* the streams close with it */
     gl_users_close(&h->users);
     gl_openapi_free();
+    gl_feed_cache_free();
 }

@@ -78,6 +78,7 @@ typedef struct gl_engine_counts {
     uint64_t store_resets;    /* peers that came back with a new store */
     uint64_t refused_actions; /* people's requests refused */
     uint64_t due_soon;        /* due-soon warnings fired */
+    uint64_t proto_mismatch;  /* Hellos and Welcomes of another protocol version */
     /* Filled in by the transport, shown by health. */
     uint64_t unauthorized, handshake_failed, transport_malformed, transport_refused;
     uint64_t http_requests, http_refused, http_cut;

@@ -23,6 +23,7 @@
 #include "keys.h"
 #include "log.h"
 #include "notify.h"
+#include "feed.h"
 #include "open311.h"
 #include "public.h"
 
@@ -152,7 +153,7 @@ void host_share_counts(node_t *n)
         k->http_refused = c.refused + c.errors;
         k->http_cut = c.cut_slow + c.per_address;
         k->open311_refused = gl_open311_refused();
-        k->public_refused = gl_public_refused();
+        k->public_refused = gl_public_refused() + gl_feed_refused();
     }
 }
 

@@ -76,6 +76,7 @@ static const struct transition table[] = {
     {ACT(ASSIGN), WAITING | WORKING, W_HOLDER, ST(ASSIGNED), C_STOP_BOTH, M_TO, N_NONE, EV(ASSIGNED), false},
     {ACT(MERGE), RUNNING | B(SUSPENDED), W_HOLDER, ST(MERGED), C_STOP_BOTH, M_NONE, N_NONE, EV(MERGED), false},
     {ACT(RATE), B(CLOSED), W_ORIGINATOR, 0, 0, M_NONE, N_NONE, EV(RATED), false},
+    {ACT(PUBLISH_PHOTO), OPEN | B(CLOSED) | B(MERGED), W_HOLDER, 0, 0, M_NONE, N_NONE, EV(PHOTO_PUBLISHED), false},
 };
 
 static const struct transition *row_of(gl_action a)
@@ -289,6 +290,17 @@ static int check(gl_engine_t *e, const gl_case *c, const struct act_args *a, con
         }
         break;
     }
+    case ACT(PUBLISH_PHOTO): {
+        bool found = false;
+        for (size_t i = 0; a->note && i < c->n_attachments && !found; i++)
+            found = strcmp(c->attachments[i], a->note) == 0;
+        if (!found) {
+            snprintf(why, whylen, "publish-photo needs the SHA-256 of one of case %s's photos as its note (--note SHA)",
+                     c->id);
+            return GL_EINVAL;
+        }
+        break;
+    }
     case ACT(MERGE):
         if (!a->into || !a->into[0] || strcmp(a->into, c->id) == 0) {
             snprintf(why, whylen, "merge needs another case this node holds (--into CASE_ID)");
@@ -447,6 +459,7 @@ static const char *past(gl_action a)
     case ACT(ASSIGN): return "assigned";
     case ACT(MERGE): return "merged";
     case ACT(RATE): return "rated";
+    case ACT(PUBLISH_PHOTO): return "photo-published";
     default: return gl_action_name(a);
     }
 }

@@ -2,7 +2,8 @@
  * open311.h). Services come from the topology's catalogue; requests are
  * the residents' requests (kind request) in the intake node's store, read
  * in one read transaction per answer; a resident's contact, reporter and
- * attributes are never part of an answer. */
+ * attributes are never part of an answer, and which steps and notes are
+ * told is publicity.h's rule, the public feed's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "error.h"
 #include "open311.h"
 #include "open311_form.h"
+#include "publicity.h"
 #include "service_attrs.h"
 
 #define ST(x)        GRIDLINK__V1__CASE_STATE__STATE_##x
@@ -66,29 +68,14 @@ static bool closed(const Gridlink__V1__Case *c)
     return c->state == ST(CLOSED) || c->state == ST(MERGED);
 }
 
-/* What a resident is shown of a step; NULL for the tree's own steps. */
-static const char *step_label(const char *action)
-{
-    static const char *const map[][2] = {
-        {"reported", "已受理"},   {"assigned", "已派单"},      {"accepted", "已签收"},    {"started", "处理中"},
-        {"resolved", "已处置"},   {"verified", "核查通过"},    {"closed", "已办结"},      {"reworked", "返工处理"},
-        {"reopened", "重新办理"}, {"merged", "已合并办理"},    {"suspended", "暂停办理"}, {"resumed", "恢复办理"},
-        {"extended", "已延期"},   {"returned", "退回重新分拨"}};
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(map[i][0], action) == 0)
-            return map[i][1];
-    return NULL;
-}
-
-/* A step as the resident reads it: its label, and the note of the person
- * who took it (the tree's own steps carry notes for the staff only). */
+/* A step as the resident reads it: its label, and its note when the
+ * public rules let it through (publicity.h). */
 static void step_text(const Gridlink__V1__HistoryEntry *h, const char *label, char *buf, size_t size)
 {
-    bool own =
-        strcmp(h->action, "reported") == 0 || strcmp(h->action, "assigned") == 0 || strcmp(h->action, "returned") == 0;
+    bool note = gl_pub_note_shown(h);
     if (h->state == ST(CLOSED) && strcmp(h->action, "closed") != 0)
         label = "已办结";
-    snprintf(buf, size, "%s%s%.600s", label, !own && h->note[0] ? "：" : "", own ? "" : h->note);
+    snprintf(buf, size, "%s%s%.600s", label, note ? "：" : "", note ? h->note : "");
 }
 
 static int64_t updated_ms(const Gridlink__V1__Case *c)
@@ -115,7 +102,7 @@ json_t *o311_request_json(const gl_topology_t *t, const Gridlink__V1__Case *c)
     char text[800], lastbuf[800] = "";
     for (size_t i = 0; i < c->n_history; i++) {
         const Gridlink__V1__HistoryEntry *h = c->history[i];
-        const char *label = step_label(h->action);
+        const char *label = gl_pub_step_label(h->action);
         if (!label)
             continue;
         step_text(h, label, text, sizeof text);

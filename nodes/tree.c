@@ -389,7 +389,9 @@ int gl_engine_frame(gl_engine_t *e, MDB_txn *txn, int child, const uint8_t *buf,
         gridlink__v1__envelope__free_unpacked(env, NULL);
         return GL_OK;
     }
+    uint64_t mismatched = gl_link_get_stats(l)->proto_mismatch;
     rc = gl_link_receive(l, txn, env, now);
+    e->counts.proto_mismatch += gl_link_get_stats(l)->proto_mismatch - mismatched;
     if (rc == GL_LINK_APPLY) {
         char why[400] = "";
         /* Every payload handler checks before it writes, so a refusal
@@ -412,6 +414,8 @@ int gl_engine_frame(gl_engine_t *e, MDB_txn *txn, int child, const uint8_t *buf,
             gl_link_set_origin_counter(l, highest_counter_of(e, txn, peer));
     }
     if (rc >= 0 && !from_child && env->body_case == GRIDLINK__V1__ENVELOPE__BODY_WELCOME &&
+        env->version == GL_PROTO_VERSION &&
+        (env->welcome->proto_version == 0 || env->welcome->proto_version == GL_PROTO_VERSION) &&
         env->welcome->origin_counter > 0) {
         uint64_t counter = 0;
         int r = gl_store_meta_get_u64(txn, e->store, "case_counter", &counter);

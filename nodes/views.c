@@ -316,6 +316,7 @@ static int health(gl_engine_t *e, MDB_txn *txn, Gridlink__V1__NodeHealth *h, cha
     h->malformed = k->malformed + k->transport_malformed;
     h->spoofed = k->spoofed + k->transport_refused;
     h->store_resets = k->store_resets;
+    h->proto_mismatch = k->proto_mismatch;
     h->refused_actions = k->refused_actions;
     h->due_soon = k->due_soon;
     h->http_url = e->http_url;

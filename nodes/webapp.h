@@ -7,7 +7,8 @@
  *                    checkout's web/); /app/ is its index.html
  *   GET /public/...  residents' pages (web/public/, no login; public.h is
  *                    their API): index.html files a request, follow.html
- *                    follows one by its code
+ *                    follows one by its code, feed.html is a unit's
+ *                    public feed (feed.h)
  *   GET /lib/NAME/...  a browser library Debian installs under
  *                    /usr/share/javascript (libjs-* packages), NAME one of
  *                    an allow-list (bootstrap5)

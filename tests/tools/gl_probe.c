@@ -10,6 +10,9 @@
  * numbers SEQ, SEQ+1, ..., as someone holding a child's key would to take
  * numbers or cases that are not its own (REASON "reported" or "escalated"),
  * and says "refused" if a Refusal came back.
+ *
+ * GL_PROBE_VERSION=N makes it speak protocol version N (in its Hello and its
+ * envelopes); an Error that comes back is printed as "told: TEXT".
  */
 #include <czmq.h>
 #include <stdio.h>
@@ -50,11 +53,13 @@ int main(int argc, char **argv)
     zsock_set_sndtimeo(s, 2000);
     zsock_connect(s, "%s", argv[1]);
 
+    const char *pv = getenv("GL_PROBE_VERSION");
+    uint32_t version = pv && *pv ? (uint32_t)strtoul(pv, NULL, 10) : 1;
     Gridlink__V1__Hello h = GRIDLINK__V1__HELLO__INIT;
     h.node = argv[3];
-    h.proto_version = 1;
+    h.proto_version = version;
     Gridlink__V1__Envelope e = GRIDLINK__V1__ENVELOPE__INIT;
-    e.version = 1;
+    e.version = version;
     e.sender = argv[3];
     e.body_case = GRIDLINK__V1__ENVELOPE__BODY_HELLO;
     e.hello = &h;
@@ -71,7 +76,7 @@ int main(int argc, char **argv)
         tr.case_ = &c;
         tr.reason = argc == 9 ? argv[8] : "reported";
         Gridlink__V1__Envelope t = GRIDLINK__V1__ENVELOPE__INIT;
-        t.version = 1;
+        t.version = version;
         t.sender = argv[3];
         t.seq = first + k;
         t.body_case = GRIDLINK__V1__ENVELOPE__BODY_TRANSFER;
@@ -80,6 +85,7 @@ int main(int argc, char **argv)
     }
     zpoller_t *p = zpoller_new(s, NULL);
     bool answered = false, refused = false;
+    char told[1100] = "";
     while (zpoller_wait(p, answered ? 300 : 3000) != NULL) {
         answered = true;
         zframe_t *f = zframe_recv(s);
@@ -88,11 +94,16 @@ int main(int argc, char **argv)
         Gridlink__V1__Envelope *r = gridlink__v1__envelope__unpack(NULL, zframe_size(f), zframe_data(f));
         if (r && r->body_case == GRIDLINK__V1__ENVELOPE__BODY_REFUSAL)
             refused = true;
+        if (r && r->body_case == GRIDLINK__V1__ENVELOPE__BODY_ERROR && r->error && r->error->text)
+            snprintf(told, sizeof told, "%s", r->error->text);
         if (r)
             gridlink__v1__envelope__free_unpacked(r, NULL);
         zframe_destroy(&f);
     }
-    printf("%s\n", refused ? "refused" : answered ? "answered" : "silent");
+    if (told[0])
+        printf("told: %s\n", told);
+    else
+        printf("%s\n", refused ? "refused" : answered ? "answered" : "silent");
     zpoller_destroy(&p);
     zsock_destroy(&s);
     zcert_destroy(&cert);

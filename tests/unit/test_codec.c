@@ -76,6 +76,27 @@ static void test_refusals(void **state)
     e.version = 2;
     assert_int_equal(decode(&e, err), GL_EPROTO);
     assert_non_null(strstr(err, "version"));
+    /* Its number is not one to refuse. */
+    size_t plen;
+    uint8_t *packed = pack_env(&e, &plen);
+    uint64_t peek_seq = 9;
+    char peek_sender[256];
+    assert_int_equal(gl_envelope_peek(packed, plen, &peek_seq, peek_sender, sizeof peek_sender), GL_OK);
+    assert_int_equal(peek_seq, 0);
+    assert_string_equal(peek_sender, "x.t.c.g1");
+    free(packed);
+    /* Another version's Hello gets through, for the link to answer it. */
+    Gridlink__V1__Hello hello = GRIDLINK__V1__HELLO__INIT;
+    hello.node = "x.t.c.g1";
+    hello.proto_version = 2;
+    Gridlink__V1__Envelope h = GRIDLINK__V1__ENVELOPE__INIT;
+    h.version = 2;
+    h.sender = "x.t.c.g1";
+    h.body_case = GRIDLINK__V1__ENVELOPE__BODY_HELLO;
+    h.hello = &hello;
+    assert_int_equal(decode(&h, err), GL_OK);
+    h.version = 0;
+    assert_int_equal(decode(&h, err), GL_EPROTO);
     e.version = GL_PROTO_VERSION;
 
     e.sender = "Bad Sender!";

@@ -4,7 +4,9 @@
  * case naming the same photo sends no chunk again; an upload that is not a
  * photo, a case naming a photo never stored, a chunk out of order and a
  * file whose bytes do not have its hash are all refused or dropped, and
- * nothing half-received is ever served. */
+ * nothing half-received is ever served. A photo is published for the
+ * public feed by the holder (publish-photo), only one of the case's, and
+ * the step travels with the case. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -254,6 +256,56 @@ static void test_bad_chunks_from_a_neighbour(void **state)
     free(data);
 }
 
+static Gridlink__V1__CtlReply *publish(net_t *n, const char *node, const char *id, const char *sha, int64_t now)
+{
+    Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
+    req.op = "act";
+    req.case_id = (char *)id;
+    req.action = "publish-photo";
+    req.note = (char *)sha;
+    return net_call(n, node, &req, now);
+}
+
+static void test_publish_photo(void **state)
+{
+    net_t *n = *state;
+    uint8_t *data = photo(5000, 3);
+    char hex[65], other[65];
+    assert_int_equal(attach(n, G1, data, 5000, "image/jpeg", hex), 0);
+    data[100] ^= 1;
+    assert_int_equal(attach(n, C01, data, 5000, "image/jpeg", other), 0);
+    free(data);
+    Gridlink__V1__CtlReply *rep = report(n, hex, T0 + 1000);
+    assert_int_equal(rep->code, 0);
+    char id[64];
+    snprintf(id, sizeof id, "%s", rep->case_id);
+    gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
+    net_settle(n, T0 + 1000);
+    /* A file that is not the case's, or none, is refused. */
+    const char *bad[] = {other, "", "not-a-hash"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rep = publish(n, C01, id, bad[i], T0 + 2000);
+        assert_int_equal(rep->code, GL_EINVAL);
+        assert_non_null(strstr(rep->error, "publish-photo"));
+        gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
+    }
+    /* The holder publishes it; the grid's copy hears of it. */
+    rep = publish(n, C01, id, hex, T0 + 3000);
+    assert_int_equal(rep->code, 0);
+    gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
+    net_settle(n, T0 + 3000);
+    Gridlink__V1__Case *c = net_case(n, C01, id);
+    assert_int_equal(net_history(c, "photo-published", C01), 1);
+    assert_string_equal(c->history[c->n_history - 1]->note, hex);
+    assert_int_equal(c->state, GRIDLINK__V1__CASE_STATE__STATE_REPORTED); /* the state stays */
+    gridlink__v1__case__free_unpacked(c, NULL);
+    assert_int_equal(net_events(n, C01, "photo-published", id), 1);
+    c = net_case(n, G1, id);
+    assert_int_equal(net_history(c, "photo-published", C01), 1);
+    gridlink__v1__case__free_unpacked(c, NULL);
+    net_assert_quiet(n);
+}
+
 int main(void)
 {
     gl_log_init("test_files", GL_LOG_ERROR);
@@ -261,6 +313,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_photo_climbs_with_its_case, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_chunks_from_a_neighbour, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_publish_photo, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

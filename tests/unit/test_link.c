@@ -466,6 +466,147 @@ static void test_oversized_legacy_message_swept_at_start(void **state)
     assert_int_equal(outbox(p->child_store, "d.t"), 0);
 }
 
+/* Deliver what decodes; *refused counts the frames the decoder refused. */
+static void deliver_decodable(pair_t *p, queue_t *q, gl_link_t *to, gl_store_t *store, int64_t now, int *refused)
+{
+    MDB_txn *txn;
+    assert_int_equal(gl_store_begin(store, NULL, true, &txn), 0);
+    for (int i = 0; i < q->n; i++) {
+        Gridlink__V1__Envelope *env;
+        char err[128];
+        if (gl_decode_envelope(q->buf[i], q->len[i], &env, err, sizeof err) != 0) {
+            assert_non_null(strstr(err, "version"));
+            (*refused)++;
+            continue;
+        }
+        int rc = gl_link_receive(to, txn, env, now);
+        assert_true(rc >= 0);
+        if (rc == GL_LINK_APPLY) {
+            p->applied += to == p->down;
+            assert_int_equal(gl_link_applied(to, txn, env->seq), 0);
+        }
+        gridlink__v1__envelope__free_unpacked(env, NULL);
+    }
+    qclear(q);
+    assert_int_equal(gl_store_commit(txn), 0);
+    gl_link_commit(to);
+    gl_link_flush(to, now);
+}
+
+/* Both sides' links made again, the child speaking child_v, the parent parent_v. */
+static void versions(pair_t *p, uint32_t child_v, uint32_t parent_v)
+{
+    gl_link_free(&p->up);
+    gl_link_free(&p->down);
+    gl_link_cfg up = {
+        .self = "d.t.c", .peer = "d.t", .to_parent = true, .window = 8, .rto_ms = 100, .proto_version = child_v};
+    gl_link_cfg down = {
+        .self = "d.t", .peer = "d.t.c", .to_parent = false, .window = 8, .rto_ms = 100, .proto_version = parent_v};
+    assert_int_equal(gl_link_new(p->child_store, &up, qsend, &p->to_parent, &p->up), 0);
+    assert_int_equal(gl_link_new(p->parent_store, &down, qsend, &p->to_child, &p->down), 0);
+}
+
+/* A child of a newer protocol: its parent takes neither its Hello nor its
+ * messages, counts the Hello, and tells it why in an Error, which the
+ * child counts; neither side is up, nothing is applied or acknowledged.
+ * Once both speak one version the same messages go through. */
+static void test_other_version_child_told(void **state)
+{
+    pair_t *p = *state;
+    versions(p, GL_PROTO_VERSION + 1, GL_PROTO_VERSION);
+    child_sends(p, 2, 1000);
+    int refused = 0;
+    deliver_decodable(p, &p->to_parent, p->down, p->parent_store, 1000, &refused);
+    assert_int_equal(refused, 2); /* the transfers: another envelope version */
+    assert_int_equal(gl_link_get_stats(p->down)->proto_mismatch, 1);
+    assert_false(gl_link_up(p->down));
+    assert_int_equal(p->applied, 0);
+    assert_int_equal(p->to_child.n, 1); /* the Error, and no Welcome */
+    Gridlink__V1__Envelope *env;
+    char err[128];
+    assert_int_equal(gl_decode_envelope(p->to_child.buf[0], p->to_child.len[0], &env, err, sizeof err), 0);
+    assert_int_equal(env->body_case, GRIDLINK__V1__ENVELOPE__BODY_ERROR);
+    char want[160];
+    snprintf(want, sizeof want, "d.t speaks protocol version %u, not %u: upgrade the older binary of the two",
+             GL_PROTO_VERSION, GL_PROTO_VERSION + 1);
+    assert_string_equal(env->error->text, want);
+    gridlink__v1__envelope__free_unpacked(env, NULL);
+
+    refused = 0;
+    deliver_decodable(p, &p->to_child, p->up, p->child_store, 1010, &refused);
+    assert_int_equal(refused, 0);
+    assert_int_equal(gl_link_get_stats(p->up)->errors_in, 1);
+    assert_false(gl_link_up(p->up));
+    assert_int_equal(outbox(p->child_store, "d.t"), 2);
+
+    /* The child keeps saying Hello; each is counted, the Error sent again. */
+    gl_link_tick(p->up, 1200);
+    gl_link_flush(p->up, 1200);
+    deliver_decodable(p, &p->to_parent, p->down, p->parent_store, 1200, &refused);
+    assert_int_equal(gl_link_get_stats(p->down)->proto_mismatch, 2);
+    assert_int_equal(p->to_child.n, 1);
+    qclear(&p->to_child);
+
+    /* The child speaks the parent's version now: its Hello is welcomed. The
+     * two messages it stored under the other version still carry it, and the
+     * decoder refuses them (a node does not refuse their numbers: see
+     * gl_envelope_peek). */
+    versions(p, GL_PROTO_VERSION, GL_PROTO_VERSION);
+    child_sends(p, 1, 2000);
+    refused = 0;
+    deliver_decodable(p, &p->to_parent, p->down, p->parent_store, 2000, &refused);
+    assert_int_equal(refused, 2);
+    assert_true(gl_link_up(p->down));
+    assert_int_equal(gl_link_get_stats(p->down)->proto_mismatch, 0);
+    deliver_decodable(p, &p->to_child, p->up, p->child_store, 2000, &refused);
+    assert_true(gl_link_up(p->up));
+}
+
+/* A parent of another version: the child does not take its Welcome (so it
+ * neither takes its acks nor its case numbers), counts it and goes on saying
+ * Hello. A Welcome that states no version (a build from before Welcome
+ * carried one) speaks its envelope's version and is taken. */
+static void test_other_version_parent(void **state)
+{
+    pair_t *p = *state;
+    versions(p, GL_PROTO_VERSION, GL_PROTO_VERSION + 1);
+    gl_link_flush(p->up, 1000);
+    int refused = 0;
+    deliver_decodable(p, &p->to_parent, p->down, p->parent_store, 1000, &refused);
+    assert_int_equal(gl_link_get_stats(p->down)->proto_mismatch, 1);
+    qclear(&p->to_child);
+
+    /* The parent's Welcome, as a parent of version + 1 would send it. */
+    Gridlink__V1__Welcome w = GRIDLINK__V1__WELCOME__INIT;
+    w.node = "d.t";
+    w.proto_version = GL_PROTO_VERSION + 1;
+    Gridlink__V1__Envelope e = GRIDLINK__V1__ENVELOPE__INIT;
+    e.version = GL_PROTO_VERSION + 1;
+    e.sender = "d.t";
+    e.body_case = GRIDLINK__V1__ENVELOPE__BODY_WELCOME;
+    e.welcome = &w;
+    uint8_t buf[256];
+    size_t n = gridlink__v1__envelope__pack(&e, buf);
+    assert_int_equal(qsend(&p->to_child, "d.t.c", buf, n), 0);
+    deliver_decodable(p, &p->to_child, p->up, p->child_store, 1010, &refused);
+    assert_int_equal(refused, 0);
+    assert_int_equal(gl_link_get_stats(p->up)->proto_mismatch, 1);
+    assert_false(gl_link_up(p->up));
+    gl_link_tick(p->up, 1100);
+    gl_link_flush(p->up, 1100);
+    assert_int_equal(p->to_parent.n, 1); /* Hello again */
+    qclear(&p->to_parent);
+
+    /* No version in the Welcome, the envelope's the child's: taken. */
+    w.proto_version = 0;
+    e.version = GL_PROTO_VERSION;
+    n = gridlink__v1__envelope__pack(&e, buf);
+    assert_int_equal(qsend(&p->to_child, "d.t.c", buf, n), 0);
+    deliver_decodable(p, &p->to_child, p->up, p->child_store, 1200, &refused);
+    assert_true(gl_link_up(p->up));
+    assert_int_equal(gl_link_get_stats(p->up)->proto_mismatch, 1);
+}
+
 int main(void)
 {
     gl_log_init("test_link", GL_LOG_ERROR);
@@ -482,6 +623,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rebuilt_child_store_numbering_starts_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rebuilt_parent_store_child_renumbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oversized_legacy_message_swept_at_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_version_child_told, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_version_parent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

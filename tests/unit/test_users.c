@@ -261,7 +261,7 @@ static void test_open(void **state)
     gl_users_close(NULL);
     gl_users_close(&u);
 
-    /* Another schema is refused. */
+    /* A newer schema is refused. */
     gl_users_close(&f->u);
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/users", f->home);
@@ -284,6 +284,83 @@ static void test_open(void **state)
     assert_int_equal(gl_users_open(f->home, false, &f->u), GL_EINVAL);
     assert_int_equal(gl_users_open(f->home, true, &f->u), GL_EINVAL);
     assert_null(f->u);
+}
+
+/* meta's schema set to `v`, or removed with v 0, straight through LMDB. */
+static void put_schema(struct fx *f, uint64_t v)
+{
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/users", f->home);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(v >> (56 - 8 * i));
+    MDB_val k = {6, "schema"}, d = {8, b};
+    assert_int_equal(v ? mdb_put(txn, meta, &k, &d, 0) : mdb_del(txn, meta, &k, NULL), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* The version read straight through LMDB: 0 when none is recorded. */
+static uint64_t get_schema(struct fx *f)
+{
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/users", f->home);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    MDB_val k = {6, "schema"}, d;
+    uint64_t v = 0;
+    if (mdb_get(txn, meta, &k, &d) == 0) {
+        assert_int_equal(d.mv_size, 8);
+        for (int i = 0; i < 8; i++)
+            v = (v << 8) | ((const uint8_t *)d.mv_data)[i];
+    }
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return v;
+}
+
+/* A new environment records version 1; one without a version is of version
+ * 1, read as it is without create and given its version with create; a
+ * newer version is refused either way, and nothing is written to it. */
+static void test_schema(void **state)
+{
+    struct fx *f = *state;
+    add_ok(f, "wang", GL_USER_GRID, "xinbei.sanjing.c01.g1", "correct horse");
+    gl_users_close(&f->u);
+    assert_int_equal(get_schema(f), GL_USERS_SCHEMA_VERSION);
+    assert_int_equal(GL_USERS_SCHEMA_VERSION, 1);
+
+    put_schema(f, 0);
+    assert_int_equal(get_schema(f), 0);
+    assert_int_equal(gl_users_open(f->home, false, &f->u), 0);
+    gl_account a;
+    assert_int_equal(gl_users_get(f->u, "wang", &a), 0);
+    gl_users_close(&f->u);
+    assert_int_equal(get_schema(f), 0);
+    assert_int_equal(gl_users_open(f->home, true, &f->u), 0);
+    assert_int_equal(gl_users_get(f->u, "wang", &a), 0);
+    gl_users_close(&f->u);
+    assert_int_equal(get_schema(f), 1);
+
+    put_schema(f, 7);
+    assert_int_equal(gl_users_open(f->home, true, &f->u), GL_EINVAL);
+    assert_null(f->u);
+    assert_int_equal(gl_users_open(f->home, false, &f->u), GL_EINVAL);
+    assert_int_equal(get_schema(f), 7);
 }
 
 static void test_bad_fields(void **state)
@@ -699,6 +776,7 @@ int main(void)
         cmocka_unit_test(test_scope),
         cmocka_unit_test_setup_teardown(test_add_get_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_login_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),

@@ -8,7 +8,7 @@ import { node } from './api.js';
 const KINDS = ['reported', 'received', 'accepted', 'started', 'resolved', 'closed', 'reworked', 'reopened',
   'returned', 'assigned', 'dispatched', 'arbitration', 'extension-asked', 'extended', 'extension-refused',
   'suspended', 'resumed', 'urged', 'merged', 'rated', 'escalated', 'overdue', 'escalation-pending',
-  'access-refused', 'request-refused', 'status', 'due-soon'];
+  'access-refused', 'request-refused', 'status', 'due-soon', 'photo-published'];
 
 let source = null;
 let listeners = new Set();

@@ -200,8 +200,14 @@ export async function casePage(main, id) {
       ['发起单位', named(c.originator_name, c.originator)], ['上报时间', localTime(c.created)],
       d.accept ? ['签收期限', localTime(d.accept)] : null, d.resolve ? ['办结期限', localTime(d.resolve)] : null,
     ].filter(Boolean);
-    const photos = (c.attachments || []).map((sha) => h('a', { href: attachmentUrl(me, sha), target: '_blank' },
-      h('img.photo-thumb', { src: attachmentUrl(me, sha), alt: '现场照片', loading: 'lazy' })));
+    // A photo is public (村务公开) once the holder publishes it.
+    const published = new Set((c.history || []).filter((e) => e.action === 'photo-published').map((e) => e.note));
+    const photos = (c.attachments || []).map((sha) => h('div.d-flex.flex-column.align-items-start.gap-1',
+      h('a', { href: attachmentUrl(me, sha), target: '_blank' },
+        h('img.photo-thumb', { src: attachmentUrl(me, sha), alt: '现场照片', loading: 'lazy' })),
+      published.has(sha) ? h('span.badge.text-bg-success', '已公开')
+        : c.holder === me ? h('button.btn.btn-sm.btn-outline-secondary', { type: 'button', dataset: { publish: sha },
+          onclick: () => publish(c, sha) }, '公开') : null));
     const history = (c.history || []).map((e) => h('li.list-group-item.history-item',
       h('div.d-flex.justify-content-between', h('span.fw-semibold', ACTION[e.action] || e.action),
         h('time', { datetime: e.time }, localTime(e.time))),
@@ -223,6 +229,15 @@ export async function casePage(main, id) {
       parts.length ? h('div.card.mb-3', h('div.card-header', '各单位进度'), h('ul.list-group.list-group-flush', parts)) : null,
       h('div.card', h('div.card-header', '办理记录'), h('ul.list-group.list-group-flush', { id: 'case-history' }, history)),
     ].filter(Boolean));
+  }
+  async function publish(c, sha) {
+    try {
+      await call('POST', `${node(me)}/cases/${encodeURIComponent(c.id)}/actions/publish-photo`, { note: sha });
+      toast('照片已公开', 'success');
+    } catch (e) {
+      toast(`公开照片失败：${e.message}`);
+    }
+    load();
   }
   async function run(c, action) {
     const body = await actionBody(action, c, me);

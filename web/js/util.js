@@ -49,6 +49,7 @@ export const ACTION = {
   escalate: '上报', assign: '指派', merge: '合并', rate: '回访评价', close: '结案', reopen: '重办',
   reported: '上报', received: '接收', dispatched: '派发', status: '状态更新', overdue: '超时', escalated: '上报上级',
   resolved: '办结', accepted: '签收', closed: '结案', returned: '退回', assigned: '指派', started: '处置',
+  'publish-photo': '公开照片', 'photo-published': '照片已公开',
 };
 export const TIER = { district: '区', township: '街道', community: '社区', grid: '网格', department: '职能部门' };
 
