@@ -109,12 +109,12 @@ int64_t gl_pub_closed_ms(const Gridlink__V1__Case *c)
         return 0;
     int64_t t = 0;
     for (size_t i = 0; i < c->n_history; i++)
-        if (c->history[i]->state == ST(CLOSED) && t == 0)
+        if (c->history[i]->state == ST(CLOSED))
             t = c->history[i]->time_ms;
     return t ? t : c->created_ms;
 }
 
-static int64_t updated_ms(const Gridlink__V1__Case *c)
+int64_t gl_pub_updated_ms(const Gridlink__V1__Case *c)
 {
     int64_t t = c->created_ms;
     for (size_t i = 0; i < c->n_history; i++)
@@ -267,7 +267,7 @@ json_t *gl_pub_case_json(const gl_topology_t *t, const Gridlink__V1__Case *c, in
     json_object_set_new(o, "state", json_string(gl_state_name(c->state)));
     json_object_set_new(o, "outcome", json_string(outcome(c)));
     set_time(o, "created", off, c->created_ms);
-    set_time(o, "updated", off, updated_ms(c));
+    set_time(o, "updated", off, gl_pub_updated_ms(c));
     int64_t closed = gl_pub_closed_ms(c);
     set_time(o, "closed", off, closed);
     json_object_set_new(o, "in_time", closed ? json_boolean(in_time(c)) : json_null());
@@ -426,7 +426,7 @@ int gl_pub_feed_add(gl_pub_feed *f, const Gridlink__V1__Case *c)
     json_t *o = gl_pub_case_json(f->t, c, f->off);
     if (!o || json_array_append_new(*list, o) != 0)
         return GL_ENOMEM;
-    int64_t u = updated_ms(c);
+    int64_t u = gl_pub_updated_ms(c);
     if (u > f->newest)
         f->newest = u;
     return GL_OK;

@@ -56,6 +56,8 @@ const char *gl_pub_place(const gl_topology_t *t, const Gridlink__V1__Case *c);
 bool gl_pub_handled(const Gridlink__V1__Case *c, const char *unit);
 /* When the case was closed (its last step into closed), 0 when it is not. */
 int64_t gl_pub_closed_ms(const Gridlink__V1__Case *c);
+/* When the case last changed: its newest history step, else its creation. */
+int64_t gl_pub_updated_ms(const Gridlink__V1__Case *c);
 
 /* Times in the calendar's zone: RFC 3339 ("2026-12-02T13:17:11+08:00")
  * and as the page shows them ("2026-12-02 13:17"). */

@@ -78,15 +78,6 @@ static void step_text(const Gridlink__V1__HistoryEntry *h, const char *label, ch
     snprintf(buf, size, "%s%s%.600s", label, note ? "：" : "", note ? h->note : "");
 }
 
-static int64_t updated_ms(const Gridlink__V1__Case *c)
-{
-    int64_t t = c->created_ms;
-    for (size_t i = 0; i < c->n_history; i++)
-        if (c->history[i]->time_ms > t)
-            t = c->history[i]->time_ms;
-    return t;
-}
-
 static json_t *time_or_null(const gl_topology_t *t, int64_t ms)
 {
     char b[48];
@@ -119,8 +110,8 @@ json_t *o311_request_json(const gl_topology_t *t, const Gridlink__V1__Case *c)
                           "service_name", svc ? svc->name : c->category, "service_code", c->category, "description",
                           c->text, "agency_responsible", holder ? holder->name : c->holder, "service_notice", notice,
                           "requested_datetime", time_or_null(t, c->created_ms), "updated_datetime",
-                          time_or_null(t, updated_ms(c)), "expected_datetime", time_or_null(t, expected), "address",
-                          c->address, "lat", c->located ? json_real(c->lat) : json_null(), "long",
+                          time_or_null(t, gl_pub_updated_ms(c)), "expected_datetime", time_or_null(t, expected),
+                          "address", c->address, "lat", c->located ? json_real(c->lat) : json_null(), "long",
                           c->located ? json_real(c->lon) : json_null(), "media_url", c->media_url, "notes", notes);
     return o;
 }
@@ -160,7 +151,7 @@ static int take(const Gridlink__V1__Case *c, void *arg)
         return 0;
     if (f->status && !in_list(f->status, closed(c) ? "closed" : "open"))
         return 0;
-    int64_t u = updated_ms(c);
+    int64_t u = gl_pub_updated_ms(c);
     if ((f->updated_after && u <= f->updated_after) || (f->updated_before && u >= f->updated_before))
         return 0;
     if (f->n == f->cap) {
