@@ -107,9 +107,9 @@ int64_t gl_pub_closed_ms(const Gridlink__V1__Case *c)
 {
     if (c->state != ST(CLOSED))
         return 0;
-    int64_t t = 0;
+    int64_t t = 0; /* the last step into closed: a reopened case counts from its last closing */
     for (size_t i = 0; i < c->n_history; i++)
-        if (c->history[i]->state == ST(CLOSED))
+        if (c->history[i]->state == ST(CLOSED) && (i == 0 || c->history[i - 1]->state != ST(CLOSED)))
             t = c->history[i]->time_ms;
     return t ? t : c->created_ms;
 }
