@@ -499,7 +499,7 @@ void gl_api_answer(gl_http_req_t *r, gl_op op, const gl_topology_t *t, const cha
         gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
         return;
     }
-    default:
+    default: {
         /* a write: the case as it is now, or where the action went */
         bool created = op == OP(SUBMIT) || op == OP(REQUEST) || op == OP(DISPATCH) || op == OP(WHISTLE);
         j = rep->case_ ? gl_case_json(t, rep->case_, NULL, 0, now) : json_object();
@@ -516,6 +516,7 @@ void gl_api_answer(gl_http_req_t *r, gl_op op, const gl_topology_t *t, const cha
         if (j && rep->note[0])
             json_object_set_new(j, "note", json_string(rep->note));
         break;
+    }
     }
     gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
     gl_http_json(r, status, j);
