@@ -36,10 +36,19 @@
 #define GROW_SLACK    (1024u * 1024) /* free space kept in reserve when growing */
 
 static const char *const db_names[GL_DB_COUNT] = {
-    [GL_DB_META] = "meta",         [GL_DB_CASES] = "cases",   [GL_DB_LOG] = "log",
-    [GL_DB_PEERS] = "peers",       [GL_DB_OUTBOX] = "outbox", [GL_DB_DEADLINES] = "deadlines",
-    [GL_DB_DEAD] = "dead",         [GL_DB_FILES] = "files",   [GL_DB_FILES_SENT] = "files_sent",
+    [GL_DB_META] = "meta",
+    [GL_DB_CASES] = "cases",
+    [GL_DB_LOG] = "log",
+    [GL_DB_PEERS] = "peers",
+    [GL_DB_OUTBOX] = "outbox",
+    [GL_DB_DEADLINES] = "deadlines",
+    [GL_DB_DEAD] = "dead",
+    [GL_DB_FILES] = "files",
+    [GL_DB_FILES_SENT] = "files_sent",
     [GL_DB_RECEIPTS] = "receipts",
+    [GL_DB_SURVEYS] = "surveys",
+    [GL_DB_SURVEY_ANSWERS] = "survey_answers",
+    [GL_DB_APPRAISALS] = "appraisals",
 };
 
 void gl_be64_put(uint8_t *p, uint64_t v)
@@ -231,8 +240,10 @@ static int check_meta_entry(MDB_txn *txn, gl_store_t *s, const char *name, const
  * as absent. A store of a newer version than this build knows is refused. */
 
 static const uint64_t db_since[GL_DB_COUNT] = {
-    [GL_DB_META] = 1,      [GL_DB_CASES] = 1, [GL_DB_LOG] = 1,   [GL_DB_PEERS] = 1,      [GL_DB_OUTBOX] = 1,
-    [GL_DB_DEADLINES] = 1, [GL_DB_DEAD] = 1,  [GL_DB_FILES] = 2, [GL_DB_FILES_SENT] = 2, [GL_DB_RECEIPTS] = 3,
+    [GL_DB_META] = 1,       [GL_DB_CASES] = 1,     [GL_DB_LOG] = 1,     [GL_DB_PEERS] = 1,
+    [GL_DB_OUTBOX] = 1,     [GL_DB_DEADLINES] = 1, [GL_DB_DEAD] = 1,    [GL_DB_FILES] = 2,
+    [GL_DB_FILES_SENT] = 2, [GL_DB_RECEIPTS] = 3,  [GL_DB_SURVEYS] = 4, [GL_DB_SURVEY_ANSWERS] = 4,
+    [GL_DB_APPRAISALS] = 4,
 };
 
 static int create_db(MDB_txn *txn, gl_store_t *s, enum gl_db db)
@@ -260,12 +271,22 @@ static int migrate_receipts(MDB_txn *txn, gl_store_t *s)
     return create_db(txn, s, GL_DB_RECEIPTS);
 }
 
+/* 3 -> 4: residents' voice: needs surveys and their answers, and residents'
+ * appraisals of units (群众评议). */
+static int migrate_residents(MDB_txn *txn, gl_store_t *s)
+{
+    int rc = create_db(txn, s, GL_DB_SURVEYS);
+    rc = rc ? rc : create_db(txn, s, GL_DB_SURVEY_ANSWERS);
+    return rc ? rc : create_db(txn, s, GL_DB_APPRAISALS);
+}
+
 static const struct {
     uint64_t from; /* the version it applies to; it leaves from + 1 */
     int (*fn)(MDB_txn *txn, gl_store_t *s);
 } migrations[] = {
     {1, migrate_files},
     {2, migrate_receipts},
+    {3, migrate_residents},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -43,8 +43,8 @@
 #include "gridlink.pb-c.h"
 
 /* Version 1: meta .. dead; version 2 adds files and files_sent; version 3
- * adds receipts. */
-#define GL_STORE_SCHEMA_VERSION 3
+ * adds receipts; version 4 surveys, survey_answers and appraisals. */
+#define GL_STORE_SCHEMA_VERSION 4
 #define GL_STORE_DEFAULT_MAP    (64u * 1024 * 1024)
 
 typedef struct gl_store gl_store_t;
@@ -60,6 +60,9 @@ enum gl_db {
     GL_DB_FILES,
     GL_DB_FILES_SENT,
     GL_DB_RECEIPTS,
+    GL_DB_SURVEYS,
+    GL_DB_SURVEY_ANSWERS,
+    GL_DB_APPRAISALS,
     GL_DB_COUNT
 };
 
