@@ -153,7 +153,7 @@ void host_share_counts(node_t *n)
         k->http_refused = c.refused + c.errors;
         k->http_cut = c.cut_slow + c.per_address;
         k->open311_refused = gl_open311_refused();
-        k->public_refused = gl_public_refused() + gl_feed_refused();
+        k->public_refused = gl_resident_refused() + gl_feed_refused();
     }
 }
 

@@ -1,34 +1,21 @@
-/* public.c: residents' public door (see public.h): follow-up codes made
- * and hashed, the per-address limits, a request filed through Open311's
- * form, read by its code from the intake's store, and rated. Answers are
- * made here and freed by the HTTP server's copy; the CtlRequests made go
- * into the caller's gl_api_call. */
+/* public.c: residents' public door (see public.h): a request filed
+ * through Open311's form with a follow-up code (resident.h), read by its code from the intake's store, and rated.
+ * Answers are made here and freed by the HTTP server's copy; the CtlRequests made go into the caller's gl_api_call. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sodium.h>
 
 #include "codec.h"
 #include "error.h"
 #include "names.h"
 #include "open311_form.h"
 #include "public.h"
+#include "resident.h"
 
 #define ST(x)     GRIDLINK__V1__CASE_STATE__STATE_##x
-#define HOUR_MS   (3600LL * 1000)
 #define RATE_BODY 2048 /* bytes of a rating's JSON */
 #define RATE_NOTE 500  /* characters of its note */
-
-static const char alphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"; /* 32: no 0, O, 1, I */
-
-static uint64_t refused;
-
-uint64_t gl_public_refused(void)
-{
-    return refused;
-}
 
 static void fail(gl_http_req_t *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -39,96 +26,7 @@ static void fail(gl_http_req_t *r, int status, const char *code, const char *fmt
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    refused++;
-    gl_http_error(r, status, code, "%s", why);
-}
-
-/* ---- codes ---- */
-
-static void code_hash(const char *code, uint8_t hash[GL_RECEIPT_HASH])
-{
-    crypto_generichash(hash, GL_RECEIPT_HASH, (const unsigned char *)code, strlen(code), NULL, 0);
-}
-
-static void code_make(char out[GL_PUBLIC_CODE_LEN + 1])
-{
-    uint8_t raw[GL_PUBLIC_CODE_LEN];
-    randombytes_buf(raw, sizeof raw);
-    for (int i = 0; i < GL_PUBLIC_CODE_LEN; i++)
-        out[i] = alphabet[raw[i] & 31]; /* 32 divides 256: no bias */
-    out[GL_PUBLIC_CODE_LEN] = 0;
-    sodium_memzero(raw, sizeof raw);
-}
-
-/* A code as a resident may type it (lower case, with spaces or hyphens),
- * in its stored form; false when it is not one. */
-static bool code_norm(const char *in, char out[GL_PUBLIC_CODE_LEN + 1])
-{
-    size_t n = 0;
-    for (size_t i = 0; in[i] && i < 64; i++) {
-        char c = in[i];
-        if (c == '-' || c == ' ')
-            continue;
-        if (c >= 'a' && c <= 'z')
-            c = (char)(c - 'a' + 'A');
-        if (!strchr(alphabet, c) || n == GL_PUBLIC_CODE_LEN)
-            return false;
-        out[n++] = c;
-    }
-    out[n] = 0;
-    return n == GL_PUBLIC_CODE_LEN && strlen(in) < 64;
-}
-
-/* ---- per-address limits ---- */
-
-struct slot {
-    char addr[48];
-    int64_t since; /* the window's start */
-    uint32_t filings, misses;
-};
-static struct slot slots[GL_PUBLIC_ADDRS];
-
-static uint32_t limit_of(const char *env, uint32_t def)
-{
-    const char *v = getenv(env);
-    char *end;
-    long n = v && v[0] ? strtol(v, &end, 10) : -1;
-    return n >= 1 && n <= 1000000 && !*end ? (uint32_t)n : def;
-}
-
-/* The address's counts in this hour's window: its slot, or the stalest
- * slot taken over. */
-static struct slot *slot_of(gl_http_req_t *r, int64_t now)
-{
-    char addr[48];
-    gl_http_peer(r, addr, sizeof addr);
-    struct slot *stale = &slots[0];
-    for (size_t i = 0; i < GL_PUBLIC_ADDRS; i++) {
-        struct slot *s = &slots[i];
-        if (s->addr[0] && strcmp(s->addr, addr) == 0) {
-            if (now - s->since >= HOUR_MS) {
-                s->since = now;
-                s->filings = s->misses = 0;
-            }
-            return s;
-        }
-        if (!s->addr[0] || s->since < stale->since)
-            stale = s;
-        if (!s->addr[0])
-            break;
-    }
-    memset(stale, 0, sizeof *stale);
-    snprintf(stale->addr, sizeof stale->addr, "%s", addr[0] ? addr : "?");
-    stale->since = now;
-    return stale;
-}
-
-static bool too_many(gl_http_req_t *r, uint32_t count, uint32_t limit, const char *what)
-{
-    if (count < limit)
-        return false;
-    fail(r, 429, "too-many", "%u %s an hour from one address; please try again later (请稍后再试)", limit, what);
-    return true;
+    gl_resident_fail(r, status, code, "%s", why);
 }
 
 /* ---- answers after the commit ---- */
@@ -215,10 +113,9 @@ static const gl_api_answerer filed_answer = {filed, failed}, rated_answer = {rat
 
 static int file_request(gl_http_req_t *r, const gl_o311_door *d, gl_api_call *call)
 {
-    struct slot *s = slot_of(r, d->now);
-    if (too_many(r, s->filings, limit_of("GRIDLINK_PUBLIC_FILINGS", 20), "requests"))
+    if (gl_resident_over(r, d->now, GL_RC_FILINGS, gl_resident_limit("GRIDLINK_PUBLIC_FILINGS", 20), "requests"))
         return 1;
-    s->filings++;
+    gl_resident_count(r, d->now, GL_RC_FILINGS);
     size_t len;
     const uint8_t *body = gl_http_body(r, &len);
     char why[512] = "";
@@ -235,11 +132,11 @@ static int file_request(gl_http_req_t *r, const gl_o311_door *d, gl_api_call *ca
         return 1;
     }
     char code[GL_PUBLIC_CODE_LEN + 1];
-    code_make(code);
+    gl_resident_code_make(code);
     q->receipt.data = malloc(GL_RECEIPT_HASH);
     q->receipt.len = GL_RECEIPT_HASH;
     if (q->receipt.data)
-        code_hash(code, q->receipt.data);
+        gl_resident_code_hash(code, q->receipt.data);
     q->node = strdup(d->node);
     q->user = strdup("public");
     q->contact->client = strdup("public");
@@ -265,15 +162,14 @@ static int file_request(gl_http_req_t *r, const gl_o311_door *d, gl_api_call *ca
 static Gridlink__V1__Case *case_of(gl_http_req_t *r, const gl_o311_door *d, const char *raw)
 {
     char code[GL_PUBLIC_CODE_LEN + 1];
-    if (!code_norm(raw, code)) {
+    if (!gl_resident_code_norm(raw, code)) {
         fail(r, 400, "bad-code", "a follow-up code is %d letters and digits (回执码格式不正确)", GL_PUBLIC_CODE_LEN);
         return NULL;
     }
-    struct slot *s = slot_of(r, d->now);
-    if (too_many(r, s->misses, limit_of("GRIDLINK_PUBLIC_MISSES", 60), "unknown codes"))
+    if (gl_resident_over(r, d->now, GL_RC_MISSES, gl_resident_limit("GRIDLINK_PUBLIC_MISSES", 60), "unknown codes"))
         return NULL;
     uint8_t hash[GL_RECEIPT_HASH];
-    code_hash(code, hash);
+    gl_resident_code_hash(code, hash);
     MDB_txn *txn;
     if (gl_store_begin(d->store, NULL, false, &txn) != 0) {
         fail(r, 503, "unavailable", "the node's store cannot be read");
@@ -287,7 +183,7 @@ static Gridlink__V1__Case *case_of(gl_http_req_t *r, const gl_o311_door *d, cons
     gl_store_abort(txn);
     if (rc != 0) {
         if (rc == GL_ENOENT)
-            s->misses++;
+            gl_resident_count(r, d->now, GL_RC_MISSES);
         fail(r, rc == GL_ENOENT ? 404 : 503, rc == GL_ENOENT ? "unknown-code" : "unavailable", "%s",
              rc == GL_ENOENT ? "no request has this follow-up code (未找到该回执码)"
                              : "the node's store cannot be read");

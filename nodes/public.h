@@ -8,9 +8,8 @@
  *
  * A request is filed as Open311's POST files it (open311_form.h), as the
  * engine's request operation at the intake node with the resident's role;
- * the door makes a follow-up code (回执码) of GL_PUBLIC_CODE_LEN characters
- * of an alphabet without 0, O, 1 and I, from libsodium's randombytes, and
- * sends only its BLAKE2b-256 hash (as tokens are kept) with the request: the engine keeps it in the
+ * the door makes a follow-up code (回执码, resident.h) and
+ * sends only its hash with the request: the engine keeps it in the
  * intake's `receipts` database, mapped to the case, in the commit that
  * makes the case. The code itself is given once, in the answer.
  *
@@ -23,9 +22,9 @@
  *
  * Filings are limited per client address (GRIDLINK_PUBLIC_FILINGS an hour,
  * default 20), and so are lookups of unknown codes (GRIDLINK_PUBLIC_MISSES
- * an hour, default 60), in a table of GL_PUBLIC_ADDRS addresses. Every
+ * an hour, default 60), counted per address (resident.h). Every
  * error is {"error": {"code", "message"}} with 400, 404, 405, 409, 413 or
- * 429 and is counted (gl_public_refused, health's public_refused).
+ * 429 and is counted (gl_resident_refused, health's public_refused).
  *
  * Ownership: nothing is kept of a request past the call but its address's
  * counts; a gl_api_call filled here is the caller's (gl_api_call_clear). */
@@ -35,15 +34,11 @@
 #include <stdint.h>
 
 #include "open311.h"
-
-#define GL_PUBLIC_CODE_LEN 12
-#define GL_PUBLIC_ADDRS    1024
+#include "resident.h"
 
 /* 0: call is filled (a request or a rating for the intake's batch,
  * answered with call->answerer); 1: r was answered here. d is Open311's
  * door (the intake, its store and the topology). */
 int gl_public_route(gl_http_req_t *r, const gl_o311_door *d, gl_api_call *call);
-/* Requests refused since the process started. */
-uint64_t gl_public_refused(void);
 
 #endif

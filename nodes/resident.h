@@ -1,0 +1,56 @@
+/* resident.h: what every residents' page of the node process shares (the
+ * follow-up requests of public.c, and any other page a resident uses
+ * without an account):
+ *
+ *   codes: GL_PUBLIC_CODE_LEN characters of an alphabet without 0, O, 1 and
+ *   I, made from libsodium's randombytes; a code is kept only as its
+ *   BLAKE2b-256 hash (GL_RECEIPT_HASH bytes), as tokens are kept;
+ *
+ *   per-address hourly counts: a table of GL_PUBLIC_ADDRS client addresses,
+ *   the stalest taken over when full, with one count per kind of request
+ *   (enum gl_resident_count); a limit is read from the environment;
+ *
+ *   refusals: every error answered through gl_resident_fail is counted
+ *   (gl_resident_refused, health's public_refused).
+ *
+ * Nothing here allocates: the table is static, codes are the caller's. */
+#ifndef GL_RESIDENT_H
+#define GL_RESIDENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http.h"
+#include "store.h"
+
+#define GL_PUBLIC_CODE_LEN 12
+#define GL_PUBLIC_ADDRS    1024
+
+enum gl_resident_count {
+    GL_RC_FILINGS, /* requests filed */
+    GL_RC_MISSES,  /* codes looked up that are not known */
+    GL_RC_ANSWERS, /* survey answers and appraisals given */
+    GL_RC_KINDS
+};
+
+void gl_resident_code_make(char out[GL_PUBLIC_CODE_LEN + 1]);
+/* A code as a resident may type it (lower case, with spaces or hyphens)
+ * in its stored form; false when it is not one. */
+bool gl_resident_code_norm(const char *in, char out[GL_PUBLIC_CODE_LEN + 1]);
+void gl_resident_code_hash(const char *code, uint8_t hash[GL_RECEIPT_HASH]);
+
+/* Answers r with status, {"error": {"code", "message"}}, and counts it. */
+void gl_resident_fail(gl_http_req_t *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Refusals since the process started. */
+uint64_t gl_resident_refused(void);
+
+/* The limit named by env (1 .. 1000000), else def. */
+uint32_t gl_resident_limit(const char *env, uint32_t def);
+/* True, with r answered 429 and counted, when r's address has made limit
+ * requests of kind k in this hour; what names them in the message. */
+bool gl_resident_over(gl_http_req_t *r, int64_t now, enum gl_resident_count k, uint32_t limit, const char *what);
+/* Counts one request of kind k for r's address. */
+void gl_resident_count(gl_http_req_t *r, int64_t now, enum gl_resident_count k);
+
+#endif
