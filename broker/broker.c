@@ -8,6 +8,7 @@
  *   intake.c   what arrives on bus_in, checked and dispatched
  *   service.c  clients' snapshot, replay and subscribe requests
  *   core.c     the shared state and the limiter of complaints about peers
+ *   metrics.c  GET /metrics over HTTP
  * Nothing here blocks: every send is non-blocking, replies that do not fit
  * wait in the client's queue, and node requests that cannot be sent are
  * retried by a timer. */
@@ -29,6 +30,7 @@
 #include "keys.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "notify.h"
 #include "outq.h"
 #include "sock.h"
@@ -208,7 +210,7 @@ int broker_run(const char *home)
     b->subs = zlistx_new();
     b->cut_off = zhashx_new();
     zhashx_set_destructor(b->cut_off, free_item);
-    if (open_sockets(b) != 0)
+    if (open_sockets(b) != 0 || broker_metrics_start(b) != 0)
         return 1;
 
     uv_timer_t *timers[] = {&b->hugz, &b->marks, &b->asks, &b->flush};
@@ -241,6 +243,7 @@ int broker_run(const char *home)
     uv_close((uv_handle_t *)&b->sigint, NULL);
     uv_close((uv_handle_t *)&b->sigterm, NULL);
     uv_close((uv_handle_t *)&b->sighup, NULL);
+    broker_metrics_stop(b);
     zlistx_destroy(&b->subs); /* before the clients it points to */
     zhashx_destroy(&b->clients);
     zhashx_destroy(&b->cut_off);

@@ -15,7 +15,9 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "http.h"
 #include "loop.h"
+#include "prom.h"
 #include "topology.h"
 #include "view.h"
 #include "zap.h"
@@ -52,6 +54,8 @@ typedef struct broker {
     uint64_t bad, unauthorized, foreign, future;
     uint64_t snapshots, client_replays, refused, out_of_scope;
     /* core.c */
+    gl_http_t *http;  /* GET /metrics (metrics.c) */
+    gl_prom_hist lag; /* live events: logged at the node -> applied here */
     int64_t warn_next[WARN_KINDS];
     uint64_t warn_quiet[WARN_KINDS];
 } broker_t;

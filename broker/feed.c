@@ -8,6 +8,7 @@
 #include "core.h"
 #include "error.h"
 #include "log.h"
+#include "metrics.h"
 
 #define ASK_TIMEOUT_MS       5000  /* no chunk for this long: ask again */
 #define ASK_HOLD_MS          2000  /* after a refusal, wait this long before asking again */
@@ -299,6 +300,8 @@ void feed_offer(broker_t *b, feed_t *f, bus_event_t *ev, zframe_t *raw)
     }
     if (replayed)
         b->replayed++;
+    else
+        broker_metrics_lag(b, ev->time_ms);
     apply(b, f, ev, raw);
 }
 

@@ -143,6 +143,10 @@ int gl_store_case_get(MDB_txn *txn, gl_store_t *s, const char *id, Gridlink__V1_
 /* Call fn for every case in id order until it returns non-zero (which is
  * returned). The case passed to fn is freed after fn returns. */
 int gl_store_case_foreach(MDB_txn *txn, gl_store_t *s, int (*fn)(const Gridlink__V1__Case *c, void *arg), void *arg);
+/* The same from the first case whose ID sorts after `after` (NULL: from the
+ * first); fn's non-zero return stops the walk and is returned. */
+int gl_store_case_walk(MDB_txn *txn, gl_store_t *s, const char *after,
+                       int (*fn)(const Gridlink__V1__Case *c, void *arg), void *arg);
 int gl_store_case_count(MDB_txn *txn, gl_store_t *s, uint64_t *n);
 
 /* log: appends ev with seq = last + 1 (ev->seq is set). */

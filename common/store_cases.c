@@ -62,7 +62,8 @@ int gl_store_case_get(MDB_txn *txn, gl_store_t *s, const char *id, Gridlink__V1_
     return 0;
 }
 
-int gl_store_case_foreach(MDB_txn *txn, gl_store_t *s, int (*fn)(const Gridlink__V1__Case *c, void *arg), void *arg)
+int gl_store_case_walk(MDB_txn *txn, gl_store_t *s, const char *after,
+                       int (*fn)(const Gridlink__V1__Case *c, void *arg), void *arg)
 {
     if (!txn || !s || !fn)
         return GL_EINVAL;
@@ -70,9 +71,11 @@ int gl_store_case_foreach(MDB_txn *txn, gl_store_t *s, int (*fn)(const Gridlink_
     int rc = mdb_cursor_open(txn, s->dbi[GL_DB_CASES], &cur);
     if (rc)
         return mdb_fail("open case cursor", rc);
-    MDB_val k, v;
+    MDB_val k = {after ? strlen(after) : 0, (void *)after}, v;
     int ret = 0;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    rc = mdb_cursor_get(cur, &k, &v, after ? MDB_SET_RANGE : MDB_FIRST);
+    if (rc == 0 && after && k.mv_size == strlen(after) && memcmp(k.mv_data, after, k.mv_size) == 0)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     while (rc == 0) {
         Gridlink__V1__Case *c = decode_case(&k, &v);
         if (!c) {
@@ -89,6 +92,11 @@ int gl_store_case_foreach(MDB_txn *txn, gl_store_t *s, int (*fn)(const Gridlink_
     if (ret)
         return ret;
     return rc == MDB_NOTFOUND ? 0 : mdb_fail("walk cases", rc);
+}
+
+int gl_store_case_foreach(MDB_txn *txn, gl_store_t *s, int (*fn)(const Gridlink__V1__Case *c, void *arg), void *arg)
+{
+    return gl_store_case_walk(txn, s, NULL, fn, arg);
 }
 
 int gl_store_case_count(MDB_txn *txn, gl_store_t *s, uint64_t *n)

@@ -267,7 +267,7 @@ int gl_topology_set_port_base(gl_topology_t *t, int port_base)
         return GL_EINVAL;
     char err[256];
     int http = t->http_port_base ? t->http_port_base + (port_base - t->port_base) : 0;
-    if (t->http_port_base && (http < 1024 || http + (int)t->n_nodes > 65535))
+    if (t->http_port_base && (http < 1024 || http + (int)t->n_nodes >= 65535))
         return GL_EINVAL; /* the HTTP ports, which move along, would not fit */
     int rc = topo_derive_endpoints(t, port_base, err, sizeof err);
     if (rc == 0)
@@ -307,6 +307,11 @@ static void span_of(const char *endpoint, int *lo, int *hi, bool *any)
     *any = true;
 }
 
+int gl_topology_broker_http_port(const gl_topology_t *t)
+{
+    return t->http_port_base ? t->http_port_base + (int)t->n_nodes : 0;
+}
+
 bool gl_topology_port_span(const gl_topology_t *t, int *lo, int *hi)
 {
     bool any = false;
@@ -318,7 +323,7 @@ bool gl_topology_port_span(const gl_topology_t *t, int *lo, int *hi)
         char ep[64];
         snprintf(ep, sizeof ep, "tcp://h:%d", t->http_port_base);
         span_of(ep, lo, hi, &any);
-        snprintf(ep, sizeof ep, "tcp://h:%d", t->http_port_base + (int)t->n_nodes - 1);
+        snprintf(ep, sizeof ep, "tcp://h:%d", gl_topology_broker_http_port(t));
         span_of(ep, lo, hi, &any);
     }
     return any;

@@ -170,6 +170,9 @@ int gl_topology_check_home(const gl_topology_t *t, const char *home, char *err, 
 int gl_topology_save(const gl_topology_t *t, const char *path);
 void gl_topology_free(gl_topology_t **t);
 
+/* The broker's HTTP port (its /metrics): the one after the last node's,
+ * http_port_base + the number of nodes; 0 without http_port_base. */
+int gl_topology_broker_http_port(const gl_topology_t *t);
 /* The lowest and highest TCP port the topology listens on (tree endpoints,
  * the broker's, HTTP); false when it listens on none. */
 bool gl_topology_port_span(const gl_topology_t *t, int *lo, int *hi);

@@ -335,7 +335,9 @@ static void commit_node(node_t *n)
         }
     }
     if (n->txn) {
+        uint64_t t0 = uv_hrtime();
         int rc = gl_store_commit(n->txn);
+        gl_prom_hist_observe(&n->commit_hist, (double)(uv_hrtime() - t0) / 1e9);
         n->txn = NULL;
         if (rc == GL_EMAPFULL) {
             rc = regrow_and_replay(n);

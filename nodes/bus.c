@@ -339,3 +339,10 @@ void bus_close(void)
     bus.n_jobs = 0;
     bus.pub = NULL; /* the loop destroys the socket */
 }
+
+void bus_counters(uint64_t *published, uint64_t *dropped, uint64_t *replayed)
+{
+    *published = bus.published;
+    *dropped = bus.dropped;
+    *replayed = bus.replayed;
+}

@@ -25,5 +25,7 @@ int bus_open(uv_loop_t *uv, gl_loop_t *loop, const gl_topology_t *topo, zcert_t 
 void bus_publish(const char *topic, const uint8_t *buf, size_t len);
 /* Stop the timers and forget the socket (the loop destroys it). */
 void bus_close(void);
+/* Events published live, dropped at the high-water mark, and replayed. */
+void bus_counters(uint64_t *published, uint64_t *dropped, uint64_t *replayed);
 
 #endif

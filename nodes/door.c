@@ -26,6 +26,7 @@
 #include "feed.h"
 #include "host_int.h"
 #include "log.h"
+#include "metrics.h"
 #include "open311.h"
 #include "pbjson.h"
 #include "openapi.h"
@@ -230,6 +231,10 @@ static void on_request(gl_http_req_t *r, void *arg)
 {
     host_t *h = arg;
     gl_api_call call;
+    if (strcmp(gl_http_path(r), "/metrics") == 0) {
+        metrics_serve(h, r);
+        return;
+    }
     if (gl_feed_owns(gl_http_path(r))) {
         gl_feed_door d = {.t = h->topo, .find = feed_find, .arg = h, .now = host_now(h)};
         gl_feed_route(r, &d);
@@ -294,6 +299,11 @@ int door_start(host_t *h)
         gl_users_close(&h->users);
         return rc;
     }
+    if ((rc = metrics_start(h)) != 0) {
+        gl_http_stop(&h->http);
+        gl_users_close(&h->users);
+        return rc;
+    }
     uv_timer_init(h->uv, &h->sse_beat);
     h->sse_beat.data = h;
     uv_timer_start(&h->sse_beat, on_beat, SSE_BEAT_MS, SSE_BEAT_MS);
@@ -315,6 +325,7 @@ void door_stop(host_t *h)
         h->sse_beat_on = false;
     }
     gl_http_stop(&h->http); /* the streams close with it */
+    metrics_stop(h);
     gl_users_close(&h->users);
     gl_openapi_free();
     gl_feed_cache_free();

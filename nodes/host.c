@@ -22,6 +22,7 @@
 #include "host_int.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "feed.h"
 #include "open311.h"
@@ -399,6 +400,7 @@ static int node_open(host_t *h, const char *id, node_t **out)
     if (!n)
         return GL_ENOMEM;
     n->host = h;
+    metrics_node_init(n);
     n->topo = topo;
     n->id = topo->id;
     n->parent = gl_topology_parent(h->topo, topo);

@@ -3,8 +3,8 @@
  * inputs applied by the engine in one write transaction per loop pass, the
  * commit, the effects released after it, and the deadline timer). The host
  * owns its nodes; a node owns its store, certificate, sockets, links, engine
- * and the open batch. Nothing outside nodes/host.c and nodes/batch.c
- * includes it. */
+ * and the open batch. Besides those two, door.c (the HTTP door) and
+ * metrics.c (its /metrics) include it; nothing else does. */
 #ifndef GL_HOST_INT_H
 #define GL_HOST_INT_H
 
@@ -18,6 +18,7 @@
 #include "http.h"
 #include "link.h"
 #include "loop.h"
+#include "prom.h"
 #include "sock.h"
 #include "store.h"
 #include "topology.h"
@@ -84,8 +85,9 @@ struct node {
     bool deadlines_changed;
 
     uint64_t bad_messages, refused, store_errors;
-    int last_refusal; /* why the last input was refused, 0 if taken */
-    bool map_full;    /* work outside an input (deadlines, liveness) hit a full map */
+    int last_refusal;         /* why the last input was refused, 0 if taken */
+    bool map_full;            /* work outside an input (deadlines, liveness) hit a full map */
+    gl_prom_hist commit_hist; /* seconds per batch commit (metrics.c) */
 };
 
 struct host {
@@ -111,7 +113,8 @@ struct host {
     gl_http_t *http;   /* the staff API, when the topology gives HTTP ports */
     gl_users_t *users; /* HOME/users, when it exists */
     char http_url[128];
-    struct sse *sse; /* the event streams open (door.c) */
+    struct sse *sse;       /* the event streams open (door.c) */
+    struct census *census; /* cases by state, per node (metrics.c) */
     size_t n_sse;
     uv_timer_t sse_beat;
     bool sse_beat_on;

@@ -14,6 +14,7 @@ packages=(
     jq iproute2 procps nftables curl libxml2-utils
     wrk # the benchmark's HTTP load generator (its smoke test runs the http scenario)
     python3-jsonschema # test_openapi validates the API's answers against its OpenAPI document
+    prometheus # promtool, for test_metrics: every process's /metrics checked
     clang-format # the style test (style.clang_format) is registered only where it is installed
     libjs-bootstrap5 # the staff web app's UI library, served under /lib/
     chromium fonts-wqy-microhei # the browser test (test_web_app), Chinese glyphs in its screenshots
