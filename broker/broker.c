@@ -8,7 +8,8 @@
  *   intake.c   what arrives on bus_in, checked and dispatched
  *   service.c  clients' snapshot, replay and subscribe requests
  *   core.c     the shared state and the limiter of complaints about peers
- *   metrics.c  GET /metrics over HTTP
+ *   durable.c  the view in LMDB: feeds' sequences, cases, counts
+ *   door.c     HTTP: /metrics (metrics.c) and the view's counts
  * Nothing here blocks: every send is non-blocking, replies that do not fit
  * wait in the client's queue, and node requests that cannot be sent are
  * retried by a timer. */
@@ -23,6 +24,7 @@
 
 #include "codec.h"
 #include "core.h"
+#include "durable.h"
 #include "error.h"
 #include "feed.h"
 #include "home.h"
@@ -30,7 +32,7 @@
 #include "keys.h"
 #include "log.h"
 #include "loop.h"
-#include "metrics.h"
+#include "door.h"
 #include "notify.h"
 #include "outq.h"
 #include "sock.h"
@@ -205,12 +207,14 @@ int broker_run(const char *home)
     b->feeds = zhashx_new();
     zhashx_set_destructor(b->feeds, feed_destroy);
     view_init(&b->view);
+    if (durable_open(b, home) != 0)
+        return 1;
     b->clients = zhashx_new();
     zhashx_set_destructor(b->clients, outq_client_destroy);
     b->subs = zlistx_new();
     b->cut_off = zhashx_new();
     zhashx_set_destructor(b->cut_off, free_item);
-    if (open_sockets(b) != 0 || broker_metrics_start(b) != 0)
+    if (open_sockets(b) != 0 || broker_door_start(b) != 0)
         return 1;
 
     uv_timer_t *timers[] = {&b->hugz, &b->marks, &b->asks, &b->flush};
@@ -243,7 +247,8 @@ int broker_run(const char *home)
     uv_close((uv_handle_t *)&b->sigint, NULL);
     uv_close((uv_handle_t *)&b->sigterm, NULL);
     uv_close((uv_handle_t *)&b->sighup, NULL);
-    broker_metrics_stop(b);
+    broker_door_stop(b);
+    durable_close(b);
     zlistx_destroy(&b->subs); /* before the clients it points to */
     zhashx_destroy(&b->clients);
     zhashx_destroy(&b->cut_off);

@@ -54,8 +54,9 @@ typedef struct broker {
     uint64_t bad, unauthorized, foreign, future;
     uint64_t snapshots, client_replays, refused, out_of_scope;
     /* core.c */
-    gl_http_t *http;  /* GET /metrics (metrics.c) */
-    gl_prom_hist lag; /* live events: logged at the node -> applied here */
+    gl_http_t *http;     /* GET /metrics (metrics.c) */
+    struct durable *dur; /* the durable view (durable.c) */
+    gl_prom_hist lag;    /* live events: logged at the node -> applied here */
     int64_t warn_next[WARN_KINDS];
     uint64_t warn_quiet[WARN_KINDS];
 } broker_t;

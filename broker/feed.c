@@ -6,6 +6,7 @@
 
 #include "codec.h"
 #include "core.h"
+#include "durable.h"
 #include "error.h"
 #include "log.h"
 #include "metrics.h"
@@ -260,6 +261,7 @@ static void apply(broker_t *b, feed_t *f, bus_event_t *ev, zframe_t *raw)
         return;
     }
     f->last = ev->seq;
+    durable_apply(b, ev);
     view_window_push(&b->view, &f->win, r);
     view_update(&b->view, r);
     outq_publish_event(b, ev, raw);
@@ -283,6 +285,8 @@ static void apply(broker_t *b, feed_t *f, bus_event_t *ev, zframe_t *raw)
 void feed_offer(broker_t *b, feed_t *f, bus_event_t *ev, zframe_t *raw)
 {
     bool replayed = raw == NULL;
+    if (!replayed)
+        f->heard_ms = core_now_ms(b);
     if (ev->seq > f->known)
         f->known = ev->seq;
     if (ev->seq <= f->last) {
@@ -312,6 +316,7 @@ static void reset(broker_t *b, feed_t *f, uint64_t seq)
             f->node, (unsigned long long)seq, (unsigned long long)f->last);
     view_window_clear(&b->view, &f->win);
     f->last = 0;
+    durable_reset_feed(b, f->node);
     f->known = seq;
     f->reset_ms = core_now_ms(b);
     /* An own repair in flight asked from the old position; ask afresh. */
@@ -321,6 +326,7 @@ static void reset(broker_t *b, feed_t *f, uint64_t seq)
 
 void feed_take_mark(broker_t *b, feed_t *f, uint64_t seq)
 {
+    f->heard_ms = core_now_ms(b);
     if (seq < f->last) {
         /* A forged event ahead of the log makes the real mark look short
          * too: a node's feed is rebuilt at most so often. */

@@ -54,6 +54,7 @@ typedef struct feed {
     unsigned futile;           /* own repair rounds in a row that brought nothing */
     bool overclaimed;          /* the node claimed more than it replays; said once */
     int64_t reset_ms;          /* when its feed was last rebuilt from 1 */
+    int64_t heard_ms;          /* its last event or mark (loop ms) */
     window_t win;              /* its events up to last, most recent */
 } feed_t;
 

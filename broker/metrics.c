@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "durable.h"
 #include "error.h"
 #include "feed.h"
 #include "home.h"
@@ -61,6 +62,21 @@ static void counters(broker_t *b, gl_prom *p)
     }
 }
 
+static void held(broker_t *b, gl_prom *p)
+{
+    char l[GL_PROM_LABELS];
+    gl_prom_family(p, "gridlink_broker_cases", "gauge",
+                   "Cases by the node that holds them, from the broker's durable view: open, overdue, escalated, "
+                   "resolved (waiting for verification), returned, closed.");
+    for (size_t i = 0; i < b->topo->n_nodes; i++) {
+        const char *id = b->topo->nodes[i].id;
+        const durable_counts *c = durable_counts_of(b, id);
+        for (int k = 0; c && k < DB_BUCKETS; k++)
+            gl_prom_sample(p, "gridlink_broker_cases",
+                           gl_prom_labels(l, "node", id, "bucket", durable_bucket_names[k], NULL), (double)c->n[k]);
+    }
+}
+
 static void feeds(broker_t *b, gl_prom *p)
 {
     char l[GL_PROM_LABELS];
@@ -77,21 +93,13 @@ static void feeds(broker_t *b, gl_prom *p)
     gl_prom_hist_write(p, "gridlink_broker_bus_lag_seconds", NULL, &b->lag);
 }
 
-static void on_request(gl_http_req_t *r, void *arg)
+void broker_metrics_serve(broker_t *b, gl_http_req_t *r)
 {
-    broker_t *b = arg;
-    if (strcmp(gl_http_path(r), "/metrics") != 0) {
-        gl_http_error(r, 404, "not-found", "the broker serves /metrics");
-        return;
-    }
-    if (strcmp(gl_http_method(r), "GET") != 0) {
-        gl_http_error(r, 405, "method-not-allowed", "/metrics is read with GET");
-        return;
-    }
     gl_prom p;
     gl_prom_init(&p);
     counters(b, &p);
     feeds(b, &p);
+    held(b, &p);
     if (p.failed)
         gl_http_error(r, 503, "unavailable", "out of memory");
     else
@@ -99,24 +107,7 @@ static void on_request(gl_http_req_t *r, void *arg)
     gl_prom_free(&p);
 }
 
-int broker_metrics_start(broker_t *b)
+void broker_metrics_init(broker_t *b)
 {
     gl_prom_hist_init(&b->lag, lag_bounds, sizeof lag_bounds / sizeof lag_bounds[0]);
-    int port = gl_topology_broker_http_port(b->topo);
-    if (!port)
-        return GL_OK;
-    gl_http_limits lim = gl_http_api_limits();
-    char err[256];
-    int rc = gl_http_start(b->uv, b->topo->listen_host, port, &lim, on_request, b, &b->http, err, sizeof err);
-    if (rc != 0) {
-        gl_error("%s", err);
-        return rc;
-    }
-    gl_info("HTTP: metrics at http://%s:%d/metrics", b->topo->listen_host, gl_http_port(b->http));
-    return GL_OK;
-}
-
-void broker_metrics_stop(broker_t *b)
-{
-    gl_http_stop(&b->http);
 }

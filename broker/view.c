@@ -76,7 +76,7 @@ void view_free(view_t *v)
  * over its earlier one, the holder's event over another node's, and an
  * ancestor's over a descendant's (a change travels down from where it was
  * made). Events without a case (links) are per node: sequence order. */
-static bool supersedes(const bus_event_t *n, const bus_event_t *o)
+bool view_supersedes(const bus_event_t *n, const bus_event_t *o)
 {
     if (n->version != o->version)
         return n->version > o->version;
@@ -88,17 +88,23 @@ static bool supersedes(const bus_event_t *n, const bus_event_t *o)
     return gl_topology_in_subtree(n->node, o->node);
 }
 
+const char *view_key(const bus_event_t *ev, char *key, size_t len)
+{
+    if (ev->case_id[0])
+        snprintf(key, len, "%s", ev->case_id);
+    else /* link-up/down and the like: the latest per node and peer */
+        snprintf(key, len, "link %s %s", ev->node, ev->peer);
+    return key;
+}
+
 void view_update(view_t *v, rev_t *r)
 {
     const bus_event_t *ev = r->ev;
-    char key[GL_NODE_ID_MAX * 2 + 320];
-    if (ev->case_id[0])
-        snprintf(key, sizeof key, "%s", ev->case_id);
-    else /* link-up/down and the like: the latest per node and peer */
-        snprintf(key, sizeof key, "link %s %s", ev->node, ev->peer);
+    char key[VIEW_KEY_MAX];
+    view_key(ev, key, sizeof key);
     view_entry_t *e = zhashx_lookup(v->cases, key);
     if (e) {
-        if (!supersedes(ev, e->rev->ev))
+        if (!view_supersedes(ev, e->rev->ev))
             return;
         view_rev_unref(e->rev);
         e->rev = rev_ref(r);

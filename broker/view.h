@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "gridlink.pb-c.h"
+#include "topology.h"
 
 typedef Gridlink__V1__BusEvent bus_event_t;
 
@@ -58,6 +59,12 @@ void view_rev_unref(rev_t *r);
 
 void view_init(view_t *v);
 void view_free(view_t *v);
+#define VIEW_KEY_MAX (GL_NODE_ID_MAX * 2 + 320)
+
+/* What the view keeps ev under: its case's ID, or "link NODE PEER". */
+const char *view_key(const bus_event_t *ev, char *key, size_t len);
+/* Whether n should replace o as what the view shows of their case. */
+bool view_supersedes(const bus_event_t *n, const bus_event_t *o);
 /* Show r's event for its case if it supersedes what the view has. */
 void view_update(view_t *v, rev_t *r);
 

@@ -4,7 +4,8 @@
  * secret key the home holds (a machine's own nodes in a bundle of gridlink
  * provision) asked at once on its control socket, up to WINDOW requests in flight; one line a
  * node (display name, up or down, parent link, outbox, dead letters, cases)
- * and a total, or a JSON array.
+ * and a total, or as JSON {nodes: [...], liveness: {nodes, up,
+ * parent_links_down, share_up}, dashboard_url: the broker's HTTP door}.
  *
  * A node is down when it has no control socket, when the process behind it
  * is gone (seen at once), or when its process says nothing for --timeout
@@ -293,9 +294,21 @@ static int health_home(const char *home, const gl_topology_t *t, int timeout_ms,
         up += probes[i].rep != NULL;
     if (json) {
         json_t *arr = json_array();
-        for (size_t i = 0; i < n; i++)
+        size_t parents_down = 0;
+        for (size_t i = 0; i < n; i++) {
             json_array_append_new(arr, probe_json(&probes[i]));
-        cli_print_json(arr);
+            parents_down += probes[i].rep && probes[i].rep->health->parent[0] && !probes[i].rep->health->parent_up;
+        }
+        json_t *doc = json_pack("{s:o, s:{s:I, s:I, s:I, s:f}}", "nodes", arr, "liveness", "nodes", (json_int_t)n, "up",
+                                (json_int_t)up, "parent_links_down", (json_int_t)parents_down, "share_up",
+                                n ? (double)up / (double)n : 0.0);
+        int port = gl_topology_broker_http_port(t);
+        if (port) {
+            char url[300];
+            snprintf(url, sizeof url, "http://%s:%d", t->listen_host, port);
+            json_object_set_new(doc, "dashboard_url", json_string(url));
+        }
+        cli_print_json(doc);
     } else {
         print_home(probes, n);
     }

@@ -495,7 +495,7 @@ if grep -l "already known" "$HOME_DIR"/log/*.log; then fail "a node was sent a c
 for h in "${HOSTS[@]}"; do
     hj=$(gl "$h" health --json) || fail "gridlink health on host $h: a node is down"
     want=$(for n in "${NODES[@]}"; do [ "${HOST_OF[$n]}" != "$h" ] || echo "$n"; done | sort)
-    [ "$(jq -r '.[].node' <<<"$hj" | sort)" = "$want" ] || fail "health on host $h asks: $(jq -c 'map(.node)' <<<"$hj")"
+    [ "$(jq -r '.nodes[].node' <<<"$hj" | sort)" = "$want" ] || fail "health on host $h asks: $(jq -c '.nodes | map(.node)' <<<"$hj")"
 done
 for u in "${!PROC_PID[@]}"; do kill -0 "${PROC_PID[$u]}" 2>/dev/null || fail "$u on host ${PROC_HOST[$u]} died"; done
 log "ok: $((total + 1)) cases on 5 hosts, each held by the district once; SIGKILL of the township, host c2 cut off with $during cases reported there, in $(( ($(now_ms) - START_MS) / 1000 )) s"

@@ -136,9 +136,10 @@ for n in $D $T $C $G1 $G2 $DU $DM; do
 done
 grep -qE "^total: 7 nodes, 7 up, 0 down; 0 parent links down; " <<<"$health" || fail "health's total: $health"
 hj=$(gl health --json)
-jq -e 'length == 7 and all(.[]; .up == true and (.node_name | length) > 0 and has("outbox_pending")
-    and has("dead_letters") and has("cases"))' <<<"$hj" >/dev/null || fail "health --json: $hj"
-[ "$(jq -r '.[] | select(.node == "xinbei.sanjing.c01") | .node_name' <<<"$hj")" = 三井街道第一社区 ] ||
+jq -e '(.nodes | length) == 7 and all(.nodes[]; .up == true and (.node_name | length) > 0 and has("outbox_pending")
+    and has("dead_letters") and has("cases")) and .liveness.up == 7 and .liveness.share_up == 1' <<<"$hj" >/dev/null ||
+    fail "health --json: $hj"
+[ "$(jq -r '.nodes[] | select(.node == "xinbei.sanjing.c01") | .node_name' <<<"$hj")" = 三井街道第一社区 ] ||
     fail "health --json names $C: $hj"
 # One node's health is the node's JSON, as before.
 gl health --node $C | jq -e --arg t $T '.node == "xinbei.sanjing.c01" and .parent == $t and .parent_up == true and

@@ -63,6 +63,8 @@ for n in xinbei.sanjing.c01 xinbei.sanjing.c01.g1 xinbei.sanjing.c01.g2; do
 done
 # The home's health asks the nodes whose keys the bundle holds, and only those.
 hj=$("$GRIDLINK" health --home "$B/c01" --json) || fail "health of the bundle: a node is down"
-[ "$(jq -c 'map(.node)' <<<"$hj")" = '["xinbei.sanjing.c01","xinbei.sanjing.c01.g1","xinbei.sanjing.c01.g2"]' ] ||
-    fail "health of the bundle asks: $(jq -c 'map(.node)' <<<"$hj")"
+[ "$(jq -c '.nodes | map(.node)' <<<"$hj")" = '["xinbei.sanjing.c01","xinbei.sanjing.c01.g1","xinbei.sanjing.c01.g2"]' ] ||
+    fail "health of the bundle asks: $(jq -c '.nodes | map(.node)' <<<"$hj")"
+[ "$(jq -c '.liveness | [.nodes, .up, .share_up]' <<<"$hj")" = '[3,3,1]' ] ||
+    fail "the bundle's liveness: $(jq -c .liveness <<<"$hj")"
 log "ok"

@@ -1,0 +1,113 @@
+/* door.c: see door.h. */
+#include "door.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "casejson.h"
+#include "codec.h"
+#include "core.h"
+#include "durable.h"
+#include "error.h"
+#include "feed.h"
+#include "home.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "policy.h"
+
+static json_t *counts_json(const durable_counts *c)
+{
+    json_t *o = json_object();
+    for (int k = 0; k < DB_BUCKETS; k++)
+        json_object_set_new(o, durable_bucket_names[k], json_integer(c ? c->n[k] : 0));
+    return o;
+}
+
+static void serve_counts(broker_t *b, gl_http_req_t *r)
+{
+    const gl_topology_t *t = b->topo;
+    durable_counts *sub = calloc(t->n_nodes ? t->n_nodes : 1, sizeof *sub), all = {0};
+    if (!sub) {
+        gl_http_error(r, 503, "unavailable", "out of memory");
+        return;
+    }
+    /* Each node's counts into its own and every ancestor's subtree sums. */
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        const durable_counts *c = durable_counts_of(b, t->nodes[i].id);
+        if (!c)
+            continue;
+        for (const gl_node_t *n = &t->nodes[i]; n; n = gl_topology_parent(t, n)) {
+            int k = gl_topology_index_of(t, n->id);
+            for (int j = 0; k >= 0 && j < DB_BUCKETS; j++)
+                sub[k].n[j] += c->n[j];
+        }
+        for (int j = 0; j < DB_BUCKETS; j++)
+            all.n[j] += c->n[j];
+    }
+    int64_t now = core_now_ms(b);
+    size_t live = 0;
+    json_t *nodes = json_array();
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        const gl_node_t *n = &t->nodes[i];
+        const feed_t *f = zhashx_lookup(b->feeds, n->id);
+        bool is_live = f && f->heard_ms && now - f->heard_ms <= DOOR_LIVE_MS;
+        live += is_live;
+        const gl_node_t *p = gl_topology_parent(t, n);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:b, s:I}", "id", n->id, "name", n->name ? n->name : n->id, "tier",
+                              gl_tier_name(n->tier), "parent", p ? json_string(p->id) : json_null(), "live", is_live,
+                              "applied_seq", (json_int_t)(f ? f->last : 0));
+        json_object_set_new(o, "counts", counts_json(durable_counts_of(b, n->id)));
+        json_object_set_new(o, "subtree", counts_json(&sub[i]));
+        json_array_append_new(nodes, o);
+    }
+    free(sub);
+    char when[40];
+    json_t *doc = json_pack("{s:s, s:o, s:{s:I, s:I}, s:o}", "as_of", gl_iso_time(gl_now_ms(), when, sizeof when),
+                            "district", counts_json(&all), "liveness", "nodes", (json_int_t)t->n_nodes, "live",
+                            (json_int_t)live, "nodes", nodes);
+    gl_http_json(r, 200, doc);
+}
+
+static void on_request(gl_http_req_t *r, void *arg)
+{
+    broker_t *b = arg;
+    const char *path = gl_http_path(r);
+    bool metrics = strcmp(path, "/metrics") == 0, counts = strcmp(path, "/api/v1/counts") == 0;
+    if (!metrics && !counts) {
+        gl_http_error(r, 404, "not-found", "the broker serves /metrics and /api/v1/counts");
+        return;
+    }
+    if (strcmp(gl_http_method(r), "GET") != 0) {
+        gl_http_error(r, 405, "method-not-allowed", "%s is read with GET", path);
+        return;
+    }
+    if (metrics)
+        broker_metrics_serve(b, r);
+    else
+        serve_counts(b, r);
+}
+
+int broker_door_start(broker_t *b)
+{
+    broker_metrics_init(b);
+    int port = gl_topology_broker_http_port(b->topo);
+    if (!port)
+        return GL_OK;
+    gl_http_limits lim = gl_http_api_limits();
+    char err[256];
+    int rc = gl_http_start(b->uv, b->topo->listen_host, port, &lim, on_request, b, &b->http, err, sizeof err);
+    if (rc != 0) {
+        gl_error("%s", err);
+        return rc;
+    }
+    gl_info("HTTP: metrics at http://%s:%d/metrics, counts at /api/v1/counts", b->topo->listen_host,
+            gl_http_port(b->http));
+    return GL_OK;
+}
+
+void broker_door_stop(broker_t *b)
+{
+    gl_http_stop(&b->http);
+}
