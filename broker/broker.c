@@ -9,7 +9,8 @@
  *   service.c  clients' snapshot, replay and subscribe requests
  *   core.c     the shared state and the limiter of complaints about peers
  *   durable.c  the view in LMDB: feeds' sequences, cases, counts
- *   door.c     HTTP: /metrics (metrics.c) and the view's counts
+ *   door.c     HTTP: /metrics (metrics.c), the dashboard's pages and API
+ *   stream.c   the dashboard's live stream
  * Nothing here blocks: every send is non-blocking, replies that do not fit
  * wait in the client's queue, and node requests that cannot be sent are
  * retried by a timer. */
@@ -33,6 +34,7 @@
 #include "log.h"
 #include "loop.h"
 #include "door.h"
+#include "stream.h"
 #include "notify.h"
 #include "outq.h"
 #include "sock.h"
@@ -187,6 +189,7 @@ int broker_run(const char *home)
     if (!b)
         return 1;
     b->uv = uv_default_loop();
+    b->home = home;
     char err[512];
     if (gl_home_topology(home, &b->topo, err, sizeof err) != 0) {
         gl_error("cannot load %s/topology.json: %s", home, err);
@@ -214,7 +217,7 @@ int broker_run(const char *home)
     b->subs = zlistx_new();
     b->cut_off = zhashx_new();
     zhashx_set_destructor(b->cut_off, free_item);
-    if (open_sockets(b) != 0 || broker_door_start(b) != 0)
+    if (open_sockets(b) != 0 || stream_init(b) != 0 || broker_door_start(b) != 0)
         return 1;
 
     uv_timer_t *timers[] = {&b->hugz, &b->marks, &b->asks, &b->flush};
@@ -248,6 +251,7 @@ int broker_run(const char *home)
     uv_close((uv_handle_t *)&b->sigterm, NULL);
     uv_close((uv_handle_t *)&b->sighup, NULL);
     broker_door_stop(b);
+    stream_free(b);
     durable_close(b);
     zlistx_destroy(&b->subs); /* before the clients it points to */
     zhashx_destroy(&b->clients);

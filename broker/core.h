@@ -19,6 +19,7 @@
 #include "loop.h"
 #include "prom.h"
 #include "topology.h"
+#include "users.h"
 #include "view.h"
 #include "zap.h"
 
@@ -54,9 +55,12 @@ typedef struct broker {
     uint64_t bad, unauthorized, foreign, future;
     uint64_t snapshots, client_replays, refused, out_of_scope;
     /* core.c */
-    gl_http_t *http;     /* GET /metrics (metrics.c) */
-    struct durable *dur; /* the durable view (durable.c) */
-    gl_prom_hist lag;    /* live events: logged at the node -> applied here */
+    gl_http_t *http;       /* GET /metrics (metrics.c) */
+    struct durable *dur;   /* the durable view (durable.c) */
+    struct stream *stream; /* the dashboard's live stream (stream.c) */
+    const char *home;      /* the broker's home (the caller's) */
+    gl_users_t *users;     /* HOME/users, when it exists (the dashboard's logins) */
+    gl_prom_hist lag;      /* live events: logged at the node -> applied here */
     int64_t warn_next[WARN_KINDS];
     uint64_t warn_quiet[WARN_KINDS];
 } broker_t;

@@ -20,7 +20,8 @@
 #define REC_HEAD      8 /* version, flags, reserved (2), overdue version (4) */
 #define ERR_LOG_EVERY 1000
 
-const char *const durable_bucket_names[DB_BUCKETS] = {"open", "overdue", "escalated", "resolved", "returned", "closed"};
+const char *const durable_bucket_names[DB_BUCKETS] = {"open",     "overdue", "escalated",   "resolved",
+                                                      "returned", "closed",  "origin_open", "origin_overdue"};
 
 struct held {
     durable_counts c;
@@ -103,13 +104,20 @@ static struct held *held_of(struct durable *d, const char *node)
     return h;
 }
 
-static void contribute(struct durable *d, const struct rec *r, int sign)
+/* Counts are kept only for the topology's nodes: an event cannot make the
+ * table grow with names of its own. */
+static struct held *known_held(broker_t *b, const char *node)
+{
+    return gl_topology_find(b->topo, node) ? held_of(b->dur, node) : NULL;
+}
+
+static void contribute(broker_t *b, const struct rec *r, int sign)
 {
     const bus_event_t *ev = r->ev;
     if (!ev || !ev->case_id[0] || ev->state == GRIDLINK__V1__CASE_STATE__STATE_UNKNOWN)
         return;
     const char *holder = ev->holder[0] ? ev->holder : ev->node;
-    struct held *h = held_of(d, holder);
+    struct held *h = known_held(b, holder);
     if (!h)
         return;
     h->dirty = true;
@@ -119,9 +127,25 @@ static void contribute(struct durable *d, const struct rec *r, int sign)
         h->c.n[DB_CLOSED] += sign;
         return;
     }
+    bool overdue = r->od_node[0] && strcmp(r->od_node, holder) == 0;
     h->c.n[DB_OPEN] += sign;
-    if (r->od_node[0] && strcmp(r->od_node, holder) == 0)
+    if (overdue)
         h->c.n[DB_OVERDUE] += sign;
+    const char *dash = strrchr(ev->case_id, '-');
+    char origin[GL_NODE_ID_MAX + 1];
+    size_t olen = dash ? (size_t)(dash - ev->case_id) : 0;
+    struct held *o = NULL;
+    if (olen > 0 && olen <= GL_NODE_ID_MAX) {
+        memcpy(origin, ev->case_id, olen);
+        origin[olen] = 0;
+        o = known_held(b, origin);
+    }
+    if (o) {
+        o->dirty = true;
+        o->c.n[DB_ORIGIN_OPEN] += sign;
+        if (overdue)
+            o->c.n[DB_ORIGIN_OVERDUE] += sign;
+    }
     if (r->flags & F_ESCALATED)
         h->c.n[DB_ESCALATED] += sign;
     if (ev->state == GRIDLINK__V1__CASE_STATE__STATE_RESOLVED)
@@ -244,8 +268,8 @@ void durable_apply(broker_t *b, const bus_event_t *ev)
                 fail(d, "write a case", rc);
             } else {
                 if (had)
-                    contribute(d, &old, -1);
-                contribute(d, &now, +1);
+                    contribute(b, &old, -1);
+                contribute(b, &now, +1);
             }
         }
     }

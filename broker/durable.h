@@ -17,7 +17,9 @@
  * the store: open (every state but closed and merged), overdue (open, and
  * the case's latest overdue was at its holder), escalated (open, and
  * escalated at least once), resolved (反馈, waiting for verification),
- * returned (退回), and closed.
+ * returned (退回), and closed; and per node where cases arose (the case
+ * ID's prefix: a grid, for what its staff reported), the open and the
+ * overdue among them, for the map.
  *
  * durable_open loads the feeds' sequences into b->feeds and the case view
  * into b->view; durable_close commits and closes. The counts table is the
@@ -34,7 +36,17 @@ typedef struct broker broker_t;
 
 #define DURABLE_COMMIT_MS 100
 
-enum durable_bucket { DB_OPEN, DB_OVERDUE, DB_ESCALATED, DB_RESOLVED, DB_RETURNED, DB_CLOSED, DB_BUCKETS };
+enum durable_bucket {
+    DB_OPEN,
+    DB_OVERDUE,
+    DB_ESCALATED,
+    DB_RESOLVED,
+    DB_RETURNED,
+    DB_CLOSED,
+    DB_ORIGIN_OPEN,    /* open cases that arose at this node (its ID starts the case's) */
+    DB_ORIGIN_OVERDUE, /* and of those, the overdue */
+    DB_BUCKETS
+};
 extern const char *const durable_bucket_names[DB_BUCKETS];
 
 typedef struct durable_counts {

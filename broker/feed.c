@@ -7,6 +7,7 @@
 #include "codec.h"
 #include "core.h"
 #include "durable.h"
+#include "stream.h"
 #include "error.h"
 #include "log.h"
 #include "metrics.h"
@@ -262,6 +263,7 @@ static void apply(broker_t *b, feed_t *f, bus_event_t *ev, zframe_t *raw)
     }
     f->last = ev->seq;
     durable_apply(b, ev);
+    stream_note(b, ev);
     view_window_push(&b->view, &f->win, r);
     view_update(&b->view, r);
     outq_publish_event(b, ev, raw);

@@ -399,7 +399,9 @@ static int plan_children(supervisor *sv, const gl_topology_t *t, const char *mod
     if (!c)
         goto out;
     if (t->http_port_base)
-        fprintf(stderr, "up: broker metrics at http://%s:%d/metrics (each node process: /metrics on its port)\n",
+        fprintf(stderr,
+                "up: district dashboard at http://%s:%d/dashboard/ (a district account logs in), broker metrics at "
+                "/metrics (each node process: /metrics on its port)\n",
                 t->listen_host, gl_topology_broker_http_port(t));
     for (size_t k = 0; k < t->n_nodes; k++) {
         const gl_node_t *n = &t->nodes[order[k]];

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "session.h"
 #include "casejson.h"
 #include "codec.h"
 #include "error.h"
@@ -19,9 +20,8 @@
 #include "openapi.h"
 #include "pbjson.h"
 
-#define OP(x)          GRIDLINK__V1__OP__OP_##x
-#define SESSION_TTL_MS (12LL * 3600 * 1000) /* a working day and then some */
-#define MAX_PARTS      8
+#define OP(x)     GRIDLINK__V1__OP__OP_##x
+#define MAX_PARTS 8
 
 static int status_of(int code)
 {
@@ -91,85 +91,6 @@ static int split(const char *path, char *buf, size_t len, char **parts, int n)
     return k;
 }
 
-static json_t *body_json(gl_http_req_t *r, char *why, size_t whylen)
-{
-    size_t len;
-    const uint8_t *b = gl_http_body(r, &len);
-    json_error_t e;
-    json_t *j = json_loadb((const char *)b, len, JSON_REJECT_DUPLICATES, &e);
-    if (!j)
-        snprintf(why, whylen, "the body is not JSON: %s (line %d)", e.text, e.line);
-    return j;
-}
-
-static void login(gl_http_req_t *r, gl_users_t *users, int64_t now)
-{
-    char why[300];
-    json_t *j = body_json(r, why, sizeof why);
-    if (!j) {
-        gl_http_error(r, 400, "bad-request", "%s", why);
-        return;
-    }
-    const char *name = json_string_value(json_object_get(j, "name"));
-    const char *password = json_string_value(json_object_get(j, "password"));
-    if (!name || !password || json_object_size(j) != 2) {
-        json_decref(j);
-        gl_http_error(r, 400, "bad-request", "a login is {\"name\": ..., \"password\": ...}");
-        return;
-    }
-    char token[GL_USERS_TOKEN_SIZE];
-    int64_t expires = 0;
-    int rc = gl_users_login(users, name, password, now, SESSION_TTL_MS, token, &expires);
-    gl_account a;
-    if (rc == 0)
-        rc = gl_users_check_token(users, token, now, &a);
-    if (rc == GL_EAGAIN) {
-        gl_http_error(r, 429, "too-many", "too many failed logins for %s; try again later", name);
-    } else if (rc == GL_EPERM || rc == GL_EINVAL || rc == GL_ENOENT) {
-        gl_http_error(r, 401, "unauthorized", "wrong name or password");
-    } else if (rc != 0) {
-        gl_api_fail(r, rc, "the accounts cannot be read");
-    } else {
-        char when[40], cookie[GL_USERS_TOKEN_SIZE + 96];
-        snprintf(cookie, sizeof cookie, "gl_token=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld", token,
-                 (long long)(SESSION_TTL_MS / 1000));
-        const char *headers[] = {"Set-Cookie", cookie, NULL};
-        gl_http_json_with(r, 200,
-                          json_pack("{s:s, s:s, s:s, s:s, s:s}", "token", token, "expires",
-                                    gl_iso_time(expires, when, sizeof when), "name", a.name, "role",
-                                    gl_user_role_name(a.role), "scope", a.scope),
-                          headers);
-        sodium_memzero(cookie, sizeof cookie);
-    }
-    sodium_memzero(token, sizeof token);
-    json_decref(j);
-}
-
-/* The account the request's bearer token stands for; 1 when r was answered. */
-static int authenticate(gl_http_req_t *r, gl_users_t *users, int64_t now, gl_account *a, const char **token)
-{
-    const char *h = gl_http_header(r, "Authorization");
-    const char *cookie = gl_http_cookie(r, "gl_token");
-    if (!h && cookie && cookie[0] && strcmp(gl_http_method(r), "GET") == 0) {
-        *token = cookie; /* a read: an <img> or an EventSource */
-    } else if (!h && cookie && cookie[0]) {
-        gl_http_error(r, 401, "unauthorized",
-                      "a change needs Authorization: Bearer TOKEN; the cookie serves reads only");
-        return 1;
-    } else if (!h || strncmp(h, "Bearer ", 7) != 0 || !h[7]) {
-        gl_http_error(r, 401, "unauthorized", "log in first: Authorization: Bearer TOKEN (POST /api/v1/login)");
-        return 1;
-    } else {
-        *token = h + 7;
-    }
-    int rc = users ? gl_users_check_token(users, *token, now, a) : GL_ENOENT;
-    if (rc != 0) {
-        gl_http_error(r, 401, "unauthorized", "the token is not valid (expired, logged out or unknown)");
-        return 1;
-    }
-    return 0;
-}
-
 static bool flag(gl_http_req_t *r, const char *key)
 {
     const char *v = gl_http_query(r, key);
@@ -219,7 +140,7 @@ static int body_request(gl_http_req_t *r, Gridlink__V1__CtlRequest **q, char *wh
 {
     size_t len;
     gl_http_body(r, &len);
-    json_t *j = len ? body_json(r, why, whylen) : json_object();
+    json_t *j = len ? gl_http_body_json(r, why, whylen) : json_object();
     if (!j)
         return GL_EINVAL;
     ProtobufCMessage *m = NULL;
@@ -320,21 +241,19 @@ int gl_api_route(gl_http_req_t *r, gl_users_t *users, const gl_topology_t *t, in
         else if (!users)
             gl_http_error(r, 503, "unavailable", "this home has no accounts (gridlink user add)");
         else
-            login(r, users, now);
+            gl_session_login(r, users, now);
         return 1;
     }
     gl_account a;
     const char *token = NULL;
-    if (authenticate(r, users, now, &a, &token) != 0)
+    if (gl_session_authenticate(r, users, now, &a, &token) != 0)
         return 1;
     if (n == 3 && strcmp(p[2], "logout") == 0) {
         if (!post) {
             gl_http_error(r, 405, "method-not-allowed", "log out with POST");
             return 1;
         }
-        gl_users_logout(users, token);
-        const char *headers[] = {"Set-Cookie", "gl_token=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", NULL};
-        gl_http_json_with(r, 200, json_pack("{s:b}", "logged_out", 1), headers);
+        gl_session_logout(r, users, token);
         return 1;
     }
     if (gl_api_info(r, t, &a, p, n) != 0)

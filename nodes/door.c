@@ -246,7 +246,7 @@ static void on_request(gl_http_req_t *r, void *arg)
         return;
     }
     if (!o311 && strncmp(gl_http_path(r), "/api/", 5) != 0) {
-        gl_webapp_serve(r); /* the web app's files */
+        gl_webapp_serve(r, "/app/"); /* the web app's files */
         return;
     }
     if (!h->users && gl_users_open(h->home, false, &h->users) != 0)

@@ -612,6 +612,17 @@ void gl_http_json_with(gl_http_req_t *r, int status, json_t *doc, const char *co
     free(s);
 }
 
+json_t *gl_http_body_json(gl_http_req_t *r, char *why, size_t whylen)
+{
+    size_t len;
+    const uint8_t *b = gl_http_body(r, &len);
+    json_error_t e;
+    json_t *j = json_loadb((const char *)b, len, JSON_REJECT_DUPLICATES, &e);
+    if (!j)
+        snprintf(why, whylen, "the body is not JSON: %s (line %d)", e.text, e.line);
+    return j;
+}
+
 void gl_http_json(gl_http_req_t *r, int status, json_t *doc)
 {
     gl_http_json_with(r, status, doc, NULL);

@@ -83,6 +83,9 @@ void gl_http_respond_with(gl_http_req_t *r, int status, const char *content_type
                           const char *const *headers);
 /* Answer with a JSON document (taken: the reference is the server's). */
 void gl_http_json(gl_http_req_t *r, int status, json_t *doc);
+/* The body as JSON (duplicate keys refused; a new reference), or NULL with
+ * why said. */
+json_t *gl_http_body_json(gl_http_req_t *r, char *why, size_t whylen);
 void gl_http_json_with(gl_http_req_t *r, int status, json_t *doc, const char *const *headers);
 /* Answer {"error": {"code": code, "message": ...}} with status. */
 void gl_http_error(gl_http_req_t *r, int status, const char *code, const char *fmt, ...)

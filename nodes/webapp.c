@@ -26,6 +26,7 @@ static const struct lib {
     const char *also; /* another directory its files may resolve into, or NULL */
 } libs[] = {
     {"bootstrap5", "/usr/share/bootstrap-html"},
+    {"leaflet", NULL},
 };
 
 static const struct type {
@@ -173,7 +174,29 @@ static const char *web_dir(void)
     return d && d[0] ? d : GL_WEB_DIR;
 }
 
-void gl_webapp_serve(gl_http_req_t *r)
+/* A page directory: /NAME redirects to /NAME/, /NAME/... is served from
+ * the web directory's dir (NULL: its top) with index.html for the bare
+ * directory. True when path was one. */
+static bool pages(gl_http_req_t *r, const char *path, const char *prefix, const char *dir)
+{
+    size_t n = strlen(prefix); /* "/app" */
+    if (strncmp(path, prefix, n) != 0 || (path[n] && path[n] != '/'))
+        return false;
+    if (!path[n]) {
+        char to[64];
+        snprintf(to, sizeof to, "%s/", prefix);
+        const char *h[] = {"Location", to, NULL};
+        gl_http_respond_with(r, 302, "text/plain; charset=utf-8", to, strlen(to), h);
+        return true;
+    }
+    char rel[256];
+    const char *file = path[n + 1] ? path + n + 1 : "index.html";
+    snprintf(rel, sizeof rel, "%s%s%.200s", dir ? dir : "", dir ? "/" : "", file);
+    serve_file(r, web_dir(), NULL, rel, "no-cache");
+    return true;
+}
+
+void gl_webapp_serve(gl_http_req_t *r, const char *home)
 {
     const char *method = gl_http_method(r), *path = gl_http_path(r);
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
@@ -181,27 +204,14 @@ void gl_webapp_serve(gl_http_req_t *r)
         gl_http_respond_with(r, 405, "text/plain; charset=utf-8", "405 method not allowed\n", 23, allow);
         return;
     }
-    if (strcmp(path, "/") == 0 || strcmp(path, "/app") == 0) {
-        const char *to[] = {"Location", "/app/", NULL};
-        gl_http_respond_with(r, 302, "text/plain; charset=utf-8", "/app/\n", 6, to);
+    if (strcmp(path, "/") == 0) {
+        const char *to[] = {"Location", home, NULL};
+        gl_http_respond_with(r, 302, "text/plain; charset=utf-8", home, strlen(home), to);
         return;
     }
-    if (strncmp(path, "/app/", 5) == 0) {
-        const char *rel = path[5] ? path + 5 : "index.html";
-        serve_file(r, web_dir(), NULL, rel, "no-cache");
+    if (pages(r, path, "/app", NULL) || pages(r, path, "/public", "public") ||
+        pages(r, path, "/dashboard", "dashboard"))
         return;
-    }
-    if (strcmp(path, "/public") == 0) {
-        const char *to[] = {"Location", "/public/", NULL};
-        gl_http_respond_with(r, 302, "text/plain; charset=utf-8", "/public/\n", 9, to);
-        return;
-    }
-    if (strncmp(path, "/public/", 8) == 0) {
-        char rel[256];
-        snprintf(rel, sizeof rel, "public/%.200s", path[8] ? path + 8 : "index.html");
-        serve_file(r, web_dir(), NULL, rel, "no-cache");
-        return;
-    }
     if (strncmp(path, "/lib/", 5) == 0) {
         const char *name = path + 5, *slash = strchr(name, '/');
         for (size_t i = 0; slash && i < sizeof libs / sizeof libs[0]; i++) {

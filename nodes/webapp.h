@@ -1,7 +1,9 @@
-/* webapp.h: the staff web app's files, served by the node process's HTTP
- * door beside the API (every path that does not start with /api/):
+/* webapp.h: the web pages' files, served by the node process's HTTP door
+ * beside the API (every path that does not start with /api/), and by the
+ * broker's beside its own:
  *
- *   GET /            -> 302 to /app/
+ *   GET /            -> 302 to the door's home (/app/ at a node process,
+ *                    /dashboard/ at the broker)
  *   GET /app/...     the app's files from the web directory: the environment's
  *                    GRIDLINK_WEB_DIR, else the build's GL_WEB_DIR (the
  *                    checkout's web/); /app/ is its index.html
@@ -9,9 +11,11 @@
  *                    their API): index.html files a request, follow.html
  *                    follows one by its code, feed.html is a unit's
  *                    public feed (feed.h)
+ *   GET /dashboard/... the district center's dashboard (web/dashboard/,
+ *                    fed by the broker's API)
  *   GET /lib/NAME/...  a browser library Debian installs under
  *                    /usr/share/javascript (libjs-* packages), NAME one of
- *                    an allow-list (bootstrap5)
+ *                    an allow-list (bootstrap5, leaflet)
  *
  * A path is a file's only when its every part is of [A-Za-z0-9._-], none
  * starts with a dot, and the file it resolves to (symlinks followed) is a
@@ -33,7 +37,7 @@
 
 #define GL_WEBAPP_MAX_FILE ((size_t)4 * 1024 * 1024)
 
-/* Answer r, a request for a path outside /api/. */
-void gl_webapp_serve(gl_http_req_t *r);
+/* Answer r, a request for a path outside /api/; home is where / leads. */
+void gl_webapp_serve(gl_http_req_t *r, const char *home);
 
 #endif

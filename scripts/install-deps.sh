@@ -17,6 +17,7 @@ packages=(
     prometheus # promtool, for test_metrics: every process's /metrics checked
     clang-format # the style test (style.clang_format) is registered only where it is installed
     libjs-bootstrap5 # the staff web app's UI library, served under /lib/
+    libjs-leaflet    # the dashboard's map, served by the broker under /lib/
     chromium fonts-wqy-microhei # the browser test (test_web_app), Chinese glyphs in its screenshots
     "$@"
 )

@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 with_http "$MINI" "$HOME_DIR/mini.json"
 start_up "$HOME_DIR/mini.json"
+printf 'centre-pass-1\n' | "$GRIDLINK" user add --home "$HOME_DIR" --name centre --role monitor --scope xinbei --password-stdin >/dev/null
 n_nodes=$(jq '.nodes | length' "$HOME_DIR/topology.json")
 nodes=$(jq -r '.nodes[].id' "$HOME_DIR/topology.json")
 B="http://127.0.0.1:$((PORT_BASE + 32 + n_nodes))"
@@ -18,7 +19,14 @@ log_seq() { "$GRIDLINK" health --home "$HOME_DIR" --node "$1" --timeout 2000 | j
 logged() { local s=0; for n in $nodes; do s=$((s + $(log_seq "$n"))); done; echo $s; }
 replayed() { curl -sf "$B/metrics" | awk '$1 == "gridlink_broker_events_total{how=\"replayed\"}" {print $2}'; }
 broker_pid() { pgrep -f -- "gridlink-broker --home $HOME_DIR( |\$)" | head -n1; }
-counts() { curl -sf "$B/api/v1/counts"; }
+TOKEN=""
+# counts: the broker's counts, logged in as the district's account (again
+# after a restart: a session outlives the broker, the accounts are the home's).
+counts() {
+    [ -n "$TOKEN" ] || TOKEN=$(curl -sf -H 'Content-Type: application/json' \
+        --data '{"name": "centre", "password": "centre-pass-1"}' "$B/api/v1/login" | jq -r .token) || return 1
+    curl -sf -H "Authorization: Bearer $TOKEN" "$B/api/v1/counts"
+}
 # caught_up: the broker applied every node's log to its end.
 caught_up() {
     local c
