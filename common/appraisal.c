@@ -171,36 +171,36 @@ int gl_appraisal_form_parse(const char *body, size_t len, gl_appraisal_form *f, 
     {
         if (strcmp(key, "code") == 0) {
             if (!copy_str(v, f->code, sizeof f->code))
-                bad = "code is the 回执码 or 评议码 as text";
+                bad = "code（评议码或回执码）是文字";
         } else if (strcmp(key, "unit") == 0) {
             if (!copy_str(v, f->unit, sizeof f->unit) || !f->unit[0])
-                bad = "unit is the ID of the unit appraised";
+                bad = "unit 是评议对象的编号";
         } else if (strcmp(key, "period") == 0) {
             gl_period p;
             if (!copy_str(v, f->period, sizeof f->period) || !gl_period_parse(f->period, true, &p))
-                bad = "period is a month, YYYY-MM";
+                bad = "period 是月份，如 2026-12";
         } else if (strcmp(key, "level") == 0) {
             if (!level_of(v, &f->level))
-                bad = "level is 3 (满意), 2 (基本满意) or 1 (不满意)";
+                bad = "level 是 3（满意）、2（基本满意）或 1（不满意）";
         } else if (strcmp(key, "comment") == 0) {
             if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
                 chars(json_string_value(v)) > GL_APPRAISAL_COMMENT)
-                bad = "comment is text of at most 200 characters";
+                bad = "意见建议最多200个字";
             else if (!(f->comment = strdup(json_string_value(v))))
                 bad = "out of memory";
         } else {
-            bad = "an appraisal has only code, unit, period, level and comment";
+            bad = "评议只有 code、unit、period、level 和 comment 几项";
         }
         if (bad)
             break;
     }
     json_decref(j);
     if (!bad && !f->code[0])
-        bad = "code is required (回执码 or 评议码)";
+        bad = "请输入评议码或回执码";
     if (!bad && !f->unit[0])
-        bad = "unit is required";
+        bad = "请选择评议对象";
     if (!bad && !f->level)
-        bad = "level is required: 3 (满意), 2 (基本满意) or 1 (不满意)";
+        bad = "请选择满意、基本满意或不满意";
     if (bad)
         return refuse(f, why, whylen, bad);
     if (!f->comment && !(f->comment = strdup("")))

@@ -49,15 +49,15 @@ int appraisals_op_appraise(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, c
         return rc;
     const gl_node_t *unit = req->unit[0] ? gl_topology_find(e->topo, req->unit) : NULL;
     if (!unit || !appraisable(unit->tier))
-        return eng_refuse(e, tok, GL_ENOENT, "no unit %.255s to appraise (没有这个评议对象)", req->unit);
+        return eng_refuse(e, tok, GL_ENOENT, "没有这个评议对象：%.255s", req->unit);
     if (req->level < 1 || req->level > 3)
-        return eng_refuse(e, tok, GL_EINVAL, "level is 3 (满意), 2 (基本满意) or 1 (不满意)");
+        return eng_refuse(e, tok, GL_EINVAL, "请选择满意（3）、基本满意（2）或不满意（1）");
     if (chars(req->note) > GL_APPRAISAL_COMMENT)
-        return eng_refuse(e, tok, GL_EINVAL, "a comment is at most %d characters", GL_APPRAISAL_COMMENT);
+        return eng_refuse(e, tok, GL_EINVAL, "意见建议最多%d个字", GL_APPRAISAL_COMMENT);
     gl_period now;
     gl_period_month_of(e->now, gl_pub_offset_min(e->topo), &now);
     if (req->period[0] && strcmp(req->period, now.text) != 0)
-        return eng_refuse(e, tok, GL_EINVAL, "appraisals are given for this month, %s (只能评议本月)", now.text);
+        return eng_refuse(e, tok, GL_EINVAL, "只能评议本月（%s）", now.text);
     if (req->receipt.len != GL_RECEIPT_HASH)
         return eng_refuse(e, tok, GL_EINVAL, "an appraisal needs the hash of its code");
     char month[8], case_id[GL_NODE_ID_MAX + 24];
@@ -65,13 +65,12 @@ int appraisals_op_appraise(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, c
     rc = gl_store_ticket_get(txn, e->store, req->receipt.data, month);
     if (rc == 0) {
         if (strcmp(month, now.text) != 0)
-            return eng_refuse(e, tok, GL_EINVAL, "this 评议码 is for %s, not for %s (评议码不属于本期)", month,
-                              now.text);
+            return eng_refuse(e, tok, GL_EINVAL, "该评议码用于%s，不能用于本月（%s）", month, now.text);
         ticket = true;
     } else if (rc == GL_ENOENT) {
         rc = gl_store_receipt_get(txn, e->store, req->receipt.data, case_id, sizeof case_id);
         if (rc == GL_ENOENT)
-            return eng_refuse(e, tok, GL_ENOENT, "no 评议码 or 回执码 is this code (未找到该评议码或回执码)");
+            return eng_refuse(e, tok, GL_ENOENT, "未找到该评议码或回执码");
     }
     if (rc != 0)
         return rc;
@@ -84,9 +83,8 @@ int appraisals_op_appraise(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, c
     a.ticket = ticket;
     rc = gl_store_appraisal_put(txn, e->store, req->receipt.data, &a);
     if (rc == GL_EEXIST)
-        return eng_refuse(e, tok, GL_EEXIST,
-                          "this code has appraised %s (%s) for %s already (每个码每月对同一单位只能评议一次)",
-                          unit->name, unit->id, now.text);
+        return eng_refuse(e, tok, GL_EEXIST, "本月（%s）已用此码评议过%s（%s），每个码每月对同一单位只能评议一次",
+                          now.text, unit->name, unit->id);
     if (rc != 0)
         return rc;
     Gridlink__V1__CtlReply rep = GRIDLINK__V1__CTL_REPLY__INIT;

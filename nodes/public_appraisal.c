@@ -143,10 +143,9 @@ static int appraise(gl_http_req_t *r, const gl_o311_door *d, gl_api_call *call)
     char code[GL_PUBLIC_CODE_LEN + 1];
     const gl_node_t *u = gl_node_id_valid(f.unit) ? gl_topology_find(d->topo, f.unit) : NULL;
     if (!gl_resident_code_norm(f.code, code)) {
-        gl_resident_fail(r, 400, "bad-code", "a code is %d letters and digits (评议码或回执码格式不正确)",
-                         GL_PUBLIC_CODE_LEN);
+        gl_resident_fail(r, 400, "bad-code", "评议码或回执码是%d位字母和数字", GL_PUBLIC_CODE_LEN);
     } else if (!u || !(u->tier == TIER(TOWNSHIP) || u->tier == TIER(COMMUNITY) || u->tier == TIER(DEPARTMENT))) {
-        gl_resident_fail(r, 404, "unknown-unit", "no unit %.100s to appraise (没有这个评议对象)", f.unit);
+        gl_resident_fail(r, 404, "unknown-unit", "没有这个评议对象：%.100s", f.unit);
     } else if (!gl_resident_over(r, d->now, GL_RC_MISSES, gl_resident_limit("GRIDLINK_PUBLIC_MISSES", 60),
                                  "unknown codes")) {
         gl_resident_count(r, d->now, GL_RC_ANSWERS);
@@ -157,8 +156,7 @@ static int appraise(gl_http_req_t *r, const gl_o311_door *d, gl_api_call *call)
             gl_resident_count(r, d->now, GL_RC_MISSES);
         if (known != 1) {
             gl_resident_fail(r, known == 0 ? 404 : 503, known == 0 ? "unknown-code" : "unavailable", "%s",
-                             known == 0 ? "no 评议码 or 回执码 is this code (未找到该评议码或回执码)"
-                                        : "the node's store cannot be read");
+                             known == 0 ? "未找到该评议码或回执码" : "the node's store cannot be read");
         } else {
             Gridlink__V1__CtlRequest *q = malloc(sizeof *q);
             uint8_t *h = malloc(GL_RECEIPT_HASH);
