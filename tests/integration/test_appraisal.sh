@@ -167,6 +167,18 @@ EOF
 
 adduser zhou monitor $D "centre-pass-1"
 T=$(login zhou centre-pass-1 "$API")
+# Every answer of the staff API is recorded and checked against the OpenAPI document.
+MANIFEST="$HOME_DIR/manifest.jsonl"
+rec() {
+    local out got
+    out=$(mktemp "$HOME_DIR/answer.XXXXXX")
+    got=$(curl -s -o "$out" -w '%{http_code} %{content_type}' -X "$1" -H "Authorization: Bearer $3" "$2") || true
+    jq -cn --arg m "$1" --arg u "$2" --arg s "${got%% *}" --arg t "${got#* }" --arg b "$out" \
+        '{method: $m, url: $u, status: $s, type: $t, body: $b, request: "", pending: false}' >>"$MANIFEST"
+    cp "$out" "$HOME_DIR/body"
+    echo "${got%% *}"
+}
+CALL=rec
 for tier in township community department; do
     case $tier in township) units=("${TOWNS[@]}") ;; community) units=("${COMMS[@]}") ;; *) units=("${DEPTS[@]}") ;; esac
     want_t=$(expected "$tier" "${units[@]}")
@@ -185,6 +197,9 @@ expect_status 200 GET "$API/nodes/$D/appraisals" "$T" # this month's townships b
 same "the default table" "$(body | shape)" "$(expected township "${TOWNS[@]}")"
 expect_status 400 GET "$API/nodes/$D/appraisals?period=2026-13" "$T"
 expect_status 400 GET "$API/nodes/$D/appraisals?tier=grid" "$T"
+curl -s -o "$HOME_DIR/openapi.json" "$API/openapi.json"
+python3 "$GL_SRC/tests/integration/openapi_check.py" answers-only "$HOME_DIR/openapi.json" "$MANIFEST" >&2 ||
+    fail "an answer does not match the OpenAPI document"
 gl appraisal table --tier township >"$HOME_DIR/table.txt"
 grep -q '红榜' "$HOME_DIR/table.txt" && grep -q '第二街道' "$HOME_DIR/table.txt" || fail "the readable table: $(cat "$HOME_DIR/table.txt")"
 ! grep -rq 评议意见 "$HOME_DIR/table.txt" || fail "a comment in the readable table"
