@@ -16,7 +16,12 @@
 
 static bool month_ok(const char *m)
 {
-    return m && strlen(m) == MONTH && m[4] == '-';
+    if (!m || strlen(m) != MONTH || m[4] != '-')
+        return false;
+    for (int i = 0; i < MONTH; i++)
+        if (i != 4 && (m[i] < '0' || m[i] > '9'))
+            return false;
+    return true;
 }
 
 int gl_store_ticket_put(MDB_txn *txn, gl_store_t *s, const uint8_t *hash, const char *month)

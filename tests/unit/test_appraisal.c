@@ -1,18 +1,22 @@
 /* test_appraisal.c: the rules of 群众评议 (appraisal.h): periods and their
  * boundaries in the district's local time, the form the public page sends,
  * and the league table's arithmetic (rate, score of gl-appraisal-1, ranks,
- * the minimum sample, the red and black lists). */
+ * the minimum sample, the red and black lists); and the store's appraisals
+ * database (one per code, unit and month; a month read alone; tickets). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "appraisal.h"
 #include "error.h"
+#include "store.h"
 
 #define BEIJING (8 * 60)
 
@@ -250,11 +254,93 @@ static void test_levels(void **state)
     assert_null(gl_appraisal_level_name(4));
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+struct seen {
+    int n;
+    unsigned levels;
+    char units[8][32];
+};
+
+static int see(const Gridlink__V1__Appraisal *a, void *arg)
+{
+    struct seen *s = arg;
+    if (s->n < 8)
+        snprintf(s->units[s->n], sizeof s->units[0], "%s", a->unit);
+    s->n++;
+    s->levels += a->level;
+    return 0;
+}
+
+static void test_store(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/gl-test-appraisal-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    gl_store_t *st;
+    assert_int_equal(gl_store_open(root, "xinbei", NULL, &st), 0);
+    MDB_txn *txn;
+    assert_int_equal(gl_store_begin(st, NULL, true, &txn), 0);
+    uint8_t h1[GL_RECEIPT_HASH] = {1}, h2[GL_RECEIPT_HASH] = {2}, h3[GL_RECEIPT_HASH] = {3};
+    assert_int_equal(gl_store_ticket_put(txn, st, h1, "2026-12"), 0);
+    assert_int_equal(gl_store_ticket_put(txn, st, h1, "2026-11"), GL_EEXIST);
+    assert_int_equal(gl_store_ticket_put(txn, st, h2, "2026-1"), GL_EINVAL);
+    char month[8];
+    assert_int_equal(gl_store_ticket_get(txn, st, h1, month), 0);
+    assert_string_equal(month, "2026-12");
+    assert_int_equal(gl_store_ticket_get(txn, st, h2, month), GL_ENOENT);
+
+    Gridlink__V1__Appraisal a = GRIDLINK__V1__APPRAISAL__INIT;
+    a.period = "2026-12";
+    a.unit = "xinbei.t2";
+    a.level = 3;
+    a.comment = "好";
+    assert_int_equal(gl_store_appraisal_put(txn, st, h1, &a), 0);
+    a.level = 1;
+    assert_int_equal(gl_store_appraisal_put(txn, st, h1, &a), GL_EEXIST); /* once a code, unit and month */
+    a.unit = "xinbei.t2.c01";                                             /* another unit, the first's prefix */
+    assert_int_equal(gl_store_appraisal_put(txn, st, h1, &a), 0);
+    a.unit = "xinbei.t2";
+    assert_int_equal(gl_store_appraisal_put(txn, st, h2, &a), 0); /* another code */
+    a.period = "2026-11";
+    assert_int_equal(gl_store_appraisal_put(txn, st, h1, &a), 0); /* another month */
+    a.period = "2027-01";
+    a.level = 2;
+    assert_int_equal(gl_store_appraisal_put(txn, st, h3, &a), 0);
+    a.period = "2026-Q4";
+    assert_int_equal(gl_store_appraisal_put(txn, st, h3, &a), GL_EINVAL);
+    assert_int_equal(gl_store_commit(txn), 0);
+
+    assert_int_equal(gl_store_begin(st, NULL, false, &txn), 0);
+    struct seen dec = {0}, nov = {0}, jan = {0}, oct = {0};
+    assert_int_equal(gl_store_appraisal_foreach(txn, st, "2026-12", see, &dec), 0);
+    assert_int_equal(dec.n, 3);
+    assert_int_equal(dec.levels, 3 + 1 + 1);
+    assert_string_equal(dec.units[0], "xinbei.t2"); /* a unit's appraisals before a longer ID's */
+    assert_string_equal(dec.units[1], "xinbei.t2");
+    assert_string_equal(dec.units[2], "xinbei.t2.c01");
+    assert_int_equal(gl_store_appraisal_foreach(txn, st, "2026-11", see, &nov), 0);
+    assert_int_equal(nov.n, 1);
+    assert_int_equal(gl_store_appraisal_foreach(txn, st, "2027-01", see, &jan), 0);
+    assert_int_equal(jan.n, 1);
+    assert_int_equal(jan.levels, 2);
+    assert_int_equal(gl_store_appraisal_foreach(txn, st, "2026-10", see, &oct), 0);
+    assert_int_equal(oct.n, 0);
+    assert_int_equal(gl_store_appraisal_foreach(txn, st, "2026", see, &oct), GL_EINVAL);
+    gl_store_abort(txn);
+    gl_store_close(&st);
+    nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_periods), cmocka_unit_test(test_boundaries), cmocka_unit_test(test_form),
-        cmocka_unit_test(test_table),   cmocka_unit_test(test_levels),
+        cmocka_unit_test(test_table),   cmocka_unit_test(test_levels),     cmocka_unit_test(test_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
