@@ -17,6 +17,7 @@
 
 typedef struct appr_opts {
     const char *home, *period, *tier;
+    const gl_topology_t *t; /* the home's, for the district's ID and the names */
     long long count;
     bool json;
 } appr_opts;
@@ -24,12 +25,8 @@ typedef struct appr_opts {
 /* One request at the district; 0 with *rep the caller's, else the exit status. */
 static int call(const char *cmd, const appr_opts *o, Gridlink__V1__CtlRequest *req, Gridlink__V1__CtlReply **rep)
 {
-    gl_topology_t *t;
-    if (cli_topology(cmd, o->home, &t) != 0)
-        return 1;
-    cli_names_set(t);
     char err[512];
-    req->node = t->nodes[t->root].id;
+    req->node = o->t->nodes[o->t->root].id;
     int rc = gl_ctl_call(o->home, req, 10000, rep, err, sizeof err);
     if (rc == 0 && (*rep)->code != 0) {
         cli_fail(cmd, "%s", (*rep)->error[0] ? (*rep)->error : gl_strerror((*rep)->code));
@@ -42,10 +39,6 @@ static int call(const char *cmd, const appr_opts *o, Gridlink__V1__CtlRequest *r
 
 static int tickets(const char *cmd, const appr_opts *o)
 {
-    if (!o->period)
-        return cli_usage(cmd, "--period YYYY-MM is required");
-    if (o->count < 1)
-        return cli_usage(cmd, "--count K (1..1000) is required");
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "appraisal-tickets";
     req.period = (char *)o->period;
@@ -68,10 +61,7 @@ static int tickets(const char *cmd, const appr_opts *o)
 
 static int table(const char *cmd, const appr_opts *o)
 {
-    int tier = o->tier ? gl_tier_parse(o->tier) : GRIDLINK__V1__TIER__TIER_TOWNSHIP;
-    if (tier != GRIDLINK__V1__TIER__TIER_TOWNSHIP && tier != GRIDLINK__V1__TIER__TIER_COMMUNITY &&
-        tier != GRIDLINK__V1__TIER__TIER_DEPARTMENT)
-        return cli_usage(cmd, "--tier is township, community or department");
+    int tier = o->tier ? gl_tier_parse(o->tier) : GRIDLINK__V1__TIER__TIER_TOWNSHIP; /* checked before */
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "appraisals";
     req.period = (char *)(o->period ? o->period : "");
@@ -158,6 +148,20 @@ int gl_cmd_appraisal(int argc, char **argv)
     }
     if (optind < argc - 1)
         return cli_usage(cmd, "unexpected argument '%s'", argv[optind + 1]);
+    if (strcmp(verbs[v].name, "tickets") == 0 && (!o.period || o.count < 1))
+        return cli_usage(cmd, "--count K (1..1000) and --period YYYY-MM are required");
+    int tier = o.tier ? gl_tier_parse(o.tier) : GRIDLINK__V1__TIER__TIER_TOWNSHIP;
+    if (tier != GRIDLINK__V1__TIER__TIER_TOWNSHIP && tier != GRIDLINK__V1__TIER__TIER_COMMUNITY &&
+        tier != GRIDLINK__V1__TIER__TIER_DEPARTMENT)
+        return cli_usage(cmd, "--tier is township, community or department");
     o.home = cli_home(o.home);
-    return verbs[v].fn(cmd, &o);
+    gl_topology_t *t;
+    if (cli_topology(cmd, o.home, &t) != 0)
+        return 1;
+    cli_names_set(t);
+    o.t = t;
+    int rc = verbs[v].fn(cmd, &o);
+    cli_names_set(NULL);
+    gl_topology_free(&t);
+    return rc;
 }

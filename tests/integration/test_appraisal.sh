@@ -53,6 +53,15 @@ mapfile -t CODES <"$HOME_DIR/tickets"
 [ "$(sort -u "$HOME_DIR/tickets" | grep -cE '^[2-9A-HJ-NP-Z]{12}$')" = 12 ] || fail "the tickets: $(cat "$HOME_DIR/tickets")"
 ! grep -rqa --exclude=tickets -e "${CODES[0]}" -e "${CODES[11]}" "$HOME_DIR" || fail "a ticket itself is kept in $HOME_DIR"
 other=$(gl appraisal tickets --count 1 --period "$NEXT")
+usage() { local rc=0; "$GRIDLINK" appraisal "$@" --home "$HOME_DIR" >/dev/null 2>&1 || rc=$?; [ $rc = 2 ] || fail "appraisal $*: exit $rc, not 2"; }
+usage tickets --period "$MONTH"
+usage tickets --count 0 --period "$MONTH"
+usage tickets --count 5
+usage table --tier grid
+usage table --count 3
+usage bogus
+rc=0; gl appraisal tickets --count 2 --period 2026-Q4 >/dev/null 2>&1 || rc=$?
+[ $rc = 1 ] || fail "tickets for a quarter: exit $rc, not 1"
 log "12 tickets for $MONTH, one for $NEXT"
 
 # A resident's request filed at the district: its 回执码 appraises too.
