@@ -207,7 +207,9 @@ int gl_public_appraisal_route(gl_http_req_t *r, const gl_o311_door *d, gl_api_ca
     const char *rest = path + sizeof BASE - 1;
     const gl_node_t *in = d->node ? gl_topology_find(d->topo, d->node) : NULL;
     if (!in || !d->store || in->tier != TIER(DISTRICT)) {
-        gl_resident_fail(r, 404, "not-found", "appraisals are taken by the process that serves the district");
+        gl_resident_fail(
+            r, 404, "not-found",
+            "群众评议由区里的服务受理，请在区里的网址评议 (appraisals are taken by the district's process)");
         return 1;
     }
     if (strcmp(rest, "/units") == 0) {
