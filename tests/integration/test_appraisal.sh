@@ -124,6 +124,10 @@ error_is unknown-code "an unknown code"
 want "$(post "$(appr "$other" xinbei.t2 3)")" 400 "a ticket for $NEXT"
 body | jq -e --arg n "$NEXT" '.error.message | contains($n)' >/dev/null || fail "the refusal names the ticket's month: $(body)"
 want "$(curl -s -o "$HOME_DIR/body" -w '%{http_code}' "$P/appraisal")" 405 "GET of the appraisal route"
+TP=$(gl health --node xinbei.sanjing --json | jq -r .http_url)
+[ "$TP" != "$API" ] || fail "the township is in the district's process"
+want "$(curl -s -o "$HOME_DIR/body" -w '%{http_code}' "${TP%/api/v1}/public/v1/appraisal/units")" 404 "the units at the township's process"
+want "$(curl -s -o "$HOME_DIR/body" -w '%{http_code}' -d "$(appr "$c0" xinbei.t2 3)" "${TP%/api/v1}/public/v1/appraisal")" 404 "an appraisal at the township's process"
 [ "$(gl health --node $D --json | jq .public_refused)" -ge $((misses_before + 3)) ] || fail "refusals are not counted"
 log "refusals: 409 for a second appraisal, 400 for bad input, 404 for unknown units and codes"
 
