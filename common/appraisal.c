@@ -30,6 +30,36 @@ static bool digits(const char *s, int n, int *out)
     return true;
 }
 
+/* Days from 1970-01-01 to y-m-01 (proleptic Gregorian). */
+static int64_t days_of(int y, int m)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5; /* day 1 of the month */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* The calendar year and month of day d (days since 1970-01-01). */
+static void month_of_day(int64_t d, int *y, int *m)
+{
+    time_t t = (time_t)(d * 86400);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        memset(&tm, 0, sizeof tm);
+    *y = tm.tm_year + 1900;
+    *m = tm.tm_mon + 1;
+}
+
+/* ISO 8601 week w of year: its Monday, or -1 past the year's last week. */
+static int64_t week_monday(int year, int w)
+{
+    int64_t jan4 = days_of(year, 1) + 3;
+    int64_t monday = jan4 - (jan4 + 3) % 7 + 7 * (int64_t)(w - 1); /* 1970-01-01 was a Thursday */
+    return monday + 3 < days_of(year + 1, 1) ? monday : -1;        /* its Thursday is in the year */
+}
+
 bool gl_period_parse(const char *s, bool months_only, gl_period *p)
 {
     if (!s)
@@ -53,6 +83,19 @@ bool gl_period_parse(const char *s, bool months_only, gl_period *p)
         p->kind = GL_PERIOD_YEAR;
         p->first = 1;
         p->last = 12;
+    } else if (n == 8 && s[4] == '-' && s[5] == 'W' && digits(s + 6, 2, &v) && v >= 1 && v <= 53) {
+        int64_t monday = week_monday(year, v);
+        if (monday < 0)
+            return false;
+        int y1, m1, y2, m2;
+        month_of_day(monday, &y1, &m1);
+        month_of_day(monday + 6, &y2, &m2);
+        p->kind = GL_PERIOD_WEEK;
+        p->week = v;
+        p->monday = monday;
+        p->year = y1;
+        p->first = m1;
+        p->last = m2 + (y2 - y1) * 12;
     } else {
         return false;
     }
@@ -73,19 +116,13 @@ void gl_period_month_of(int64_t ms, int offset_min, gl_period *p)
     gl_period_month_text(p, 0, p->text);
 }
 
-/* Days from 1970-01-01 to y-m-01 (proleptic Gregorian). */
-static int64_t days_of(int y, int m)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5; /* day 1 of the month */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 void gl_period_bounds(const gl_period *p, int offset_min, int64_t *from_ms, int64_t *to_ms)
 {
+    if (p->kind == GL_PERIOD_WEEK) {
+        *from_ms = p->monday * 86400000LL - (int64_t)offset_min * 60 * 1000;
+        *to_ms = *from_ms + 7 * 86400000LL;
+        return;
+    }
     int ny = p->last == 12 ? p->year + 1 : p->year, nm = p->last == 12 ? 1 : p->last + 1;
     int64_t off = (int64_t)offset_min * 60 * 1000;
     *from_ms = days_of(p->year, p->first) * 86400000LL - off;
@@ -96,7 +133,7 @@ bool gl_period_month_text(const gl_period *p, int i, char out[8])
 {
     if (i < 0 || p->first + i > p->last)
         return false;
-    int y = p->year, m = p->first + i;
+    int k = p->first + i - 1, y = p->year + k / 12, m = k % 12 + 1;
     out[0] = (char)('0' + y / 1000 % 10);
     out[1] = (char)('0' + y / 100 % 10);
     out[2] = (char)('0' + y / 10 % 10);

@@ -5,7 +5,8 @@
  *
  * Periods: an appraisal is given for a calendar month of the district's
  * local time ("YYYY-MM"); a table covers a month, a quarter ("YYYY-Qn") or
- * a year ("YYYY"), the months it spans added up.
+ * a year ("YYYY"), the months it spans added up, or an ISO 8601 week
+ * ("YYYY-Www", Monday to Sunday), the appraisals given in it.
  *
  * Levels: the common three-level scale, 3 满意 (satisfied), 2 基本满意
  * (basically satisfied), 1 不满意 (dissatisfied).
@@ -47,24 +48,27 @@ const char *gl_appraisal_level_name(unsigned level);
 
 /* ---- periods ---- */
 
-enum gl_period_kind { GL_PERIOD_MONTH, GL_PERIOD_QUARTER, GL_PERIOD_YEAR };
+enum gl_period_kind { GL_PERIOD_MONTH, GL_PERIOD_QUARTER, GL_PERIOD_YEAR, GL_PERIOD_WEEK };
 
 typedef struct gl_period {
     enum gl_period_kind kind;
-    int year;        /* 2000..2199 */
-    int first, last; /* months 1..12 it spans */
-    char text[12];   /* as written: 2026-12, 2026-Q4, 2026 */
+    int year;        /* 2000..2199; a week's: the calendar year of its first month */
+    int first, last; /* the months it touches, counted from year's January (13: the next January) */
+    int week;        /* a week's number, 1..53 */
+    int64_t monday;  /* a week's Monday, days since 1970-01-01 */
+    char text[12];   /* as written: 2026-12, 2026-Q4, 2026, 2026-W49 */
 } gl_period;
 
-/* "YYYY-MM", "YYYY-Qn" or "YYYY" (years 2000..2199); false when it is none
- * of them. months_only refuses the quarter and the year. */
+/* "YYYY-MM", "YYYY-Qn", "YYYY" or "YYYY-Www" (years 2000..2199, a week the
+ * year has); false when it is none of them. months_only refuses all but
+ * the month. */
 bool gl_period_parse(const char *s, bool months_only, gl_period *p);
 /* The month ms falls in, at offset_min minutes east of UTC. */
 void gl_period_month_of(int64_t ms, int offset_min, gl_period *p);
 /* The period's first instant and the instant after it, ms since the epoch. */
 void gl_period_bounds(const gl_period *p, int offset_min, int64_t *from_ms, int64_t *to_ms);
-/* Month "YYYY-MM" i (0-based) of the period, into out (8 bytes); false
- * past the last. */
+/* Month "YYYY-MM" i (0-based) of the months the period touches, into out
+ * (8 bytes); false past the last. */
 bool gl_period_month_text(const gl_period *p, int i, char out[8]);
 
 /* ---- an appraisal as the public page sends it ---- */

@@ -3,7 +3,7 @@
  * current month, by a 回执码 of a request filed here or a 评议码 issued
  * here for that month), appraisal-tickets (K new 评议码 for a month, only
  * their hashes stored; the codes go once in the reply) and appraisals
- * (a tier's league table for a month, quarter or year, by
+ * (a tier's league table for a month, quarter, year or week, by
  * common/appraisal.h's rules). The arithmetic is appraisal.c's; the keys
  * store_appraisals.c's. Replies are packed here and freed with the
  * effects. */
@@ -144,6 +144,8 @@ int appraisals_op_tickets(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, co
 
 struct tally {
     const gl_topology_t *t;
+    bool window; /* a week: only appraisals given in [from, to) */
+    int64_t from, to;
     int *row_of; /* topology index -> row, -1 when not of the tier */
     gl_appraisal_row *rows;
     uint32_t total;
@@ -155,6 +157,8 @@ static int count_one(const Gridlink__V1__Appraisal *a, void *arg)
     int i = gl_topology_index_of(y->t, a->unit);
     if (i < 0 || y->row_of[i] < 0 || a->level < 1 || a->level > 3)
         return 0; /* another tier's, or a unit no longer in the topology */
+    if (y->window && (a->time_ms < y->from || a->time_ms >= y->to))
+        return 0;
     y->rows[y->row_of[i]].n[a->level]++;
     y->total++;
     return 0;
@@ -236,7 +240,8 @@ int appraisals_op_table(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, cons
     if (!req->period[0])
         gl_period_month_of(e->now, gl_pub_offset_min(e->topo), &p);
     else if (!gl_period_parse(req->period, false, &p))
-        return eng_refuse(e, tok, GL_EINVAL, "a period is a month YYYY-MM, a quarter YYYY-Qn or a year YYYY");
+        return eng_refuse(e, tok, GL_EINVAL,
+                          "a period is a month YYYY-MM, a quarter YYYY-Qn, a year YYYY or a week YYYY-Www");
     Gridlink__V1__Tier tier = req->tier ? req->tier : TIER(TOWNSHIP);
     if (!appraisable(tier))
         return eng_refuse(e, tok, GL_EINVAL, "a league table is of townships, communities or departments");
@@ -248,6 +253,8 @@ int appraisals_op_table(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, cons
         free(y.rows);
         return GL_ENOMEM;
     }
+    y.window = p.kind == GL_PERIOD_WEEK;
+    gl_period_bounds(&p, gl_pub_offset_min(t), &y.from, &y.to);
     size_t n = 0;
     for (size_t i = 0; i < t->n_nodes; i++) {
         y.row_of[i] = t->nodes[i].tier == tier ? (int)n : -1;

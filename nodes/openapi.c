@@ -211,8 +211,10 @@ static json_t *appraisal_parameters(json_t *p)
     if (p) {
         json_object_set_new(
             p, "period",
-            query_param("period", "a month YYYY-MM (this month by default), a quarter YYYY-Qn or a year YYYY",
-                        json_pack("{s:s, s:s}", "type", "string", "pattern", "^[0-9]{4}(-[0-9]{2}|-Q[1-4])?$")));
+            query_param(
+                "period",
+                "a month YYYY-MM (this month by default), a quarter YYYY-Qn, a year YYYY or an ISO week YYYY-Www",
+                json_pack("{s:s, s:s}", "type", "string", "pattern", "^[0-9]{4}(-[0-9]{2}|-Q[1-4]|-W[0-9]{2})?$")));
         json_object_set_new(p, "tier",
                             query_param("tier", "the units ranked (township by default)",
                                         json_pack("{s:s, s:[s, s, s]}", "type", "string", "enum", "township",

@@ -208,7 +208,12 @@ done
 [ "$(jq '.red | length' <<<"$(expected township "${TOWNS[@]}")")" = 2 ] || fail "four townships ranked give two on each list"
 expect_status 200 GET "$API/nodes/$D/appraisals" "$T" # this month's townships by default
 same "the default table" "$(body | shape)" "$(expected township "${TOWNS[@]}")"
+WEEK=$(date -u -d '+8 hours' +%G-W%V)
+expect_status 200 GET "$API/nodes/$D/appraisals?period=$WEEK&tier=community" "$T"
+body | jq -e --arg w "$WEEK" --argjson n "$(awk '$1 ~ /\.c0[0-9]$/' "$HOME_DIR/sent.tsv" | wc -l)" '.period == $w and .total == $n' >/dev/null ||
+    fail "this week's table ($WEEK): $(body)"
 expect_status 400 GET "$API/nodes/$D/appraisals?period=2026-13" "$T"
+expect_status 400 GET "$API/nodes/$D/appraisals?period=2027-W53" "$T"
 expect_status 400 GET "$API/nodes/$D/appraisals?tier=grid" "$T"
 curl -s -o "$HOME_DIR/openapi.json" "$API/openapi.json"
 python3 "$GL_SRC/tests/integration/openapi_check.py" answers-only "$HOME_DIR/openapi.json" "$MANIFEST" >&2 ||

@@ -103,6 +103,53 @@ static void test_boundaries(void **state)
     assert_string_equal(q.text, "2026-04");
 }
 
+/* ISO 8601 weeks: Monday to Sunday, week 1 the one with the year's first
+ * Thursday; a week may touch two months of two years. */
+static void test_weeks(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int64_t monday; /* days since 1970-01-01 */
+        const char *months[2];
+    } weeks[] = {
+        {"2026-W01", 20451, {"2025-12", "2026-01"}},
+        {"2026-W10", 20514, {"2026-03", NULL}},
+        {"2026-W49", 20787, {"2026-11", "2026-12"}},
+        {"2026-W53", 20815, {"2026-12", "2027-01"}}, /* 2026 begins on a Thursday: 53 weeks */
+        {"2027-W01", 20822, {"2027-01", NULL}},
+    };
+    for (size_t i = 0; i < sizeof weeks / sizeof weeks[0]; i++) {
+        gl_period p;
+        assert_true(gl_period_parse(weeks[i].text, false, &p));
+        assert_int_equal(p.kind, GL_PERIOD_WEEK);
+        assert_string_equal(p.text, weeks[i].text);
+        assert_true(p.monday == weeks[i].monday);
+        char m[8];
+        for (int k = 0; k < 2; k++) {
+            if (weeks[i].months[k]) {
+                assert_true(gl_period_month_text(&p, k, m));
+                assert_string_equal(m, weeks[i].months[k]);
+            } else {
+                assert_false(gl_period_month_text(&p, k, m));
+            }
+        }
+        assert_false(gl_period_month_text(&p, 2, m));
+        int64_t from, to;
+        gl_period_bounds(&p, BEIJING, &from, &to);
+        assert_true(from == utc(weeks[i].monday, 0, 0) - 8 * 3600 * 1000LL);
+        assert_true(to - from == 7 * 86400000LL);
+        gl_period q;
+        gl_period_month_of(from, BEIJING, &q);
+        assert_string_equal(q.text, weeks[i].months[0]);
+        assert_false(gl_period_parse(weeks[i].text, true, &p)); /* an appraisal is for a month */
+    }
+    const char *bad[] = {"2027-W53", "2026-W54", "2026-W00", "2026-W1", "2026-w01", "2026-W001", "2026W01"};
+    gl_period p;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(gl_period_parse(bad[i], false, &p));
+}
+
 static int parse(const char *body, gl_appraisal_form *f)
 {
     char why[256];
@@ -339,8 +386,9 @@ static void test_store(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_periods), cmocka_unit_test(test_boundaries), cmocka_unit_test(test_form),
-        cmocka_unit_test(test_table),   cmocka_unit_test(test_levels),     cmocka_unit_test(test_store),
+        cmocka_unit_test(test_periods), cmocka_unit_test(test_boundaries), cmocka_unit_test(test_weeks),
+        cmocka_unit_test(test_form),    cmocka_unit_test(test_table),      cmocka_unit_test(test_levels),
+        cmocka_unit_test(test_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,8 @@
  * (codes in the reply, their hashes kept); a resident appraises with them
  * in their month only, once per unit, by the month of Beijing time at the
  * instant the appraisal arrives; the league table adds a quarter's months
- * up and ranks by the minimum sample; none of it is served anywhere but at
+ * up, a week takes what was given in it, and the table ranks by the
+ * minimum sample; none of it is served anywhere but at
  * the district, nor to the wrong caller. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -202,6 +203,22 @@ static void test_tickets_and_appraisals(void **state)
     assert_int_equal(r->appraisals->total, 0);
     assert_int_equal(r->appraisals->n_rows, 2); /* every unit, as zeros */
     assert_int_equal(row(r->appraisals, "xinbei.t2")->count, 0);
+    gridlink__v1__ctl_reply__free_unpacked(r, NULL);
+
+    /* Weeks count the appraisals given in them: W42 holds October 15th's,
+     * W44 (October 26th to November 1st) the one at November's first
+     * instant, W43 none. */
+    r = table(n, "xinbei", "2026-W42", GRIDLINK__V1__TIER__TIER_TOWNSHIP);
+    assert_int_equal(r->code, 0);
+    assert_int_equal(r->appraisals->total, 4);
+    gridlink__v1__ctl_reply__free_unpacked(r, NULL);
+    r = table(n, "xinbei", "2026-W44", GRIDLINK__V1__TIER__TIER_TOWNSHIP);
+    assert_int_equal(r->appraisals->total, 1);
+    assert_int_equal(row(r->appraisals, "xinbei.sanjing")->basically, 1);
+    assert_string_equal(r->appraisals->period, "2026-W44");
+    gridlink__v1__ctl_reply__free_unpacked(r, NULL);
+    r = table(n, "xinbei", "2026-W43", GRIDLINK__V1__TIER__TIER_TOWNSHIP);
+    assert_int_equal(r->appraisals->total, 0);
     gridlink__v1__ctl_reply__free_unpacked(r, NULL);
 
     /* Other tiers count their own. */

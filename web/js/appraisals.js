@@ -1,8 +1,8 @@
 // appraisals.js: 群众评议 for the district's officers (#/appraisals): the
-// league table of a tier (街道、社区、职能部门) for a month, a quarter or a
-// year from GET /api/v1/nodes/{district}/appraisals, with the red and black
-// lists (红榜/黑榜) beside it. Units below the minimum sample are listed but
-// not ranked.
+// league table of a tier (街道、社区、职能部门) for a month, this week, a
+// quarter or a year from GET /api/v1/nodes/{district}/appraisals, with the
+// red and black lists (红榜/黑榜) beside it. Units below the minimum sample
+// are listed but not ranked.
 import { call, node, session } from './api.js';
 import { h, select, named } from './util.js';
 
@@ -19,6 +19,11 @@ function periods() {
     const t = `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
     out.push([t, `${d.getUTCFullYear()}年${d.getUTCMonth() + 1}月`]);
   }
+  // This ISO week: the year and number of the week's Thursday.
+  const thu = new Date(Date.UTC(y, m - 1, now.getUTCDate() + 3 - ((now.getUTCDay() + 6) % 7)));
+  const wy = thu.getUTCFullYear();
+  const w = 1 + Math.floor((thu - Date.UTC(wy, 0, 1)) / 86400000 / 7);
+  out.splice(1, 0, [`${wy}-W${String(w).padStart(2, '0')}`, `本周（${wy}年第${w}周）`]);
   out.push([`${y}-Q${Math.floor((m - 1) / 3) + 1}`, `${y}年第${Math.floor((m - 1) / 3) + 1}季度`]);
   out.push([String(y), `${y}年全年`]);
   return out;
