@@ -120,6 +120,7 @@ int gl_cmd_load(int argc, char **argv);
 int gl_cmd_bench(int argc, char **argv);
 int gl_cmd_user(int argc, char **argv);
 int gl_cmd_apikey(int argc, char **argv);
+int gl_cmd_appraisal(int argc, char **argv);
 int gl_cmd_backup(int argc, char **argv);
 int gl_cmd_attach(int argc, char **argv);
 int gl_cmd_attachment(int argc, char **argv);

@@ -394,6 +394,27 @@ static const cli_command commands[] = {
                    "gridlink apikey disable --name hotline-app",
     },
     {
+        .name = "appraisal",
+        .fn = gl_cmd_appraisal,
+        .synopsis = {"tickets --count K --period YYYY-MM [--json]",
+                     "table [--period YYYY-MM|YYYY-Qn|YYYY|YYYY-Www] [--tier township|community|department] [--json]"},
+        .summary = "群众评议 at the district: appraisal tickets for a month, the league tables",
+        .about =
+            "tickets prints K new appraisal tickets (评议码) for the month, one a line, once: the district\n"
+            "keeps only their hashes. A resident gives one with an appraisal on /public/appraise.html,\n"
+            "as a request's follow-up code (回执码) may be given. table prints a tier's league table for\n"
+            "a month, a quarter, a year or an ISO week (this month when no --period): per unit the appraisals, the\n"
+            "satisfaction rate and the score of formula gl-appraisal-1, the rank of the units with at\n"
+            "least GRIDLINK_APPRAISAL_MIN_SAMPLE appraisals (default 10), and the red and black lists.\n",
+        .opts = {OPT_HOME,
+                 {"--count", "K", "tickets: how many (1..1000)"},
+                 {"--period", "PERIOD", "tickets: the month YYYY-MM; table: YYYY-MM, YYYY-Qn, YYYY or YYYY-Www"},
+                 {"--tier", "TIER", "table: township (default), community or department"},
+                 {"--json", NULL, "print JSON instead of readable text"}},
+        .example = "gridlink appraisal tickets --count 200 --period 2026-12 > tickets.txt\n"
+                   "gridlink appraisal table --period 2026-Q4 --tier community",
+    },
+    {
         .name = "attach",
         .fn = gl_cmd_attach,
         .synopsis = {"--node NODE_ID FILE [--json]"},

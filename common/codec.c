@@ -330,7 +330,7 @@ static int check_ctl_op(const Gridlink__V1__CtlRequest *r, char *err, size_t err
     if (names_dead && (!id_ok(r->peer, false) || r->from_seq == 0))
         return refuse(err, errlen, "%s needs a neighbour (peer) and a sequence number", r->op);
     if (!id_ok(r->peer, true) || !id_ok(r->to, true) || !id_ok(r->under, true) || !id_ok(r->community, true) ||
-        !id_ok(r->holder, true))
+        !id_ok(r->holder, true) || !id_ok(r->unit, true))
         return refuse(err, errlen, "a node named in the request is not a node id");
     if (r->n_departments > GL_MAX_WHISTLE_DEPARTMENTS)
         return refuse(err, errlen, "a whistle calls at most %d departments", GL_MAX_WHISTLE_DEPARTMENTS);
@@ -350,6 +350,8 @@ static int check_ctl_op(const Gridlink__V1__CtlRequest *r, char *err, size_t err
             return refuse(err, errlen, "an attachment is named by its SHA-256 (64 hex digits)");
     if ((r->sha256[0] || op == GRIDLINK__V1__OP__OP_ATTACHMENT) && !gl_sha256_hex_valid(r->sha256))
         return refuse(err, errlen, "a file is named by its SHA-256 (64 hex digits)");
+    if (!text_ok(r->period, 16) || r->level > 3)
+        return refuse(err, errlen, "an appraisal's period or level is not one");
     if (!text_ok(r->content_type, 64))
         return refuse(err, errlen, "content type too long or not UTF-8");
     if (op == GRIDLINK__V1__OP__OP_ATTACH && r->data.len == 0)

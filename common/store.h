@@ -20,6 +20,10 @@
  *   receipts   BLAKE2b-256 of a follow-up code (32 bytes) -> case id: a
  *              resident's receipt (回执码) at the intake node that took the
  *              request; the code itself is never stored
+ *   appraisals 'T', code hash (32)      -> "YYYY-MM": an appraisal ticket (评议码) for that month
+ *              'A', "YYYY-MM", unit id, 0x00, code hash (32) -> Appraisal (protobuf): one
+ *              resident's appraisal of a unit for a month (store_appraisals.c); kept
+ *              at the district; the code itself is never stored
  *
  * meta also holds `store_id`: 16 random bytes made when the store is created,
  * so a peer can tell a rebuilt store from the one it knew.
@@ -208,5 +212,19 @@ int gl_store_receipt_get(MDB_txn *txn, gl_store_t *s, const uint8_t *hash, char 
 int gl_store_file_sent_put(MDB_txn *txn, gl_store_t *s, const char *peer, const uint8_t *sha256);
 /* Forget what went to peer (it came back with a new store). */
 int gl_store_file_sent_clear(MDB_txn *txn, gl_store_t *s, const char *peer);
+
+/* appraisals (群众评议, store_appraisals.c). A ticket's month: put refuses a
+ * hash already there (GL_EEXIST); get copies "YYYY-MM" into month or gives
+ * GL_ENOENT. */
+int gl_store_ticket_put(MDB_txn *txn, gl_store_t *s, const uint8_t *hash, const char *month);
+int gl_store_ticket_get(MDB_txn *txn, gl_store_t *s, const uint8_t *hash, char month[8]);
+/* One appraisal by the code of hash: GL_EEXIST when that code appraised
+ * a->unit for a->period already. */
+int gl_store_appraisal_put(MDB_txn *txn, gl_store_t *s, const uint8_t *hash, const Gridlink__V1__Appraisal *a);
+/* Call fn for every appraisal of month ("YYYY-MM") until it returns
+ * non-zero (which is returned); the appraisal is freed after fn returns. A
+ * value that does not decode is skipped with a warning. */
+int gl_store_appraisal_foreach(MDB_txn *txn, gl_store_t *s, const char *month,
+                               int (*fn)(const Gridlink__V1__Appraisal *a, void *arg), void *arg);
 
 #endif

@@ -99,6 +99,7 @@ const char *gl_user_role_list(void)
  *   dead-drop                                                     x
  *   attach          x       x         x         x                 x
  *   attachment      x       x         x         x         x       x
+ *   appraisals      x       x         x         x         x       x
  *
  * An operation that writes is never the monitor's, whatever the table says. */
 #define R(role)  (1u << (role))
@@ -130,6 +131,7 @@ static const struct {
     {OP(DEAD_DROP), ADMIN},
     {OP(ATTACH), STAFF | ADMIN},
     {OP(ATTACHMENT), EVERYONE},
+    {OP(APPRAISALS), EVERYONE},
 };
 
 bool gl_user_role_may(enum gl_user_role r, gl_op op, bool writes)

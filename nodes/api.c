@@ -19,6 +19,7 @@
 #include "names.h"
 #include "openapi.h"
 #include "pbjson.h"
+#include "policy.h"
 
 #define OP(x)     GRIDLINK__V1__OP__OP_##x
 #define MAX_PARTS 8
@@ -201,6 +202,21 @@ static int events_from(gl_http_req_t *r, Gridlink__V1__CtlRequest *q, char *why,
     return GL_OK;
 }
 
+/* GET .../appraisals: the league table's period and tier. */
+static int table_request(gl_http_req_t *r, Gridlink__V1__CtlRequest *q, char *why, size_t whylen)
+{
+    const char *tier = gl_http_query(r, "tier");
+    int t = tier && tier[0] ? gl_tier_parse(tier) : GRIDLINK__V1__TIER__TIER_TOWNSHIP;
+    if (t != GRIDLINK__V1__TIER__TIER_TOWNSHIP && t != GRIDLINK__V1__TIER__TIER_COMMUNITY &&
+        t != GRIDLINK__V1__TIER__TIER_DEPARTMENT) {
+        snprintf(why, whylen, "tier is township, community or department");
+        return GL_EINVAL;
+    }
+    q->tier = (Gridlink__V1__Tier)t;
+    q->period = dup_query(r, "period");
+    return q->period ? GL_OK : GL_ENOMEM;
+}
+
 size_t gl_api_body_limit(const char *method, const char *url, size_t max_body)
 {
     size_t n = strlen(url);
@@ -295,8 +311,11 @@ int gl_api_route(gl_http_req_t *r, gl_users_t *users, const gl_topology_t *t, in
     } else if (strcmp(what, "events") == 0 && n == 5 && get) {
         op = "log";
         call->events = true;
+    } else if (strcmp(what, "appraisals") == 0 && n == 5 && get) {
+        op = "appraisals";
     } else {
-        bool known = strcmp(what, "cases") == 0 || strcmp(what, "health") == 0 || files || strcmp(what, "events") == 0;
+        bool known = strcmp(what, "cases") == 0 || strcmp(what, "health") == 0 || files ||
+                     strcmp(what, "events") == 0 || strcmp(what, "appraisals") == 0;
         gl_http_error(r, known ? 405 : 404, known ? "method-not-allowed" : "not-found", "%s %.200s is not served",
                       method, gl_http_path(r));
         return 1;
@@ -316,6 +335,8 @@ int gl_api_route(gl_http_req_t *r, gl_users_t *users, const gl_topology_t *t, in
             rc = set_str(&q->sha256, id);
         if (rc == 0 && call->events)
             rc = events_from(r, q, why, sizeof why);
+        if (rc == 0 && strcmp(op, "appraisals") == 0)
+            rc = table_request(r, q, why, sizeof why);
     }
     if (rc == 0 && strcmp(op, "submit") == 0) {
         switch (q->kind) {
@@ -402,6 +423,9 @@ void gl_api_answer(gl_http_req_t *r, gl_op op, const gl_topology_t *t, const cha
     case OP(SHOW): j = rep->case_ ? gl_case_json(t, rep->case_, rep->cases, rep->n_cases, now) : json_object(); break;
     case OP(HEALTH):
         j = rep->health ? gl_pbjson_from_message(&rep->health->base, GL_PBJSON_DEFAULTS) : json_object();
+        break;
+    case OP(APPRAISALS):
+        j = rep->appraisals ? gl_pbjson_from_message(&rep->appraisals->base, GL_PBJSON_DEFAULTS) : json_object();
         break;
     case OP(ATTACH):
         if (rep->attachment)

@@ -16,6 +16,8 @@
  *   POST /api/v1/nodes/{node}/attachments         (the photo as the body) -> {"sha256", "size", "content_type"}
  *   GET  /api/v1/nodes/{node}/attachments/{sha256}
  *   GET  /api/v1/nodes/{node}/events              text/event-stream of the node's log (Last-Event-ID)
+ *   GET  /api/v1/nodes/{district}/appraisals?period=YYYY-MM|YYYY-Qn|YYYY|YYYY-Www&tier=township|community|department
+ *                                   the league table of 群众评议 (appraisal.h)
  *   GET  /api/v1/openapi.json                    the OpenAPI document (openapi.h), without a token
  *
  * The token comes in Authorization: Bearer, or, for GETs only, in the

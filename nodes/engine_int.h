@@ -1,9 +1,8 @@
 /* engine_int.h: what the engine's files share. From the bottom up:
  * engine.c (the object, effects, case helpers, routing), deadlines.c (time
  * limits), lifecycle.c (the transition table), clock.c (deadlines passing),
- * files.c (attachments), tree.c (what arrives from neighbours), ops.c (people's operations) and
- * views.c (the reads); each calls only those below it. Nothing outside the
- * engine includes this header. */
+ * files.c (attachments), appraisals.c (群众评议), tree.c (what arrives from neighbours), ops.c (people's operations)
+ * and views.c (the reads); each calls only those below it. Nothing outside the engine includes this header. */
 #ifndef GL_ENGINE_INT_H
 #define GL_ENGINE_INT_H
 
@@ -148,6 +147,15 @@ int files_op_attach(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gr
                     gl_token tok);
 int files_op_read(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
                   gl_token tok);
+
+/* appraisals.c: 群众评议 at the district (appraise, appraisal-tickets,
+ * appraisals). */
+int appraisals_op_appraise(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                           gl_op op, gl_token tok);
+int appraisals_op_tickets(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                          gl_op op, gl_token tok);
+int appraisals_op_table(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                        gl_op op, gl_token tok);
 
 /* views.c */
 int views_read(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *req, gl_op op, gl_token tok);

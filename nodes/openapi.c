@@ -205,6 +205,24 @@ static json_t *parameters(void)
                   "the ETag of a copy held: 304 when it is this photo's", "schema", str()));
 }
 
+/* The league table's query (群众评议), beside the others. */
+static json_t *appraisal_parameters(json_t *p)
+{
+    if (p) {
+        json_object_set_new(
+            p, "period",
+            query_param(
+                "period",
+                "a month YYYY-MM (this month by default), a quarter YYYY-Qn, a year YYYY or an ISO week YYYY-Www",
+                json_pack("{s:s, s:s}", "type", "string", "pattern", "^[0-9]{4}(-[0-9]{2}|-Q[1-4]|-W[0-9]{2})?$")));
+        json_object_set_new(p, "tier",
+                            query_param("tier", "the units ranked (township by default)",
+                                        json_pack("{s:s, s:[s, s, s]}", "type", "string", "enum", "township",
+                                                  "community", "department")));
+    }
+    return p;
+}
+
 /* What the API writes around the messages: login, lists, write results,
  * attachments, and the routes' own objects. */
 static int add_schemas(json_t *s)
@@ -224,6 +242,7 @@ static int add_schemas(json_t *s)
     json_object_set_new(s, "CaseResult", view);
     json_decref(gl_pbjson_schema_ref(PB(node_health), GL_PBJSON_DEFAULTS, s));
     json_decref(gl_pbjson_schema_ref(PB(bus_event), 0, s));
+    json_decref(gl_pbjson_schema_ref(PB(appraisal_table), GL_PBJSON_DEFAULTS, s));
 
     static const char *const new_case[] = {"kind",      "category",    "text",        "priority", "address",
                                            "reporter",  "note",        "located",     "lat",      "lon",
@@ -323,9 +342,9 @@ static json_t *components(void)
     for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
         json_object_set_new(responses, errors[i].name, answer(errors[i].about, error_schema(i)));
     return json_pack("{s:o, s:o, s:o, s:{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s}}}", "schemas", schemas, "responses",
-                     responses, "parameters", parameters(), "securitySchemes", "bearer", "type", "http", "scheme",
-                     "bearer", "description", "a token from POST /login, 12 hours", "cookie", "type", "apiKey", "in",
-                     "cookie", "name", "gl_token", "description",
+                     responses, "parameters", appraisal_parameters(parameters()), "securitySchemes", "bearer", "type",
+                     "http", "scheme", "bearer", "description", "a token from POST /login, 12 hours", "cookie", "type",
+                     "apiKey", "in", "cookie", "name", "gl_token", "description",
                      "the same token in a cookie, for reads from the web pages");
 }
 
@@ -423,6 +442,13 @@ static json_t *paths(void)
                             "headers", cached, "304", "description", "not modified (If-None-Match)", "headers", cached),
                   e_node),
         "/nodes/{node}/events", "parameters", params(p_node), "get", events_op);
+    static const char *const p_appr[] = {"node", "period", "tier", NULL};
+    json_object_set_new(doc, "/nodes/{node}/appraisals",
+                        json_pack("{s:o, s:o}", "parameters", params(p_appr), "get",
+                                  operation("appraisals",
+                                            "群众评议 at the district: a tier's league table for a period, with the "
+                                            "red and black lists (formula gl-appraisal-1)",
+                                            true, NULL, ok("200", "the league table", "AppraisalTable"), e_node)));
     json_decref(cached);
     json_decref(image);
     json_decref(images);

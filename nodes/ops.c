@@ -702,6 +702,9 @@ static const struct op_row ops[] = {
     {{OP(DEAD_LETTERS), false, GL_ROLE_OPERATOR}, op_view},
     {{OP(ATTACH), true, STAFF}, files_op_attach},
     {{OP(ATTACHMENT), false, STAFF}, files_op_read},
+    {{OP(APPRAISE), true, RESIDENT}, appraisals_op_appraise},
+    {{OP(APPRAISAL_TICKETS), true, GL_ROLE_OPERATOR}, appraisals_op_tickets},
+    {{OP(APPRAISALS), false, STAFF}, appraisals_op_table},
 };
 
 static const struct op_row *row_of(const char *name)

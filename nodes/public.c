@@ -11,6 +11,7 @@
 #include "names.h"
 #include "open311_form.h"
 #include "public.h"
+#include "public_appraisal.h"
 #include "resident.h"
 
 #define ST(x)     GRIDLINK__V1__CASE_STATE__STATE_##x
@@ -327,6 +328,8 @@ int gl_public_route(gl_http_req_t *r, const gl_o311_door *d, gl_api_call *call)
 {
     memset(call, 0, sizeof *call);
     const char *path = gl_http_path(r), *method = gl_http_method(r);
+    if (gl_public_appraisal_owns(path))
+        return gl_public_appraisal_route(r, d, call);
     static const char prefix[] = "/public/v1/requests";
     bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
     if (strncmp(path, prefix, sizeof prefix - 1) != 0 ||

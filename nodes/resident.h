@@ -2,9 +2,7 @@
  * follow-up requests of public.c, and any other page a resident uses
  * without an account):
  *
- *   codes: GL_PUBLIC_CODE_LEN characters of an alphabet without 0, O, 1 and
- *   I, made from libsodium's randombytes; a code is kept only as its
- *   BLAKE2b-256 hash (GL_RECEIPT_HASH bytes), as tokens are kept;
+ *   codes (rescode.h, shared with the engine's appraisal tickets);
  *
  *   per-address hourly counts: a table of GL_PUBLIC_ADDRS client addresses,
  *   the stalest taken over when full, with one count per kind of request
@@ -21,10 +19,10 @@
 #include <stdint.h>
 
 #include "http.h"
+#include "rescode.h"
 #include "store.h"
 
-#define GL_PUBLIC_CODE_LEN 12
-#define GL_PUBLIC_ADDRS    1024
+#define GL_PUBLIC_ADDRS 1024
 
 enum gl_resident_count {
     GL_RC_FILINGS, /* requests filed */
@@ -32,12 +30,6 @@ enum gl_resident_count {
     GL_RC_ANSWERS, /* survey answers and appraisals given */
     GL_RC_KINDS
 };
-
-void gl_resident_code_make(char out[GL_PUBLIC_CODE_LEN + 1]);
-/* A code as a resident may type it (lower case, with spaces or hyphens)
- * in its stored form; false when it is not one. */
-bool gl_resident_code_norm(const char *in, char out[GL_PUBLIC_CODE_LEN + 1]);
-void gl_resident_code_hash(const char *code, uint8_t hash[GL_RECEIPT_HASH]);
 
 /* Answers r with status, {"error": {"code", "message"}}, and counts it. */
 void gl_resident_fail(gl_http_req_t *r, int status, const char *code, const char *fmt, ...)

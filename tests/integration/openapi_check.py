@@ -8,6 +8,7 @@
                                            path, method and status; and the schemas refuse what the
                                            API must not write (an undeclared key, a wrong type, a
                                            missing key)
+  openapi_check.py answers-only DOC MANIFEST   the answers only, for a test of a few routes
 
 Schemas are validated as JSON Schema draft 4 (what OpenAPI 3.0's schema objects extend), $refs
 resolved in the document, formats date-time, int32 and int64 checked. Exits 1 with the path and the
@@ -290,11 +291,11 @@ def main():
         n = check_document(d)
         print("openapi_check: the document is OpenAPI %s: %d paths, %d operations, %d schemas, every $ref resolves"
               % (d.doc["openapi"], len(d.doc["paths"]), n, len(d.doc["components"]["schemas"])))
-    elif len(sys.argv) == 4 and sys.argv[1] == "answers":
+    elif len(sys.argv) == 4 and sys.argv[1] in ("answers", "answers-only"):
         d = Doc(sys.argv[2])
         check_document(d)
         checked, skipped, samples = check_answers(d, sys.argv[3])
-        refused = check_refusals(d, samples)
+        refused = check_refusals(d, samples) if sys.argv[1] == "answers" else 0
         print("openapi_check: %d answers valid against the document (%d distinct path/method/status), %d on "
               "routes not served yet; %d altered answers refused" % (checked, len(samples), skipped, refused))
     else:
