@@ -32,19 +32,6 @@ static void fail(gl_http_req_t *r, int status, const char *code, const char *fmt
 
 /* ---- answers after the commit ---- */
 
-static int status_of(int code)
-{
-    switch (code) {
-    case GL_EINVAL:
-    case GL_EPROTO:
-    case GL_EPERM: return 400;
-    case GL_ENOENT: return 404;
-    case GL_ESTATE:
-    case GL_EEXIST: return 409;
-    default: return 503;
-    }
-}
-
 static const char *name_of(int status)
 {
     switch (status) {
@@ -59,7 +46,7 @@ static Gridlink__V1__CtlReply *reply_ok(gl_http_req_t *r, const uint8_t *reply, 
 {
     Gridlink__V1__CtlReply *rep = gridlink__v1__ctl_reply__unpack(NULL, len, reply);
     if (!rep || rep->code != 0) {
-        int status = rep ? status_of(rep->code) : 503;
+        int status = rep ? gl_resident_status(rep->code) : 503;
         fail(r, status, name_of(status), "%s", rep && rep->error[0] ? rep->error : "the node gave no answer");
         if (rep)
             gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
@@ -104,7 +91,7 @@ static void rated(gl_http_req_t *r, gl_op op, const gl_topology_t *t, const char
 
 static void failed(gl_http_req_t *r, int code, const char *message)
 {
-    int status = status_of(code);
+    int status = gl_resident_status(code);
     fail(r, status, name_of(status), "%s", message && message[0] ? message : gl_strerror(code));
 }
 

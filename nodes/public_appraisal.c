@@ -22,18 +22,6 @@ bool gl_public_appraisal_owns(const char *path)
     return strncmp(path, BASE, n) == 0 && (path[n] == 0 || path[n] == '/');
 }
 
-static int status_of(int code)
-{
-    switch (code) {
-    case GL_EINVAL:
-    case GL_EPROTO:
-    case GL_EPERM: return 400;
-    case GL_ENOENT: return 404;
-    case GL_EEXIST: return 409;
-    default: return 503;
-    }
-}
-
 static const char *name_of(int status)
 {
     switch (status) {
@@ -84,7 +72,7 @@ static void appraised(gl_http_req_t *r, gl_op op, const gl_topology_t *t, const 
     (void)op, (void)node, (void)now;
     Gridlink__V1__CtlReply *rep = gridlink__v1__ctl_reply__unpack(NULL, len, reply);
     if (!rep || rep->code != 0) {
-        int status = rep ? status_of(rep->code) : 503;
+        int status = rep ? gl_resident_status(rep->code) : 503;
         gl_resident_fail(r, status, name_of(status), "%s",
                          rep && rep->error[0] ? rep->error : "the node gave no answer");
         if (rep)
@@ -105,7 +93,7 @@ static void appraised(gl_http_req_t *r, gl_op op, const gl_topology_t *t, const 
 
 static void refused(gl_http_req_t *r, int code, const char *message)
 {
-    int status = status_of(code);
+    int status = gl_resident_status(code);
     gl_resident_fail(r, status, name_of(status), "%s", message && message[0] ? message : gl_strerror(code));
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "resident.h"
 
 #define HOUR_MS (3600LL * 1000)
@@ -14,6 +15,19 @@ static uint64_t refused;
 uint64_t gl_resident_refused(void)
 {
     return refused;
+}
+
+int gl_resident_status(int code)
+{
+    switch (code) {
+    case GL_EINVAL:
+    case GL_EPROTO:
+    case GL_EPERM: return 400;
+    case GL_ENOENT: return 404;
+    case GL_ESTATE:
+    case GL_EEXIST: return 409;
+    default: return 503;
+    }
 }
 
 void gl_resident_fail(gl_http_req_t *r, int status, const char *code, const char *fmt, ...)

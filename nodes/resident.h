@@ -34,6 +34,8 @@ enum gl_resident_count {
 /* Answers r with status, {"error": {"code", "message"}}, and counts it. */
 void gl_resident_fail(gl_http_req_t *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The HTTP status of an engine's refusal (a gl_err): 400, 404, 409 or 503. */
+int gl_resident_status(int code);
 /* Refusals since the process started. */
 uint64_t gl_resident_refused(void);
 

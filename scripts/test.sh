@@ -14,6 +14,7 @@ if [ "${1:-}" = "--asan" ]; then
     # Real processes under the sanitizers too, on the paths with the most
     # memory juggling: map growth with replay, full disk, crash and restart,
     # strangers at a node's door (admission, handshakes, oversized frames),
-    # and the HTTP door (photos in chunks, event streams, slow and idle clients).
-    (cd build-asan && ctest --output-on-failure --timeout 600 -R "storage_growth|storage_full|crash_after_ack|curve_admission|handshake_failures|preauth_memory|compromised_grid|http_files|http_api")
+    # the HTTP door (photos in chunks, event streams, slow and idle clients),
+    # and the broker's durable view and metrics.
+    (cd build-asan && ctest --output-on-failure --timeout 600 -R "storage_growth|storage_full|crash_after_ack|curve_admission|handshake_failures|preauth_memory|compromised_grid|http_files|http_api|broker_durable|test_metrics")
 fi

@@ -5,23 +5,13 @@
 # league table with its red and black lists in the staff web app (minimum
 # sample 1 here). Screenshots in BUILD/screenshots. Skipped (77) where
 # chromium or npm is not installed.
-CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$CHROMIUM" ] || ! command -v npm >/dev/null || ! command -v node >/dev/null; then
-    echo "skipped: chromium, node and npm are needed (scripts/install-deps.sh installs them)"
-    exit 77
-fi
+source "$(dirname "$0")/browserlib.sh"
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/worklib.sh"
 source "$(dirname "$0")/httplib.sh"
 D=xinbei
 
-RUNNER="$GL_BIN/browser-test"
-mkdir -p "$RUNNER"
-if ! cmp -s "$GL_SRC/tests/browser/package-lock.json" "$RUNNER/package-lock.json" || [ ! -d "$RUNNER/node_modules" ]; then
-    cp "$GL_SRC/tests/browser/package.json" "$GL_SRC/tests/browser/package-lock.json" "$RUNNER/"
-    (cd "$RUNNER" && npm ci --no-audit --no-fund >"$HOME_DIR/npm.out" 2>&1) || fail "npm ci: $(tail -5 "$HOME_DIR/npm.out")"
-fi
-cp "$GL_SRC/tests/browser/appraisal.mjs" "$RUNNER/"
+browser_runner appraisal.mjs
 
 export GRIDLINK_APPRAISAL_MIN_SAMPLE=1
 jq '.nodes += [{"id": "xinbei.t2", "tier": "township", "name": "第二街道"}]' "$MINI" >"$HOME_DIR/appr.json"

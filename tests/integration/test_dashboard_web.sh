@@ -5,21 +5,11 @@
 # within a second and a red overdue alarm at the district. A grid account is
 # refused the dashboard's API (403) and no token gets 401. Screenshots in
 # BUILD/screenshots. Skipped (77) where chromium or npm is not installed.
-CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$CHROMIUM" ] || ! command -v npm >/dev/null || ! command -v node >/dev/null; then
-    echo "skipped: chromium, node and npm are needed (scripts/install-deps.sh installs them)"
-    exit 77
-fi
+source "$(dirname "$0")/browserlib.sh"
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/httplib.sh"
 
-RUNNER="$GL_BIN/browser-test"
-mkdir -p "$RUNNER"
-if ! cmp -s "$GL_SRC/tests/browser/package-lock.json" "$RUNNER/package-lock.json" || [ ! -d "$RUNNER/node_modules" ]; then
-    cp "$GL_SRC/tests/browser/package.json" "$GL_SRC/tests/browser/package-lock.json" "$RUNNER/"
-    (cd "$RUNNER" && npm ci --no-audit --no-fund >"$HOME_DIR/npm.out" 2>&1) || fail "npm ci: $(tail -5 "$HOME_DIR/npm.out")"
-fi
-cp "$GL_SRC/tests/browser/dashboard.mjs" "$RUNNER/"
+browser_runner dashboard.mjs
 
 with_http "$MINI" "$HOME_DIR/mini.json"
 start_up "$HOME_DIR/mini.json"

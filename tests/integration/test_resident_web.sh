@@ -5,23 +5,12 @@
 # resolved on its page and the case reopens at its holder (重办); the page
 # never shows the name or the phone. Screenshots in BUILD/screenshots.
 # Skipped (77) where chromium or npm is not installed.
-CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$CHROMIUM" ] || ! command -v npm >/dev/null || ! command -v node >/dev/null; then
-    echo "skipped: chromium, node and npm are needed (scripts/install-deps.sh installs them)"
-    exit 77
-fi
+source "$(dirname "$0")/browserlib.sh"
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/worklib.sh"
 D=xinbei
 
-# The test's node packages, shared with test_web_app (the same lock file).
-RUNNER="$GL_BIN/browser-test"
-mkdir -p "$RUNNER"
-if ! cmp -s "$GL_SRC/tests/browser/package-lock.json" "$RUNNER/package-lock.json" || [ ! -d "$RUNNER/node_modules" ]; then
-    cp "$GL_SRC/tests/browser/package.json" "$GL_SRC/tests/browser/package-lock.json" "$RUNNER/"
-    (cd "$RUNNER" && npm ci --no-audit --no-fund >"$HOME_DIR/npm.out" 2>&1) || fail "npm ci: $(tail -5 "$HOME_DIR/npm.out")"
-fi
-cp "$GL_SRC/tests/browser/resident.mjs" "$RUNNER/"
+browser_runner resident.mjs
 
 slow_topology "$HOME_DIR/slow.json"
 with_http "$HOME_DIR/slow.json" "$HOME_DIR/topology-http.json"

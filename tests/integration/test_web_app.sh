@@ -6,24 +6,14 @@
 # goes when the network is back; a township's task to every grid shows each
 # part's progress. Screenshots of the pages are left in
 # BUILD/screenshots. Skipped (77) where chromium or npm is not installed.
-CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$CHROMIUM" ] || ! command -v npm >/dev/null || ! command -v node >/dev/null; then
-    echo "skipped: chromium, node and npm are needed (scripts/install-deps.sh installs them)"
-    exit 77
-fi
+source "$(dirname "$0")/browserlib.sh"
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/worklib.sh"
 G1=$C1.g1
 
 # The test's node packages (playwright-core, no browser of its own) in the
 # build directory, installed again when the lock file changes.
-RUNNER="$GL_BIN/browser-test"
-mkdir -p "$RUNNER"
-if ! cmp -s "$GL_SRC/tests/browser/package-lock.json" "$RUNNER/package-lock.json" || [ ! -d "$RUNNER/node_modules" ]; then
-    cp "$GL_SRC/tests/browser/package.json" "$GL_SRC/tests/browser/package-lock.json" "$RUNNER/"
-    (cd "$RUNNER" && npm ci --no-audit --no-fund >"$HOME_DIR/npm.out" 2>&1) || fail "npm ci: $(tail -5 "$HOME_DIR/npm.out")"
-fi
-cp "$GL_SRC/tests/browser/test.mjs" "$RUNNER/"
+browser_runner test.mjs
 
 slow_topology "$HOME_DIR/slow.json"
 with_http "$HOME_DIR/slow.json" "$HOME_DIR/topology-http.json"
