@@ -149,6 +149,17 @@ int files_op_attach(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gr
 int files_op_read(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
                   gl_token tok);
 
+/* ops.c: a survey's need dispatched as a task (req is a dispatch; a
+ * community may send it to its grids). */
+int ops_dispatch_for_survey(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                            gl_token tok);
+
+/* surveys.c: the survey operations, and a tally from the child `from`. */
+int surveys_op(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
+               gl_token tok);
+int surveys_on_tally(gl_engine_t *e, MDB_txn *txn, const char *from, const Gridlink__V1__SurveyTally *t, char *why,
+                     size_t whylen);
+
 /* views.c */
 int views_read(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *req, gl_op op, gl_token tok);
 
