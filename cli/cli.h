@@ -123,6 +123,7 @@ int gl_cmd_apikey(int argc, char **argv);
 int gl_cmd_backup(int argc, char **argv);
 int gl_cmd_attach(int argc, char **argv);
 int gl_cmd_attachment(int argc, char **argv);
+int gl_cmd_survey(int argc, char **argv);
 int gl_cmd_restore(int argc, char **argv);
 
 #endif
