@@ -26,6 +26,7 @@ static const struct lib {
     const char *also; /* another directory its files may resolve into, or NULL */
 } libs[] = {
     {"bootstrap5", "/usr/share/bootstrap-html"},
+    {"chart.js", NULL}, /* the survey results' charts (libjs-chart.js) */
 };
 
 static const struct type {
