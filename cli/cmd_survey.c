@@ -193,7 +193,7 @@ int gl_cmd_survey(int argc, char **argv)
         printf("%s\n", rep->surveys[0]->id);
     } else {
         for (size_t i = 0; i < rep->n_surveys; i++)
-            print_survey(rep->surveys[i], unit_name(o.c.home, rep->surveys[i]->unit, &t), v != 1 || true);
+            print_survey(rep->surveys[i], unit_name(o.c.home, rep->surveys[i]->unit, &t), v != 1);
     }
     if (t)
         gl_topology_free(&t);

@@ -511,9 +511,11 @@ static json_t *question_json(const Gridlink__V1__SurveyQuestion *q, gl_survey_an
     }
     if (q->kind == KIND(SCALE) || q->kind == KIND(NUMBER)) {
         json_object_set_new(j, "sum", json_real(q->sum));
-        json_object_set_new(j, "mean", q->answered ? json_real(q->sum / (double)q->answered) : json_null());
-        json_object_set_new(j, "min", q->answered ? json_real(q->min) : json_null());
-        json_object_set_new(j, "max", q->answered ? json_real(q->max) : json_null());
+        if (q->answered) { /* mean, min and max of no answers: none */
+            json_object_set_new(j, "mean", json_real(q->sum / (double)q->answered));
+            json_object_set_new(j, "min", json_real(q->min));
+            json_object_set_new(j, "max", json_real(q->max));
+        }
     }
     if (q->kind == KIND(TEXT) && texts) {
         json_t *arr = json_array();
@@ -538,13 +540,14 @@ json_t *gl_survey_json(const gl_survey *s, const char *unit_name, gl_survey_answ
                        bool results)
 {
     char created[40], closes[40];
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:I, s:I}", "id", s->id, "unit", s->unit,
-                          "unit_name", unit_name ? unit_name : s->unit, "title", s->title, "intro", s->intro, "created",
-                          s->created_ms ? gl_iso_time(s->created_ms, created, sizeof created) : "", "closes",
-                          s->closes_ms ? json_string(gl_iso_time(s->closes_ms, closes, sizeof closes)) : json_null(),
-                          "closed", s->closed, "answers", (json_int_t)s->answers, "version", (json_int_t)s->version);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I}", "id", s->id, "unit", s->unit, "unit_name",
+                          unit_name ? unit_name : s->unit, "title", s->title, "intro", s->intro, "created",
+                          s->created_ms ? gl_iso_time(s->created_ms, created, sizeof created) : "", "closed", s->closed,
+                          "answers", (json_int_t)s->answers, "version", (json_int_t)s->version);
     if (!j)
         return NULL;
+    if (s->closes_ms) /* else open until closed: no "closes" */
+        json_object_set_new(j, "closes", json_string(gl_iso_time(s->closes_ms, closes, sizeof closes)));
     json_t *qs = json_array();
     for (size_t i = 0; i < s->n_questions; i++)
         json_array_append_new(qs, question_json(s->questions[i], texts, n_texts, results));
