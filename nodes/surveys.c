@@ -133,8 +133,6 @@ static int publish(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gri
     }
     rc = save(e, txn, s);
     if (rc == 0)
-        rc = eng_log(e, txn, EV(STATUS), NULL, "", id);
-    if (rc == 0)
         rc = reply_survey(e, tok, s, NULL, 0, NULL, 0);
     gridlink__v1__survey__free_unpacked(s, NULL);
     return rc;
