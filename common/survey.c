@@ -552,7 +552,10 @@ json_t *gl_survey_json(const gl_survey *s, const char *unit_name, gl_survey_answ
     for (size_t i = 0; i < s->n_questions; i++)
         json_array_append_new(qs, question_json(s->questions[i], texts, n_texts, results));
     json_object_set_new(j, "questions", qs);
-    if (results) {
+    if (!results) { /* the public's: the definition alone */
+        json_object_del(j, "answers");
+        json_object_del(j, "version");
+    } else {
         json_t *tasks = json_array();
         for (size_t i = 0; i < s->n_tasks; i++)
             json_array_append_new(tasks, json_string(s->tasks[i]));

@@ -64,7 +64,8 @@ void gl_survey_tally(gl_survey *s, const gl_survey_answer *a);
 /* The survey as JSON: definition, state and results (per question counts,
  * distribution, mean). texts (may be NULL): the answers, whose texts are
  * listed under their question (for staff only). unit_name: the unit's
- * display name. */
+ * display name. Without results: the definition alone (no counts, no
+ * number of answers), as the public sees it. */
 json_t *gl_survey_json(const gl_survey *s, const char *unit_name, gl_survey_answer *const *texts, size_t n_texts,
                        bool results);
 

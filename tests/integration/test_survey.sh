@@ -145,10 +145,11 @@ GOT=$(body | results)
 [ "$GOT" = "$WANT" ] || fail "the community's results $GOT, expected $WANT"
 [ "$("$GRIDLINK" survey show --home "$HOME_DIR" --node $C1 --survey "$S" --json | results)" = "$WANT" ] || fail "the CLI's results differ"
 
-# Texts stay with the staff.
+# Texts and counts stay with the staff.
 for p in "surveys?node=$C1" "surveys/$C1/$S"; do
     pub_get "$p" >/dev/null
     ! grep -q -e 希望增加助餐点 -e 楼道灯 "$HOME_DIR/body" || fail "a text answer is public: $p"
+    ! grep -q -e '"counts"' -e '"answers"' -e '"answered"' -e '"texts"' "$HOME_DIR/body" || fail "results are public: $p: $(body)"
 done
 
 # The district, in another process, lists it with the same counts (no texts).

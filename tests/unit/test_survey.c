@@ -225,6 +225,8 @@ static void tallies_match(void **state)
     /* Public: no counts. */
     j = gl_survey_json(s, "社区", NULL, 0, false);
     assert_null(json_object_get(json_array_get(json_object_get(j, "questions"), 0), "counts"));
+    assert_null(json_object_get(json_array_get(json_object_get(j, "questions"), 0), "answered"));
+    assert_null(json_object_get(j, "answers"));
     json_decref(j);
     gridlink__v1__survey__free_unpacked(s, NULL);
 }

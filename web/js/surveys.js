@@ -11,6 +11,8 @@ import { h, field, select, toast, ask, localTime, named } from './util.js';
 const myNode = () => session().me.node.id;
 const readOnly = () => session().role === 'monitor' || session().role === 'grid';
 const UNIT_TIERS = ['district', 'township', 'community'];
+// Closed, or past its closing time.
+const ended = (s) => s.closed || (s.closes && Date.parse(s.closes) <= Date.now());
 
 let chartLib = null;
 // Chart.js, loaded once (its UMD build sets window.Chart).
@@ -35,7 +37,7 @@ export async function surveysPage(main) {
       { href: `#/survey/${encodeURIComponent(s.id)}`, dataset: { survey: s.id, answers: s.answers } },
       h('div.d-flex.justify-content-between',
         h('span.fw-bold', s.title),
-        h(`span.badge.text-bg-${s.closed ? 'secondary' : 'success'}`, s.closed ? '已结束' : '进行中')),
+        h(`span.badge.text-bg-${ended(s) ? 'secondary' : 'success'}`, ended(s) ? '已结束' : '进行中')),
       h('div.small.text-muted', named(s.unit_name, s.unit), ` · 答卷 ${s.answers} 份 · 发布于 ${localTime(s.created)}`)))
       : h('div.list-group-item.text-muted', '还没有调查'));
   const form = !readOnly() && UNIT_TIERS.includes(tier) ? publishForm() : null;
@@ -170,7 +172,7 @@ export async function surveyPage(main, id) {
   const codes = h('div');
   main.replaceChildren(...[
     h('a.btn.btn-sm.btn-link.px-0.mb-2', { href: '#/surveys' }, '← 全部调查'),
-    h('h2.h5', s.title, ' ', h(`span.badge.text-bg-${s.closed ? 'secondary' : 'success'}`, s.closed ? '已结束' : '进行中')),
+    h('h2.h5', s.title, ' ', h(`span.badge.text-bg-${ended(s) ? 'secondary' : 'success'}`, ended(s) ? '已结束' : '进行中')),
     h('p.small.text-muted', named(s.unit_name, s.unit), ` · ${s.id} · 发布于 ${localTime(s.created)}`,
       s.closes ? ` · 截止 ${localTime(s.closes)}` : ''),
     h('p', s.intro),
