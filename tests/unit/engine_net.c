@@ -344,8 +344,14 @@ void net_start(net_t *n, int64_t now)
 
 Gridlink__V1__CtlReply *net_call(net_t *n, const char *node, const Gridlink__V1__CtlRequest *req, int64_t now)
 {
+    return net_call_as(n, node, req, GL_ROLE_OPERATOR, now);
+}
+
+Gridlink__V1__CtlReply *net_call_as(net_t *n, const char *node, const Gridlink__V1__CtlRequest *req, unsigned role,
+                                    int64_t now)
+{
     struct node *x = node_of(n, node);
-    gl_caller who = {.role = GL_ROLE_OPERATOR, .user = "tester"};
+    gl_caller who = {.role = role, .user = role == GL_ROLE_RESIDENT ? "public" : "tester"};
     gl_token tok = ++n->next_token;
     Gridlink__V1__CtlReply *reply = NULL;
     const gl_engine_op *op = gl_engine_op_find(req->op);

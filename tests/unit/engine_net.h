@@ -30,6 +30,9 @@ int net_settle(net_t *n, int64_t now);
 /* A person's request at node (an operator there), applied in its own batch;
  * the reply (free with gridlink__v1__ctl_reply__free_unpacked). */
 Gridlink__V1__CtlReply *net_call(net_t *n, const char *node, const Gridlink__V1__CtlRequest *req, int64_t now);
+/* The same, asked by someone of role (enum gl_role). */
+Gridlink__V1__CtlReply *net_call_as(net_t *n, const char *node, const Gridlink__V1__CtlRequest *req, unsigned role,
+                                    int64_t now);
 /* op "act" (or "rate" when action is "rate") on case_id at node. */
 Gridlink__V1__CtlReply *net_act(net_t *n, const char *node, const char *case_id, const char *action, int64_t now);
 /* The node's clock: fire what is due at now. */
