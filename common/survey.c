@@ -110,7 +110,7 @@ int gl_survey_check(const gl_survey *s, bool with_id, char *why, size_t whylen)
         return refuse(why, whylen, "a survey needs a title of 1..%d characters (标题)", GL_SURVEY_TITLE);
     if (!text_fits(s->intro, GL_SURVEY_INTRO, false))
         return refuse(why, whylen, "an introduction is at most %d characters", GL_SURVEY_INTRO);
-    if (!text_fits(s->by, 128, false) || s->created_ms < 0 || s->closes_ms < 0)
+    if (!text_fits(s->by, 128, false) || s->created_ms < 0 || s->closes_ms < 0 || s->store.len > 64)
         return refuse(why, whylen, "a survey's author or times are out of range");
     if (s->n_questions == 0 || s->n_questions > GL_SURVEY_MAX_QUESTIONS)
         return refuse(why, whylen, "a survey has 1..%d questions", GL_SURVEY_MAX_QUESTIONS);

@@ -159,6 +159,8 @@ int surveys_op(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlin
                gl_token tok);
 int surveys_on_tally(gl_engine_t *e, MDB_txn *txn, const char *from, const Gridlink__V1__SurveyTally *t, char *why,
                      size_t whylen);
+/* The parent's link is up: the unit's own surveys' tallies go again. */
+int surveys_parent_up(gl_engine_t *e, MDB_txn *txn);
 
 /* views.c */
 int views_read(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *req, gl_op op, gl_token tok);

@@ -4,7 +4,10 @@
  * need into a task (the dispatch of ops.c). Every change of a survey
  * climbs to the parent as a SurveyTally; each ancestor keeps the newest
  * (highest version) and passes it on, so the district lists its
- * subtree's surveys with their counts. Answers stay at the unit.
+ * subtree's surveys with their counts. When the parent's link comes up,
+ * the unit's own surveys go again (a parent that lost them, or holds a
+ * restored store's, gets them; one that has them ignores them). Answers
+ * stay at the unit.
  *
  * Surveys read from the store are freed here; the codes a tickets reply
  * carries exist only in that reply (the store keeps their hashes). */
@@ -65,10 +68,19 @@ static int send_up(gl_engine_t *e, MDB_txn *txn, gl_survey *s)
     return gl_link_enqueue(e->uplink, txn, &env);
 }
 
-/* Store the changed survey (version + 1) and send it up. */
+/* Store the changed survey (version + 1, this store's identity) and send it up. */
 static int save(gl_engine_t *e, MDB_txn *txn, gl_survey *s)
 {
     s->version++;
+    if (s->store.len != GL_STORE_ID_BYTES || memcmp(s->store.data, gl_store_id(e->store), GL_STORE_ID_BYTES) != 0) {
+        uint8_t *id = malloc(GL_STORE_ID_BYTES);
+        if (!id)
+            return GL_ENOMEM;
+        memcpy(id, gl_store_id(e->store), GL_STORE_ID_BYTES);
+        free(s->store.data);
+        s->store.data = id;
+        s->store.len = GL_STORE_ID_BYTES;
+    }
     int rc = gl_store_survey_put(txn, e->store, s);
     return rc == 0 ? send_up(e, txn, s) : rc;
 }
@@ -434,11 +446,34 @@ int surveys_on_tally(gl_engine_t *e, MDB_txn *txn, const char *from, const Gridl
     int rc = gl_store_survey_get(txn, e->store, s->id, &old);
     if (rc != 0 && rc != GL_ENOENT)
         return rc;
-    bool newer = !old || s->version > old->version;
+    /* Newer: a higher version, or any version of a store that is not the
+     * one the copy here came from (the unit's store was restored). */
+    bool newer = !old || s->version > old->version || s->store.len != old->store.len ||
+                 (s->store.len && memcmp(s->store.data, old->store.data, s->store.len) != 0);
     if (old)
         gridlink__v1__survey__free_unpacked(old, NULL);
     if (!newer)
         return GL_OK; /* an older tally, overtaken */
     rc = gl_store_survey_put(txn, e->store, s);
     return rc == 0 ? send_up(e, txn, s) : rc;
+}
+
+static int resend_own(const Gridlink__V1__Survey *sv, void *arg)
+{
+    struct {
+        gl_engine_t *e;
+        MDB_txn *txn;
+    } *a = arg;
+    return strcmp(sv->unit, a->e->id) == 0 ? send_up(a->e, a->txn, (gl_survey *)sv) : 0;
+}
+
+int surveys_parent_up(gl_engine_t *e, MDB_txn *txn)
+{
+    if (!e->uplink)
+        return GL_OK;
+    struct {
+        gl_engine_t *e;
+        MDB_txn *txn;
+    } a = {e, txn};
+    return gl_store_survey_foreach(txn, e->store, resend_own, &a);
 }

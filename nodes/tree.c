@@ -441,5 +441,7 @@ int gl_engine_link_changed(gl_engine_t *e, MDB_txn *txn, const char *peer, bool 
     int rc = eng_log(e, txn, up ? EV(LINK_UP) : EV(LINK_DOWN), NULL, peer, up ? "up" : "down");
     if (rc == 0 && up && e->parent && strcmp(peer, e->parent->id) == 0)
         rc = clock_pending_flush(e, txn);
+    if (rc == 0 && up && e->parent && strcmp(peer, e->parent->id) == 0)
+        rc = surveys_parent_up(e, txn);
     return rc;
 }

@@ -5,7 +5,8 @@
  * climb to the township and the district with the counts the answers
  * make; a need becomes a task that the grid holds, recorded on the survey
  * everywhere. A tally from a child about a unit outside its subtree is
- * refused and counted, an older tally is ignored. */
+ * refused and counted, an older tally is ignored, and one of a restored
+ * store (another identity) is taken whatever its version. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -242,6 +243,20 @@ static void test_forged_and_old_tallies(void **state)
     assert_non_null(got);
     assert_int_equal(got->version, 5);
     assert_int_equal(got->answers, 1);
+    gridlink__v1__survey__free_unpacked(got, NULL);
+    /* The community's store restored from a backup: its versions start
+     * lower, under another identity, and are taken. */
+    s->store.data = malloc(16);
+    memset(s->store.data, 0xA5, 16);
+    s->store.len = 16;
+    s->version = 2;
+    s->answers = 0;
+    s->questions[0]->counts[0] = 0;
+    s->questions[0]->answered = 0;
+    inject(n, TOWNSHIP, C01, 0, s);
+    got = stored(n, TOWNSHIP);
+    assert_int_equal(got->version, 2);
+    assert_int_equal(got->answers, 0);
     gridlink__v1__survey__free_unpacked(got, NULL);
     gridlink__v1__survey__free_unpacked(s, NULL);
 }
