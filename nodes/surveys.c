@@ -255,6 +255,14 @@ static int answer(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *
 
 /* ---- a need into a task ---- */
 
+/* A text cut off by its buffer ends at a whole character. */
+static void utf8_cut(char *s)
+{
+    size_t n = strlen(s);
+    while (n && !gl_utf8_valid(s, n))
+        s[--n] = 0;
+}
+
 static int task(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_token tok)
 {
     gl_survey *s;
@@ -278,7 +286,7 @@ static int task(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridli
         gridlink__v1__survey__free_unpacked(s, NULL);
         return eng_refuse(e, tok, GL_EINVAL, "%s", bad);
     }
-    char text[2048], count[64];
+    char text[GL_MAX_TEXT + 1], count[64];
     if (req->option > 0)
         snprintf(count, sizeof count, "%llu 人选择", (unsigned long long)q->counts[req->option - 1]);
     else
@@ -287,6 +295,7 @@ static int task(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridli
              req->text[0] ? req->text : "", req->text[0] ? "。" : "", s->title, s->id, q->text,
              req->option > 0 ? "选项「" : "", req->option > 0 ? q->options[req->option - 1] : "",
              req->option > 0 ? "」" : "", count, (unsigned long long)s->answers);
+    utf8_cut(text);
     Gridlink__V1__CtlRequest d = *req;
     d.text = text;
     d.kind = GRIDLINK__V1__CASE_KIND__KIND_TASK;
