@@ -32,7 +32,7 @@ const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 let ctx, failed = false;
 const problems = [];
 
-async function answer(page, code, choices) {
+async function answer(page, code, choices, shot) {
   await page.goto(`${BASE}/public/survey.html?node=${encodeURIComponent(C)}`);
   await page.click(`[data-survey="${S}"]`);
   await page.waitForSelector('#form:not(.d-none) [data-question="need"]');
@@ -41,6 +41,7 @@ async function answer(page, code, choices) {
   await page.check(`input[name="q-sat"][value="${choices.sat}"]`);
   await page.fill('textarea[name="q-say"]', choices.say);
   await page.fill('#code', code);
+  if (shot) await page.screenshot({ path: join(OUT, shot), fullPage: true });
   await page.click('#send');
 }
 
@@ -53,7 +54,7 @@ try {
   page.setDefaultTimeout(WAIT);
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
 
-  await answer(page, CODE1, { need: 1, also: [1, 2], sat: 4, say: '希望增加助餐点' });
+  await answer(page, CODE1, { need: 1, also: [1, 2], sat: 4, say: '希望增加助餐点' }, 'survey-form.png');
   await page.waitForSelector('#done:not(.d-none)');
   if (!(await page.textContent('#done')).includes('感谢')) throw new Error('no thanks after the first answer');
   await page.screenshot({ path: join(OUT, 'survey-answered.png'), fullPage: true });
@@ -88,7 +89,7 @@ try {
   if (charts !== 3) throw new Error(`${charts} charts drawn, expected 3`);
   const texts = await page.textContent('[data-question="say"]');
   if (!texts.includes('希望增加助餐点') || !texts.includes('楼道灯需要修')) throw new Error(`the texts: ${texts}`);
-  await page.screenshot({ path: join(OUT, 'survey-results.png'), fullPage: true });
+  await page.screenshot({ path: join(OUT, 'survey-results.png') });
   log('the results match the answers, with charts');
 
   await page.click('[data-question="need"] [data-task="need:1"]');

@@ -52,16 +52,17 @@ function question(q, i) {
   const box = el('fieldset', { class: 'card card-body mb-3', 'data-question': q.id, 'data-kind': q.kind });
   box.append(el('legend', { class: 'fs-6 fw-bold' }, `${i + 1}. ${q.text}`, q.required ? el('span', { class: 'text-danger' }, ' *') : '',
     el('small', { class: 'text-muted fw-normal' }, `（${q.kind_label}）`)));
-  const choice = (type, label, value, k) => {
+  const choice = (type, label, value, k, inline) => {
     const cid = `${name}-${k}`;
-    return el('div', { class: 'form-check' }, el('input', { class: 'form-check-input', type, name, id: cid, value }),
+    return el('div', { class: inline ? 'form-check form-check-inline text-nowrap' : 'form-check' },
+      el('input', { class: 'form-check-input', type, name, id: cid, value }),
       el('label', { class: 'form-check-label', for: cid }, label));
   };
   if (q.kind === 'single' || q.kind === 'multi') {
     q.options.forEach((o, k) => box.append(choice(q.kind === 'single' ? 'radio' : 'checkbox', o, k + 1, k)));
   } else if (q.kind === 'scale') {
-    const row = el('div', { class: 'd-flex gap-3' });
-    for (let v = 1; v <= 5; v++) row.append(choice('radio', `${v} 分`, v, v));
+    const row = el('div');
+    for (let v = 1; v <= 5; v++) row.append(choice('radio', `${v} 分`, v, v, true));
     box.append(row, el('div', { class: 'form-text' }, '1 分最低，5 分最高'));
   } else if (q.kind === 'number') {
     box.append(el('input', { class: 'form-control', type: 'number', name, step: 'any', inputmode: 'decimal' }));
