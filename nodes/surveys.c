@@ -139,7 +139,8 @@ static int publish(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gri
     s->version = 0;
     for (size_t i = 0; i < s->n_questions; i++) {
         Gridlink__V1__SurveyQuestion *q = s->questions[i];
-        memset(q->counts, 0, q->n_counts * sizeof *q->counts);
+        if (q->n_counts)
+            memset(q->counts, 0, q->n_counts * sizeof *q->counts);
         q->answered = 0;
         q->sum = q->min = q->max = 0;
     }

@@ -274,6 +274,7 @@ static void store_one_answer_per_code(void **state)
     gl_survey *back = NULL;
     assert_int_equal(gl_store_survey_get(txn, st, s->id, &back), 0);
     assert_string_equal(back->title, s->title);
+    gridlink__v1__survey__free_unpacked(back, NULL);
     assert_int_equal(gl_store_survey_get(txn, st, "xinbei.sanjing.c01-s9", &back), GL_ENOENT);
     gl_store_abort(txn);
     gridlink__v1__survey__free_unpacked(s, NULL);
