@@ -441,6 +441,39 @@ static const cli_command commands[] = {
         .example = "gridlink attachment --node xinbei.sanjing 3f2a...e9 photo.jpg",
     },
     {
+        .name = "survey",
+        .fn = gl_cmd_survey,
+        .synopsis = {"publish --node NODE_ID --file F.json", "list|show|close --node NODE_ID [--survey ID]",
+                     "tickets --node NODE_ID --survey ID --count K",
+                     "task --node NODE_ID --survey ID --question Q [--option K] --to NODE_ID --category CODE"},
+        .summary = "needs surveys (需求调查): publish one, list, show results, close, issue survey codes, make a task",
+        .about =
+            "A unit (district, township, community) publishes a survey from a JSON definition\n"
+            "{\"title\", \"intro\", \"closes\" (ISO 8601, optional), \"questions\": [{\"id\", \"kind\", \"text\",\n"
+            "\"required\", \"options\"}]} with kinds single (单选), multi (多选), scale (1-5 评分), number\n"
+            "and text. Residents answer it on /public/survey.html?node=NODE_ID, once per code: a survey\n"
+            "code (调查码) that tickets prints (K fresh ones, each shown only here; the node keeps their\n"
+            "hashes) or the follow-up code (回执码) of a request they filed. list shows the node's surveys\n"
+            "and those of its subtree (their tallies climb the tree); show the results per question;\n"
+            "task dispatches a need (a question, optionally one option) as a task to a node below,\n"
+            "its text naming the survey, the question and the count, and records it on the survey.\n",
+        .opts = {OPT_HOME,
+                 OPT_NODE("the unit (required)"),
+                 {"--file", "F.json", "publish: the definition"},
+                 {"--survey", "ID", "the survey (UNIT-sN, as list and publish print it)"},
+                 {"--count", "K", "tickets: how many codes (1..1000)"},
+                 {"--question", "Q", "task: the question's id"},
+                 {"--option", "K", "task: the option's number (1..n)"},
+                 {"--to", "NODE_ID", "task: the node below it goes to"},
+                 {"--category", "CODE", "task: the task's category"},
+                 {"--text", "TEXT", "task: a title put before the text"},
+                 OPT_JSON,
+                 OPT_TIMEOUT},
+        .example = "id=$(gridlink survey publish --node xinbei.sanjing.c01 --file needs.json)\n"
+                   "gridlink survey tickets --node xinbei.sanjing.c01 --survey \"$id\" --count 50\n"
+                   "gridlink survey show --node xinbei.sanjing.c01 --survey \"$id\"",
+    },
+    {
         .name = "backup",
         .fn = gl_cmd_backup,
         .synopsis = {"--node NODE_ID --to DIR"},

@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "names.h"
+#include "survey.h"
 #include "topology.h"
 
 static int refuse(char *err, size_t errlen, const char *fmt, ...)
@@ -242,6 +243,15 @@ int gl_decode_envelope(const uint8_t *buf, size_t len, Gridlink__V1__Envelope **
                 rc = refuse(err, errlen, "bad file chunk");
             break;
         }
+        case GRIDLINK__V1__ENVELOPE__BODY_SURVEY_TALLY: {
+            const Gridlink__V1__SurveyTally *t = e->survey_tally;
+            char why[200];
+            if (!t || gl_survey_check(t->survey, true, why, sizeof why) != 0)
+                rc = refuse(err, errlen, "bad survey tally: %s", t && t->survey ? why : "no survey");
+            else if (!gl_survey_id_valid(t->survey->id, t->survey->unit))
+                rc = refuse(err, errlen, "bad survey tally: the id is not of its unit");
+            break;
+        }
         case GRIDLINK__V1__ENVELOPE__BODY_HELLO:
             if (!e->hello || !id_ok(e->hello->node, false) || e->hello->store_id.len > 64)
                 rc = refuse(err, errlen, "hello without node or with a bad store id");
@@ -313,8 +323,39 @@ int gl_decode_bus_event(const uint8_t *buf, size_t len, Gridlink__V1__BusEvent *
 
 /* What each operation needs: a known op, and for act and show a case ID
  * (act also an action), so no request without them reaches a node. */
+/* The survey fields of a request: a definition, an id, an answer. */
+static int check_ctl_survey(const Gridlink__V1__CtlRequest *r, gl_op op, char *err, size_t errlen)
+{
+    char why[200];
+    if (r->survey && gl_survey_check(r->survey, false, why, sizeof why) != 0)
+        return refuse(err, errlen, "%s", why);
+    bool needs_id = op == GRIDLINK__V1__OP__OP_SURVEY || op == GRIDLINK__V1__OP__OP_SURVEY_CLOSE ||
+                    op == GRIDLINK__V1__OP__OP_SURVEY_TICKETS || op == GRIDLINK__V1__OP__OP_SURVEY_ANSWER ||
+                    op == GRIDLINK__V1__OP__OP_SURVEY_TASK;
+    if ((needs_id || r->survey_id[0]) && !gl_survey_id_valid(r->survey_id, NULL))
+        return refuse(err, errlen, "'%.200s' is not a survey ID (UNIT-sN)", r->survey_id);
+    if (op == GRIDLINK__V1__OP__OP_SURVEY_PUBLISH && !r->survey)
+        return refuse(err, errlen, "survey-publish needs the survey's definition");
+    if (!text_ok(r->question, GL_SURVEY_QID) || r->count > GL_SURVEY_MAX_TICKETS || r->option < 0 ||
+        r->option > GL_SURVEY_MAX_OPTIONS)
+        return refuse(err, errlen, "a survey question, option or count is out of range");
+    const Gridlink__V1__SurveyAnswer *a = r->answer;
+    if (a && (a->n_values > GL_SURVEY_MAX_QUESTIONS || !text_ok(a->via, 16)))
+        return refuse(err, errlen, "an answer answers at most %d questions", GL_SURVEY_MAX_QUESTIONS);
+    for (size_t i = 0; a && i < a->n_values; i++) {
+        const Gridlink__V1__SurveyValue *v = a->values[i];
+        if (!text_ok(v->question, GL_SURVEY_QID) || v->n_choices > GL_SURVEY_MAX_OPTIONS ||
+            !text_ok(v->text, 4 * GL_SURVEY_ANSWER_TEXT))
+            return refuse(err, errlen, "an answer's value is out of range");
+    }
+    if (op == GRIDLINK__V1__OP__OP_SURVEY_ANSWER && (!a || r->receipt.len != 32))
+        return refuse(err, errlen, "survey-answer needs the answers and the code's hash");
+    return GL_OK;
+}
+
 static int check_ctl_op(const Gridlink__V1__CtlRequest *r, char *err, size_t errlen)
 {
+    int rc_survey;
     gl_op op;
     if (!gl_op_from(r->op, &op))
         return refuse(err, errlen, "unknown operation '%.32s'", r->op);
@@ -376,6 +417,8 @@ static int check_ctl_op(const Gridlink__V1__CtlRequest *r, char *err, size_t err
             if (!text_ok(a->values[j], GL_MAX_ATTRIBUTE_VALUE))
                 return refuse(err, errlen, "attribute %s: a value too long or not UTF-8", a->code);
     }
+    if ((rc_survey = check_ctl_survey(r, op, err, errlen)) != GL_OK)
+        return rc_survey;
     if (r->by_ms < 0 || r->sign_within_ms < 0 || r->due_ms < 0 || r->tier < 0 ||
         r->tier > GRIDLINK__V1__TIER__TIER_DEPARTMENT)
         return refuse(err, errlen, "a duration or tier in the request is out of range");

@@ -24,6 +24,11 @@
  *              'A', "YYYY-MM", unit id, 0x00, code hash (32) -> Appraisal (protobuf): one
  *              resident's appraisal of a unit for a month (store_appraisals.c); kept
  *              at the district; the code itself is never stored
+ *   surveys    survey id (string)       -> Survey (protobuf): the unit's own
+ *              surveys and the tallies of surveys below (store_surveys.c)
+ *   survey_answers 'A', survey id, 0x00, code hash -> SurveyAnswer: the
+ *              answer a code gave; 'T', survey id, 0x00, hash -> empty: a
+ *              survey code (调查码) issued
  *
  * meta also holds `store_id`: 16 random bytes made when the store is created,
  * so a peer can tell a rebuilt store from the one it knew.
@@ -226,5 +231,23 @@ int gl_store_appraisal_put(MDB_txn *txn, gl_store_t *s, const uint8_t *hash, con
  * value that does not decode is skipped with a warning. */
 int gl_store_appraisal_foreach(MDB_txn *txn, gl_store_t *s, const char *month,
                                int (*fn)(const Gridlink__V1__Appraisal *a, void *arg), void *arg);
+/* surveys (store_surveys.c): put replaces; get gives the caller's copy
+ * (gridlink__v1__survey__free_unpacked) or GL_ENOENT; foreach walks in id
+ * order until fn returns non-zero (returned). */
+int gl_store_survey_put(MDB_txn *txn, gl_store_t *s, const Gridlink__V1__Survey *sv);
+int gl_store_survey_get(MDB_txn *txn, gl_store_t *s, const char *id, Gridlink__V1__Survey **out);
+int gl_store_survey_foreach(MDB_txn *txn, gl_store_t *s, int (*fn)(const Gridlink__V1__Survey *sv, void *arg),
+                            void *arg);
+/* A survey code's hash (GL_RECEIPT_HASH bytes): put refuses one already
+ * issued (GL_EEXIST); has is 1 or 0 (or an error). */
+int gl_store_survey_ticket_put(MDB_txn *txn, gl_store_t *s, const char *survey, const uint8_t *hash);
+int gl_store_survey_ticket_has(MDB_txn *txn, gl_store_t *s, const char *survey, const uint8_t *hash);
+/* The answer of a code's hash: put refuses a second (GL_EEXIST);
+ * answered is 1 or 0; foreach walks a survey's answers. */
+int gl_store_survey_answer_put(MDB_txn *txn, gl_store_t *s, const char *survey, const uint8_t *hash,
+                               const Gridlink__V1__SurveyAnswer *a);
+int gl_store_survey_answered(MDB_txn *txn, gl_store_t *s, const char *survey, const uint8_t *hash);
+int gl_store_survey_answer_foreach(MDB_txn *txn, gl_store_t *s, const char *survey,
+                                   int (*fn)(const Gridlink__V1__SurveyAnswer *a, void *arg), void *arg);
 
 #endif

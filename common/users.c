@@ -100,6 +100,13 @@ const char *gl_user_role_list(void)
  *   attach          x       x         x         x                 x
  *   attachment      x       x         x         x         x       x
  *   appraisals      x       x         x         x         x       x
+ *   survey-publish          x         x                           x
+ *   survey-close            x         x                           x
+ *   survey-tickets          x         x                           x
+ *   survey-task             x         x                           x
+ *   surveys         x       x         x         x         x       x
+ *   survey          x       x         x         x         x       x
+ *   (survey-answer is a resident's, through the public door only)
  *
  * An operation that writes is never the monitor's, whatever the table says. */
 #define R(role)  (1u << (role))
@@ -132,6 +139,12 @@ static const struct {
     {OP(ATTACH), STAFF | ADMIN},
     {OP(ATTACHMENT), EVERYONE},
     {OP(APPRAISALS), EVERYONE},
+    {OP(SURVEY_PUBLISH), R(GL_USER_COMMUNITY) | R(GL_USER_TOWNSHIP) | ADMIN},
+    {OP(SURVEY_CLOSE), R(GL_USER_COMMUNITY) | R(GL_USER_TOWNSHIP) | ADMIN},
+    {OP(SURVEY_TICKETS), R(GL_USER_COMMUNITY) | R(GL_USER_TOWNSHIP) | ADMIN},
+    {OP(SURVEY_TASK), R(GL_USER_COMMUNITY) | R(GL_USER_TOWNSHIP) | ADMIN},
+    {OP(SURVEYS), EVERYONE},
+    {OP(SURVEY), EVERYONE},
 };
 
 bool gl_user_role_may(enum gl_user_role r, gl_op op, bool writes)

@@ -31,6 +31,7 @@
 #include "pbjson.h"
 #include "openapi.h"
 #include "public.h"
+#include "survey_public.h"
 #include "webapp.h"
 
 #define MAX_SSE     1024
@@ -227,6 +228,35 @@ static gl_feed_node feed_find(void *arg, const char *id)
     return (gl_feed_node){.id = n ? n->id : NULL, .store = n ? n->store : NULL};
 }
 
+static gl_store_t *store_find(void *arg, const char *id)
+{
+    node_t *n = zhashx_lookup(((host_t *)arg)->by_id, id);
+    return n ? n->store : NULL;
+}
+
+/* /public/v1/surveys...: a read answered there, or an answer for the
+ * unit's batch. */
+static void surveys(host_t *h, gl_http_req_t *r)
+{
+    node_t *in = intake(h);
+    gl_survey_door d = {
+        .topo = h->topo, .intake = in ? in->store : NULL, .find = store_find, .arg = h, .now = host_now(h)};
+    gl_api_call call;
+    if (gl_survey_public_route(r, &d, &call) != 0)
+        return;
+    node_t *n = zhashx_lookup(h->by_id, call.node);
+    uint8_t *buf;
+    size_t len;
+    if (!n || gl_pack(&call.req->base, &buf, &len) != 0) {
+        call.answerer->fail(r, GL_ENOMEM, "out of memory");
+    } else {
+        gl_http_hold(r);
+        batch_input_http(n, r, &call, buf, len);
+        free(buf);
+    }
+    gl_api_call_clear(&call);
+}
+
 static void on_request(gl_http_req_t *r, void *arg)
 {
     host_t *h = arg;
@@ -241,6 +271,10 @@ static void on_request(gl_http_req_t *r, void *arg)
         return;
     }
     bool o311 = strncmp(gl_http_path(r), "/open311/", 9) == 0;
+    if (gl_survey_public_owns(gl_http_path(r))) {
+        surveys(h, r); /* needs surveys: no account */
+        return;
+    }
     if (strncmp(gl_http_path(r), "/public/v1/", 11) == 0) {
         open311(h, r, true); /* residents' receipts: no account */
         return;

@@ -156,6 +156,18 @@ int appraisals_op_tickets(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, co
                           gl_op op, gl_token tok);
 int appraisals_op_table(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
                         gl_op op, gl_token tok);
+/* ops.c: a survey's need dispatched as a task (req is a dispatch; a
+ * community may send it to its grids). */
+int ops_dispatch_for_survey(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                            gl_token tok);
+
+/* surveys.c: the survey operations, and a tally from the child `from`. */
+int surveys_op(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
+               gl_token tok);
+int surveys_on_tally(gl_engine_t *e, MDB_txn *txn, const char *from, const Gridlink__V1__SurveyTally *t, char *why,
+                     size_t whylen);
+/* The parent's link is up: the unit's own surveys' tallies go again. */
+int surveys_parent_up(gl_engine_t *e, MDB_txn *txn);
 
 /* views.c */
 int views_read(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest *req, gl_op op, gl_token tok);

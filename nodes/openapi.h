@@ -17,6 +17,9 @@
  * the caller json_decref()s, NULL when out of memory. */
 json_t *gl_openapi_document(const char *base_url);
 
+/* openapi_surveys.c: the needs surveys' paths and schemas, added to doc. */
+int gl_openapi_surveys(json_t *doc);
+
 /* Build and keep the process's document; GL_ENOMEM when it cannot. */
 int gl_openapi_init(const char *base_url);
 void gl_openapi_free(void);

@@ -338,10 +338,11 @@ static int new_task(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gr
 static int send_parts(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
                       const gl_node_t **to, size_t n, Gridlink__V1__CaseKind parent_kind, gl_token tok);
 
-static int ctl_dispatch(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
-                        gl_token tok)
+static int dispatch(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                    gl_token tok, bool community_ok)
 {
-    if (e->self->tier != TIER(DISTRICT) && e->self->tier != TIER(TOWNSHIP))
+    if (e->self->tier != TIER(DISTRICT) && e->self->tier != TIER(TOWNSHIP) &&
+        !(community_ok && e->self->tier == TIER(COMMUNITY)))
         return eng_refuse(e, tok, GL_EPERM, "only the district and townships dispatch tasks; %s is a %s", e->id,
                           gl_tier_name(e->self->tier));
     int rc = check_intake(e, txn, tok, req);
@@ -374,6 +375,20 @@ static int ctl_dispatch(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, cons
     rc = send_parts(e, txn, who, req, to, n, req->to[0] ? 0 : GRIDLINK__V1__CASE_KIND__KIND_TASK, tok);
     free(to);
     return rc;
+}
+
+static int ctl_dispatch(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                        gl_token tok)
+{
+    return dispatch(e, txn, who, req, tok, false);
+}
+
+int ops_dispatch_for_survey(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req,
+                            gl_token tok)
+{
+    if (!req->to[0])
+        return eng_refuse(e, tok, GL_EINVAL, "a survey's task goes to one node below (to)");
+    return dispatch(e, txn, who, req, tok, true);
 }
 
 /* The tasks of a dispatch or a whistle, one per recipient, under a parent
@@ -705,6 +720,13 @@ static const struct op_row ops[] = {
     {{OP(APPRAISE), true, RESIDENT}, appraisals_op_appraise},
     {{OP(APPRAISAL_TICKETS), true, GL_ROLE_OPERATOR}, appraisals_op_tickets},
     {{OP(APPRAISALS), false, STAFF}, appraisals_op_table},
+    {{OP(SURVEY_PUBLISH), true, STAFF}, surveys_op},
+    {{OP(SURVEY_CLOSE), true, STAFF}, surveys_op},
+    {{OP(SURVEY_TICKETS), true, STAFF}, surveys_op},
+    {{OP(SURVEY_TASK), true, STAFF}, surveys_op},
+    {{OP(SURVEY_ANSWER), true, RESIDENT}, surveys_op},
+    {{OP(SURVEYS), false, STAFF}, surveys_op},
+    {{OP(SURVEY), false, STAFF | RESIDENT}, surveys_op},
 };
 
 static const struct op_row *row_of(const char *name)

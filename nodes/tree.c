@@ -343,6 +343,10 @@ static int apply_payload(gl_engine_t *e, MDB_txn *txn, const char *peer, bool fr
     case GRIDLINK__V1__ENVELOPE__BODY_STATUS: return on_status(e, txn, peer, from_child, env->status, why, whylen);
     case GRIDLINK__V1__ENVELOPE__BODY_REQUEST: return on_request(e, txn, peer, env->request, why, whylen);
     case GRIDLINK__V1__ENVELOPE__BODY_FILE_CHUNK: return files_on_chunk(e, txn, peer, env->file_chunk, why, whylen);
+    case GRIDLINK__V1__ENVELOPE__BODY_SURVEY_TALLY:
+        if (from_child)
+            return surveys_on_tally(e, txn, peer, env->survey_tally, why, whylen);
+        break;
     default: break;
     }
     snprintf(why, whylen, "a %s does not send that message", from_child ? "child" : "parent");
@@ -437,5 +441,7 @@ int gl_engine_link_changed(gl_engine_t *e, MDB_txn *txn, const char *peer, bool 
     int rc = eng_log(e, txn, up ? EV(LINK_UP) : EV(LINK_DOWN), NULL, peer, up ? "up" : "down");
     if (rc == 0 && up && e->parent && strcmp(peer, e->parent->id) == 0)
         rc = clock_pending_flush(e, txn);
+    if (rc == 0 && up && e->parent && strcmp(peer, e->parent->id) == 0)
+        rc = surveys_parent_up(e, txn);
     return rc;
 }

@@ -25,8 +25,9 @@ static const struct lib {
     const char *name;
     const char *also; /* another directory its files may resolve into, or NULL */
 } libs[] = {
-    {"bootstrap5", "/usr/share/bootstrap-html"},
-    {"leaflet", NULL},
+    {"bootstrap5", "/usr/share/bootstrap-html"}, /* the staff app's UI */
+    {"chart.js", NULL},                          /* the survey results' charts (libjs-chart.js) */
+    {"leaflet", NULL},                           /* the dashboard's map (libjs-leaflet) */
 };
 
 static const struct type {

@@ -18,6 +18,7 @@ packages=(
     clang-format # the style test (style.clang_format) is registered only where it is installed
     libjs-bootstrap5 # the staff web app's UI library, served under /lib/
     libjs-leaflet    # the dashboard's map, served by the broker under /lib/
+    libjs-chart.js   # the survey results' charts in the staff web app, served under /lib/chart.js/
     chromium fonts-wqy-microhei # the browser test (test_web_app), Chinese glyphs in its screenshots
     "$@"
 )

@@ -9,6 +9,8 @@
                                            API must not write (an undeclared key, a wrong type, a
                                            missing key)
   openapi_check.py answers-only DOC MANIFEST   the answers only, for a test of a few routes
+  openapi_check.py recorded DOC MANIFEST   the answers in MANIFEST validate, without the altered
+                                           copies (for a test that records only some routes)
 
 Schemas are validated as JSON Schema draft 4 (what OpenAPI 3.0's schema objects extend), $refs
 resolved in the document, formats date-time, int32 and int64 checked. Exits 1 with the path and the
@@ -298,6 +300,12 @@ def main():
         refused = check_refusals(d, samples) if sys.argv[1] == "answers" else 0
         print("openapi_check: %d answers valid against the document (%d distinct path/method/status), %d on "
               "routes not served yet; %d altered answers refused" % (checked, len(samples), skipped, refused))
+    elif len(sys.argv) == 4 and sys.argv[1] == "recorded":
+        d = Doc(sys.argv[2])
+        check_document(d)
+        checked, skipped, samples = check_answers(d, sys.argv[3])
+        print("openapi_check: %d answers valid against the document (%d distinct path/method/status)"
+              % (checked, len(samples)))
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

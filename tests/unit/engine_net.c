@@ -351,7 +351,7 @@ Gridlink__V1__CtlReply *net_call_as(net_t *n, const char *node, unsigned role, c
                                     int64_t now)
 {
     struct node *x = node_of(n, node);
-    gl_caller who = {.role = role, .user = "tester"};
+    gl_caller who = {.role = role, .user = role == GL_ROLE_RESIDENT ? "public" : "tester"};
     gl_token tok = ++n->next_token;
     Gridlink__V1__CtlReply *reply = NULL;
     const gl_engine_op *op = gl_engine_op_find(req->op);

@@ -1,8 +1,9 @@
 // app.js: the staff web app's entry. Without a session it shows the login;
 // with one, the page the role works on: the grid worker's (#/grid), or the
 // office queue (#/queue) with its case pages (#/case/ID) and dispatch
-// (#/dispatch), and at the district the league tables of 群众评议
-// (#/appraisals). The live event stream of the person's node runs while
+// (#/dispatch), the needs surveys (#/surveys, #/survey/ID), and at the
+// district the league tables of 群众评议 (#/appraisals). The live event
+// stream of the person's node runs while
 // signed in; every page refreshes itself from it.
 import { session, login, logout } from './api.js';
 import { h, field, toast } from './util.js';
@@ -10,6 +11,7 @@ import { startLive, stopLive } from './live.js';
 import { gridPage } from './grid.js';
 import { queuePage, casePage, dispatchPage } from './office.js';
 import { appraisalsPage } from './appraisals.js';
+import { surveysPage, surveyPage } from './surveys.js';
 
 const main = document.getElementById('main');
 let leave = null; // the shown page's cleanup
@@ -87,6 +89,8 @@ async function route() {
     if (page === 'case' && arg) leave = await casePage(main, decodeURIComponent(arg));
     else if (page === 'dispatch' && s.role !== 'grid') leave = await dispatchPage(main);
     else if (page === 'appraisals' && s.me.node.tier === 'district') leave = await appraisalsPage(main);
+    else if (page === 'surveys' && s.role !== 'grid') leave = await surveysPage(main);
+    else if (page === 'survey' && arg && s.role !== 'grid') leave = await surveyPage(main, decodeURIComponent(arg));
     else if ((page || home) === 'grid' && s.role === 'grid') leave = await gridPage(main);
     else if (s.role !== 'grid') leave = await queuePage(main);
     else location.hash = `#/${home}`;

@@ -79,6 +79,7 @@ export async function queuePage(main) {
       !readOnly() && (tier === 'district' || tier === 'township')
         ? h('a.btn.btn-sm.btn-primary', { href: '#/dispatch', id: 'to-dispatch' }, '派单') : null,
       tier === 'district' ? h('a.btn.btn-sm.btn-outline-primary', { href: '#/appraisals', id: 'to-appraisals' }, '群众评议') : null,
+      tier !== 'department' ? h('a.btn.btn-sm.btn-outline-primary', { href: '#/surveys', id: 'to-surveys' }, '调查') : null,
       h('button.btn.btn-sm.btn-outline-secondary', { type: 'button', onclick: () => load() }, '刷新')));
   main.replaceChildren(toolbar, countsRow, form, summary, list, pager);
 
