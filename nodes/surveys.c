@@ -21,21 +21,10 @@
 #include "engine_int.h"
 #include "error.h"
 #include "log.h"
+#include "rescode.h"
 #include "survey.h"
 
-#define CODE_LEN 12 /* resident.h's GL_PUBLIC_CODE_LEN */
-
-/* A code as resident.h makes them: 12 of 32 characters without 0, O, 1, I. */
-static void code_make(char out[CODE_LEN + 1])
-{
-    static const char alphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-    uint8_t raw[CODE_LEN];
-    randombytes_buf(raw, sizeof raw);
-    for (int i = 0; i < CODE_LEN; i++)
-        out[i] = alphabet[raw[i] & 31];
-    out[CODE_LEN] = 0;
-    sodium_memzero(raw, sizeof raw);
-}
+#define CODE_LEN GL_PUBLIC_CODE_LEN
 
 static bool unit_tier(const gl_engine_t *e)
 {
@@ -187,9 +176,9 @@ static int tickets(gl_engine_t *e, MDB_txn *txn, const Gridlink__V1__CtlRequest 
     size_t made = 0;
     while (rc == 0 && made < req->count) {
         char *c = block + made * (CODE_LEN + 1);
-        code_make(c);
+        gl_resident_code_make(c);
         uint8_t h[GL_RECEIPT_HASH];
-        crypto_generichash(h, sizeof h, (const unsigned char *)c, CODE_LEN, NULL, 0);
+        gl_resident_code_hash(c, h);
         rc = gl_store_survey_ticket_put(txn, e->store, s->id, h);
         if (rc == GL_EEXIST) {
             rc = GL_OK; /* drawn twice: draw again */
