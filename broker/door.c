@@ -15,6 +15,7 @@
 #include "home.h"
 #include "http.h"
 #include "kpis.h"
+#include "report.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
@@ -157,6 +158,8 @@ static void api(broker_t *b, gl_http_req_t *r, const char *what)
         kpis_serve_unit(b, r);
     else if (strcmp(what, "league") == 0)
         kpis_serve_league(b, r);
+    else if (strcmp(what, "report") == 0)
+        report_serve(b, r);
     else
         gl_http_error(r, 404, "not-found", "no such resource: /api/v1/%.100s", what);
 }
