@@ -48,10 +48,8 @@ bool report_figure(const gl_kpi_counts *c, enum gl_kpi_id id, double *shown)
 const char *report_heading(enum gl_kpi_id id, char *buf, size_t size)
 {
     const gl_kpi_def *d = gl_kpi_def_of(id);
-    static const char *const suffix[] = {[GL_KPI_RATE] = "(%)",
-                                         [GL_KPI_COUNT] = "",
-                                         [GL_KPI_HOURS] = "(工作小时)",
-                                         [GL_KPI_MINUTES] = "(分钟)"};
+    static const char *const suffix[] = {
+        [GL_KPI_RATE] = "(%)", [GL_KPI_COUNT] = "", [GL_KPI_HOURS] = "(工作小时)", [GL_KPI_MINUTES] = "(分钟)"};
     snprintf(buf, size, "%s%s", d->name, suffix[d->shape]);
     return buf;
 }
