@@ -200,7 +200,8 @@ async function loadKpi() {
   for (const [k, v] of Object.entries(doc.kpis)) {
     const tr = el('tr');
     Object.assign(tr.dataset, { kpi: k, num: String(v.numerator), den: String(v.denominator) });
-    tr.append(el('td', null, v.name), el('td', 'v', fmtKpi(v.unit, v.value)), el('td', 'nd', `${v.numerator}/${v.denominator}`));
+    const nd = v.unit === 'count' ? `样本 ${v.denominator}` : `${v.numerator}/${v.denominator}`;
+    tr.append(el('td', null, v.name), el('td', 'v', fmtKpi(v.unit, v.value)), el('td', 'nd', nd));
     body.append(tr);
   }
   const key = keys.value;
