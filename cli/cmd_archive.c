@@ -158,8 +158,8 @@ int cli_archive_show(const char *home, const char *node, const char *id, bool js
         return -1;
     ProtobufCMessage *m = NULL;
     char why[256] = "";
-    int rc = gl_pbjson_to_message(&gridlink__v1__case__descriptor, json_object_get(f.found, "case"), &m, why,
-                                  sizeof why);
+    int rc =
+        gl_pbjson_to_message(&gridlink__v1__case__descriptor, json_object_get(f.found, "case"), &m, why, sizeof why);
     json_decref(f.found);
     if (rc != 0)
         return cli_fail("show", "archived case %s does not read back (%s)", id, why);
@@ -190,8 +190,8 @@ static int do_prune(const char *home, const char *node, bool json)
     if (rep->code != 0)
         status = cli_fail("archive", "%s", rep->error[0] ? rep->error : gl_strerror(rep->code));
     else if (json)
-        cli_print_json(json_pack("{s:s, s:s, s:I}", "node", node, "note", rep->note, "archived",
-                                 (json_int_t)rep->matched));
+        cli_print_json(
+            json_pack("{s:s, s:s, s:I}", "node", node, "note", rep->note, "archived", (json_int_t)rep->matched));
     else
         printf("%s: %s\n", node, rep->note);
     gridlink__v1__ctl_reply__free_unpacked(rep, NULL);

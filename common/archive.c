@@ -96,7 +96,7 @@ static int inflate_members(int fd, uint64_t from, data_fn fn, void *arg, uint64_
         free(out);
         return GL_ENOMEM;
     }
-    uint64_t off = from;  /* file offset of in[0] */
+    uint64_t off = from; /* file offset of in[0] */
     bool in_member = false, eof = false;
     int rc = 0;
     while (rc == 0) {
@@ -188,8 +188,8 @@ static int write_all(int fd, const unsigned char *p, size_t n)
     return 0;
 }
 
-int gl_archive_append(const char *dir, const char *month, const char *lines, size_t len, uint64_t keep,
-                      uint64_t *size, char *err, size_t errlen)
+int gl_archive_append(const char *dir, const char *month, const char *lines, size_t len, uint64_t keep, uint64_t *size,
+                      char *err, size_t errlen)
 {
     char path[4096];
     if (month_path(path, sizeof path, dir, month) != 0 || len > UINT32_MAX / 2) {
@@ -385,8 +385,8 @@ int gl_archive_walk_fd(int fd, gl_archive_fn fn, void *arg, gl_archive_stats *st
     return 0;
 }
 
-int gl_archive_walk(const char *dir, const char *month, gl_archive_fn fn, void *arg, gl_archive_stats *stats,
-                    char *err, size_t errlen)
+int gl_archive_walk(const char *dir, const char *month, gl_archive_fn fn, void *arg, gl_archive_stats *stats, char *err,
+                    size_t errlen)
 {
     char path[4096];
     if (month_path(path, sizeof path, dir, month) != 0) {

@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define GL_ARCHIVE_LINE_MAX (4u << 20) /* a longer line is refused as corrupt */
-#define GL_ARCHIVE_MONTHS   1200      /* months listed at most (a hundred years) */
+#define GL_ARCHIVE_MONTHS   1200       /* months listed at most (a hundred years) */
 
 /* "YYYY-MM" of ms since the epoch, in Beijing time (UTC+08:00). */
 void gl_archive_month(int64_t ms, char out[8]);
@@ -40,8 +40,8 @@ int gl_archive_dir(const char *home, const char *node, bool make, char *buf, siz
  * longer than that is cut back to it first (what lies past it was never
  * recorded as archived, and comes again). *size gets the file's size after
  * the append. GL_EIO / GL_ENOSPC with a reason in err. */
-int gl_archive_append(const char *dir, const char *month, const char *lines, size_t len, uint64_t keep,
-                      uint64_t *size, char *err, size_t errlen);
+int gl_archive_append(const char *dir, const char *month, const char *lines, size_t len, uint64_t keep, uint64_t *size,
+                      char *err, size_t errlen);
 
 /* What a read met. */
 typedef struct gl_archive_stats {
@@ -59,8 +59,8 @@ typedef struct gl_archive_stats {
 typedef int (*gl_archive_fn)(const json_t *rec, void *arg);
 int gl_archive_walk_fd(int fd, gl_archive_fn fn, void *arg, gl_archive_stats *stats, char *err, size_t errlen);
 /* The same for DIR/MONTH.jsonl.gz; GL_ENOENT when there is none. */
-int gl_archive_walk(const char *dir, const char *month, gl_archive_fn fn, void *arg, gl_archive_stats *stats,
-                    char *err, size_t errlen);
+int gl_archive_walk(const char *dir, const char *month, gl_archive_fn fn, void *arg, gl_archive_stats *stats, char *err,
+                    size_t errlen);
 
 /* The months archived in dir, sorted, each "YYYY-MM" (8 bytes with its
  * NUL) in *months (the caller frees it); none is 0 with *n 0. */

@@ -416,9 +416,9 @@ static int parse_categories(gl_topology_t *t, const json_t *root, char *err, siz
 
 static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"name",     "listen_host",   "port_base",       "broker", "monitors",
-                                       "sla",      "categories",    "community_tasks", "nodes",  "return_limit",
-                                       "calendar", "warn_before_s", "http_port_base", "retain_days"};
+    static const char *const keys[] = {"name",     "listen_host",   "port_base",       "broker",     "monitors",
+                                       "sla",      "categories",    "community_tasks", "nodes",      "return_limit",
+                                       "calendar", "warn_before_s", "http_port_base",  "retain_days"};
     const char *bad = NULL, *s = NULL;
     int rc;
 

@@ -85,11 +85,11 @@ struct node {
     bool deadlines_changed;
 
     uint64_t bad_messages, refused, store_errors;
-    int last_refusal;         /* why the last input was refused, 0 if taken */
-    bool map_full;            /* work outside an input (deadlines, liveness) hit a full map */
+    int last_refusal;                      /* why the last input was refused, 0 if taken */
+    bool map_full;                         /* work outside an input (deadlines, liveness) hit a full map */
     char prune_after[GL_NODE_ID_MAX + 64]; /* prune.c: the case its walk goes on after ("": the first) */
     uint64_t archive_errors;               /* prune passes whose archive could not be written */
-    gl_prom_hist commit_hist; /* seconds per batch commit (metrics.c) */
+    gl_prom_hist commit_hist;              /* seconds per batch commit (metrics.c) */
 };
 
 struct host {

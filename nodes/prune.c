@@ -203,13 +203,13 @@ static int on_case(const Gridlink__V1__Case *c, void *arg)
     struct case_scan *s = arg;
     snprintf(s->last, sizeof s->last, "%s", c->id);
     s->looked++;
-    bool done = c->state == GRIDLINK__V1__CASE_STATE__STATE_CLOSED ||
-                c->state == GRIDLINK__V1__CASE_STATE__STATE_MERGED;
+    bool done =
+        c->state == GRIDLINK__V1__CASE_STATE__STATE_CLOSED || c->state == GRIDLINK__V1__CASE_STATE__STATE_MERGED;
     if (done && case_last_ms(c) < s->cutoff) {
         char month[8];
         gl_archive_month(case_last_ms(c), month);
-        json_t *rec = json_pack("{s:s, s:s, s:o}", "type", "case", "id", c->id, "case",
-                                gl_pbjson_from_message(&c->base, 0));
+        json_t *rec =
+            json_pack("{s:s, s:s, s:o}", "type", "case", "id", c->id, "case", gl_pbjson_from_message(&c->base, 0));
         char *id = strdup(c->id);
         int rc = rec && id ? add_line(s->p, month, rec) : GL_ENOMEM;
         if (rc != 0) {
@@ -306,8 +306,7 @@ int prune_node(node_t *n, int64_t now, bool *full, uint64_t *events, uint64_t *c
         *full = p.n_seqs >= max || p.n_ids >= max || s.looked >= s.limit;
         if (p.n_seqs || p.n_ids)
             gl_info("node %s: archived and pruned %zu log entries (through %llu) and %zu cases older than %s", n->id,
-                    p.n_seqs, (unsigned long long)(p.n_seqs ? p.seqs[p.n_seqs - 1] : pruned), p.n_ids,
-                    "the retention");
+                    p.n_seqs, (unsigned long long)(p.n_seqs ? p.seqs[p.n_seqs - 1] : pruned), p.n_ids, "the retention");
     }
     pass_free(&p);
     return rc;

@@ -340,12 +340,9 @@ int main(void)
 {
     srand((unsigned)time(NULL));
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_month),
-        cmocka_unit_test(test_append_and_read),
-        cmocka_unit_test(test_duplicates),
-        cmocka_unit_test(test_torn_every_byte),
-        cmocka_unit_test(test_sigkill_writer),
-        cmocka_unit_test(test_not_gzip_and_bad_lines),
+        cmocka_unit_test(test_month),          cmocka_unit_test(test_append_and_read),
+        cmocka_unit_test(test_duplicates),     cmocka_unit_test(test_torn_every_byte),
+        cmocka_unit_test(test_sigkill_writer), cmocka_unit_test(test_not_gzip_and_bad_lines),
         cmocka_unit_test(test_months),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
