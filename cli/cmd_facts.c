@@ -95,7 +95,7 @@ int gl_cmd_facts(int argc, char **argv)
     cli_opts_reset();
     int c, rc;
     long long ms;
-    while ((c = cli_next_opt(cmd, argc - 1, argv + 1, lo, set ? "HnaNjT" : show ? "HnjT" : "j")) != -1) {
+    while ((c = cli_next_opt(cmd, argc - 1, argv + 1, lo, set ? "HnaNjT" : show ? "HnjT" : "Hj")) != -1) {
         switch (c) {
         case 'H': o.home = optarg; break;
         case 'n': o.node = optarg; break;
