@@ -56,7 +56,22 @@ out=$(gl facts set --node $C1 social_orgs 3 --as-of 2099-01-01 2>&1) && fail "a 
 # ---- the staff API ----
 declare -A URL
 for n in $C1 $V1 $T2; do URL[$n]=$(url_of $n); done
-post() { call POST "${URL[$1]}/nodes/$1/facts" "$2" "$3"; }
+# Every staff API answer is recorded and checked against the OpenAPI document at the end.
+MANIFEST="$HOME_DIR/manifest.jsonl"
+rec() {
+    local out sent="" status
+    out=$(mktemp "$HOME_DIR/answer.XXXXXX")
+    status=$(call "$@")
+    cp "$HOME_DIR/body" "$out"
+    if [ $# -ge 4 ]; then
+        sent=$(mktemp "$HOME_DIR/request.XXXXXX")
+        printf '%s' "$4" >"$sent"
+    fi
+    jq -cn --arg m "$1" --arg u "$2" --arg s "$status" --arg b "$out" --arg r "$sent" \
+        '{method: $m, url: $u, status: $s, type: "application/json", body: $b, request: $r, pending: false}' >>"$MANIFEST"
+    echo "$status"
+}
+post() { rec POST "${URL[$1]}/nodes/$1/facts" "$2" "$3"; }
 want() { [ "$1" = "$2" ] || fail "$3: status $1, expected $2: $(body)"; }
 want "$(post $V1 "$TW" '{"name": "service_room_m2", "value": 520, "as_of": "2017-02-01"}')" 201 "the village's room"
 body | jq -e '.name == "service_room_m2" and .value == 520 and .by == "wu" and .node == "xinbei.xinqiao.v01"' >/dev/null ||
@@ -74,7 +89,7 @@ want "$(post $T2 "$TW" '{"name": "service_center", "value": 0}')" 403 "a village
 want "$(post $V1 "$TW" '{"name": "social_orgs", "value": -1}')" 400 "a negative count"
 want "$(post $V1 "$TW" '{"name": "social_orgs", "value": 2.5}')" 400 "a fractional count"
 want "$(post $V1 "$TW" '{"name": "social_orgs", "value": 2, "extra": 1}')" 400 "an unknown field"
-want "$(post $V1 "$TW" '{"name": "social_orgs"')" 400 "a body that is not JSON"
+want "$(call POST "${URL[$V1]}/nodes/$V1/facts" "$TW" '{"name": "social_orgs"')" 400 "a body that is not JSON"
 want "$(post $V1 "$TW" '{"name": "grid_management", "value": 1}')" 400 "a township's fact at a village"
 body | jq -e '.error.message | test("township")' >/dev/null || fail "the refusal: $(body)"
 want "$(call GET "${URL[$V1]}/nodes/$V1/facts?name=nope" "$TW")" 400 "an unknown name filter"
@@ -89,10 +104,10 @@ echo "$hist" | jq -e '.facts.service_room_m2.value == 500 and .facts.service_roo
     fail "the room's value now: $hist"
 echo "$hist" | jq -e 'all(.history[]; (.time | test("^20[0-9][0-9]-[0-9]{2}-[0-9]{2}T.*Z$")) and .by != "" and .seq > 0)' >/dev/null ||
     fail "a change lacks who or when: $hist"
-want "$(call GET "$API/nodes/$C1/facts" "$TZ")" 200 "the community's facts"
+want "$(rec GET "$API/nodes/$C1/facts" "$TZ")" 200 "the community's facts"
 [ "$(body | jq -c '.history | map([.name, .value, .as_of, .seq])')" = "$(echo "$hist" | jq -c '.history | map([.name, .value, .as_of, .seq])')" ] ||
     fail "the API's history differs from the CLI's: $(body)"
-want "$(call GET "${URL[$V1]}/nodes/$V1/facts?name=harmonious_community" "$TW")" 200 "one fact's history"
+want "$(rec GET "${URL[$V1]}/nodes/$V1/facts?name=harmonious_community" "$TW")" 200 "one fact's history"
 body | jq -e '(.history | length) == 1 and .history[0].by == "wu" and .history[0].note == "市级验收"' >/dev/null ||
     fail "the village's harmonious history: $(body)"
 gl facts show --node $C1 | grep -q "搬迁临时用房" || fail "facts show prints no history: $(gl facts show --node $C1)"
@@ -100,6 +115,11 @@ gl facts show --node $C1 | grep -q "搬迁临时用房" || fail "facts show prin
 logged() { curl -s -m 2 -H "Authorization: Bearer $TZ" "$API/nodes/$C1/events?after=0" | sed -n 's/^data: //p' || true; }
 [ "$(logged | jq -s '[.[] | select(.kind == "fact" and .fact.name != null)] | length')" = 8 ] ||
     fail "the community's log does not hold its 8 facts: $(logged | tail -3)"
+
+expect_status 200 GET "$API/openapi.json" ""
+cp "$HOME_DIR/body" "$HOME_DIR/openapi.json"
+python3 "$GL_SRC/tests/integration/openapi_check.py" recorded "$HOME_DIR/openapi.json" "$MANIFEST" >&2 ||
+    fail "a facts answer does not match the OpenAPI document"
 
 # ---- the broker's indicators ----
 TC=$(login centre centre-pass-1 "$B")
