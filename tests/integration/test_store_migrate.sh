@@ -57,8 +57,8 @@ put_store "$FIXTURE"
 start_up "$HOME_DIR/slow.json"
 n=$(grep -hF "store $STORE: schema 1 migrated to 5" "$HOME_DIR"/log/*.log | wc -l)
 [ "$n" -eq 1 ] || fail "the migration was logged $n times"
-[ "$(schema_of "$STORE")" = '\00\00\00\00\00\00\00\04' ] || fail "the store's schema is $(schema_of "$STORE") after the migration"
-for db in files files_sent receipts surveys survey_answers appraisals; do
+[ "$(schema_of "$STORE")" = '\00\00\00\00\00\00\00\05' ] || fail "the store's schema is $(schema_of "$STORE") after the migration"
+for db in files files_sent receipts surveys survey_answers appraisals facts; do
     mdb_stat -a "$STORE" | grep -q "Status of $db\$" || fail "the migrated store has no $db"
 done
 wait_until 20 "$C1 has $G1 and its parent" sh -c "'$GRIDLINK' health --home '$HOME_DIR' --node $C1 --json | jq -e --arg g $G1 '(.children_up | index(\$g) != null) and .parent_up'"

@@ -328,7 +328,7 @@ static void test_newer_refused(void **state)
     assert_null(s);
     char line[1400];
     snprintf(line, sizeof line,
-             "store: %s has schema version 99, written by a newer gridlink; this binary knows versions up to 4: "
+             "store: %s has schema version 99, written by a newer gridlink; this binary knows versions up to 5: "
              "upgrade this binary, or restore a backup taken before the upgrade",
              f->dir);
     assert_int_equal(log_count(f, line), 2);
@@ -363,7 +363,7 @@ static void test_migrate_v1_with_files(void **state)
     gl_store_close(&s);
 
     assert_int_equal(gl_store_open(f->dir, NODE, NULL, &s), 0);
-    assert_int_equal(gl_store_schema(s), 4);
+    assert_int_equal(gl_store_schema(s), 5);
     assert_int_equal(log_count(f, "schema 1 migrated to 5"), 2);
     assert_int_equal(gl_store_begin(s, NULL, false, &t), 0);
     assert_int_equal(gl_store_file_chunk_get(t, s, sha, 0, &data, &len), 0);
@@ -406,9 +406,9 @@ static void test_migrate_v2(void **state)
     gl_store_close(&s);
 
     assert_int_equal(gl_store_open(f->dir, NODE, NULL, &s), 0);
-    assert_int_equal(gl_store_schema(s), 4);
+    assert_int_equal(gl_store_schema(s), 5);
     char line[1400];
-    snprintf(line, sizeof line, "store %s: schema 2 migrated to 4", f->dir);
+    snprintf(line, sizeof line, "store %s: schema 2 migrated to 5", f->dir);
     assert_int_equal(log_count(f, line), 1);
     assert_int_equal(gl_store_begin(s, NULL, true, &t), 0);
     assert_int_equal(gl_store_receipt_put(t, s, code, "xinbei.sanjing.c01.g1-000001"), 0);
@@ -431,7 +431,7 @@ static void test_restore_v1(void **state)
     assert_int_equal(gl_store_schema(s), 1); /* the copy itself is untouched */
     gl_store_close(&s);
     assert_int_equal(gl_store_open(dir, NODE, &ro, &s), 0);
-    assert_int_equal(gl_store_schema(s), 4);
+    assert_int_equal(gl_store_schema(s), 5);
     check_cases(s);
     gl_store_close(&s);
     assert_int_equal(log_count(f, "schema 1 migrated to 5"), 1);
