@@ -21,12 +21,12 @@
 #include "policy.h"
 #include "store.h"
 
-#define DAY_MIN     1440
-#define DAY_BYTES   (DAY_MIN / 8)
-#define YEAR_FIRST  2000
-#define YEARS       100
-#define BROKER_ROW  "" /* the broker's own minutes */
-#define KEY_MAX     (GL_NODE_ID_MAX + GL_FACT_NAME_MAX + 16)
+#define DAY_MIN    1440
+#define DAY_BYTES  (DAY_MIN / 8)
+#define YEAR_FIRST 2000
+#define YEARS      100
+#define BROKER_ROW "" /* the broker's own minutes */
+#define KEY_MAX    (GL_NODE_ID_MAX + GL_FACT_NAME_MAX + 16)
 
 /* One node's liveness: today's bitmap and up-minutes per year. */
 struct up {
@@ -37,8 +37,8 @@ struct up {
 struct plan {
     MDB_dbi facts, uptime;
     uv_timer_t tick;
-    int64_t day;    /* local day of the bitmaps in memory (days since 1970-01-01) */
-    zhashx_t *ups;  /* node id ("" the broker) -> struct up */
+    int64_t day;   /* local day of the bitmaps in memory (days since 1970-01-01) */
+    zhashx_t *ups; /* node id ("" the broker) -> struct up */
     uint64_t refused, errors;
 };
 

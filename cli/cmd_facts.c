@@ -77,9 +77,12 @@ static void print_facts(const Gridlink__V1__CtlReply *rep)
 
 int gl_cmd_facts(int argc, char **argv)
 {
-    static const struct option lo[] = {{"home", required_argument, 0, 'H'},    {"node", required_argument, 0, 'n'},
-                                       {"as-of", required_argument, 0, 'a'},   {"note", required_argument, 0, 'N'},
-                                       {"json", no_argument, 0, 'j'},          {"timeout", required_argument, 0, 'T'},
+    static const struct option lo[] = {{"home", required_argument, 0, 'H'},
+                                       {"node", required_argument, 0, 'n'},
+                                       {"as-of", required_argument, 0, 'a'},
+                                       {"note", required_argument, 0, 'N'},
+                                       {"json", no_argument, 0, 'j'},
+                                       {"timeout", required_argument, 0, 'T'},
                                        {0, 0, 0, 0}};
     if (argc < 2 || argv[1][0] == '-')
         return cli_usage("facts", "say what to do: set, show or names");

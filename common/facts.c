@@ -199,9 +199,9 @@ json_t *gl_fact_event_json(const Gridlink__V1__BusEvent *ev)
     int i = gl_fact_find(f->name);
     char when[40];
     return json_pack("{s:s, s:s, s:f, s:s, s:s, s:s, s:s, s:I, s:s}", "name", f->name, "zh",
-                     i >= 0 ? gl_fact_defs[i].zh : f->name, "value", f->value, "as_of", f->as_of ? f->as_of : "",
-                     "by", f->by ? f->by : "", "note", f->note ? f->note : "", "node", ev->node, "seq",
-                     (json_int_t)ev->seq, "time", gl_iso_time(ev->time_ms, when, sizeof when));
+                     i >= 0 ? gl_fact_defs[i].zh : f->name, "value", f->value, "as_of", f->as_of ? f->as_of : "", "by",
+                     f->by ? f->by : "", "note", f->note ? f->note : "", "node", ev->node, "seq", (json_int_t)ev->seq,
+                     "time", gl_iso_time(ev->time_ms, when, sizeof when));
 }
 
 json_t *gl_facts_listing_json(const char *node, Gridlink__V1__BusEvent *const *evs, size_t n)

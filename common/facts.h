@@ -34,18 +34,18 @@ typedef Gridlink__V1__Fact gl_fact;
 enum gl_fact_type { GL_FACT_AREA, GL_FACT_COUNT, GL_FACT_FLAG, GL_FACT_YUAN };
 
 enum gl_fact_id {
-    GL_F_SERVICE_ROOM_M2,        /* community: 社区服务用房面积 */
-    GL_F_OFFICE_ROOM_M2,         /* community: 其中社区干部办公用房面积 */
-    GL_F_SOCIAL_ORGS,            /* community: 社区社会组织数 */
-    GL_F_WORKERS_U45,            /* community: 45周岁以下社区社工人数 */
-    GL_F_WORKERS_U45_CERTIFIED,  /* community: 其中持证 */
-    GL_F_WORKER_AVG_INCOME,      /* community: 社工人均年收入 */
-    GL_F_HARMONIOUS,             /* community: 高标准和谐社区 */
+    GL_F_SERVICE_ROOM_M2,         /* community: 社区服务用房面积 */
+    GL_F_OFFICE_ROOM_M2,          /* community: 其中社区干部办公用房面积 */
+    GL_F_SOCIAL_ORGS,             /* community: 社区社会组织数 */
+    GL_F_WORKERS_U45,             /* community: 45周岁以下社区社工人数 */
+    GL_F_WORKERS_U45_CERTIFIED,   /* community: 其中持证 */
+    GL_F_WORKER_AVG_INCOME,       /* community: 社工人均年收入 */
+    GL_F_HARMONIOUS,              /* community: 高标准和谐社区 */
     GL_F_DEMOCRATIC_CONSULTATION, /* community: 民主协商制度推行 */
-    GL_F_RURAL,                  /* community: 农村社区(村); default from the name */
-    GL_F_SERVICE_CENTER,         /* township: 社区服务中心建成 */
-    GL_F_GRID_MANAGEMENT,        /* township: 网格化管理和服务推行 */
-    GL_F_URBAN_AVG_WAGE,         /* district: 城镇职工上年度平均工资 */
+    GL_F_RURAL,                   /* community: 农村社区(村); default from the name */
+    GL_F_SERVICE_CENTER,          /* township: 社区服务中心建成 */
+    GL_F_GRID_MANAGEMENT,         /* township: 网格化管理和服务推行 */
+    GL_F_URBAN_AVG_WAGE,          /* district: 城镇职工上年度平均工资 */
     GL_FACT_N
 };
 

@@ -9,28 +9,22 @@
 #include "error.h"
 #include "log.h"
 
-#define T(x)   GRIDLINK__V1__TIER__TIER_##x
-#define YEARS  (GL_PLAN_LAST_YEAR - GL_PLAN_FIRST_YEAR + 1)
-#define URBAN_ROOM_MIN 700.0
-#define RURAL_ROOM_MIN 500.0
+#define T(x)             GRIDLINK__V1__TIER__TIER_##x
+#define YEARS            (GL_PLAN_LAST_YEAR - GL_PLAN_FIRST_YEAR + 1)
+#define URBAN_ROOM_MIN   700.0
+#define RURAL_ROOM_MIN   500.0
 #define OFFICE_SHARE_MAX 0.2
 
 extern const char gl_plan_targets_csv[];
 extern const size_t gl_plan_targets_csv_len;
 
 static const char *const ids[GL_IND_N] = {
-    [GL_I_HARMONIOUS] = "harmonious_community_rate",
-    [GL_I_SERVICE_ROOM] = "service_room_compliance",
-    [GL_I_SERVICE_CENTER] = "township_service_center_rate",
-    [GL_I_WORKER_CERT] = "social_worker_cert_rate_u45",
-    [GL_I_ORGS_URBAN] = "social_orgs_per_urban_community",
-    [GL_I_ORGS_RURAL] = "social_orgs_per_rural_community",
-    [GL_I_GRID_MANAGEMENT] = "grid_management_coverage",
-    [GL_I_DEMOCRATIC] = "democratic_consultation_coverage",
-    [GL_I_ROOM_URBAN_AVG] = "urban_service_room_avg",
-    [GL_I_ROOM_RURAL_AVG] = "rural_service_room_avg",
-    [GL_I_OFFICE_ROOM] = "office_room_within_20pct",
-    [GL_I_WORKER_INCOME] = "social_worker_income_rate",
+    [GL_I_HARMONIOUS] = "harmonious_community_rate",        [GL_I_SERVICE_ROOM] = "service_room_compliance",
+    [GL_I_SERVICE_CENTER] = "township_service_center_rate", [GL_I_WORKER_CERT] = "social_worker_cert_rate_u45",
+    [GL_I_ORGS_URBAN] = "social_orgs_per_urban_community",  [GL_I_ORGS_RURAL] = "social_orgs_per_rural_community",
+    [GL_I_GRID_MANAGEMENT] = "grid_management_coverage",    [GL_I_DEMOCRATIC] = "democratic_consultation_coverage",
+    [GL_I_ROOM_URBAN_AVG] = "urban_service_room_avg",       [GL_I_ROOM_RURAL_AVG] = "rural_service_room_avg",
+    [GL_I_OFFICE_ROOM] = "office_room_within_20pct",        [GL_I_WORKER_INCOME] = "social_worker_income_rate",
     [GL_I_INFORMATIZATION] = "informatization_coverage",
 };
 
@@ -269,8 +263,8 @@ json_t *gl_indicators_json(const gl_indicator rows[GL_IND_N])
     json_t *arr = json_array();
     for (int i = 0; arr && i < GL_IND_N; i++) {
         const gl_indicator *o = &rows[i];
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:f, s:f, s:I, s:I, s:o}", "id", o->id, "zh",
-                              o->zh, "unit", o->unit, "kind", o->share ? "share" : "average", "value",
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:f, s:f, s:I, s:I, s:o}", "id", o->id, "zh", o->zh,
+                              "unit", o->unit, "kind", o->share ? "share" : "average", "value",
                               num_or_null(o->has_value, round(o->value * 100) / 100), "target",
                               num_or_null(o->has_target, o->target), "met",
                               o->has_value && o->has_target ? json_boolean(o->met) : json_null(), "numerator",

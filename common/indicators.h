@@ -41,8 +41,8 @@
 #include "facts.h"
 #include "topology.h"
 
-#define GL_PLAN_FIRST_YEAR 2017
-#define GL_PLAN_LAST_YEAR  2020
+#define GL_PLAN_FIRST_YEAR    2017
+#define GL_PLAN_LAST_YEAR     2020
 #define GL_INDICATORS_FORMULA "gl-ind-1"
 
 enum gl_ind_id {
@@ -73,8 +73,8 @@ typedef struct gl_ind_node {
 typedef struct gl_indicator {
     const char *id;
     const char *zh;
-    const char *unit;  /* the CSV's unit column: percent_of_communities, count, ... */
-    bool share;        /* a percentage of numerator / denominator (else an average) */
+    const char *unit; /* the CSV's unit column: percent_of_communities, count, ... */
+    bool share;       /* a percentage of numerator / denominator (else an average) */
     double numerator, denominator;
     bool has_value;
     double value;

@@ -35,9 +35,9 @@ int gl_api_facts(gl_http_req_t *r, const gl_topology_t *t, const gl_account *a, 
     /* A unit's facts are its own staff's to report: a community's by its
      * community staff, a township's by the township's; an admin's anywhere. */
     const gl_node_t *nd = gl_topology_find(t, node);
-    enum gl_user_role own = nd && nd->tier == GRIDLINK__V1__TIER__TIER_COMMUNITY ? GL_USER_COMMUNITY
+    enum gl_user_role own = nd && nd->tier == GRIDLINK__V1__TIER__TIER_COMMUNITY  ? GL_USER_COMMUNITY
                             : nd && nd->tier == GRIDLINK__V1__TIER__TIER_TOWNSHIP ? GL_USER_TOWNSHIP
-                                                                                   : GL_USER_ADMIN;
+                                                                                  : GL_USER_ADMIN;
     if (post && a->role != GL_USER_ADMIN && a->role != own) {
         gl_http_error(r, 403, "forbidden", "%s's facts are reported by its own staff (%s), not %s (%s)", node,
                       gl_user_role_name(own), a->name, gl_user_role_name(a->role));

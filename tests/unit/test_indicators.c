@@ -22,17 +22,16 @@
 
 #define T(x) GRIDLINK__V1__TIER__TIER_##x
 
-static const char topo_json[] =
-    "{\"name\":\"t\",\"port_base\":17300,\"nodes\":["
-    "{\"id\":\"d\",\"tier\":\"district\",\"name\":\"新北区\"},"
-    "{\"id\":\"d.a\",\"tier\":\"township\",\"name\":\"三井街道\"},"
-    "{\"id\":\"d.a.c1\",\"tier\":\"community\",\"name\":\"第一社区\"},"
-    "{\"id\":\"d.a.c1.g1\",\"tier\":\"grid\",\"name\":\"第一网格\"},"
-    "{\"id\":\"d.a.c2\",\"tier\":\"community\",\"name\":\"第二社区\"},"
-    "{\"id\":\"d.b\",\"tier\":\"township\",\"name\":\"新桥镇\"},"
-    "{\"id\":\"d.b.v1\",\"tier\":\"community\",\"name\":\"西桥村\"},"
-    "{\"id\":\"d.b.v2\",\"tier\":\"community\",\"name\":\"新桥新苑\"}"
-    "]}";
+static const char topo_json[] = "{\"name\":\"t\",\"port_base\":17300,\"nodes\":["
+                                "{\"id\":\"d\",\"tier\":\"district\",\"name\":\"新北区\"},"
+                                "{\"id\":\"d.a\",\"tier\":\"township\",\"name\":\"三井街道\"},"
+                                "{\"id\":\"d.a.c1\",\"tier\":\"community\",\"name\":\"第一社区\"},"
+                                "{\"id\":\"d.a.c1.g1\",\"tier\":\"grid\",\"name\":\"第一网格\"},"
+                                "{\"id\":\"d.a.c2\",\"tier\":\"community\",\"name\":\"第二社区\"},"
+                                "{\"id\":\"d.b\",\"tier\":\"township\",\"name\":\"新桥镇\"},"
+                                "{\"id\":\"d.b.v1\",\"tier\":\"community\",\"name\":\"西桥村\"},"
+                                "{\"id\":\"d.b.v2\",\"tier\":\"community\",\"name\":\"新桥新苑\"}"
+                                "]}";
 
 struct fx {
     gl_topology_t *t;
@@ -190,15 +189,15 @@ static void test_district(void **state)
 
     gl_indicator rows[GL_IND_N];
     assert_int_equal(gl_indicators_compute(f->t, f->in, 60, 2017, NULL, rows), 0);
-    expect(rows, "harmonious_community_rate", 2, 4, 50, true);       /* target 25 */
-    expect(rows, "service_room_compliance", 2, 4, 50, false);        /* target 70 */
-    expect(rows, "township_service_center_rate", 1, 2, 50, true);    /* target 50 */
-    expect(rows, "social_worker_cert_rate_u45", 11, 15, 73.33, true); /* target 40 */
+    expect(rows, "harmonious_community_rate", 2, 4, 50, true);         /* target 25 */
+    expect(rows, "service_room_compliance", 2, 4, 50, false);          /* target 70 */
+    expect(rows, "township_service_center_rate", 1, 2, 50, true);      /* target 50 */
+    expect(rows, "social_worker_cert_rate_u45", 11, 15, 73.33, true);  /* target 40 */
     expect(rows, "social_orgs_per_urban_community", 13, 2, 6.5, true); /* target 6 */
     expect(rows, "social_orgs_per_rural_community", 2, 1, 2, false);   /* target 3 */
-    expect(rows, "grid_management_coverage", 1, 2, 50, true);         /* target 10 */
-    expect(rows, "democratic_consultation_coverage", 1, 4, 25, true); /* target 2 */
-    expect(rows, "urban_service_room_avg", 1490, 2, 745, false);      /* no target in 2017 */
+    expect(rows, "grid_management_coverage", 1, 2, 50, true);          /* target 10 */
+    expect(rows, "democratic_consultation_coverage", 1, 4, 25, true);  /* target 2 */
+    expect(rows, "urban_service_room_avg", 1490, 2, 745, false);       /* no target in 2017 */
     expect(rows, "rural_service_room_avg", 990, 2, 495, false);
     expect(rows, "office_room_within_20pct", 1, 4, 25, false);
     expect(rows, "social_worker_income_rate", 1, 4, 25, false);
@@ -232,7 +231,8 @@ static void test_district(void **state)
     json_t *urban = NULL;
     size_t i;
     json_t *v;
-    json_array_foreach(j, i, v) if (strcmp(json_string_value(json_object_get(v, "id")), "social_orgs_per_urban_community") == 0) urban = v;
+    json_array_foreach(j, i, v) if (strcmp(json_string_value(json_object_get(v, "id")),
+                                           "social_orgs_per_urban_community") == 0) urban = v;
     assert_non_null(urban);
     assert_true(json_is_null(json_object_get(urban, "value")));
     assert_true(json_is_null(json_object_get(urban, "met")));
@@ -281,8 +281,8 @@ static void test_fact_checks(void **state)
     assert_int_equal(gl_fact_check(&f, T(TOWNSHIP), why, sizeof why), GL_EINVAL);
 
     const char *good[] = {"2017-01-01", "2020-02-29", "2099-12-31"};
-    const char *bad[] = {"2017-02-29", "2017-13-01", "2017-00-10", "2017-1-01", "17-01-01", "2017-01-32",
-                         "1999-12-31", "2017/01/01", "2017-01-01x", "", "2017-0a-01"};
+    const char *bad[] = {"2017-02-29", "2017-13-01", "2017-00-10",  "2017-1-01", "17-01-01",  "2017-01-32",
+                         "1999-12-31", "2017/01/01", "2017-01-01x", "",          "2017-0a-01"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         assert_true(gl_fact_date_ok(good[i]));
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
