@@ -227,6 +227,19 @@ uint64_t plan_refused(broker_t *b)
     return b->plan ? b->plan->refused : 0;
 }
 
+bool plan_fact_believable(broker_t *b, const bus_event_t *ev)
+{
+    const gl_node_t *n = gl_topology_find(b->topo, ev->node);
+    char why[200];
+    if (n && gl_fact_check(ev->fact, n->tier, why, sizeof why) == 0)
+        return true;
+    if (b->plan)
+        b->plan->refused++;
+    core_warn_peer(b, WARN_FOREIGN, "broker: fact of %s at %llu dropped: %s", ev->node, (unsigned long long)ev->seq,
+                   n ? why : "not a node of the topology");
+    return false;
+}
+
 void plan_apply(broker_t *b, MDB_txn *txn, const bus_event_t *ev)
 {
     struct plan *p = plan_of(b);

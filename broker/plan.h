@@ -27,6 +27,7 @@
 #define GL_BROKER_PLAN_H
 
 #include <lmdb.h>
+#include <stdbool.h>
 
 #include "http.h"
 #include "view.h"
@@ -39,6 +40,10 @@ int plan_open(broker_t *b, MDB_txn *txn);
 void plan_close(broker_t *b);
 /* ev (kind fact, ev->fact set) was applied at its node's sequence: keep it. */
 void plan_apply(broker_t *b, MDB_txn *txn, const bus_event_t *ev);
+/* A fact event from the bus that its node may report (a node of the
+ * topology, a fact of its tier): else false, counted and logged, and the
+ * event is dropped before it takes its sequence (intake.c). */
+bool plan_fact_believable(broker_t *b, const bus_event_t *ev);
 /* Take one liveness sample now (the timer's work; tests call it too). */
 void plan_sample(broker_t *b);
 void plan_serve(broker_t *b, gl_http_req_t *r);

@@ -7,7 +7,7 @@
 # township, the values this test computes itself from the facts it set,
 # against the plan's targets; 信息化覆盖率 counts the nodes' live minutes;
 # and a broker killed with SIGKILL comes back with the same figures.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/buslib.sh"
 source "$(dirname "$0")/httplib.sh"
 gl() { "$GRIDLINK" "$@" --home "$HOME_DIR"; }
 D=xinbei
@@ -200,8 +200,22 @@ jq -e --argjson n "$n_nodes" '.observed_minutes as $o | $o > 0 and
     (.indicators[] | select(.id == "informatization_coverage") | .denominator == $o * $n)' <<<"$now" >/dev/null ||
     fail "the coverage's denominator is not the watched minutes times the nodes: $now"
 
+# ---- a forged fact: a community's key reports a township's fact on the bus ----
+bus_setup
+refused() { curl -sf "${B%/api/v1}/metrics" | awk '$1 == "gridlink_broker_refused_total{reason=\"fact\"}" {print $2}'; }
+[ "$(refused)" = 0 ] || fail "facts refused before any was forged: $(refused)"
+"$BUSPROBE" publish "$BUS_IN" "$BROKER_KEY" "$KEYS/$C1.cert" node=$C1 seq=$(($(log_seq $C1) + 1)) kind=fact \
+    fact=grid_management:1
+wait_until 10 "the forged fact counted" test "$(refused)" = 1
+# Its sequence was not taken: the community's next real fact reaches the indicators.
+gl facts set --node $C1 social_orgs 9 --as-of 2017-12-01 >/dev/null
+wait_until 10 "the real fact after the forged one" eval 'row "$(ind year=2017)" social_orgs_per_urban_community | jq -e ".numerator == 9" >/dev/null'
+check "$(ind year=2017)" grid_management_coverage 1 2 50 10 true
+d17=$(ind "year=2017")
+d18=$(ind "year=2018")
+log "a forged fact refused and counted; the real ones go on"
+
 # ---- a broker killed with SIGKILL comes back with the same figures ----
-broker_pid() { pgrep -f -- "gridlink-broker --home $HOME_DIR( |\$)" | head -n1; }
 old=$(broker_pid)
 [ -n "$old" ] || fail "no broker process"
 kill -KILL "$old"
