@@ -319,6 +319,40 @@ static json_t *unit_json(const gl_node_t *n)
     return json_pack("{s:s, s:s, s:s}", "id", n->id, "name", n->name ? n->name : n->id, "tier", gl_tier_name(n->tier));
 }
 
+/* What the indicators of a year are computed from: every node's facts as of
+ * the year's end and up-minutes, and the broker's own watched minutes. 0 or
+ * a GL_E* code; *in is the caller's to free. */
+static int inputs(broker_t *b, int year, gl_ind_node **in, uint64_t *observed)
+{
+    struct plan *p = plan_of(b);
+    const gl_topology_t *t = b->topo;
+    MDB_txn *txn = durable_txn(b);
+    *in = calloc(t->n_nodes ? t->n_nodes : 1, sizeof **in);
+    struct best *best = calloc((t->n_nodes ? t->n_nodes : 1) * GL_FACT_N, sizeof *best);
+    int rc = !p || !txn ? GL_ESTORE : !*in || !best ? GL_ENOMEM : gather(b, txn, year, *in, best);
+    free(best);
+    const struct up *bu = p ? zhashx_lookup(p->ups, BROKER_ROW) : NULL;
+    *observed = bu ? bu->years[year - YEAR_FIRST] : 0;
+    if (rc != 0) {
+        free(*in);
+        *in = NULL;
+    }
+    return rc;
+}
+
+int plan_indicators(broker_t *b, int year, const char *unit, gl_indicator out[GL_IND_N])
+{
+    if (year < YEAR_FIRST || year >= YEAR_FIRST + YEARS)
+        return GL_EINVAL;
+    gl_ind_node *in;
+    uint64_t observed;
+    int rc = inputs(b, year, &in, &observed);
+    if (rc == 0)
+        rc = gl_indicators_compute(b->topo, in, observed, year, unit, out);
+    free(in);
+    return rc;
+}
+
 void plan_serve(broker_t *b, gl_http_req_t *r)
 {
     struct plan *p = plan_of(b);
@@ -354,13 +388,9 @@ void plan_serve(broker_t *b, gl_http_req_t *r)
                       gl_tier_name(scope->tier));
         return;
     }
-    MDB_txn *txn = durable_txn(b);
-    gl_ind_node *in = calloc(t->n_nodes ? t->n_nodes : 1, sizeof *in);
-    struct best *best = calloc((t->n_nodes ? t->n_nodes : 1) * GL_FACT_N, sizeof *best);
-    int rc = !txn ? GL_ESTORE : !in || !best ? GL_ENOMEM : gather(b, txn, year, in, best);
-    free(best);
-    const struct up *bu = zhashx_lookup(p->ups, BROKER_ROW);
-    uint64_t observed = bu ? bu->years[year - YEAR_FIRST] : 0;
+    gl_ind_node *in;
+    uint64_t observed;
+    int rc = inputs(b, year, &in, &observed);
     gl_indicator rows[GL_IND_N];
     if (rc == 0)
         rc = gl_indicators_compute(t, in, observed, year, scope->id, rows);

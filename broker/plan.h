@@ -30,6 +30,7 @@
 #include <stdbool.h>
 
 #include "http.h"
+#include "indicators.h"
 #include "view.h"
 
 typedef struct broker broker_t;
@@ -47,6 +48,10 @@ bool plan_fact_believable(broker_t *b, const bus_event_t *ev);
 /* Take one liveness sample now (the timer's work; tests call it too). */
 void plan_sample(broker_t *b);
 void plan_serve(broker_t *b, gl_http_req_t *r);
+/* The indicators of year for unit (the district or a township) into out,
+ * as GET /api/v1/indicators computes them. 0 or a GL_E* code (GL_EINVAL
+ * for a year the broker keeps nothing of). */
+int plan_indicators(broker_t *b, int year, const char *unit, gl_indicator out[GL_IND_N]);
 /* Fact events refused (a node not of the topology, a fact of another tier). */
 uint64_t plan_refused(broker_t *b);
 
