@@ -60,6 +60,7 @@ typedef struct broker {
     struct durable *dur;   /* the durable view (durable.c) */
     struct kpis *kpis;     /* the KPI counters in its store (kpis.c) */
     struct stream *stream; /* the dashboard's live stream (stream.c) */
+    struct plan *plan;     /* facts and up-time for the plan's indicators (plan.c) */
     const char *home;      /* the broker's home (the caller's) */
     gl_users_t *users;     /* HOME/users, when it exists (the dashboard's logins) */
     gl_prom_hist lag;      /* live events: logged at the node -> applied here */

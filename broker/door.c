@@ -18,6 +18,7 @@
 #include "kpis.h"
 #include "log.h"
 #include "metrics.h"
+#include "plan.h"
 #include "policy.h"
 #include "session.h"
 #include "stream.h"
@@ -160,6 +161,8 @@ static void api(broker_t *b, gl_http_req_t *r, const char *what)
         kpis_serve_league(b, r);
     else if (strcmp(what, "case") == 0)
         caseview_serve(b, r);
+    else if (strcmp(what, "indicators") == 0)
+        plan_serve(b, r);
     else
         gl_http_error(r, 404, "not-found", "no such resource: /api/v1/%.100s", what);
 }
