@@ -109,9 +109,12 @@ int gl_cmd_topology(int argc, char **argv)
  * HOME/topology.json, and with --to the bundle of the node's machine. */
 static int keys_rotate(int argc, char **argv)
 {
-    static const struct option lo[] = {{"home", required_argument, 0, 'H'}, {"node", required_argument, 0, 'n'},
-                                       {"group", required_argument, 0, 'g'}, {"host-of", required_argument, 0, 'o'},
-                                       {"broker", no_argument, 0, 'b'},      {"to", required_argument, 0, 't'},
+    static const struct option lo[] = {{"home", required_argument, 0, 'H'},
+                                       {"node", required_argument, 0, 'n'},
+                                       {"group", required_argument, 0, 'g'},
+                                       {"host-of", required_argument, 0, 'o'},
+                                       {"broker", no_argument, 0, 'b'},
+                                       {"to", required_argument, 0, 't'},
                                        {0, 0, 0, 0}};
     const char *home = NULL, *node = NULL, *group = NULL, *bundle = NULL;
     enum { MAX_HOSTED = 256 };
@@ -162,8 +165,9 @@ static int keys_rotate(int argc, char **argv)
     int rc = gl_keys_rotate(home, node, pub);
     if (rc == GL_ENOENT) {
         gl_topology_free(&t);
-        return cli_fail("keys", "%s/keys holds no keypair of %s (a machine's bundle holds only its own nodes' keys: "
-                                "rotate in the provisioning home)",
+        return cli_fail("keys",
+                        "%s/keys holds no keypair of %s (a machine's bundle holds only its own nodes' keys: "
+                        "rotate in the provisioning home)",
                         home, node);
     }
     if (rc == 0)
