@@ -51,10 +51,12 @@ root_make() {
         # beyond that goes in.
         printf 'deb %s %s main\n' "$mirror" "$ROOT_SUITE" >"$build/etc/apt/sources.list"
         rm -rf "$build/var/cache/apt/archives/"*.deb "$build/var/lib/apt/lists/"*_Packages
+        chmod 0755 "$build"
         tar -C "$build" --numeric-owner -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
         rm -rf "$build"
     fi
     tar -C "$dir" --numeric-owner -xf "$tarball"
+    chmod 0755 "$dir"
 }
 
 root_mount() {
@@ -87,7 +89,7 @@ root_apt() {
     mount --bind "$GL_ROOT_CACHE/archives" "$dir/var/cache/apt/archives"
     local rc=0
     chroot "$dir" env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 \
-        apt-get -o APT::Keep-Downloaded-Packages=true -o Dpkg::Use-Pty=0 -q "$@" || rc=$?
+        apt-get -o APT::Keep-Downloaded-Packages=true -o APT::Sandbox::User=root -o Dpkg::Use-Pty=0 -q "$@" || rc=$?
     umount "$dir/var/cache/apt/archives"
     return $rc
 }
@@ -112,4 +114,124 @@ root_deb() {
         }
     fi
     ls "$out"/gridlink_*_"$(dpkg --print-architecture)".deb
+}
+
+# ---- processes in a root, as its units start them ----
+
+ROOT_PIDS=()
+
+# unit_argv ROOT UNIT: the ExecStart= of the unit as installed in ROOT
+# (ROOT/lib/systemd/system), as systemd would run it there, into ARGV, its
+# environment into ENVV, its UMask= into UMASK and User= into UNIT_USER:
+# Environment= first, then ROOT/etc/gridlink/gridlink.conf (the unit's
+# EnvironmentFile=), "${VAR}" one word, "$VAR" split on blanks, %i the
+# instance.
+unit_argv() {
+    local root=$1 unit=$2 inst="" file kv w v
+    if [[ $unit == *@*.service ]]; then
+        inst=${unit#*@}
+        inst=${inst%.service}
+        file="$root/lib/systemd/system/${unit%%@*}@.service"
+    else
+        file="$root/lib/systemd/system/$unit"
+    fi
+    [ -f "$file" ] || { echo "no unit file for $unit in $root" >&2; return 1; }
+    declare -gA UENV=()
+    for kv in $(sed -n 's/^Environment=//p' "$file"); do UENV[${kv%%=*}]=${kv#*=}; done
+    local envfile
+    envfile=$(sed -n 's/^EnvironmentFile=-\{0,1\}//p' "$file")
+    if [ -n "$envfile" ] && [ -f "$root$envfile" ]; then
+        while IFS= read -r kv; do
+            [[ $kv =~ ^([A-Z_]+)=(.*)$ ]] && UENV[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+        done <"$root$envfile"
+    fi
+    UMASK=$(sed -n 's/^UMask=//p' "$file")
+    UNIT_USER=$(sed -n 's/^User=//p' "$file")
+    ARGV=()
+    ENVV=()
+    for kv in "${!UENV[@]}"; do ENVV+=("$kv=${UENV[$kv]}"); done
+    for w in $(sed -n 's/^ExecStart=//p' "$file"); do
+        w=${w//%i/$inst}
+        if [[ $w =~ ^\$([A-Za-z_][A-Za-z0-9_]*)$ ]]; then
+            v=${UENV[${BASH_REMATCH[1]}]:-}
+            # shellcheck disable=SC2206 # split on blanks, as systemd does
+            ARGV+=($v)
+            continue
+        fi
+        while [[ $w =~ \$\{([A-Za-z_][A-Za-z0-9_]*)\} ]]; do
+            w=${w//"${BASH_REMATCH[0]}"/${UENV[${BASH_REMATCH[1]}]:-}}
+        done
+        ARGV+=("$w")
+    done
+    [ ${#ARGV[@]} -gt 0 ]
+}
+
+# root_unit_dirs ROOT USER: what systemd makes for the units before they
+# start (StateDirectory=, RuntimeDirectory=: owned by USER, 0700).
+root_unit_dirs() {
+    local root=$1 user=$2
+    mkdir -p "$root/var/lib/gridlink" "$root/run/gridlink"
+    chroot "$root" chown "$user:$user" /var/lib/gridlink /run/gridlink
+    chmod 0700 "$root/var/lib/gridlink" "$root/run/gridlink"
+}
+
+# root_start ROOT UNIT LOG: the unit's process in ROOT (chroot), as its
+# User= with only the unit's environment and umask; its PID (the gridlink
+# process itself) goes into ROOT_PIDS and UNIT_PID.
+root_start() {
+    local root=$1 unit=$2 logf=$3 uid gid
+    unit_argv "$root" "$unit" || return 1
+    uid=$(chroot "$root" id -u "$UNIT_USER") && gid=$(chroot "$root" id -g "$UNIT_USER") || return 1
+    (
+        umask "${UMASK:-0022}"
+        exec chroot --userspec="$uid:$gid" --groups="$gid" "$root" env -i PATH=/usr/bin:/bin "${ENVV[@]}" "${ARGV[@]}"
+    ) >>"$logf" 2>&1 &
+    UNIT_PID=$!
+    ROOT_PIDS+=("$UNIT_PID")
+}
+
+# root_stop_all: every process root_start started, TERM then KILL after 5 s.
+root_stop_all() {
+    local p alive
+    for p in "${ROOT_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for _ in $(seq 50); do
+        alive=0
+        for p in "${ROOT_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ $alive -eq 0 ] && break
+        sleep 0.1
+    done
+    for p in "${ROOT_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    ROOT_PIDS=()
+}
+
+# ---- small helpers ----
+
+root_log() { printf '%s %s: %s\n' "$(date +%H:%M:%S)" "${ROOT_TEST:-rootlib}" "$*" >&2; }
+
+# wait_for SECONDS DESCRIPTION CMD...: poll CMD until it succeeds, else 1.
+wait_for() {
+    local secs=$1 what=$2
+    shift 2
+    local deadline=$(($(date +%s) + secs))
+    until "$@" >/dev/null 2>&1; do
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            root_log "timed out after ${secs}s waiting for: $what"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# free_ports COUNT: the first of COUNT TCP ports in a row that nothing
+# listens on, below the kernel's ephemeral range.
+free_ports() {
+    local count=${1:-16} low base used
+    low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    [ "$low" -gt $((10000 + count)) ] || low=32768
+    for _ in $(seq 50); do
+        base=$((10000 + RANDOM % (low - 10000 - count)))
+        used=$(ss -Htan 2>/dev/null | awk '{print $4}' | sed 's/.*://' | awk -v b="$base" -v c="$count" '$1>=b && $1<b+c' | wc -l)
+        [ "$used" -eq 0 ] && { echo "$base"; return 0; }
+    done
+    return 1
 }
