@@ -11,7 +11,8 @@
 #     grids and the broker are sent SIGHUP (their PIDs stay the same), the
 #     community's process is stopped and `up` starts it again;
 #   - then the same probe with the old key is refused by the township
-#     (silent, logged), the new key is in the topology and the bundle, and
+#     (silent, logged), as a bus request with it is by the broker (asked
+#     before as the control), the new key is in the topology and the bundle, and
 #     the broker admits the new key on the bus (events from the community
 #     after its restart);
 #   - every acknowledged case is found exactly once ("N acked, N found,
@@ -41,6 +42,11 @@ cp "$HOME_DIR/keys/$C.cert_secret" "$HOME_DIR/old.cert_secret"
 
 out=$("$PROBE" "$t_endpoint" "$t_key" $C "$HOME_DIR/old.cert")
 [ "$out" = answered ] || fail "the community's key was not answered before the rotation ($out): the probe is broken"
+bus_in=$(jq -r '.broker.bus_in // empty' "$TJ")
+[ -n "$bus_in" ] || bus_in="tcp://127.0.0.1:$PORT_BASE"
+broker_key=$(jq -r '.broker.public_key' "$TJ")
+bus_ask() { "$GL_BIN/tests/gl_busprobe" request "$bus_in" "$broker_key" "$HOME_DIR/old.cert" 2000 op=marks; }
+bus_ask | grep -q '"end":true' || fail "the broker did not answer the community's key before the rotation: the probe is broken"
 
 pid_t=$(node_pid $T) pid_g1=$(node_pid $C.g1) pid_g2=$(node_pid $C.g2) pid_c=$(node_pid $C)
 pid_b=$(pgrep -f -- "gridlink-broker --home $HOME_DIR( |\$)" | head -n1)
@@ -91,6 +97,8 @@ log "rotated and $C restarted in $(($(now_ms) - start)) ms with $(acked) cases a
 out=$("$PROBE" "$t_endpoint" "$t_key" $C "$HOME_DIR/old.cert")
 [ "$out" = silent ] || fail "the township answered the old key of $C ($out)"
 wait_until 5 "the township logs the refusal" grep -qF "zap: refused key $old_key on domain $T" "$HOME_DIR/log/$T.log"
+[ -z "$(bus_ask)" ] || fail "the broker answered the old key of $C"
+grep -qF "zap: refused key $old_key on domain bus-in" "$HOME_DIR/log/broker.log" || fail "the broker logged no refusal of the old key"
 for p in "$pid_t" "$pid_g1" "$pid_g2" "$pid_b"; do
     kill -0 "$p" || fail "process $p (sent SIGHUP) is gone"
 done
