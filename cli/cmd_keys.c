@@ -1,4 +1,5 @@
-/* cmd_keys.c: setting up a home (keygen) and checking topology files. */
+/* cmd_keys.c: setting up a home (keygen), checking topology files, and one
+ * node's new keypair (keys rotate). */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
