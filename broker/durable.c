@@ -222,6 +222,12 @@ static void put_seq(struct durable *d, const char *node, uint64_t seq)
         fail(d, "write a feed's sequence", rc);
 }
 
+void durable_skip(broker_t *b, const char *node, uint64_t seq)
+{
+    if (b->dur && txn_of(b->dur))
+        put_seq(b->dur, node, seq);
+}
+
 void durable_reset_feed(broker_t *b, const char *node)
 {
     if (b->dur && txn_of(b->dur))
