@@ -59,6 +59,7 @@ typedef struct broker {
     gl_http_t *http;       /* GET /metrics (metrics.c) */
     struct durable *dur;   /* the durable view (durable.c) */
     struct stream *stream; /* the dashboard's live stream (stream.c) */
+    struct plan *plan;     /* facts and up-time for the plan's indicators (plan.c) */
     const char *home;      /* the broker's home (the caller's) */
     gl_users_t *users;     /* HOME/users, when it exists (the dashboard's logins) */
     gl_prom_hist lag;      /* live events: logged at the node -> applied here */

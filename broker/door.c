@@ -16,6 +16,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "plan.h"
 #include "policy.h"
 #include "session.h"
 #include "stream.h"
@@ -152,6 +153,8 @@ static void api(broker_t *b, gl_http_req_t *r, const char *what)
         gl_http_json(r, 200, json_pack("{s:o}", "alarms", stream_recent(b)));
     else if (strcmp(what, "stream") == 0)
         stream_open(b, r);
+    else if (strcmp(what, "indicators") == 0)
+        plan_serve(b, r);
     else
         gl_http_error(r, 404, "not-found", "no such resource: /api/v1/%.100s", what);
 }

@@ -11,6 +11,7 @@
 #include "feed.h"
 #include "home.h"
 #include "log.h"
+#include "plan.h"
 #include "store.h"
 
 #define MAP_SIZE      (64ull << 30) /* virtual; the file grows as pages are used */
@@ -174,6 +175,11 @@ static MDB_txn *txn_of(struct durable *d)
     return d->txn;
 }
 
+MDB_txn *durable_txn(broker_t *b)
+{
+    return b->dur ? txn_of(b->dur) : NULL;
+}
+
 static void put_counts(struct durable *d)
 {
     for (struct held *h = zhashx_first(d->held); h; h = zhashx_next(d->held)) {
@@ -240,6 +246,10 @@ void durable_apply(broker_t *b, const bus_event_t *ev)
     if (!d || !txn_of(d))
         return;
     put_seq(d, ev->node, ev->seq);
+    if (ev->fact) {
+        plan_apply(b, d->txn, ev);
+        return;
+    }
     char key[VIEW_KEY_MAX];
     view_key(ev, key, sizeof key);
     MDB_val k = {strlen(key), key}, v;
@@ -390,7 +400,7 @@ int durable_open(broker_t *b, const char *home)
     zhashx_set_destructor(d->held, free_held);
     MDB_txn *txn = NULL;
     int rc = mdb_env_create(&d->env);
-    rc = rc ? rc : mdb_env_set_maxdbs(d->env, 8);
+    rc = rc ? rc : mdb_env_set_maxdbs(d->env, 16);
     rc = rc ? rc : mdb_env_set_mapsize(d->env, MAP_SIZE);
     rc = rc ? rc : mdb_env_open(d->env, dir, MDB_NOTLS, 0600);
     rc = rc ? rc : mdb_txn_begin(d->env, NULL, 0, &txn);
@@ -400,6 +410,7 @@ int durable_open(broker_t *b, const char *home)
     rc = rc ? rc : open_dbi(d, txn, "cases", &d->cases);
     rc = rc ? rc : open_dbi(d, txn, "counts", &d->counts);
     rc = rc ? rc : load(b, txn);
+    rc = rc ? rc : plan_open(b, txn);
     if (txn)
         rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
     if (rc) {
@@ -424,6 +435,7 @@ void durable_close(broker_t *b)
     if (!d)
         return;
     durable_commit(b);
+    plan_close(b);
     if (d->env)
         mdb_env_close(d->env);
     zhashx_destroy(&d->held);

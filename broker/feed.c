@@ -265,7 +265,8 @@ static void apply(broker_t *b, feed_t *f, bus_event_t *ev, zframe_t *raw)
     durable_apply(b, ev);
     stream_note(b, ev);
     view_window_push(&b->view, &f->win, r);
-    view_update(&b->view, r);
+    if (!ev->fact) /* a fact is no case's: kept by plan.c, not in the case view */
+        view_update(&b->view, r);
     outq_publish_event(b, ev, raw);
     if (zlistx_size(b->subs) > 0) {
         Gridlink__V1__BusReply rep = GRIDLINK__V1__BUS_REPLY__INIT;

@@ -11,6 +11,7 @@
 #include "home.h"
 #include "http.h"
 #include "log.h"
+#include "plan.h"
 #include "prom.h"
 
 static const double lag_bounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3,
@@ -41,7 +42,7 @@ static void counters(broker_t *b, gl_prom *p)
         {"duplicate", b->duplicates},      {"out_of_order", b->deferred},     {"malformed", b->bad},
         {"unauthorized", b->unauthorized}, {"foreign", b->foreign},           {"future", b->future},
         {"overclaim", b->overclaims},      {"out_of_scope", b->out_of_scope}, {"client", b->refused},
-        {"client_cut_off", b->cutoffs},    {"live_dropped", b->live_dropped},
+        {"client_cut_off", b->cutoffs},    {"live_dropped", b->live_dropped}, {"fact", plan_refused(b)},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         gl_prom_sample(p, "gridlink_broker_refused_total", gl_prom_labels(l, "reason", rows[i].reason, NULL),

@@ -133,6 +133,7 @@ int gl_cmd_backup(int argc, char **argv);
 int gl_cmd_attach(int argc, char **argv);
 int gl_cmd_attachment(int argc, char **argv);
 int gl_cmd_survey(int argc, char **argv);
+int gl_cmd_facts(int argc, char **argv);
 int gl_cmd_restore(int argc, char **argv);
 int gl_cmd_archive(int argc, char **argv);
 

@@ -497,6 +497,30 @@ static const cli_command commands[] = {
                    "gridlink survey show --node xinbei.sanjing.c01 --survey \"$id\"",
     },
     {
+        .name = "facts",
+        .fn = gl_cmd_facts,
+        .synopsis = {"set --node NODE_ID NAME VALUE [--as-of YYYY-MM-DD] [--note TEXT]", "show --node NODE_ID [NAME]",
+                     "names"},
+        .summary = "facts a unit reports for the plan's indicators (规划指标): set one, show them with their history",
+        .about = "A community or village reports its service room area, social organisations, social workers\n"
+                 "under 45 and how many hold a certificate, and whether it is a high-standard harmonious\n"
+                 "community or has democratic consultation; a township whether its service center is built and\n"
+                 "grid management in place; the district the urban average wage (names lists them all). set\n"
+                 "records a new value, holding from --as-of (default today); every change is kept in the\n"
+                 "unit's log with who made it and when, and reaches the broker, which computes the plan's\n"
+                 "indicators (GET /api/v1/indicators). A flag is 1 or 0 (yes or no). show prints each fact's\n"
+                 "value now and every change.\n",
+        .opts = {OPT_HOME,
+                 OPT_NODE("the unit (required for set and show)"),
+                 {"--as-of", "YYYY-MM-DD", "set: the date the value holds from (local; default today)"},
+                 {"--note", "TEXT", "set: a remark kept with the change"},
+                 OPT_JSON,
+                 OPT_TIMEOUT},
+        .example = "gridlink facts set --node xinbei.sanjing.c01 service_room_m2 820 --as-of 2017-06-30\n"
+                   "gridlink facts set --node xinbei.sanjing grid_management yes\n"
+                   "gridlink facts show --node xinbei.sanjing.c01",
+    },
+    {
         .name = "backup",
         .fn = gl_cmd_backup,
         .synopsis = {"--node NODE_ID --to DIR"},

@@ -30,6 +30,10 @@
  *   survey_answers 'A', survey id, 0x00, code hash -> SurveyAnswer: the
  *              answer a code gave; 'T', survey id, 0x00, hash -> empty: a
  *              survey code (调查码) issued
+ *   facts      fact name, 0x00, u64 BE log seq -> BusEvent (protobuf, kind
+ *              fact): every value the unit reported for the plan's
+ *              indicators, the event its log holds under that seq
+ *              (store_facts.c)
  *
  * meta also holds `store_id`: 16 random bytes made when the store is created,
  * so a peer can tell a rebuilt store from the one it knew.
@@ -53,8 +57,9 @@
 #include "gridlink.pb-c.h"
 
 /* Version 1: meta .. dead; version 2 adds files and files_sent; version 3
- * adds receipts; version 4 surveys, survey_answers and appraisals. */
-#define GL_STORE_SCHEMA_VERSION 4
+ * adds receipts; version 4 surveys, survey_answers and appraisals;
+ * version 5 facts. */
+#define GL_STORE_SCHEMA_VERSION 5
 #define GL_STORE_DEFAULT_MAP    (64u * 1024 * 1024)
 
 typedef struct gl_store gl_store_t;
@@ -73,6 +78,7 @@ enum gl_db {
     GL_DB_SURVEYS,
     GL_DB_SURVEY_ANSWERS,
     GL_DB_APPRAISALS,
+    GL_DB_FACTS,
     GL_DB_COUNT
 };
 
@@ -258,5 +264,14 @@ int gl_store_survey_answer_put(MDB_txn *txn, gl_store_t *s, const char *survey, 
 int gl_store_survey_answered(MDB_txn *txn, gl_store_t *s, const char *survey, const uint8_t *hash);
 int gl_store_survey_answer_foreach(MDB_txn *txn, gl_store_t *s, const char *survey,
                                    int (*fn)(const Gridlink__V1__SurveyAnswer *a, void *arg), void *arg);
+
+/* facts (store_facts.c): put keeps ev (kind fact, ev->fact set, ev->seq
+ * its log sequence) under its name and seq; foreach walks the entries of
+ * name (NULL or "": every name) in name and seq order until fn returns
+ * non-zero (returned); the event is freed after fn returns. A read-only
+ * store written before schema 5 reads as holding none. */
+int gl_store_fact_put(MDB_txn *txn, gl_store_t *s, const Gridlink__V1__BusEvent *ev);
+int gl_store_fact_foreach(MDB_txn *txn, gl_store_t *s, const char *name,
+                          int (*fn)(const Gridlink__V1__BusEvent *ev, void *arg), void *arg);
 
 #endif

@@ -466,7 +466,7 @@ json_t *gl_openapi_document(const char *base_url)
         json_pack("{s:s, s:{s:s, s:s, s:s}, s:[{s:s, s:s}], s:[{s:[]}], s:o, s:o}", "openapi", "3.0.3", "info", "title",
                   "gridlink staff API", "version", "1", "description", intro, "servers", "url", base_url, "description",
                   "this node process", "security", "bearer", "paths", paths(), "components", components());
-    if (doc && gl_openapi_surveys(doc) != 0) {
+    if (doc && (gl_openapi_surveys(doc) != 0 || gl_openapi_facts(doc) != 0)) {
         json_decref(doc);
         return NULL;
     }
