@@ -121,6 +121,7 @@ int gl_cmd_deadletters(int argc, char **argv);
 int gl_cmd_watch(int argc, char **argv);
 int gl_cmd_keygen(int argc, char **argv);
 int gl_cmd_provision(int argc, char **argv);
+int gl_cmd_keys(int argc, char **argv);
 int gl_cmd_topology(int argc, char **argv);
 int gl_cmd_demo(int argc, char **argv);
 int gl_cmd_load(int argc, char **argv);

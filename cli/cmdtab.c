@@ -352,6 +352,29 @@ static const cli_command commands[] = {
                    "    --host-of xinbei.sanjing.c01 --host-of xinbei.sanjing.c02 --to /srv/bundles/host-c01",
     },
     {
+        .name = "keys",
+        .fn = gl_cmd_keys,
+        .synopsis = {"rotate --node NODE_ID [--to DIR [--group node|community|township|auto] [--host-of NODE_ID ...] "
+                     "[--broker]]"},
+        .summary = "a new keypair for one node, its neighbours running on",
+        .about = "rotate makes a new CurveZMQ keypair for NODE_ID in HOME/keys (the old one is gone) and writes\n"
+                 "its public key into HOME/topology.json; run it in the provisioning home. With --to it then\n"
+                 "makes the bundle of the node's machine into DIR as `gridlink provision` does (--host-of\n"
+                 "defaults to NODE_ID). Then: copy the new topology.json to every machine and reload (SIGHUP,\n"
+                 "systemctl reload) the broker and the processes of the node's parent and children: a parent\n"
+                 "admits the new key and refuses the old one, a child connects again with it, the broker\n"
+                 "takes it on the bus. Last, restart the node's own process with its new keypair. It prints\n"
+                 "the new key and which processes to reload.\n",
+        .opts = {OPT_HOME,
+                 {"--node", "NODE_ID", "the node whose keypair is replaced"},
+                 {"--to", "DIR", "make the bundle of the node's machine into the new or empty DIR"},
+                 {"--group", "MODE", "with --to: GRIDLINK_GROUP of that machine (default node)"},
+                 {"--host-of", "NODE_ID", "with --to: a unit of that machine (repeatable; default --node)"},
+                 {"--broker", NULL, "with --to: the broker runs there too"}},
+        .example = "gridlink keys rotate --home /srv/xinbei-keys --node xinbei.sanjing.c01 --group community \\\n"
+                   "    --to /srv/bundles/sanjing-c01",
+    },
+    {
         .name = "user",
         .fn = gl_cmd_user,
         .synopsis = {"add --name NAME --role ROLE --scope NODE_ID [--display NAME] --password-stdin", "list [--json]",

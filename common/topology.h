@@ -198,6 +198,15 @@ bool gl_ephemeral_ports(int *lo, int *hi);
  * valid. A process that admitted monitor keys at start (the broker) does
  * not adopt. */
 int gl_topology_adopt(gl_topology_t *live, gl_topology_t *fresh, char *why, size_t whylen);
+/* The same, but nodes' public keys may differ too (a key rotated with
+ * `gridlink keys rotate`): the new keys move into live and fresh gets the
+ * old ones, so the caller can revoke them before it frees fresh. changed
+ * (room for live->n_nodes) gets the indices of the nodes whose key changed,
+ * *n_changed how many. With keys_only nothing but those keys moves (the
+ * broker, which admitted monitor keys at start); else everything
+ * gl_topology_adopt moves. */
+int gl_topology_adopt_keys(gl_topology_t *live, gl_topology_t *fresh, bool keys_only, size_t *changed,
+                           size_t *n_changed, char *why, size_t whylen);
 
 /* Change port_base and re-derive every endpoint that was not explicit;
  * http_port_base, when set, moves by as much. */

@@ -2,7 +2,9 @@
 # Installs the Debian packages gridlink needs to build, run and test, and
 # nothing when they are all present. Extra package names given as arguments
 # are installed too (the benchmark uses this for its peers, scripts/build-deb.sh
-# for the packaging tools).
+# for the packaging tools, scripts/test-package.sh for debootstrap, which
+# makes the fresh Debian roots of package.debootstrap and package.ansible,
+# and ansible, which package.ansible drives).
 set -euo pipefail
 
 packages=(
