@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "casejson.h"
+#include "caseview.h"
 #include "codec.h"
 #include "core.h"
 #include "durable.h"
@@ -14,6 +15,7 @@
 #include "feed.h"
 #include "home.h"
 #include "http.h"
+#include "kpis.h"
 #include "log.h"
 #include "metrics.h"
 #include "plan.h"
@@ -153,6 +155,12 @@ static void api(broker_t *b, gl_http_req_t *r, const char *what)
         gl_http_json(r, 200, json_pack("{s:o}", "alarms", stream_recent(b)));
     else if (strcmp(what, "stream") == 0)
         stream_open(b, r);
+    else if (strcmp(what, "kpi") == 0)
+        kpis_serve_unit(b, r);
+    else if (strcmp(what, "league") == 0)
+        kpis_serve_league(b, r);
+    else if (strcmp(what, "case") == 0)
+        caseview_serve(b, r);
     else if (strcmp(what, "indicators") == 0)
         plan_serve(b, r);
     else

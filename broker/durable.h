@@ -31,6 +31,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <lmdb.h>
+
 #include "view.h"
 
 typedef struct broker broker_t;
@@ -65,8 +67,10 @@ void durable_skip(broker_t *b, const char *node, uint64_t seq);
 void durable_reset_feed(broker_t *b, const char *node);
 /* The counts of holder node, or NULL when it holds nothing. */
 const durable_counts *durable_counts_of(broker_t *b, const char *node);
-/* The open write transaction, begun if none is (NULL after an error): the
- * plan's indicators (plan.h) write and read their databases in it. */
+/* The open write transaction, begun when none is (NULL after an error):
+ * what reads of the stored view see, uncommitted changes included; the
+ * plan's indicators (plan.h) and the KPI counters (kpis.h) write and read
+ * their databases in it. */
 MDB_txn *durable_txn(broker_t *b);
 /* Commits the open transaction, if any (the timer does; so does stop). */
 void durable_commit(broker_t *b);
