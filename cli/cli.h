@@ -126,5 +126,6 @@ int gl_cmd_attach(int argc, char **argv);
 int gl_cmd_attachment(int argc, char **argv);
 int gl_cmd_survey(int argc, char **argv);
 int gl_cmd_restore(int argc, char **argv);
+int gl_cmd_replay(int argc, char **argv);
 
 #endif

@@ -504,6 +504,28 @@ static const cli_command commands[] = {
         .example = "gridlink restore --node xinbei.sanjing --from /srv/backup/2026-12-02",
     },
     {
+        .name = "replay",
+        .fn = gl_cmd_replay,
+        .synopsis = {"--topology NEW.json --from DATE --to DATE [--json]"},
+        .summary = "a recorded period counted again under other SLA rules or calendar: as it was, as it would be",
+        .about = "Reads every node's log and cases under HOME (read-only: a running node goes on working, no\n"
+                 "store is written), merges the logs by time and counts every holder's acceptance clock again\n"
+                 "with the engine's own rule under NEW.json's SLA rules and calendar. A clock whose due time\n"
+                 "stays the same keeps its recorded steps; one that moves loses its recorded escalation or\n"
+                 "overdue mark and, when the holder had not accepted by the new due time, escalates (or is\n"
+                 "marked overdue) then. People's actions happen at their recorded times. Prints the figures\n"
+                 "of the days --from .. --to (the district's local days) as recorded and as replayed, side\n"
+                 "by side, and the steps that changed.\n",
+        .opts = {OPT_HOME,
+                 {"--topology", "FILE", "the topology whose SLA rules and calendar the period is replayed under"},
+                 {"--from", "DATE", "the first day of the period, YYYY-MM-DD (local)"},
+                 {"--to", "DATE", "the last day of the period, YYYY-MM-DD (local)"},
+                 OPT_JSON},
+        .example = "jq '(.sla[] | select(.accept_s > 0) | .accept_s) |= (. / 2 | floor)' /srv/xinbei/topology.json "
+                   ">half.json\n"
+                   "gridlink replay --home /srv/xinbei --topology half.json --from 2026-12-01 --to 2026-12-01",
+    },
+    {
         .name = "topology",
         .fn = gl_cmd_topology,
         .synopsis = {"check FILE"},

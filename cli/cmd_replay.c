@@ -1,0 +1,338 @@
+/* cmd_replay.c: `gridlink replay`: a period's recorded events counted again
+ * under another topology's SLA rules and calendar (common/replay.c), the
+ * figures as they were and as they would have been side by side.
+ *
+ * Every node's store under HOME is opened read-only (no lock taken, nothing
+ * written; a running node goes on working) and read in one read
+ * transaction: its log in sequence order and its copies of the cases. The
+ * period is whole days, --from's start to --to's end, in the district's
+ * time zone (the calendar's utc_offset). Events before the period are read
+ * too, for the clocks that started before it; the figures count the events
+ * inside it. Everything read is the replay's; it frees it. */
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "error.h"
+#include "home.h"
+#include "names.h"
+#include "policy.h"
+#include "replay.h"
+#include "store.h"
+
+#define CMD "replay"
+
+/* The figures of one stream inside the period. */
+struct tally {
+    uint64_t events, escalations, clock_escalations, overdue, pending, accepted, received;
+};
+
+struct row {
+    const char *id, *label;
+    size_t offset;
+};
+
+static const struct row rows[] = {
+    {"events", "事件数", offsetof(struct tally, events)},
+    {"received", "接收数", offsetof(struct tally, received)},
+    {"accepted", "签收数", offsetof(struct tally, accepted)},
+    {"escalations", "上报数", offsetof(struct tally, escalations)},
+    {"clock_escalations", "超时自动上报数", offsetof(struct tally, clock_escalations)},
+    {"overdue", "超时数", offsetof(struct tally, overdue)},
+    {"escalations_pending", "待上报数 (链路中断)", offsetof(struct tally, pending)},
+};
+#define N_ROWS (sizeof rows / sizeof rows[0])
+
+static uint64_t tally_get(const struct tally *t, const struct row *r)
+{
+    return *(const uint64_t *)((const char *)t + r->offset);
+}
+
+static void tally_add(struct tally *t, const Gridlink__V1__BusEvent *ev)
+{
+    t->events++;
+    if (strcmp(ev->kind, "escalated") == 0) {
+        t->escalations++;
+        const char *n = ev->note ? ev->note : "";
+        if (strncmp(n, GL_DUE_NOTE_ACCEPT, strlen(GL_DUE_NOTE_ACCEPT)) == 0 ||
+            strncmp(n, GL_DUE_NOTE_ABSENT, strlen(GL_DUE_NOTE_ABSENT)) == 0 ||
+            strncmp(n, GL_DUE_NOTE_RESOLVE, strlen(GL_DUE_NOTE_RESOLVE)) == 0)
+            t->clock_escalations++;
+    } else if (strcmp(ev->kind, "overdue") == 0) {
+        t->overdue++;
+    } else if (strcmp(ev->kind, "escalation-pending") == 0) {
+        t->pending++;
+    } else if (strcmp(ev->kind, "accepted") == 0) {
+        t->accepted++;
+    } else if (strcmp(ev->kind, "received") == 0) {
+        t->received++;
+    }
+}
+
+/* The district's UTC offset in ms, from the calendar ("+08:00"). */
+static int64_t utc_offset_ms(const gl_topology_t *t)
+{
+    json_t *j = gl_calendar_to_json(t->calendar);
+    const char *s = json_string_value(json_object_get(j, "utc_offset"));
+    int h = 8, m = 0;
+    char sign = '+';
+    if (s && sscanf(s, "%c%d:%d", &sign, &h, &m) != 3)
+        h = 8, m = 0, sign = '+';
+    json_decref(j);
+    int64_t off = ((int64_t)h * 60 + m) * 60000;
+    return sign == '-' ? -off : off;
+}
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* "YYYY-MM-DD" as the ms its local day starts at; false if not a date. */
+static bool parse_day(const char *s, int64_t offset_ms, int64_t *out)
+{
+    int y, m, d;
+    char tail;
+    if (!s || strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 2000 || y > 2199 || m < 1 ||
+        m > 12 || d < 1 || d > 31)
+        return false;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[m - 1] || (m == 2 && d == 29 && !leap))
+        return false;
+    *out = days_from_civil(y, m, d) * 86400000 - offset_ms;
+    return true;
+}
+
+struct reader {
+    gl_replay_t *r;
+    int rc;
+};
+
+static int take_case(const Gridlink__V1__Case *c, void *arg)
+{
+    struct reader *rd = arg;
+    rd->rc = gl_replay_case(rd->r, c->id, (int)c->priority, c->sign_within_ms);
+    return rd->rc;
+}
+
+/* One node's log and cases into the replay. A node without a store has
+ * recorded nothing (0 events). */
+static int read_node(const char *home, const char *node, gl_replay_t *r, size_t *events)
+{
+    char dir[PATH_MAX], probe[PATH_MAX];
+    *events = 0;
+    if (gl_home_path(dir, sizeof dir, home, "data/%s", node) != 0 ||
+        gl_home_path(probe, sizeof probe, home, "data/%s/data.mdb", node) != 0)
+        return cli_fail(CMD, "home path too long");
+    FILE *f = fopen(probe, "rb");
+    if (!f)
+        return 0;
+    fclose(f);
+    gl_store_opts so = {.read_only = true};
+    gl_store_t *s = NULL;
+    int rc = gl_store_open(dir, node, &so, &s);
+    if (rc != 0)
+        return cli_fail(CMD, "cannot open the store of %s read-only: %s", node, gl_strerror(rc));
+    MDB_txn *txn = NULL;
+    rc = gl_store_begin(s, NULL, false, &txn);
+    uint64_t last = 0;
+    if (rc == 0)
+        rc = gl_store_log_last(txn, s, &last);
+    for (uint64_t seq = 1; rc == 0 && seq <= last; seq++) {
+        Gridlink__V1__BusEvent *ev = NULL;
+        rc = gl_store_log_get(txn, s, seq, &ev);
+        if (rc == 0) {
+            rc = gl_replay_add(r, ev);
+            if (rc == GL_EINVAL)
+                rc = 0; /* an entry without node or kind is no step of anything */
+            else if (rc == 0)
+                (*events)++;
+        }
+    }
+    struct reader rd = {r, 0};
+    if (rc == 0)
+        rc = gl_store_case_foreach(txn, s, take_case, &rd);
+    if (txn)
+        gl_store_abort(txn);
+    gl_store_close(&s);
+    if (rc != 0)
+        return cli_fail(CMD, "reading the store of %s: %s", node, gl_strerror(rc));
+    return 0;
+}
+
+static void count_stream(const gl_replay_t *r, bool replayed, int64_t from, int64_t to, struct tally *t)
+{
+    size_t n = replayed ? gl_replay_replayed_count(r) : gl_replay_recorded_count(r);
+    for (size_t i = 0; i < n; i++) {
+        gl_replay_event e = replayed ? gl_replay_replayed(r, i) : gl_replay_recorded(r, i);
+        if (e.ev->time_ms >= from && e.ev->time_ms < to)
+            tally_add(t, e.ev);
+    }
+}
+
+/* The steps the new rules change inside the period: recorded ones dropped
+ * and simulated ones made, each with its case, node and time. */
+static json_t *changes_json(const gl_replay_t *r, int64_t from, int64_t to)
+{
+    json_t *arr = json_array();
+    for (int pass = 0; arr && pass < 2; pass++) {
+        size_t n = pass ? gl_replay_replayed_count(r) : gl_replay_recorded_count(r);
+        for (size_t i = 0; i < n; i++) {
+            gl_replay_event e = pass ? gl_replay_replayed(r, i) : gl_replay_recorded(r, i);
+            if (!(pass ? e.simulated : e.dropped) || e.ev->time_ms < from || e.ev->time_ms >= to)
+                continue;
+            char iso[40];
+            json_array_append_new(
+                arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "change", pass ? "made" : "dropped", "kind",
+                               e.ev->kind, "node", e.ev->node, "case_id", e.ev->case_id ? e.ev->case_id : "", "time_ms",
+                               (json_int_t)e.ev->time_ms, "time", cli_iso_time(e.ev->time_ms, iso, sizeof iso), "note",
+                               e.ev->note ? e.ev->note : ""));
+        }
+    }
+    return arr;
+}
+
+static void print_changes(const gl_replay_t *r, int64_t from, int64_t to, size_t max)
+{
+    size_t shown = 0, all = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t n = pass ? gl_replay_replayed_count(r) : gl_replay_recorded_count(r);
+        for (size_t i = 0; i < n; i++) {
+            gl_replay_event e = pass ? gl_replay_replayed(r, i) : gl_replay_recorded(r, i);
+            if (!(pass ? e.simulated : e.dropped) || e.ev->time_ms < from || e.ev->time_ms >= to)
+                continue;
+            if (all++ == 0)
+                printf("\n改变的步骤 (steps the new rules change):\n");
+            if (shown >= max)
+                continue;
+            shown++;
+            char when[40], node[GL_NODE_ID_MAX + 128];
+            printf("  %s %s %-10s %s  %s\n", pass ? "+" : "-", cli_local_time(e.ev->time_ms, when, sizeof when),
+                   e.ev->kind, e.ev->case_id ? e.ev->case_id : "", cli_node_name(e.ev->node, node, sizeof node));
+        }
+    }
+    if (all > shown)
+        printf("  ... %zu more (--json lists them all)\n", all - shown);
+}
+
+int gl_cmd_replay(int argc, char **argv)
+{
+    static const struct option lo[] = {{"home", required_argument, 0, 'H'}, {"topology", required_argument, 0, 't'},
+                                       {"from", required_argument, 0, 'f'}, {"to", required_argument, 0, 'T'},
+                                       {"json", no_argument, 0, 'j'},       {0, 0, 0, 0}};
+    const char *home = NULL, *topo_path = NULL, *from_s = NULL, *to_s = NULL;
+    bool json = false;
+    cli_opts_reset();
+    int c;
+    while ((c = cli_next_opt(CMD, argc, argv, lo, NULL)) != -1) {
+        switch (c) {
+        case 'H': home = optarg; break;
+        case 't': topo_path = optarg; break;
+        case 'f': from_s = optarg; break;
+        case 'T': to_s = optarg; break;
+        case 'j': json = true; break;
+        default: return CLI_USAGE;
+        }
+    }
+    if (optind != argc)
+        return cli_usage(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!topo_path || !from_s || !to_s)
+        return cli_usage(CMD, "give --topology NEW.json, --from DATE and --to DATE (YYYY-MM-DD)");
+    home = cli_home(home);
+    gl_topology_t *was = NULL, *now = NULL;
+    if (cli_topology(CMD, home, &was) != 0)
+        return 1;
+    char err[600] = "";
+    if (gl_topology_load_file(topo_path, &now, err, sizeof err) != 0) {
+        gl_topology_free(&was);
+        return cli_fail(CMD, "%s: %s", topo_path, err);
+    }
+    int64_t off = utc_offset_ms(was), from = 0, to = 0;
+    int status = 0;
+    if (!parse_day(from_s, off, &from) || !parse_day(to_s, off, &to) || to < from) {
+        status = cli_usage(CMD, "--from and --to take days YYYY-MM-DD, --from not after --to (not '%s' .. '%s')",
+                           from_s, to_s);
+        goto out_topo;
+    }
+    to += 86400000; /* --to's whole day */
+    cli_names_set(was);
+    gl_replay_t *r = NULL;
+    if (gl_replay_new(was, now, &r) != 0) {
+        status = cli_fail(CMD, "out of memory");
+        goto out_topo;
+    }
+    size_t nodes_read = 0;
+    for (size_t i = 0; i < was->n_nodes && status == 0; i++) {
+        size_t n = 0;
+        status = read_node(home, was->nodes[i].id, r, &n);
+        nodes_read += n > 0;
+    }
+    int64_t horizon = cli_now_ms();
+    int rc = status == 0 ? gl_replay_run(r, horizon) : 0;
+    if (rc != 0)
+        status = cli_fail(CMD, "replay: %s", gl_strerror(rc));
+    if (status != 0)
+        goto out;
+
+    struct tally rec = {0}, rep = {0};
+    count_stream(r, false, from, to, &rec);
+    count_stream(r, true, from, to, &rep);
+    const gl_replay_stats *st = gl_replay_stats_of(r);
+    char a[40], b[40];
+    if (json) {
+        json_t *kpis = json_array();
+        for (size_t i = 0; i < N_ROWS; i++)
+            json_array_append_new(kpis, json_pack("{s:s, s:s, s:I, s:I}", "id", rows[i].id, "label", rows[i].label,
+                                                  "recorded", (json_int_t)tally_get(&rec, &rows[i]), "replayed",
+                                                  (json_int_t)tally_get(&rep, &rows[i])));
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+                              "home", home, "topology", topo_path, "from", cli_iso_time(from, a, sizeof a), "to",
+                              cli_iso_time(to, b, sizeof b), "counts", kpis, "changes", changes_json(r, from, to),
+                              "replay", "nodes_read", (json_int_t)nodes_read, "events", (json_int_t)st->events,
+                              "clocks", (json_int_t)st->clocks, "clocks_changed", (json_int_t)st->clocks_changed,
+                              "dropped", (json_int_t)st->dropped, "simulated", (json_int_t)st->simulated, "checked",
+                              (json_int_t)st->checked, "lag_min_ms", (json_int_t)st->lag_min_ms, "lag_max_ms",
+                              (json_int_t)st->lag_max_ms, "unknown_nodes", (json_int_t)st->unknown_nodes);
+        if (!o) {
+            status = cli_fail(CMD, "out of memory");
+            goto out;
+        }
+        cli_print_json(o);
+        goto out;
+    }
+    printf("回放 %s .. %s (what-if replay): %s 记录的事件, 按 %s 的时限和日历重算\n", from_s, to_s, home, topo_path);
+    printf("读取 %zu 个节点的 %zu 条事件; 签收时钟 %zu 个, 新规则改变 %zu 个 (删去 %zu 步, 新增 %zu 步)\n", nodes_read,
+           st->events, st->clocks, st->clocks_changed, st->dropped, st->simulated);
+    if (st->checked)
+        printf("未改变的时钟中 %zu 步与引擎的到期时间相符 (延迟 %lld..%lld ms)\n", st->checked,
+               (long long)st->lag_min_ms, (long long)st->lag_max_ms);
+    cli_table_t *tb = cli_table_new(4);
+    cli_table_add(tb, (const char *[]){"指标 (KPI)", "编号 (id)", "记录 (recorded)", "回放 (replayed)"});
+    for (size_t i = 0; i < N_ROWS; i++) {
+        char x[32], y[32];
+        snprintf(x, sizeof x, "%llu", (unsigned long long)tally_get(&rec, &rows[i]));
+        snprintf(y, sizeof y, "%llu", (unsigned long long)tally_get(&rep, &rows[i]));
+        cli_table_add(tb, (const char *[]){rows[i].label, rows[i].id, x, y});
+    }
+    cli_table_print(tb, stdout);
+    cli_table_free(&tb);
+    print_changes(r, from, to, 20);
+out:
+    gl_replay_free(&r);
+out_topo:
+    gl_topology_free(&now);
+    gl_topology_free(&was);
+    return status;
+}
