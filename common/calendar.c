@@ -267,6 +267,11 @@ int64_t gl_calendar_next_working(const gl_calendar_t *cal, const char *node, int
     return add_working(cal, unit_for(cal, node), t_ms, 0);
 }
 
+int gl_calendar_utc_offset_min(const gl_calendar_t *cal)
+{
+    return (cal ? cal : &default_calendar)->offset_min;
+}
+
 bool gl_calendar_is_working(const gl_calendar_t *cal, const char *node, int64_t t_ms)
 {
     if (!cal)

@@ -95,6 +95,8 @@ int64_t gl_calendar_add(const gl_calendar_t *cal, const char *node, int64_t star
                         enum gl_time_unit unit);
 /* The same for a limit. */
 int64_t gl_calendar_add_limit(const gl_calendar_t *cal, const char *node, int64_t start_ms, gl_time_limit lim);
+/* The calendar's time zone, minutes east of UTC. */
+int gl_calendar_utc_offset_min(const gl_calendar_t *cal);
 /* True if t_ms lies in a working period of node's unit on a working day
  * (periods include their start and exclude their end). */
 bool gl_calendar_is_working(const gl_calendar_t *cal, const char *node, int64_t t_ms);

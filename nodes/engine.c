@@ -191,6 +191,12 @@ int eng_log(gl_engine_t *e, MDB_txn *txn, gl_event kind, const gl_case *c, const
         ev.holder = c->holder;
         ev.category = c->category;
         ev.version = c->version;
+        ev.counters = c->counters;
+        ev.accept_due_ms = c->accept_due_ms;
+        ev.resolve_due_ms = c->resolve_due_ms;
+        ev.part = c->parent_task && c->parent_task[0];
+        if (kind == EV(RATED))
+            ev.rating = c->rating;
     }
     ev.peer = (char *)(peer ? peer : "");
     ev.note = (char *)(note ? note : "");
