@@ -6,16 +6,19 @@
  * arrays. Topologies are borrowed. */
 #include "replay.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "error.h"
 #include "names.h"
 #include "policy.h"
 
 struct rec {
     Gridlink__V1__BusEvent *ev;
-    size_t node; /* index into nodes */
+    Gridlink__V1__BusEvent *replaced; /* its replayed copy, or NULL: as recorded */
+    size_t node;                      /* index into nodes */
     bool dropped;
 };
 
@@ -70,33 +73,22 @@ int gl_replay_new(const gl_topology_t *was, const gl_topology_t *now, gl_replay_
     return GL_OK;
 }
 
-static void made_free(Gridlink__V1__BusEvent *ev)
-{
-    if (!ev)
-        return;
-    free(ev->node);
-    free(ev->kind);
-    free(ev->case_id);
-    free(ev->holder);
-    free(ev->note);
-    free(ev->category);
-    free(ev->peer);
-    free(ev);
-}
-
 void gl_replay_free(gl_replay_t **rp)
 {
     if (!rp || !*rp)
         return;
     gl_replay_t *r = *rp;
-    for (size_t i = 0; i < r->n_recs; i++)
+    for (size_t i = 0; i < r->n_recs; i++) {
         gridlink__v1__bus_event__free_unpacked(r->recs[i].ev, NULL);
+        if (r->recs[i].replaced)
+            gridlink__v1__bus_event__free_unpacked(r->recs[i].replaced, NULL);
+    }
     for (size_t i = 0; i < r->n_nodes; i++)
         free(r->nodes[i]);
     for (size_t i = 0; i < r->n_cases; i++)
         free(r->cases[i].id);
     for (size_t i = 0; i < r->n_made; i++)
-        made_free(r->made[i]);
+        gridlink__v1__bus_event__free_unpacked(r->made[i], NULL);
     free(r->recs);
     free(r->nodes);
     free(r->cases);
@@ -152,7 +144,7 @@ int gl_replay_add(gl_replay_t *r, Gridlink__V1__BusEvent *ev)
         gridlink__v1__bus_event__free_unpacked(ev, NULL);
         return rc;
     }
-    r->recs[r->n_recs++] = (struct rec){ev, node, false};
+    r->recs[r->n_recs++] = (struct rec){ev, NULL, node, false};
     return GL_OK;
 }
 
@@ -276,41 +268,64 @@ static bool clock_stops(const Gridlink__V1__BusEvent *ev)
 }
 
 struct clock {
-    size_t start; /* index into recs */
-    size_t step;  /* the recorded clock step, or SIZE_MAX */
-    size_t stop;  /* the holder's step that stopped it, or SIZE_MAX */
+    size_t start, start_pos; /* index into recs, position in the merged order */
+    size_t step, step_pos;   /* the recorded clock step, or SIZE_MAX */
+    size_t stop, stop_pos;   /* the holder's step that stopped it, or SIZE_MAX */
 };
 
-static char *dup_or_empty(const char *s)
+/* A clock the new topology moves, and what follows from it. */
+struct moved {
+    struct clock k;
+    size_t end_pos; /* the last position of its events at the holder */
+    int64_t old_due, new_due;
+    bool make; /* a step is made at new_due */
+};
+
+/* An unpacked copy of ev (the replay's), or NULL when out of memory. */
+static Gridlink__V1__BusEvent *clone(const Gridlink__V1__BusEvent *ev)
 {
-    return strdup(s ? s : "");
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (gl_pack(&ev->base, &buf, &len) != 0)
+        return NULL;
+    Gridlink__V1__BusEvent *c = gridlink__v1__bus_event__unpack(NULL, len, buf);
+    free(buf);
+    return c;
 }
 
-static char *note_of(const char *why)
+static int keep(Gridlink__V1__BusEvent ***arr, size_t *n, size_t *cap, Gridlink__V1__BusEvent *ev)
 {
-    size_t n = strlen(why) + sizeof GL_REPLAY_NOTE_SUFFIX;
-    char *s = malloc(n);
-    if (s) {
-        memcpy(s, why, strlen(why));
-        memcpy(s + strlen(why), GL_REPLAY_NOTE_SUFFIX, sizeof GL_REPLAY_NOTE_SUFFIX);
+    if (!ev)
+        return GL_ENOMEM;
+    if (grow((void **)arr, cap, *n + 1, sizeof **arr) != 0) {
+        gridlink__v1__bus_event__free_unpacked(ev, NULL);
+        return GL_ENOMEM;
     }
-    return s;
+    (*arr)[(*n)++] = ev;
+    return GL_OK;
+}
+
+static char *note_of(const char *why, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s%s", why, GL_REPLAY_NOTE_SUFFIX);
+    return buf;
 }
 
 /* The step nodes/clock.c takes at due for the clock: the recorded one's
  * kind where there is one, else as fire_one decides (a case assigned from
  * above is marked overdue, a department that does not report in and a case
- * from below climb, at the top it is an alarm). The parent's link is taken
- * to be up. */
-static int make_step(gl_replay_t *r, const struct clock *k, int64_t due)
+ * from below climb, at the top it is an alarm); the parent's link is taken
+ * to be up. base: the case's event just before (its counters, one more
+ * sign-for deadline missed). */
+static int make_step(gl_replay_t *r, const struct moved *m, const Gridlink__V1__BusEvent *base)
 {
-    const Gridlink__V1__BusEvent *s = r->recs[k->start].ev;
-    const Gridlink__V1__BusEvent *was = k->step != SIZE_MAX ? r->recs[k->step].ev : NULL;
+    const Gridlink__V1__BusEvent *s = r->recs[m->k.start].ev;
+    const Gridlink__V1__BusEvent *was = m->k.step != SIZE_MAX ? r->recs[m->k.step].ev : NULL;
     const gl_node_t *n = gl_topology_find(r->now, s->node);
     const gl_node_t *p = n ? gl_topology_parent(r->now, n) : NULL;
     bool absent = n && n->tier == GRIDLINK__V1__TIER__TIER_DEPARTMENT;
     bool assigned = s->state == GRIDLINK__V1__CASE_STATE__STATE_ASSIGNED;
-    const char *kind, *why = absent ? GL_DUE_NOTE_ABSENT : GL_DUE_NOTE_ACCEPT;
+    const char *kind;
     if (was)
         kind = was->kind;
     else if ((assigned && !absent) || !p)
@@ -318,28 +333,32 @@ static int make_step(gl_replay_t *r, const struct clock *k, int64_t due)
     else
         kind = "escalated";
     bool up = strcmp(kind, "escalated") == 0 && p;
-    if (grow((void **)&r->made, &r->cap_made, r->n_made + 1, sizeof *r->made) != 0)
-        return GL_ENOMEM;
-    Gridlink__V1__BusEvent *ev = malloc(sizeof *ev);
-    if (!ev)
-        return GL_ENOMEM;
-    gridlink__v1__bus_event__init(ev);
-    ev->node = strdup(s->node);
-    ev->kind = strdup(kind);
-    ev->case_id = dup_or_empty(s->case_id);
-    ev->state = up ? GRIDLINK__V1__CASE_STATE__STATE_ESCALATED : was ? was->state : s->state;
-    ev->holder = strdup(up ? p->id : s->node);
-    ev->time_ms = due;
-    ev->note = note_of(was && was->note ? was->note : why);
-    ev->category = dup_or_empty(s->category);
-    ev->peer = strdup(up ? p->id : "");
-    ev->version = was ? was->version : s->version;
-    if (!ev->node || !ev->kind || !ev->case_id || !ev->holder || !ev->note || !ev->category || !ev->peer) {
-        made_free(ev);
-        return GL_ENOMEM;
+    char note[GL_MAX_TEXT + 64];
+    Gridlink__V1__BusEvent ev = *s;
+    Gridlink__V1__CaseCounters k = GRIDLINK__V1__CASE_COUNTERS__INIT;
+    const Gridlink__V1__CaseCounters *bk = base && base->counters ? base->counters : s->counters;
+    if (bk) {
+        k = *bk;
+        k.overdue_accept++;
+        if (up)
+            k.escalations++;
+        ev.counters = &k;
     }
-    r->made[r->n_made++] = ev;
-    return GL_OK;
+    ev.seq = 0;
+    ev.kind = (char *)kind;
+    ev.state = up ? GRIDLINK__V1__CASE_STATE__STATE_ESCALATED : was ? was->state : (base ? base->state : s->state);
+    ev.holder = up ? p->id : s->node;
+    ev.peer = up ? p->id : "";
+    ev.time_ms = m->new_due;
+    ev.note = note_of(was && was->note ? was->note
+                      : absent         ? GL_DUE_NOTE_ABSENT
+                                       : GL_DUE_NOTE_ACCEPT,
+                      note, sizeof note);
+    ev.accept_due_ms = 0;
+    ev.resolve_due_ms = up ? 0 : (base ? base->resolve_due_ms : s->resolve_due_ms);
+    ev.version = base ? base->version : s->version;
+    ev.rating = NULL;
+    return keep(&r->made, &r->n_made, &r->cap_made, clone(&ev));
 }
 
 static int64_t due_under(const gl_topology_t *t, const gl_node_t *n, const Gridlink__V1__BusEvent *s, int priority)
@@ -350,9 +369,10 @@ static int64_t due_under(const gl_topology_t *t, const gl_node_t *n, const Gridl
 }
 
 /* One clock, walked to its end: the same due time under both topologies
- * leaves it as recorded; another drops its recorded step and makes one at
- * the new due time if the holder had not acted by then. */
-static int settle(gl_replay_t *r, const struct clock *k, int64_t horizon)
+ * leaves it as recorded; another drops its recorded step and, if the
+ * holder had not acted by the new due time, makes one then (*m). Returns
+ * whether the clock moved. */
+static bool settle(gl_replay_t *r, const struct clock *k, int64_t horizon, struct moved *m)
 {
     const Gridlink__V1__BusEvent *s = r->recs[k->start].ev;
     const gl_node_t *old_n = gl_topology_find(r->was, s->node);
@@ -360,13 +380,13 @@ static int settle(gl_replay_t *r, const struct clock *k, int64_t horizon)
     r->st.clocks++;
     if (!old_n || !new_n || old_n->tier != new_n->tier) {
         r->st.unknown_nodes++;
-        return GL_OK;
+        return false;
     }
     const struct case_info *ci = case_of(r, s->case_id);
     int priority = ci ? ci->priority : GRIDLINK__V1__PRIORITY__PRIORITY_NORMAL;
     bool assigned = s->state == GRIDLINK__V1__CASE_STATE__STATE_ASSIGNED;
     if (assigned && ci && ci->sign_within_ms > 0)
-        return GL_OK; /* the dispatcher's limit, under either topology */
+        return false; /* the dispatcher's limit, under either topology */
     int64_t old_due = due_under(r->was, old_n, s, priority);
     int64_t new_due = due_under(r->now, new_n, s, priority);
     if (old_due == new_due) {
@@ -378,7 +398,7 @@ static int settle(gl_replay_t *r, const struct clock *k, int64_t horizon)
                 r->st.lag_max_ms = lag;
             r->st.checked++;
         }
-        return GL_OK;
+        return false;
     }
     r->st.clocks_changed++;
     if (k->step != SIZE_MAX) {
@@ -386,22 +406,85 @@ static int settle(gl_replay_t *r, const struct clock *k, int64_t horizon)
         r->st.dropped++;
     }
     int64_t stop = k->stop != SIZE_MAX ? r->recs[k->stop].ev->time_ms : INT64_MAX;
-    if (new_due <= 0 || new_due >= stop || new_due > horizon)
-        return GL_OK;
-    r->st.simulated++;
-    return make_step(r, k, new_due);
+    *m = (struct moved){*k, SIZE_MAX, old_due, new_due, new_due > 0 && new_due < stop && new_due <= horizon};
+    m->end_pos = k->stop != SIZE_MAX ? k->stop_pos : k->step != SIZE_MAX ? k->step_pos : SIZE_MAX;
+    r->st.simulated += m->make;
+    return true;
+}
+
+/* The case's events as replayed: where a clock moved, its events at the
+ * holder carry the new due time, and every later event of the case one
+ * sign-for deadline missed less for a dropped step and one more for a
+ * made one (the case's counters, as the engine would have kept them). */
+static int rewrite_case(gl_replay_t *r, const size_t *order, const struct ref *refs, size_t n, const struct moved *mv,
+                        size_t n_mv)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t pos = refs[i].pos, ri = order[pos];
+        const Gridlink__V1__BusEvent *ev = r->recs[ri].ev;
+        int64_t delta = 0, due = ev->accept_due_ms;
+        for (size_t j = 0; j < n_mv; j++) {
+            const struct moved *m = &mv[j];
+            if (m->k.step != SIZE_MAX && m->k.step_pos < pos)
+                delta--;
+            if (m->make && m->new_due < ev->time_ms)
+                delta++;
+            if (m->old_due > 0 && ev->accept_due_ms == m->old_due && pos >= m->k.start_pos && pos <= m->end_pos &&
+                strcmp(ev->node, r->recs[m->k.start].ev->node) == 0)
+                due = m->new_due;
+        }
+        if ((delta == 0 || !ev->counters) && due == ev->accept_due_ms)
+            continue;
+        Gridlink__V1__BusEvent *c = clone(ev);
+        if (!c)
+            return GL_ENOMEM;
+        c->accept_due_ms = due;
+        if (c->counters) {
+            int64_t oa = (int64_t)c->counters->overdue_accept + delta;
+            c->counters->overdue_accept = oa > 0 ? (uint32_t)oa : 0;
+        }
+        r->recs[ri].replaced = c;
+    }
+    for (size_t j = 0; j < n_mv; j++) {
+        if (!mv[j].make)
+            continue;
+        const Gridlink__V1__BusEvent *base = NULL;
+        for (size_t i = 0; i < n; i++) {
+            const struct rec *x = &r->recs[order[refs[i].pos]];
+            if (x->ev->time_ms > mv[j].new_due)
+                break;
+            if (!x->dropped)
+                base = x->replaced ? x->replaced : x->ev;
+        }
+        int rc = make_step(r, &mv[j], base);
+        if (rc != 0)
+            return rc;
+    }
+    return GL_OK;
 }
 
 /* Walk one case's events (refs[0..n), merged order): the clocks of each
- * node that held it. */
+ * node that held it, then the case as replayed. */
 static int walk_case(gl_replay_t *r, const size_t *order, const struct ref *refs, size_t n, int64_t horizon)
 {
     struct clock open[16];
-    size_t n_open = 0;
     const char *open_node[16];
+    size_t n_open = 0;
+    struct moved *mv = NULL;
+    size_t n_mv = 0, cap_mv = 0;
     int rc = GL_OK;
+#define SETTLE(kp)                                                                                                     \
+    do {                                                                                                               \
+        struct moved m_;                                                                                               \
+        if (settle(r, (kp), horizon, &m_)) {                                                                           \
+            if (grow((void **)&mv, &cap_mv, n_mv + 1, sizeof *mv) != 0)                                                \
+                rc = GL_ENOMEM;                                                                                        \
+            else                                                                                                       \
+                mv[n_mv++] = m_;                                                                                       \
+        }                                                                                                              \
+    } while (0)
     for (size_t i = 0; i < n && rc == 0; i++) {
-        size_t ri = order[refs[i].pos];
+        size_t pos = refs[i].pos, ri = order[pos];
         const Gridlink__V1__BusEvent *ev = r->recs[ri].ev;
         size_t at = n_open;
         for (size_t j = 0; j < n_open; j++)
@@ -409,35 +492,43 @@ static int walk_case(gl_replay_t *r, const size_t *order, const struct ref *refs
                 at = j;
         if (clock_starts(ev)) {
             if (at < n_open) { /* back again before its clock stopped: that one ends here */
-                rc = settle(r, &open[at], horizon);
+                SETTLE(&open[at]);
                 open[at] = open[--n_open];
                 open_node[at] = open_node[n_open];
             }
             if (n_open == sizeof open / sizeof open[0]) { /* bounded: the oldest ends */
-                rc = rc ? rc : settle(r, &open[0], horizon);
+                SETTLE(&open[0]);
                 memmove(open, open + 1, --n_open * sizeof open[0]);
                 memmove(open_node, open_node + 1, n_open * sizeof open_node[0]);
             }
-            open[n_open] = (struct clock){ri, SIZE_MAX, SIZE_MAX};
+            open[n_open] = (struct clock){ri, pos, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX};
             open_node[n_open++] = ev->node;
             continue;
         }
         if (at == n_open)
             continue;
         bool step = clock_step(ev);
-        if (step && open[at].step == SIZE_MAX)
+        if (step && open[at].step == SIZE_MAX) {
             open[at].step = ri;
+            open[at].step_pos = pos;
+        }
         bool leaves = ev->holder && ev->holder[0] && !holder_is_node(ev);
         if ((step && leaves) || (!step && clock_stops(ev))) {
-            if (!step)
+            if (!step) {
                 open[at].stop = ri;
-            rc = settle(r, &open[at], horizon);
+                open[at].stop_pos = pos;
+            }
+            SETTLE(&open[at]);
             open[at] = open[--n_open];
             open_node[at] = open_node[n_open];
         }
     }
     for (size_t j = 0; j < n_open && rc == 0; j++)
-        rc = settle(r, &open[j], horizon);
+        SETTLE(&open[j]);
+#undef SETTLE
+    if (rc == 0 && n_mv > 0)
+        rc = rewrite_case(r, order, refs, n, mv, n_mv);
+    free(mv);
     return rc;
 }
 
@@ -517,7 +608,7 @@ int gl_replay_run(gl_replay_t *r, int64_t horizon_ms)
             for (; j < r->n_made && r->made[j]->time_ms < x->ev->time_ms; j++)
                 r->replayed[r->n_replayed++] = (gl_replay_event){r->made[j], true, false};
             if (!x->dropped)
-                r->replayed[r->n_replayed++] = (gl_replay_event){x->ev, false, false};
+                r->replayed[r->n_replayed++] = (gl_replay_event){x->replaced ? x->replaced : x->ev, false, false};
         }
         for (; j < r->n_made; j++)
             r->replayed[r->n_replayed++] = (gl_replay_event){r->made[j], true, false};

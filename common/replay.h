@@ -16,7 +16,12 @@
  * escalation nodes/clock.c logged) is dropped, and when the holder had not
  * acted by the new due time a step of the same kind is made at that time:
  * the case escalates (or is marked overdue where it was assigned from
- * above, or at the district) when the new rule says. People's recorded
+ * above, or at the district) when the new rule says. The replayed events
+ * carry what the engine would have logged: the clock's events at the
+ * holder its new due time (accept_due_ms), and the case's later events its
+ * missed sign-for deadlines (counters.overdue_accept) one less for each
+ * dropped step and one more for each made one, so that the KPIs
+ * (common/kpi.h) fed the replayed stream judge by the new rules. People's recorded
  * actions happen at their recorded times; what a simulated escalation would
  * have set off at the tier above is not invented. A dispatcher's own
  * sign-for limit (--sign-within) is the same under every topology and
@@ -76,7 +81,8 @@ int gl_replay_add(gl_replay_t *r, Gridlink__V1__BusEvent *ev);
 int gl_replay_run(gl_replay_t *r, int64_t horizon_ms);
 
 /* The recorded stream, merged (dropped steps flagged), and the replayed
- * one (recorded steps not dropped, and the simulated ones), both in time
+ * one (the recorded events not dropped, as the new rules have them, and
+ * the simulated ones), both in time order, each node's events in its log
  * order; valid after gl_replay_run until gl_replay_free. */
 size_t gl_replay_recorded_count(const gl_replay_t *r);
 gl_replay_event gl_replay_recorded(const gl_replay_t *r, size_t i);
