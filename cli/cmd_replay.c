@@ -7,8 +7,10 @@
  * transaction: its log in sequence order and its copies of the cases. The
  * period is whole days, --from's start to --to's end, in the district's
  * time zone (the calendar's utc_offset). Events before the period are read
- * too, for the clocks that started before it; the figures count the events
- * inside it. Everything read is the replay's; it frees it. */
+ * too, for the clocks that started before it. Both streams are fed to the
+ * KPIs (common/kpi.h; the replayed one with NEW.json's calendar) and the
+ * period's day counts of each unit summed; the step counts are of the
+ * events inside the period. Everything read is the replay's; it frees it. */
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
@@ -20,6 +22,7 @@
 #include "cli.h"
 #include "error.h"
 #include "home.h"
+#include "kpi.h"
 #include "names.h"
 #include "policy.h"
 #include "replay.h"
@@ -27,7 +30,7 @@
 
 #define CMD "replay"
 
-/* The figures of one stream inside the period. */
+/* The steps of one stream inside the period, at a unit and below. */
 struct tally {
     uint64_t events, escalations, clock_escalations, overdue, pending, accepted, received;
 };
@@ -72,47 +75,6 @@ static void tally_add(struct tally *t, const Gridlink__V1__BusEvent *ev)
     } else if (strcmp(ev->kind, "received") == 0) {
         t->received++;
     }
-}
-
-/* The district's UTC offset in ms, from the calendar ("+08:00"). */
-static int64_t utc_offset_ms(const gl_topology_t *t)
-{
-    json_t *j = gl_calendar_to_json(t->calendar);
-    const char *s = json_string_value(json_object_get(j, "utc_offset"));
-    int h = 8, m = 0;
-    char sign = '+';
-    if (s && sscanf(s, "%c%d:%d", &sign, &h, &m) != 3)
-        h = 8, m = 0, sign = '+';
-    json_decref(j);
-    int64_t off = ((int64_t)h * 60 + m) * 60000;
-    return sign == '-' ? -off : off;
-}
-
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* "YYYY-MM-DD" as the ms its local day starts at; false if not a date. */
-static bool parse_day(const char *s, int64_t offset_ms, int64_t *out)
-{
-    int y, m, d;
-    char tail;
-    if (!s || strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 2000 || y > 2199 || m < 1 ||
-        m > 12 || d < 1 || d > 31)
-        return false;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[m - 1] || (m == 2 && d == 29 && !leap))
-        return false;
-    *out = days_from_civil(y, m, d) * 86400000 - offset_ms;
-    return true;
 }
 
 struct reader {
@@ -172,12 +134,13 @@ static int read_node(const char *home, const char *node, gl_replay_t *r, size_t 
     return 0;
 }
 
-static void count_stream(const gl_replay_t *r, bool replayed, int64_t from, int64_t to, struct tally *t)
+static void count_stream(const gl_replay_t *r, bool replayed, const char *unit, int64_t from, int64_t to,
+                         struct tally *t)
 {
     size_t n = replayed ? gl_replay_replayed_count(r) : gl_replay_recorded_count(r);
     for (size_t i = 0; i < n; i++) {
         gl_replay_event e = replayed ? gl_replay_replayed(r, i) : gl_replay_recorded(r, i);
-        if (e.ev->time_ms >= from && e.ev->time_ms < to)
+        if (e.ev->time_ms >= from && e.ev->time_ms < to && gl_topology_in_subtree(unit, e.ev->node))
             tally_add(t, e.ev);
     }
 }
@@ -227,12 +190,91 @@ static void print_changes(const gl_replay_t *r, int64_t from, int64_t to, size_t
         printf("  ... %zu more (--json lists them all)\n", all - shown);
 }
 
+/* The KPIs of the period: every unit's day counts, --from to --to, summed
+ * (the counters add up; the rates are taken of the sums). */
+struct kpis {
+    gl_kpi_acc *rec, *rep;
+    int offset_min;
+    int64_t from, to;
+};
+
+static void sum_days(const gl_kpi_acc *a, const char *unit, const struct kpis *k, gl_kpi_counts *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int64_t day = k->from; day < k->to; day += 86400000) {
+        char key[GL_KPI_KEY_MAX];
+        gl_kpi_period_key(GL_KPI_DAY, day + 3600000, k->offset_min, key);
+        const gl_kpi_counts *c = gl_kpi_acc_get(a, unit, GL_KPI_DAY, key);
+        for (int i = 0; c && i < GL_KC_N; i++)
+            out->c[i] += c->c[i];
+    }
+}
+
+static bool counts_empty(const gl_kpi_counts *c)
+{
+    for (int i = 0; i < GL_KC_N; i++)
+        if (c->c[i])
+            return false;
+    return true;
+}
+
+static int feed(gl_kpi_acc *a, const gl_replay_t *r, bool replayed)
+{
+    size_t n = replayed ? gl_replay_replayed_count(r) : gl_replay_recorded_count(r);
+    for (size_t i = 0; i < n; i++) {
+        gl_replay_event e = replayed ? gl_replay_replayed(r, i) : gl_replay_recorded(r, i);
+        int rc = gl_kpi_acc_feed(a, e.ev);
+        if (rc != 0)
+            return rc;
+    }
+    return GL_OK;
+}
+
+/* {UNIT: {"name", "recorded": KPI JSON, "replayed": KPI JSON}} for every
+ * unit with counts in the period. */
+static json_t *kpis_json(const gl_topology_t *t, const struct kpis *k)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < t->n_nodes; i++) {
+        gl_kpi_counts a, b;
+        sum_days(k->rec, t->nodes[i].id, k, &a);
+        sum_days(k->rep, t->nodes[i].id, k, &b);
+        if (counts_empty(&a) && counts_empty(&b) && (int)i != t->root)
+            continue;
+        json_object_set_new(o, t->nodes[i].id,
+                            json_pack("{s:s, s:o, s:o}", "name", t->nodes[i].name ? t->nodes[i].name : "", "recorded",
+                                      gl_kpi_json(&a), "replayed", gl_kpi_json(&b)));
+    }
+    return o;
+}
+
+static const char *kpi_text(const gl_kpi_counts *c, enum gl_kpi_id id, char *buf, size_t size)
+{
+    int64_t num, den;
+    double v;
+    if (!gl_kpi_value(c, id, &num, &den, &v)) {
+        snprintf(buf, size, "-");
+        return buf;
+    }
+    switch (gl_kpi_def_of(id)->shape) {
+    case GL_KPI_RATE: snprintf(buf, size, "%.1f%% (%lld/%lld)", v * 100, (long long)num, (long long)den); break;
+    case GL_KPI_COUNT: snprintf(buf, size, "%lld", (long long)num); break;
+    case GL_KPI_HOURS: snprintf(buf, size, "%.2f 工作小时", v); break;
+    default: snprintf(buf, size, "%.1f 分钟", v); break;
+    }
+    return buf;
+}
+
 int gl_cmd_replay(int argc, char **argv)
 {
-    static const struct option lo[] = {{"home", required_argument, 0, 'H'}, {"topology", required_argument, 0, 't'},
-                                       {"from", required_argument, 0, 'f'}, {"to", required_argument, 0, 'T'},
-                                       {"json", no_argument, 0, 'j'},       {0, 0, 0, 0}};
-    const char *home = NULL, *topo_path = NULL, *from_s = NULL, *to_s = NULL;
+    static const struct option lo[] = {{"home", required_argument, 0, 'H'},
+                                       {"topology", required_argument, 0, 't'},
+                                       {"from", required_argument, 0, 'f'},
+                                       {"to", required_argument, 0, 'T'},
+                                       {"unit", required_argument, 0, 'u'},
+                                       {"json", no_argument, 0, 'j'},
+                                       {0, 0, 0, 0}};
+    const char *home = NULL, *topo_path = NULL, *from_s = NULL, *to_s = NULL, *unit = NULL;
     bool json = false;
     cli_opts_reset();
     int c;
@@ -242,6 +284,7 @@ int gl_cmd_replay(int argc, char **argv)
         case 't': topo_path = optarg; break;
         case 'f': from_s = optarg; break;
         case 'T': to_s = optarg; break;
+        case 'u': unit = optarg; break;
         case 'j': json = true; break;
         default: return CLI_USAGE;
         }
@@ -259,19 +302,28 @@ int gl_cmd_replay(int argc, char **argv)
         gl_topology_free(&was);
         return cli_fail(CMD, "%s: %s", topo_path, err);
     }
-    int64_t off = utc_offset_ms(was), from = 0, to = 0;
-    int status = 0;
-    if (!parse_day(from_s, off, &from) || !parse_day(to_s, off, &to) || to < from) {
-        status = cli_usage(CMD, "--from and --to take days YYYY-MM-DD, --from not after --to (not '%s' .. '%s')",
-                           from_s, to_s);
-        goto out_topo;
-    }
-    to += 86400000; /* --to's whole day */
-    cli_names_set(was);
+    struct kpis k = {.offset_min = gl_calendar_utc_offset_min(was->calendar)};
     gl_replay_t *r = NULL;
+    int status = 0;
+    if (!gl_kpi_parse_date(from_s, k.offset_min, &k.from) || !gl_kpi_parse_date(to_s, k.offset_min, &k.to) ||
+        k.to < k.from || k.to - k.from > 366LL * 86400000) {
+        status = cli_usage(CMD,
+                           "--from and --to take days YYYY-MM-DD, --from not after --to, a year at most (not "
+                           "'%s' .. '%s')",
+                           from_s, to_s);
+        goto out;
+    }
+    k.to += 86400000; /* --to's whole day */
+    if (!unit)
+        unit = was->nodes[was->root].id;
+    else if (!gl_topology_find(was, unit)) {
+        status = cli_usage(CMD, "--unit %s is not a node of %s/topology.json", unit, home);
+        goto out;
+    }
+    cli_names_set(was);
     if (gl_replay_new(was, now, &r) != 0) {
         status = cli_fail(CMD, "out of memory");
-        goto out_topo;
+        goto out;
     }
     size_t nodes_read = 0;
     for (size_t i = 0; i < was->n_nodes && status == 0; i++) {
@@ -279,32 +331,39 @@ int gl_cmd_replay(int argc, char **argv)
         status = read_node(home, was->nodes[i].id, r, &n);
         nodes_read += n > 0;
     }
-    int64_t horizon = cli_now_ms();
-    int rc = status == 0 ? gl_replay_run(r, horizon) : 0;
+    int rc = status == 0 ? gl_replay_run(r, cli_now_ms()) : 0;
+    if (rc == 0 && status == 0) {
+        k.rec = gl_kpi_acc_new(was);
+        k.rep = gl_kpi_acc_new(now);
+        rc = !k.rec || !k.rep ? GL_ENOMEM : feed(k.rec, r, false);
+        if (rc == 0)
+            rc = feed(k.rep, r, true);
+    }
     if (rc != 0)
         status = cli_fail(CMD, "replay: %s", gl_strerror(rc));
     if (status != 0)
         goto out;
 
     struct tally rec = {0}, rep = {0};
-    count_stream(r, false, from, to, &rec);
-    count_stream(r, true, from, to, &rep);
+    count_stream(r, false, unit, k.from, k.to, &rec);
+    count_stream(r, true, unit, k.from, k.to, &rep);
     const gl_replay_stats *st = gl_replay_stats_of(r);
-    char a[40], b[40];
     if (json) {
-        json_t *kpis = json_array();
+        char a[40], b[40];
+        json_t *counts = json_array();
         for (size_t i = 0; i < N_ROWS; i++)
-            json_array_append_new(kpis, json_pack("{s:s, s:s, s:I, s:I}", "id", rows[i].id, "label", rows[i].label,
-                                                  "recorded", (json_int_t)tally_get(&rec, &rows[i]), "replayed",
-                                                  (json_int_t)tally_get(&rep, &rows[i])));
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
-                              "home", home, "topology", topo_path, "from", cli_iso_time(from, a, sizeof a), "to",
-                              cli_iso_time(to, b, sizeof b), "counts", kpis, "changes", changes_json(r, from, to),
-                              "replay", "nodes_read", (json_int_t)nodes_read, "events", (json_int_t)st->events,
-                              "clocks", (json_int_t)st->clocks, "clocks_changed", (json_int_t)st->clocks_changed,
-                              "dropped", (json_int_t)st->dropped, "simulated", (json_int_t)st->simulated, "checked",
-                              (json_int_t)st->checked, "lag_min_ms", (json_int_t)st->lag_min_ms, "lag_max_ms",
-                              (json_int_t)st->lag_max_ms, "unknown_nodes", (json_int_t)st->unknown_nodes);
+            json_array_append_new(counts, json_pack("{s:s, s:s, s:I, s:I}", "id", rows[i].id, "label", rows[i].label,
+                                                    "recorded", (json_int_t)tally_get(&rec, &rows[i]), "replayed",
+                                                    (json_int_t)tally_get(&rep, &rows[i])));
+        json_t *o = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "home",
+            home, "topology", topo_path, "from", cli_iso_time(k.from, a, sizeof a), "to",
+            cli_iso_time(k.to, b, sizeof b), "formula", GL_KPI_FORMULA, "counts", counts, "kpis", kpis_json(was, &k),
+            "changes", changes_json(r, k.from, k.to), "replay", "nodes_read", (json_int_t)nodes_read, "events",
+            (json_int_t)st->events, "clocks", (json_int_t)st->clocks, "clocks_changed", (json_int_t)st->clocks_changed,
+            "dropped", (json_int_t)st->dropped, "simulated", (json_int_t)st->simulated, "checked",
+            (json_int_t)st->checked, "lag_min_ms", (json_int_t)st->lag_min_ms, "lag_max_ms", (json_int_t)st->lag_max_ms,
+            "unknown_nodes", (json_int_t)st->unknown_nodes);
         if (!o) {
             status = cli_fail(CMD, "out of memory");
             goto out;
@@ -312,14 +371,26 @@ int gl_cmd_replay(int argc, char **argv)
         cli_print_json(o);
         goto out;
     }
-    printf("回放 %s .. %s (what-if replay): %s 记录的事件, 按 %s 的时限和日历重算\n", from_s, to_s, home, topo_path);
+    char uname[GL_NODE_ID_MAX + 128];
+    printf("回放 (what-if replay) %s .. %s: %s 记录的事件, 按 %s 的时限和日历重算\n", from_s, to_s, home, topo_path);
     printf("读取 %zu 个节点的 %zu 条事件; 签收时钟 %zu 个, 新规则改变 %zu 个 (删去 %zu 步, 新增 %zu 步)\n", nodes_read,
            st->events, st->clocks, st->clocks_changed, st->dropped, st->simulated);
     if (st->checked)
-        printf("未改变的时钟中 %zu 步与引擎的到期时间相符 (延迟 %lld..%lld ms)\n", st->checked,
+        printf("未改变的时钟: %zu 步超时与引擎的到期时间相符 (晚 %lld..%lld ms)\n", st->checked,
                (long long)st->lag_min_ms, (long long)st->lag_max_ms);
+    printf("\n%s, 考核指标 (%s):\n", cli_node_name(unit, uname, sizeof uname), GL_KPI_FORMULA);
+    gl_kpi_counts ka, kb;
+    sum_days(k.rec, unit, &k, &ka);
+    sum_days(k.rep, unit, &k, &kb);
     cli_table_t *tb = cli_table_new(4);
-    cli_table_add(tb, (const char *[]){"指标 (KPI)", "编号 (id)", "记录 (recorded)", "回放 (replayed)"});
+    cli_table_add(tb, (const char *[]){"指标", "编号 (id)", "记录 (recorded)", "回放 (replayed)"});
+    for (int i = 0; i < GL_KPI_N; i++) {
+        char x[64], y[64];
+        const gl_kpi_def *d = gl_kpi_def_of((enum gl_kpi_id)i);
+        cli_table_add(tb, (const char *[]){d->name, d->key, kpi_text(&ka, (enum gl_kpi_id)i, x, sizeof x),
+                                           kpi_text(&kb, (enum gl_kpi_id)i, y, sizeof y)});
+    }
+    cli_table_add(tb, (const char *[]){"", "", "", ""});
     for (size_t i = 0; i < N_ROWS; i++) {
         char x[32], y[32];
         snprintf(x, sizeof x, "%llu", (unsigned long long)tally_get(&rec, &rows[i]));
@@ -328,10 +399,11 @@ int gl_cmd_replay(int argc, char **argv)
     }
     cli_table_print(tb, stdout);
     cli_table_free(&tb);
-    print_changes(r, from, to, 20);
+    print_changes(r, k.from, k.to, 20);
 out:
+    gl_kpi_acc_free(k.rec);
+    gl_kpi_acc_free(k.rep);
     gl_replay_free(&r);
-out_topo:
     gl_topology_free(&now);
     gl_topology_free(&was);
     return status;

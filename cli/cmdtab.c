@@ -506,7 +506,7 @@ static const cli_command commands[] = {
     {
         .name = "replay",
         .fn = gl_cmd_replay,
-        .synopsis = {"--topology NEW.json --from DATE --to DATE [--json]"},
+        .synopsis = {"--topology NEW.json --from DATE --to DATE [--unit NODE_ID] [--json]"},
         .summary = "a recorded period counted again under other SLA rules or calendar: as it was, as it would be",
         .about = "Reads every node's log and cases under HOME (read-only: a running node goes on working, no\n"
                  "store is written), merges the logs by time and counts every holder's acceptance clock again\n"
@@ -520,6 +520,7 @@ static const cli_command commands[] = {
                  {"--topology", "FILE", "the topology whose SLA rules and calendar the period is replayed under"},
                  {"--from", "DATE", "the first day of the period, YYYY-MM-DD (local)"},
                  {"--to", "DATE", "the last day of the period, YYYY-MM-DD (local)"},
+                 {"--unit", "NODE_ID", "the unit whose figures are printed (default the district; --json: all)"},
                  OPT_JSON},
         .example = "jq '(.sla[] | select(.accept_s > 0) | .accept_s) |= (. / 2 | floor)' /srv/xinbei/topology.json "
                    ">half.json\n"
