@@ -167,14 +167,15 @@ static json_t *changes_json(const gl_replay_t *r, int64_t from, int64_t to)
     return arr;
 }
 
-static void print_changes(const gl_replay_t *r, int64_t from, int64_t to, size_t max)
+static void print_changes(const gl_replay_t *r, const char *unit, int64_t from, int64_t to, size_t max)
 {
     size_t shown = 0, all = 0;
     for (int pass = 0; pass < 2; pass++) {
         size_t n = pass ? gl_replay_replayed_count(r) : gl_replay_recorded_count(r);
         for (size_t i = 0; i < n; i++) {
             gl_replay_event e = pass ? gl_replay_replayed(r, i) : gl_replay_recorded(r, i);
-            if (!(pass ? e.simulated : e.dropped) || e.ev->time_ms < from || e.ev->time_ms >= to)
+            if (!(pass ? e.simulated : e.dropped) || e.ev->time_ms < from || e.ev->time_ms >= to ||
+                !gl_topology_in_subtree(unit, e.ev->node))
                 continue;
             if (all++ == 0)
                 printf("\n改变的步骤 (steps the new rules change):\n");
@@ -399,7 +400,7 @@ int gl_cmd_replay(int argc, char **argv)
     }
     cli_table_print(tb, stdout);
     cli_table_free(&tb);
-    print_changes(r, k.from, k.to, 20);
+    print_changes(r, unit, k.from, k.to, 20);
 out:
     gl_kpi_acc_free(k.rec);
     gl_kpi_acc_free(k.rep);
