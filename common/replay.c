@@ -224,6 +224,8 @@ static int case_cmp(const void *a, const void *b)
 static const struct case_info *case_of(const gl_replay_t *r, const char *id)
 {
     struct case_info key = {(char *)id, 0, 0};
+    if (!r->n_cases)
+        return NULL;
     return bsearch(&key, r->cases, r->n_cases, sizeof *r->cases, case_cmp);
 }
 
@@ -568,7 +570,8 @@ int gl_replay_run(gl_replay_t *r, int64_t horizon_ms)
         return GL_ESTATE;
     r->ran = true;
     r->st.events = r->n_recs;
-    qsort(r->cases, r->n_cases, sizeof *r->cases, case_cmp);
+    if (r->n_cases)
+        qsort(r->cases, r->n_cases, sizeof *r->cases, case_cmp);
     size_t *order = NULL;
     int rc = merge(r, &order);
     if (rc != 0)
