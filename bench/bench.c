@@ -182,19 +182,6 @@ static bool wait_file(const char *p, int timeout_ms)
     return false;
 }
 
-static bool find_prog(const char *prog, char *buf, size_t size)
-{
-    static const char *const dirs[] = {"/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin", "/sbin", "/bin"};
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        if (snprintf(buf, size, "%s/%s", dirs[i], prog) >= (int)size)
-            continue;
-        if (access(buf, X_OK) == 0)
-            return true;
-    }
-    buf[0] = 0;
-    return false;
-}
-
 static bool in_path(const char *prog)
 {
     const char *path = getenv("PATH");
@@ -661,8 +648,9 @@ static void district(void)
         if (r.n == 0)
             return;
     }
-    static const char *const keys[] = {"nodes",      "processes", "acked",  "delivered_tput", "acked_tput", "lost",
-                                       "duplicated", "p50_ms",    "p99_ms", "drain_s",        NULL};
+    static const char *const keys[] = {
+        "nodes",  "processes", "acked",           "delivered_tput",  "acked_tput",      "lost", "duplicated", "p50_ms",
+        "p99_ms", "drain_s",   "view_lag_events", "view_lag_p50_ms", "view_lag_p99_ms", NULL};
     add_result("district", "xinbei", &r, keys);
 }
 
@@ -798,6 +786,7 @@ static void targets(void)
         limit("district-throughput", bn_med("district", "xinbei delivered_tput"), "cases/s", 2000, false);
         double lost = bn_med("district", "xinbei lost"), dup = bn_med("district", "xinbei duplicated");
         bn_check("district-loss-dup", lost == 0 && dup == 0, "%.0f lost, %.0f duplicated vs 0 and 0", lost, dup);
+        limit("district-view-lag-p99", bn_med("district", "xinbei view_lag_p99_ms"), "ms", 1000, true);
         if (B.district_s < 300)
             out2("(district ran %d s, not the 5 minutes the target names: --district-seconds 300)\n", B.district_s);
     }
@@ -842,6 +831,7 @@ static void plot(void)
         {"fanout", B.quick ? "500/s ev_p50_ms" : "10000/s ev_p50_ms", B.quick ? "500/s ev_p99_ms" : "10000/s ev_p99_ms",
          "fan-out"},
         {"district", "xinbei p50_ms", "xinbei p99_ms", "district submit"},
+        {"district", "xinbei view_lag_p50_ms", "xinbei view_lag_p99_ms", "district view lag"},
     };
     for (size_t i = 0; i < sizeof lat / sizeof lat[0]; i++) {
         double a = bn_med(lat[i].scen, lat[i].name50), b = bn_med(lat[i].scen, lat[i].name99);
@@ -993,8 +983,8 @@ int gl_cmd_bench(int argc, char **argv)
 
     bn_sibling(B.peers_bin, sizeof B.peers_bin, "gridlink-bench-peers");
     B.have_peers = access(B.peers_bin, X_OK) == 0;
-    B.have_nats = B.have_peers && find_prog("nats-server", B.nats_bin, sizeof B.nats_bin);
-    B.have_redis = B.have_peers && find_prog("redis-server", B.redis_bin, sizeof B.redis_bin);
+    B.have_nats = B.have_peers && bn_find_prog("nats-server", B.nats_bin, sizeof B.nats_bin);
+    B.have_redis = B.have_peers && bn_find_prog("redis-server", B.redis_bin, sizeof B.redis_bin);
     if (want[0]) {
         if (!B.have_peers)
             bn_note("peers: gridlink-bench-peers was not built (libnats-dev and libhiredis-dev missing at build time); "

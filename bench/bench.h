@@ -58,6 +58,9 @@ double bn_result_get(const bn_result *r, const char *key, double def);
 
 /* Path of a program next to the running gridlink binary. */
 void bn_sibling(char *buf, size_t size, const char *name);
+/* prog's path on PATH (or the usual system directories) into buf; false,
+ * with buf empty, when it is not installed. */
+bool bn_find_prog(const char *prog, char *buf, size_t size);
 /* fork + exec argv (NULL-terminated) with stdout and stderr to logfile
  * (appended; NULL keeps them). Returns the pid or -1. */
 pid_t bn_spawn(char *const argv[], const char *logfile);

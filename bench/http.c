@@ -65,19 +65,6 @@ static const struct {
  * the node's cases and the 201s (or the requests and answers) differed. */
 static int runs_checked, runs_mismatched;
 
-/* prog's path on PATH into buf. */
-static bool find_prog(const char *prog, char *buf, size_t size)
-{
-    const char *path = getenv("PATH");
-    char copy[4096];
-    snprintf(copy, sizeof copy, "%s", path && *path ? path : "/usr/bin:/bin");
-    for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
-        if (snprintf(buf, size, "%s/%s", dir, prog) < (int)size && access(buf, X_OK) == 0)
-            return true;
-    buf[0] = 0;
-    return false;
-}
-
 /* User + system time of pid and its threads, in µs; -1 when unknown. */
 static double cpu_us(pid_t pid)
 {
@@ -181,7 +168,7 @@ static int login(const char *root, const char *url, const char *log, char *token
     json_decref(j);
     unlink(answer);
     char curl[PATH_MAX];
-    if (rc == 0 && !find_prog("curl", curl, sizeof curl))
+    if (rc == 0 && !bn_find_prog("curl", curl, sizeof curl))
         rc = -1;
     char *argv[] = {
         curl, "-s",   "-f", "-o", answer, "-X", "POST", "-H", "Content-Type: application/json", "--data-binary",
@@ -445,7 +432,7 @@ static void http_run(const char *root, int run, bool quick, const char *wrk)
 void bn_http(const char *root, int runs, bool quick)
 {
     char wrk[PATH_MAX];
-    if (!find_prog("wrk", wrk, sizeof wrk)) {
+    if (!bn_find_prog("wrk", wrk, sizeof wrk)) {
         bn_note("http: wrk is not installed (bench/setup.sh installs it): scenario not run");
         return;
     }

@@ -176,6 +176,19 @@ void bn_sibling(char *buf, size_t size, const char *name)
         buf[0] = 0;
 }
 
+bool bn_find_prog(const char *prog, char *buf, size_t size)
+{
+    const char *path = getenv("PATH");
+    char dirs[4096];
+    snprintf(dirs, sizeof dirs, "%s:/usr/sbin:/usr/bin:/usr/local/bin:/usr/local/sbin:/sbin:/bin",
+             path && *path ? path : "");
+    for (char *save = NULL, *dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
+        if (snprintf(buf, size, "%s/%s", dir, prog) < (int)size && access(buf, X_OK) == 0)
+            return true;
+    buf[0] = 0;
+    return false;
+}
+
 pid_t bn_spawn(char *const argv[], const char *logfile)
 {
     fflush(stdout);

@@ -306,8 +306,8 @@ void feed_offer(broker_t *b, feed_t *f, bus_event_t *ev, zframe_t *raw)
     }
     if (replayed)
         b->replayed++;
-    else
-        broker_metrics_lag(b, ev->time_ms);
+    /* Replayed events count too: a gap repaired is lag the view really had. */
+    broker_metrics_lag(b, ev->time_ms);
     apply(b, f, ev, raw);
 }
 

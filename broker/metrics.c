@@ -13,7 +13,8 @@
 #include "log.h"
 #include "prom.h"
 
-static const double lag_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+static const double lag_bounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3,
+                                    0.5,   0.75,  1,     1.5,  2,    3,     5,    10,    30,  60,   300};
 
 void broker_metrics_lag(broker_t *b, long long time_ms)
 {
@@ -88,8 +89,9 @@ static void feeds(broker_t *b, gl_prom *p)
         gl_prom_sample(p, "gridlink_broker_feed_seq", gl_prom_labels(l, "node", f->node, "which", "known", NULL),
                        (double)f->known);
     }
-    gl_prom_family(p, "gridlink_broker_bus_lag_seconds", "histogram",
-                   "Seconds from a live event's time at its node to its application in the broker's view.");
+    gl_prom_family(
+        p, "gridlink_broker_bus_lag_seconds", "histogram",
+        "Seconds from an event's time at its node to its application in the broker's view, live or replayed.");
     gl_prom_hist_write(p, "gridlink_broker_bus_lag_seconds", NULL, &b->lag);
 }
 
