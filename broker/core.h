@@ -57,6 +57,7 @@ typedef struct broker {
     /* core.c */
     gl_http_t *http;       /* GET /metrics (metrics.c) */
     struct durable *dur;   /* the durable view (durable.c) */
+    struct kpis *kpis;     /* the KPI counters in its store (kpis.c) */
     struct stream *stream; /* the dashboard's live stream (stream.c) */
     const char *home;      /* the broker's home (the caller's) */
     gl_users_t *users;     /* HOME/users, when it exists (the dashboard's logins) */

@@ -14,6 +14,7 @@
 #include "feed.h"
 #include "home.h"
 #include "http.h"
+#include "kpis.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
@@ -152,6 +153,10 @@ static void api(broker_t *b, gl_http_req_t *r, const char *what)
         gl_http_json(r, 200, json_pack("{s:o}", "alarms", stream_recent(b)));
     else if (strcmp(what, "stream") == 0)
         stream_open(b, r);
+    else if (strcmp(what, "kpi") == 0)
+        kpis_serve_unit(b, r);
+    else if (strcmp(what, "league") == 0)
+        kpis_serve_league(b, r);
     else
         gl_http_error(r, 404, "not-found", "no such resource: /api/v1/%.100s", what);
 }

@@ -10,11 +10,12 @@
 #include "error.h"
 #include "feed.h"
 #include "home.h"
+#include "kpis.h"
 #include "log.h"
 #include "store.h"
 
 #define MAP_SIZE      (64ull << 30) /* virtual; the file grows as pages are used */
-#define SCHEMA        1
+#define SCHEMA        2             /* 2: the KPI databases (kpis.c); a store of 1 is rebuilt from the nodes' logs */
 #define REC_VERSION   1
 #define F_ESCALATED   0x01
 #define REC_HEAD      8 /* version, flags, reserved (2), overdue version (4) */
@@ -198,6 +199,7 @@ void durable_commit(broker_t *b)
     struct durable *d = b->dur;
     if (!d || !d->txn)
         return;
+    kpis_flush(b, d->txn);
     put_counts(d);
     int rc = mdb_txn_commit(d->txn);
     d->txn = NULL;
@@ -222,6 +224,11 @@ static void put_seq(struct durable *d, const char *node, uint64_t seq)
         fail(d, "write a feed's sequence", rc);
 }
 
+MDB_txn *durable_txn(broker_t *b)
+{
+    return b->dur ? txn_of(b->dur) : NULL;
+}
+
 void durable_reset_feed(broker_t *b, const char *node)
 {
     if (b->dur && txn_of(b->dur))
@@ -234,6 +241,7 @@ void durable_apply(broker_t *b, const bus_event_t *ev)
     if (!d || !txn_of(d))
         return;
     put_seq(d, ev->node, ev->seq);
+    kpis_apply(b, d->txn, ev);
     char key[VIEW_KEY_MAX];
     view_key(ev, key, sizeof key);
     MDB_val k = {strlen(key), key}, v;
@@ -301,6 +309,18 @@ static int check_schema(struct durable *d, MDB_txn *txn, const char *dir)
     if (rc)
         return rc;
     uint64_t have = v.mv_size == 8 ? gl_be64_get(v.mv_data) : 0;
+    if (have == 1) {
+        /* No KPI counters yet: they need every event, so the view starts
+         * again from each node's whole log. */
+        gl_warn("broker: %s has view schema 1; rebuilding it with the KPI counters from the nodes' logs", dir);
+        uint8_t v8[8];
+        gl_be64_put(v8, SCHEMA);
+        MDB_val nv = {8, v8};
+        rc = mdb_drop(txn, d->feeds, 0);
+        rc = rc ? rc : mdb_drop(txn, d->cases, 0);
+        rc = rc ? rc : mdb_drop(txn, d->counts, 0);
+        return rc ? rc : mdb_put(txn, d->meta, &k, &nv, 0);
+    }
     if (have != SCHEMA) {
         gl_error("broker: %s has view schema %llu; this broker knows %d: move it away and the view is rebuilt "
                  "from the nodes' logs",
@@ -389,10 +409,11 @@ int durable_open(broker_t *b, const char *home)
     rc = rc ? rc : mdb_env_open(d->env, dir, MDB_NOTLS, 0600);
     rc = rc ? rc : mdb_txn_begin(d->env, NULL, 0, &txn);
     rc = rc ? rc : open_dbi(d, txn, "meta", &d->meta);
-    rc = rc ? rc : check_schema(d, txn, dir);
     rc = rc ? rc : open_dbi(d, txn, "feeds", &d->feeds);
     rc = rc ? rc : open_dbi(d, txn, "cases", &d->cases);
     rc = rc ? rc : open_dbi(d, txn, "counts", &d->counts);
+    rc = rc ? rc : check_schema(d, txn, dir);
+    rc = rc ? rc : kpis_open(b, txn);
     rc = rc ? rc : load(b, txn);
     if (txn)
         rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
@@ -418,6 +439,7 @@ void durable_close(broker_t *b)
     if (!d)
         return;
     durable_commit(b);
+    kpis_close(b);
     if (d->env)
         mdb_env_close(d->env);
     zhashx_destroy(&d->held);

@@ -30,6 +30,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <lmdb.h>
+
 #include "view.h"
 
 typedef struct broker broker_t;
@@ -61,6 +63,9 @@ void durable_apply(broker_t *b, const bus_event_t *ev);
 void durable_reset_feed(broker_t *b, const char *node);
 /* The counts of holder node, or NULL when it holds nothing. */
 const durable_counts *durable_counts_of(broker_t *b, const char *node);
+/* The open write transaction, begun when none is (NULL on failure): what
+ * reads of the stored view see, uncommitted changes included. */
+MDB_txn *durable_txn(broker_t *b);
 /* Commits the open transaction, if any (the timer does; so does stop). */
 void durable_commit(broker_t *b);
 
