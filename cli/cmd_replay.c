@@ -85,7 +85,7 @@ struct reader {
 static int take_case(const Gridlink__V1__Case *c, void *arg)
 {
     struct reader *rd = arg;
-    rd->rc = gl_replay_case(rd->r, c->id, (int)c->priority, c->sign_within_ms);
+    rd->rc = gl_replay_case(rd->r, c->id, (int)c->priority, c->sign_within_ms, c->due_within_ms);
     return rd->rc;
 }
 
@@ -357,14 +357,14 @@ int gl_cmd_replay(int argc, char **argv)
                                                     "recorded", (json_int_t)tally_get(&rec, &rows[i]), "replayed",
                                                     (json_int_t)tally_get(&rep, &rows[i])));
         json_t *o = json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "home",
-            home, "topology", topo_path, "from", cli_iso_time(k.from, a, sizeof a), "to",
+            "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+            "home", home, "topology", topo_path, "from", cli_iso_time(k.from, a, sizeof a), "to",
             cli_iso_time(k.to, b, sizeof b), "formula", GL_KPI_FORMULA, "counts", counts, "kpis", kpis_json(was, &k),
             "changes", changes_json(r, k.from, k.to), "replay", "nodes_read", (json_int_t)nodes_read, "events",
             (json_int_t)st->events, "clocks", (json_int_t)st->clocks, "clocks_changed", (json_int_t)st->clocks_changed,
             "dropped", (json_int_t)st->dropped, "simulated", (json_int_t)st->simulated, "checked",
             (json_int_t)st->checked, "lag_min_ms", (json_int_t)st->lag_min_ms, "lag_max_ms", (json_int_t)st->lag_max_ms,
-            "unknown_nodes", (json_int_t)st->unknown_nodes);
+            "unknown_nodes", (json_int_t)st->unknown_nodes, "bent", (json_int_t)st->bent);
         if (!o) {
             status = cli_fail(CMD, "out of memory");
             goto out;
@@ -374,8 +374,8 @@ int gl_cmd_replay(int argc, char **argv)
     }
     char uname[GL_NODE_ID_MAX + 128];
     printf("回放 (what-if replay) %s .. %s: %s 记录的事件, 按 %s 的时限和日历重算\n", from_s, to_s, home, topo_path);
-    printf("读取 %zu 个节点的 %zu 条事件; 签收时钟 %zu 个, 新规则改变 %zu 个 (删去 %zu 步, 新增 %zu 步)\n", nodes_read,
-           st->events, st->clocks, st->clocks_changed, st->dropped, st->simulated);
+    printf("读取 %zu 个节点的 %zu 条事件; 签收和办结时钟 %zu 个, 新规则改变 %zu 个 (删去 %zu 步, 新增 %zu 步)\n",
+           nodes_read, st->events, st->clocks, st->clocks_changed, st->dropped, st->simulated);
     if (st->checked)
         printf("未改变的时钟: %zu 步超时与引擎的到期时间相符 (晚 %lld..%lld ms)\n", st->checked,
                (long long)st->lag_min_ms, (long long)st->lag_max_ms);

@@ -25,7 +25,7 @@ struct rec {
 struct case_info {
     char *id;
     int priority;
-    int64_t sign_within_ms;
+    int64_t sign_within_ms, due_within_ms;
 };
 
 struct gl_replay {
@@ -99,21 +99,16 @@ void gl_replay_free(gl_replay_t **rp)
     *rp = NULL;
 }
 
-int gl_replay_case(gl_replay_t *r, const char *case_id, int priority, int64_t sign_within_ms)
+int gl_replay_case(gl_replay_t *r, const char *case_id, int priority, int64_t sign_within_ms, int64_t due_within_ms)
 {
     if (!r || !case_id || !case_id[0])
         return GL_EINVAL;
-    if (r->n_cases && strcmp(r->cases[r->n_cases - 1].id, case_id) == 0) { /* the same case from another node's copy */
-        r->cases[r->n_cases - 1].priority = priority;
-        r->cases[r->n_cases - 1].sign_within_ms = sign_within_ms;
-        return GL_OK;
-    }
     if (grow((void **)&r->cases, &r->cap_cases, r->n_cases + 1, sizeof *r->cases) != 0)
         return GL_ENOMEM;
     char *id = strdup(case_id);
     if (!id)
         return GL_ENOMEM;
-    r->cases[r->n_cases++] = (struct case_info){id, priority, sign_within_ms};
+    r->cases[r->n_cases++] = (struct case_info){id, priority, sign_within_ms, due_within_ms};
     return GL_OK;
 }
 
@@ -223,7 +218,7 @@ static int case_cmp(const void *a, const void *b)
 
 static const struct case_info *case_of(const gl_replay_t *r, const char *id)
 {
-    struct case_info key = {(char *)id, 0, 0};
+    struct case_info key = {(char *)id, 0, 0, 0};
     if (!r->n_cases)
         return NULL;
     return bsearch(&key, r->cases, r->n_cases, sizeof *r->cases, case_cmp);
@@ -244,35 +239,64 @@ static bool holder_is_node(const Gridlink__V1__BusEvent *ev)
     return ev->holder && strcmp(ev->holder, ev->node) == 0;
 }
 
-/* The holder's acceptance clock starts: the engine's dl_start at a case
- * received (tree.c, lc_take_over) or reported where it stays (ops.c). */
-static bool clock_starts(const Gridlink__V1__BusEvent *ev)
+enum which { ACCEPT, RESOLVE };
+
+/* Where the engine starts a holder's clocks (dl_start): at a case received
+ * from below or reported where it stays, both; taken over from above
+ * (lc_take_over), the acceptance clock, and the completion clock too when
+ * it was assigned; again at a 返工 or 重办 (C_START_RESOLVE), the
+ * completion clock. */
+static bool clock_starts(const Gridlink__V1__BusEvent *ev, enum which w)
 {
-    return (is(ev, "received") || is(ev, "reported")) && holder_is_node(ev);
+    if (!holder_is_node(ev))
+        return false;
+    if (is(ev, "received") || is(ev, "reported")) {
+        if (w == ACCEPT)
+            return true;
+        return ev->state != GRIDLINK__V1__CASE_STATE__STATE_RETURNED &&
+               ev->state != GRIDLINK__V1__CASE_STATE__STATE_ARBITRATION;
+    }
+    return w == RESOLVE && (is(ev, "reworked") || is(ev, "reopened"));
 }
 
-/* A step of nodes/clock.c for an acceptance (or report-in) deadline. */
-static bool clock_step(const Gridlink__V1__BusEvent *ev)
+/* A step nodes/clock.c takes when the clock's deadline passes. */
+static bool clock_step(const Gridlink__V1__BusEvent *ev, enum which w)
 {
-    return (is(ev, "escalated") || is(ev, "overdue") || is(ev, "escalation-pending")) &&
-           (starts_with(ev->note, GL_DUE_NOTE_ACCEPT) || starts_with(ev->note, GL_DUE_NOTE_ABSENT));
+    if (!is(ev, "escalated") && !is(ev, "overdue") && !is(ev, "escalation-pending"))
+        return false;
+    if (w == RESOLVE)
+        return starts_with(ev->note, GL_DUE_NOTE_RESOLVE);
+    return starts_with(ev->note, GL_DUE_NOTE_ACCEPT) || starts_with(ev->note, GL_DUE_NOTE_ABSENT);
 }
 
-/* The holder's step that stops its acceptance clock, or the case leaving it. */
-static bool clock_stops(const Gridlink__V1__BusEvent *ev)
+/* The holder's step that stops the clock (the lifecycle's C_STOP_ACCEPT and
+ * C_STOP_BOTH), or the case leaving it. */
+static bool clock_stops(const Gridlink__V1__BusEvent *ev, enum which w)
 {
-    static const char *const kinds[] = {"accepted", "started", "resolved", "returned", "escalated",
-                                        "assigned", "merged",  "closed",   "verified"};
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+    static const char *const kinds[] = {
+        "resolved", "returned", "escalated", "assigned", "merged",
+        "closed",   "verified", "accepted",  "started"}; /* the last two stop only the acceptance clock */
+    size_t n = sizeof kinds / sizeof kinds[0] - (w == RESOLVE ? 2 : 0);
+    for (size_t i = 0; i < n; i++)
         if (is(ev, kinds[i]))
             return true;
     return ev->holder && ev->holder[0] && !holder_is_node(ev);
 }
 
+/* A step that moves a completion clock in ways the replay does not count
+ * again: such a clock stands as recorded. */
+static bool clock_bent(const Gridlink__V1__BusEvent *ev)
+{
+    return is(ev, "suspended") || is(ev, "resumed") || is(ev, "extended");
+}
+
 struct clock {
+    enum which which;
+    const char *node;
     size_t start, start_pos; /* index into recs, position in the merged order */
     size_t step, step_pos;   /* the recorded clock step, or SIZE_MAX */
     size_t stop, stop_pos;   /* the holder's step that stopped it, or SIZE_MAX */
+    bool bent;               /* suspended or extended while it ran */
 };
 
 /* A clock the new topology moves, and what follows from it. */
@@ -318,14 +342,15 @@ static char *note_of(const char *why, char *buf, size_t size)
  * above is marked overdue, a department that does not report in and a case
  * from below climb, at the top it is an alarm); the parent's link is taken
  * to be up. base: the case's event just before (its counters, one more
- * sign-for deadline missed). */
+ * deadline missed). */
 static int make_step(gl_replay_t *r, const struct moved *m, const Gridlink__V1__BusEvent *base)
 {
     const Gridlink__V1__BusEvent *s = r->recs[m->k.start].ev;
     const Gridlink__V1__BusEvent *was = m->k.step != SIZE_MAX ? r->recs[m->k.step].ev : NULL;
     const gl_node_t *n = gl_topology_find(r->now, s->node);
     const gl_node_t *p = n ? gl_topology_parent(r->now, n) : NULL;
-    bool absent = n && n->tier == GRIDLINK__V1__TIER__TIER_DEPARTMENT;
+    bool accept = m->k.which == ACCEPT;
+    bool absent = accept && n && n->tier == GRIDLINK__V1__TIER__TIER_DEPARTMENT;
     bool assigned = s->state == GRIDLINK__V1__CASE_STATE__STATE_ASSIGNED;
     const char *kind;
     if (was)
@@ -335,38 +360,46 @@ static int make_step(gl_replay_t *r, const struct moved *m, const Gridlink__V1__
     else
         kind = "escalated";
     bool up = strcmp(kind, "escalated") == 0 && p;
+    if (!base)
+        base = s;
     char note[GL_MAX_TEXT + 64];
     Gridlink__V1__BusEvent ev = *s;
     Gridlink__V1__CaseCounters k = GRIDLINK__V1__CASE_COUNTERS__INIT;
-    const Gridlink__V1__CaseCounters *bk = base && base->counters ? base->counters : s->counters;
-    if (bk) {
-        k = *bk;
-        k.overdue_accept++;
+    if (base->counters) {
+        k = *base->counters;
+        if (accept)
+            k.overdue_accept++;
+        else
+            k.overdue_resolve++;
         if (up)
             k.escalations++;
         ev.counters = &k;
     }
+    const char *why = was && was->note ? was->note
+                      : absent         ? GL_DUE_NOTE_ABSENT
+                      : accept         ? GL_DUE_NOTE_ACCEPT
+                                       : GL_DUE_NOTE_RESOLVE;
     ev.seq = 0;
     ev.kind = (char *)kind;
-    ev.state = up ? GRIDLINK__V1__CASE_STATE__STATE_ESCALATED : was ? was->state : (base ? base->state : s->state);
+    ev.state = up ? GRIDLINK__V1__CASE_STATE__STATE_ESCALATED : was ? was->state : base->state;
     ev.holder = up ? p->id : s->node;
     ev.peer = up ? p->id : "";
     ev.time_ms = m->new_due;
-    ev.note = note_of(was && was->note ? was->note
-                      : absent         ? GL_DUE_NOTE_ABSENT
-                                       : GL_DUE_NOTE_ACCEPT,
-                      note, sizeof note);
-    ev.accept_due_ms = 0;
-    ev.resolve_due_ms = up ? 0 : (base ? base->resolve_due_ms : s->resolve_due_ms);
-    ev.version = base ? base->version : s->version;
+    ev.note = note_of(why, note, sizeof note);
+    ev.accept_due_ms = up || accept ? 0 : base->accept_due_ms;
+    ev.resolve_due_ms = up || !accept ? 0 : base->resolve_due_ms;
+    ev.version = base->version;
+    ev.part = base->part;
     ev.rating = NULL;
     return keep(&r->made, &r->n_made, &r->cap_made, clone(&ev));
 }
 
-static int64_t due_under(const gl_topology_t *t, const gl_node_t *n, const Gridlink__V1__BusEvent *s, int priority)
+static int64_t due_under(const gl_topology_t *t, const gl_node_t *n, const Gridlink__V1__BusEvent *s, int priority,
+                         enum which w)
 {
-    int64_t due = 0;
-    gl_policy_dues(t->policy, t->calendar, n->id, n->tier, s->category, priority, s->time_ms, &due, NULL);
+    int64_t a = 0, d = 0;
+    gl_policy_dues(t->policy, t->calendar, n->id, n->tier, s->category, priority, s->time_ms, &a, &d);
+    int64_t due = w == ACCEPT ? a : d;
     return due == INT64_MAX ? 0 : due;
 }
 
@@ -386,13 +419,13 @@ static bool settle(gl_replay_t *r, const struct clock *k, int64_t horizon, struc
     }
     const struct case_info *ci = case_of(r, s->case_id);
     int priority = ci ? ci->priority : GRIDLINK__V1__PRIORITY__PRIORITY_NORMAL;
-    bool assigned = s->state == GRIDLINK__V1__CASE_STATE__STATE_ASSIGNED;
-    if (assigned && ci && ci->sign_within_ms > 0)
+    if (s->state == GRIDLINK__V1__CASE_STATE__STATE_ASSIGNED && ci &&
+        (k->which == ACCEPT ? ci->sign_within_ms : ci->due_within_ms) > 0 && is(s, "received"))
         return false; /* the dispatcher's limit, under either topology */
-    int64_t old_due = due_under(r->was, old_n, s, priority);
-    int64_t new_due = due_under(r->now, new_n, s, priority);
+    int64_t old_due = due_under(r->was, old_n, s, priority, k->which);
+    int64_t new_due = due_under(r->now, new_n, s, priority, k->which);
     if (old_due == new_due) {
-        if (k->step != SIZE_MAX) {
+        if (k->step != SIZE_MAX && !k->bent) {
             int64_t lag = r->recs[k->step].ev->time_ms - old_due;
             if (r->st.checked == 0 || lag < r->st.lag_min_ms)
                 r->st.lag_min_ms = lag;
@@ -400,6 +433,10 @@ static bool settle(gl_replay_t *r, const struct clock *k, int64_t horizon, struc
                 r->st.lag_max_ms = lag;
             r->st.checked++;
         }
+        return false;
+    }
+    if (k->bent) {
+        r->st.bent++;
         return false;
     }
     r->st.clocks_changed++;
@@ -416,34 +453,40 @@ static bool settle(gl_replay_t *r, const struct clock *k, int64_t horizon, struc
 
 /* The case's events as replayed: where a clock moved, its events at the
  * holder carry the new due time, and every later event of the case one
- * sign-for deadline missed less for a dropped step and one more for a
- * made one (the case's counters, as the engine would have kept them). */
+ * deadline missed less for a dropped step and one more for a made one (the
+ * case's counters, as the engine would have kept them). */
 static int rewrite_case(gl_replay_t *r, const size_t *order, const struct ref *refs, size_t n, const struct moved *mv,
                         size_t n_mv)
 {
     for (size_t i = 0; i < n; i++) {
         size_t pos = refs[i].pos, ri = order[pos];
         const Gridlink__V1__BusEvent *ev = r->recs[ri].ev;
-        int64_t delta = 0, due = ev->accept_due_ms;
+        int64_t d_oa = 0, d_or = 0, adue = ev->accept_due_ms, rdue = ev->resolve_due_ms;
         for (size_t j = 0; j < n_mv; j++) {
             const struct moved *m = &mv[j];
+            bool accept = m->k.which == ACCEPT;
+            int64_t *d = accept ? &d_oa : &d_or;
             if (m->k.step != SIZE_MAX && m->k.step_pos < pos)
-                delta--;
+                (*d)--;
             if (m->make && m->new_due < ev->time_ms)
-                delta++;
-            if (m->old_due > 0 && ev->accept_due_ms == m->old_due && pos >= m->k.start_pos && pos <= m->end_pos &&
-                strcmp(ev->node, r->recs[m->k.start].ev->node) == 0)
-                due = m->new_due;
+                (*d)++;
+            int64_t have = accept ? ev->accept_due_ms : ev->resolve_due_ms;
+            if (m->old_due > 0 && have == m->old_due && pos >= m->k.start_pos && pos <= m->end_pos &&
+                strcmp(ev->node, m->k.node) == 0)
+                *(accept ? &adue : &rdue) = m->new_due;
         }
-        if ((delta == 0 || !ev->counters) && due == ev->accept_due_ms)
+        if (((d_oa == 0 && d_or == 0) || !ev->counters) && adue == ev->accept_due_ms && rdue == ev->resolve_due_ms)
             continue;
         Gridlink__V1__BusEvent *c = clone(ev);
         if (!c)
             return GL_ENOMEM;
-        c->accept_due_ms = due;
+        c->accept_due_ms = adue;
+        c->resolve_due_ms = rdue;
         if (c->counters) {
-            int64_t oa = (int64_t)c->counters->overdue_accept + delta;
+            int64_t oa = (int64_t)c->counters->overdue_accept + d_oa;
+            int64_t or_ = (int64_t)c->counters->overdue_resolve + d_or;
             c->counters->overdue_accept = oa > 0 ? (uint32_t)oa : 0;
+            c->counters->overdue_resolve = or_ > 0 ? (uint32_t)or_ : 0;
         }
         r->recs[ri].replaced = c;
     }
@@ -465,72 +508,77 @@ static int rewrite_case(gl_replay_t *r, const size_t *order, const struct ref *r
     return GL_OK;
 }
 
+#define MAX_OPEN 16 /* clocks of one case open at once; past it the oldest ends */
+
+struct walk {
+    struct clock open[MAX_OPEN];
+    size_t n_open;
+    struct moved *mv;
+    size_t n_mv, cap_mv;
+};
+
+/* Settle open clock j and take it off the open ones. */
+static int end_clock(gl_replay_t *r, struct walk *w, size_t j, int64_t horizon)
+{
+    struct moved m;
+    int rc = GL_OK;
+    if (settle(r, &w->open[j], horizon, &m)) {
+        rc = grow((void **)&w->mv, &w->cap_mv, w->n_mv + 1, sizeof *w->mv);
+        if (rc == 0)
+            w->mv[w->n_mv++] = m;
+    }
+    w->n_open--;
+    w->open[j] = w->open[w->n_open];
+    return rc;
+}
+
 /* Walk one case's events (refs[0..n), merged order): the clocks of each
  * node that held it, then the case as replayed. */
 static int walk_case(gl_replay_t *r, const size_t *order, const struct ref *refs, size_t n, int64_t horizon)
 {
-    struct clock open[16];
-    const char *open_node[16];
-    size_t n_open = 0;
-    struct moved *mv = NULL;
-    size_t n_mv = 0, cap_mv = 0;
+    struct walk w = {.n_open = 0};
     int rc = GL_OK;
-#define SETTLE(kp)                                                                                                     \
-    do {                                                                                                               \
-        struct moved m_;                                                                                               \
-        if (settle(r, (kp), horizon, &m_)) {                                                                           \
-            if (grow((void **)&mv, &cap_mv, n_mv + 1, sizeof *mv) != 0)                                                \
-                rc = GL_ENOMEM;                                                                                        \
-            else                                                                                                       \
-                mv[n_mv++] = m_;                                                                                       \
-        }                                                                                                              \
-    } while (0)
     for (size_t i = 0; i < n && rc == 0; i++) {
         size_t pos = refs[i].pos, ri = order[pos];
         const Gridlink__V1__BusEvent *ev = r->recs[ri].ev;
-        size_t at = n_open;
-        for (size_t j = 0; j < n_open; j++)
-            if (strcmp(open_node[j], ev->node) == 0)
-                at = j;
-        if (clock_starts(ev)) {
-            if (at < n_open) { /* back again before its clock stopped: that one ends here */
-                SETTLE(&open[at]);
-                open[at] = open[--n_open];
-                open_node[at] = open_node[n_open];
+        /* steps and stops of the clocks running at this node */
+        for (size_t j = w.n_open; j-- > 0 && rc == 0;) {
+            struct clock *k = &w.open[j];
+            if (strcmp(k->node, ev->node) != 0)
+                continue;
+            if (clock_starts(ev, k->which)) { /* started again before it stopped: it ends here */
+                rc = end_clock(r, &w, j, horizon);
+                continue;
             }
-            if (n_open == sizeof open / sizeof open[0]) { /* bounded: the oldest ends */
-                SETTLE(&open[0]);
-                memmove(open, open + 1, --n_open * sizeof open[0]);
-                memmove(open_node, open_node + 1, n_open * sizeof open_node[0]);
+            bool step = clock_step(ev, k->which);
+            if (step && k->step == SIZE_MAX) {
+                k->step = ri;
+                k->step_pos = pos;
             }
-            open[n_open] = (struct clock){ri, pos, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX};
-            open_node[n_open++] = ev->node;
-            continue;
+            if (k->which == RESOLVE && clock_bent(ev))
+                k->bent = true;
+            bool leaves = ev->holder && ev->holder[0] && !holder_is_node(ev);
+            if ((step && leaves) || (!step && clock_stops(ev, k->which))) {
+                if (!step) {
+                    k->stop = ri;
+                    k->stop_pos = pos;
+                }
+                rc = end_clock(r, &w, j, horizon);
+            }
         }
-        if (at == n_open)
-            continue;
-        bool step = clock_step(ev);
-        if (step && open[at].step == SIZE_MAX) {
-            open[at].step = ri;
-            open[at].step_pos = pos;
-        }
-        bool leaves = ev->holder && ev->holder[0] && !holder_is_node(ev);
-        if ((step && leaves) || (!step && clock_stops(ev))) {
-            if (!step) {
-                open[at].stop = ri;
-                open[at].stop_pos = pos;
-            }
-            SETTLE(&open[at]);
-            open[at] = open[--n_open];
-            open_node[at] = open_node[n_open];
+        for (enum which wh = ACCEPT; wh <= RESOLVE && rc == 0; wh++) {
+            if (!clock_starts(ev, wh))
+                continue;
+            if (w.n_open == MAX_OPEN && (rc = end_clock(r, &w, 0, horizon)) != 0)
+                break;
+            w.open[w.n_open++] = (struct clock){wh, ev->node, ri, pos, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, false};
         }
     }
-    for (size_t j = 0; j < n_open && rc == 0; j++)
-        SETTLE(&open[j]);
-#undef SETTLE
-    if (rc == 0 && n_mv > 0)
-        rc = rewrite_case(r, order, refs, n, mv, n_mv);
-    free(mv);
+    while (w.n_open > 0 && rc == 0)
+        rc = end_clock(r, &w, w.n_open - 1, horizon);
+    if (rc == 0 && w.n_mv > 0)
+        rc = rewrite_case(r, order, refs, n, w.mv, w.n_mv);
+    free(w.mv);
     return rc;
 }
 

@@ -4,28 +4,31 @@
  * The replay is given every node's log (each node's events in its own log
  * order) and the stored copies' priorities and dispatcher limits, merges
  * the logs by time (each node's order kept; gl_replay_run) and walks every
- * case's acceptance clocks: a holder's clock starts where the engine starts
- * it (a case received, or reported where it is held) and stops at the
- * holder's next step (accepted, started, resolved, returned, assigned,
- * escalated, merged, closed). Each clock's due time is counted twice with
- * the engine's own function (gl_policy_dues): under the topology the
- * period was recorded with and under the new one. Where both give the same
- * due time the recorded events stand as they are, so the period replayed
- * unchanged is the period recorded, event for event. Where they differ,
- * the clock's recorded step (the escalation, overdue mark or pending
- * escalation nodes/clock.c logged) is dropped, and when the holder had not
- * acted by the new due time a step of the same kind is made at that time:
- * the case escalates (or is marked overdue where it was assigned from
- * above, or at the district) when the new rule says. The replayed events
- * carry what the engine would have logged: the clock's events at the
- * holder its new due time (accept_due_ms), and the case's later events its
- * missed sign-for deadlines (counters.overdue_accept) one less for each
- * dropped step and one more for each made one, so that the KPIs
- * (common/kpi.h) fed the replayed stream judge by the new rules. People's recorded
- * actions happen at their recorded times; what a simulated escalation would
- * have set off at the tier above is not invented. A dispatcher's own
- * sign-for limit (--sign-within) is the same under every topology and
- * stands. Resolution clocks and due-soon warnings stand as recorded.
+ * case's clocks at each holder, where the engine runs them: the
+ * acceptance clock from the case's receipt (or its report where it is
+ * held) to its acceptance, start or leaving; the completion clock from the
+ * receipt of a case from below or assigned from above, and again from a
+ * 返工 or 重办, to its resolution or leaving. Each clock's due time is
+ * counted twice with the engine's own function (gl_policy_dues): under the
+ * topology the period was recorded with and under the new one. Where both
+ * give the same due time the recorded events stand as they are, so the
+ * period replayed unchanged is the period recorded, event for event. Where
+ * they differ, the clock's recorded step (the escalation, overdue mark or
+ * pending escalation nodes/clock.c logged) is dropped, and when the holder
+ * had not acted by the new due time a step of the same kind is made at
+ * that time: the case escalates (or is marked overdue where it was
+ * assigned from above, or at the district) when the new rule says. The
+ * replayed events carry what the engine would have logged: the clock's
+ * events at the holder its new due time (accept_due_ms, resolve_due_ms),
+ * and the case's later events their missed deadlines
+ * (counters.overdue_accept, overdue_resolve) one less for each dropped step
+ * and one more for each made one, so that the KPIs (common/kpi.h) fed the
+ * replayed stream judge by the new rules. People's recorded actions happen
+ * at their recorded times; what a made escalation would have set off at
+ * the tier above is not invented. A dispatcher's own limits (--sign-within,
+ * --due) are the same under every topology and stand, and so does a
+ * completion clock that was suspended (挂账) or extended (延期) while it ran;
+ * due-soon warnings stand as recorded.
  *
  * Nothing here reads a store or the clock. The replay owns the events it is
  * given and those it makes; gl_replay_free frees them all. Topologies are
@@ -51,7 +54,7 @@ typedef struct gl_replay_event {
 
 typedef struct gl_replay_stats {
     size_t events;         /* recorded events given */
-    size_t clocks;         /* acceptance clocks walked */
+    size_t clocks;         /* clocks walked (acceptance and completion) */
     size_t clocks_changed; /* ... whose due time the new topology moves */
     size_t dropped;        /* recorded clock steps dropped */
     size_t simulated;      /* steps made at new due times */
@@ -59,6 +62,7 @@ typedef struct gl_replay_stats {
     int64_t lag_min_ms;    /* of those, the least and most time between due time and step */
     int64_t lag_max_ms;
     size_t unknown_nodes; /* clocks of nodes the new topology lacks (they stand) */
+    size_t bent;          /* moved completion clocks that stand: suspended or extended */
 } gl_replay_stats;
 
 /* was: the topology the period was recorded with; now: the one to replay
@@ -67,9 +71,10 @@ int gl_replay_new(const gl_topology_t *was, const gl_topology_t *now, gl_replay_
 void gl_replay_free(gl_replay_t **r);
 
 /* What a stored copy of the case says that its events do not: its priority
- * and its dispatcher's sign-for limit (0: none). A case not given counts as
- * normal priority without one. The last call for an id wins. */
-int gl_replay_case(gl_replay_t *r, const char *case_id, int priority, int64_t sign_within_ms);
+ * and its dispatcher's sign-for and completion limits (0: none). A case
+ * not given counts as normal priority without them; one given by several
+ * nodes' copies, as any of them. */
+int gl_replay_case(gl_replay_t *r, const char *case_id, int priority, int64_t sign_within_ms, int64_t due_within_ms);
 /* One recorded event; a node's events must come in its log order. The
  * replay takes ev (unpacked by protobuf-c with the default allocator) and
  * frees it. GL_EINVAL for an event without node or kind (ev is freed). */

@@ -118,7 +118,7 @@ static gl_replay_t *replay_day(const gl_topology_t *was, const gl_topology_t *no
     assert_int_equal(gl_replay_new(was, now, &r), 0);
     for (size_t i = 0; i < N_DAY; i++)
         assert_int_equal(gl_replay_add(r, ev(&day[i], i + 1)), 0);
-    assert_int_equal(gl_replay_case(r, "A", GRIDLINK__V1__PRIORITY__PRIORITY_NORMAL, 0), 0);
+    assert_int_equal(gl_replay_case(r, "A", GRIDLINK__V1__PRIORITY__PRIORITY_NORMAL, 0, 0), 0);
     assert_int_equal(gl_replay_run(r, horizon), 0);
     assert_int_equal(gl_replay_run(r, horizon), GL_ESTATE);
     return r;
@@ -170,7 +170,7 @@ static void test_unchanged(void **state)
             assert_true(gl_replay_recorded(r, i - 1).ev->time_ms <= a.ev->time_ms);
     }
     const gl_replay_stats *st = gl_replay_stats_of(r);
-    assert_int_equal(st->clocks, 4); /* A, B, C at the community, C at the township */
+    assert_int_equal(st->clocks, 8); /* both clocks of A, B, C at the community, of C at the township */
     assert_int_equal(st->clocks_changed, 0);
     assert_int_equal(st->checked, 1);
     assert_int_equal(st->lag_min_ms, 5);
@@ -290,7 +290,7 @@ static void test_assigned(void **state)
     assert_int_equal(gl_replay_new(was, now, &r), 0);
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
         assert_int_equal(gl_replay_add(r, ev(&evs[i], i + 1)), 0);
-    assert_int_equal(gl_replay_case(r, "D", GRIDLINK__V1__PRIORITY__PRIORITY_NORMAL, 60000), 0);
+    assert_int_equal(gl_replay_case(r, "D", GRIDLINK__V1__PRIORITY__PRIORITY_NORMAL, 60000, 0), 0);
     assert_int_equal(gl_replay_run(r, T0 + 86400000), 0);
     assert_null(find(r, "overdue", C01, "D").ev);
     gl_replay_event e = find(r, "overdue", C01, "E");
@@ -300,6 +300,50 @@ static void test_assigned(void **state)
     gl_replay_event f = find(r, "overdue", "xinbei", "F"); /* the top: an alarm */
     assert_true(f.simulated);
     assert_string_equal(f.ev->holder, "xinbei");
+    gl_replay_free(&r);
+    gl_topology_free(&was);
+    gl_topology_free(&now);
+}
+
+/* Completion limits: halved, a case resolved after the new limit climbs
+ * then with one completion deadline missed, its recorded resolution after
+ * that counts it; one suspended meanwhile stands as recorded. */
+static void test_resolve(void **state)
+{
+    (void)state;
+    gl_topology_t *was = mini(3), *now = mini(3);
+    json_t *j = json_loads("[{\"tier\": \"grid\", \"accept_s\": 0}, {\"tier\": \"any\", \"accept_s\": 3, "
+                           "\"resolve_s\": 300}]",
+                           0, NULL);
+    char err[256];
+    gl_policy_free(&now->policy);
+    assert_int_equal(gl_policy_from_json(j, &now->policy, err, sizeof err), 0);
+    json_decref(j);
+    static const struct ev_spec evs[] = {
+        {C01, "received", "R", ST_REPORTED, C01, 0, NULL, 3000, 0},
+        {C01, "accepted", "R", ST_ACCEPTED, C01, 100, NULL, 0, 0},
+        {C01, "resolved", "R", GRIDLINK__V1__CASE_STATE__STATE_RESOLVED, C01, 400000, NULL, 0, 0},
+        {C01, "received", "S", ST_REPORTED, C01, 0, NULL, 3000, 0},
+        {C01, "accepted", "S", ST_ACCEPTED, C01, 100, NULL, 0, 0},
+        {C01, "suspended", "S", GRIDLINK__V1__CASE_STATE__STATE_SUSPENDED, C01, 200, NULL, 0, 0},
+        {C01, "resumed", "S", ST_ACCEPTED, C01, 500000, NULL, 0, 0},
+        {C01, "resolved", "S", GRIDLINK__V1__CASE_STATE__STATE_RESOLVED, C01, 700000, NULL, 0, 0},
+    };
+    gl_replay_t *r = NULL;
+    assert_int_equal(gl_replay_new(was, now, &r), 0);
+    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+        assert_int_equal(gl_replay_add(r, ev(&evs[i], i + 1)), 0);
+    assert_int_equal(gl_replay_run(r, T0 + 86400000), 0);
+    gl_replay_event e = find(r, "escalated", C01, "R");
+    assert_true(e.simulated);
+    assert_int_equal(e.ev->time_ms, T0 + 300000);
+    assert_int_equal(e.ev->counters->overdue_resolve, 1);
+    assert_int_equal(e.ev->counters->overdue_accept, 0);
+    assert_non_null(strstr(e.ev->note, GL_DUE_NOTE_RESOLVE));
+    assert_int_equal(find(r, "resolved", C01, "R").ev->counters->overdue_resolve, 1);
+    assert_null(find(r, "escalated", C01, "S").ev);
+    assert_int_equal(gl_replay_stats_of(r)->bent, 1);
+    assert_int_equal(gl_replay_stats_of(r)->simulated, 1);
     gl_replay_free(&r);
     gl_topology_free(&was);
     gl_topology_free(&now);
@@ -335,8 +379,8 @@ static void test_merge_order(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unchanged), cmocka_unit_test(test_halved),      cmocka_unit_test(test_longer_and_horizon),
-        cmocka_unit_test(test_assigned),  cmocka_unit_test(test_merge_order),
+        cmocka_unit_test(test_unchanged), cmocka_unit_test(test_halved),  cmocka_unit_test(test_longer_and_horizon),
+        cmocka_unit_test(test_assigned),  cmocka_unit_test(test_resolve), cmocka_unit_test(test_merge_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
