@@ -509,11 +509,12 @@ static const cli_command commands[] = {
         .synopsis = {"--topology NEW.json --from DATE --to DATE [--unit NODE_ID] [--json]"},
         .summary = "a recorded period counted again under other SLA rules or calendar: as it was, as it would be",
         .about = "Reads every node's log and cases under HOME (read-only: a running node goes on working, no\n"
-                 "store is written), merges the logs by time and counts every holder's acceptance clock again\n"
-                 "with the engine's own rule under NEW.json's SLA rules and calendar. A clock whose due time\n"
-                 "stays the same keeps its recorded steps; one that moves loses its recorded escalation or\n"
-                 "overdue mark and, when the holder had not accepted by the new due time, escalates (or is\n"
-                 "marked overdue) then. People's actions happen at their recorded times. Prints the figures\n"
+                 "store is written), merges the logs by time and counts every holder's acceptance and\n"
+                 "completion clocks again with the engine's own rule under NEW.json's SLA rules and calendar.\n"
+                 "A clock whose due time stays the same keeps its recorded steps; one that moves loses its\n"
+                 "recorded escalation or overdue mark and, when the holder had not acted by the new due time,\n"
+                 "escalates (or is marked overdue) then. People's actions happen at their recorded times. Prints the "
+                 "figures\n"
                  "of the days --from .. --to (the district's local days) as recorded and as replayed, side\n"
                  "by side, and the steps that changed.\n",
         .opts = {OPT_HOME,
