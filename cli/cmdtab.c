@@ -513,10 +513,9 @@ static const cli_command commands[] = {
                  "completion clocks again with the engine's own rule under NEW.json's SLA rules and calendar.\n"
                  "A clock whose due time stays the same keeps its recorded steps; one that moves loses its\n"
                  "recorded escalation or overdue mark and, when the holder had not acted by the new due time,\n"
-                 "escalates (or is marked overdue) then. People's actions happen at their recorded times. Prints the "
-                 "figures\n"
-                 "of the days --from .. --to (the district's local days) as recorded and as replayed, side\n"
-                 "by side, and the steps that changed.\n",
+                 "escalates (or is marked overdue) then. People's actions happen at their recorded times.\n"
+                 "Prints the figures of the days --from .. --to (the district's local days) as recorded and\n"
+                 "as replayed, side by side: the KPIs, the escalations, and the steps that changed.\n",
         .opts = {OPT_HOME,
                  {"--topology", "FILE", "the topology whose SLA rules and calendar the period is replayed under"},
                  {"--from", "DATE", "the first day of the period, YYYY-MM-DD (local)"},
