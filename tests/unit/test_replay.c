@@ -349,6 +349,45 @@ static void test_resolve(void **state)
     gl_topology_free(&now);
 }
 
+/* Another calendar: a limit of one working hour from Tuesday 10:00 falls
+ * due at 11:00; with that Tuesday a holiday, at 09:30 on Wednesday, so the
+ * recorded escalation goes and one is made then. */
+static void test_calendar(void **state)
+{
+    (void)state;
+    gl_topology_t *was = mini(3), *now = mini(3);
+    char err[256];
+    for (int i = 0; i < 2; i++) {
+        gl_topology_t *t = i ? now : was;
+        json_t *j =
+            json_loads("[{\"tier\": \"grid\", \"accept_s\": 0}, {\"tier\": \"any\", \"accept_wh\": 1}]", 0, NULL);
+        gl_policy_free(&t->policy);
+        assert_int_equal(gl_policy_from_json(j, &t->policy, err, sizeof err), 0);
+        json_decref(j);
+    }
+    json_t *cal = json_loads("{\"holidays\": [\"2025-12-02\"]}", 0, NULL);
+    gl_calendar_free(&now->calendar);
+    assert_int_equal(gl_calendar_from_json(cal, &now->calendar, err, sizeof err), 0);
+    json_decref(cal);
+    static const struct ev_spec evs[] = {
+        {C01, "received", "H", ST_REPORTED, C01, 0, NULL, 3600000, 0},
+        {C01, "escalated", "H", ST_ESCALATED, TOWN, 3600000, GL_DUE_NOTE_ACCEPT, 0, 1},
+    };
+    gl_replay_t *r = NULL;
+    assert_int_equal(gl_replay_new(was, now, &r), 0);
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(gl_replay_add(r, ev(&evs[i], i + 1)), 0);
+    assert_int_equal(gl_replay_run(r, T0 + 2 * 86400000LL), 0);
+    assert_true(gl_replay_recorded(r, 1).dropped);
+    gl_replay_event e = find(r, "escalated", C01, "H");
+    assert_true(e.simulated);
+    assert_int_equal(e.ev->time_ms, T0 + 86400000LL - 30 * 60000); /* Wednesday 09:30 */
+    assert_int_equal(find(r, "received", C01, "H").ev->accept_due_ms, e.ev->time_ms);
+    gl_replay_free(&r);
+    gl_topology_free(&was);
+    gl_topology_free(&now);
+}
+
 /* A node's log keeps its order even when its clock went back; events
  * without node or kind are refused. */
 static void test_merge_order(void **state)
@@ -379,8 +418,9 @@ static void test_merge_order(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unchanged), cmocka_unit_test(test_halved),  cmocka_unit_test(test_longer_and_horizon),
-        cmocka_unit_test(test_assigned),  cmocka_unit_test(test_resolve), cmocka_unit_test(test_merge_order),
+        cmocka_unit_test(test_unchanged),   cmocka_unit_test(test_halved),  cmocka_unit_test(test_longer_and_horizon),
+        cmocka_unit_test(test_assigned),    cmocka_unit_test(test_resolve), cmocka_unit_test(test_calendar),
+        cmocka_unit_test(test_merge_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
