@@ -422,7 +422,16 @@ static bool settle(gl_replay_t *r, const struct clock *k, int64_t horizon, struc
     if (s->state == GRIDLINK__V1__CASE_STATE__STATE_ASSIGNED && ci &&
         (k->which == ACCEPT ? ci->sign_within_ms : ci->due_within_ms) > 0 && is(s, "received"))
         return false; /* the dispatcher's limit, under either topology */
+    /* The due time the engine logged with the clock's start (nodes of this
+     * version log it), else the one the recorded topology gives. */
     int64_t old_due = due_under(r->was, old_n, s, priority, k->which);
+    int64_t logged = k->which == ACCEPT ? s->accept_due_ms : s->resolve_due_ms;
+    if (logged > 0) {
+        r->st.logged_dues++;
+        if (logged != old_due)
+            r->st.logged_differ++;
+        old_due = logged;
+    }
     int64_t new_due = due_under(r->now, new_n, s, priority, k->which);
     if (old_due == new_due) {
         if (k->step != SIZE_MAX && !k->bent) {

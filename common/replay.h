@@ -9,14 +9,16 @@
  * held) to its acceptance, start or leaving; the completion clock from the
  * receipt of a case from below or assigned from above, and again from a
  * 返工 or 重办, to its resolution or leaving. Each clock's due time is
- * counted twice with the engine's own function (gl_policy_dues): under the
- * topology the period was recorded with and under the new one. Where both
- * give the same due time the recorded events stand as they are, so the
- * period replayed unchanged is the period recorded, event for event. Where
- * they differ, the clock's recorded step (the escalation, overdue mark or
- * pending escalation nodes/clock.c logged) is dropped, and when the holder
- * had not acted by the new due time a step of the same kind is made at
- * that time: the case escalates (or is marked overdue where it was
+ * counted with the engine's own function (gl_policy_dues) under the new
+ * topology, and compared with the one it had: the due time the engine
+ * logged with the clock's start (accept_due_ms, resolve_due_ms), or for an
+ * event without one the same function's under the topology the period was
+ * recorded with. Where the two are the same the recorded events stand as
+ * they are, so the period replayed unchanged is the period recorded, event
+ * for event. Where they differ, the clock's recorded step (the
+ * escalation, overdue mark or pending escalation nodes/clock.c logged) is
+ * dropped, and when the holder had not acted by the new due time a step
+ * of the same kind is made at that time: the case escalates (or is marked overdue where it was
  * assigned from above, or at the district) when the new rule says. The
  * replayed events carry what the engine would have logged: the clock's
  * events at the holder its new due time (accept_due_ms, resolve_due_ms),
@@ -63,6 +65,8 @@ typedef struct gl_replay_stats {
     int64_t lag_max_ms;
     size_t unknown_nodes; /* clocks of nodes the new topology lacks (they stand) */
     size_t bent;          /* moved completion clocks that stand: suspended or extended */
+    size_t logged_dues;   /* clocks whose start logged its due time (the old due time then) */
+    size_t logged_differ; /* ... other than the recorded topology gives (it changed meanwhile) */
 } gl_replay_stats;
 
 /* was: the topology the period was recorded with; now: the one to replay

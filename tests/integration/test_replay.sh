@@ -78,6 +78,9 @@ jq -e '[.counts[] | .recorded == .replayed] | all' "$S" >/dev/null || fail "unch
 jq -e '.replay.clocks_changed == 0 and (.changes | length) == 0' "$S" >/dev/null || fail "unchanged replay moved clocks"
 jq -e '.replay.checked >= 1 and .replay.lag_min_ms >= 0 and .replay.lag_max_ms < 1000' "$S" >/dev/null ||
     fail "recorded escalations do not follow the engine's due times: $(jq -c .replay "$S")"
+# Every clock's logged due time is the one the replay's rule gives.
+jq -e '.replay.logged_dues >= 4 and .replay.logged_differ == 0' "$S" >/dev/null ||
+    fail "the logged due times are not the rule's: $(jq -c .replay "$S")"
 resp() { jq -r --arg u "$2" ".kpis[\$u].$1.kpis.response | \"\(.numerator)/\(.denominator)\"" "$3"; }
 [ "$(resp recorded $C01 "$S")" = 2/3 ] || fail "recorded response at $C01: $(resp recorded $C01 "$S"), not 2/3"
 [ "$(resp replayed $C01 "$S")" = 2/3 ] || fail "unchanged replayed response at $C01: $(resp replayed $C01 "$S")"
