@@ -381,6 +381,9 @@ int gl_cmd_replay(int argc, char **argv)
     if (st->checked)
         printf("未改变的时钟: %zu 步超时与引擎的到期时间相符 (晚 %lld..%lld ms)\n", st->checked,
                (long long)st->lag_min_ms, (long long)st->lag_max_ms);
+    if (st->logged_differ)
+        printf("注意: %zu 个时钟记录的到期时间不是 %s/topology.json 的规则给出的 (期间改过时限或日历)\n",
+               st->logged_differ, home);
     printf("\n%s, 考核指标 (%s):\n", cli_node_name(unit, uname, sizeof uname), GL_KPI_FORMULA);
     gl_kpi_counts ka, kb;
     sum_days(k.rec, unit, &k, &ka);
