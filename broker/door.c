@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "casejson.h"
+#include "caseview.h"
 #include "codec.h"
 #include "core.h"
 #include "durable.h"
@@ -157,6 +158,8 @@ static void api(broker_t *b, gl_http_req_t *r, const char *what)
         kpis_serve_unit(b, r);
     else if (strcmp(what, "league") == 0)
         kpis_serve_league(b, r);
+    else if (strcmp(what, "case") == 0)
+        caseview_serve(b, r);
     else
         gl_http_error(r, 404, "not-found", "no such resource: /api/v1/%.100s", what);
 }

@@ -242,6 +242,10 @@ static int add_schemas(json_t *s)
     json_object_set_new(s, "CaseResult", view);
     json_decref(gl_pbjson_schema_ref(PB(node_health), GL_PBJSON_DEFAULTS, s));
     json_decref(gl_pbjson_schema_ref(PB(bus_event), 0, s));
+    /* An event's counters and rating are written sparse, a case's whole. */
+    json_t *ev_props = json_object_get(json_object_get(s, "BusEvent"), "properties");
+    json_object_set_new(ev_props, "counters", gl_pbjson_schema(PB(case_counters), 0, s));
+    json_object_set_new(ev_props, "rating", gl_pbjson_schema(PB(rating), 0, s));
     json_decref(gl_pbjson_schema_ref(PB(appraisal_table), GL_PBJSON_DEFAULTS, s));
 
     static const char *const new_case[] = {"kind",      "category",    "text",        "priority", "address",

@@ -124,6 +124,7 @@ expect_status 401 GET "$BASE/api/v1/kpi?unit=$C" ""
 want=$(jq -c --arg c $C --arg d $D '{district: .[$d], community: .[$c]}' "$HOME_DIR/expect.json")
 mkdir -p "$HOME_DIR/browser"
 BASE_URL=$BASE USER_NAME=centre PASSWORD=centre-pass-1 CHROMIUM=$CHROMIUM OUT_DIR="$GL_BIN/screenshots" \
-    WORK_DIR="$HOME_DIR/browser" WANT="$want" DISTRICT=$D COMMUNITY=$C CASE="$A" \
+    WORK_DIR="$HOME_DIR/browser" WANT="$want" DISTRICT=$D COMMUNITY=$C GRID=$G2 CASE="$B" CASE_HOLDER=$T \
+    GRIDLINK=$GRIDLINK GL_HOME=$HOME_DIR \
     node "$RUNNER/kpi.mjs" || fail "the browser test (screenshots in $GL_BIN/screenshots)"
 log "ok"

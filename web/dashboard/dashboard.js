@@ -130,6 +130,7 @@ function alarmItem(a, fresh) {
   li.dataset.kind = a.kind;
   li.dataset.node = a.node;
   li.dataset.time = String(Date.parse(a.time));
+  li.addEventListener('click', () => openCase(a.case_id));
   const head = el('div');
   head.append(el('b', null, KIND[a.kind] || a.kind), ' ', a.case_id);
   li.append(head);
@@ -142,6 +143,7 @@ function reportItem(e, fresh) {
   const li = el('li', fresh ? 'fresh' : '');
   li.dataset.case = e.case_id;
   li.dataset.time = String(Date.parse(e.time));
+  li.addEventListener('click', () => openCase(e.case_id));
   li.append(el('div', null, `${e.case_id} · ${STATE[e.state] || e.state}`));
   li.append(el('div', 'meta', `${localTime(e.time)} · ${e.node_name}${e.category_name ? ` · ${e.category_name}` : ''}`));
   return li;
@@ -161,8 +163,102 @@ function applyTick(t) {
   if (Object.keys(t.nodes || {}).length) {
     drawTree();
     drawMap();
+    scheduleKpi();
   }
 }
+
+// ---- 考核指标: the KPIs of one unit (the district until a league row is
+// clicked), the league of a tier with its red and black lists; read again
+// at most every two seconds while the stream says something changed.
+let kpiUnit = null;
+let kpiTimer = null;
+let kpiLast = 0;
+const KPI_EVERY = 2000;
+const fmtKpi = (unit, v) => {
+  if (v === null || v === undefined) return '—';
+  if (unit === 'ratio') return `${(v * 100).toFixed(1)}%`;
+  if (unit === 'count') return String(v);
+  if (unit === 'hours') return `${v.toFixed(2)} 小时`;
+  return `${v.toFixed(1)} 分钟`;
+};
+const localDate = (ms) => new Date(ms).toLocaleDateString('zh-CN', { timeZone: 'Asia/Shanghai' });
+const withId = (name, id) => `${name}（${id}）`;
+const q = encodeURIComponent;
+
+async function loadKpi() {
+  kpiLast = Date.now();
+  const period = $('kpi-period').value;
+  const unit = kpiUnit || topo.nodes.find((n) => !n.parent).id;
+  const doc = await get(`/api/v1/kpi?unit=${q(unit)}&period=${period}`);
+  const keys = $('kpi-key');
+  if (!keys.options.length) for (const [k, v] of Object.entries(doc.kpis)) keys.append(new Option(v.name, k));
+  $('kpi-unit-name').textContent = withId(doc.name, doc.unit);
+  $('kpi-period-text').textContent = `${localDate(Date.parse(doc.from))} 至 ${localDate(Date.parse(doc.to) - 1)}`;
+  $('kpi-formula').textContent = `公式版本 ${doc.formula} · 最少样本 ${doc.min_sample}`;
+  const body = $('kpi-sum').tBodies[0];
+  body.replaceChildren();
+  for (const [k, v] of Object.entries(doc.kpis)) {
+    const tr = el('tr');
+    Object.assign(tr.dataset, { kpi: k, num: String(v.numerator), den: String(v.denominator) });
+    const nd = v.unit === 'count' ? `样本 ${v.denominator}` : `${v.numerator}/${v.denominator}`;
+    tr.append(el('td', null, v.name), el('td', 'v', fmtKpi(v.unit, v.value)), el('td', 'nd', nd));
+    body.append(tr);
+  }
+  const key = keys.value;
+  const lg = await get(`/api/v1/league?tier=${$('kpi-tier').value}&period=${period}&kpi=${q(key)}`);
+  const shape = doc.kpis[key].unit;
+  $('kpi-league-name').textContent = `${$('kpi-tier').selectedOptions[0].text}排名 · ${lg.name}${lg.higher_better ? '（高者优）' : '（低者优）'}`;
+  const lb = $('kpi-league').tBodies[0];
+  lb.replaceChildren();
+  for (const r of lg.rows) {
+    const tr = el('tr', r.ranked ? '' : 'unranked');
+    Object.assign(tr.dataset, { unit: r.unit, num: String(r.numerator), den: String(r.denominator), rank: String(r.rank ?? '') });
+    tr.append(el('td', null, r.ranked ? String(r.rank) : '—'), el('td', null, withId(r.name, r.unit)),
+      el('td', 'v', fmtKpi(shape, r.value)), el('td', 'nd', `${r.numerator}/${r.denominator}`));
+    tr.addEventListener('click', () => { kpiUnit = r.unit; loadKpi().catch(() => {}); });
+    lb.append(tr);
+  }
+  const list = (box, rows) => {
+    $(box).replaceChildren(...rows.map((r) => {
+      const li = el('li', null, `${withId(r.name, r.unit)} ${fmtKpi(shape, r.value)}`);
+      li.dataset.unit = r.unit;
+      return li;
+    }));
+  };
+  list('kpi-red', lg.red);
+  list('kpi-black', lg.black);
+  $('kpi-excluded').textContent = lg.excluded.length
+    ? lg.excluded.map((x) => `${nameOf(x.unit)}（${x.unit}，样本 ${x.sample}）`).join('、') : '无';
+}
+
+function scheduleKpi() {
+  if (kpiTimer) return;
+  const wait = Math.max(0, KPI_EVERY - (Date.now() - kpiLast));
+  kpiTimer = setTimeout(() => {
+    kpiTimer = null;
+    loadKpi().catch(() => {});
+  }, wait);
+}
+
+// ---- a case, fetched by the broker from the node that holds it
+async function openCase(id) {
+  const box = $('case-view');
+  $('case-title').textContent = `案件 ${id}`;
+  $('case-meta').textContent = '正在向承办节点查询…';
+  $('case-history').replaceChildren();
+  box.classList.remove('d-none');
+  try {
+    const { case: c, held_by: h, held_by_name: hn } = await get(`/api/v1/case?id=${q(id)}`);
+    box.dataset.case = c.id;
+    $('case-meta').textContent = `${STATE[c.state] || c.state} · 承办 ${withId(hn, h)}${c.category_name ? ` · ${c.category_name}` : ''} · ${c.text || ''}`;
+    $('case-history').replaceChildren(...(c.history || []).map((e) => el('li', null,
+      `${new Date(e.time).toLocaleString('zh-CN', { hour12: false })} · ${e.node_name || e.node} · ${e.action}${e.note ? ` · ${noteText(e.note)}` : ''}`)));
+  } catch (e) {
+    $('case-meta').textContent = `查询失败：${e.message}`;
+  }
+}
+$('case-close').addEventListener('click', () => $('case-view').classList.add('d-none'));
+for (const s of ['kpi-tier', 'kpi-period', 'kpi-key']) $(s).addEventListener('change', () => loadKpi().catch(() => {}));
 
 async function refreshLiveness() {
   try {
@@ -211,6 +307,7 @@ async function start() {
   prepend($('alarms'), a.alarms.slice().reverse().map((x) => alarmItem(x, false)), MAX_ALARMS);
   drawTree();
   drawMap();
+  await loadKpi();
   follow();
   setInterval(refreshLiveness, 10000);
 }
