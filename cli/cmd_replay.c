@@ -299,8 +299,11 @@ int gl_cmd_replay(int argc, char **argv)
     if (cli_topology(CMD, home, &was) != 0)
         return 1;
     char err[600] = "";
-    if (gl_topology_load_file(topo_path, &now, err, sizeof err) != 0) {
+    int lrc = gl_topology_load_file(topo_path, &now, err, sizeof err);
+    if (lrc != 0) {
         gl_topology_free(&was);
+        if (lrc == GL_ENOENT || lrc == GL_EIO) /* the reason names the file */
+            return cli_fail(CMD, "%s", err[0] ? err : topo_path);
         return cli_fail(CMD, "%s: %s", topo_path, err);
     }
     struct kpis k = {.offset_min = gl_calendar_utc_offset_min(was->calendar)};
