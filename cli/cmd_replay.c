@@ -359,17 +359,19 @@ int gl_cmd_replay(int argc, char **argv)
             json_array_append_new(counts, json_pack("{s:s, s:s, s:I, s:I}", "id", rows[i].id, "label", rows[i].label,
                                                     "recorded", (json_int_t)tally_get(&rec, &rows[i]), "replayed",
                                                     (json_int_t)tally_get(&rep, &rows[i])));
-        json_t *o = json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-            "s:I}}",
-            "home", home, "topology", topo_path, "from", cli_iso_time(k.from, a, sizeof a), "to",
-            cli_iso_time(k.to, b, sizeof b), "formula", GL_KPI_FORMULA, "counts", counts, "kpis", kpis_json(was, &k),
-            "changes", changes_json(r, k.from, k.to), "replay", "nodes_read", (json_int_t)nodes_read, "events",
-            (json_int_t)st->events, "clocks", (json_int_t)st->clocks, "clocks_changed", (json_int_t)st->clocks_changed,
-            "dropped", (json_int_t)st->dropped, "simulated", (json_int_t)st->simulated, "checked",
-            (json_int_t)st->checked, "lag_min_ms", (json_int_t)st->lag_min_ms, "lag_max_ms", (json_int_t)st->lag_max_ms,
-            "unknown_nodes", (json_int_t)st->unknown_nodes, "bent", (json_int_t)st->bent, "logged_dues",
-            (json_int_t)st->logged_dues, "logged_differ", (json_int_t)st->logged_differ);
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+                      "s:I, s:I, s:I, "
+                      "s:I}}",
+                      "home", home, "topology", topo_path, "from", cli_iso_time(k.from, a, sizeof a), "to",
+                      cli_iso_time(k.to, b, sizeof b), "formula", GL_KPI_FORMULA, "unit", unit, "counts", counts,
+                      "kpis", kpis_json(was, &k), "changes", changes_json(r, k.from, k.to), "replay", "nodes_read",
+                      (json_int_t)nodes_read, "events", (json_int_t)st->events, "clocks", (json_int_t)st->clocks,
+                      "clocks_changed", (json_int_t)st->clocks_changed, "dropped", (json_int_t)st->dropped, "simulated",
+                      (json_int_t)st->simulated, "checked", (json_int_t)st->checked, "lag_min_ms",
+                      (json_int_t)st->lag_min_ms, "lag_max_ms", (json_int_t)st->lag_max_ms, "unknown_nodes",
+                      (json_int_t)st->unknown_nodes, "bent", (json_int_t)st->bent, "logged_dues",
+                      (json_int_t)st->logged_dues, "logged_differ", (json_int_t)st->logged_differ);
         if (!o) {
             status = cli_fail(CMD, "out of memory");
             goto out;
