@@ -522,7 +522,7 @@ static const cli_command commands[] = {
                  {"--to", "DATE", "the last day of the period, YYYY-MM-DD (local)"},
                  {"--unit", "NODE_ID", "the unit whose figures are printed (default the district; --json: all)"},
                  OPT_JSON},
-        .example = "jq '(.sla[] | select(.accept_s > 0) | .accept_s) |= (. / 2 | floor)' /srv/xinbei/topology.json "
+        .example = "jq '(.sla[] | select(.accept_wh) | .accept_wh) |= (. / 2 | ceil)' /srv/xinbei/topology.json "
                    ">half.json\n"
                    "gridlink replay --home /srv/xinbei --topology half.json --from 2026-12-01 --to 2026-12-01",
     },
