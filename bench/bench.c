@@ -784,12 +784,12 @@ static void targets(void)
             snprintf(mine, sizeof mine, "node w%d tput", tw[k]);
             snprintf(tn, sizeof tn, "intake-%d-vs-redis", tw[k]);
             snprintf(ref, sizeof ref, "redis xadd w%d tput", tw[k]);
-            bn_target(tn, bn_med("intake", mine), "cases/s", bn_med("intake", ref), "Redis Streams (appendfsync always)",
-                      1.0, true);
+            bn_target(tn, bn_med("intake", mine), "cases/s", bn_med("intake", ref),
+                      "Redis Streams (appendfsync always)", 1.0, true);
             snprintf(tn, sizeof tn, "intake-%d-vs-jetstream", tw[k]);
             snprintf(ref, sizeof ref, "nats js w%d tput", tw[k]);
-            bn_target(tn, bn_med("intake", mine), "cases/s", bn_med("intake", ref), "NATS JetStream (acks before fsync)",
-                      1.0, true);
+            bn_target(tn, bn_med("intake", mine), "cases/s", bn_med("intake", ref),
+                      "NATS JetStream (acks before fsync)", 1.0, true);
         }
         bn_target("intake-1000-vs-bare", bn_med("intake", "node w1000 tput"), "cases/s",
                   bn_med("intake", "bare zmq+lmdb w1000 tput"), "bare ZeroMQ+LMDB group commit", 0.50, true);

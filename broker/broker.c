@@ -75,6 +75,7 @@ static void on_hugz(uv_timer_t *t)
         {"foreign", b->foreign},
         {"future", b->future},
         {"overclaims", b->overclaims},
+        {"archived_skipped", b->archived_skipped},
         {"out_of_scope", b->out_of_scope},
         {"subscribers", zlistx_size(b->subs)},
         {"live_dropped", b->live_dropped},

@@ -43,6 +43,7 @@ typedef struct broker {
     zhashx_t *feeds; /* node id -> feed_t */
     size_t inflight; /* asks sent and not yet answered to the end */
     uint64_t events, replayed, gaps, missed, duplicates, deferred, asks_sent, overclaims;
+    uint64_t archived_skipped; /* sequences skipped because their node archived them (BusReply.pruned_through) */
     /* outq.c */
     zhashx_t *clients; /* rid hex -> client_t */
     zlistx_t *subs;    /* client_t subscribed over bus_in */

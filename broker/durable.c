@@ -229,6 +229,12 @@ MDB_txn *durable_txn(broker_t *b)
     return b->dur ? txn_of(b->dur) : NULL;
 }
 
+void durable_skip(broker_t *b, const char *node, uint64_t seq)
+{
+    if (b->dur && txn_of(b->dur))
+        put_seq(b->dur, node, seq);
+}
+
 void durable_reset_feed(broker_t *b, const char *node)
 {
     if (b->dur && txn_of(b->dur))

@@ -59,6 +59,9 @@ int durable_open(broker_t *b, const char *home);
 void durable_close(broker_t *b);
 /* ev was applied to node's feed at sequence ev->seq: record it. */
 void durable_apply(broker_t *b, const bus_event_t *ev);
+/* node's feed goes on after seq: what lies between was archived by the
+ * node and is not in the view (feed.c's skip). */
+void durable_skip(broker_t *b, const char *node, uint64_t seq);
 /* node's feed starts again from 0 (its store was replaced). */
 void durable_reset_feed(broker_t *b, const char *node);
 /* The counts of holder node, or NULL when it holds nothing. */

@@ -4,7 +4,8 @@
  *
  * Every node's store under HOME is opened read-only (no lock taken, nothing
  * written; a running node goes on working) and read in one read
- * transaction: its log in sequence order and its copies of the cases. The
+ * transaction: its log in sequence order (what retention pruned from its
+ * archive, archive.h, then the store's) and its copies of the cases. The
  * period is whole days, --from's start to --to's end, in the district's
  * time zone (the calendar's utc_offset). Events before the period are read
  * too, for the clocks that started before it. Both streams are fed to the
@@ -19,11 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive.h"
 #include "cli.h"
 #include "error.h"
 #include "home.h"
 #include "kpi.h"
 #include "names.h"
+#include "pbjson.h"
 #include "policy.h"
 #include "replay.h"
 #include "store.h"
@@ -79,6 +82,8 @@ static void tally_add(struct tally *t, const Gridlink__V1__BusEvent *ev)
 
 struct reader {
     gl_replay_t *r;
+    uint64_t pruned; /* the archive's events: seq 1 .. pruned */
+    size_t events, bad;
     int rc;
 };
 
@@ -89,9 +94,75 @@ static int take_case(const Gridlink__V1__Case *c, void *arg)
     return rd->rc;
 }
 
-/* One node's log and cases into the replay. A node without a store has
- * recorded nothing (0 events). */
-static int read_node(const char *home, const char *node, gl_replay_t *r, size_t *events)
+static int add_event(struct reader *rd, Gridlink__V1__BusEvent *ev)
+{
+    int rc = gl_replay_add(rd->r, ev);
+    if (rc == GL_EINVAL)
+        return 0; /* an entry without node or kind is no step of anything */
+    rd->events += rc == 0;
+    return rc;
+}
+
+/* One record of a node's archive (archive.h): an event it pruned, or a
+ * closed case. A record that does not decode is counted and skipped. */
+static int take_archived(const json_t *rec, void *arg)
+{
+    struct reader *rd = arg;
+    const char *type = json_string_value(json_object_get(rec, "type"));
+    bool event = type && strcmp(type, "event") == 0, kase = type && strcmp(type, "case") == 0;
+    json_t *seq = json_object_get(rec, "seq");
+    if (event && json_is_integer(seq) && (uint64_t)json_integer_value(seq) > rd->pruned)
+        return 0; /* still in the store as well: read from there */
+    if (!event && !kase)
+        return 0;
+    ProtobufCMessage *m = NULL;
+    char why[200];
+    if (gl_pbjson_to_message(event ? &gridlink__v1__bus_event__descriptor : &gridlink__v1__case__descriptor,
+                             json_object_get(rec, event ? "event" : "case"), &m, why, sizeof why) != 0) {
+        rd->bad++;
+        return 0;
+    }
+    if (event)
+        return add_event(rd, (Gridlink__V1__BusEvent *)m);
+    int rc = take_case((const Gridlink__V1__Case *)m, rd);
+    protobuf_c_message_free_unpacked(m, NULL);
+    return rc;
+}
+
+/* The archive's months from lo to hi ("YYYY-MM"), in order. */
+static int read_archive(const char *home, const char *node, const char *lo, const char *hi, struct reader *rd)
+{
+    char dir[PATH_MAX], err[300] = "";
+    if (gl_archive_dir(home, node, false, dir, sizeof dir) != 0)
+        return GL_EINVAL;
+    char(*months)[8] = NULL;
+    size_t n = 0;
+    int rc = gl_archive_months(dir, &months, &n);
+    if (rc == GL_ENOENT)
+        return 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (strcmp(months[i], lo) < 0 || strcmp(months[i], hi) > 0)
+            continue;
+        gl_archive_stats st = {0};
+        rc = gl_archive_walk(dir, months[i], take_archived, rd, &st, err, sizeof err);
+        if (rc == GL_ENOENT)
+            rc = 0;
+        if (st.torn)
+            fprintf(stderr, "gridlink replay: %s's archive of %s ends torn; read up to its last whole record\n", node,
+                    months[i]);
+    }
+    free(months);
+    if (rc != 0 && err[0])
+        fprintf(stderr, "gridlink replay: %s's archive: %s\n", node, err);
+    return rc;
+}
+
+/* One node's log and cases into the replay: what its store pruned from its
+ * archive (the months lo .. hi), then the store's own, in one read
+ * transaction (a running node archives before it prunes, so nothing the
+ * transaction does not hold is missing from the archive). A node without
+ * a store has recorded nothing (0 events). */
+static int read_node(const char *home, const char *node, const char *lo, const char *hi, gl_replay_t *r, size_t *events)
 {
     char dir[PATH_MAX], probe[PATH_MAX];
     *events = 0;
@@ -108,22 +179,21 @@ static int read_node(const char *home, const char *node, gl_replay_t *r, size_t 
     if (rc != 0)
         return cli_fail(CMD, "cannot open the store of %s read-only: %s", node, gl_strerror(rc));
     MDB_txn *txn = NULL;
+    struct reader rd = {.r = r};
     rc = gl_store_begin(s, NULL, false, &txn);
     uint64_t last = 0;
     if (rc == 0)
         rc = gl_store_log_last(txn, s, &last);
-    for (uint64_t seq = 1; rc == 0 && seq <= last; seq++) {
+    if (rc == 0)
+        rc = gl_store_log_pruned(txn, s, &rd.pruned);
+    if (rc == 0 && rd.pruned > 0)
+        rc = read_archive(home, node, lo, hi, &rd);
+    for (uint64_t seq = rd.pruned + 1; rc == 0 && seq <= last; seq++) {
         Gridlink__V1__BusEvent *ev = NULL;
         rc = gl_store_log_get(txn, s, seq, &ev);
-        if (rc == 0) {
-            rc = gl_replay_add(r, ev);
-            if (rc == GL_EINVAL)
-                rc = 0; /* an entry without node or kind is no step of anything */
-            else if (rc == 0)
-                (*events)++;
-        }
+        if (rc == 0)
+            rc = add_event(&rd, ev);
     }
-    struct reader rd = {r, 0};
     if (rc == 0)
         rc = gl_store_case_foreach(txn, s, take_case, &rd);
     if (txn)
@@ -131,6 +201,9 @@ static int read_node(const char *home, const char *node, gl_replay_t *r, size_t 
     gl_store_close(&s);
     if (rc != 0)
         return cli_fail(CMD, "reading the store of %s: %s", node, gl_strerror(rc));
+    if (rd.bad)
+        fprintf(stderr, "gridlink replay: %s's archive: %zu records that do not decode, skipped\n", node, rd.bad);
+    *events = rd.events;
     return 0;
 }
 
@@ -329,10 +402,15 @@ int gl_cmd_replay(int argc, char **argv)
         status = cli_fail(CMD, "out of memory");
         goto out;
     }
+    /* Archived months: the period's, and the one before it for the clocks
+     * that started then. */
+    char first[8], last[8];
+    gl_archive_month(k.from - 31LL * 86400000, first);
+    gl_archive_month(k.to - 1, last);
     size_t nodes_read = 0;
     for (size_t i = 0; i < was->n_nodes && status == 0; i++) {
         size_t n = 0;
-        status = read_node(home, was->nodes[i].id, r, &n);
+        status = read_node(home, was->nodes[i].id, first, last, r, &n);
         nodes_read += n > 0;
     }
     int rc = status == 0 ? gl_replay_run(r, cli_now_ms()) : 0;

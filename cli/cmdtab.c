@@ -527,6 +527,27 @@ static const cli_command commands[] = {
                    "gridlink replay --home /srv/xinbei --topology half.json --from 2026-12-01 --to 2026-12-01",
     },
     {
+        .name = "archive",
+        .fn = gl_cmd_archive,
+        .synopsis = {"list --node NODE_ID [--json]", "cat --node NODE_ID [--month YYYY-MM]",
+                     "show --node NODE_ID CASE_ID [--json]", "prune --node NODE_ID [--json]"},
+        .summary = "a node's archive: log entries and closed cases past the retention (归档)",
+        .about = "A node keeps its log and its closed cases for the topology's retain_days (default 400);\n"
+                 "older ones go to HOME/archive/NODE/YYYY-MM.jsonl.gz (gzip, one JSON record a line, the\n"
+                 "month in Beijing time) and leave the store. list: the months with their counts of log\n"
+                 "entries and cases. cat: every record of a month (or of all), one JSON line each, each\n"
+                 "log sequence and case once. show: an archived case as `gridlink show` prints it (show\n"
+                 "itself falls back to the archive). prune: the node's process archives and prunes what\n"
+                 "is past the retention now, instead of at its next pass. A torn tail (a crash while\n"
+                 "writing) is read up to its last whole record and said on stderr.\n",
+        .opts = {OPT_HOME,
+                 OPT_NODE("the node whose archive it is (required)"),
+                 {"--month", "YYYY-MM", "cat: only this month"},
+                 OPT_JSON},
+        .example = "gridlink archive list --node xinbei.sanjing.c01\n"
+                   "gridlink archive cat --node xinbei.sanjing.c01 --month 2025-10 | jq -c 'select(.type==\"case\")'",
+    },
+    {
         .name = "topology",
         .fn = gl_cmd_topology,
         .synopsis = {"check FILE"},

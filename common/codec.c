@@ -521,6 +521,9 @@ int gl_decode_bus_reply(const uint8_t *buf, size_t len, Gridlink__V1__BusReply *
             rc = refuse(err, errlen, "bus reply for %s: sequence %llu out of order", r->node,
                         (unsigned long long)e->seq);
     }
+    if (rc == GL_OK && r->n_events > 0 && r->pruned_through >= r->events[0]->seq)
+        rc = refuse(err, errlen, "bus reply for %s: events at or below its pruned_through %llu", r->node,
+                    (unsigned long long)r->pruned_through);
     for (size_t i = 0; rc == GL_OK && i < r->n_marks; i++)
         if (!r->marks[i] || !id_ok(r->marks[i]->node, false))
             rc = refuse(err, errlen, "bus reply: mark %zu names no node", i);

@@ -7,7 +7,8 @@
  * version and node ID in `meta` (store.c: the versions and their migrations).
  *
  * Named databases (keys big-endian so byte order is numeric order):
- *   meta       ascii name               -> raw bytes (schema, node id, counters)
+ *   meta       ascii name               -> raw bytes (schema, node id, counters,
+ *              retention's marks: log_pruned, archived_*, archive_size:YYYY-MM)
  *   cases      case id (string)         -> Case (protobuf)
  *   log        u64 BE seq               -> BusEvent (protobuf); seq 1, 2, 3, ...
  *   peers      peer node id (string)    -> gl_peer_marks (3 x u64 BE)
@@ -160,7 +161,15 @@ int gl_store_case_count(MDB_txn *txn, gl_store_t *s, uint64_t *n);
 
 /* log: appends ev with seq = last + 1 (ev->seq is set). */
 int gl_store_log_append(MDB_txn *txn, gl_store_t *s, Gridlink__V1__BusEvent *ev);
-int gl_store_log_last(MDB_txn *txn, gl_store_t *s, uint64_t *seq); /* 0 when empty */
+/* The last sequence logged: when every entry was archived and pruned, the
+ * last pruned (meta GL_META_LOG_PRUNED); 0 when nothing was ever logged. */
+int gl_store_log_last(MDB_txn *txn, gl_store_t *s, uint64_t *seq);
+/* Retention (nodes/prune.c): entries up to meta GL_META_LOG_PRUNED were
+ * archived and removed, so the log holds pruned + 1 .. last. */
+#define GL_META_LOG_PRUNED "log_pruned"
+int gl_store_log_pruned(MDB_txn *txn, gl_store_t *s, uint64_t *seq); /* 0 when none */
+int gl_store_log_del(MDB_txn *txn, gl_store_t *s, uint64_t seq);
+int gl_store_case_del(MDB_txn *txn, gl_store_t *s, const char *id);
 /* *out owned by caller (gridlink__v1__bus_event__free_unpacked). */
 int gl_store_log_get(MDB_txn *txn, gl_store_t *s, uint64_t seq, Gridlink__V1__BusEvent **out);
 

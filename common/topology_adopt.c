@@ -81,6 +81,7 @@ int gl_topology_adopt(gl_topology_t *live, gl_topology_t *fresh, char *why, size
     SWAP(gl_category_set_t *, live->community_tasks, fresh->community_tasks);
     SWAP(int, live->return_limit, fresh->return_limit);
     SWAP(int, live->warn_before_s, fresh->warn_before_s);
+    SWAP(int, live->retain_days, fresh->retain_days);
     SWAP(gl_calendar_t *, live->calendar, fresh->calendar);
     for (size_t i = 0; i < live->n_nodes; i++) {
         gl_node_t *x = &live->nodes[i], *y = &fresh->nodes[i];

@@ -148,6 +148,7 @@ void host_share_counts(node_t *n)
     k->handshake_failed = gl_sockmon_failed(n->down_mon);
     k->transport_malformed = n->bad_messages;
     k->transport_refused = n->refused;
+    k->archive_errors = n->archive_errors;
     if (n->host->http) {
         gl_http_counts c = gl_http_counters(n->host->http);
         k->http_requests = c.requests;
@@ -197,6 +198,14 @@ static void on_ctl_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
     if (rc == 0 && !n) {
         rc = GL_ENOENT;
         snprintf(err, sizeof err, "node %s is not hosted by this process", req->node);
+    }
+    if (rc == 0 && strcmp(req->op, "prune") == 0) {
+        /* Retention now (gridlink archive prune): the process's, not the engine's. */
+        if (rid)
+            prune_ctl(n, sock, rid);
+        gridlink__v1__ctl_request__free_unpacked(req, NULL);
+        gl_zsock_kick(zs);
+        return;
     }
     const gl_engine_op *op = rc == 0 ? gl_engine_op_find(req->op) : NULL;
     if (rc == 0 && !op) {
@@ -599,6 +608,7 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     if (!h->bus_nodes || open_ctl(h) != 0 ||
         bus_open(h->uv, h->loop, h->topo, h->pub_cert, h->bus_nodes, h->n_nodes) != 0)
         return 1;
+    prune_start(h);
     uv_timer_init(h->uv, &h->tick);
     h->tick.data = h;
     uv_timer_start(&h->tick, on_tick, TICK_MS, TICK_MS);
@@ -640,6 +650,7 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     }
     unlink(h->ctl_path);
     bus_close();
+    prune_stop();
     uv_close((uv_handle_t *)&h->tick, NULL);
     uv_close((uv_handle_t *)&reader_timer, NULL);
     uv_close((uv_handle_t *)&h->sigint, NULL);

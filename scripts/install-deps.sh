@@ -10,6 +10,7 @@ packages=(
     libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler
     liblmdb-dev lmdb-utils libuv1-dev libjansson-dev libcmocka-dev libsodium-dev libmicrohttpd-dev libxml2-dev
     libsystemd-dev # readiness and watchdog under systemd (optional at build time)
+    zlib1g-dev     # the retention's archive: one gzip file a month per node (common/archive.c)
     systemd        # systemd-analyze, for the test of the unit files
     jq iproute2 procps nftables curl libxml2-utils
     wrk # the benchmark's HTTP load generator (its smoke test runs the http scenario)
