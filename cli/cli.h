@@ -135,6 +135,7 @@ int gl_cmd_attachment(int argc, char **argv);
 int gl_cmd_survey(int argc, char **argv);
 int gl_cmd_facts(int argc, char **argv);
 int gl_cmd_restore(int argc, char **argv);
+int gl_cmd_replay(int argc, char **argv);
 int gl_cmd_archive(int argc, char **argv);
 
 #endif

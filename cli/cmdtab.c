@@ -551,6 +551,29 @@ static const cli_command commands[] = {
         .example = "gridlink restore --node xinbei.sanjing --from /srv/backup/2026-12-02",
     },
     {
+        .name = "replay",
+        .fn = gl_cmd_replay,
+        .synopsis = {"--topology NEW.json --from DATE --to DATE [--unit NODE_ID] [--json]"},
+        .summary = "a recorded period counted again under other SLA rules or calendar: as it was, as it would be",
+        .about = "Reads every node's log and cases under HOME (read-only: a running node goes on working, no\n"
+                 "store is written), merges the logs by time and counts every holder's acceptance and\n"
+                 "completion clocks again with the engine's own rule under NEW.json's SLA rules and calendar.\n"
+                 "A clock whose due time stays the same keeps its recorded steps; one that moves loses its\n"
+                 "recorded escalation or overdue mark and, when the holder had not acted by the new due time,\n"
+                 "escalates (or is marked overdue) then. People's actions happen at their recorded times.\n"
+                 "Prints the figures of the days --from .. --to (the district's local days) as recorded and\n"
+                 "as replayed, side by side: the KPIs, the escalations, and the steps that changed.\n",
+        .opts = {OPT_HOME,
+                 {"--topology", "FILE", "the topology whose SLA rules and calendar the period is replayed under"},
+                 {"--from", "DATE", "the first day of the period, YYYY-MM-DD (local)"},
+                 {"--to", "DATE", "the last day of the period, YYYY-MM-DD (local)"},
+                 {"--unit", "NODE_ID", "the unit whose figures are printed (default the district; --json: all)"},
+                 OPT_JSON},
+        .example = "jq '(.sla[] | select(.accept_wh) | .accept_wh) |= (. / 2 | ceil)' /srv/xinbei/topology.json "
+                   ">half.json\n"
+                   "gridlink replay --home /srv/xinbei --topology half.json --from 2026-12-01 --to 2026-12-01",
+    },
+    {
         .name = "archive",
         .fn = gl_cmd_archive,
         .synopsis = {"list --node NODE_ID [--json]", "cat --node NODE_ID [--month YYYY-MM]",
