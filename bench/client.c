@@ -8,13 +8,17 @@
  * messages in memory only: what is measured is the node's intake.
  *
  * mode=raw: the same devices against the bare servers (`_worker echo`):
- * each message is `seq (8 bytes) + payload`, each ack a cumulative seq.
+ * each message is `seq (8 bytes) + payload`, each ack a cumulative seq;
+ * with serverkey=FILE (the server's public key, Z85) over CurveZMQ, each
+ * device with a key pair of its own.
  *
  * The total window is split over the devices. rate=0 sends flat out; a rate
  * paces the sends evenly. After warmup_ms, for measure_ms, every ack counts
  * towards throughput and every acknowledged message sent in that period
  * gives a submit-to-ack latency. With sub=1 the client also subscribes to the
- * broker and times submit -> `received` event at the subscriber. */
+ * broker and times submit -> `received` event at the subscriber. With
+ * cpu_pid=PID the server's CPU time over the measuring period is read from
+ * /proc and reported per acknowledged message (cpu_us). */
 #include <czmq.h>
 #include <errno.h>
 #include <limits.h>
@@ -58,6 +62,7 @@ struct client {
     /* measurement */
     int64_t t0, t_meas, t_end;
     uint64_t acks_in_window;
+    bn_cpu_watch cpu;
     bn_samples lat, evlat;
     uint64_t sent_total, events, events_early;
     uint8_t *text;
@@ -297,6 +302,19 @@ static int setup_link(struct client *c, gl_topology_t **tp)
 static int setup_raw(struct client *c)
 {
     const char *ep = bn_arg(c->a, "endpoint", NULL);
+    const char *keyfile = bn_arg(c->a, "serverkey", NULL);
+    char serverkey[64] = "";
+    if (keyfile) {
+        FILE *f = fopen(keyfile, "r");
+        if (!f || !fgets(serverkey, sizeof serverkey, f)) {
+            fprintf(stderr, "client: cannot read the server's key from %s\n", keyfile);
+            if (f)
+                fclose(f);
+            return -1;
+        }
+        fclose(f);
+        serverkey[strcspn(serverkey, "\r\n")] = 0;
+    }
     c->n_dev = (int)bn_arg_l(c->a, "devices", 1);
     c->dev = calloc((size_t)c->n_dev, sizeof *c->dev);
     for (int i = 0; i < c->n_dev; i++) {
@@ -305,6 +323,11 @@ static int setup_raw(struct client *c)
         d->zs = gl_sock_new(ZMQ_DEALER, GL_MAX_FRAME);
         zsock_set_sndhwm(d->zs, 100000);
         zsock_set_rcvhwm(d->zs, 100000);
+        if (serverkey[0]) {
+            zcert_t *cert = zcert_new();
+            gl_curve_client(d->zs, cert, serverkey);
+            zcert_destroy(&cert);
+        }
         if (!ep || zsock_connect(d->zs, "%s", ep) != 0) {
             fprintf(stderr, "client: cannot connect to %s\n", ep ? ep : "(no endpoint)");
             return -1;
@@ -326,6 +349,7 @@ int bn_client_main(bn_args *a)
     c->size = (size_t)bn_arg_l(a, "size", 300);
     c->tag = (uint64_t)bn_arg_l(a, "tag", 1);
     c->by_id = zhashx_new();
+    bn_cpu_watch_init(&c->cpu, (pid_t)bn_arg_l(a, "cpu_pid", 0));
     gl_topology_t *t = NULL;
     if ((c->link ? setup_link(c, &t) : setup_raw(c)) != 0)
         return 1;
@@ -421,6 +445,7 @@ int bn_client_main(bn_args *a)
     uint64_t blocked = 0;
     for (;;) {
         int64_t now = bn_now_us();
+        bn_cpu_tick(&c->cpu, now, c->t_meas, c->t_end);
         bool sending = now < c->t_end;
         if (!sending) {
             bool all = true;
@@ -497,6 +522,7 @@ int bn_client_main(bn_args *a)
     bn_result_set(&r, "sent", (double)c->sent_total);
     bn_result_set(&r, "unacked", (double)unacked);
     bn_result_set(&r, "tput", (double)c->acks_in_window * 1e6 / (double)measure);
+    bn_result_set(&r, "cpu_us", bn_cpu_per(&c->cpu, c->acks_in_window));
     bn_result_set(&r, "n", (double)c->lat.n);
     bn_result_set(&r, "p50_ms", bn_samples_q(&c->lat, 0.50) / 1000);
     bn_result_set(&r, "p99_ms", bn_samples_q(&c->lat, 0.99) / 1000);

@@ -9,9 +9,16 @@
  * the grid minted. After the load the driver waits until every grid's outbox
  * is empty, stops the district, and then checks every community's log: each
  * acknowledged case must have been received exactly once (0 lost, 0
- * duplicated). */
+ * duplicated).
+ *
+ * The district center's view lag (an event committed at a node, then applied
+ * to the broker's view) comes from the broker's own histogram on its /metrics
+ * (gridlink_broker_bus_lag_seconds): the buckets' growth from just before the
+ * load until the broker has applied every event the nodes logged, with p50 and
+ * p99 interpolated inside their bucket as Prometheus' histogram_quantile does. */
 #include <czmq.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +232,97 @@ static bool find_topology(char *buf, size_t size, const char *name)
     return false;
 }
 
+/* ---- the broker's view lag ---- */
+
+#define LAG_BUCKETS 40
+
+typedef struct {
+    int n;
+    double le[LAG_BUCKETS]; /* upper bounds, seconds; the last is +Inf */
+    double cum[LAG_BUCKETS];
+    double events; /* applied to the view, live and replayed */
+} lag_scrape;
+
+/* GET /metrics at the broker with curl, parsed into s. */
+static int lag_read(const char *curl, const char *url, const char *file, const char *log, lag_scrape *s)
+{
+    memset(s, 0, sizeof *s);
+    unlink(file);
+    char *argv[] = {(char *)curl, "-s", "-f", "-m", "10", "-o", (char *)file, (char *)url, NULL};
+    if (bn_wait(bn_spawn(argv, log), 15000) != 0)
+        return -1;
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return -1;
+    static const char bucket[] = "gridlink_broker_bus_lag_seconds_bucket{le=\"";
+    static const char events[] = "gridlink_broker_events_total{";
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, bucket, sizeof bucket - 1) == 0 && s->n < LAG_BUCKETS) {
+            char *le = line + sizeof bucket - 1, *q = strchr(le, '"');
+            if (!q || q[1] != '}')
+                continue;
+            *q = 0;
+            s->le[s->n] = strcmp(le, "+Inf") == 0 ? INFINITY : strtod(le, NULL);
+            s->cum[s->n++] = strtod(q + 2, NULL);
+        } else if (strncmp(line, events, sizeof events - 1) == 0) {
+            char *sp = strrchr(line, ' ');
+            if (sp)
+                s->events += strtod(sp + 1, NULL);
+        }
+    }
+    fclose(f);
+    return s->n > 0 && isinf(s->le[s->n - 1]) ? 0 : -1;
+}
+
+/* The q-quantile of the observations made between a and b, in ms; -1
+ * without any. */
+static double lag_quantile(const lag_scrape *a, const lag_scrape *b, double q)
+{
+    if (a->n != b->n || b->n == 0)
+        return -1;
+    double total = b->cum[b->n - 1] - a->cum[a->n - 1];
+    if (total <= 0)
+        return -1;
+    double rank = q * total, below = 0, lo = 0;
+    for (int i = 0; i < b->n; i++) {
+        double c = b->cum[i] - a->cum[i];
+        if (c >= rank) {
+            if (isinf(b->le[i]))
+                return lo * 1000;
+            double frac = c > below ? (rank - below) / (c - below) : 1;
+            return (lo + (b->le[i] - lo) * frac) * 1000;
+        }
+        below = c;
+        lo = b->le[i];
+    }
+    return lo * 1000;
+}
+
+/* Sum of the log positions of every node under the home; -1 when one does
+ * not answer. */
+static long long logged_total(const char *home, gl_topology_t *t)
+{
+    long long total = 0;
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
+        req.node = t->nodes[i].id;
+        req.op = "health";
+        Gridlink__V1__CtlReply *rep = NULL;
+        char err[256];
+        int rc = gl_ctl_call(home, &req, 2000, &rep, err, sizeof err);
+        if (rc == 0 && rep && rep->code == 0 && rep->health)
+            total += (long long)rep->health->log_seq;
+        else
+            total = -1;
+        if (rep)
+            gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
+        if (total < 0)
+            return -1;
+    }
+    return total;
+}
+
 /* Sum of the outbox entries of every node under the home, read from the
  * nodes' health over the control channel. */
 static long pending_total(const char *home, gl_topology_t *t, int tier)
@@ -274,6 +372,25 @@ int bn_district_run(const char *root, const char *log, int seconds, int rate, bo
         return -1;
     if (gl_home_topology(home, &t, err, sizeof err) != 0)
         return -1;
+    /* HTTP for the broker's /metrics: the processes' doors and the broker's
+     * take http_port_base + 0..n_nodes, clear of the links' ports. */
+    int hb = -1;
+    for (int i = 0; i < 20 && hb < 0; i++) {
+        hb = bn_free_ports((int)t->n_nodes + 2);
+        if (!(hb + (int)t->n_nodes + 2 <= pb || hb >= pb + nports))
+            hb = -1;
+    }
+    char tpath[PATH_MAX];
+    gl_home_path(tpath, sizeof tpath, home, "topology.json");
+    t->http_port_base = hb > 0 ? hb : 0;
+    if (hb > 0 && gl_topology_save(t, tpath) != 0)
+        hb = -1;
+    char curl[PATH_MAX], murl[128], mfile[PATH_MAX];
+    bool lag = hb > 0 && bn_find_prog("curl", curl, sizeof curl);
+    snprintf(murl, sizeof murl, "http://%s:%d/metrics", t->listen_host ? t->listen_host : "127.0.0.1",
+             gl_topology_broker_http_port(t));
+    snprintf(mfile, sizeof mfile, "%s/broker-metrics.txt", root);
+    lag_scrape lag0 = {0}, lag1 = {0};
     bn_result_set(r, "nodes", (double)t->n_nodes);
 
     /* One process per township with everything under it, one for the district. */
@@ -301,6 +418,10 @@ int bn_district_run(const char *root, const char *log, int seconds, int rate, bo
     fprintf(stderr, "bench: district: %zu nodes in %d processes serving after %.1f s\n", t->n_nodes, np - 1,
             (double)(bn_now_us() - t_start) / 1e6);
     int rc = -1;
+    if (ok && lag && lag_read(curl, murl, mfile, log, &lag0) != 0) {
+        fprintf(stderr, "bench: district: the broker's %s does not answer; no view lag\n", murl);
+        lag = false;
+    }
     if (ok) {
         unlink(out);
         int wrc = bn_run_worker("district", log, (seconds + 120) * 1000,
@@ -321,6 +442,22 @@ int bn_district_run(const char *root, const char *log, int seconds, int rate, bo
             double drain = (double)(bn_now_us() - d0) / 1e6;
             bn_result_set(r, "drain_s", drain);
             bn_result_set(r, "pending_after_drain", (double)pend);
+            /* The view has caught up when the broker has applied as many
+             * events as the nodes have logged. */
+            for (int64_t l0 = bn_now_us(); lag && bn_now_us() - l0 < 60000000; bn_sleep_ms(200)) {
+                long long logged = logged_total(home, t);
+                if (lag_read(curl, murl, mfile, log, &lag1) != 0) {
+                    lag = false;
+                    break;
+                }
+                if (logged >= 0 && lag1.events >= (double)logged)
+                    break;
+            }
+            if (lag) {
+                bn_result_set(r, "view_lag_p50_ms", lag_quantile(&lag0, &lag1, 0.5));
+                bn_result_set(r, "view_lag_p99_ms", lag_quantile(&lag0, &lag1, 0.99));
+                bn_result_set(r, "view_lag_events", lag1.cum[lag1.n - 1] - lag0.cum[lag0.n - 1]);
+            }
             rc = 0;
         } else {
             fprintf(stderr, "bench: district: the load worker failed (see %s)\n", log);

@@ -65,36 +65,6 @@ static const struct {
  * the node's cases and the 201s (or the requests and answers) differed. */
 static int runs_checked, runs_mismatched;
 
-/* prog's path on PATH into buf. */
-static bool find_prog(const char *prog, char *buf, size_t size)
-{
-    const char *path = getenv("PATH");
-    char copy[4096];
-    snprintf(copy, sizeof copy, "%s", path && *path ? path : "/usr/bin:/bin");
-    for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
-        if (snprintf(buf, size, "%s/%s", dir, prog) < (int)size && access(buf, X_OK) == 0)
-            return true;
-    buf[0] = 0;
-    return false;
-}
-
-/* User + system time of pid and its threads, in µs; -1 when unknown. */
-static double cpu_us(pid_t pid)
-{
-    char path[64], line[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    bool ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    char *p = ok ? strrchr(line, ')') : NULL;
-    unsigned long ut, st;
-    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
-}
-
 static bool wait_for_file(const char *p, int timeout_ms)
 {
     struct stat st;
@@ -181,7 +151,7 @@ static int login(const char *root, const char *url, const char *log, char *token
     json_decref(j);
     unlink(answer);
     char curl[PATH_MAX];
-    if (rc == 0 && !find_prog("curl", curl, sizeof curl))
+    if (rc == 0 && !bn_find_prog("curl", curl, sizeof curl))
         rc = -1;
     char *argv[] = {
         curl, "-s",   "-f", "-o", answer, "-X", "POST", "-H", "Content-Type: application/json", "--data-binary",
@@ -313,9 +283,9 @@ static int drive(const char *wrk, const char *script, int port, pid_t pid, int c
     snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/nodes/%s/cases", port, GRID);
     char *argv[] = {(char *)wrk, "-t", tc, "-c", cc, "-d", dc, "--timeout", "30s", "-s", (char *)script, url, NULL};
     unlink(out);
-    double cpu0 = cpu_us(pid);
+    double cpu0 = bn_cpu_us(pid);
     int rc = bn_wait(bn_spawn(argv, out), active_ms + 30000);
-    double cpu1 = cpu_us(pid);
+    double cpu1 = bn_cpu_us(pid);
     bn_result r;
     if (rc != 0 || read_wrk(out, &r) != 0)
         return -1;
@@ -445,7 +415,7 @@ static void http_run(const char *root, int run, bool quick, const char *wrk)
 void bn_http(const char *root, int runs, bool quick)
 {
     char wrk[PATH_MAX];
-    if (!find_prog("wrk", wrk, sizeof wrk)) {
+    if (!bn_find_prog("wrk", wrk, sizeof wrk)) {
         bn_note("http: wrk is not installed (bench/setup.sh installs it): scenario not run");
         return;
     }

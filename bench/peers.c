@@ -11,7 +11,8 @@
  *
  * Each message carries its send time in its first 8 bytes; throughput counts
  * the acks that arrive in the measuring period, latency is send -> ack for
- * the messages sent in it. Output: `key value` lines like the other workers. */
+ * the messages sent in it; with cpu_pid=PID the server's CPU time over the
+ * period per ack (cpu_us). Output: `key value` lines like the other workers. */
 #include <hiredis/hiredis.h>
 #include <nats/nats.h>
 #include <stdatomic.h>
@@ -23,6 +24,7 @@
 
 struct meas {
     int64_t t_meas, t_end;
+    bn_cpu_watch cpu; /* the server's, cpu_pid=PID */
     _Atomic uint64_t acks, errors;
     bn_samples lat;
 };
@@ -40,6 +42,7 @@ static void write_out(struct meas *m, const char *out, int64_t measure_us, long 
     bn_result r = {0};
     bn_result_set(&r, "window", (double)window);
     bn_result_set(&r, "tput", (double)atomic_load(&m->acks) * 1e6 / (double)measure_us);
+    bn_result_set(&r, "cpu_us", bn_cpu_per(&m->cpu, atomic_load(&m->acks)));
     bn_result_set(&r, "errors", (double)atomic_load(&m->errors));
     bn_result_set(&r, "n", (double)m->lat.n);
     bn_result_set(&r, "p50_ms", bn_samples_q(&m->lat, 0.50) / 1000);
@@ -113,8 +116,11 @@ static int run_nats(bn_args *a, struct meas *m, int64_t warmup, int64_t measure)
     int64_t t0 = bn_now_us();
     m->t_meas = t0 + warmup;
     m->t_end = m->t_meas + measure;
-    while (bn_now_us() < m->t_end) {
+    for (;;) {
         int64_t ts = bn_now_us();
+        bn_cpu_tick(&m->cpu, ts, m->t_meas, m->t_end);
+        if (ts >= m->t_end)
+            break;
         memcpy(data, &ts, 8);
         natsMsg *msg = NULL;
         natsMsg_Create(&msg, "bench.intake", NULL, data, (int)size);
@@ -166,7 +172,9 @@ static int run_redis(bn_args *a, struct meas *m, int64_t warmup, int64_t measure
     m->t_meas = t0 + warmup;
     m->t_end = m->t_meas + measure;
     for (;;) {
-        bool sending = bn_now_us() < m->t_end;
+        int64_t at = bn_now_us();
+        bn_cpu_tick(&m->cpu, at, m->t_meas, m->t_end);
+        bool sending = at < m->t_end;
         while (sending && sent - got < (uint64_t)window) {
             int64_t ts = bn_now_us();
             memcpy(data, &ts, 8);
@@ -206,12 +214,14 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr,
-                "usage: gridlink-bench-peers nats|redis port=P window=W size=N warmup_ms=N measure_ms=N out=FILE\n");
+                "usage: gridlink-bench-peers nats|redis port=P window=W size=N warmup_ms=N measure_ms=N out=FILE "
+                "[cpu_pid=PID]\n");
         return 2;
     }
     bn_args a;
     bn_args_parse(&a, argc - 2, argv + 2);
     struct meas m = {0};
+    bn_cpu_watch_init(&m.cpu, (pid_t)bn_arg_l(&a, "cpu_pid", 0));
     int64_t warmup = bn_arg_l(&a, "warmup_ms", 500) * 1000;
     int64_t measure = bn_arg_l(&a, "measure_ms", 2000) * 1000;
     int rc;

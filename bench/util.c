@@ -176,6 +176,58 @@ void bn_sibling(char *buf, size_t size, const char *name)
         buf[0] = 0;
 }
 
+double bn_cpu_us(pid_t pid)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    bool ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    char *p = ok ? strrchr(line, ')') : NULL;
+    unsigned long ut, st;
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
+void bn_cpu_watch_init(bn_cpu_watch *w, pid_t pid)
+{
+    w->pid = pid;
+    w->start = w->end = -1;
+}
+
+void bn_cpu_tick(bn_cpu_watch *w, int64_t now, int64_t t_meas, int64_t t_end)
+{
+    if (w->pid <= 0)
+        return;
+    if (w->start < 0 && now >= t_meas)
+        w->start = bn_cpu_us(w->pid);
+    if (w->end < 0 && now >= t_end)
+        w->end = bn_cpu_us(w->pid);
+}
+
+double bn_cpu_per(const bn_cpu_watch *w, uint64_t n)
+{
+    if (w->pid <= 0 || w->start < 0 || w->end < w->start || n == 0)
+        return -1;
+    return (w->end - w->start) / (double)n;
+}
+
+bool bn_find_prog(const char *prog, char *buf, size_t size)
+{
+    const char *path = getenv("PATH");
+    char dirs[4096];
+    snprintf(dirs, sizeof dirs, "%s:/usr/sbin:/usr/bin:/usr/local/bin:/usr/local/sbin:/sbin:/bin",
+             path && *path ? path : "");
+    for (char *save = NULL, *dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
+        if (snprintf(buf, size, "%s/%s", dir, prog) < (int)size && access(buf, X_OK) == 0)
+            return true;
+    buf[0] = 0;
+    return false;
+}
+
 pid_t bn_spawn(char *const argv[], const char *logfile)
 {
     fflush(stdout);

@@ -3,7 +3,8 @@
  *   echo      bare ZeroMQ ROUTER: reads every message a pass finds, answers
  *             each dealer with one cumulative ack; with lmdb=DIR it first
  *             writes the pass's messages in one LMDB transaction and commits
- *             (fsync) - the bare ZeroMQ+LMDB group-commit limit.
+ *             (fsync) - the bare ZeroMQ+LMDB group-commit limit; with
+ *             curve=FILE over CurveZMQ, its public key written to FILE.
  *   lmdb      bare LMDB: batches of `batch` records of `size` bytes, one
  *             synced commit each, no messaging.
  *   prefill   writes cases, log entries and deadlines straight into a node's
@@ -101,6 +102,21 @@ static int echo_main(bn_args *a)
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max_frame, sizeof max_frame);
     v = GL_HANDSHAKE_MS;
     zmq_setsockopt(s, ZMQ_HANDSHAKE_IVL, &v, sizeof v);
+    /* curve=FILE: CurveZMQ with a fresh key pair, its public key into FILE
+     * for the clients (no ZAP handler: any client key is let in). */
+    const char *curve = bn_arg(a, "curve", NULL);
+    if (curve) {
+        zcert_t *cert = zcert_new();
+        FILE *kf = cert ? fopen(curve, "w") : NULL;
+        v = 1;
+        if (!kf || fprintf(kf, "%s\n", zcert_public_txt(cert)) < 0 || fclose(kf) != 0 ||
+            zmq_setsockopt(s, ZMQ_CURVE_SERVER, &v, sizeof v) != 0 ||
+            zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, zcert_secret_key(cert), 32) != 0) {
+            fprintf(stderr, "echo: cannot set up CurveZMQ (%s)\n", curve);
+            return 1;
+        }
+        zcert_destroy(&cert);
+    }
     if (!ep || zmq_bind(s, ep) != 0) {
         fprintf(stderr, "echo: cannot bind %s: %s\n", ep ? ep : "(none)", zmq_strerror(zmq_errno()));
         return 1;

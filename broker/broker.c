@@ -75,6 +75,7 @@ static void on_hugz(uv_timer_t *t)
         {"foreign", b->foreign},
         {"future", b->future},
         {"overclaims", b->overclaims},
+        {"archived_skipped", b->archived_skipped},
         {"out_of_scope", b->out_of_scope},
         {"subscribers", zlistx_size(b->subs)},
         {"live_dropped", b->live_dropped},
@@ -97,13 +98,49 @@ static void on_signal(uv_signal_t *s, int signum)
     uv_stop(b->uv);
 }
 
-/* The topology is read once, at start: a hangup must neither stop the
- * broker nor pass for a reload. */
+/* SIGHUP: HOME/topology.json again, for nodes' new keys only (`gridlink
+ * keys rotate`): each is admitted where the node's old key was, and the old
+ * one refused from then on. Anything else new in the file (nodes,
+ * endpoints, monitors, the broker's own key) takes a restart; a file of
+ * another shape changes nothing. */
 static void on_sighup(uv_signal_t *s, int signum)
 {
-    (void)s;
+    broker_t *b = s->data;
     (void)signum;
-    gl_warn("SIGHUP: the topology is not reloaded while running; restart the broker to apply a new topology.json");
+    gl_topology_t *fresh = NULL;
+    char err[512];
+    if (gl_home_topology(b->home, &fresh, err, sizeof err) != 0) {
+        gl_warn("SIGHUP: %s/topology.json not taken: %s", b->home, err);
+        return;
+    }
+    size_t *changed = calloc(b->topo->n_nodes ? b->topo->n_nodes : 1, sizeof *changed), n_changed = 0;
+    if (!changed) {
+        gl_topology_free(&fresh);
+        return;
+    }
+    if (gl_topology_adopt_keys(b->topo, fresh, true, changed, &n_changed, err, sizeof err) != 0) {
+        gl_warn("SIGHUP: %s/topology.json not taken (%s): the broker takes nodes' new keys on a reload, anything "
+                "else on a restart",
+                b->home, err);
+    } else {
+        for (size_t i = 0; i < n_changed; i++) {
+            const gl_node_t *n = &b->topo->nodes[changed[i]];
+            const char *old = fresh->nodes[changed[i]].public_key;
+            bool root = n == &b->topo->nodes[b->topo->root];
+            if (old) {
+                gl_zap_revoke(b->zap, "bus-in", old);
+                if (root)
+                    gl_zap_revoke(b->zap, "bus-out", old);
+            }
+            gl_zap_allow(b->zap, "bus-in", n->public_key, n->id);
+            if (root)
+                gl_zap_allow(b->zap, "bus-out", n->public_key, n->id);
+            gl_info("SIGHUP: node %s has a new key: admitted on the bus, its old key refused", n->id);
+        }
+        gl_info("SIGHUP: %zu new node key(s) taken from %s/topology.json", n_changed, b->home);
+    }
+    free(changed);
+    gl_topology_free(&fresh);
 }
 
 /* ---- setup ---- */
@@ -234,6 +271,7 @@ int broker_run(const char *home)
     uv_signal_start(&b->sigint, on_signal, SIGINT);
     uv_signal_start(&b->sigterm, on_signal, SIGTERM);
     uv_signal_init(b->uv, &b->sighup);
+    b->sighup.data = b;
     uv_signal_start(&b->sighup, on_sighup, SIGHUP);
     gl_info("bus intake and requests %s, output %s", b->topo->bus_in, b->topo->bus_out);
     gl_notify_ready(b->uv, "serving the bus");

@@ -43,6 +43,7 @@ typedef struct broker {
     zhashx_t *feeds; /* node id -> feed_t */
     size_t inflight; /* asks sent and not yet answered to the end */
     uint64_t events, replayed, gaps, missed, duplicates, deferred, asks_sent, overclaims;
+    uint64_t archived_skipped; /* sequences skipped because their node archived them (BusReply.pruned_through) */
     /* outq.c */
     zhashx_t *clients; /* rid hex -> client_t */
     zlistx_t *subs;    /* client_t subscribed over bus_in */
@@ -59,6 +60,7 @@ typedef struct broker {
     struct durable *dur;   /* the durable view (durable.c) */
     struct kpis *kpis;     /* the KPI counters in its store (kpis.c) */
     struct stream *stream; /* the dashboard's live stream (stream.c) */
+    struct plan *plan;     /* facts and up-time for the plan's indicators (plan.c) */
     const char *home;      /* the broker's home (the caller's) */
     gl_users_t *users;     /* HOME/users, when it exists (the dashboard's logins) */
     gl_prom_hist lag;      /* live events: logged at the node -> applied here */

@@ -19,6 +19,7 @@
 #include "report.h"
 #include "log.h"
 #include "metrics.h"
+#include "plan.h"
 #include "policy.h"
 #include "session.h"
 #include "stream.h"
@@ -161,6 +162,8 @@ static void api(broker_t *b, gl_http_req_t *r, const char *what)
         kpis_serve_league(b, r);
     else if (strcmp(what, "case") == 0)
         caseview_serve(b, r);
+    else if (strcmp(what, "indicators") == 0)
+        plan_serve(b, r);
     else if (strcmp(what, "report") == 0)
         report_serve(b, r);
     else

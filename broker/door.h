@@ -7,6 +7,10 @@
  *                         that holds cases, with its name, tier, parent,
  *                         its subtree's sums and whether the node is
  *                         heard on the bus (live), and the district's sums
+ *   GET /api/v1/indicators?year=YYYY[&unit=TOWNSHIP]
+ *                         the plan's indicators against the year's targets
+ *                         (plan.h), district-wide with each township's, or
+ *                         one township's
  *
  * A node is live when its process sent an event or a mark for it within
  * DOOR_LIVE_MS. broker_door_start/stop own the server (broker_t.http). */

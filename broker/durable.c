@@ -12,6 +12,7 @@
 #include "home.h"
 #include "kpis.h"
 #include "log.h"
+#include "plan.h"
 #include "store.h"
 
 #define MAP_SIZE      (64ull << 30) /* virtual; the file grows as pages are used */
@@ -175,6 +176,11 @@ static MDB_txn *txn_of(struct durable *d)
     return d->txn;
 }
 
+MDB_txn *durable_txn(broker_t *b)
+{
+    return b->dur ? txn_of(b->dur) : NULL;
+}
+
 static void put_counts(struct durable *d)
 {
     for (struct held *h = zhashx_first(d->held); h; h = zhashx_next(d->held)) {
@@ -224,9 +230,10 @@ static void put_seq(struct durable *d, const char *node, uint64_t seq)
         fail(d, "write a feed's sequence", rc);
 }
 
-MDB_txn *durable_txn(broker_t *b)
+void durable_skip(broker_t *b, const char *node, uint64_t seq)
 {
-    return b->dur ? txn_of(b->dur) : NULL;
+    if (b->dur && txn_of(b->dur))
+        put_seq(b->dur, node, seq);
 }
 
 void durable_reset_feed(broker_t *b, const char *node)
@@ -241,6 +248,10 @@ void durable_apply(broker_t *b, const bus_event_t *ev)
     if (!d || !txn_of(d))
         return;
     put_seq(d, ev->node, ev->seq);
+    if (ev->fact) {
+        plan_apply(b, d->txn, ev);
+        return;
+    }
     kpis_apply(b, d->txn, ev);
     char key[VIEW_KEY_MAX];
     view_key(ev, key, sizeof key);
@@ -404,7 +415,7 @@ int durable_open(broker_t *b, const char *home)
     zhashx_set_destructor(d->held, free_held);
     MDB_txn *txn = NULL;
     int rc = mdb_env_create(&d->env);
-    rc = rc ? rc : mdb_env_set_maxdbs(d->env, 8);
+    rc = rc ? rc : mdb_env_set_maxdbs(d->env, 16);
     rc = rc ? rc : mdb_env_set_mapsize(d->env, MAP_SIZE);
     rc = rc ? rc : mdb_env_open(d->env, dir, MDB_NOTLS, 0600);
     rc = rc ? rc : mdb_txn_begin(d->env, NULL, 0, &txn);
@@ -415,6 +426,7 @@ int durable_open(broker_t *b, const char *home)
     rc = rc ? rc : check_schema(d, txn, dir);
     rc = rc ? rc : kpis_open(b, txn);
     rc = rc ? rc : load(b, txn);
+    rc = rc ? rc : plan_open(b, txn);
     if (txn)
         rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
     if (rc) {
@@ -440,6 +452,7 @@ void durable_close(broker_t *b)
         return;
     durable_commit(b);
     kpis_close(b);
+    plan_close(b);
     if (d->env)
         mdb_env_close(d->env);
     zhashx_destroy(&d->held);

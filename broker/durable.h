@@ -27,6 +27,7 @@
 #ifndef GL_BROKER_DURABLE_H
 #define GL_BROKER_DURABLE_H
 
+#include <lmdb.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -59,12 +60,17 @@ int durable_open(broker_t *b, const char *home);
 void durable_close(broker_t *b);
 /* ev was applied to node's feed at sequence ev->seq: record it. */
 void durable_apply(broker_t *b, const bus_event_t *ev);
+/* node's feed goes on after seq: what lies between was archived by the
+ * node and is not in the view (feed.c's skip). */
+void durable_skip(broker_t *b, const char *node, uint64_t seq);
 /* node's feed starts again from 0 (its store was replaced). */
 void durable_reset_feed(broker_t *b, const char *node);
 /* The counts of holder node, or NULL when it holds nothing. */
 const durable_counts *durable_counts_of(broker_t *b, const char *node);
-/* The open write transaction, begun when none is (NULL on failure): what
- * reads of the stored view see, uncommitted changes included. */
+/* The open write transaction, begun when none is (NULL after an error):
+ * what reads of the stored view see, uncommitted changes included; the
+ * plan's indicators (plan.h) and the KPI counters (kpis.h) write and read
+ * their databases in it. */
 MDB_txn *durable_txn(broker_t *b);
 /* Commits the open transaction, if any (the timer does; so does stop). */
 void durable_commit(broker_t *b);

@@ -265,7 +265,8 @@ static void apply(broker_t *b, feed_t *f, bus_event_t *ev, zframe_t *raw)
     durable_apply(b, ev);
     stream_note(b, ev);
     view_window_push(&b->view, &f->win, r);
-    view_update(&b->view, r);
+    if (!ev->fact) /* a fact is no case's: kept by plan.c, not in the case view */
+        view_update(&b->view, r);
     outq_publish_event(b, ev, raw);
     if (zlistx_size(b->subs) > 0) {
         Gridlink__V1__BusReply rep = GRIDLINK__V1__BUS_REPLY__INIT;
@@ -306,8 +307,8 @@ void feed_offer(broker_t *b, feed_t *f, bus_event_t *ev, zframe_t *raw)
     }
     if (replayed)
         b->replayed++;
-    else
-        broker_metrics_lag(b, ev->time_ms);
+    /* Replayed events count too: a gap repaired is lag the view really had. */
+    broker_metrics_lag(b, ev->time_ms);
     apply(b, f, ev, raw);
 }
 
@@ -371,14 +372,34 @@ static void forward_to_client(broker_t *b, feed_t *f, ask_t *a, Gridlink__V1__Bu
     free(sizes);
 }
 
+/* The node archived its log through seq: a view behind it goes on after
+ * it, since those sequences will never be replayed. The cases they touched
+ * keep what the view had of them; the counts are not rebuilt. */
+static void skip_archived(broker_t *b, feed_t *f, uint64_t seq)
+{
+    gl_info("broker: %s archived its log through %llu; the view was at %llu and goes on after it", f->node,
+            (unsigned long long)seq, (unsigned long long)f->last);
+    b->archived_skipped += seq - f->last;
+    f->last = seq;
+    if (seq > f->known)
+        f->known = seq;
+    durable_skip(b, f->node, seq);
+}
+
 void feed_take_replay(broker_t *b, feed_t *f, Gridlink__V1__BusReply *rep, uint64_t heard)
 {
     ask_t *a = f->head;
     if (a && a->sent_ms && heard > a->seen_to)
         a->seen_to = heard;
+    if (a && a->sent_ms && rep->pruned_through > a->seen_to)
+        a->seen_to = rep->pruned_through;
+    if (a && a->client && a->next_seq <= rep->pruned_through)
+        a->next_seq = rep->pruned_through + 1;
     if (a && a->client)
         forward_to_client(b, f, a, rep);
     uint64_t before = f->last;
+    if (rep->pruned_through > f->last)
+        skip_archived(b, f, rep->pruned_through);
     for (size_t i = 0; i < rep->n_events; i++) {
         bus_event_t *ev = rep->events[i];
         rep->events[i] = NULL; /* ownership passes to feed_offer */

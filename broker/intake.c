@@ -9,6 +9,7 @@
 #include "core.h"
 #include "feed.h"
 #include "log.h"
+#include "plan.h"
 #include "service.h"
 #include "topology.h"
 
@@ -65,6 +66,8 @@ static bool event_believable(broker_t *b, const char *user, const bus_event_t *e
             return false;
         }
     }
+    if (ev->fact && !plan_fact_believable(b, ev))
+        return false;
     int64_t now = wall_ms();
     if (ev->time_ms > now + FUTURE_MAX_MS) {
         b->future++;

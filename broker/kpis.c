@@ -137,8 +137,8 @@ void kpis_flush(broker_t *b, MDB_txn *txn)
 void kpis_apply(broker_t *b, MDB_txn *txn, const bus_event_t *ev)
 {
     struct kpis *k = b->kpis;
-    if (!k || !txn || !ev->case_id || !ev->case_id[0])
-        return;
+    if (!k || !txn || !ev->case_id || !ev->case_id[0] || strcmp(ev->kind, "status") == 0)
+        return; /* a copy of another node's change: nothing of this node's */
     const char *units[UNITS_MAX];
     size_t nu = gl_kpi_units(b->topo, ev->node, units, UNITS_MAX);
     if (nu == 0)

@@ -11,9 +11,11 @@
 #include "home.h"
 #include "http.h"
 #include "log.h"
+#include "plan.h"
 #include "prom.h"
 
-static const double lag_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+static const double lag_bounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3,
+                                    0.5,   0.75,  1,     1.5,  2,    3,     5,    10,    30,  60,   300};
 
 void broker_metrics_lag(broker_t *b, long long time_ms)
 {
@@ -40,7 +42,7 @@ static void counters(broker_t *b, gl_prom *p)
         {"duplicate", b->duplicates},      {"out_of_order", b->deferred},     {"malformed", b->bad},
         {"unauthorized", b->unauthorized}, {"foreign", b->foreign},           {"future", b->future},
         {"overclaim", b->overclaims},      {"out_of_scope", b->out_of_scope}, {"client", b->refused},
-        {"client_cut_off", b->cutoffs},    {"live_dropped", b->live_dropped},
+        {"client_cut_off", b->cutoffs},    {"live_dropped", b->live_dropped}, {"fact", plan_refused(b)},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         gl_prom_sample(p, "gridlink_broker_refused_total", gl_prom_labels(l, "reason", rows[i].reason, NULL),
@@ -88,8 +90,9 @@ static void feeds(broker_t *b, gl_prom *p)
         gl_prom_sample(p, "gridlink_broker_feed_seq", gl_prom_labels(l, "node", f->node, "which", "known", NULL),
                        (double)f->known);
     }
-    gl_prom_family(p, "gridlink_broker_bus_lag_seconds", "histogram",
-                   "Seconds from a live event's time at its node to its application in the broker's view.");
+    gl_prom_family(
+        p, "gridlink_broker_bus_lag_seconds", "histogram",
+        "Seconds from an event's time at its node to its application in the broker's view, live or replayed.");
     gl_prom_hist_write(p, "gridlink_broker_bus_lag_seconds", NULL, &b->lag);
 }
 

@@ -97,6 +97,13 @@ json_t *cli_case_json(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *pa
 int64_t cli_now_ms(void);
 /* Print j indented on stdout and release it. */
 void cli_print_json(json_t *j);
+/* One case as `gridlink show` prints it, with the parts of a bulk task. */
+void cli_print_case(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *parts, size_t n_parts);
+/* An archived case of node (cmd_archive.c), printed as show prints it
+ * (json: as --json, with "archived": "YYYY-MM"): 0 when printed, 1 after
+ * an error printed, -1 when the archive has no such case (nothing printed). */
+int cli_archive_show(const char *home, const char *node, const char *id, bool json);
+
 /* The readable one-line outcome of an action: case, state, holder, and the
  * node's note when the action was sent on to the holder. */
 void cli_print_outcome(const Gridlink__V1__CtlReply *rep);
@@ -114,6 +121,7 @@ int gl_cmd_deadletters(int argc, char **argv);
 int gl_cmd_watch(int argc, char **argv);
 int gl_cmd_keygen(int argc, char **argv);
 int gl_cmd_provision(int argc, char **argv);
+int gl_cmd_keys(int argc, char **argv);
 int gl_cmd_topology(int argc, char **argv);
 int gl_cmd_demo(int argc, char **argv);
 int gl_cmd_load(int argc, char **argv);
@@ -125,6 +133,9 @@ int gl_cmd_backup(int argc, char **argv);
 int gl_cmd_attach(int argc, char **argv);
 int gl_cmd_attachment(int argc, char **argv);
 int gl_cmd_survey(int argc, char **argv);
+int gl_cmd_facts(int argc, char **argv);
 int gl_cmd_restore(int argc, char **argv);
+int gl_cmd_replay(int argc, char **argv);
+int gl_cmd_archive(int argc, char **argv);
 
 #endif

@@ -372,7 +372,7 @@ static void print_counters(const Gridlink__V1__CaseCounters *k)
         printf("\n");
 }
 
-static void print_case(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *parts, size_t n_parts)
+void cli_print_case(const Gridlink__V1__Case *c, Gridlink__V1__Case *const *parts, size_t n_parts)
 {
     char when[48], a[GL_NODE_ID_MAX + 128], b[GL_NODE_ID_MAX + 128];
     int64_t now = cli_now_ms();
@@ -506,13 +506,28 @@ int gl_cmd_show(int argc, char **argv)
     Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
     req.op = "show";
     req.case_id = argv[optind];
+    req.node = (char *)o.node;
     Gridlink__V1__CtlReply *rep;
-    if (cli_case_call("show", &o, &req, &rep) != 0)
+    char err[512];
+    if (gl_ctl_call(o.home, &req, o.timeout_ms, &rep, err, sizeof err) != 0)
+        return cli_fail("show", "%s", err);
+    if (rep->code == GL_ENOENT) {
+        /* Not in the store: an archived case answers from the archive. */
+        gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
+        int arc = cli_archive_show(o.home, o.node, req.case_id, o.json);
+        if (arc >= 0)
+            return arc;
+        return cli_fail("show", "%s", gl_strerror(GL_ENOENT));
+    }
+    if (rep->code != 0) {
+        cli_fail("show", "%s", rep->error && rep->error[0] ? rep->error : gl_strerror(rep->code));
+        gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
         return 1;
+    }
     if (o.json)
         cli_print_json(cli_case_json(rep->case_, rep->cases, rep->n_cases, cli_now_ms()));
     else
-        print_case(rep->case_, rep->cases, rep->n_cases);
+        cli_print_case(rep->case_, rep->cases, rep->n_cases);
     gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
     return 0;
 }

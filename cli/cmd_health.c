@@ -233,7 +233,7 @@ static void print_home(const probe_t *probes, size_t n)
     const char *head[] = {"node", "name", "state", "parent link", "outbox", "dead letters", "cases", ""};
     cli_table_add(t, head);
     size_t up = 0, parents_down = 0;
-    uint64_t outbox = 0, dead = 0, cases = 0;
+    uint64_t outbox = 0, dead = 0, cases = 0, archived_events = 0, archived_cases = 0;
     for (size_t i = 0; i < n; i++) {
         const probe_t *p = &probes[i];
         const Gridlink__V1__NodeHealth *h = p->rep ? p->rep->health : NULL;
@@ -244,6 +244,8 @@ static void print_home(const probe_t *probes, size_t n)
             outbox += h->outbox_pending;
             dead += h->dead_letters;
             cases += h->cases;
+            archived_events += h->archived_events;
+            archived_cases += h->archived_cases;
             snprintf(ob, sizeof ob, "%" PRIu64, h->outbox_pending);
             snprintf(dl, sizeof dl, "%" PRIu64, h->dead_letters);
             snprintf(cs, sizeof cs, "%" PRIu64, h->cases);
@@ -261,6 +263,9 @@ static void print_home(const probe_t *probes, size_t n)
            " dead letter%s, %" PRIu64 " case record%s\n",
            n, n == 1 ? "" : "s", up, n - up, parents_down, parents_down == 1 ? "" : "s", outbox, dead,
            dead == 1 ? "" : "s", cases, cases == 1 ? "" : "s");
+    if (archived_events || archived_cases)
+        printf("archived (归档, past the retention): %" PRIu64 " log entries, %" PRIu64 " cases\n", archived_events,
+               archived_cases);
 }
 
 /* True when HOME/keys holds the secret key of node id. */

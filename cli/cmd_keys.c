@@ -1,4 +1,5 @@
-/* cmd_keys.c: setting up a home (keygen) and checking topology files. */
+/* cmd_keys.c: setting up a home (keygen), checking topology files, and one
+ * node's new keypair (keys rotate). */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -103,4 +104,120 @@ int gl_cmd_topology(int argc, char **argv)
            t->catalogue->n_subs, t->catalogue->builtin ? " (built-in)" : "", t->community_tasks->n);
     gl_topology_free(&t);
     return 0;
+}
+
+/* keys rotate: a new keypair for one node in the home, its public key in
+ * HOME/topology.json, and with --to the bundle of the node's machine. */
+static int keys_rotate(int argc, char **argv)
+{
+    static const struct option lo[] = {{"home", required_argument, 0, 'H'},
+                                       {"node", required_argument, 0, 'n'},
+                                       {"group", required_argument, 0, 'g'},
+                                       {"host-of", required_argument, 0, 'o'},
+                                       {"broker", no_argument, 0, 'b'},
+                                       {"to", required_argument, 0, 't'},
+                                       {0, 0, 0, 0}};
+    const char *home = NULL, *node = NULL, *group = NULL, *bundle = NULL;
+    enum { MAX_HOSTED = 256 };
+    const char *hosted[MAX_HOSTED];
+    size_t n_hosted = 0;
+    bool broker = false;
+    cli_opts_reset();
+    int c;
+    while ((c = cli_next_opt("keys", argc, argv, lo, NULL)) != -1) {
+        if (c == 'H')
+            home = optarg;
+        else if (c == 'n')
+            node = optarg;
+        else if (c == 'g')
+            group = optarg;
+        else if (c == 'o' && n_hosted < MAX_HOSTED)
+            hosted[n_hosted++] = optarg;
+        else if (c == 'o')
+            return cli_usage("keys", "at most %d --host-of options", MAX_HOSTED);
+        else if (c == 'b')
+            broker = true;
+        else if (c == 't')
+            bundle = optarg;
+        else
+            return CLI_USAGE;
+    }
+    if (optind != argc)
+        return cli_usage("keys", "unexpected argument '%s'", argv[optind]);
+    if (!node)
+        return cli_usage("keys", "--node NODE_ID is required");
+    if (!gl_node_id_valid(node))
+        return cli_usage("keys", "'%s' is not a node ID", node);
+    if (!bundle && (group || n_hosted || broker))
+        return cli_usage("keys", "--group, --host-of and --broker describe the bundle of --to DIR");
+    home = cli_home(home);
+    zsys_handler_set(NULL);
+    char path[PATH_MAX], err[512];
+    gl_home_path(path, sizeof path, home, "topology.json");
+    gl_topology_t *t = NULL;
+    if (gl_topology_load_file(path, &t, err, sizeof err) != 0)
+        return cli_fail("keys", "%s: %s", path, err);
+    const gl_node_t *n = gl_topology_find(t, node);
+    if (!n) {
+        gl_topology_free(&t);
+        return cli_fail("keys", "node %s is not in %s", node, path);
+    }
+    char pub[GL_KEY_Z85_LEN + 1];
+    int rc = gl_keys_rotate(home, node, pub);
+    if (rc == GL_ENOENT) {
+        gl_topology_free(&t);
+        return cli_fail("keys",
+                        "%s/keys holds no keypair of %s (a machine's bundle holds only its own nodes' keys: "
+                        "rotate in the provisioning home)",
+                        home, node);
+    }
+    if (rc == 0)
+        rc = gl_topology_set_key(t, node, pub);
+    if (rc == 0)
+        rc = gl_topology_save(t, path);
+    if (rc != 0) {
+        gl_topology_free(&t);
+        return cli_fail("keys", "cannot write the new key of %s under %s: %s", node, home, gl_strerror(rc));
+    }
+    printf("node %s: new key %s; written to %s/keys and %s\n", node, pub, home, path);
+    const gl_node_t *parent = gl_topology_parent(t, n);
+    printf("reload (SIGHUP) with this topology.json: the broker");
+    if (parent)
+        printf(", %s", parent->id);
+    for (size_t i = 0; i < n->n_children; i++)
+        printf(", %s", t->nodes[n->children[i]].id);
+    printf("; then restart the process of %s\n", node);
+    gl_topology_free(&t);
+    if (!bundle)
+        return 0;
+    fflush(stdout);
+    /* The bundle of the node's machine, as `gridlink provision` makes it. */
+    char *pargv[8 + 2 * MAX_HOSTED + 2];
+    int pargc = 0;
+    pargv[pargc++] = "provision";
+    pargv[pargc++] = "--home";
+    pargv[pargc++] = (char *)home;
+    if (group) {
+        pargv[pargc++] = "--group";
+        pargv[pargc++] = (char *)group;
+    }
+    if (n_hosted == 0)
+        hosted[n_hosted++] = node;
+    for (size_t i = 0; i < n_hosted; i++) {
+        pargv[pargc++] = "--host-of";
+        pargv[pargc++] = (char *)hosted[i];
+    }
+    if (broker)
+        pargv[pargc++] = "--broker";
+    pargv[pargc++] = "--to";
+    pargv[pargc++] = (char *)bundle;
+    pargv[pargc] = NULL;
+    return gl_cmd_provision(pargc, pargv);
+}
+
+int gl_cmd_keys(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "rotate") != 0)
+        return cli_usage("keys", "usage: gridlink keys rotate --node NODE_ID [--to DIR ...]");
+    return keys_rotate(argc - 1, argv + 1);
 }

@@ -352,6 +352,29 @@ static const cli_command commands[] = {
                    "    --host-of xinbei.sanjing.c01 --host-of xinbei.sanjing.c02 --to /srv/bundles/host-c01",
     },
     {
+        .name = "keys",
+        .fn = gl_cmd_keys,
+        .synopsis = {"rotate --node NODE_ID [--to DIR [--group node|community|township|auto] [--host-of NODE_ID ...] "
+                     "[--broker]]"},
+        .summary = "a new keypair for one node, its neighbours running on",
+        .about = "rotate makes a new CurveZMQ keypair for NODE_ID in HOME/keys (the old one is gone) and writes\n"
+                 "its public key into HOME/topology.json; run it in the provisioning home. With --to it then\n"
+                 "makes the bundle of the node's machine into DIR as `gridlink provision` does (--host-of\n"
+                 "defaults to NODE_ID). Then: copy the new topology.json to every machine and reload (SIGHUP,\n"
+                 "systemctl reload) the broker and the processes of the node's parent and children: a parent\n"
+                 "admits the new key and refuses the old one, a child connects again with it, the broker\n"
+                 "takes it on the bus. Last, restart the node's own process with its new keypair. It prints\n"
+                 "the new key and which processes to reload.\n",
+        .opts = {OPT_HOME,
+                 {"--node", "NODE_ID", "the node whose keypair is replaced"},
+                 {"--to", "DIR", "make the bundle of the node's machine into the new or empty DIR"},
+                 {"--group", "MODE", "with --to: GRIDLINK_GROUP of that machine (default node)"},
+                 {"--host-of", "NODE_ID", "with --to: a unit of that machine (repeatable; default --node)"},
+                 {"--broker", NULL, "with --to: the broker runs there too"}},
+        .example = "gridlink keys rotate --home /srv/xinbei-keys --node xinbei.sanjing.c01 --group community \\\n"
+                   "    --to /srv/bundles/sanjing-c01",
+    },
+    {
         .name = "user",
         .fn = gl_cmd_user,
         .synopsis = {"add --name NAME --role ROLE --scope NODE_ID [--display NAME] --password-stdin", "list [--json]",
@@ -474,6 +497,30 @@ static const cli_command commands[] = {
                    "gridlink survey show --node xinbei.sanjing.c01 --survey \"$id\"",
     },
     {
+        .name = "facts",
+        .fn = gl_cmd_facts,
+        .synopsis = {"set --node NODE_ID NAME VALUE [--as-of YYYY-MM-DD] [--note TEXT]", "show --node NODE_ID [NAME]",
+                     "names"},
+        .summary = "facts a unit reports for the plan's indicators (规划指标): set one, show them with their history",
+        .about = "A community or village reports its service room area, social organisations, social workers\n"
+                 "under 45 and how many hold a certificate, and whether it is a high-standard harmonious\n"
+                 "community or has democratic consultation; a township whether its service center is built and\n"
+                 "grid management in place; the district the urban average wage (names lists them all). set\n"
+                 "records a new value, holding from --as-of (default today); every change is kept in the\n"
+                 "unit's log with who made it and when, and reaches the broker, which computes the plan's\n"
+                 "indicators (GET /api/v1/indicators). A flag is 1 or 0 (yes or no). show prints each fact's\n"
+                 "value now and every change.\n",
+        .opts = {OPT_HOME,
+                 OPT_NODE("the unit (required for set and show)"),
+                 {"--as-of", "YYYY-MM-DD", "set: the date the value holds from (local; default today)"},
+                 {"--note", "TEXT", "set: a remark kept with the change"},
+                 OPT_JSON,
+                 OPT_TIMEOUT},
+        .example = "gridlink facts set --node xinbei.sanjing.c01 service_room_m2 820 --as-of 2017-06-30\n"
+                   "gridlink facts set --node xinbei.sanjing grid_management yes\n"
+                   "gridlink facts show --node xinbei.sanjing.c01",
+    },
+    {
         .name = "backup",
         .fn = gl_cmd_backup,
         .synopsis = {"--node NODE_ID --to DIR"},
@@ -502,6 +549,50 @@ static const cli_command commands[] = {
                  {"--node", "NODE_ID", "the node whose store is replaced (stopped)"},
                  {"--from", "DIR", "a directory `gridlink backup` wrote"}},
         .example = "gridlink restore --node xinbei.sanjing --from /srv/backup/2026-12-02",
+    },
+    {
+        .name = "replay",
+        .fn = gl_cmd_replay,
+        .synopsis = {"--topology NEW.json --from DATE --to DATE [--unit NODE_ID] [--json]"},
+        .summary = "a recorded period counted again under other SLA rules or calendar: as it was, as it would be",
+        .about = "Reads every node's log and cases under HOME (read-only: a running node goes on working, no\n"
+                 "store is written), merges the logs by time and counts every holder's acceptance and\n"
+                 "completion clocks again with the engine's own rule under NEW.json's SLA rules and calendar.\n"
+                 "A clock whose due time stays the same keeps its recorded steps; one that moves loses its\n"
+                 "recorded escalation or overdue mark and, when the holder had not acted by the new due time,\n"
+                 "escalates (or is marked overdue) then. People's actions happen at their recorded times.\n"
+                 "Prints the figures of the days --from .. --to (the district's local days) as recorded and\n"
+                 "as replayed, side by side: the KPIs, the escalations, and the steps that changed.\n",
+        .opts = {OPT_HOME,
+                 {"--topology", "FILE", "the topology whose SLA rules and calendar the period is replayed under"},
+                 {"--from", "DATE", "the first day of the period, YYYY-MM-DD (local)"},
+                 {"--to", "DATE", "the last day of the period, YYYY-MM-DD (local)"},
+                 {"--unit", "NODE_ID", "the unit whose figures are printed (default the district; --json: all)"},
+                 OPT_JSON},
+        .example = "jq '(.sla[] | select(.accept_wh) | .accept_wh) |= (. / 2 | ceil)' /srv/xinbei/topology.json "
+                   ">half.json\n"
+                   "gridlink replay --home /srv/xinbei --topology half.json --from 2026-12-01 --to 2026-12-01",
+    },
+    {
+        .name = "archive",
+        .fn = gl_cmd_archive,
+        .synopsis = {"list --node NODE_ID [--json]", "cat --node NODE_ID [--month YYYY-MM]",
+                     "show --node NODE_ID CASE_ID [--json]", "prune --node NODE_ID [--json]"},
+        .summary = "a node's archive: log entries and closed cases past the retention (归档)",
+        .about = "A node keeps its log and its closed cases for the topology's retain_days (default 400);\n"
+                 "older ones go to HOME/archive/NODE/YYYY-MM.jsonl.gz (gzip, one JSON record a line, the\n"
+                 "month in Beijing time) and leave the store. list: the months with their counts of log\n"
+                 "entries and cases. cat: every record of a month (or of all), one JSON line each, each\n"
+                 "log sequence and case once. show: an archived case as `gridlink show` prints it (show\n"
+                 "itself falls back to the archive). prune: the node's process archives and prunes what\n"
+                 "is past the retention now, instead of at its next pass. A torn tail (a crash while\n"
+                 "writing) is read up to its last whole record and said on stderr.\n",
+        .opts = {OPT_HOME,
+                 OPT_NODE("the node whose archive it is (required)"),
+                 {"--month", "YYYY-MM", "cat: only this month"},
+                 OPT_JSON},
+        .example = "gridlink archive list --node xinbei.sanjing.c01\n"
+                   "gridlink archive cat --node xinbei.sanjing.c01 --month 2025-10 | jq -c 'select(.type==\"case\")'",
     },
     {
         .name = "topology",

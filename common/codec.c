@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "names.h"
+#include "facts.h"
 #include "survey.h"
 #include "topology.h"
 
@@ -301,6 +302,11 @@ static int check_event(const Gridlink__V1__BusEvent *e, char *err, size_t errlen
         return refuse(err, errlen, "event from %s: bad field", e->node);
     if (e->state < 0 || e->state > GRIDLINK__V1__CASE_STATE__STATE_MERGED)
         return refuse(err, errlen, "event from %s: unknown state %d", e->node, (int)e->state);
+    if (e->fact) {
+        char why[200];
+        if (gl_fact_check(e->fact, GRIDLINK__V1__TIER__TIER_UNKNOWN, why, sizeof why) != 0)
+            return refuse(err, errlen, "event from %s: bad fact: %s", e->node, why);
+    }
     return GL_OK;
 }
 
@@ -393,6 +399,15 @@ static int check_ctl_op(const Gridlink__V1__CtlRequest *r, char *err, size_t err
         return refuse(err, errlen, "a file is named by its SHA-256 (64 hex digits)");
     if (!text_ok(r->period, 16) || r->level > 3)
         return refuse(err, errlen, "an appraisal's period or level is not one");
+    if (op == GRIDLINK__V1__OP__OP_FACT_SET) {
+        char why[200];
+        if (!r->fact)
+            return refuse(err, errlen, "fact-set needs the fact");
+        if (gl_fact_check(r->fact, GRIDLINK__V1__TIER__TIER_UNKNOWN, why, sizeof why) != 0)
+            return refuse(err, errlen, "%s", why);
+    }
+    if (op == GRIDLINK__V1__OP__OP_FACTS && r->fact && r->fact->name[0] && gl_fact_find(r->fact->name) < 0)
+        return refuse(err, errlen, "no fact '%.60s'", r->fact->name);
     if (!text_ok(r->content_type, 64))
         return refuse(err, errlen, "content type too long or not UTF-8");
     if (op == GRIDLINK__V1__OP__OP_ATTACH && r->data.len == 0)
@@ -521,6 +536,9 @@ int gl_decode_bus_reply(const uint8_t *buf, size_t len, Gridlink__V1__BusReply *
             rc = refuse(err, errlen, "bus reply for %s: sequence %llu out of order", r->node,
                         (unsigned long long)e->seq);
     }
+    if (rc == GL_OK && r->n_events > 0 && r->pruned_through >= r->events[0]->seq)
+        rc = refuse(err, errlen, "bus reply for %s: events at or below its pruned_through %llu", r->node,
+                    (unsigned long long)r->pruned_through);
     for (size_t i = 0; rc == GL_OK && i < r->n_marks; i++)
         if (!r->marks[i] || !id_ok(r->marks[i]->node, false))
             rc = refuse(err, errlen, "bus reply: mark %zu names no node", i);

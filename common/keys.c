@@ -133,6 +133,29 @@ static int install(const char *dir, const char *name)
     return GL_OK;
 }
 
+int gl_keys_rotate(const char *home, const char *name, char *pub)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    if (!name || !pub || keys_dir(home, dir, sizeof dir) != 0 ||
+        snprintf(path, sizeof path, "%s/%s.cert", dir, name) >= (int)sizeof path)
+        return GL_EINVAL;
+    if (!file_exists(path))
+        return GL_ENOENT;
+    int rc = generate(dir, name, pub);
+    if (rc != 0)
+        return rc;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0 && syncfs(dfd) != 0)
+        rc = gl_err_from_errno(errno);
+    if (rc == 0)
+        rc = install(dir, name);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return rc;
+}
+
 static int set_operator(gl_topology_t *t, const char *z85)
 {
     for (size_t i = 0; i < t->n_monitors; i++) {

@@ -16,6 +16,11 @@
  * into t (node public_key, broker_key, monitor "operator"). Existing keys are
  * kept. *created (may be NULL) gets how many keypairs were made. */
 int gl_keys_ensure(const char *home, gl_topology_t *t, int *created);
+/* Replace the keypair NAME in HOME/keys with a new one (the old one is
+ * gone: its secret is not kept) and write its public key into pub (41
+ * bytes). The new pair is synced before it takes the old one's place, the
+ * secret file first, so a crash leaves one whole pair of the two. */
+int gl_keys_rotate(const char *home, const char *name, char *pub);
 /* Load the keypair NAME from HOME/keys. *out owned by caller (zcert_destroy). */
 int gl_keys_load(const char *home, const char *name, zcert_t **out);
 

@@ -207,6 +207,14 @@ static size_t add(gl_kpi_delta *out, size_t n, enum gl_kpi_counter k, int64_t at
     return n;
 }
 
+/* Working time in [from, to), both held to this world's times (facts read
+ * from a damaged store may hold anything). */
+static int64_t working(const gl_calendar_t *cal, const char *node, int64_t from, int64_t to)
+{
+    from = from < GL_KPI_TIME_MIN ? GL_KPI_TIME_MIN : from > GL_KPI_TIME_MAX ? GL_KPI_TIME_MAX : from;
+    return gl_calendar_working_ms(cal, node, from, to);
+}
+
 /* A rating: from the event's rating, or from the note of an older node
  * ("resolved yes, satisfied no..."). */
 static void rating_of(const Gridlink__V1__BusEvent *ev, bool *resolved, bool *satisfied)
@@ -231,6 +239,8 @@ size_t gl_kpi_step(const gl_calendar_t *cal, Gridlink__V1__Tier tier, const Grid
     if (!ev || !ev->case_id || !ev->case_id[0] || !ev->node || !ev->kind || !gl_event_from(ev->kind, &kind) ||
         kind == EVK(STATUS) || kind == EVK(DUE_SOON))
         return 0;
+    if (ev->time_ms < GL_KPI_TIME_MIN || ev->time_ms > GL_KPI_TIME_MAX)
+        return 0; /* no time of this world: nothing to count */
     gl_kpi_facts before = *f;
     const Gridlink__V1__CaseCounters *k = ev->counters;
     const char *node = ev->node;
@@ -242,7 +252,7 @@ size_t gl_kpi_step(const gl_calendar_t *cal, Gridlink__V1__Tier tier, const Grid
         memset(f, 0, sizeof *f);
         f->flags = GL_KF_STINT | (ev->part && tier == GRIDLINK__V1__TIER__TIER_DEPARTMENT ? GL_KF_PART : 0);
         f->start_ms = t;
-        f->accept_due_ms = ev->accept_due_ms;
+        f->accept_due_ms = ev->accept_due_ms <= GL_KPI_TIME_MAX ? ev->accept_due_ms : 0;
         if (k) {
             f->oa = k->overdue_accept;
             f->or_ = k->overdue_resolve;
@@ -278,7 +288,7 @@ size_t gl_kpi_step(const gl_calendar_t *cal, Gridlink__V1__Tier tier, const Grid
         f->rw = k->reworks;
         f->shuffles = k->shuffles;
     }
-    if (ev->accept_due_ms > 0)
+    if (ev->accept_due_ms > 0 && ev->accept_due_ms <= GL_KPI_TIME_MAX)
         f->accept_due_ms = ev->accept_due_ms;
     if (reworked && (f->flags & GL_KF_HANDLED) && !(f->flags & GL_KF_REWORKED)) {
         f->flags |= GL_KF_REWORKED;
@@ -292,12 +302,13 @@ size_t gl_kpi_step(const gl_calendar_t *cal, Gridlink__V1__Tier tier, const Grid
         f->flags |= GL_KF_ACCEPTED;
         f->accept_ms = t;
         n = add(out, n, GL_KC_ACCEPTED, t, 1);
-        n = add(out, n, GL_KC_ACCEPT_MS, t, gl_calendar_working_ms(cal, node, f->start_ms, t));
+        n = add(out, n, GL_KC_ACCEPT_MS, t, working(cal, node, f->start_ms, t));
         if (!(f->flags & GL_KF_LATE_ACCEPT) && (f->accept_due_ms <= 0 || t <= f->accept_due_ms))
             n = add(out, n, GL_KC_SIGNED_IN_TIME, f->start_ms, 1);
         if (f->flags & GL_KF_PART) {
             n = add(out, n, GL_KC_WHISTLE_PARTS, t, 1);
-            n = add(out, n, GL_KC_WHISTLE_MS, t, t > f->start_ms ? t - f->start_ms : 0);
+            n = add(out, n, GL_KC_WHISTLE_MS, t,
+                    t > f->start_ms && f->start_ms >= GL_KPI_TIME_MIN ? t - f->start_ms : 0);
         }
         break;
     case EVK(SUSPENDED):
@@ -306,7 +317,8 @@ size_t gl_kpi_step(const gl_calendar_t *cal, Gridlink__V1__Tier tier, const Grid
         break;
     case EVK(RESUMED):
         if (f->suspended_from > 0)
-            f->suspended_ms += gl_calendar_working_ms(cal, node, f->suspended_from, t);
+            f->suspended_ms = (f->suspended_ms > 0 && f->suspended_ms < GL_KPI_TIME_MAX ? f->suspended_ms : 0) +
+                              working(cal, node, f->suspended_from, t);
         f->suspended_from = 0;
         break;
     case EVK(RESOLVED):
@@ -316,7 +328,8 @@ size_t gl_kpi_step(const gl_calendar_t *cal, Gridlink__V1__Tier tier, const Grid
         f->handled_ms = t;
         {
             int64_t from = f->accept_ms > 0 ? f->accept_ms : f->start_ms;
-            int64_t w = gl_calendar_working_ms(cal, node, from, t) - f->suspended_ms;
+            int64_t sus = f->suspended_ms > 0 && f->suspended_ms < GL_KPI_TIME_MAX ? f->suspended_ms : 0;
+            int64_t w = working(cal, node, from, t) - sus;
             n = add(out, n, GL_KC_HANDLED, t, 1);
             n = add(out, n, GL_KC_HANDLE_MS, t, w > 0 ? w : 0);
         }

@@ -57,9 +57,11 @@
 #include "topology.h"
 
 #define GL_KPI_FORMULA    "gl-kpi-1"
-#define GL_KPI_MIN_SAMPLE 10 /* default; GRIDLINK_KPI_MIN_SAMPLE */
-#define GL_KPI_LIST       5  /* units on each of the red and black lists, at most */
-#define GL_KPI_KEY_MAX    16 /* a period key with its NUL */
+#define GL_KPI_MIN_SAMPLE 10              /* default; GRIDLINK_KPI_MIN_SAMPLE */
+#define GL_KPI_LIST       5               /* units on each of the red and black lists, at most */
+#define GL_KPI_KEY_MAX    16              /* a period key with its NUL */
+#define GL_KPI_TIME_MIN   946684800000LL  /* 2000-01-01: events outside [MIN, MAX] count nothing */
+#define GL_KPI_TIME_MAX   7258118400000LL /* 2200-01-01 */
 
 enum gl_kpi_counter {
     GL_KC_DISPATCHED,
@@ -184,8 +186,10 @@ typedef struct gl_kpi_delta {
  * (ev->node, ev->case_id); working time on cal for ev->node (NULL: the
  * built-in calendar); tier is ev->node's. Writes the counter changes for
  * ev->node into out and returns their number; *changed says whether f
- * changed (the caller then stores it). Events without a case, and
- * copies (status), change nothing. */
+ * changed (the caller then stores it). Events without a case, copies
+ * (status) and events timed outside GL_KPI_TIME_MIN..MAX change nothing.
+ * Facts from anywhere (a damaged store) are safe: every time is used
+ * only through bounded calendar arithmetic. */
 size_t gl_kpi_step(const gl_calendar_t *cal, Gridlink__V1__Tier tier, const Gridlink__V1__BusEvent *ev, gl_kpi_facts *f,
                    bool *changed, gl_kpi_delta out[GL_KPI_MAX_DELTAS]);
 

@@ -309,3 +309,14 @@ int gl_policy_deadline_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const 
         *resolve_ms = gl_time_limit_nominal_ms(r);
     return rc;
 }
+
+void gl_policy_dues(const gl_policy_t *p, const gl_calendar_t *cal, const char *node, Gridlink__V1__Tier tier,
+                    const char *category, int priority, int64_t start_ms, int64_t *accept_due, int64_t *resolve_due)
+{
+    gl_time_limit a, r;
+    gl_policy_limits_for(p, tier, category, priority, &a, &r);
+    if (accept_due)
+        *accept_due = a.amount > 0 ? gl_calendar_add_limit(cal, node, start_ms, a) : 0;
+    if (resolve_due)
+        *resolve_due = r.amount > 0 ? gl_calendar_add_limit(cal, node, start_ms, r) : 0;
+}

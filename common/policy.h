@@ -59,6 +59,21 @@ int gl_policy_limits_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const ch
 int gl_policy_deadline_for(const gl_policy_t *p, Gridlink__V1__Tier tier, const char *category, int priority,
                            int64_t *accept_ms, int64_t *resolve_ms);
 
+/* The due times of a holder's limits started at start_ms: the limits of
+ * gl_policy_limits_for, each counted on cal for node with
+ * gl_calendar_add_limit; 0 for a deadline no rule sets. The engine starts a
+ * holder's deadlines with it (nodes/deadlines.c) and the replay counts them
+ * again with it (replay.c), so the two agree. Outputs may be NULL. */
+void gl_policy_dues(const gl_policy_t *p, const gl_calendar_t *cal, const char *node, Gridlink__V1__Tier tier,
+                    const char *category, int priority, int64_t start_ms, int64_t *accept_due, int64_t *resolve_due);
+
+/* The notes the engine logs when a deadline passes (nodes/clock.c), each
+ * the start of the event's note: how a replay tells the clock's steps from
+ * people's. */
+#define GL_DUE_NOTE_ACCEPT  "not accepted in time"
+#define GL_DUE_NOTE_ABSENT  "did not report in (报到) in time"
+#define GL_DUE_NOTE_RESOLVE "not resolved in time"
+
 /* Names <-> enums, shared by topology, CLI and JSON output. Parsers return
  * -1 for unknown names. */
 int gl_tier_parse(const char *s);

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define GL_PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
-#define GL_PROM_BUCKETS      16
+#define GL_PROM_BUCKETS      24
 #define GL_PROM_LABELS       512 /* bytes of one sample's formatted labels */
 
 typedef struct gl_prom {

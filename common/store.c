@@ -49,6 +49,7 @@ static const char *const db_names[GL_DB_COUNT] = {
     [GL_DB_SURVEYS] = "surveys",
     [GL_DB_SURVEY_ANSWERS] = "survey_answers",
     [GL_DB_APPRAISALS] = "appraisals",
+    [GL_DB_FACTS] = "facts",
 };
 
 void gl_be64_put(uint8_t *p, uint64_t v)
@@ -243,7 +244,7 @@ static const uint64_t db_since[GL_DB_COUNT] = {
     [GL_DB_META] = 1,       [GL_DB_CASES] = 1,     [GL_DB_LOG] = 1,     [GL_DB_PEERS] = 1,
     [GL_DB_OUTBOX] = 1,     [GL_DB_DEADLINES] = 1, [GL_DB_DEAD] = 1,    [GL_DB_FILES] = 2,
     [GL_DB_FILES_SENT] = 2, [GL_DB_RECEIPTS] = 3,  [GL_DB_SURVEYS] = 4, [GL_DB_SURVEY_ANSWERS] = 4,
-    [GL_DB_APPRAISALS] = 4,
+    [GL_DB_APPRAISALS] = 4, [GL_DB_FACTS] = 5,
 };
 
 static int create_db(MDB_txn *txn, gl_store_t *s, enum gl_db db)
@@ -280,6 +281,12 @@ static int migrate_residents(MDB_txn *txn, gl_store_t *s)
     return rc ? rc : create_db(txn, s, GL_DB_APPRAISALS);
 }
 
+/* 4 -> 5: the facts a unit reports for the plan's indicators. */
+static int migrate_facts(MDB_txn *txn, gl_store_t *s)
+{
+    return create_db(txn, s, GL_DB_FACTS);
+}
+
 static const struct {
     uint64_t from; /* the version it applies to; it leaves from + 1 */
     int (*fn)(MDB_txn *txn, gl_store_t *s);
@@ -287,6 +294,7 @@ static const struct {
     {1, migrate_files},
     {2, migrate_receipts},
     {3, migrate_residents},
+    {4, migrate_facts},
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 

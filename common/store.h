@@ -7,7 +7,8 @@
  * version and node ID in `meta` (store.c: the versions and their migrations).
  *
  * Named databases (keys big-endian so byte order is numeric order):
- *   meta       ascii name               -> raw bytes (schema, node id, counters)
+ *   meta       ascii name               -> raw bytes (schema, node id, counters,
+ *              retention's marks: log_pruned, archived_*, archive_size:YYYY-MM)
  *   cases      case id (string)         -> Case (protobuf)
  *   log        u64 BE seq               -> BusEvent (protobuf); seq 1, 2, 3, ...
  *   peers      peer node id (string)    -> gl_peer_marks (3 x u64 BE)
@@ -29,6 +30,10 @@
  *   survey_answers 'A', survey id, 0x00, code hash -> SurveyAnswer: the
  *              answer a code gave; 'T', survey id, 0x00, hash -> empty: a
  *              survey code (调查码) issued
+ *   facts      fact name, 0x00, u64 BE log seq -> BusEvent (protobuf, kind
+ *              fact): every value the unit reported for the plan's
+ *              indicators, the event its log holds under that seq
+ *              (store_facts.c)
  *
  * meta also holds `store_id`: 16 random bytes made when the store is created,
  * so a peer can tell a rebuilt store from the one it knew.
@@ -52,8 +57,9 @@
 #include "gridlink.pb-c.h"
 
 /* Version 1: meta .. dead; version 2 adds files and files_sent; version 3
- * adds receipts; version 4 surveys, survey_answers and appraisals. */
-#define GL_STORE_SCHEMA_VERSION 4
+ * adds receipts; version 4 surveys, survey_answers and appraisals;
+ * version 5 facts. */
+#define GL_STORE_SCHEMA_VERSION 5
 #define GL_STORE_DEFAULT_MAP    (64u * 1024 * 1024)
 
 typedef struct gl_store gl_store_t;
@@ -72,6 +78,7 @@ enum gl_db {
     GL_DB_SURVEYS,
     GL_DB_SURVEY_ANSWERS,
     GL_DB_APPRAISALS,
+    GL_DB_FACTS,
     GL_DB_COUNT
 };
 
@@ -160,7 +167,15 @@ int gl_store_case_count(MDB_txn *txn, gl_store_t *s, uint64_t *n);
 
 /* log: appends ev with seq = last + 1 (ev->seq is set). */
 int gl_store_log_append(MDB_txn *txn, gl_store_t *s, Gridlink__V1__BusEvent *ev);
-int gl_store_log_last(MDB_txn *txn, gl_store_t *s, uint64_t *seq); /* 0 when empty */
+/* The last sequence logged: when every entry was archived and pruned, the
+ * last pruned (meta GL_META_LOG_PRUNED); 0 when nothing was ever logged. */
+int gl_store_log_last(MDB_txn *txn, gl_store_t *s, uint64_t *seq);
+/* Retention (nodes/prune.c): entries up to meta GL_META_LOG_PRUNED were
+ * archived and removed, so the log holds pruned + 1 .. last. */
+#define GL_META_LOG_PRUNED "log_pruned"
+int gl_store_log_pruned(MDB_txn *txn, gl_store_t *s, uint64_t *seq); /* 0 when none */
+int gl_store_log_del(MDB_txn *txn, gl_store_t *s, uint64_t seq);
+int gl_store_case_del(MDB_txn *txn, gl_store_t *s, const char *id);
 /* *out owned by caller (gridlink__v1__bus_event__free_unpacked). */
 int gl_store_log_get(MDB_txn *txn, gl_store_t *s, uint64_t seq, Gridlink__V1__BusEvent **out);
 
@@ -249,5 +264,14 @@ int gl_store_survey_answer_put(MDB_txn *txn, gl_store_t *s, const char *survey, 
 int gl_store_survey_answered(MDB_txn *txn, gl_store_t *s, const char *survey, const uint8_t *hash);
 int gl_store_survey_answer_foreach(MDB_txn *txn, gl_store_t *s, const char *survey,
                                    int (*fn)(const Gridlink__V1__SurveyAnswer *a, void *arg), void *arg);
+
+/* facts (store_facts.c): put keeps ev (kind fact, ev->fact set, ev->seq
+ * its log sequence) under its name and seq; foreach walks the entries of
+ * name (NULL or "": every name) in name and seq order until fn returns
+ * non-zero (returned); the event is freed after fn returns. A read-only
+ * store written before schema 5 reads as holding none. */
+int gl_store_fact_put(MDB_txn *txn, gl_store_t *s, const Gridlink__V1__BusEvent *ev);
+int gl_store_fact_foreach(MDB_txn *txn, gl_store_t *s, const char *name,
+                          int (*fn)(const Gridlink__V1__BusEvent *ev, void *arg), void *arg);
 
 #endif

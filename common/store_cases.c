@@ -124,10 +124,8 @@ int gl_store_log_last(MDB_txn *txn, gl_store_t *s, uint64_t *seq)
     MDB_val k, v;
     rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
     mdb_cursor_close(cur);
-    if (rc == MDB_NOTFOUND) {
-        *seq = 0;
-        return 0;
-    }
+    if (rc == MDB_NOTFOUND) /* empty: all of it archived, or nothing yet */
+        return gl_store_log_pruned(txn, s, seq);
     if (rc)
         return mdb_fail("find last log entry", rc);
     if (k.mv_size != 8) {
@@ -188,6 +186,39 @@ int gl_store_log_get(MDB_txn *txn, gl_store_t *s, uint64_t seq, Gridlink__V1__Bu
     }
     *out = ev;
     return 0;
+}
+
+int gl_store_log_pruned(MDB_txn *txn, gl_store_t *s, uint64_t *seq)
+{
+    if (!seq)
+        return GL_EINVAL;
+    int rc = gl_store_meta_get_u64(txn, s, GL_META_LOG_PRUNED, seq);
+    if (rc == GL_ENOENT) {
+        *seq = 0;
+        return 0;
+    }
+    return rc;
+}
+
+int gl_store_log_del(MDB_txn *txn, gl_store_t *s, uint64_t seq)
+{
+    if (!txn || !s)
+        return GL_EINVAL;
+    uint8_t kb[8];
+    gl_be64_put(kb, seq);
+    MDB_val k = val_of(kb, sizeof kb);
+    int rc = mdb_del(txn, s->dbi[GL_DB_LOG], &k, NULL);
+    return rc ? mdb_fail("delete log entry", rc) : 0;
+}
+
+int gl_store_case_del(MDB_txn *txn, gl_store_t *s, const char *id)
+{
+    size_t klen;
+    if (!txn || !s || id_len(id, &klen))
+        return GL_EINVAL;
+    MDB_val k = val_of(id, klen);
+    int rc = mdb_del(txn, s->dbi[GL_DB_CASES], &k, NULL);
+    return rc ? mdb_fail("delete case", rc) : 0;
 }
 
 /* ---- deadlines ---- */

@@ -17,6 +17,9 @@
  *     "http_port_base": 18000,              optional: each node process serves the staff API
  *                                           (HTTP) on this port plus the file index of the
  *                                           first node it hosts; absent: no HTTP
+ *     "retain_days": 400,                   optional: log entries and closed cases older than
+ *                                           this go to HOME/archive and leave the store
+ *                                           (archive.h); 0: keep everything
  *     "warn_before_s": 900,                 optional: the due-soon warning (即将超时) of a
  *                                           deadline fires this long before it (clock time),
  *                                           but never before half the limit has run; 0: none
@@ -102,6 +105,7 @@
 #define GL_KEY_Z85_LEN           40
 #define GL_IPC_PATH_MAX          107 /* a unix socket address holds 108 bytes with its NUL */
 #define GL_WARN_BEFORE_DEFAULT_S 900 /* 15 minutes, as helpdesks warn before an escalation */
+#define GL_RETAIN_DAYS_DEFAULT   400 /* a year and a month: a year's KPIs and audits stay live */
 
 typedef struct gl_node {
     char *id;
@@ -139,6 +143,8 @@ typedef struct gl_topology {
     gl_category_set_t *community_tasks; /* never NULL once loaded; may be empty */
     int return_limit;                   /* returns between two nodes before 审定; 0: the default (2) */
     int warn_before_s;                  /* due-soon warning lead, seconds; 0: none */
+    int retain_days;                    /* log entries and closed cases older than this are archived
+                                           and pruned (nodes/prune.c); 0: kept for ever */
     int http_port_base;                 /* 0: no HTTP; else a process's staff API port, plus its first node's index */
     gl_calendar_t *calendar;            /* never NULL once loaded; builtin when the file has none */
     gl_node_t *nodes;
@@ -186,12 +192,21 @@ bool gl_ephemeral_ports(int *lo, int *hi);
  * host, port bases, bus endpoints and broker key; else GL_EINVAL, why names
  * the first difference and live is untouched. Otherwise the rest moves from
  * fresh into live: the SLA policy, the catalogue, community_tasks,
- * return_limit, warn_before_s, the calendar, the monitors, the topology's
+ * return_limit, warn_before_s, retain_days, the calendar, the monitors, the topology's
  * and the nodes' names, grid areas and community addresses; fresh gets what
  * live had, for the caller to free. Every pointer to live's nodes stays
  * valid. A process that admitted monitor keys at start (the broker) does
  * not adopt. */
 int gl_topology_adopt(gl_topology_t *live, gl_topology_t *fresh, char *why, size_t whylen);
+/* The same, but nodes' public keys may differ too (a key rotated with
+ * `gridlink keys rotate`): the new keys move into live and fresh gets the
+ * old ones, so the caller can revoke them before it frees fresh. changed
+ * (room for live->n_nodes) gets the indices of the nodes whose key changed,
+ * *n_changed how many. With keys_only nothing but those keys moves (the
+ * broker, which admitted monitor keys at start); else everything
+ * gl_topology_adopt moves. */
+int gl_topology_adopt_keys(gl_topology_t *live, gl_topology_t *fresh, bool keys_only, size_t *changed,
+                           size_t *n_changed, char *why, size_t whylen);
 
 /* Change port_base and re-derive every endpoint that was not explicit;
  * http_port_base, when set, moves by as much. */

@@ -26,7 +26,7 @@ static int differs(char *why, size_t whylen, const char *fmt, ...)
 }
 
 /* GL_OK when fresh has live's shape, else why names the first difference. */
-static int same_shape(const gl_topology_t *a, const gl_topology_t *b, char *why, size_t whylen)
+static int same_shape(const gl_topology_t *a, const gl_topology_t *b, bool node_keys, char *why, size_t whylen)
 {
     if (a->n_nodes != b->n_nodes)
         return differs(why, whylen, "%zu nodes instead of %zu", b->n_nodes, a->n_nodes);
@@ -45,7 +45,9 @@ static int same_shape(const gl_topology_t *a, const gl_topology_t *b, char *why,
             return differs(why, whylen, "node %s has other children", x->id);
         if (!same_str(x->endpoint, y->endpoint))
             return differs(why, whylen, "node %s has another endpoint", x->id);
-        if (!same_str(x->public_key, y->public_key))
+        if (!node_keys && !x->public_key != !y->public_key)
+            return differs(why, whylen, "node %s has a key in one of the two only", x->id);
+        if (node_keys && !same_str(x->public_key, y->public_key))
             return differs(why, whylen, "node %s has another key", x->id);
     }
     if (!same_str(a->listen_host, b->listen_host))
@@ -66,13 +68,8 @@ static int same_shape(const gl_topology_t *a, const gl_topology_t *b, char *why,
         (b) = tmp_;                                                                                                    \
     } while (0)
 
-int gl_topology_adopt(gl_topology_t *live, gl_topology_t *fresh, char *why, size_t whylen)
+static void move_rest(gl_topology_t *live, gl_topology_t *fresh)
 {
-    if (!live || !fresh)
-        return GL_EINVAL;
-    int rc = same_shape(live, fresh, why, whylen);
-    if (rc != GL_OK)
-        return rc;
     SWAP(char *, live->name, fresh->name);
     SWAP(gl_monitor_t *, live->monitors, fresh->monitors);
     SWAP(size_t, live->n_monitors, fresh->n_monitors);
@@ -81,6 +78,7 @@ int gl_topology_adopt(gl_topology_t *live, gl_topology_t *fresh, char *why, size
     SWAP(gl_category_set_t *, live->community_tasks, fresh->community_tasks);
     SWAP(int, live->return_limit, fresh->return_limit);
     SWAP(int, live->warn_before_s, fresh->warn_before_s);
+    SWAP(int, live->retain_days, fresh->retain_days);
     SWAP(gl_calendar_t *, live->calendar, fresh->calendar);
     for (size_t i = 0; i < live->n_nodes; i++) {
         gl_node_t *x = &live->nodes[i], *y = &fresh->nodes[i];
@@ -89,5 +87,36 @@ int gl_topology_adopt(gl_topology_t *live, gl_topology_t *fresh, char *why, size
         SWAP(char **, x->addresses, y->addresses);
         SWAP(size_t, x->n_addresses, y->n_addresses);
     }
+}
+
+int gl_topology_adopt(gl_topology_t *live, gl_topology_t *fresh, char *why, size_t whylen)
+{
+    if (!live || !fresh)
+        return GL_EINVAL;
+    int rc = same_shape(live, fresh, true, why, whylen);
+    if (rc != GL_OK)
+        return rc;
+    move_rest(live, fresh);
+    return GL_OK;
+}
+
+int gl_topology_adopt_keys(gl_topology_t *live, gl_topology_t *fresh, bool keys_only, size_t *changed,
+                           size_t *n_changed, char *why, size_t whylen)
+{
+    if (!live || !fresh || !changed || !n_changed)
+        return GL_EINVAL;
+    *n_changed = 0;
+    int rc = same_shape(live, fresh, false, why, whylen);
+    if (rc != GL_OK)
+        return rc;
+    for (size_t i = 0; i < live->n_nodes; i++) {
+        gl_node_t *x = &live->nodes[i], *y = &fresh->nodes[i];
+        if (!same_str(x->public_key, y->public_key)) {
+            SWAP(char *, x->public_key, y->public_key);
+            changed[(*n_changed)++] = i;
+        }
+    }
+    if (!keys_only)
+        move_rest(live, fresh);
     return GL_OK;
 }

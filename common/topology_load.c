@@ -416,9 +416,9 @@ static int parse_categories(gl_topology_t *t, const json_t *root, char *err, siz
 
 static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"name",     "listen_host",   "port_base",       "broker", "monitors",
-                                       "sla",      "categories",    "community_tasks", "nodes",  "return_limit",
-                                       "calendar", "warn_before_s", "http_port_base"};
+    static const char *const keys[] = {"name",     "listen_host",   "port_base",       "broker",     "monitors",
+                                       "sla",      "categories",    "community_tasks", "nodes",      "return_limit",
+                                       "calendar", "warn_before_s", "http_port_base",  "retain_days"};
     const char *bad = NULL, *s = NULL;
     int rc;
 
@@ -481,6 +481,16 @@ static int parse_root(gl_topology_t *t, const json_t *root, char *err, size_t er
             return GL_EINVAL;
         }
         t->warn_before_s = (int)json_integer_value(v);
+    }
+
+    t->retain_days = GL_RETAIN_DAYS_DEFAULT;
+    v = json_object_get(root, "retain_days");
+    if (v && !json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 36500) {
+            gl_errf(err, errlen, "retain_days: must be an integer in 0..36500 (0: keep everything)");
+            return GL_EINVAL;
+        }
+        t->retain_days = (int)json_integer_value(v);
     }
 
     v = json_object_get(root, "broker");

@@ -38,6 +38,8 @@ static json_t *to_json(const gl_topology_t *t)
         rc = json_object_set_new(root, "return_limit", json_integer(t->return_limit));
     if (rc == 0 && t->warn_before_s != GL_WARN_BEFORE_DEFAULT_S)
         rc = json_object_set_new(root, "warn_before_s", json_integer(t->warn_before_s));
+    if (rc == 0 && t->retain_days != GL_RETAIN_DAYS_DEFAULT)
+        rc = json_object_set_new(root, "retain_days", json_integer(t->retain_days));
     if (rc == 0 && (t->bus_explicit || t->broker_key)) {
         json_t *b = json_object();
         rc = b ? 0 : -1;

@@ -145,6 +145,8 @@ static const struct {
     {OP(SURVEY_TASK), R(GL_USER_COMMUNITY) | R(GL_USER_TOWNSHIP) | ADMIN},
     {OP(SURVEYS), EVERYONE},
     {OP(SURVEY), EVERYONE},
+    {OP(FACT_SET), R(GL_USER_COMMUNITY) | R(GL_USER_TOWNSHIP) | ADMIN},
+    {OP(FACTS), EVERYONE},
 };
 
 bool gl_user_role_may(enum gl_user_role r, gl_op op, bool writes)

@@ -141,6 +141,17 @@ int gl_zap_allow(gl_zap_t *z, const char *domain, const char *key_z85, const cha
     return GL_OK;
 }
 
+int gl_zap_revoke(gl_zap_t *z, const char *domain, const char *key_z85)
+{
+    if (!z || !domain || !key_z85)
+        return GL_EINVAL;
+    zhashx_t *list = zhashx_lookup(z->lists, domain);
+    if (!list || !zhashx_lookup(list, key_z85))
+        return GL_ENOENT;
+    zhashx_delete(list, key_z85);
+    return GL_OK;
+}
+
 uint64_t gl_zap_admitted(const gl_zap_t *z)
 {
     return z->admitted;

@@ -24,6 +24,10 @@ int gl_zap_new(gl_loop_t *loop, gl_zap_t **out);
 void gl_zap_free(gl_zap_t **z);
 /* Admit key_z85 on `domain`, reporting it as user_id. Strings are copied. */
 int gl_zap_allow(gl_zap_t *z, const char *domain, const char *key_z85, const char *user_id);
+/* Stop admitting key_z85 on domain (a retired key): handshakes from then on
+ * are refused; connections it already made stay until they close. GL_ENOENT
+ * when the key was not listed there. */
+int gl_zap_revoke(gl_zap_t *z, const char *domain, const char *key_z85);
 uint64_t gl_zap_admitted(const gl_zap_t *z);
 uint64_t gl_zap_refused(const gl_zap_t *z);
 /* Refusals on one domain (for a node's ROUTER: its node ID). */

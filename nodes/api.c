@@ -281,6 +281,8 @@ int gl_api_route(gl_http_req_t *r, gl_users_t *users, const gl_topology_t *t, in
     const char *node = p[3], *what = p[4];
     if (strcmp(what, "surveys") == 0)
         return gl_api_surveys(r, t, &a, p, n, call);
+    if (strcmp(what, "facts") == 0)
+        return gl_api_facts(r, t, &a, p, n, call);
     bool files = strcmp(what, "attachments") == 0;
     const char *id = n >= 6 ? p[5] : NULL;
     if (id && !files && !gl_case_id_valid(id)) {
@@ -419,6 +421,8 @@ void gl_api_answer(gl_http_req_t *r, gl_op op, const gl_topology_t *t, const cha
     case OP(SURVEY_CLOSE):
     case OP(SURVEY_TICKETS):
     case OP(SURVEY_TASK): j = gl_api_survey_reply(rep, op, t, now, &status); break;
+    case OP(FACT_SET):
+    case OP(FACTS): j = gl_api_facts_reply(rep, op, node, &status); break;
     case OP(LIST): {
         json_t *arr = json_array();
         for (size_t i = 0; i < rep->n_cases; i++)

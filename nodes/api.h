@@ -19,6 +19,7 @@
  *   GET  /api/v1/nodes/{district}/appraisals?period=YYYY-MM|YYYY-Qn|YYYY|YYYY-Www&tier=township|community|department
  *                                   the league table of 群众评议 (appraisal.h)
  *   GET|POST /api/v1/nodes/{node}/surveys[/{id}[/close|tickets|task]]  needs surveys (api_surveys.c)
+ *   GET|POST /api/v1/nodes/{node}/facts          facts for the plan's indicators (api_facts.c)
  *   GET  /api/v1/openapi.json                    the OpenAPI document (openapi.h), without a token
  *
  * The token comes in Authorization: Bearer, or, for GETs only, in the
@@ -77,6 +78,11 @@ void gl_api_answer(gl_http_req_t *r, gl_op op, const gl_topology_t *t, const cha
  * split into parts[0..n) ("api", "v1", ...): 1 when r was answered, 0 when
  * the path is not one of them. */
 int gl_api_info(gl_http_req_t *r, const gl_topology_t *t, const gl_account *a, char **parts, int n);
+/* api_facts.c: a request under /api/v1/nodes/{node}/facts (p[4]) for
+ * account a, as gl_api_route returns; and the JSON of a facts
+ * operation's reply (*status its HTTP status). */
+int gl_api_facts(gl_http_req_t *r, const gl_topology_t *t, const gl_account *a, char **p, int n, gl_api_call *call);
+json_t *gl_api_facts_reply(const Gridlink__V1__CtlReply *rep, gl_op op, const char *node, int *status);
 /* api_surveys.c: a request under /api/v1/nodes/{node}/surveys (p[4]) for
  * the account a: 0 with call filled, 1 when r was answered; and the JSON
  * of a survey operation's reply (*status its HTTP status). */

@@ -11,7 +11,9 @@
  * tail is noticed even when no later event reveals the gap. Replay requests
  * become jobs that an idle handle works off one bounded chunk at a time, each
  * read in its own short read transaction, so a long replay never holds the
- * loop or an LMDB snapshot for long.
+ * loop or an LMDB snapshot for long. A replay of sequences the node has
+ * archived and pruned (prune.c) starts after them, and every chunk carries
+ * pruned_through so the broker can skip them.
  *
  * This state is file-static because a process has exactly one bus link. The
  * loop owns the DEALER (bus.zs); bus.pub borrows its zsock_t and bus_close
@@ -99,8 +101,14 @@ static int bus_job_chunk(struct bus_job *j)
     int rc = gl_store_begin(n->store, NULL, false, &txn);
     if (rc != 0)
         return rc;
-    uint64_t last = 0;
+    uint64_t last = 0, pruned = 0;
     rc = gl_store_log_last(txn, n->store, &last);
+    if (rc == 0)
+        rc = gl_store_log_pruned(txn, n->store, &pruned);
+    /* What was archived is not replayed: the reply says so, and the
+     * replay goes on after it. */
+    if (j->next <= pruned)
+        j->next = pruned + 1;
     uint64_t to = j->to && j->to < last ? j->to : last;
     Gridlink__V1__BusEvent *evs[GL_BUS_CHUNK];
     size_t k = 0, bytes = 0;
@@ -120,6 +128,7 @@ static int bus_job_chunk(struct bus_job *j)
     rep.events = evs;
     rep.n_events = k;
     rep.end = rc != 0 || seq > to;
+    rep.pruned_through = pruned;
     if (rc != 0) {
         rep.code = rc;
         rep.error = (char *)gl_strerror(rc);

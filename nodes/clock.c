@@ -20,6 +20,7 @@
 #include "engine_int.h"
 #include "error.h"
 #include "log.h"
+#include "policy.h"
 
 #define PENDING_PREFIX "pending_up:"
 
@@ -168,9 +169,7 @@ static int fire_one(gl_engine_t *e, MDB_txn *txn, int64_t due, enum gl_deadline_
     bool sign_for = kind == GL_DEADLINE_ACCEPT;
     /* A department that does not report in (报到) goes to its superior. */
     bool absent = sign_for && e->self->tier == TIER(DEPARTMENT);
-    const char *why = absent     ? "did not report in (报到) in time"
-                      : sign_for ? "not accepted in time"
-                                 : "not resolved in time";
+    const char *why = absent ? GL_DUE_NOTE_ABSENT : sign_for ? GL_DUE_NOTE_ACCEPT : GL_DUE_NOTE_RESOLVE;
     if (c->assigned_by && c->assigned_by[0] && !absent) {
         char note[300];
         snprintf(note, sizeof note, "%s (%s by %s)", why, sign_for ? "sign-for" : "completion", c->assigned_by);

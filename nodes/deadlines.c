@@ -133,14 +133,12 @@ int dl_start_ms(gl_engine_t *e, MDB_txn *txn, gl_case *c, int64_t accept_ms, int
 
 int dl_start(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, bool resolve)
 {
-    gl_time_limit a, r;
-    gl_policy_limits_for(e->topo->policy, e->self->tier, c->category, c->priority, &a, &r);
+    int64_t a, r;
+    gl_policy_dues(e->topo->policy, e->topo->calendar, e->id, e->self->tier, c->category, c->priority, e->now, &a, &r);
     int rc = resolve && c->resolve_due_ms ? dl_clear(e, txn, c, false, true) : GL_OK;
     if (rc != 0)
         return rc;
-    const gl_calendar_t *cal = e->topo->calendar;
-    return put_dues(e, txn, c, accept && a.amount > 0 ? gl_calendar_add_limit(cal, e->id, e->now, a) : 0,
-                    resolve && r.amount > 0 ? gl_calendar_add_limit(cal, e->id, e->now, r) : 0);
+    return put_dues(e, txn, c, accept ? a : 0, resolve ? r : 0);
 }
 
 int dl_clear(gl_engine_t *e, MDB_txn *txn, gl_case *c, bool accept, bool resolve)

@@ -135,12 +135,15 @@ static void open_events(host_t *h, node_t *n, gl_http_req_t *r, uint64_t from)
     c->h = h;
     c->n = n;
     MDB_txn *txn;
-    uint64_t last = 0;
+    uint64_t last = 0, pruned = 0;
     if (gl_store_begin(n->store, NULL, false, &txn) == 0) {
         gl_store_log_last(txn, n->store, &last);
+        gl_store_log_pruned(txn, n->store, &pruned);
         gl_store_abort(txn);
     }
     c->next = from == 0 || from > last + 1 ? last + 1 : from;
+    if (c->next <= pruned) /* archived (prune.c): the stream starts after it */
+        c->next = pruned + 1;
     c->s = gl_http_stream_open(r, "text/event-stream; charset=utf-8", sse_drain, sse_closed, c);
     if (!c->s) {
         free(c);

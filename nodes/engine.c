@@ -203,20 +203,26 @@ int eng_log(gl_engine_t *e, MDB_txn *txn, gl_event kind, const gl_case *c, const
     char *cut = NULL; /* only a note past the limit is copied, cut */
     if (strlen(ev.note) > GL_MAX_TEXT && !(ev.note = cut = note_dup(note)))
         return GL_ENOMEM;
-    int rc = gl_store_log_append(txn, e->store, &ev);
+    int rc = eng_log_event(e, txn, &ev);
+    free(cut);
+    return rc;
+}
+
+int eng_log_event(gl_engine_t *e, MDB_txn *txn, Gridlink__V1__BusEvent *ev)
+{
+    int rc = gl_store_log_append(txn, e->store, ev);
     gl_effect f = {.kind = GL_FX_EVENT};
     if (rc == 0)
-        rc = gl_pack(&ev.base, &f.buf, &f.len);
-    free(cut);
+        rc = gl_pack(&ev->base, &f.buf, &f.len);
     if (rc != 0)
         return rc;
-    size_t tlen = strlen(ev.kind) + strlen(e->id) + 2;
+    size_t tlen = strlen(ev->kind) + strlen(e->id) + 2;
     f.topic = malloc(tlen);
     if (!f.topic) {
         free(f.buf);
         return GL_ENOMEM;
     }
-    snprintf(f.topic, tlen, "%s %s", ev.kind, e->id);
+    snprintf(f.topic, tlen, "%s %s", ev->kind, e->id);
     rc = fx_push(e, &f);
     if (rc != 0) {
         free(f.buf);

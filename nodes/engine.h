@@ -83,6 +83,7 @@ typedef struct gl_engine_counts {
     uint64_t unauthorized, handshake_failed, transport_malformed, transport_refused;
     uint64_t http_requests, http_refused, http_cut;
     uint64_t open311_refused, public_refused;
+    uint64_t archive_errors; /* retention passes that could not write the archive */
 } gl_engine_counts;
 
 int gl_engine_new(const gl_engine_cfg *cfg, gl_engine_t **out);

@@ -69,6 +69,9 @@ bool eng_is_refusal(int rc);
 int eng_reply(gl_engine_t *e, gl_token tok, const Gridlink__V1__CtlReply *rep);
 int eng_refuse(gl_engine_t *e, gl_token tok, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int eng_log(gl_engine_t *e, MDB_txn *txn, gl_event kind, const gl_case *c, const char *peer, const char *note);
+/* Append ev (node, kind and time set; seq is set here) to the log and
+ * publish it, as eng_log does. */
+int eng_log_event(gl_engine_t *e, MDB_txn *txn, Gridlink__V1__BusEvent *ev);
 void case_set_str(char **field, const char *v);
 void case_history_add(gl_case *c, const char *action, const char *node, int64_t now, const char *note);
 /* The last history entry's who and peer (after case_history_add). */
@@ -166,6 +169,9 @@ int surveys_op(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlin
                gl_token tok);
 int surveys_on_tally(gl_engine_t *e, MDB_txn *txn, const char *from, const Gridlink__V1__SurveyTally *t, char *why,
                      size_t whylen);
+/* facts.c: fact-set and facts (the plan's indicators' facts). */
+int facts_op(gl_engine_t *e, MDB_txn *txn, const gl_caller *who, const Gridlink__V1__CtlRequest *req, gl_op op,
+             gl_token tok);
 /* The parent's link is up: the unit's own surveys' tallies go again. */
 int surveys_parent_up(gl_engine_t *e, MDB_txn *txn);
 

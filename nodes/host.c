@@ -148,6 +148,7 @@ void host_share_counts(node_t *n)
     k->handshake_failed = gl_sockmon_failed(n->down_mon);
     k->transport_malformed = n->bad_messages;
     k->transport_refused = n->refused;
+    k->archive_errors = n->archive_errors;
     if (n->host->http) {
         gl_http_counts c = gl_http_counters(n->host->http);
         k->http_requests = c.requests;
@@ -197,6 +198,14 @@ static void on_ctl_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
     if (rc == 0 && !n) {
         rc = GL_ENOENT;
         snprintf(err, sizeof err, "node %s is not hosted by this process", req->node);
+    }
+    if (rc == 0 && strcmp(req->op, "prune") == 0) {
+        /* Retention now (gridlink archive prune): the process's, not the engine's. */
+        if (rid)
+            prune_ctl(n, sock, rid);
+        gridlink__v1__ctl_request__free_unpacked(req, NULL);
+        gl_zsock_kick(zs);
+        return;
     }
     const gl_engine_op *op = rc == 0 ? gl_engine_op_find(req->op) : NULL;
     if (rc == 0 && !op) {
@@ -364,11 +373,42 @@ static void on_signal(uv_signal_t *s, int signum)
     uv_stop(h->uv);
 }
 
+/* A node of the topology whose key changed (index k; old is its retired
+ * key): every hosted parent of it admits the new key and refuses the old
+ * one, every hosted child of it connects again with the new server key. */
+static void take_new_key(host_t *h, size_t k, const char *old)
+{
+    const gl_node_t *who = &h->topo->nodes[k];
+    for (size_t i = 0; i < h->n_nodes; i++) {
+        node_t *n = h->nodes[i];
+        for (size_t c = 0; c < n->n_children; c++) {
+            if (n->children[c].topo != who)
+                continue;
+            if (old)
+                gl_zap_revoke(h->zap, n->id, old);
+            gl_zap_allow(h->zap, n->id, who->public_key, who->id);
+            gl_info("SIGHUP: node %s has a new key: %s admits it, its old key is refused", who->id, n->id);
+        }
+        if (n->parent == who && n->uplink) {
+            gl_loop_remove(&n->up);
+            n->up_backoff_ms = 0;
+            n->up_retry_at = 0;
+            if (open_uplink(n) != 0)
+                gl_warn("SIGHUP: node %s: cannot connect to %s again; retrying", n->id, who->id);
+            else
+                gl_info("SIGHUP: node %s has a new key: %s connects to it again with that key", who->id, n->id);
+        }
+    }
+}
+
 /* SIGHUP (systemctl reload): HOME/topology.json again, taken in place when
- * its shape is the one the process runs (gl_topology_adopt): time limits,
- * categories, community tasks, the calendar, names, areas and addresses
- * change for what comes next, and no socket or link is touched. A new
- * shape (nodes, endpoints, keys) needs a restart and changes nothing. */
+ * its shape is the one the process runs (gl_topology_adopt_keys): time
+ * limits, categories, community tasks, the calendar, names, areas and
+ * addresses change for what comes next, and no link is touched but those
+ * to a node whose key changed (`gridlink keys rotate`): a parent here
+ * admits its new key and refuses the old, a child here connects to it
+ * again. A new shape (nodes, endpoints, the broker's key), or a new key of
+ * a node this process runs, needs a restart and changes nothing. */
 static void on_sighup(uv_signal_t *s, int signum)
 {
     host_t *h = s->data;
@@ -379,13 +419,35 @@ static void on_sighup(uv_signal_t *s, int signum)
         gl_warn("SIGHUP: %s/topology.json not taken, going on with the topology as it was: %s", h->home, err);
         return;
     }
-    if (gl_topology_adopt(h->topo, fresh, err, sizeof err) != 0)
-        gl_warn("SIGHUP: %s/topology.json not taken (%s): nodes, endpoints and keys change on a restart only", h->home,
-                err);
-    else
+    for (size_t i = 0; i < h->n_nodes; i++) {
+        const gl_node_t *mine = gl_topology_find(fresh, h->nodes[i]->id);
+        const char *now_key = h->nodes[i]->topo->public_key, *new_key = mine ? mine->public_key : NULL;
+        if (mine && now_key && new_key && strcmp(now_key, new_key) != 0) {
+            gl_warn("SIGHUP: %s/topology.json not taken: node %s, which this process runs, has a new key: restart "
+                    "the process to take it",
+                    h->home, h->nodes[i]->id);
+            gl_topology_free(&fresh);
+            return;
+        }
+    }
+    size_t *changed = calloc(h->topo->n_nodes ? h->topo->n_nodes : 1, sizeof *changed), n_changed = 0;
+    if (!changed) {
+        gl_warn("SIGHUP: out of memory, topology not reloaded");
+        gl_topology_free(&fresh);
+        return;
+    }
+    if (gl_topology_adopt_keys(h->topo, fresh, false, changed, &n_changed, err, sizeof err) != 0) {
+        gl_warn("SIGHUP: %s/topology.json not taken (%s): nodes, endpoints and the broker's key change on a restart "
+                "only",
+                h->home, err);
+    } else {
+        for (size_t i = 0; i < n_changed; i++)
+            take_new_key(h, changed[i], fresh->nodes[changed[i]].public_key);
         gl_info("SIGHUP: topology reloaded from %s/topology.json: time limits, categories, community tasks, calendar, "
-                "names, areas and addresses; links kept",
-                h->home);
+                "names, areas and addresses; %zu new node key(s); other links kept",
+                h->home, n_changed);
+    }
+    free(changed);
     gl_topology_free(&fresh);
 }
 
@@ -599,6 +661,7 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     if (!h->bus_nodes || open_ctl(h) != 0 ||
         bus_open(h->uv, h->loop, h->topo, h->pub_cert, h->bus_nodes, h->n_nodes) != 0)
         return 1;
+    prune_start(h);
     uv_timer_init(h->uv, &h->tick);
     h->tick.data = h;
     uv_timer_start(&h->tick, on_tick, TICK_MS, TICK_MS);
@@ -640,6 +703,7 @@ int host_run(const char *home, char **ids, size_t n_ids, uint32_t window)
     }
     unlink(h->ctl_path);
     bus_close();
+    prune_stop();
     uv_close((uv_handle_t *)&h->tick, NULL);
     uv_close((uv_handle_t *)&reader_timer, NULL);
     uv_close((uv_handle_t *)&h->sigint, NULL);

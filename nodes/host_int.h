@@ -85,9 +85,11 @@ struct node {
     bool deadlines_changed;
 
     uint64_t bad_messages, refused, store_errors;
-    int last_refusal;         /* why the last input was refused, 0 if taken */
-    bool map_full;            /* work outside an input (deadlines, liveness) hit a full map */
-    gl_prom_hist commit_hist; /* seconds per batch commit (metrics.c) */
+    int last_refusal;                      /* why the last input was refused, 0 if taken */
+    bool map_full;                         /* work outside an input (deadlines, liveness) hit a full map */
+    char prune_after[GL_NODE_ID_MAX + 64]; /* prune.c: the case its walk goes on after ("": the first) */
+    uint64_t archive_errors;               /* prune passes whose archive could not be written */
+    gl_prom_hist commit_hist;              /* seconds per batch commit (metrics.c) */
 };
 
 struct host {
@@ -158,6 +160,16 @@ void deadlines_arm(node_t *n);
 void deadlines_close(node_t *n);
 /* The control socket's caller: the node's own machine. */
 extern const gl_caller host_operator;
+
+/* prune.c: retention (see there). prune_start arms the host's pass timer
+ * when the retention is on; prune_stop closes it. prune_node runs one pass
+ * for n (its deletions in n's batch), saying whether it filled its batch
+ * and what it archived; prune_ctl answers the `prune` control request. */
+int64_t prune_retain_ms(const gl_topology_t *t);
+void prune_start(host_t *h);
+void prune_stop(void);
+int prune_node(node_t *n, int64_t now, bool *full, uint64_t *events, uint64_t *cases, char *err, size_t errlen);
+void prune_ctl(node_t *n, zsock_t *sock, zframe_t *rid);
 
 /* door.c: the HTTP door of the process (api.h), when the topology gives it
  * a port: started after the nodes, stopped before them. */

@@ -216,7 +216,10 @@ int main(int argc, char **argv)
     if (group) {
         keep[n_keep++] = "--home";
         keep[n_keep++] = home;
-        return exec_groups(home, group, ids, n_ids, keep, n_keep);
+        int rc = exec_groups(home, group, ids, n_ids, keep, n_keep);
+        free(keep);
+        free(ids);
+        return rc;
     }
     free(keep);
     char tag[128];

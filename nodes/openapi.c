@@ -242,6 +242,10 @@ static int add_schemas(json_t *s)
     json_object_set_new(s, "CaseResult", view);
     json_decref(gl_pbjson_schema_ref(PB(node_health), GL_PBJSON_DEFAULTS, s));
     json_decref(gl_pbjson_schema_ref(PB(bus_event), 0, s));
+    /* An event's counters and rating are written sparse, a case's whole. */
+    json_t *ev_props = json_object_get(json_object_get(s, "BusEvent"), "properties");
+    json_object_set_new(ev_props, "counters", gl_pbjson_schema(PB(case_counters), 0, s));
+    json_object_set_new(ev_props, "rating", gl_pbjson_schema(PB(rating), 0, s));
     json_decref(gl_pbjson_schema_ref(PB(appraisal_table), GL_PBJSON_DEFAULTS, s));
 
     static const char *const new_case[] = {"kind",      "category",    "text",        "priority", "address",
@@ -466,7 +470,7 @@ json_t *gl_openapi_document(const char *base_url)
         json_pack("{s:s, s:{s:s, s:s, s:s}, s:[{s:s, s:s}], s:[{s:[]}], s:o, s:o}", "openapi", "3.0.3", "info", "title",
                   "gridlink staff API", "version", "1", "description", intro, "servers", "url", base_url, "description",
                   "this node process", "security", "bearer", "paths", paths(), "components", components());
-    if (doc && gl_openapi_surveys(doc) != 0) {
+    if (doc && (gl_openapi_surveys(doc) != 0 || gl_openapi_facts(doc) != 0)) {
         json_decref(doc);
         return NULL;
     }

@@ -20,6 +20,9 @@ json_t *gl_openapi_document(const char *base_url);
 /* openapi_surveys.c: the needs surveys' paths and schemas, added to doc. */
 int gl_openapi_surveys(json_t *doc);
 
+/* openapi_facts.c: the facts' path and schemas, added to doc. */
+int gl_openapi_facts(json_t *doc);
+
 /* Build and keep the process's document; GL_ENOMEM when it cannot. */
 int gl_openapi_init(const char *base_url);
 void gl_openapi_free(void);

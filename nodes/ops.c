@@ -727,6 +727,8 @@ static const struct op_row ops[] = {
     {{OP(SURVEY_ANSWER), true, RESIDENT}, surveys_op},
     {{OP(SURVEYS), false, STAFF}, surveys_op},
     {{OP(SURVEY), false, STAFF | RESIDENT}, surveys_op},
+    {{OP(FACT_SET), true, STAFF}, facts_op},
+    {{OP(FACTS), false, STAFF}, facts_op},
 };
 
 static const struct op_row *row_of(const char *name)

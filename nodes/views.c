@@ -309,6 +309,12 @@ static int health(gl_engine_t *e, MDB_txn *txn, Gridlink__V1__NodeHealth *h, cha
     if (e->uplink)
         h->outbox_pending += gl_link_pending(e->uplink);
     gl_store_log_last(txn, e->store, &h->log_seq);
+    gl_store_log_pruned(txn, e->store, &h->pruned_through);
+    if (gl_store_meta_get_u64(txn, e->store, "archived_events", &h->archived_events) != 0)
+        h->archived_events = 0;
+    if (gl_store_meta_get_u64(txn, e->store, "archived_cases", &h->archived_cases) != 0)
+        h->archived_cases = 0;
+    h->archive_errors = e->counts.archive_errors;
     gl_store_case_count(txn, e->store, &h->cases);
     gl_dead_count(txn, e->store, &h->dead_letters);
     const gl_engine_counts *k = &e->counts;

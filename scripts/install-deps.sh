@@ -2,7 +2,9 @@
 # Installs the Debian packages gridlink needs to build, run and test, and
 # nothing when they are all present. Extra package names given as arguments
 # are installed too (the benchmark uses this for its peers, scripts/build-deb.sh
-# for the packaging tools).
+# for the packaging tools, scripts/test-package.sh for debootstrap, which
+# makes the fresh Debian roots of package.debootstrap and package.ansible,
+# and ansible, which package.ansible drives).
 set -euo pipefail
 
 packages=(
@@ -11,6 +13,7 @@ packages=(
     liblmdb-dev lmdb-utils libuv1-dev libjansson-dev libcmocka-dev libsodium-dev libmicrohttpd-dev libxml2-dev
     libxlsxwriter-dev libcairo2-dev # the monthly report: its spreadsheet and its PNG charts
     libsystemd-dev # readiness and watchdog under systemd (optional at build time)
+    zlib1g-dev     # the retention's archive: one gzip file a month per node (common/archive.c)
     systemd        # systemd-analyze, for the test of the unit files
     jq iproute2 procps nftables curl libxml2-utils
     wrk # the benchmark's HTTP load generator (its smoke test runs the http scenario)

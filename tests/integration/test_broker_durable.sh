@@ -3,7 +3,8 @@
 # caught up by replaying only what it missed, not the nodes' whole logs.
 # Once the district is quiet its counts are exactly those of a fresh rebuild
 # from the nodes' logs (the store moved away, the broker restarted), and
-# every case submitted is counted exactly once, open or closed.
+# every case submitted is counted exactly once, open or closed. The KPI
+# counters (every node's, day and month) agree with the rebuild's too.
 source "$(dirname "$0")/lib.sh"
 
 with_http "$MINI" "$HOME_DIR/mini.json"
@@ -89,6 +90,20 @@ r1=$(replayed)
 log "after the restart: $r1 events replayed; $total logged in all, $kept of them in the store at the kill"
 [ "$r1" -le $((total - kept)) ] || fail "the restarted broker replayed $r1 events, more than the $((total - kept)) it missed"
 A=$(counts | jq -S '[.nodes[] | {id, counts}]')
+# The KPI counters of every node, this month and today (Asia/Shanghai).
+DAY=$(TZ=Asia/Shanghai date +%Y-%m-%d)
+kpis() {
+    local n p
+    for n in $nodes; do
+        for p in day month; do
+            curl -sf -H "Authorization: Bearer $TOKEN" "$B/api/v1/kpi?unit=$n&period=$p&at=$DAY" |
+                jq -c '{unit, period, counters}' || return 1
+        done
+    done
+}
+KA=$(kpis)
+[ "$(jq -s 'map(select(.period == "month")) | map(.counters.dispatched) | add' <<<"$KA")" -gt 0 ] ||
+    fail "no KPI counters after the load: $(head -3 <<<"$KA")"
 
 # Every case once: open + closed over the holders is the number submitted.
 submitted=$(cat "$HOME_DIR"/ids.* | sort -u | wc -l)
@@ -107,5 +122,8 @@ r2=$(replayed)
 Bc=$(counts | jq -S '[.nodes[] | {id, counts}]')
 [ "$A" = "$Bc" ] || fail "counts after the restart and after a fresh rebuild differ: $(diff <(jq . <<<"$A") <(jq . <<<"$Bc") | head -20)"
 log "fresh rebuild replayed $r2 events and agrees on every node's counts ($(jq -c .district <<<"$(counts)"))"
+KB=$(kpis)
+[ "$KA" = "$KB" ] || fail "KPI counters after the restart and after a fresh rebuild differ: $(diff <(echo "$KA") <(echo "$KB") | head -6)"
+log "and on every node's KPI counters, day and month (district this month: $(grep -F '"unit":"xinbei","period":"month"' <<<"$KB" | jq -c '.counters | {dispatched, signed_in_time, accepted, due, closed}'))"
 [ "$r2" -ge "$((total - 100))" ] || fail "a fresh rebuild replayed only $r2 of $total events"
 log "ok"

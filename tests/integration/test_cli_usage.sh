@@ -146,6 +146,15 @@ usage "--port-base wants a port number from 1024 to 65000" up --home "$HOME_DIR.
 usage "--demo and --no-demo contradict each other" up --home "$HOME_DIR.up" --demo --no-demo
 usage "unknown option '--bogus'" up --home "$HOME_DIR.up" --bogus
 usage "unexpected argument \"extra\"" up --home "$HOME_DIR.up" --no-demo extra
+usage "unknown subcommand 'frob'" archive frob "${H[@]}" --node $C
+usage "give list, cat, show or prune" archive "${H[@]}" --node $C
+usage "give --node NODE_ID" archive list "${H[@]}"
+usage "xinbei.nowhere is not a node" archive list "${H[@]}" --node xinbei.nowhere
+usage "give one CASE_ID" archive show "${H[@]}" --node $C
+usage "'nonsense' is not a case ID" archive show "${H[@]}" --node $C nonsense
+usage "--month YYYY-MM goes with cat" archive cat "${H[@]}" --node $C --month 2026-13
+usage "--month YYYY-MM goes with cat" archive list "${H[@]}" --node $C --month 2026-12
+usage "unexpected argument" archive list "${H[@]}" --node $C extra
 usage "unknown command 'nosuch'" nosuch
 rm -rf "$HOME_DIR.up"
 log "$checked bad invocations refused with exit status 2"

@@ -44,7 +44,7 @@ mv "$HOME_DIR/v99.mdb" "$HOME_DIR/v99/data.mdb"
 mdb_dump -s meta "$HOME_DIR/v99" | sed -e '/^db_pagesize=/d' -e 's/^ 0000000000000001$/ 0000000000000063/' | mdb_load -s meta "$HOME_DIR/v99"
 [ "$(schema_of "$HOME_DIR/v99")" = '\00\00\00\00\00\00\00c' ] || fail "the copy's schema is not 99: $(schema_of "$HOME_DIR/v99")"
 put_store "$HOME_DIR/v99/data.mdb"
-want="has schema version 99, written by a newer gridlink; this binary knows versions up to 4: upgrade this binary, or restore a backup taken before the upgrade"
+want="has schema version 99, written by a newer gridlink; this binary knows versions up to 5: upgrade this binary, or restore a backup taken before the upgrade"
 mkdir "$HOME_DIR/backup99"
 out=$(gl backup --node $C1 --to "$HOME_DIR/backup99" 2>&1) && fail "a backup of a schema-99 store was taken"
 [[ "$out" == *"$want"* ]] || fail "backup of a schema-99 store: $out"
@@ -55,10 +55,10 @@ log "refused: $(grep -hF "$want" "$HOME_DIR/node99.out" "$HOME_DIR"/log/*.log | 
 # The node on the version-1 store: migrated once, and serving.
 put_store "$FIXTURE"
 start_up "$HOME_DIR/slow.json"
-n=$(grep -hF "store $STORE: schema 1 migrated to 4" "$HOME_DIR"/log/*.log | wc -l)
+n=$(grep -hF "store $STORE: schema 1 migrated to 5" "$HOME_DIR"/log/*.log | wc -l)
 [ "$n" -eq 1 ] || fail "the migration was logged $n times"
-[ "$(schema_of "$STORE")" = '\00\00\00\00\00\00\00\04' ] || fail "the store's schema is $(schema_of "$STORE") after the migration"
-for db in files files_sent receipts surveys survey_answers appraisals; do
+[ "$(schema_of "$STORE")" = '\00\00\00\00\00\00\00\05' ] || fail "the store's schema is $(schema_of "$STORE") after the migration"
+for db in files files_sent receipts surveys survey_answers appraisals facts; do
     mdb_stat -a "$STORE" | grep -q "Status of $db\$" || fail "the migrated store has no $db"
 done
 wait_until 20 "$C1 has $G1 and its parent" sh -c "'$GRIDLINK' health --home '$HOME_DIR' --node $C1 --json | jq -e --arg g $G1 '(.children_up | index(\$g) != null) and .parent_up'"

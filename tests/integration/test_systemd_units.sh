@@ -61,7 +61,7 @@ for f in gridlink-broker.service gridlink-node@.service; do
 done
 grep -q -- "--group \${GRIDLINK_GROUP} --node %i" gridlink-node@.service || fail "node unit does not take its instance"
 grep -q '^ExecReload=/bin/kill -HUP \$MAINPID' gridlink-node@.service || fail "node unit does not reload with SIGHUP"
-! grep -q '^ExecReload=' gridlink-broker.service || fail "the broker does not reload"
+grep -q '^ExecReload=/bin/kill -HUP \$MAINPID' gridlink-broker.service || fail "broker unit does not reload with SIGHUP"
 grep -q "^WantedBy=multi-user.target" gridlink.target || fail "gridlink.target is not wanted by multi-user.target"
 # The settings file sets what the node unit reads, to values gridlink-node takes.
 group=$(sed -n 's/^GRIDLINK_GROUP=//p' "$units/gridlink.conf")

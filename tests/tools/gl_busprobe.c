@@ -176,8 +176,17 @@ static int mode_publish(zsock_t *s, int argc, char **argv)
             ev.time_ms = strtoll(v, NULL, 10);
         else if ((v = field(argv[i], "version")))
             ev.version = (uint32_t)strtoul(v, NULL, 10);
-        else if ((v = field(argv[i], "state")) &&
-                 gl_pbjson_enum_value(&gridlink__v1__case_state__descriptor, v, &st) == 0)
+        else if ((v = field(argv[i], "fact")) && strchr(v, ':')) {
+            /* fact=NAME:VALUE, dated today */
+            static Gridlink__V1__Fact f = GRIDLINK__V1__FACT__INIT;
+            static char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)(strchr(v, ':') - v), v);
+            f.name = name;
+            f.value = strtod(strchr(v, ':') + 1, NULL);
+            f.as_of = "2017-01-01";
+            ev.fact = &f;
+        } else if ((v = field(argv[i], "state")) &&
+                   gl_pbjson_enum_value(&gridlink__v1__case_state__descriptor, v, &st) == 0)
             ev.state = (Gridlink__V1__CaseState)st;
         else
             usage();

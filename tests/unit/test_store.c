@@ -657,6 +657,50 @@ static void test_log(void **state)
     gl_store_close(&s);
 }
 
+/* Retention: the log pruned to empty still numbers on after the last
+ * pruned sequence, through a restart; a closed case deleted is gone. */
+static void test_log_pruned(void **state)
+{
+    struct fx *f = *state;
+    gl_store_t *s = open_ok(f->dir, "n1", 0);
+    MDB_txn *t = begin_ok(s, true);
+    uint64_t v = 9;
+    assert_int_equal(gl_store_log_pruned(t, s, &v), 0);
+    assert_int_equal(v, 0);
+    for (int i = 0; i < 3; i++) {
+        Gridlink__V1__BusEvent ev = GRIDLINK__V1__BUS_EVENT__INIT;
+        ev.kind = "status";
+        assert_int_equal(gl_store_log_append(t, s, &ev), 0);
+    }
+    for (uint64_t q = 1; q <= 3; q++)
+        assert_int_equal(gl_store_log_del(t, s, q), 0);
+    assert_int_equal(gl_store_log_del(t, s, 3), GL_ENOENT);
+    assert_int_equal(gl_store_meta_put_u64(t, s, GL_META_LOG_PRUNED, 3), 0);
+    Gridlink__V1__Case c = GRIDLINK__V1__CASE__INIT;
+    c.id = "n1-000001";
+    c.state = GRIDLINK__V1__CASE_STATE__STATE_CLOSED;
+    assert_int_equal(gl_store_case_put(t, s, &c), 0);
+    assert_int_equal(gl_store_case_del(t, s, "n1-000001"), 0);
+    assert_int_equal(gl_store_case_del(t, s, "n1-000001"), GL_ENOENT);
+    assert_int_equal(gl_store_commit(t), 0);
+    gl_store_close(&s);
+
+    s = open_ok(f->dir, "n1", 0);
+    t = begin_ok(s, true);
+    assert_int_equal(gl_store_log_last(t, s, &v), 0);
+    assert_int_equal(v, 3);
+    Gridlink__V1__BusEvent ev = GRIDLINK__V1__BUS_EVENT__INIT;
+    ev.kind = "status";
+    assert_int_equal(gl_store_log_append(t, s, &ev), 0);
+    assert_int_equal(ev.seq, 4);
+    assert_int_equal(gl_store_log_last(t, s, &v), 0);
+    assert_int_equal(v, 4);
+    Gridlink__V1__Case *got = NULL;
+    assert_int_equal(gl_store_case_get(t, s, "n1-000001", &got), GL_ENOENT);
+    gl_store_abort(t);
+    gl_store_close(&s);
+}
+
 static void test_peers(void **state)
 {
     struct fx *f = *state;
@@ -1075,6 +1119,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_be64),
         cmocka_unit_test_setup_teardown(test_open_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_pruned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_locked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identity_mismatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),

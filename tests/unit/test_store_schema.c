@@ -265,9 +265,9 @@ static void test_migrate_v1(void **state)
     gl_store_t *s = NULL;
     assert_int_equal(gl_store_open(f->dir, NODE, NULL, &s), 0);
     assert_int_equal(gl_store_schema(s), GL_STORE_SCHEMA_VERSION);
-    assert_int_equal(GL_STORE_SCHEMA_VERSION, 4);
+    assert_int_equal(GL_STORE_SCHEMA_VERSION, 5);
     char line[1400];
-    snprintf(line, sizeof line, "store %s: schema 1 migrated to 4", f->dir);
+    snprintf(line, sizeof line, "store %s: schema 1 migrated to 5", f->dir);
     assert_int_equal(log_count(f, line), 1);
     check_cases(s);
 
@@ -276,7 +276,7 @@ static void test_migrate_v1(void **state)
     assert_int_equal(gl_store_begin(s, NULL, true, &t), 0);
     uint64_t v = 0;
     assert_int_equal(gl_store_meta_get_u64(t, s, "schema", &v), 0);
-    assert_int_equal(v, 4);
+    assert_int_equal(v, 5);
     uint8_t code[GL_RECEIPT_HASH];
     memset(code, 0x11, sizeof code);
     assert_int_equal(gl_store_receipt_put(t, s, code, "xinbei.sanjing.c01.g1-000002"), 0);
@@ -328,7 +328,7 @@ static void test_newer_refused(void **state)
     assert_null(s);
     char line[1400];
     snprintf(line, sizeof line,
-             "store: %s has schema version 99, written by a newer gridlink; this binary knows versions up to 4: "
+             "store: %s has schema version 99, written by a newer gridlink; this binary knows versions up to 5: "
              "upgrade this binary, or restore a backup taken before the upgrade",
              f->dir);
     assert_int_equal(log_count(f, line), 2);
@@ -363,8 +363,8 @@ static void test_migrate_v1_with_files(void **state)
     gl_store_close(&s);
 
     assert_int_equal(gl_store_open(f->dir, NODE, NULL, &s), 0);
-    assert_int_equal(gl_store_schema(s), 4);
-    assert_int_equal(log_count(f, "schema 1 migrated to 4"), 2);
+    assert_int_equal(gl_store_schema(s), 5);
+    assert_int_equal(log_count(f, "schema 1 migrated to 5"), 2);
     assert_int_equal(gl_store_begin(s, NULL, false, &t), 0);
     assert_int_equal(gl_store_file_chunk_get(t, s, sha, 0, &data, &len), 0);
     assert_int_equal(len, 4);
@@ -406,9 +406,9 @@ static void test_migrate_v2(void **state)
     gl_store_close(&s);
 
     assert_int_equal(gl_store_open(f->dir, NODE, NULL, &s), 0);
-    assert_int_equal(gl_store_schema(s), 4);
+    assert_int_equal(gl_store_schema(s), 5);
     char line[1400];
-    snprintf(line, sizeof line, "store %s: schema 2 migrated to 4", f->dir);
+    snprintf(line, sizeof line, "store %s: schema 2 migrated to 5", f->dir);
     assert_int_equal(log_count(f, line), 1);
     assert_int_equal(gl_store_begin(s, NULL, true, &t), 0);
     assert_int_equal(gl_store_receipt_put(t, s, code, "xinbei.sanjing.c01.g1-000001"), 0);
@@ -431,13 +431,13 @@ static void test_restore_v1(void **state)
     assert_int_equal(gl_store_schema(s), 1); /* the copy itself is untouched */
     gl_store_close(&s);
     assert_int_equal(gl_store_open(dir, NODE, &ro, &s), 0);
-    assert_int_equal(gl_store_schema(s), 4);
+    assert_int_equal(gl_store_schema(s), 5);
     check_cases(s);
     gl_store_close(&s);
-    assert_int_equal(log_count(f, "schema 1 migrated to 4"), 1);
+    assert_int_equal(log_count(f, "schema 1 migrated to 5"), 1);
 }
 
-/* A store made by this build records version 4 and has every database. */
+/* A store made by this build records version 5 and has every database. */
 static void test_new_store(void **state)
 {
     struct fx *f = *state;
@@ -445,16 +445,16 @@ static void test_new_store(void **state)
     snprintf(dir, sizeof dir, "%s/fresh", f->root);
     gl_store_t *s = NULL;
     assert_int_equal(gl_store_open(dir, "n1", NULL, &s), 0);
-    assert_int_equal(gl_store_schema(s), 4);
+    assert_int_equal(gl_store_schema(s), 5);
     gl_store_close(&s);
     gl_store_opts ro = {.read_only = true};
     assert_int_equal(gl_store_open(dir, "n1", &ro, &s), 0);
-    assert_int_equal(gl_store_schema(s), 4);
+    assert_int_equal(gl_store_schema(s), 5);
     MDB_txn *t = NULL;
     assert_int_equal(gl_store_begin(s, NULL, false, &t), 0);
     uint64_t v = 0;
     assert_int_equal(gl_store_meta_get_u64(t, s, "schema", &v), 0);
-    assert_int_equal(v, 4);
+    assert_int_equal(v, 5);
     MDB_stat st;
     for (int db = GL_DB_RECEIPTS; db < GL_DB_COUNT; db++)
         assert_int_equal(mdb_stat(t, gl_store_dbi(s, (enum gl_db)db), &st), 0);

@@ -138,11 +138,61 @@ static void test_refuses_another_shape(void **state)
     json_decref(j);
 }
 
+#define KEY_A "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+#define KEY_B "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
+
+/* A rotated key moves into the live topology, the old one to the caller,
+ * and the node is named; gl_topology_adopt itself refuses the change. */
+static void test_takes_a_rotated_key(void **state)
+{
+    (void)state;
+    json_t *j = mini_json();
+    json_object_set_new(node_named(j, "xinbei.sanjing.c01"), "public_key", json_string(KEY_A));
+    gl_topology_t *live = load(j);
+    json_object_set_new(node_named(j, "xinbei.sanjing.c01"), "public_key", json_string(KEY_B));
+    json_object_set_new(j, "return_limit", json_integer(7));
+    gl_topology_t *fresh = load(j);
+    char why[256] = "";
+    assert_int_equal(gl_topology_adopt(live, fresh, why, sizeof why), GL_EINVAL);
+    assert_non_null(strstr(why, "node xinbei.sanjing.c01 has another key"));
+
+    size_t *changed = calloc(live->n_nodes, sizeof *changed), n_changed = 99;
+    assert_non_null(changed);
+    /* keys_only: the key, nothing else. */
+    assert_int_equal(gl_topology_adopt_keys(live, fresh, true, changed, &n_changed, why, sizeof why), GL_OK);
+    assert_int_equal(n_changed, 1);
+    const gl_node_t *c01 = gl_topology_find(live, "xinbei.sanjing.c01");
+    assert_ptr_equal(&live->nodes[changed[0]], c01);
+    assert_string_equal(c01->public_key, KEY_B);
+    assert_string_equal(fresh->nodes[changed[0]].public_key, KEY_A);
+    assert_int_not_equal(live->return_limit, 7);
+    gl_topology_free(&fresh);
+
+    /* The same file again: nothing changed; without keys_only the rest moves. */
+    fresh = load(j);
+    assert_int_equal(gl_topology_adopt_keys(live, fresh, false, changed, &n_changed, why, sizeof why), GL_OK);
+    assert_int_equal(n_changed, 0);
+    assert_int_equal(live->return_limit, 7);
+    gl_topology_free(&fresh);
+
+    /* Another shape is still refused. */
+    json_object_set_new(node_named(j, "xinbei.sanjing"), "endpoint", json_string("tcp://127.0.0.1:17999"));
+    fresh = load(j);
+    assert_int_equal(gl_topology_adopt_keys(live, fresh, false, changed, &n_changed, why, sizeof why), GL_EINVAL);
+    assert_non_null(strstr(why, "another endpoint"));
+    assert_string_equal(c01->public_key, KEY_B);
+    gl_topology_free(&fresh);
+    free(changed);
+    gl_topology_free(&live);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_takes_what_may_change),
         cmocka_unit_test(test_refuses_another_shape),
+        cmocka_unit_test(test_takes_a_rotated_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

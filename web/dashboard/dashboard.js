@@ -174,6 +174,7 @@ let kpiUnit = null;
 let kpiTimer = null;
 let kpiLast = 0;
 const KPI_EVERY = 2000;
+const KPI_ROWS = 60; // a tier of 672 grids: the first rows of the league only
 const fmtKpi = (unit, v) => {
   if (v === null || v === undefined) return '—';
   if (unit === 'ratio') return `${(v * 100).toFixed(1)}%`;
@@ -200,7 +201,8 @@ async function loadKpi() {
   for (const [k, v] of Object.entries(doc.kpis)) {
     const tr = el('tr');
     Object.assign(tr.dataset, { kpi: k, num: String(v.numerator), den: String(v.denominator) });
-    tr.append(el('td', null, v.name), el('td', 'v', fmtKpi(v.unit, v.value)), el('td', 'nd', `${v.numerator}/${v.denominator}`));
+    const nd = v.unit === 'count' ? `样本 ${v.denominator}` : `${v.numerator}/${v.denominator}`;
+    tr.append(el('td', null, v.name), el('td', 'v', fmtKpi(v.unit, v.value)), el('td', 'nd', nd));
     body.append(tr);
   }
   const key = keys.value;
@@ -209,12 +211,19 @@ async function loadKpi() {
   $('kpi-league-name').textContent = `${$('kpi-tier').selectedOptions[0].text}排名 · ${lg.name}${lg.higher_better ? '（高者优）' : '（低者优）'}`;
   const lb = $('kpi-league').tBodies[0];
   lb.replaceChildren();
-  for (const r of lg.rows) {
+  for (const r of lg.rows.slice(0, KPI_ROWS)) {
     const tr = el('tr', r.ranked ? '' : 'unranked');
     Object.assign(tr.dataset, { unit: r.unit, num: String(r.numerator), den: String(r.denominator), rank: String(r.rank ?? '') });
     tr.append(el('td', null, r.ranked ? String(r.rank) : '—'), el('td', null, withId(r.name, r.unit)),
       el('td', 'v', fmtKpi(shape, r.value)), el('td', 'nd', `${r.numerator}/${r.denominator}`));
     tr.addEventListener('click', () => { kpiUnit = r.unit; loadKpi().catch(() => {}); });
+    lb.append(tr);
+  }
+  if (lg.rows.length > KPI_ROWS) {
+    const tr = el('tr');
+    const td = el('td', 'meta', `共 ${lg.rows.length} 个单位，显示前 ${KPI_ROWS} 个`);
+    td.colSpan = 4;
+    tr.append(td);
     lb.append(tr);
   }
   const list = (box, rows) => {
