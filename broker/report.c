@@ -12,6 +12,7 @@
 #include "home.h"
 #include "kpis.h"
 #include "log.h"
+#include "plan.h"
 #include "policy.h"
 
 #define T_DISTRICT   GRIDLINK__V1__TIER__TIER_DISTRICT
@@ -148,6 +149,24 @@ report_t *report_build(broker_t *b, const gl_node_t *unit, int64_t at_ms)
         }
     }
     free(same);
+    /* The plan's indicators of the month's year. */
+    rep->year = atoi(rep->month);
+    size_t towns = 0;
+    for (size_t i = 1; i < rep->n_rows; i++)
+        towns += unit->tier == T_DISTRICT && rep->rows[i].node->tier == T_TOWNSHIP;
+    rep->plan = calloc(towns + 1, sizeof *rep->plan);
+    if (!rep->plan) {
+        report_free(&rep);
+        return NULL;
+    }
+    if (plan_indicators(b, rep->year, unit->id, rep->plan[0].rows) == 0) {
+        rep->plan[rep->n_plan++].node = unit;
+        for (size_t i = 1; i < rep->n_rows && towns; i++) {
+            const gl_node_t *n = rep->rows[i].node;
+            if (n->tier == T_TOWNSHIP && plan_indicators(b, rep->year, n->id, rep->plan[rep->n_plan].rows) == 0)
+                rep->plan[rep->n_plan++].node = n;
+        }
+    }
     return rep;
 }
 
@@ -157,6 +176,7 @@ void report_free(report_t **rp)
         return;
     free((*rp)->rows);
     free((*rp)->lists);
+    free((*rp)->plan);
     free(*rp);
     *rp = NULL;
 }
@@ -278,6 +298,36 @@ static void csv_lists(const report_t *rep, csv_t *o)
     }
 }
 
+static void csv_plan(const report_t *rep, csv_t *o)
+{
+    static const char *const head[] = {"单位", "编码", "指标", "数值", "目标", "达标", "分子", "分母", "规划要求"};
+    for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
+        field(o, i == 0, head[i]);
+    put(o, "\r\n", 2);
+    for (size_t u = 0; u < rep->n_plan; u++) {
+        const report_plan *p = &rep->plan[u];
+        for (int i = 0; i < GL_IND_N; i++) {
+            const gl_indicator *g = &p->rows[i];
+            field(o, true, p->node->name ? p->node->name : p->node->id);
+            field(o, false, p->node->id);
+            field(o, false, g->zh);
+            if (g->has_value)
+                fieldf(o, false, "%.2f", g->value);
+            else
+                field(o, false, "");
+            if (g->has_target)
+                fieldf(o, false, "%g", g->target);
+            else
+                field(o, false, "");
+            field(o, false, g->has_value && g->has_target ? (g->met ? "是" : "否") : "");
+            fieldf(o, false, "%g", g->numerator);
+            fieldf(o, false, "%g", g->denominator);
+            field(o, false, g->plan ? g->plan : "");
+            put(o, "\r\n", 2);
+        }
+    }
+}
+
 /* ---- HTTP ---- */
 
 static void attach(gl_http_req_t *r, const report_t *rep, const char *what, const char *ext, const char *type,
@@ -328,9 +378,9 @@ void report_serve(broker_t *b, gl_http_req_t *r)
         gl_http_error(r, 400, "bad-format", "format must be xlsx, csv or png, not '%.40s'", fs);
         return;
     }
-    bool lists = ts && strcmp(ts, "lists") == 0;
-    if (csv && ts && ts[0] && !lists && strcmp(ts, "summary") != 0) {
-        gl_http_error(r, 400, "bad-table", "table must be summary or lists, not '%.40s'", ts);
+    bool lists = ts && strcmp(ts, "lists") == 0, plan = ts && strcmp(ts, "indicators") == 0;
+    if (csv && ts && ts[0] && !lists && !plan && strcmp(ts, "summary") != 0) {
+        gl_http_error(r, 400, "bad-table", "table must be summary, lists or indicators, not '%.40s'", ts);
         return;
     }
     report_t *rep = report_build(b, unit, at);
@@ -343,12 +393,18 @@ void report_serve(broker_t *b, gl_http_req_t *r)
         put(&o, "\xEF\xBB\xBF", 3);
         if (lists)
             csv_lists(rep, &o);
+        else if (plan)
+            csv_plan(rep, &o);
         else
             csv_summary(rep, &o);
         if (o.full)
             gl_http_error(r, 503, "unavailable", "the table does not fit in memory");
         else
-            attach(r, rep, lists ? "lists" : "summary", "csv", "text/csv; charset=utf-8", o.buf, o.len);
+            attach(r, rep,
+                   lists  ? "lists"
+                   : plan ? "indicators"
+                          : "summary",
+                   "csv", "text/csv; charset=utf-8", o.buf, o.len);
         free(o.buf);
     } else {
         uint8_t *body = NULL;

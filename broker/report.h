@@ -1,14 +1,16 @@
 /* report.h: the monthly 通报 of the district or of a township, from the
  * broker's KPI counters (kpis.c): the unit and each unit directly under it
- * with every KPI of the month, and the red and black lists (红榜/黑榜) of the
- * units under it, tier by tier and KPI by KPI, with the minimum-sample rule.
+ * with every KPI of the month, the red and black lists (红榜/黑榜) of the
+ * units under it, tier by tier and KPI by KPI, with the minimum-sample rule,
+ * and the plan's indicators of the month's year against their targets
+ * (plan.c: the unit's, and each township's in the district's report).
  * The broker serves it as a spreadsheet (report_xlsx.c, libxlsxwriter, with
  * a chart), as CSV (one table a request, UTF-8 with a byte-order mark so
  * that spreadsheet programs read the Chinese) and as a PNG chart of one KPI
  * over the units (report_png.c, cairo):
  *
  *   GET /api/v1/report?unit=NODE&month=YYYY-MM&format=xlsx|csv|png
- *                     [&table=summary|lists] [&kpi=KEY]
+ *                     [&table=summary|lists|indicators] [&kpi=KEY]
  *
  * unit is the district or a township (default the district), month the
  * local calendar month (default the current one), table the CSV's table
@@ -25,6 +27,7 @@
 
 #include "core.h"
 #include "http.h"
+#include "indicators.h"
 #include "kpi.h"
 #include "topology.h"
 
@@ -49,6 +52,12 @@ typedef struct report_list {
     report_entry red[GL_KPI_LIST], black[GL_KPI_LIST];
 } report_list;
 
+/* The plan's indicators of one unit (the district or a township). */
+typedef struct report_plan {
+    const gl_node_t *node;
+    gl_indicator rows[GL_IND_N];
+} report_plan;
+
 typedef struct report_t {
     const gl_node_t *unit;
     char month[GL_KPI_KEY_MAX]; /* "2026-11" */
@@ -58,6 +67,9 @@ typedef struct report_t {
     size_t n_rows;
     report_list *lists;
     size_t n_lists;
+    int year;          /* the month's */
+    report_plan *plan; /* the unit's first; none when the broker has nothing of the year */
+    size_t n_plan;
 } report_t;
 
 /* The report of unit for the month holding at_ms; NULL when out of memory. */

@@ -1,7 +1,8 @@
 /* report_xlsx.c: the monthly report as a spreadsheet (libxlsxwriter):
  * a sheet 汇总 (the unit and each unit under it, every KPI, with a column
  * chart of 按期结案率 and 满意率 over the units under it), a sheet 红黑榜
- * (the red and black lists of each league) and a sheet 说明 (the formula
+ * (the red and black lists of each league), a sheet 规划指标 (the plan's
+ * indicators of the year against their targets) and a sheet 说明 (the formula
  * version, the minimum sample and the period's bounds). libxlsxwriter
  * writes to a file, so the workbook goes through a private temporary
  * directory under the broker's own state directory, removed before
@@ -166,6 +167,49 @@ static void lists(lxw_workbook *wb, const report_t *rep, const formats *f)
     worksheet_freeze_panes(ws, 3, 0);
 }
 
+static void plan_sheet(lxw_workbook *wb, const report_t *rep, const formats *f)
+{
+    lxw_worksheet *ws = workbook_add_worksheet(wb, "规划指标");
+    static const char *const head[] = {"单位", "编码", "指标", "数值", "目标", "达标", "分子", "分母", "规划要求"};
+    char title[256];
+    snprintf(title, sizeof title, "%s %d年 规划指标", rep->unit->name ? rep->unit->name : rep->unit->id, rep->year);
+    worksheet_merge_range(ws, 0, 0, 0, 8, title, f->title);
+    for (lxw_col_t c = 0; c < 9; c++)
+        worksheet_write_string(ws, 2, c, head[c], f->head);
+    lxw_row_t row = 3;
+    for (size_t u = 0; u < rep->n_plan; u++) {
+        const report_plan *p = &rep->plan[u];
+        for (int i = 0; i < GL_IND_N; i++, row++) {
+            const gl_indicator *g = &p->rows[i];
+            worksheet_write_string(ws, row, 0, p->node->name ? p->node->name : p->node->id, f->text);
+            worksheet_write_string(ws, row, 1, p->node->id, f->text);
+            worksheet_write_string(ws, row, 2, g->zh, f->text);
+            if (g->has_value)
+                worksheet_write_number(ws, row, 3, g->value, f->pct);
+            else
+                worksheet_write_blank(ws, row, 3, f->text);
+            if (g->has_target)
+                worksheet_write_number(ws, row, 4, g->target, f->pct);
+            else
+                worksheet_write_blank(ws, row, 4, f->text);
+            if (g->has_value && g->has_target)
+                worksheet_write_string(ws, row, 5, g->met ? "是" : "否", g->met ? f->text : f->red);
+            else
+                worksheet_write_blank(ws, row, 5, f->text);
+            worksheet_write_number(ws, row, 6, g->numerator, f->num);
+            worksheet_write_number(ws, row, 7, g->denominator, f->num);
+            worksheet_write_string(ws, row, 8, g->plan ? g->plan : "", f->text);
+        }
+    }
+    if (rep->n_plan == 0)
+        worksheet_write_string(ws, 3, 0, "本年度没有规划指标数据。", NULL);
+    worksheet_set_column(ws, 0, 0, 16, NULL);
+    worksheet_set_column(ws, 1, 1, 18, NULL);
+    worksheet_set_column(ws, 2, 2, 30, NULL);
+    worksheet_set_column(ws, 8, 8, 40, NULL);
+    worksheet_freeze_panes(ws, 3, 0);
+}
+
 static void notes(lxw_workbook *wb, const report_t *rep, const formats *f)
 {
     lxw_worksheet *ws = workbook_add_worksheet(wb, "说明");
@@ -235,6 +279,7 @@ int report_xlsx(const report_t *rep, const char *dir, uint8_t **out, size_t *len
         make_formats(wb, &f);
         summary(wb, rep, &f);
         lists(wb, rep, &f);
+        plan_sheet(wb, rep, &f);
         notes(wb, rep, &f);
         lxw_error e = workbook_close(wb);
         if (e != LXW_NO_ERROR) {

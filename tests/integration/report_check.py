@@ -4,11 +4,13 @@ documents (GET /api/v1/kpi of every unit of the report).
     report_check.py summary CSV KPIS.json UNITS.json
     report_check.py lists CSV KPIS.json UNITS.json MIN_SAMPLE
     report_check.py xlsx FILE KPIS.json UNITS.json
+    report_check.py indicators CSV INDICATORS.json
     report_check.py png FILE
 
 KPIS.json maps a unit ID to its /api/v1/kpi document; UNITS.json lists the
 report's units in order (the unit itself first, then each unit under it),
-each {"id", "name", "tier"}. Exit status 1 with the difference on stderr."""
+each {"id", "name", "tier"}; INDICATORS.json is /api/v1/indicators of the
+report's unit and year. Exit status 1 with the difference on stderr."""
 import csv
 import io
 import json
@@ -118,7 +120,7 @@ def xlsx(path, kpis, units):
     z = zipfile.ZipFile(path)
     wb = ET.fromstring(z.read("xl/workbook.xml"))
     sheets = [s.get("name") for s in wb.find("m:sheets", NS)]
-    if sheets != ["汇总", "红黑榜", "说明"]:
+    if sheets != ["汇总", "红黑榜", "规划指标", "说明"]:
         die(f"sheets {sheets}")
     if not any(n.startswith("xl/charts/chart") for n in z.namelist()):
         die("the workbook has no chart")
@@ -155,6 +157,28 @@ def xlsx(path, kpis, units):
                 die(f"{u['id']} {key}: {got} != {want}")
 
 
+def indicators(path, doc):
+    rows = read_csv(path)
+    if rows[0][:6] != ["单位", "编码", "指标", "数值", "目标", "达标"]:
+        die(f"indicators heading {rows[0]}")
+    units = [(doc["unit"]["id"], doc["indicators"])]
+    units += [(t["id"], t["indicators"]) for t in doc.get("townships", [])]
+    want = []
+    for uid, inds in units:
+        for i in inds:
+            value = "" if i["value"] is None else f"{i['value']:.2f}"
+            target = "" if i["target"] is None else f"{i['target']:g}"
+            met = "" if i["met"] is None else ("是" if i["met"] else "否")
+            want.append([uid, i["zh"], value, target, met])
+    got = [[r[1], r[2], r[3], r[4], r[5]] for r in rows[1:]]
+    if got != want:
+        for g, w in zip(got, want):
+            if g != w:
+                die(f"indicator row {g} != {w}")
+        die(f"{len(got)} indicator rows, {len(want)} expected")
+    print(sum(1 for w in want if w[2] != ""))
+
+
 def png(path):
     b = open(path, "rb").read()
     if b[:8] != b"\x89PNG\r\n\x1a\n" or b[12:16] != b"IHDR":
@@ -170,6 +194,9 @@ def main():
     what = sys.argv[1]
     if what == "png":
         png(sys.argv[2])
+        return
+    if what == "indicators":
+        indicators(sys.argv[2], json.load(open(sys.argv[3])))
         return
     kpis = json.load(open(sys.argv[3]))
     units = json.load(open(sys.argv[4]))

@@ -4,8 +4,9 @@
 # with a minimum sample of 2. The district's and a township's report, as
 # CSV (the summary and the red and black lists), as a spreadsheet and as a
 # PNG chart, must show what GET /api/v1/kpi gives for each of their units,
-# and the lists must be the ones the test ranks itself
-# (tests/integration/report_check.py). Bad requests get 400, no token 401,
+# and the lists must be the ones the test ranks itself, and the plan's
+# indicators (from facts the communities and a township report) what GET
+# /api/v1/indicators gives (tests/integration/report_check.py). Bad requests get 400, no token 401,
 # a grid account 403. The charts and spreadsheets go to BUILD/screenshots.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/httplib.sh"
@@ -56,6 +57,15 @@ back=$(open_case xinbei.hehai.c02.g2)
 gl act --node xinbei.hehai.c02 "$back" return --reason wrong-location >/dev/null
 wait_until 5 "the returned case back at its grid" state_at xinbei.hehai.c02.g2 "$back" returned
 
+# Facts for the plan's indicators.
+gl facts set --node xinbei.sanjing.c01 service_room_m2 420 >/dev/null
+gl facts set --node xinbei.sanjing.c02 service_room_m2 260 >/dev/null
+gl facts set --node xinbei.sanjing.c01 harmonious_community 1 >/dev/null
+gl facts set --node xinbei.sanjing grid_management 1 >/dev/null
+ind() { curl -sf -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/indicators?year=${MONTH%-*}&unit=$1"; }
+facts_in() { [ "$(ind xinbei.sanjing | jq '[.indicators[] | select(.value != null)] | length')" -ge 3 ]; }
+wait_until 10 "the broker holds the facts" facts_in
+
 # The KPI documents of every unit; the broker has applied everything when
 # the district's figures count all ten cases.
 kpi() { curl -sf -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/kpi?unit=$1&period=month"; }
@@ -80,12 +90,17 @@ for u in xinbei xinbei.sanjing; do
     check summary "$HOME_DIR/$u.summary.csv" "$HOME_DIR/kpis.json" "$HOME_DIR/units.$u.json"
     get "unit=$u&month=$MONTH&format=csv&table=lists" "$u.lists.csv"
     on_lists=$(check lists "$HOME_DIR/$u.lists.csv" "$HOME_DIR/kpis.json" "$HOME_DIR/units.$u.json" 2)
+    get "unit=$u&month=$MONTH&format=csv&table=indicators" "$u.indicators.csv"
+    ind $u >"$HOME_DIR/$u.indicators.json"
+    with_value=$(python3 "$GL_SRC/tests/integration/report_check.py" indicators "$HOME_DIR/$u.indicators.csv" \
+        "$HOME_DIR/$u.indicators.json") || fail "report_check.py indicators $u"
+    [ "$with_value" -ge 3 ] || fail "$u: only $with_value indicators with a value"
     get "unit=$u&month=$MONTH&format=xlsx" "$u.xlsx"
     check xlsx "$HOME_DIR/$u.xlsx" "$HOME_DIR/kpis.json" "$HOME_DIR/units.$u.json"
     get "unit=$u&month=$MONTH&format=png&kpi=closure" "$u.png"
     check png "$HOME_DIR/$u.png"
     mkdir -p "$GL_BIN/screenshots" && cp "$HOME_DIR/$u.png" "$HOME_DIR/$u.xlsx" "$GL_BIN/screenshots/"
-    log "$u: summary, $on_lists entries on the red and black lists, spreadsheet and chart agree with the KPIs"
+    log "$u: summary, $on_lists entries on the red and black lists, $with_value indicators with a value, spreadsheet and chart agree"
 done
 # The district's lists hold townships: sanjing and hehai have samples of 2 or
 # more, luoxi has one case; so each list has one township.
