@@ -16,6 +16,7 @@
 #include "home.h"
 #include "http.h"
 #include "kpis.h"
+#include "report.h"
 #include "log.h"
 #include "metrics.h"
 #include "plan.h"
@@ -163,6 +164,8 @@ static void api(broker_t *b, gl_http_req_t *r, const char *what)
         caseview_serve(b, r);
     else if (strcmp(what, "indicators") == 0)
         plan_serve(b, r);
+    else if (strcmp(what, "report") == 0)
+        report_serve(b, r);
     else
         gl_http_error(r, 404, "not-found", "no such resource: /api/v1/%.100s", what);
 }

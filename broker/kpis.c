@@ -339,3 +339,21 @@ void kpis_serve_league(broker_t *b, gl_http_req_t *r)
     set_period(doc, p, key, from, to);
     gl_http_json(r, 200, doc);
 }
+
+/* ---- for the reports ---- */
+
+bool kpis_counts(broker_t *b, const char *unit, enum gl_kpi_period p, const char *key, gl_kpi_counts *out)
+{
+    struct kpis *k = b->kpis;
+    struct cached *c = k ? counts_of(k, durable_txn(b), unit, p, key, false) : NULL;
+    if (c)
+        *out = c->c;
+    else
+        memset(out, 0, sizeof *out);
+    return c != NULL;
+}
+
+int kpis_offset_min(broker_t *b)
+{
+    return b->kpis ? b->kpis->offset_min : 0;
+}

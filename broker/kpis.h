@@ -23,6 +23,7 @@
 
 #include "core.h"
 #include "http.h"
+#include "kpi.h"
 
 #define KPIS_CACHE 50000
 
@@ -34,6 +35,11 @@ void kpis_apply(broker_t *b, MDB_txn *txn, const bus_event_t *ev);
 /* Writes the dirty counters into txn (before its commit). */
 void kpis_flush(broker_t *b, MDB_txn *txn);
 void kpis_serve_unit(broker_t *b, gl_http_req_t *r);
+/* The counters of unit in period p's key into *out (zero when it has
+ * none: false). */
+bool kpis_counts(broker_t *b, const char *unit, enum gl_kpi_period p, const char *key, gl_kpi_counts *out);
+/* The calendar's offset east of UTC, in minutes, that periods are cut at. */
+int kpis_offset_min(broker_t *b);
 void kpis_serve_league(broker_t *b, gl_http_req_t *r);
 
 #endif

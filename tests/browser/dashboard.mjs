@@ -77,6 +77,15 @@ try {
   const own = await page.locator('#tree .row-line.root').textContent();
   log(`the map shows the grid red; the district's own row: ${own}`);
   if (!/1 在办 · 1 超时/.test(own)) throw new Error(`the district's own row reads ${own}`);
+  // The monthly report panel: its downloads answer with the session cookie
+  // alone, and its chart is drawn.
+  await page.waitForFunction(() => document.querySelectorAll('#rep-links a').length === 5, null, { timeout: 5000 });
+  await page.waitForFunction(() => document.getElementById('rep-chart').naturalWidth === 1400, null, { timeout: 10000 });
+  const downloads = await page.evaluate(async () => Promise.all([...document.querySelectorAll('#rep-links a')].map(
+    async (a) => { const r = await fetch(a.href); return `${a.dataset.format} ${r.status} ${r.headers.get('content-type')}`; })));
+  log(`report downloads: ${downloads.join('; ')}`);
+  if (downloads.some((d) => !/ 200 /.test(d))) throw new Error(`a report download failed: ${downloads.join('; ')}`);
+  if (!downloads[0].includes('spreadsheetml')) throw new Error(`the spreadsheet came as ${downloads[0]}`);
   await page.screenshot({ path: join(OUT, 'dashboard-mini.png') });
   if (errors.length) throw new Error(`the page threw: ${errors.join('; ')}`);
   log('ok');
