@@ -297,8 +297,10 @@ async function start() {
     if (e.message === 'login') return askLogin(e.status === 403 ? '该账号不是区级账号，无权查看指挥中心' : '');
     throw e;
   }
-  $('title').textContent = `${topo.name || ''} 区级指挥中心`;
-  document.title = `${topo.name || ''} 区级指挥中心 · 网格联动`;
+  const top = topo.nodes.find((n) => !n.parent);
+  const place = top ? `${top.name}（${top.id}）` : topo.name || '';
+  $('title').textContent = `${place} 区级指挥中心`;
+  document.title = `${top ? top.name : topo.name || ''} 区级指挥中心 · 网格联动`;
   for (const n of topo.nodes) byId.set(n.id, { ...n, children: [] });
   for (const n of byId.values()) if (n.parent && byId.has(n.parent)) byId.get(n.parent).children.push(n);
   topo.nodes = [...byId.values()];
