@@ -112,6 +112,7 @@ static void child_sends(pair_t *p, int n, int64_t now)
         env.transfer = &tr;
         assert_int_equal(gl_link_enqueue(p->up, txn, &env), 0);
     }
+    assert_int_equal(gl_link_save(p->up, txn), 0);
     assert_int_equal(gl_store_commit(txn), 0);
     gl_link_commit(p->up);
     gl_link_flush(p->up, now);
@@ -142,6 +143,7 @@ static void deliver(pair_t *p, queue_t *q, gl_link_t *to, gl_store_t *store, int
         gridlink__v1__envelope__free_unpacked(env, NULL);
     }
     qclear(q);
+    assert_int_equal(gl_link_save(to, txn), 0);
     assert_int_equal(gl_store_commit(txn), 0);
     gl_link_commit(to);
     gl_link_flush(to, now);
@@ -322,6 +324,7 @@ static void test_refused_message_dead_lettered_link_goes_on(void **state)
     MDB_txn *txn;
     assert_int_equal(gl_store_begin(p->child_store, NULL, true, &txn), 0);
     assert_int_equal(gl_link_retry_dead(p->up, txn, 2), 0);
+    assert_int_equal(gl_link_save(p->up, txn), 0);
     assert_int_equal(gl_store_commit(txn), 0);
     gl_link_commit(p->up);
     gl_link_flush(p->up, 1100);
@@ -488,6 +491,7 @@ static void deliver_decodable(pair_t *p, queue_t *q, gl_link_t *to, gl_store_t *
         gridlink__v1__envelope__free_unpacked(env, NULL);
     }
     qclear(q);
+    assert_int_equal(gl_link_save(to, txn), 0);
     assert_int_equal(gl_store_commit(txn), 0);
     gl_link_commit(to);
     gl_link_flush(to, now);
