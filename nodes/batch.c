@@ -81,6 +81,7 @@ void batch_free_inputs(node_t *n)
         n->in[i].http = NULL;
     }
     n->n_in = 0;
+    n->in_bytes = 0;
 }
 
 const gl_caller host_operator = {.role = GL_ROLE_OPERATOR};
@@ -303,6 +304,7 @@ static int batch_take(node_t *n, struct input *src)
     }
     struct input *in = &n->in[n->n_in++];
     *in = *src;
+    n->in_bytes += in->len;
     in->who.user = NULL; /* dispatch() points it at in->user */
     n->last_refusal = 0;
     if (n->map_full) {
