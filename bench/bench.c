@@ -1,6 +1,7 @@
 /* bench.c: `gridlink bench [SCENARIO...]`, the benchmark driver.
  *
- * Scenarios: intake, escalation, fanout, recovery, district, http (http.c)
+ * Scenarios: intake, escalation, fanout, recovery, district (district.c,
+ * lifecycle.c), http (http.c), scaling (scaling.c)
  * (all of them when none is named). Each runs --runs times (3 by default) in
  * fresh temporary homes under $TMPDIR (ext4 /tmp here: fsync is real),
  * starting real gridlink-node and gridlink-broker processes and separate
@@ -980,7 +981,15 @@ static void plot(void)
     if (system(cmd) == 0)
         out2("\nplot: %s\n", png);
     else
-        bn_note("gnuplot failed on %s", gp);
+        out2("\ngnuplot failed on %s\n", gp);
+    if (ran("scaling") && bn_scaling_plot(B.out_dir, B.quick, gp, sizeof gp) > 0) {
+        snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", gp);
+        path_in(png, sizeof png, B.out_dir, "scaling.png");
+        if (system(cmd) == 0)
+            out2("plot: %s\n", png);
+        else
+            out2("gnuplot failed on %s\n", gp);
+    }
 }
 
 static void machine_line(void)
@@ -1014,10 +1023,10 @@ int bn_peers_probe(void);
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: gridlink bench [intake|escalation|fanout|recovery|district|http ...] [--runs N] [--quick]\n"
+            "usage: gridlink bench [intake|escalation|fanout|recovery|district|http|scaling ...] [--runs N] [--quick]\n"
             "                      [--district-seconds S] [--out DIR] [--keep]\n"
             "  runs every scenario (or the named ones) N times (default 3) and prints median/min/max;\n"
-            "  writes DIR/latest.md and DIR/latest.png (DIR defaults to bench/results).\n"
+            "  writes DIR/latest.md, DIR/latest.png and DIR/scaling.png (DIR defaults to bench/results).\n"
             "  bench/setup.sh installs gnuplot, wrk and the peers (nats-server, redis-server, their C clients).\n");
 }
 
@@ -1064,20 +1073,22 @@ int gl_cmd_bench(int argc, char **argv)
         B.runs = 1;
     if (B.district_s < 0)
         B.district_s = B.quick ? 5 : 300;
-    static const char *const all[] = {"intake", "escalation", "fanout", "recovery", "district", "http"};
-    bool want[6] = {0};
+    static const char *const all[] = {"intake", "escalation", "fanout", "recovery", "district", "http", "scaling"};
+    enum { N_SCEN = 7 };
+    bool want[N_SCEN] = {0};
     bool any = false;
     for (int i = optind; i < argc; i++) {
         bool known = false;
-        for (int k = 0; k < 6; k++)
+        for (int k = 0; k < N_SCEN; k++)
             if (strcmp(argv[i], all[k]) == 0)
                 want[k] = known = any = true;
         if (!known)
-            return cli_usage("bench", "unknown scenario '%s' (intake, escalation, fanout, recovery, district, http)",
+            return cli_usage("bench",
+                             "unknown scenario '%s' (intake, escalation, fanout, recovery, district, http, scaling)",
                              argv[i]);
     }
     if (!any)
-        for (int k = 0; k < 6; k++)
+        for (int k = 0; k < N_SCEN; k++)
             want[k] = true;
 
     const char *tmp = getenv("TMPDIR");
@@ -1131,7 +1142,7 @@ int gl_cmd_bench(int argc, char **argv)
     }
 
     int64_t t0 = bn_now_us();
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < N_SCEN; k++) {
         if (!want[k])
             continue;
         int64_t ts = bn_now_us();
@@ -1156,6 +1167,7 @@ int gl_cmd_bench(int argc, char **argv)
         case 3: recovery(); break;
         case 4: district(); break;
         case 5: bn_http(B.root, B.runs, B.quick); break;
+        case 6: bn_scaling(B.root, 1, B.quick); break; /* one run: a curve, and a fill to 10M */
         }
         bn_progress("%s took %.0f s", all[k], (double)(bn_now_us() - ts) / 1e6);
     }

@@ -25,7 +25,8 @@
  *
  * The `ids` file gets one line per case that was acknowledged:
  * "CASE_ID COMMUNITY r|t 0|1" (report or task; 1 when its verify was
- * acknowledged), for the driver's check of the stores (district.c). The
+ * acknowledged), for the driver's check of the stores (district.c). With
+ * intake_only=1 the cases are only reported (the scaling scenario). The
  * cases live in one array (freed at the end); the scheduler is a binary heap
  * of case indexes keyed on each case's due time. */
 #include <czmq.h>
@@ -193,11 +194,13 @@ static bool send_step(lc *L, uint32_t i, int64_t now)
     return true;
 }
 
+static bool intake_only;
+
 /* What follows step s of case c once it was acknowledged. */
 static int next_step(const lc_case *c, int s)
 {
     switch (s) {
-    case S_SUBMIT: return S_ACCEPT;
+    case S_SUBMIT: return intake_only ? S_DONE : S_ACCEPT;
     case S_DISPATCH: return c->returns ? S_RETURN : S_ACCEPT;
     case S_RETURN: return S_ASSIGN;
     case S_ASSIGN: return S_ACCEPT;
@@ -295,6 +298,9 @@ int bn_district_main(bn_args *a)
     int64_t dur = bn_arg_l(a, "seconds", 5) * 1000000;
     const char *ids_out = bn_arg(a, "ids", NULL);
     long task_every = bn_arg_l(a, "task_every", 20);
+    intake_only = bn_arg_l(a, "intake_only", 0) != 0;
+    if (intake_only)
+        task_every = 0;
     lc L = {0};
     L.window = (int)bn_arg_l(a, "window", 16);
     if (L.window < 1 || L.window > RING)
