@@ -691,6 +691,7 @@ static void district(void)
             return;
     }
     static const char *const keys[] = {"nodes",
+                                       "started_tput",
                                        "acked",
                                        "tasks",
                                        "returned",

@@ -12,7 +12,10 @@
  *           township; every second task is first returned by the community
  *           (reason not-ours) and assigned to it again by the township
  *
- * A step that crosses nodes waits `step_ms` after the step before it was
+ * At most `max_open` cases are under way at once (default: 4 s of the
+ * rate): new cases wait while the district works through the ones it has,
+ * so what is measured is the rate cases get closed. A step that crosses
+ * nodes waits `step_ms` after the step before it was
  * acknowledged (the case has to travel); a step refused because the case
  * has not arrived yet (unknown case, or the copy there not yet in the state
  * the step needs) is tried again `retry_ms` later, up to `tries` times.
@@ -299,6 +302,7 @@ int bn_district_main(bn_args *a)
     const char *ids_out = bn_arg(a, "ids", NULL);
     long task_every = bn_arg_l(a, "task_every", 20);
     intake_only = bn_arg_l(a, "intake_only", 0) != 0;
+    uint64_t max_open = (uint64_t)bn_arg_l(a, "max_open", (long)(rate * 4) + 100);
     if (intake_only)
         task_every = 0;
     lc L = {0};
@@ -411,11 +415,14 @@ int bn_district_main(bn_args *a)
             L.cases[defer[k]].due_us = now + 2000;
             heap_push(&L, defer[k]);
         }
-        /* New cases at the rate. */
-        if (now < end) {
+        /* New cases at the rate, while fewer than max_open are under way:
+         * a district that falls behind closes what it has first. */
+        uint64_t under_way = L.n_cases - L.done - L.failed;
+        if (now < end && under_way < max_open) {
             uint64_t allowed = (uint64_t)(rate * (double)(now - t0) / 1e6) + 1;
             size_t misses = 0;
-            while (L.n_cases < allowed && L.n_cases < L.cap_cases && misses < n_grids) {
+            while (L.n_cases < allowed && L.n_cases < L.cap_cases && misses < n_grids &&
+                   L.n_cases - L.done - L.failed < max_open) {
                 int g = grids[next_grid];
                 next_grid = (next_grid + 1) % n_grids;
                 uint32_t i = (uint32_t)L.n_cases;
@@ -469,6 +476,7 @@ int bn_district_main(bn_args *a)
         fclose(ids);
     bn_result r = {0};
     bn_result_set(&r, "started", (double)L.n_cases);
+    bn_result_set(&r, "started_tput", (double)L.n_cases / ((double)dur / 1e6));
     bn_result_set(&r, "acked", (double)(L.ok[S_SUBMIT] + L.ok[S_DISPATCH]));
     bn_result_set(&r, "tasks", (double)L.ok[S_DISPATCH]);
     bn_result_set(&r, "returned", (double)L.ok[S_RETURN]);
