@@ -703,6 +703,7 @@ static void district(void)
                                        "retried",
                                        "mismatched",
                                        "requests",
+                                       "driver_cpu_s",
                                        "lifecycle_tput",
                                        "delivered_tput",
                                        "acked_tput",
