@@ -8,7 +8,8 @@
  * with about 256 requests in flight in all (at most 64 a grid, at least 1);
  * figures: reports acknowledged a second, and the grid process's CPU (user
  * + system, every thread) over the whole load per report (`cpu_us`), the
- * communities' process's beside it (`up_cpu_us`).
+ * communities' process's beside it (`up_cpu_us`), and the grid process's
+ * CPU idle over 2 s before the load, in % of a core.
  *
  * Open cases in the store: one community node (bus off) whose store the
  * prefill worker has filled with open cases, each with a deadline (10k,
@@ -60,6 +61,8 @@ static int home_for(const char *root, const char *name, int comms, int grids, ch
     return pb < 0 ? -1 : bn_home_init(home, topo, pb, false);
 }
 
+static int idle_ms = 2000;
+
 static void nodes_level(const char *root, const char *log, int n, int seconds)
 {
     int comms, grids;
@@ -103,6 +106,12 @@ static void nodes_level(const char *root, const char *log, int n, int seconds)
         window = window < 1 ? 1 : window > 64 ? 64 : window;
         bn_progress("scaling: %d grid nodes in one process (serving after %.1f s), %d s flat out", total, start_s,
                     seconds);
+        /* What the grids cost doing nothing: 2 s idle first. */
+        double i0 = bn_cpu_us(p_down);
+        int64_t ti = bn_now_us();
+        bn_sleep_ms(idle_ms);
+        double i1 = bn_cpu_us(p_down);
+        double idle_pct = i0 >= 0 && i1 >= 0 ? (i1 - i0) * 100 / (double)(bn_now_us() - ti) : -1;
         double c0 = bn_cpu_us(p_down), u0 = bn_cpu_us(p_up);
         unlink(out);
         int rc = bn_run_worker("district", log, (seconds + 120) * 1000,
@@ -118,6 +127,8 @@ static void nodes_level(const char *root, const char *log, int n, int seconds)
             bn_add("scaling", name, "µs/case", acked > 0 && c0 >= 0 && c1 >= 0 ? (c1 - c0) / acked : -1);
             snprintf(name, sizeof name, "nodes %d up_cpu_us", total);
             bn_add("scaling", name, "µs/case", acked > 0 && u0 >= 0 && u1 >= 0 ? (u1 - u0) / acked : -1);
+            snprintf(name, sizeof name, "nodes %d idle CPU", total);
+            bn_add("scaling", name, "% core", idle_pct);
             snprintf(name, sizeof name, "nodes %d start_s", total);
             bn_add("scaling", name, "s", start_s);
             snprintf(name, sizeof name, "nodes %d RSS", total);
@@ -191,14 +202,16 @@ void bn_scaling(const char *root, int runs, bool quick)
 {
     char log[PATH_MAX];
     snprintf(log, sizeof log, "%s/scaling.log", root);
+    idle_ms = quick ? 300 : 2000;
     for (int run = 1; run <= runs; run++) {
         for (int i = 0; i < (quick ? 2 : N_NODE_LEVELS); i++)
             nodes_level(root, log, node_levels[i], quick ? 2 : 10);
         open_series(root, log, quick, quick ? 400 : 3000);
     }
-    bn_note("scaling: nodes per process: one process hosts every grid, another the communities above them, reports "
-            "submitted flat out at the grids over the control channel (about 256 in flight in all); CPU is the grid "
-            "process's (cpu_us) and the communities' (up_cpu_us) over the whole load, per report");
+    bn_note("scaling: one run; nodes per process: one process hosts every grid, another the communities above them, "
+            "reports submitted flat out at the grids over the control channel (about 256 in flight in all, so fewer "
+            "a grid as grids are added); CPU is the grid process's (cpu_us) and the communities' (up_cpu_us) over the "
+            "whole load, per report; idle CPU the grid process's over 2 s before the load");
 }
 
 /* scaling.dat and scaling.gp (for scaling.png) in out_dir: throughput and
