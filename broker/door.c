@@ -210,4 +210,5 @@ void broker_door_stop(broker_t *b)
 {
     gl_http_stop(&b->http); /* the streams close with it */
     gl_users_close(&b->users);
+    report_png_release();
 }

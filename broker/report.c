@@ -239,6 +239,13 @@ static void fieldf(csv_t *o, bool first, const char *fmt, ...)
     field(o, first, b);
 }
 
+static void heading(csv_t *o, const char *const *head, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        field(o, i == 0, head[i]);
+    put(o, "\r\n", 2);
+}
+
 static void figure_field(csv_t *o, const gl_kpi_counts *c, enum gl_kpi_id id)
 {
     double v;
@@ -273,9 +280,7 @@ static void csv_summary(const report_t *rep, csv_t *o)
 static void csv_lists(const report_t *rep, csv_t *o)
 {
     static const char *const head[] = {"指标", "层级", "榜单", "名次", "单位", "编码", "数值", "分子", "分母(样本)"};
-    for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
-        field(o, i == 0, head[i]);
-    put(o, "\r\n", 2);
+    heading(o, head, sizeof head / sizeof head[0]);
     char h[64];
     for (size_t i = 0; i < rep->n_lists; i++) {
         const report_list *l = &rep->lists[i];
@@ -301,9 +306,7 @@ static void csv_lists(const report_t *rep, csv_t *o)
 static void csv_plan(const report_t *rep, csv_t *o)
 {
     static const char *const head[] = {"单位", "编码", "指标", "数值", "目标", "达标", "分子", "分母", "规划要求"};
-    for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
-        field(o, i == 0, head[i]);
-    put(o, "\r\n", 2);
+    heading(o, head, sizeof head / sizeof head[0]);
     for (size_t u = 0; u < rep->n_plan; u++) {
         const report_plan *p = &rep->plan[u];
         for (int i = 0; i < GL_IND_N; i++) {

@@ -93,6 +93,9 @@ int report_xlsx(const report_t *rep, const char *dir, uint8_t **out, size_t *len
 /* The bar chart of kpi over the units under the report's unit, as PNG
  * into a new malloc'ed buffer. 0 or a GL_E* code. */
 int report_png(const report_t *rep, enum gl_kpi_id kpi, uint8_t **out, size_t *len);
+/* Frees the font caches the charts filled (at the broker's end, after its
+ * last chart). */
+void report_png_release(void);
 
 /* GET /api/v1/report (door.c has authorised the request). */
 void report_serve(broker_t *b, gl_http_req_t *r);

@@ -4,8 +4,10 @@
  * and the formula version, a bar and its figure per unit (none, and
  * "无样本", where the unit had no sample; a lighter bar where the sample
  * is below the minimum), the unit's own figure as a dashed line, and the
- * units' names under their bars. */
+ * units' names under their bars. cairo and fontconfig keep font caches for
+ * the process's life; report_png_release gives them back at its end. */
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,4 +204,10 @@ int report_png(const report_t *rep, enum gl_kpi_id kpi, uint8_t **out, size_t *l
     *out = s.buf;
     *len = s.len;
     return 0;
+}
+
+void report_png_release(void)
+{
+    cairo_debug_reset_static_data();
+    FcFini();
 }

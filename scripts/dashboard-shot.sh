@@ -55,7 +55,7 @@ if ! cmp -s tests/browser/package-lock.json "$RUNNER/package-lock.json" || [ ! -
     cp tests/browser/package.json tests/browser/package-lock.json "$RUNNER/"
     (cd "$RUNNER" && npm ci --no-audit --no-fund >/dev/null)
 fi
-cp tests/browser/shot.mjs "$RUNNER/"
+cp tests/browser/shot.mjs tests/browser/board.mjs "$RUNNER/"
 mkdir -p "$(dirname "$OUT")"
 BASE_URL=$URL USER_NAME=centre PASSWORD=shot-pass-1 OUT=$OUT WORK_DIR=$WORK/browser MIN_OPEN=$OPEN MIN_OVERDUE=$OVERDUE \
     CHROMIUM=$(command -v chromium) node "$RUNNER/shot.mjs"

@@ -11,7 +11,7 @@ packages=(
     build-essential cmake pkg-config
     libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler
     liblmdb-dev lmdb-utils libuv1-dev libjansson-dev libcmocka-dev libsodium-dev libmicrohttpd-dev libxml2-dev
-    libxlsxwriter-dev libcairo2-dev # the monthly report: its spreadsheet and its PNG charts
+    libxlsxwriter-dev libcairo2-dev libfontconfig-dev # the monthly report: its spreadsheet and its PNG charts
     libsystemd-dev # readiness and watchdog under systemd (optional at build time)
     zlib1g-dev     # the retention's archive: one gzip file a month per node (common/archive.c)
     systemd        # systemd-analyze, for the test of the unit files

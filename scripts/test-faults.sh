@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The long fault runs (CTest label "long"): SIGKILLs on every tier and the
-# broker under load, a lossy and a partitioned link between network
+# broker under load, the broker killed three times under load with every
+# deadline played out after, a lossy and a partitioned link between network
 # namespaces. Builds first if there is no build yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."

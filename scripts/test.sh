@@ -16,6 +16,7 @@ if [ "${1:-}" = "--asan" ]; then
     # memory juggling: map growth with replay, full disk, crash and restart,
     # strangers at a node's door (admission, handshakes, oversized frames),
     # the HTTP door (photos in chunks, event streams, slow and idle clients),
-    # and the broker's durable view and metrics.
-    (cd build-asan && ctest --output-on-failure --timeout 600 -R "storage_growth|storage_full|crash_after_ack|curve_admission|handshake_failures|preauth_memory|compromised_grid|http_files|http_api|broker_durable|test_metrics")
+    # the broker's durable view, KPIs and metrics, its monthly report
+    # (libxlsxwriter, cairo), the facts, and the replay of recorded logs.
+    (cd build-asan && ctest --output-on-failure --timeout 600 -R "storage_growth|storage_full|crash_after_ack|curve_admission|handshake_failures|preauth_memory|compromised_grid|http_files|http_api|broker_durable|test_metrics|test_report|test_facts|test_replay$")
 fi

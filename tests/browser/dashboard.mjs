@@ -9,41 +9,18 @@
 // Environment: BASE_URL (the broker's HTTP door), GRIDLINK (the CLI),
 // GL_HOME, GRID, DISTRICT (node IDs), USER_NAME, PASSWORD, CHROMIUM,
 // OUT_DIR, WORK_DIR. Exit status 0 when everything was seen, 1 otherwise.
-import { chromium } from 'playwright-core';
+import { env, logIn, run } from './board.mjs';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 
-const env = (k) => {
-  if (!process.env[k]) throw new Error(`${k} is not set`);
-  return process.env[k];
-};
 const BASE = env('BASE_URL');
 const OUT = env('OUT_DIR');
 const GRID = env('GRID');
 const D = env('DISTRICT');
-mkdirSync(OUT, { recursive: true });
-const log = (s) => console.error(`dashboard.mjs: ${s}`);
 const gl = (...a) => execFileSync(env('GRIDLINK'), [a[0], '--home', env('GL_HOME'), ...a.slice(1)], { encoding: 'utf8' });
 
-const args = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
-let ctx;
-let failed = false;
-try {
-  ctx = await chromium.launchPersistentContext(mkdtempSync(join(env('WORK_DIR'), 'dash-')), {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args, locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai', viewport: { width: 1600, height: 900 },
-  });
-  const page = ctx.pages()[0] || (await ctx.newPage());
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${BASE}/`);
-  await page.waitForSelector('#login:not(.d-none)', { timeout: 10000 });
-  await page.fill('#login input[name=name]', env('USER_NAME'));
-  await page.fill('#login input[name=password]', env('PASSWORD'));
-  await page.click('#login button[type=submit]');
-  await page.waitForSelector('#board:not(.d-none)', { timeout: 10000 });
+await run('dashboard.mjs', { failed: 'dashboard-failed.png', viewport: { width: 1600, height: 900 } }, async (page, log) => {
+  await logIn(page);
   await page.waitForSelector('#live[data-state=on]', { timeout: 10000 });
   const polygons = await page.locator('#map path.leaflet-interactive').count();
   if (polygons < 2) throw new Error(`the map draws ${polygons} grid areas`);
@@ -87,18 +64,4 @@ try {
   if (downloads.some((d) => !/ 200 /.test(d))) throw new Error(`a report download failed: ${downloads.join('; ')}`);
   if (!downloads[0].includes('spreadsheetml')) throw new Error(`the spreadsheet came as ${downloads[0]}`);
   await page.screenshot({ path: join(OUT, 'dashboard-mini.png') });
-  if (errors.length) throw new Error(`the page threw: ${errors.join('; ')}`);
-  log('ok');
-} catch (e) {
-  failed = true;
-  log(`FAIL: ${e.message}`);
-  try {
-    const p = ctx && ctx.pages()[0];
-    if (p) await p.screenshot({ path: join(OUT, 'dashboard-failed.png') });
-  } catch {
-    /* no screenshot */
-  }
-} finally {
-  if (ctx) await ctx.close();
-}
-process.exit(failed ? 1 : 0);
+});

@@ -7,36 +7,13 @@
 // Environment: BASE_URL, USER_NAME, PASSWORD, CHROMIUM, OUT_DIR, WORK_DIR,
 // EXPECT, TOWNSHIP (an ID), TOWNSHIP_NAME. Exit status 0 when everything
 // was seen, 1 otherwise.
-import { chromium } from 'playwright-core';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { env, logIn, run } from './board.mjs';
 import { join } from 'node:path';
 
-const env = (k) => {
-  if (!process.env[k]) throw new Error(`${k} is not set`);
-  return process.env[k];
-};
 const OUT = env('OUT_DIR');
-mkdirSync(OUT, { recursive: true });
-const log = (s) => console.error(`indicators.mjs: ${s}`);
 const expect = JSON.parse(env('EXPECT'));
-const args = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
-let ctx;
-let failed = false;
-try {
-  ctx = await chromium.launchPersistentContext(mkdtempSync(join(env('WORK_DIR'), 'ind-')), {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args, locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai', viewport: { width: 1600, height: 1000 },
-  });
-  const page = ctx.pages()[0] || (await ctx.newPage());
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${env('BASE_URL')}/`);
-  await page.waitForSelector('#login:not(.d-none)', { timeout: 10000 });
-  await page.fill('#login input[name=name]', env('USER_NAME'));
-  await page.fill('#login input[name=password]', env('PASSWORD'));
-  await page.click('#login button[type=submit]');
-  await page.waitForSelector('#board:not(.d-none)', { timeout: 10000 });
+await run('indicators.mjs', { failed: 'dashboard-indicators-failed.png' }, async (page, log) => {
+  await logIn(page);
   await page.waitForSelector('#indicators tr[data-id]', { timeout: 10000 });
   for (const [id, [value, verdict]] of Object.entries(expect)) {
     const row = page.locator(`#indicators tr[data-id="${id}"]`);
@@ -58,18 +35,4 @@ try {
   if (target !== '25%') throw new Error(`the 2017 target of 和谐社区 reads ${target}, not 25%`);
   if (await page.locator('.ind-towns').count()) throw new Error('a township shows the townships table');
   log('a township in 2017: its rows with 2017 targets');
-  if (errors.length) throw new Error(`the page threw: ${errors.join('; ')}`);
-  log('ok');
-} catch (e) {
-  failed = true;
-  log(`FAIL: ${e.message}`);
-  try {
-    const p = ctx && ctx.pages()[0];
-    if (p) await p.screenshot({ path: join(OUT, 'dashboard-indicators-failed.png') });
-  } catch {
-    /* no screenshot */
-  }
-} finally {
-  if (ctx) await ctx.close();
-}
-process.exit(failed ? 1 : 0);
+});

@@ -10,20 +10,13 @@
 // OUT_DIR, WORK_DIR, WANT ({district: counters, community: counters}),
 // DISTRICT, COMMUNITY, GRID (a grid of COMMUNITY), CASE (a case with an
 // alarm), CASE_HOLDER (its holder's ID). Exit status 0 when all was seen.
-import { chromium } from 'playwright-core';
+import { env, logIn, run } from './board.mjs';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 
-const env = (k) => {
-  if (!process.env[k]) throw new Error(`${k} is not set`);
-  return process.env[k];
-};
-const BASE = env('BASE_URL');
+const log = (s) => console.error(`kpi.mjs: ${s}`);
 const OUT = env('OUT_DIR');
 const WANT = JSON.parse(env('WANT'));
-mkdirSync(OUT, { recursive: true });
-const log = (s) => console.error(`kpi.mjs: ${s}`);
 const gl = (...a) => execFileSync(env('GRIDLINK'), [a[0], '--home', env('GL_HOME'), ...a.slice(1)], { encoding: 'utf8' });
 
 // Each KPI the test checks, from the counters the logs gave.
@@ -54,23 +47,8 @@ async function expectTable(page, want, what) {
   log(`${what}: ${Object.keys(PAIRS).map((k) => `${k} ${got[k].num}/${got[k].den} ${got[k].text}`).join(', ')}`);
 }
 
-const args = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
-let ctx;
-let failed = false;
-try {
-  ctx = await chromium.launchPersistentContext(mkdtempSync(join(env('WORK_DIR'), 'kpi-')), {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args, locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai', viewport: { width: 1600, height: 1000 },
-  });
-  const page = ctx.pages()[0] || (await ctx.newPage());
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${BASE}/`);
-  await page.waitForSelector('#login:not(.d-none)', { timeout: 10000 });
-  await page.fill('#login input[name=name]', env('USER_NAME'));
-  await page.fill('#login input[name=password]', env('PASSWORD'));
-  await page.click('#login button[type=submit]');
+await run('kpi.mjs', { failed: 'dashboard-kpi-failed.png' }, async (page) => {
+  await logIn(page);
   await page.waitForSelector('#kpi-sum tbody tr[data-kpi=response]', { timeout: 10000 });
   const D = env('DISTRICT');
   const heading = await page.textContent('#kpi-unit-name');
@@ -121,18 +99,4 @@ try {
     return r && Number(r.dataset.num) === n1 && Number(r.dataset.den) === d1;
   }, [n, d], { timeout: 10000, polling: 100 });
   log(`case ${nid} signed for: the district's 响应率 shows ${n}/${d} without a reload`);
-  if (errors.length) throw new Error(`the page threw: ${errors.join('; ')}`);
-  log('ok');
-} catch (e) {
-  failed = true;
-  log(`FAIL: ${e.message}`);
-  try {
-    const p = ctx && ctx.pages()[0];
-    if (p) await p.screenshot({ path: join(OUT, 'dashboard-kpi-failed.png') });
-  } catch {
-    /* no screenshot */
-  }
-} finally {
-  if (ctx) await ctx.close();
-}
-process.exit(failed ? 1 : 0);
+});
