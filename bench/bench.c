@@ -719,6 +719,20 @@ static void district(void)
                                        "view_lag_p99_ms",
                                        NULL};
     add_result("district", "xinbei", &r, keys);
+    /* Steps refused for good: the load worker's first few reasons. */
+    if (bn_result_get(&r, "failed", 0) > 0) {
+        FILE *f = fopen(log, "r");
+        char line[600];
+        int n = 0;
+        while (f && n < 3 && fgets(line, sizeof line, f))
+            if (strncmp(line, "district: ", 10) == 0 && strstr(line, " refused: ")) {
+                line[strcspn(line, "\n")] = 0;
+                bn_note("%s", line);
+                n++;
+            }
+        if (f)
+            fclose(f);
+    }
 }
 
 /* ---- report ---- */
