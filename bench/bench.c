@@ -1,6 +1,7 @@
 /* bench.c: `gridlink bench [SCENARIO...]`, the benchmark driver.
  *
- * Scenarios: intake, escalation, fanout, recovery, district, http (http.c)
+ * Scenarios: intake, escalation, fanout, recovery, district (district.c,
+ * lifecycle.c), http (http.c), scaling (scaling.c)
  * (all of them when none is named). Each runs --runs times (3 by default) in
  * fresh temporary homes under $TMPDIR (ext4 /tmp here: fsync is real),
  * starting real gridlink-node and gridlink-broker processes and separate
@@ -447,6 +448,18 @@ static void intake_run(int run)
 
 /* ---- escalation ---- */
 
+#define ESC_OPEN       1000000L
+#define ESC_OPEN_QUICK 2000L
+
+/* The figures' prefix for a run with `open` open deadlines: "1M open,". */
+static void esc_name(char *buf, size_t size, long open)
+{
+    if (open >= 1000000)
+        snprintf(buf, size, "%ldM open,", open / 1000000);
+    else
+        snprintf(buf, size, "%ldk open,", open / 1000);
+}
+
 static void escalation_run(int run)
 {
     char home[PATH_MAX], log[PATH_MAX], out[PATH_MAX], ready[PATH_MAX], dir[PATH_MAX];
@@ -458,17 +471,28 @@ static void escalation_run(int run)
         bn_note("escalation: could not set up the bench home");
         return;
     }
-    long open = d(100000, 2000), near = d(2000, 200), step_us = 3000;
+    long open = d(ESC_OPEN, ESC_OPEN_QUICK), near = d(2000, 200), step_us = 3000;
     int lead_ms = d(9000, 4000);
-    int64_t base_ms = bn_wall_us() / 1000 + lead_ms;
     gl_home_path(dir, sizeof dir, home, "data/bn.t1.c1");
-    bn_progress("escalation run %d: %ld open cases with deadlines, %ld due in the next %ld s", run, open, near,
-                (lead_ms + near * step_us / 1000) / 1000);
+    bn_progress("escalation run %d: %ld open cases with deadlines, %ld due in the %ld s after the start", run, open,
+                near, (lead_ms + near * step_us / 1000) / 1000);
+    /* First the cases due far later (this takes a while at a million), then
+     * the ones falling due, timed from the end of the first fill. */
+    unlink(out);
+    if (bn_run_worker("prefill", log, 1800000,
+                      "dir=%s node=bn.t1.c1 grid=bn.t1.c1.g1 cases=%ld deadlines=%ld near=0 due_base_ms=%lld "
+                      "tag=%d map_mb=%d out=%s",
+                      dir, open - near, open - near, (long long)(bn_wall_us() / 1000), run + 50,
+                      open >= 500000 ? 4096 : 1024, out) != 0) {
+        bn_note("escalation: prefill failed (see %s)", log);
+        return;
+    }
+    int64_t base_ms = bn_wall_us() / 1000 + lead_ms;
     unlink(out);
     if (bn_run_worker("prefill", log, 60000,
                       "dir=%s node=bn.t1.c1 grid=bn.t1.c1.g1 cases=%ld deadlines=%ld near=%ld due_base_ms=%lld "
                       "due_step_us=%ld tag=%d out=%s",
-                      dir, open, open, near, (long long)base_ms, step_us, run + 1, out) != 0) {
+                      dir, near, near, near, (long long)base_ms, step_us, run + 1, out) != 0) {
         bn_note("escalation: prefill failed (see %s)", log);
         return;
     }
@@ -506,7 +530,7 @@ static void escalation_run(int run)
     if (rc == 0 && bn_result_read(&r, out) == 0) {
         static const char *const keys[] = {"p50_ms", "p99_ms", "max_ms", "missing", NULL};
         char name[64];
-        snprintf(name, sizeof name, "%ldk open,", open / 1000);
+        esc_name(name, sizeof name, open);
         add_result("escalation", name, &r, keys);
     } else {
         bn_note("escalation: the subscriber failed (see %s)", log);
@@ -519,6 +543,8 @@ static void escalation_run(int run)
 
 /* ---- recovery ---- */
 
+#define REC_CASES 1000000L
+
 static void recovery(void)
 {
     char home[PATH_MAX], log[PATH_MAX], out[PATH_MAX], dir[PATH_MAX];
@@ -529,11 +555,11 @@ static void recovery(void)
         bn_note("recovery: could not set up the bench home");
         return;
     }
-    long cases = d(1000000, 20000), dl = d(100000, 2000);
+    long cases = d(REC_CASES, 20000), dl = d(REC_CASES, 2000);
     gl_home_path(dir, sizeof dir, home, "data/bn.t1.c1");
     bn_progress("recovery: writing %ld cases and %ld deadlines into the community's store", cases, dl);
     unlink(out);
-    if (bn_run_worker("prefill", log, 300000,
+    if (bn_run_worker("prefill", log, 1800000,
                       "dir=%s node=bn.t1.c1 grid=bn.t1.c1.g1 cases=%ld deadlines=%ld near=0 due_base_ms=%lld "
                       "tag=7 map_mb=4096 out=%s",
                       dir, cases, dl, (long long)(bn_wall_us() / 1000), out) != 0) {
@@ -656,18 +682,57 @@ static void district(void)
     char log[PATH_MAX];
     path_in(log, sizeof log, B.root, "district.log");
     bn_result r = {0};
-    int rate = d(2100, 100); /* 5% above the target: a district that keeps up delivers >= 2000/s */
+    int rate = d(5250, 100); /* 5% above the target: a district that keeps up closes >= 5000/s */
     int secs = B.district_s;
-    bn_progress("district: the whole Xinbei topology at %d cases/s for %d s", rate, secs);
+    bn_progress("district: the whole Xinbei topology, %d new cases/s for %d s, each through its lifecycle", rate, secs);
     if (bn_district_run(B.root, log, secs, rate, B.quick, &r) != 0) {
         bn_note("district: the run failed (see %s)", log);
         if (r.n == 0)
             return;
     }
-    static const char *const keys[] = {
-        "nodes",  "processes", "acked",           "delivered_tput",  "acked_tput",      "lost", "duplicated", "p50_ms",
-        "p99_ms", "drain_s",   "view_lag_events", "view_lag_p50_ms", "view_lag_p99_ms", NULL};
+    static const char *const keys[] = {"nodes",
+                                       "started_tput",
+                                       "acked",
+                                       "tasks",
+                                       "returned",
+                                       "verified",
+                                       "closed",
+                                       "verified_not_closed",
+                                       "not_closed_at_end",
+                                       "failed",
+                                       "retried",
+                                       "mismatched",
+                                       "requests",
+                                       "driver_cpu_s",
+                                       "lifecycle_tput",
+                                       "delivered_tput",
+                                       "acked_tput",
+                                       "lost",
+                                       "duplicated",
+                                       "p50_ms",
+                                       "p99_ms",
+                                       "act_p99_ms",
+                                       "verify_p99_ms",
+                                       "drain_s",
+                                       "view_lag_events",
+                                       "view_lag_p50_ms",
+                                       "view_lag_p99_ms",
+                                       NULL};
     add_result("district", "xinbei", &r, keys);
+    /* Steps refused for good: the load worker's first few reasons. */
+    if (bn_result_get(&r, "failed", 0) > 0) {
+        FILE *f = fopen(log, "r");
+        char line[600];
+        int n = 0;
+        while (f && n < 3 && fgets(line, sizeof line, f))
+            if (strncmp(line, "district: ", 10) == 0 && strstr(line, " refused: ")) {
+                line[strcspn(line, "\n")] = 0;
+                bn_note("%s", line);
+                n++;
+            }
+        if (f)
+            fclose(f);
+    }
 }
 
 /* ---- report ---- */
@@ -817,19 +882,33 @@ static void targets(void)
                      windows[w], a, b);
         }
     }
-    if (ran("escalation"))
-        limit("escalation-p99", bn_med("escalation", B.quick ? "2k open, p99_ms" : "100k open, p99_ms"), "ms", 50,
-              true);
+    if (ran("escalation")) {
+        char fname[64], tn[64];
+        esc_name(fname, sizeof fname, ESC_OPEN);
+        strcat(fname, " p99_ms");
+        snprintf(tn, sizeof tn, "escalation-p99-%ld-open", ESC_OPEN);
+        limit(tn, bn_med("escalation", fname), "ms", 50, true);
+        esc_name(fname, sizeof fname, ESC_OPEN);
+        strcat(fname, " missing");
+        double miss = bn_med("escalation", fname);
+        bn_check("escalation-none-missing", miss == 0, "%.0f of the deadlines due had no escalation event", miss);
+    }
     if (ran("fanout"))
         limit("fanout-p99", bn_med("fanout", B.quick ? "500/s ev_p99_ms" : "10000/s ev_p99_ms"), "ms", 20, true);
     if (ran("recovery")) {
-        limit("recovery-serving", bn_med("recovery", "start to serving"), "ms", 1000, true);
+        char tn[64];
+        snprintf(tn, sizeof tn, "recovery-serving-%ld-cases", REC_CASES);
+        limit(tn, bn_med("recovery", "start to serving"), "ms", 1000, true);
         limit("recovery-rss", bn_med("recovery", "RSS serving, after load"), "MiB", 64, true);
     }
     if (ran("district")) {
-        limit("district-throughput", bn_med("district", "xinbei delivered_tput"), "cases/s", 2000, false);
+        limit("district-lifecycle-throughput", bn_med("district", "xinbei lifecycle_tput"), "cases/s closed", 5000,
+              false);
         double lost = bn_med("district", "xinbei lost"), dup = bn_med("district", "xinbei duplicated");
         bn_check("district-loss-dup", lost == 0 && dup == 0, "%.0f lost, %.0f duplicated vs 0 and 0", lost, dup);
+        double vnc = bn_med("district", "xinbei verified_not_closed");
+        bn_check("district-closed", vnc == 0, "%.0f cases verified, %.0f of them not closed at their community",
+                 bn_med("district", "xinbei verified"), vnc);
         limit("district-view-lag-p99", bn_med("district", "xinbei view_lag_p99_ms"), "ms", 1000, true);
         if (B.district_s < 300)
             out2("(district ran %d s, not the 5 minutes the target names: --district-seconds 300)\n", B.district_s);
@@ -864,14 +943,18 @@ static void plot(void)
         fprintf(f, "\n");
     }
     fprintf(f, "\n\n# latency figure p50 p99\n");
+    char esc50[64], esc99[64];
+    esc_name(esc50, sizeof esc50, B.quick ? ESC_OPEN_QUICK : ESC_OPEN);
+    memcpy(esc99, esc50, sizeof esc99);
+    strcat(esc50, " p50_ms");
+    strcat(esc99, " p99_ms");
     struct {
         const char *scen, *name50, *name99, *label;
     } lat[] = {
         {"intake", "node low 300/s p50_ms", "node low 300/s p99_ms", "intake low load"},
         {"intake", "bare lmdb b1 p50_ms", "bare lmdb b1 p99_ms", "bare LMDB commit"},
         {"intake", "node w1000 p50_ms", "node w1000 p99_ms", "intake w1000"},
-        {"escalation", B.quick ? "2k open, p50_ms" : "100k open, p50_ms",
-         B.quick ? "2k open, p99_ms" : "100k open, p99_ms", "escalation"},
+        {"escalation", esc50, esc99, "escalation"},
         {"fanout", B.quick ? "500/s ev_p50_ms" : "10000/s ev_p50_ms", B.quick ? "500/s ev_p99_ms" : "10000/s ev_p99_ms",
          "fan-out"},
         {"district", "xinbei p50_ms", "xinbei p99_ms", "district submit"},
@@ -914,7 +997,15 @@ static void plot(void)
     if (system(cmd) == 0)
         out2("\nplot: %s\n", png);
     else
-        bn_note("gnuplot failed on %s", gp);
+        out2("\ngnuplot failed on %s\n", gp);
+    if (ran("scaling") && bn_scaling_plot(B.out_dir, B.quick, gp, sizeof gp) > 0) {
+        snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", gp);
+        path_in(png, sizeof png, B.out_dir, "scaling.png");
+        if (system(cmd) == 0)
+            out2("plot: %s\n", png);
+        else
+            out2("gnuplot failed on %s\n", gp);
+    }
 }
 
 static void machine_line(void)
@@ -948,10 +1039,10 @@ int bn_peers_probe(void);
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: gridlink bench [intake|escalation|fanout|recovery|district|http ...] [--runs N] [--quick]\n"
+            "usage: gridlink bench [intake|escalation|fanout|recovery|district|http|scaling ...] [--runs N] [--quick]\n"
             "                      [--district-seconds S] [--out DIR] [--keep]\n"
             "  runs every scenario (or the named ones) N times (default 3) and prints median/min/max;\n"
-            "  writes DIR/latest.md and DIR/latest.png (DIR defaults to bench/results).\n"
+            "  writes DIR/latest.md, DIR/latest.png and DIR/scaling.png (DIR defaults to bench/results).\n"
             "  bench/setup.sh installs gnuplot, wrk and the peers (nats-server, redis-server, their C clients).\n");
 }
 
@@ -998,20 +1089,22 @@ int gl_cmd_bench(int argc, char **argv)
         B.runs = 1;
     if (B.district_s < 0)
         B.district_s = B.quick ? 5 : 300;
-    static const char *const all[] = {"intake", "escalation", "fanout", "recovery", "district", "http"};
-    bool want[6] = {0};
+    static const char *const all[] = {"intake", "escalation", "fanout", "recovery", "district", "http", "scaling"};
+    enum { N_SCEN = 7 };
+    bool want[N_SCEN] = {0};
     bool any = false;
     for (int i = optind; i < argc; i++) {
         bool known = false;
-        for (int k = 0; k < 6; k++)
+        for (int k = 0; k < N_SCEN; k++)
             if (strcmp(argv[i], all[k]) == 0)
                 want[k] = known = any = true;
         if (!known)
-            return cli_usage("bench", "unknown scenario '%s' (intake, escalation, fanout, recovery, district, http)",
+            return cli_usage("bench",
+                             "unknown scenario '%s' (intake, escalation, fanout, recovery, district, http, scaling)",
                              argv[i]);
     }
     if (!any)
-        for (int k = 0; k < 6; k++)
+        for (int k = 0; k < N_SCEN; k++)
             want[k] = true;
 
     const char *tmp = getenv("TMPDIR");
@@ -1065,7 +1158,7 @@ int gl_cmd_bench(int argc, char **argv)
     }
 
     int64_t t0 = bn_now_us();
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < N_SCEN; k++) {
         if (!want[k])
             continue;
         int64_t ts = bn_now_us();
@@ -1090,6 +1183,7 @@ int gl_cmd_bench(int argc, char **argv)
         case 3: recovery(); break;
         case 4: district(); break;
         case 5: bn_http(B.root, B.runs, B.quick); break;
+        case 6: bn_scaling(B.root, 1, B.quick); break; /* one run: a curve, and a fill to 10M */
         }
         bn_progress("%s took %.0f s", all[k], (double)(bn_now_us() - ts) / 1e6);
     }

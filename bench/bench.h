@@ -139,6 +139,14 @@ void bn_http(const char *root, int runs, bool quick);
 /* Its TARGET lines, when it ran. */
 void bn_http_targets(void);
 
+/* ---- the scaling scenario (scaling.c) ---- */
+
+/* runs runs of the scenario in fresh directories under root. */
+void bn_scaling(const char *root, int runs, bool quick);
+/* Its plot's data and gnuplot script in out_dir (script path into gp);
+ * the rows written, 0 when it did not run. */
+int bn_scaling_plot(const char *out_dir, bool quick, char *gp, size_t gp_size);
+
 /* ---- workers (workers.c) ---- */
 int bn_worker_main(int argc, char **argv);
 

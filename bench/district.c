@@ -3,13 +3,16 @@
  * The Xinbei 2017 topology (deploy/topology/xinbei.json, 791 nodes; the mini
  * topology with --quick) runs as one gridlink-node process per township
  * (hosting the township, its communities and their grids) plus one for the
- * district and the broker. The load (`_worker district`) submits cases at
- * every grid through the real control channel, evenly paced at the given
- * rate, many requests in flight per process; each reply carries the case ID
- * the grid minted. After the load the driver waits until every grid's outbox
- * is empty, stops the district, and then checks every community's log: each
- * acknowledged case must have been received exactly once (0 lost, 0
- * duplicated).
+ * district and the broker. The load (`_worker district`, lifecycle.c) starts
+ * cases at the given rate and works each through its lifecycle (report,
+ * accept, resolve, verify; some tasks dispatched by townships, half of them
+ * returned and assigned again) over the real control channel. After the load
+ * the driver waits until every grid's and township's outbox is empty, stops
+ * the district, and then checks every community's store: each acknowledged
+ * report received exactly once (0 lost, 0 duplicated), and every case whose
+ * verify was acknowledged closed at its community. The lifecycle throughput
+ * is the cases found closed over the time from the first report to the last
+ * verify plus the drain.
  *
  * The district center's view lag (an event committed at a node, then applied
  * to the broker's view) comes from the broker's own histogram on its /metrics
@@ -31,187 +34,6 @@
 #include "home.h"
 #include "sock.h"
 #include "store.h"
-
-struct proc_sock {
-    char target[PATH_MAX];
-    zsock_t *zs;
-    int outstanding;
-};
-
-/* ---- the load worker ---- */
-
-int bn_district_main(bn_args *a)
-{
-    zsys_handler_set(NULL);
-    const char *home = bn_arg(a, "home", NULL);
-    double rate = bn_arg_d(a, "rate", 100);
-    int64_t dur = bn_arg_l(a, "seconds", 5) * 1000000;
-    int window = (int)bn_arg_l(a, "window", 256);
-    const char *ids_out = bn_arg(a, "ids", NULL);
-    char err[512];
-    gl_topology_t *t;
-    if (!home || gl_home_topology(home, &t, err, sizeof err) != 0) {
-        fprintf(stderr, "district: %s\n", err);
-        return 1;
-    }
-    size_t n_grids = 0;
-    const char **grids = calloc(t->n_nodes, sizeof *grids);
-    int *sock_of = calloc(t->n_nodes, sizeof *sock_of);
-    struct proc_sock *ps = calloc(t->n_nodes, sizeof *ps);
-    size_t n_ps = 0;
-    for (size_t i = 0; i < t->n_nodes; i++) {
-        if (t->nodes[i].tier != GRIDLINK__V1__TIER__TIER_GRID)
-            continue;
-        char link[PATH_MAX], target[PATH_MAX];
-        gl_home_path(link, sizeof link, home, "run/%s.sock", t->nodes[i].id);
-        ssize_t k = readlink(link, target, sizeof target - 1);
-        if (k <= 0) {
-            fprintf(stderr, "district: grid %s has no control socket\n", t->nodes[i].id);
-            return 1;
-        }
-        target[k] = 0;
-        size_t s;
-        for (s = 0; s < n_ps; s++)
-            if (strcmp(ps[s].target, target) == 0)
-                break;
-        if (s == n_ps) {
-            snprintf(ps[s].target, sizeof ps[s].target, "%s", target);
-            ps[s].zs = gl_sock_new(ZMQ_DEALER, GL_MAX_CTL_REPLY_FRAME);
-            zsock_set_sndhwm(ps[s].zs, 0);
-            zsock_set_rcvhwm(ps[s].zs, 0);
-            if (zsock_connect(ps[s].zs, "ipc://%s/run/%s", home, target) != 0) {
-                fprintf(stderr, "district: cannot connect to %s\n", target);
-                return 1;
-            }
-            n_ps++;
-        }
-        sock_of[n_grids] = (int)s;
-        grids[n_grids++] = t->nodes[i].id;
-    }
-    /* Shuffle the grids so consecutive submissions spread over processes. */
-    srand(12345);
-    for (size_t i = n_grids; i > 1; i--) {
-        size_t j = (size_t)rand() % i;
-        const char *g = grids[i - 1];
-        int s = sock_of[i - 1];
-        grids[i - 1] = grids[j];
-        sock_of[i - 1] = sock_of[j];
-        grids[j] = g;
-        sock_of[j] = s;
-    }
-    FILE *ids = ids_out ? fopen(ids_out, "w") : NULL;
-    zmq_pollitem_t *items = calloc(n_ps, sizeof *items);
-    for (size_t s = 0; s < n_ps; s++)
-        items[s] = (zmq_pollitem_t){.socket = zsock_resolve(ps[s].zs), .events = ZMQ_POLLIN};
-    char text[201];
-    memset(text, 't', 200);
-    text[200] = 0;
-    uint64_t sent = 0, acked = 0, refused = 0, skipped = 0;
-    size_t cap = 1 << 20;
-    int64_t *tsend = calloc(cap, sizeof *tsend);
-    bn_samples lat = {0};
-    int64_t t0 = bn_now_us(), end = t0 + dur, drain_end = end + 60000000;
-    size_t next_grid = 0;
-    for (;;) {
-        int64_t now = bn_now_us();
-        if (now >= end) {
-            int out = 0;
-            for (size_t s = 0; s < n_ps; s++)
-                out += ps[s].outstanding;
-            if (out == 0 || now > drain_end)
-                break;
-        } else {
-            uint64_t allowed = (uint64_t)(rate * (double)(now - t0) / 1e6) + 1;
-            while (sent < allowed) {
-                size_t g = next_grid;
-                next_grid = (next_grid + 1) % n_grids;
-                struct proc_sock *p = &ps[sock_of[g]];
-                if (p->outstanding >= window) {
-                    /* This process is behind: the case is due anyway; it
-                     * goes to the next grid whose process has room. */
-                    skipped++;
-                    if (skipped % n_grids == 0)
-                        break;
-                    continue;
-                }
-                char note[32];
-                snprintf(note, sizeof note, "b%llu", (unsigned long long)sent);
-                Gridlink__V1__CtlRequest req = GRIDLINK__V1__CTL_REQUEST__INIT;
-                req.node = (char *)grids[g];
-                req.op = "submit";
-                req.category = "services/elderly";
-                req.text = text;
-                req.note = note;
-                req.reporter = "bench";
-                uint8_t buf[1024];
-                size_t n = gridlink__v1__ctl_request__pack(&req, buf);
-                if (zmq_send(items[sock_of[g]].socket, buf, n, ZMQ_DONTWAIT) < 0)
-                    break;
-                tsend[sent % cap] = bn_now_us();
-                p->outstanding++;
-                sent++;
-            }
-        }
-        zmq_poll(items, (int)n_ps, 1);
-        for (size_t s = 0; s < n_ps; s++) {
-            if (!(items[s].revents & ZMQ_POLLIN))
-                continue;
-            for (;;) {
-                zmq_msg_t m;
-                zmq_msg_init(&m);
-                if (zmq_msg_recv(&m, items[s].socket, ZMQ_DONTWAIT) < 0) {
-                    zmq_msg_close(&m);
-                    break;
-                }
-                int64_t now2 = bn_now_us();
-                ps[s].outstanding--;
-                Gridlink__V1__CtlReply *rep = NULL;
-                if (gl_decode_ctl_reply(zmq_msg_data(&m), zmq_msg_size(&m), &rep, err, sizeof err) == 0 &&
-                    rep->code == 0 && rep->case_id && rep->case_id[0]) {
-                    acked++;
-                    if (ids)
-                        fprintf(ids, "%s\n", rep->case_id);
-                    if (rep->case_ && rep->case_->n_history > 0 && rep->case_->history[0]->note[0] == 'b') {
-                        unsigned long long k = strtoull(rep->case_->history[0]->note + 1, NULL, 10);
-                        if (k < sent && sent - k < cap)
-                            bn_samples_add(&lat, (double)(now2 - tsend[k % cap]));
-                    }
-                } else {
-                    refused++;
-                    if (refused < 5)
-                        fprintf(stderr, "district: submit refused: %s\n",
-                                rep ? (rep->error ? rep->error : gl_strerror(rep->code)) : err);
-                }
-                if (rep)
-                    gridlink__v1__ctl_reply__free_unpacked(rep, NULL);
-                zmq_msg_close(&m);
-            }
-        }
-    }
-    double secs = (double)(bn_now_us() - t0) / 1e6;
-    if (ids)
-        fclose(ids);
-    bn_result r = {0};
-    bn_result_set(&r, "sent", (double)sent);
-    bn_result_set(&r, "acked", (double)acked);
-    bn_result_set(&r, "refused", (double)refused);
-    bn_result_set(&r, "seconds", secs);
-    bn_result_set(&r, "acked_tput", (double)acked / ((double)dur / 1e6));
-    bn_result_set(&r, "p50_ms", bn_samples_q(&lat, 0.5) / 1000);
-    bn_result_set(&r, "p99_ms", bn_samples_q(&lat, 0.99) / 1000);
-    bn_result_set(&r, "processes", (double)n_ps);
-    bn_result_write(&r, bn_arg(a, "out", NULL));
-    for (size_t s = 0; s < n_ps; s++)
-        zsock_destroy(&ps[s].zs);
-    free(ps);
-    free(items);
-    free(grids);
-    free(sock_of);
-    free(tsend);
-    bn_samples_free(&lat);
-    gl_topology_free(&t);
-    return 0;
-}
 
 /* ---- the driver's side ---- */
 
@@ -424,18 +246,21 @@ int bn_district_run(const char *root, const char *log, int seconds, int rate, bo
     }
     if (ok) {
         unlink(out);
-        int wrc = bn_run_worker("district", log, (seconds + 120) * 1000,
-                                "home=%s rate=%d seconds=%d window=512 ids=%s out=%s", home, rate, seconds, ids, out);
+        int wrc = bn_run_worker("district", log, (seconds + 180) * 1000,
+                                "home=%s rate=%d seconds=%d window=16 step_ms=%d ids=%s out=%s", home, rate, seconds,
+                                quick ? 100 : 300, ids, out);
         bn_result lr;
         if (wrc == 0 && bn_result_read(&lr, out) == 0) {
             for (int i = 0; i < lr.n; i++)
                 bn_result_set(r, lr.key[i], lr.val[i]);
-            /* Drain: every grid's outbox empty (all cases applied at their community). */
+            /* Drain: every grid's and township's outbox empty (all cases and
+             * verifies applied at their community). */
             int64_t d0 = bn_now_us();
             long pend = -1;
             while (bn_now_us() - d0 < 120000000) {
                 pend = pending_total(home, t, GRIDLINK__V1__TIER__TIER_GRID);
-                if (pend == 0)
+                long tp = pend == 0 ? pending_total(home, t, GRIDLINK__V1__TIER__TIER_TOWNSHIP) : -1;
+                if (pend == 0 && tp == 0)
                     break;
                 bn_sleep_ms(200);
             }
@@ -472,7 +297,8 @@ int bn_district_run(const char *root, const char *log, int seconds, int rate, bo
         return rc;
     }
 
-    /* The check: every acknowledged case received once at its community. */
+    /* The check: every acknowledged report received once at its community,
+     * every verified case closed there. */
     zhashx_t *count = zhashx_new();
     zhashx_set_destructor(count, NULL);
     zhashx_set_duplicator(count, NULL);
@@ -508,30 +334,74 @@ int bn_district_run(const char *root, const char *log, int seconds, int rate, bo
         }
         gl_store_close(&st);
     }
-    uint64_t lost = 0, dup = 0, acked = 0;
+    uint64_t lost = 0, dup = 0, acked = 0, verified = 0, closed = 0, open_left = 0;
     FILE *f = fopen(ids, "r");
     char line[512];
-    while (f && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = 0;
-        acked++;
-        uintptr_t c = (uintptr_t)zhashx_lookup(count, line);
-        if (c == 0)
-            lost++;
-        else if (c > 1)
-            dup++;
+    /* Every community's store open for reading at once, by ID. */
+    zhashx_t *stores = zhashx_new();
+    zhashx_set_destructor(stores, NULL);
+    zhashx_set_duplicator(stores, NULL);
+    gl_store_t **sts = calloc(t->n_nodes, sizeof *sts);
+    MDB_txn **txns = calloc(t->n_nodes, sizeof *txns);
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        if (t->nodes[i].tier != GRIDLINK__V1__TIER__TIER_COMMUNITY)
+            continue;
+        char dir[PATH_MAX];
+        gl_home_path(dir, sizeof dir, home, "data/%s", t->nodes[i].id);
+        gl_store_opts o = {.read_only = true};
+        if (gl_store_open(dir, t->nodes[i].id, &o, &sts[i]) != 0)
+            continue;
+        if (gl_store_begin(sts[i], NULL, false, &txns[i]) != 0)
+            continue;
+        zhashx_insert(stores, t->nodes[i].id, (void *)(uintptr_t)(i + 1));
     }
+    while (f && fgets(line, sizeof line, f)) {
+        char id[256], comm[GL_NODE_ID_MAX + 1], kind;
+        int done;
+        if (sscanf(line, "%255s %128s %c %d", id, comm, &kind, &done) != 4)
+            continue;
+        if (kind == 'r') {
+            acked++;
+            uintptr_t c = (uintptr_t)zhashx_lookup(count, id);
+            if (c == 0)
+                lost++;
+            else if (c > 1)
+                dup++;
+        }
+        if (!done) {
+            open_left++;
+            continue;
+        }
+        verified++;
+        uintptr_t k = (uintptr_t)zhashx_lookup(stores, comm);
+        Gridlink__V1__Case *c = NULL;
+        if (k && gl_store_case_get(txns[k - 1], sts[k - 1], id, &c) == 0) {
+            closed += c->state == GRIDLINK__V1__CASE_STATE__STATE_CLOSED;
+            gridlink__v1__case__free_unpacked(c, NULL);
+        }
+    }
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        if (txns[i])
+            gl_store_abort(txns[i]);
+        if (sts[i])
+            gl_store_close(&sts[i]);
+    }
+    free(sts);
+    free(txns);
+    zhashx_destroy(&stores);
     if (f)
         fclose(f);
-    /* Duplicates among cases whose reply was lost would show here too. */
-    for (void *c = zhashx_first(count); c; c = zhashx_next(count))
-        if ((uintptr_t)c > 1 && acked == 0)
-            dup++;
     double load_s = bn_result_get(r, "seconds", seconds);
     double drain_s = bn_result_get(r, "drain_s", 0);
     bn_result_set(r, "received", (double)received);
     bn_result_set(r, "lost", (double)lost);
     bn_result_set(r, "duplicated", (double)dup);
     bn_result_set(r, "delivered_tput", (double)(acked - lost) / (load_s + drain_s));
+    bn_result_set(r, "closed", (double)closed);
+    bn_result_set(r, "verified_not_closed", (double)(verified - closed));
+    bn_result_set(r, "not_closed_at_end", (double)open_left);
+    double life_s = bn_result_get(r, "lifecycle_s", load_s);
+    bn_result_set(r, "lifecycle_tput", (double)closed / (life_s + drain_s));
     zhashx_destroy(&count);
     gl_topology_free(&t);
     return 0;
