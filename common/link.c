@@ -122,9 +122,6 @@ int gl_link_enqueue(gl_link_t *l, MDB_txn *txn, Gridlink__V1__Envelope *env)
     if (rc != 0)
         return rc;
     l->w.out_next++;
-    rc = gl_store_peer_put(txn, l->store, l->peer, &l->w);
-    if (rc != 0)
-        return rc;
     l->need_pump = true;
     return GL_OK;
 }
@@ -145,9 +142,6 @@ static int take_ack(gl_link_t *l, MDB_txn *txn, uint64_t ack, int64_t now)
     if (rc != 0)
         return rc;
     l->w.out_acked = ack;
-    rc = gl_store_peer_put(txn, l->store, l->peer, &l->w);
-    if (rc != 0)
-        return rc;
     l->st.acks_in++;
     l->last_progress_ms = now;
     l->need_pump = true;
@@ -275,6 +269,11 @@ static int sweep_oversized(gl_link_t *l, int64_t now)
     if (rc != 0 || oc.n == 0) {
         gl_store_abort(txn);
         return rc < 0 ? rc : GL_OK;
+    }
+    rc = gl_link_save(l, txn);
+    if (rc != 0) {
+        gl_store_abort(txn);
+        return rc;
     }
     rc = gl_store_commit(txn);
     if (rc == 0)
@@ -447,10 +446,19 @@ void gl_link_set_origin_counter(gl_link_t *l, uint64_t counter)
 
 int gl_link_applied(gl_link_t *l, MDB_txn *txn, uint64_t seq)
 {
+    (void)txn; /* the marks go to the store once per batch, in gl_link_save */
     l->w.in_applied = seq;
     l->st.applied++;
     l->need_ack = true;
-    return gl_store_peer_put(txn, l->store, l->peer, &l->w);
+    return GL_OK;
+}
+
+int gl_link_save(gl_link_t *l, MDB_txn *txn)
+{
+    const gl_peer_marks *w = &l->w, *m = &l->m;
+    if (w->in_applied == m->in_applied && w->out_next == m->out_next && w->out_acked == m->out_acked)
+        return GL_OK;
+    return gl_store_peer_put(txn, l->store, l->peer, w);
 }
 
 void gl_link_mark(gl_link_t *l)

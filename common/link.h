@@ -116,6 +116,10 @@ int gl_link_retry_dead(gl_link_t *l, MDB_txn *txn, uint64_t seq);
  * the child in every later Welcome so a rebuilt child never reuses an ID. */
 void gl_link_set_origin_counter(gl_link_t *l, uint64_t counter);
 
+/* Before the caller's commit: write the working marks to the store when the
+ * batch changed them (once per batch, not once per message). Every write
+ * transaction that went through the link calls it before its commit. */
+int gl_link_save(gl_link_t *l, MDB_txn *txn);
 void gl_link_mark(gl_link_t *l);
 void gl_link_unwind(gl_link_t *l);
 void gl_link_commit(gl_link_t *l);

@@ -8,7 +8,7 @@
 #include "error.h"
 #include "log.h"
 
-#define READ_BUDGET 256
+#define READ_BUDGET 1024
 #define MAX_FLUSH   8
 
 struct gl_zsock {
@@ -20,6 +20,7 @@ struct gl_zsock {
     void *arg;
     bool ready; /* worth reading: fd fired, budget ran out, or kicked */
     bool closing;
+    bool yield; /* the handler took enough for this pass */
     size_t slot;
 };
 
@@ -66,7 +67,8 @@ static void service(gl_loop_t *l)
         zs->ready = false;
         /* The receive fails with EAGAIN when nothing is left, which is as
          * good as asking ZMQ_EVENTS first and saves a call per message. */
-        for (int budget = READ_BUDGET; budget > 0 && !zs->closing; budget--) {
+        zs->yield = false;
+        for (int budget = READ_BUDGET; budget > 0 && !zs->closing && !zs->yield; budget--) {
             zmsg_t *msg = zmsg_recv_nowait(zs->sock);
             if (!msg)
                 break;
@@ -214,6 +216,11 @@ void gl_loop_remove(gl_zsock_t **pzs)
 zsock_t *gl_zsock_sock(gl_zsock_t *zs)
 {
     return zs->sock;
+}
+
+void gl_zsock_yield(gl_zsock_t *zs)
+{
+    zs->yield = true;
 }
 
 void gl_zsock_kick(gl_zsock_t *zs)

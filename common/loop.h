@@ -5,7 +5,8 @@
  * in one service routine that runs from the loop's single prepare handle
  * (after timers, before blocking) and its single check handle (after I/O).
  * The routine drains every marked socket while ZMQ_EVENTS says readable, with
- * a per-socket budget so a busy peer cannot starve timers, then runs the
+ * a per-socket budget (1024 messages, or less when the handler yields) so a
+ * busy peer cannot starve timers and a batch stays bounded, then runs the
  * flush callbacks (where nodes commit their batch and only then send acks),
  * then re-reads ZMQ_EVENTS of every socket that was sent on. If any socket is
  * still readable, an idle handle keeps the next poll from blocking.
@@ -41,6 +42,9 @@ int gl_loop_add(gl_loop_t *l, zsock_t *sock, gl_zsock_read_fn *fn, void *arg, gl
 /* Close and destroy; sets *zs to NULL. */
 void gl_loop_remove(gl_zsock_t **zs);
 zsock_t *gl_zsock_sock(gl_zsock_t *zs);
+/* From a read handler: enough for this pass (a batch is full); what is left
+ * on zs is read in the next pass, after the flush. */
+void gl_zsock_yield(gl_zsock_t *zs);
 /* Tell the loop a send happened on zs, so its ZMQ_EVENTS are re-read. */
 void gl_zsock_kick(gl_zsock_t *zs);
 

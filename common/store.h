@@ -167,6 +167,10 @@ int gl_store_case_count(MDB_txn *txn, gl_store_t *s, uint64_t *n);
 
 /* log: appends ev with seq = last + 1 (ev->seq is set). */
 int gl_store_log_append(MDB_txn *txn, gl_store_t *s, Gridlink__V1__BusEvent *ev);
+/* The same, and *bytes, *len: the packed entry as stored (LMDB's memory,
+ * valid until the transaction's next write; copy it to keep it). */
+int gl_store_log_append_bytes(MDB_txn *txn, gl_store_t *s, Gridlink__V1__BusEvent *ev, const uint8_t **bytes,
+                              size_t *len);
 /* The last sequence logged: when every entry was archived and pruned, the
  * last pruned (meta GL_META_LOG_PRUNED); 0 when nothing was ever logged. */
 int gl_store_log_last(MDB_txn *txn, gl_store_t *s, uint64_t *seq);

@@ -138,6 +138,12 @@ int gl_store_log_last(MDB_txn *txn, gl_store_t *s, uint64_t *seq)
 
 int gl_store_log_append(MDB_txn *txn, gl_store_t *s, Gridlink__V1__BusEvent *ev)
 {
+    return gl_store_log_append_bytes(txn, s, ev, NULL, NULL);
+}
+
+int gl_store_log_append_bytes(MDB_txn *txn, gl_store_t *s, Gridlink__V1__BusEvent *ev, const uint8_t **bytes,
+                              size_t *len)
+{
     if (!txn || !s || !ev || ev->base.descriptor != &gridlink__v1__bus_event__descriptor)
         return GL_EINVAL;
     uint64_t last;
@@ -163,6 +169,10 @@ int gl_store_log_append(MDB_txn *txn, gl_store_t *s, Gridlink__V1__BusEvent *ev)
         gl_error("store: log entry %" PRIu64 " packed to an unexpected size", ev->seq);
         return GL_ESTORE;
     }
+    if (bytes)
+        *bytes = v.mv_data;
+    if (len)
+        *len = n;
     return 0;
 }
 

@@ -81,6 +81,7 @@ void batch_free_inputs(node_t *n)
         n->in[i].http = NULL;
     }
     n->n_in = 0;
+    n->in_bytes = 0;
 }
 
 const gl_caller host_operator = {.role = GL_ROLE_OPERATOR};
@@ -303,6 +304,7 @@ static int batch_take(node_t *n, struct input *src)
     }
     struct input *in = &n->in[n->n_in++];
     *in = *src;
+    n->in_bytes += in->len;
     in->who.user = NULL; /* dispatch() points it at in->user */
     n->last_refusal = 0;
     if (n->map_full) {
@@ -324,6 +326,27 @@ static int batch_take(node_t *n, struct input *src)
     return n->last_refusal;
 }
 
+/* The links' marks, written once per batch, just before its commit. */
+static int save_links(node_t *n)
+{
+    int rc = n->uplink ? gl_link_save(n->uplink, n->txn) : GL_OK;
+    for (size_t i = 0; rc == 0 && i < n->n_children; i++)
+        rc = gl_link_save(n->children[i].link, n->txn);
+    return rc;
+}
+
+static int save_and_commit(node_t *n)
+{
+    int rc = save_links(n);
+    if (rc == 0) {
+        rc = gl_store_commit(n->txn);
+    } else {
+        gl_store_abort(n->txn);
+    }
+    n->txn = NULL;
+    return rc;
+}
+
 static void commit_node(node_t *n)
 {
     host_t *h = n->host;
@@ -336,15 +359,12 @@ static void commit_node(node_t *n)
     }
     if (n->txn) {
         uint64_t t0 = uv_hrtime();
-        int rc = gl_store_commit(n->txn);
+        int rc = save_and_commit(n);
         gl_prom_hist_observe(&n->commit_hist, (double)(uv_hrtime() - t0) / 1e9);
-        n->txn = NULL;
         if (rc == GL_EMAPFULL) {
             rc = regrow_and_replay(n);
-            if (rc == 0) {
-                rc = gl_store_commit(n->txn);
-                n->txn = NULL;
-            }
+            if (rc == 0)
+                rc = save_and_commit(n);
         }
         if (rc != 0) {
             n->txn = NULL;

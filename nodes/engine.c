@@ -120,8 +120,7 @@ size_t gl_engine_fx_mark(const gl_engine_t *e)
 void gl_engine_fx_unwind(gl_engine_t *e, size_t mark)
 {
     for (size_t i = mark; i < e->n_fx; i++) {
-        free(e->fx[i].buf);
-        free(e->fx[i].topic);
+        free(e->fx[i].buf); /* an event's topic lives in the same block */
     }
     if (mark < e->n_fx)
         e->n_fx = mark;
@@ -210,24 +209,23 @@ int eng_log(gl_engine_t *e, MDB_txn *txn, gl_event kind, const gl_case *c, const
 
 int eng_log_event(gl_engine_t *e, MDB_txn *txn, Gridlink__V1__BusEvent *ev)
 {
-    int rc = gl_store_log_append(txn, e->store, ev);
+    /* The bus publishes the very bytes the log keeps: packed once. */
+    const uint8_t *packed;
     gl_effect f = {.kind = GL_FX_EVENT};
-    if (rc == 0)
-        rc = gl_pack(&ev->base, &f.buf, &f.len);
+    int rc = gl_store_log_append_bytes(txn, e->store, ev, &packed, &f.len);
     if (rc != 0)
         return rc;
+    /* one block: the bytes, then the topic (freed with buf) */
     size_t tlen = strlen(ev->kind) + strlen(e->id) + 2;
-    f.topic = malloc(tlen);
-    if (!f.topic) {
-        free(f.buf);
+    f.buf = malloc(f.len + tlen);
+    if (!f.buf)
         return GL_ENOMEM;
-    }
+    memcpy(f.buf, packed, f.len);
+    f.topic = (char *)f.buf + f.len;
     snprintf(f.topic, tlen, "%s %s", ev->kind, e->id);
     rc = fx_push(e, &f);
-    if (rc != 0) {
+    if (rc != 0)
         free(f.buf);
-        free(f.topic);
-    }
     return rc;
 }
 

@@ -39,7 +39,7 @@ enum gl_fx_kind { GL_FX_REPLY, GL_FX_EVENT };
 typedef struct gl_effect {
     enum gl_fx_kind kind;
     gl_token token; /* GL_FX_REPLY */
-    char *topic;    /* GL_FX_EVENT: "<kind> <node>" */
+    char *topic;    /* GL_FX_EVENT: "<kind> <node>", inside buf's block */
     uint8_t *buf;   /* packed CtlReply or BusEvent */
     size_t len;
 } gl_effect;

@@ -103,7 +103,8 @@ static void on_up_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
     } else {
         batch_input(n, IN_PARENT, -1, NULL, body);
     }
-    (void)zs;
+    if (n->in_bytes >= BATCH_MAX_BYTES)
+        gl_zsock_yield(zs);
 }
 
 static void on_down_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
@@ -133,7 +134,8 @@ static void on_down_readable(gl_zsock_t *zs, zmsg_t *msg, void *arg)
             c->rid = zframe_dup(rid);
         }
     }
-    (void)zs;
+    if (n->in_bytes >= BATCH_MAX_BYTES)
+        gl_zsock_yield(zs);
 }
 
 static node_t *host_find_node(host_t *h, const char *id)

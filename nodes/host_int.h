@@ -79,6 +79,7 @@ struct node {
     bool dirty;
     struct input *in;
     size_t n_in, cap_in;
+    size_t in_bytes; /* of the inputs' frames; BATCH_MAX_BYTES ends the pass's reads */
     bool replaying;
 
     uv_timer_t deadline_timer;
@@ -131,6 +132,10 @@ void host_share_counts(node_t *n);
 
 #define MAX_GROW 8
 #define TICK_MS  250
+/* A pass stops reading a node's links once its batch holds this many bytes
+ * of frames (the loop's budget bounds the count): a bound on what a batch
+ * keeps in memory until its commit. */
+#define BATCH_MAX_BYTES (8u << 20)
 
 static inline int64_t host_now(host_t *h)
 {

@@ -229,6 +229,14 @@ gl_link_t *net_link(net_t *n, const char *node, const char *peer)
 
 /* ---- batches, in the host's order ---- */
 
+static void links_save(struct node *x, MDB_txn *txn)
+{
+    if (x->uplink)
+        assert_int_equal(gl_link_save(x->uplink, txn), 0);
+    for (size_t k = 0; k < x->topo->n_children; k++)
+        assert_int_equal(gl_link_save(x->down[k], txn), 0);
+}
+
 static void links_commit(struct node *x)
 {
     if (x->uplink)
@@ -256,6 +264,7 @@ static MDB_txn *batch_begin(struct node *x)
  * into *reply), then flush. */
 static void batch_end(struct node *x, MDB_txn *txn, gl_token tok, Gridlink__V1__CtlReply **reply, int64_t now)
 {
+    links_save(x, txn);
     assert_int_equal(gl_store_commit(txn), 0);
     links_commit(x);
     size_t n_fx;

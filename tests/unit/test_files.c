@@ -200,6 +200,7 @@ static void inject(net_t *n, const Gridlink__V1__FileChunk *fc)
     assert_int_equal(gl_store_begin(s, NULL, true, &txn), 0);
     gl_link_mark(l);
     assert_int_equal(gl_engine_frame(net_engine(n, C01), txn, 0, buf, len, T0), 0);
+    assert_int_equal(gl_link_save(l, txn), 0);
     assert_int_equal(gl_store_commit(txn), 0);
     gl_link_commit(l);
     free(buf);

@@ -112,6 +112,7 @@ static void child_sends(pair_t *p, int n, int64_t now)
         env.transfer = &tr;
         assert_int_equal(gl_link_enqueue(p->up, txn, &env), 0);
     }
+    assert_int_equal(gl_link_save(p->up, txn), 0);
     assert_int_equal(gl_store_commit(txn), 0);
     gl_link_commit(p->up);
     gl_link_flush(p->up, now);
@@ -142,9 +143,56 @@ static void deliver(pair_t *p, queue_t *q, gl_link_t *to, gl_store_t *store, int
         gridlink__v1__envelope__free_unpacked(env, NULL);
     }
     qclear(q);
+    assert_int_equal(gl_link_save(to, txn), 0);
     assert_int_equal(gl_store_commit(txn), 0);
     gl_link_commit(to);
     gl_link_flush(to, now);
+}
+
+static gl_peer_marks stored_marks(gl_store_t *s, const char *peer)
+{
+    MDB_txn *txn;
+    gl_peer_marks m;
+    assert_int_equal(gl_store_begin(s, NULL, false, &txn), 0);
+    assert_int_equal(gl_store_peer_get(txn, s, peer, &m), 0);
+    gl_store_abort(txn);
+    return m;
+}
+
+/* A batch's marks reach the store in gl_link_save, once, in the batch's own
+ * transaction: none of the batch's messages moves them before, and a link
+ * opened again on the store starts from what the commit wrote. */
+static void test_marks_written_once_per_batch(void **state)
+{
+    pair_t *p = *state;
+    child_sends(p, 5, 1000);
+    MDB_txn *txn;
+    assert_int_equal(gl_store_begin(p->parent_store, NULL, true, &txn), 0);
+    for (int i = 0; i < p->to_parent.n; i++) {
+        Gridlink__V1__Envelope *env;
+        char err[128];
+        assert_int_equal(gl_decode_envelope(p->to_parent.buf[i], p->to_parent.len[i], &env, err, sizeof err), 0);
+        if (gl_link_receive(p->down, txn, env, 1000) == GL_LINK_APPLY)
+            assert_int_equal(gl_link_applied(p->down, txn, env->seq), 0);
+        gridlink__v1__envelope__free_unpacked(env, NULL);
+    }
+    qclear(&p->to_parent);
+    gl_peer_marks m;
+    assert_int_equal(gl_store_peer_get(txn, p->parent_store, "d.t.c", &m), 0);
+    assert_int_equal(m.in_applied, 0); /* not yet: the batch writes them once */
+    assert_int_equal(gl_link_save(p->down, txn), 0);
+    assert_int_equal(gl_store_peer_get(txn, p->parent_store, "d.t.c", &m), 0);
+    assert_int_equal(m.in_applied, 5);
+    assert_int_equal(gl_store_commit(txn), 0);
+    gl_link_commit(p->down);
+    assert_int_equal(stored_marks(p->parent_store, "d.t.c").in_applied, 5);
+    /* the child's marks: five sent, written by its own batch */
+    assert_int_equal(stored_marks(p->child_store, "d.t").out_next, 6);
+    gl_link_free(&p->down);
+    gl_link_cfg down = {.self = "d.t", .peer = "d.t.c", .to_parent = false, .window = 8, .rto_ms = 100};
+    assert_int_equal(gl_link_new(p->parent_store, &down, qsend, &p->to_child, &p->down), 0);
+    assert_int_equal(gl_link_marks(p->down)->in_applied, 5);
+    assert_int_equal(gl_link_expected(p->down), 6);
 }
 
 static uint64_t outbox(gl_store_t *s, const char *peer)
@@ -322,6 +370,7 @@ static void test_refused_message_dead_lettered_link_goes_on(void **state)
     MDB_txn *txn;
     assert_int_equal(gl_store_begin(p->child_store, NULL, true, &txn), 0);
     assert_int_equal(gl_link_retry_dead(p->up, txn, 2), 0);
+    assert_int_equal(gl_link_save(p->up, txn), 0);
     assert_int_equal(gl_store_commit(txn), 0);
     gl_link_commit(p->up);
     gl_link_flush(p->up, 1100);
@@ -488,6 +537,7 @@ static void deliver_decodable(pair_t *p, queue_t *q, gl_link_t *to, gl_store_t *
         gridlink__v1__envelope__free_unpacked(env, NULL);
     }
     qclear(q);
+    assert_int_equal(gl_link_save(to, txn), 0);
     assert_int_equal(gl_store_commit(txn), 0);
     gl_link_commit(to);
     gl_link_flush(to, now);
@@ -611,6 +661,7 @@ int main(void)
 {
     gl_log_init("test_link", GL_LOG_ERROR);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_marks_written_once_per_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delivered_and_acked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_ack_resend_applied_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gap_is_dropped_then_repaired, setup, teardown),

@@ -214,6 +214,7 @@ static void inject(net_t *n, const char *at, const char *from, int child, gl_sur
     assert_int_equal(gl_store_begin(net_store(n, at), NULL, true, &txn), 0);
     gl_link_mark(l);
     assert_int_equal(gl_engine_frame(net_engine(n, at), txn, child, buf, len, T0), 0);
+    assert_int_equal(gl_link_save(l, txn), 0);
     assert_int_equal(gl_store_commit(txn), 0);
     gl_link_commit(l);
     free(buf);
