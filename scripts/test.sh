@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The second command of the README: install what is missing, build with
 # warnings as errors, and run the whole default test suite under CTest
-# (every test but the long fault runs and the package tests:
-# scripts/test-faults.sh and scripts/test-package.sh have those).
+# (every test but the long fault runs, the package tests and the
+# benchmark's smoke run: scripts/test-faults.sh, scripts/test-package.sh and
+# `ctest -L bench` have those).
 # With --asan the suite runs again on an AddressSanitizer+UBSan build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 BUILD_DIR=build scripts/build.sh -DGRIDLINK_WERROR=ON
-(cd build && ctest --output-on-failure --timeout 600 -LE "long|package")
+(cd build && ctest --output-on-failure --timeout 600 -LE "long|package|bench")
 if [ "${1:-}" = "--asan" ]; then
     BUILD_DIR=build-asan scripts/build.sh -DGRIDLINK_WERROR=ON -DGRIDLINK_SANITIZER=address
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure --timeout 600 -L "unit|fuzz")
