@@ -204,6 +204,34 @@ root_stop_all() {
     ROOT_PIDS=()
 }
 
+# ---- the test's end ----
+
+# root_begin ROOT...: on exit, the test's processes stopped, on failure the
+# tails of WORK's logs shown, each ROOT unmounted, WORK removed (unless
+# KEEP_ROOT is set) and CTest's closing line printed. fail MESSAGE ends the
+# test failed.
+ROOT_DIRS=()
+root_finish() {
+    local rc=$? r f
+    set +e
+    root_stop_all
+    if [ $rc -ne 0 ]; then
+        for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "---- $f (tail)"; tail -n 25 "$f"; } >&2; done
+    fi
+    for r in "${ROOT_DIRS[@]}"; do root_umount "$r"; done
+    [ -n "${KEEP_ROOT:-}" ] || rm -rf "$WORK"
+    if [ $rc -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
+    exit $rc
+}
+root_begin() {
+    ROOT_DIRS=("$@")
+    trap root_finish EXIT
+}
+fail() {
+    root_log "FAIL: $*"
+    exit 1
+}
+
 # ---- small helpers ----
 
 root_log() { printf '%s %s: %s\n' "$(date +%H:%M:%S)" "${ROOT_TEST:-rootlib}" "$*" >&2; }

@@ -46,23 +46,7 @@ WORK=$(mktemp -d /tmp/gl-ansible-XXXXXX)
 HOSTS=(district c01)
 declare -A ROOT_OF=()
 for h in "${HOSTS[@]}"; do ROOT_OF[$h]="$WORK/$h"; done
-finish() {
-    local rc=$?
-    set +e
-    root_stop_all
-    if [ $rc -ne 0 ]; then
-        for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "---- $f (tail)"; tail -n 25 "$f"; } >&2; done
-    fi
-    for h in "${HOSTS[@]}"; do root_umount "${ROOT_OF[$h]}"; done
-    [ -n "${KEEP_ROOT:-}" ] || rm -rf "$WORK"
-    if [ $rc -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
-    exit $rc
-}
-trap finish EXIT
-fail() {
-    root_log "FAIL: $*"
-    exit 1
-}
+root_begin "${ROOT_OF[@]}"
 
 deb=$(root_deb) || fail "no package to install"
 root_log "package: $deb"

@@ -41,23 +41,7 @@ command -v debootstrap >/dev/null || skip "no debootstrap (scripts/install-deps.
 START=$(date +%s)
 WORK=$(mktemp -d /tmp/gl-debootstrap-XXXXXX)
 R="$WORK/root"
-finish() {
-    local rc=$?
-    set +e
-    root_stop_all
-    if [ $rc -ne 0 ]; then
-        for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "---- $f (tail)"; tail -n 15 "$f"; } >&2; done
-    fi
-    root_umount "$R"
-    [ -n "${KEEP_ROOT:-}" ] || rm -rf "$WORK"
-    if [ $rc -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
-    exit $rc
-}
-trap finish EXIT
-fail() {
-    root_log "FAIL: $*"
-    exit 1
-}
+root_begin "$R"
 
 deb=$(root_deb) || fail "no package to install"
 root_log "package: $deb"
