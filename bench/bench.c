@@ -717,6 +717,9 @@ static void district(void)
                                        "view_lag_events",
                                        "view_lag_p50_ms",
                                        "view_lag_p99_ms",
+                                       "view_replayed",
+                                       "view_gaps",
+                                       "broker_cpu_us",
                                        NULL};
     add_result("district", "xinbei", &r, keys);
     /* Steps refused for good: the load worker's first few reasons. */

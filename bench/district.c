@@ -62,7 +62,9 @@ typedef struct {
     int n;
     double le[LAG_BUCKETS]; /* upper bounds, seconds; the last is +Inf */
     double cum[LAG_BUCKETS];
-    double events; /* applied to the view, live and replayed */
+    double events;   /* applied to the view, live and replayed */
+    double replayed; /* of those, fetched from a node's log after a gap */
+    double gaps;     /* gaps in a node's sequence the broker saw */
 } lag_scrape;
 
 /* GET /metrics at the broker with curl, parsed into s. */
@@ -78,6 +80,8 @@ static int lag_read(const char *curl, const char *url, const char *file, const c
         return -1;
     static const char bucket[] = "gridlink_broker_bus_lag_seconds_bucket{le=\"";
     static const char events[] = "gridlink_broker_events_total{";
+    static const char replayed[] = "gridlink_broker_events_total{how=\"replayed\"}";
+    static const char gaps[] = "gridlink_broker_gaps_total ";
     char line[512];
     while (fgets(line, sizeof line, f)) {
         if (strncmp(line, bucket, sizeof bucket - 1) == 0 && s->n < LAG_BUCKETS) {
@@ -91,6 +95,10 @@ static int lag_read(const char *curl, const char *url, const char *file, const c
             char *sp = strrchr(line, ' ');
             if (sp)
                 s->events += strtod(sp + 1, NULL);
+            if (sp && strncmp(line, replayed, sizeof replayed - 1) == 0)
+                s->replayed = strtod(sp + 1, NULL);
+        } else if (strncmp(line, gaps, sizeof gaps - 1) == 0) {
+            s->gaps = strtod(line + sizeof gaps - 1, NULL);
         }
     }
     fclose(f);
@@ -240,6 +248,7 @@ int bn_district_run(const char *root, const char *log, int seconds, int rate, bo
     fprintf(stderr, "bench: district: %zu nodes in %d processes serving after %.1f s\n", t->n_nodes, np - 1,
             (double)(bn_now_us() - t_start) / 1e6);
     int rc = -1;
+    double broker_cpu0 = bn_cpu_us(pids[0]);
     if (ok && lag && lag_read(curl, murl, mfile, log, &lag0) != 0) {
         fprintf(stderr, "bench: district: the broker's %s does not answer; no view lag\n", murl);
         lag = false;
@@ -282,6 +291,11 @@ int bn_district_run(const char *root, const char *log, int seconds, int rate, bo
                 bn_result_set(r, "view_lag_p50_ms", lag_quantile(&lag0, &lag1, 0.5));
                 bn_result_set(r, "view_lag_p99_ms", lag_quantile(&lag0, &lag1, 0.99));
                 bn_result_set(r, "view_lag_events", lag1.cum[lag1.n - 1] - lag0.cum[lag0.n - 1]);
+                bn_result_set(r, "view_replayed", lag1.replayed - lag0.replayed);
+                bn_result_set(r, "view_gaps", lag1.gaps - lag0.gaps);
+                double cpu = bn_cpu_us(pids[0]) - broker_cpu0;
+                if (broker_cpu0 >= 0 && cpu >= 0 && lag1.events > lag0.events)
+                    bn_result_set(r, "broker_cpu_us", cpu / (lag1.events - lag0.events));
             }
             rc = 0;
         } else {

@@ -27,7 +27,8 @@ const char *const durable_bucket_names[DB_BUCKETS] = {"open",     "overdue", "es
 
 struct held {
     durable_counts c;
-    bool dirty; /* differs from the store's row */
+    bool dirty; /* differs from the store's row: listed in durable.dirty */
+    char node[GL_NODE_ID_MAX + 1];
 };
 
 struct durable {
@@ -36,6 +37,8 @@ struct durable {
     MDB_txn *txn;
     uv_timer_t timer;
     zhashx_t *held; /* holder node -> struct held */
+    struct held **dirty; /* the held rows put_counts writes */
+    size_t n_dirty, cap_dirty;
     uint64_t errors, commits;
 };
 
@@ -101,9 +104,30 @@ static uint8_t *rec_encode(const struct rec *r, size_t *len)
 static struct held *held_of(struct durable *d, const char *node)
 {
     struct held *h = zhashx_lookup(d->held, node);
-    if (!h && (h = calloc(1, sizeof *h)))
+    if (!h && strlen(node) <= GL_NODE_ID_MAX && (h = calloc(1, sizeof *h))) {
+        strcpy(h->node, node);
         zhashx_insert(d->held, node, h);
+    }
     return h;
+}
+
+/* h's counts are about to change: listed for put_counts. false (and
+ * nothing should change) when the list cannot grow. */
+static bool held_dirty(struct durable *d, struct held *h)
+{
+    if (h->dirty)
+        return true;
+    if (d->n_dirty == d->cap_dirty) {
+        size_t cap = d->cap_dirty ? 2 * d->cap_dirty : 64;
+        struct held **a = realloc(d->dirty, cap * sizeof *a);
+        if (!a)
+            return false;
+        d->dirty = a;
+        d->cap_dirty = cap;
+    }
+    d->dirty[d->n_dirty++] = h;
+    h->dirty = true;
+    return true;
 }
 
 /* Counts are kept only for the topology's nodes: an event cannot make the
@@ -120,9 +144,8 @@ static void contribute(broker_t *b, const struct rec *r, int sign)
         return;
     const char *holder = ev->holder[0] ? ev->holder : ev->node;
     struct held *h = known_held(b, holder);
-    if (!h)
+    if (!h || !held_dirty(b->dur, h))
         return;
-    h->dirty = true;
     bool final =
         ev->state == GRIDLINK__V1__CASE_STATE__STATE_CLOSED || ev->state == GRIDLINK__V1__CASE_STATE__STATE_MERGED;
     if (final) {
@@ -142,8 +165,7 @@ static void contribute(broker_t *b, const struct rec *r, int sign)
         origin[olen] = 0;
         o = known_held(b, origin);
     }
-    if (o) {
-        o->dirty = true;
+    if (o && held_dirty(b->dur, o)) {
         o->c.n[DB_ORIGIN_OPEN] += sign;
         if (overdue)
             o->c.n[DB_ORIGIN_OVERDUE] += sign;
@@ -183,21 +205,22 @@ MDB_txn *durable_txn(broker_t *b)
 
 static void put_counts(struct durable *d)
 {
-    for (struct held *h = zhashx_first(d->held); h; h = zhashx_next(d->held)) {
-        if (!h->dirty)
-            continue;
-        const char *node = zhashx_cursor(d->held);
+    size_t i = 0;
+    for (; i < d->n_dirty; i++) {
+        struct held *h = d->dirty[i];
         uint8_t row[DB_BUCKETS * 8];
-        for (int i = 0; i < DB_BUCKETS; i++)
-            gl_be64_put(row + 8 * i, (uint64_t)h->c.n[i]);
-        MDB_val k = {strlen(node), (void *)node}, v = {sizeof row, row};
+        for (int j = 0; j < DB_BUCKETS; j++)
+            gl_be64_put(row + 8 * j, (uint64_t)h->c.n[j]);
+        MDB_val k = {strlen(h->node), h->node}, v = {sizeof row, row};
         int rc = mdb_put(d->txn, d->counts, &k, &v, 0);
         if (rc) {
             fail(d, "write counts", rc);
-            return;
+            break;
         }
         h->dirty = false;
     }
+    memmove(d->dirty, d->dirty + i, (d->n_dirty - i) * sizeof *d->dirty);
+    d->n_dirty -= i;
 }
 
 void durable_commit(broker_t *b)
@@ -417,7 +440,7 @@ int durable_open(broker_t *b, const char *home)
     int rc = mdb_env_create(&d->env);
     rc = rc ? rc : mdb_env_set_maxdbs(d->env, 16);
     rc = rc ? rc : mdb_env_set_mapsize(d->env, MAP_SIZE);
-    rc = rc ? rc : mdb_env_open(d->env, dir, MDB_NOTLS, 0600);
+    rc = rc ? rc : mdb_env_open(d->env, dir, MDB_NOTLS | MDB_NOMETASYNC, 0600);
     rc = rc ? rc : mdb_txn_begin(d->env, NULL, 0, &txn);
     rc = rc ? rc : open_dbi(d, txn, "meta", &d->meta);
     rc = rc ? rc : open_dbi(d, txn, "feeds", &d->feeds);
@@ -456,6 +479,8 @@ void durable_close(broker_t *b)
     if (d->env)
         mdb_env_close(d->env);
     zhashx_destroy(&d->held);
+    free(d->dirty);
+    d->dirty = NULL;
     b->dur = NULL;
     if (d->timer.data) {
         uv_timer_stop(&d->timer);

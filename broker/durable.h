@@ -12,6 +12,10 @@
  * Commits are grouped: the transaction stays open across the events of
  * DURABLE_COMMIT_MS and is committed by a timer (and at stop). Losing an
  * uncommitted tail to a crash loses nothing: those events come again.
+ * For the same reason a commit syncs once (MDB_NOMETASYNC): its data pages
+ * are synced before its meta page is written, so the store stays whole,
+ * and the meta page reaches the disk with the next commit's sync; a power
+ * cut may undo the last commit, whose events the feeds then fetch again.
  *
  * Counts are kept per holder node, in memory (mirroring the store) and in
  * the store: open (every state but closed and merged), overdue (open, and

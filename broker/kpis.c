@@ -21,11 +21,26 @@
 struct cached {
     gl_kpi_counts c;
     bool dirty;
+    char key[]; /* its key in the cache and the store */
+};
+
+/* The counters each unit's events last touched, per period: the next
+ * event of the unit in the same period finds them without building a key
+ * or hashing. Indexed by the unit's place in the topology's nodes times
+ * GL_KPI_PERIODS; cleared when the cache is emptied. */
+struct memo {
+    const char *unit; /* a topology node's id: compared by address */
+    char key[GL_KPI_KEY_MAX];
+    struct cached *c;
 };
 
 struct kpis {
     MDB_dbi facts, counts;
-    zhashx_t *cache; /* "unit\x1f" "period\x1f" "key" -> struct cached */
+    zhashx_t *cache;         /* "unit\x1f" "period\x1f" "key" -> struct cached */
+    struct cached **dirty;   /* the cache's dirty entries, for kpis_flush */
+    size_t n_dirty, cap_dirty;
+    struct memo *memo;
+    size_t n_memo;
     int offset_min;
     uint64_t errors;
 };
@@ -66,6 +81,8 @@ void kpis_close(broker_t *b)
     if (!k)
         return;
     zhashx_destroy(&k->cache);
+    free(k->dirty);
+    free(k->memo);
     free(k);
     b->kpis = NULL;
 }
@@ -94,8 +111,9 @@ static struct cached *counts_of(struct kpis *k, MDB_txn *txn, const char *unit, 
         fail(k, "read counters", rc);
     if (rc != 0 && !make)
         return NULL;
-    if (!(c = calloc(1, sizeof *c)))
+    if (!(c = calloc(1, sizeof *c + klen + 1)))
         return NULL;
+    memcpy(c->key, ck, klen + 1);
     if (rc == 0 && v.mv_size == GL_KC_N * 8)
         for (int i = 0; i < GL_KC_N; i++)
             c->c.c[i] = (int64_t)gl_be64_get((const uint8_t *)v.mv_data + 8 * i);
@@ -106,30 +124,51 @@ static struct cached *counts_of(struct kpis *k, MDB_txn *txn, const char *unit, 
     return c;
 }
 
+/* c's counters changed: listed for the next flush. false when the list
+ * cannot grow (the change stays in the cache, unwritten). */
+static bool mark_dirty(struct kpis *k, struct cached *c)
+{
+    if (c->dirty)
+        return true;
+    if (k->n_dirty == k->cap_dirty) {
+        size_t cap = k->cap_dirty ? 2 * k->cap_dirty : 256;
+        struct cached **a = realloc(k->dirty, cap * sizeof *a);
+        if (!a)
+            return false;
+        k->dirty = a;
+        k->cap_dirty = cap;
+    }
+    k->dirty[k->n_dirty++] = c;
+    c->dirty = true;
+    return true;
+}
+
 void kpis_flush(broker_t *b, MDB_txn *txn)
 {
     struct kpis *k = b->kpis;
     if (!k || !txn)
         return;
-    bool all = true;
-    for (struct cached *c = zhashx_first(k->cache); c; c = zhashx_next(k->cache)) {
-        if (!c->dirty)
-            continue;
-        const char *ck = zhashx_cursor(k->cache);
+    size_t i = 0;
+    for (; i < k->n_dirty; i++) {
+        struct cached *c = k->dirty[i];
         uint8_t row[GL_KC_N * 8];
-        for (int i = 0; i < GL_KC_N; i++)
-            gl_be64_put(row + 8 * i, (uint64_t)c->c.c[i]);
-        MDB_val mk = {strlen(ck), (void *)ck}, v = {sizeof row, row};
+        for (int j = 0; j < GL_KC_N; j++)
+            gl_be64_put(row + 8 * j, (uint64_t)c->c.c[j]);
+        MDB_val mk = {strlen(c->key), c->key}, v = {sizeof row, row};
         int rc = mdb_put(txn, k->counts, &mk, &v, 0);
         if (rc) {
             fail(k, "write counters", rc);
-            all = false;
             break;
         }
         c->dirty = false;
     }
-    if (all && zhashx_size(k->cache) > KPIS_CACHE)
+    /* What was not written stays listed for the next commit. */
+    memmove(k->dirty, k->dirty + i, (k->n_dirty - i) * sizeof *k->dirty);
+    k->n_dirty -= i;
+    if (k->n_dirty == 0 && zhashx_size(k->cache) > KPIS_CACHE) {
         zhashx_purge(k->cache);
+        memset(k->memo, 0, k->n_memo * sizeof *k->memo);
+    }
 }
 
 /* ---- one event ---- */
@@ -139,11 +178,23 @@ void kpis_apply(broker_t *b, MDB_txn *txn, const bus_event_t *ev)
     struct kpis *k = b->kpis;
     if (!k || !txn || !ev->case_id || !ev->case_id[0] || strcmp(ev->kind, "status") == 0)
         return; /* a copy of another node's change: nothing of this node's */
-    const char *units[UNITS_MAX];
-    size_t nu = gl_kpi_units(b->topo, ev->node, units, UNITS_MAX);
-    if (nu == 0)
+    const gl_topology_t *t = b->topo;
+    const gl_node_t *self = gl_topology_find(t, ev->node);
+    if (!self)
         return; /* a node the topology does not know adds nothing */
-    const gl_node_t *self = gl_topology_find(b->topo, ev->node);
+    /* The node and its ancestors (gl_kpi_units), with their places. */
+    const gl_node_t *units[UNITS_MAX];
+    size_t nu = 0;
+    for (const gl_node_t *n = self; n && nu < UNITS_MAX; n = gl_topology_parent(t, n))
+        units[nu++] = n;
+    if (k->n_memo < t->n_nodes * GL_KPI_PERIODS) {
+        struct memo *m = realloc(k->memo, t->n_nodes * GL_KPI_PERIODS * sizeof *m);
+        if (m) {
+            memset(m + k->n_memo, 0, (t->n_nodes * GL_KPI_PERIODS - k->n_memo) * sizeof *m);
+            k->memo = m;
+            k->n_memo = t->n_nodes * GL_KPI_PERIODS;
+        }
+    }
     char fk[2 * GL_NODE_ID_MAX + 4];
     int n = snprintf(fk, sizeof fk, "%s\x1f%s", ev->node, ev->case_id);
     if (n < 0 || (size_t)n >= sizeof fk)
@@ -175,13 +226,26 @@ void kpis_apply(broker_t *b, MDB_txn *txn, const bus_event_t *ev)
             char key[GL_KPI_KEY_MAX];
             gl_kpi_period_key((enum gl_kpi_period)p, d[i].at_ms, k->offset_min, key);
             for (size_t u = 0; u < nu; u++) {
-                struct cached *c = counts_of(k, txn, units[u], (enum gl_kpi_period)p, key, true);
-                if (!c) {
-                    fail(k, "cache counters", ENOMEM);
+                size_t at = (size_t)(units[u] - t->nodes) * GL_KPI_PERIODS + (size_t)p;
+                struct memo *m = at < k->n_memo ? &k->memo[at] : NULL;
+                struct cached *c = m ? m->c : NULL;
+                if (!c || m->unit != units[u]->id || strcmp(m->key, key) != 0) {
+                    c = counts_of(k, txn, units[u]->id, (enum gl_kpi_period)p, key, true);
+                    if (!c) {
+                        fail(k, "cache counters", ENOMEM);
+                        continue;
+                    }
+                    if (m) {
+                        m->unit = units[u]->id;
+                        memcpy(m->key, key, sizeof m->key);
+                        m->c = c;
+                    }
+                }
+                if (!mark_dirty(k, c)) {
+                    fail(k, "list dirty counters", ENOMEM);
                     continue;
                 }
                 c->c.c[d[i].k] += d[i].amount;
-                c->dirty = true;
             }
         }
 }
