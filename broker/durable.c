@@ -36,7 +36,7 @@ struct durable {
     MDB_dbi meta, feeds, cases, counts;
     MDB_txn *txn;
     uv_timer_t timer;
-    zhashx_t *held; /* holder node -> struct held */
+    zhashx_t *held;      /* holder node -> struct held */
     struct held **dirty; /* the held rows put_counts writes */
     size_t n_dirty, cap_dirty;
     uint64_t errors, commits;

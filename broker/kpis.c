@@ -36,8 +36,8 @@ struct memo {
 
 struct kpis {
     MDB_dbi facts, counts;
-    zhashx_t *cache;         /* "unit\x1f" "period\x1f" "key" -> struct cached */
-    struct cached **dirty;   /* the cache's dirty entries, for kpis_flush */
+    zhashx_t *cache;       /* "unit\x1f" "period\x1f" "key" -> struct cached */
+    struct cached **dirty; /* the cache's dirty entries, for kpis_flush */
     size_t n_dirty, cap_dirty;
     struct memo *memo;
     size_t n_memo;
