@@ -205,6 +205,8 @@ MDB_txn *durable_txn(broker_t *b)
 
 static void put_counts(struct durable *d)
 {
+    if (!d->n_dirty)
+        return;
     size_t i = 0;
     for (; i < d->n_dirty; i++) {
         struct held *h = d->dirty[i];

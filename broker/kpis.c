@@ -146,7 +146,7 @@ static bool mark_dirty(struct kpis *k, struct cached *c)
 void kpis_flush(broker_t *b, MDB_txn *txn)
 {
     struct kpis *k = b->kpis;
-    if (!k || !txn)
+    if (!k || !txn || !k->n_dirty)
         return;
     size_t i = 0;
     for (; i < k->n_dirty; i++) {
@@ -167,7 +167,8 @@ void kpis_flush(broker_t *b, MDB_txn *txn)
     k->n_dirty -= i;
     if (k->n_dirty == 0 && zhashx_size(k->cache) > KPIS_CACHE) {
         zhashx_purge(k->cache);
-        memset(k->memo, 0, k->n_memo * sizeof *k->memo);
+        if (k->memo)
+            memset(k->memo, 0, k->n_memo * sizeof *k->memo);
     }
 }
 
