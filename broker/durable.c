@@ -205,8 +205,6 @@ MDB_txn *durable_txn(broker_t *b)
 
 static void put_counts(struct durable *d)
 {
-    if (!d->n_dirty)
-        return;
     size_t i = 0;
     for (; i < d->n_dirty; i++) {
         struct held *h = d->dirty[i];
@@ -221,7 +219,8 @@ static void put_counts(struct durable *d)
         }
         h->dirty = false;
     }
-    memmove(d->dirty, d->dirty + i, (d->n_dirty - i) * sizeof *d->dirty);
+    if (i && i < d->n_dirty)
+        memmove(d->dirty, d->dirty + i, (d->n_dirty - i) * sizeof *d->dirty);
     d->n_dirty -= i;
 }
 

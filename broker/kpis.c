@@ -146,7 +146,7 @@ static bool mark_dirty(struct kpis *k, struct cached *c)
 void kpis_flush(broker_t *b, MDB_txn *txn)
 {
     struct kpis *k = b->kpis;
-    if (!k || !txn || !k->n_dirty)
+    if (!k || !txn)
         return;
     size_t i = 0;
     for (; i < k->n_dirty; i++) {
@@ -163,7 +163,8 @@ void kpis_flush(broker_t *b, MDB_txn *txn)
         c->dirty = false;
     }
     /* What was not written stays listed for the next commit. */
-    memmove(k->dirty, k->dirty + i, (k->n_dirty - i) * sizeof *k->dirty);
+    if (i && i < k->n_dirty)
+        memmove(k->dirty, k->dirty + i, (k->n_dirty - i) * sizeof *k->dirty);
     k->n_dirty -= i;
     if (k->n_dirty == 0 && zhashx_size(k->cache) > KPIS_CACHE) {
         zhashx_purge(k->cache);
