@@ -460,13 +460,36 @@ static void esc_name(char *buf, size_t size, long open)
         snprintf(buf, size, "%ldk open,", open / 1000);
 }
 
+/* The subscriber on the broker's output (the operator's key, as `gridlink
+ * watch`), spawned; its arguments after home= and out=. */
+static pid_t escsub_start(const char *home, const char *out, const char *log, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static pid_t escsub_start(const char *home, const char *out, const char *log, const char *fmt, ...)
+{
+    char self[PATH_MAX], rest[1024], a0[PATH_MAX + 8], a1[PATH_MAX + 8];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rest, sizeof rest, fmt, ap);
+    va_end(ap);
+    bn_sibling(self, sizeof self, "gridlink");
+    snprintf(a0, sizeof a0, "home=%s", home);
+    snprintf(a1, sizeof a1, "out=%s", out);
+    char *argv[24] = {self, "bench", "_worker", "escsub", a0, a1};
+    int n = 6;
+    for (char *save = NULL, *tok = strtok_r(rest, " ", &save); tok && n < 23; tok = strtok_r(NULL, " ", &save))
+        argv[n++] = tok;
+    argv[n] = NULL;
+    return bn_spawn(argv, log);
+}
+
 static void escalation_run(int run)
 {
-    char home[PATH_MAX], log[PATH_MAX], out[PATH_MAX], ready[PATH_MAX], dir[PATH_MAX];
+    char home[PATH_MAX], log[PATH_MAX], out[PATH_MAX], ready[PATH_MAX], caught[PATH_MAX], dir[PATH_MAX];
     int pb;
     path_in(log, sizeof log, B.root, "escalation.log");
     path_in(out, sizeof out, B.root, "escalation.out");
     path_in(ready, sizeof ready, B.root, "escsub.ready");
+    path_in(caught, sizeof caught, B.root, "escsub.caught");
     if (make_home(home, sizeof home, "escalation", 1, 1, 1, true, &pb) != 0) {
         bn_note("escalation: could not set up the bench home");
         return;
@@ -476,8 +499,7 @@ static void escalation_run(int run)
     gl_home_path(dir, sizeof dir, home, "data/bn.t1.c1");
     bn_progress("escalation run %d: %ld open cases with deadlines, %ld due in the %ld s after the start", run, open,
                 near, (lead_ms + near * step_us / 1000) / 1000);
-    /* First the cases due far later (this takes a while at a million), then
-     * the ones falling due, timed from the end of the first fill. */
+    /* First the cases due far later (this takes a while at a million). */
     unlink(out);
     if (bn_run_worker("prefill", log, 1800000,
                       "dir=%s node=bn.t1.c1 grid=bn.t1.c1.g1 cases=%ld deadlines=%ld near=0 due_base_ms=%lld "
@@ -487,6 +509,35 @@ static void escalation_run(int run)
         bn_note("escalation: prefill failed (see %s)", log);
         return;
     }
+    /* A district's broker has long taken its nodes' logs: the community
+     * starts once so the broker's view takes the prefill's events (a fresh
+     * broker replays them all, and applies a node's events in order), and
+     * that catch-up is timed on its own. */
+    pid_t broker = bn_broker_start(home, log);
+    const char *up[] = {"bn", "bn.t1", NULL};
+    const char *comm[] = {"bn.t1.c1", NULL};
+    unlink(ready);
+    unlink(caught);
+    unlink(out);
+    pid_t sub = escsub_start(
+        home, out, log, "prefix=bn.t1.c1 catchup=%ld last=bn.t1.c1.g1-%llu ready=%s caught=%s timeout_ms=180000",
+        open - near, (unsigned long long)(run + 50) * 1000000000ULL + (unsigned long long)(open - near), ready, caught);
+    if (!wait_file(ready, 10000))
+        bn_note("escalation: the subscriber never went live (see %s)", log);
+    pid_t p_up = bn_node_start(home, up, log);
+    int64_t t_start = bn_now_us();
+    pid_t p_comm = bn_node_start(home, comm, log);
+    if (bn_wait(sub, 190000) == 0 && exists(caught)) {
+        char name[96];
+        snprintf(name, sizeof name, "fresh broker, %ld logged events, caught up", open - near);
+        bn_add("escalation", name, "s", (double)(bn_now_us() - t_start) / 1e6);
+    } else {
+        bn_note("escalation: the broker's view did not take the community's %ld logged events (see %s)", open - near,
+                log);
+    }
+    bn_stop(p_comm, 5000);
+
+    /* Then the cases falling due, timed from the end of their fill. */
     int64_t base_ms = bn_wall_us() / 1000 + lead_ms;
     unlink(out);
     if (bn_run_worker("prefill", log, 60000,
@@ -494,37 +545,23 @@ static void escalation_run(int run)
                       "due_step_us=%ld tag=%d out=%s",
                       dir, near, near, near, (long long)base_ms, step_us, run + 1, out) != 0) {
         bn_note("escalation: prefill failed (see %s)", log);
+        bn_stop(p_up, 5000);
+        bn_stop(broker, 3000);
         return;
     }
-    pid_t broker = bn_broker_start(home, log);
     unlink(ready);
     unlink(out);
-    char self[PATH_MAX], a[6][PATH_MAX + 32];
-    bn_sibling(self, sizeof self, "gridlink");
-    snprintf(a[0], sizeof a[0], "home=%s", home);
-    snprintf(a[1], sizeof a[1], "prefix=bn.t1.c1");
-    snprintf(a[2], sizeof a[2], "count=%ld", near);
-    snprintf(a[3], sizeof a[3], "due_base_ms=%lld", (long long)base_ms);
-    snprintf(a[4], sizeof a[4], "due_step_us=%ld ", step_us);
-    a[4][strlen(a[4]) - 1] = 0;
-    snprintf(a[5], sizeof a[5], "ready=%s", ready);
-    char a6[PATH_MAX + 8], a7[64];
-    snprintf(a6, sizeof a6, "out=%s", out);
-    snprintf(a7, sizeof a7, "timeout_ms=%ld", lead_ms + near * step_us / 1000 + 10000);
-    char *argv[] = {self, "bench", "_worker", "escsub", a[0], a[1], a[2], a[3], a[4], a[5], a6, a7, NULL};
-    pid_t sub = bn_spawn(argv, log);
+    sub = escsub_start(home, out, log,
+                       "prefix=bn.t1.c1 count=%ld due_base_ms=%lld due_step_us=%ld ready=%s timeout_ms=%ld", near,
+                       (long long)base_ms, step_us, ready, lead_ms + near * step_us / 1000 + 10000);
     if (!wait_file(ready, 10000))
         bn_note("escalation: the subscriber never went live (see %s)", log);
-    const char *up[] = {"bn", "bn.t1", NULL};
-    const char *comm[] = {"bn.t1.c1", NULL};
-    pid_t p_up = bn_node_start(home, up, log);
-    int64_t t_start = bn_now_us();
-    pid_t p_comm = bn_node_start(home, comm, log);
-    int serving = bn_wait_serving(home, "bn.t1.c1", 10000);
+    t_start = bn_now_us();
+    p_comm = bn_node_start(home, comm, log);
+    (void)bn_wait_serving(home, "bn.t1.c1", 10000);
     if (bn_wall_us() / 1000 > base_ms)
         bn_note("escalation: the community started serving after the first deadline (%.0f ms after start)",
                 (double)(bn_now_us() - t_start) / 1000);
-    (void)serving;
     int rc = bn_wait(sub, lead_ms + (int)(near * step_us / 1000) + 20000);
     bn_result r;
     if (rc == 0 && bn_result_read(&r, out) == 0) {

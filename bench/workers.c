@@ -393,6 +393,12 @@ static int escsub_main(bn_args *a)
     int64_t base_ms = bn_arg_l(a, "due_base_ms", 0);
     long step_us = bn_arg_l(a, "due_step_us", 1000);
     long timeout_ms = bn_arg_l(a, "timeout_ms", 30000);
+    /* catchup=N: count the prefix's received events instead, and touch
+     * caught=FILE once N have come (the broker's view has caught up). */
+    long catchup = bn_arg_l(a, "catchup", 0);
+    char last_id[128] = "";
+    if (catchup > 0 && bn_arg(a, "last", NULL))
+        snprintf(last_id, sizeof last_id, "%s", bn_arg(a, "last", NULL));
     char err[256];
     gl_topology_t *t;
     zcert_t *cert;
@@ -407,16 +413,16 @@ static int escsub_main(bn_args *a)
     zsock_set_curve_serverkey(sub, t->broker_key);
     zsock_set_subscribe(sub, "hugz");
     char topic[300];
-    snprintf(topic, sizeof topic, "escalated %s", prefix);
+    snprintf(topic, sizeof topic, "%s %s", catchup > 0 ? "received" : "escalated", prefix);
     zsock_set_subscribe(sub, topic);
     zsock_connect(sub, "%s", t->bus_out);
     zpoller_t *p = zpoller_new(sub, NULL);
     bool live = false;
     uint8_t *seen = calloc((size_t)count, 1);
-    long got = 0, dup = 0;
+    long got = 0, dup = 0, received = 0;
     bn_samples lat = {0};
-    int64_t end = bn_now_us() + timeout_ms * 1000;
-    while (!stop_flag && got < count && bn_now_us() < end) {
+    int64_t t0 = bn_now_us(), end = t0 + timeout_ms * 1000;
+    while (!stop_flag && (catchup > 0 ? received < catchup : got < count) && bn_now_us() < end) {
         if (!zpoller_wait(p, 100))
             continue;
         zmsg_t *m = zmsg_recv(sub);
@@ -428,6 +434,12 @@ static int escsub_main(bn_args *a)
                 live = true;
                 touch(bn_arg(a, "ready", NULL));
             }
+        } else if (tf && body && catchup > 0) {
+            /* Counted, or done at the last one (the broker applies a node's
+             * events in order; a subscriber that fell behind may miss some). */
+            received++;
+            if (last_id[0] && memmem(zframe_data(body), zframe_size(body), last_id, strlen(last_id)))
+                received = received > catchup ? received : catchup;
         } else if (tf && body) {
             Gridlink__V1__BusEvent *ev = gridlink__v1__bus_event__unpack(NULL, zframe_size(body), zframe_data(body));
             if (ev && ev->case_id) {
@@ -450,6 +462,12 @@ static int escsub_main(bn_args *a)
         zmsg_destroy(&m);
     }
     bn_result r = {0};
+    if (catchup > 0) {
+        bn_result_set(&r, "received", (double)received);
+        bn_result_set(&r, "seconds", (double)(bn_now_us() - t0) / 1e6);
+        if (received >= catchup)
+            touch(bn_arg(a, "caught", NULL));
+    }
     bn_result_set(&r, "n", (double)got);
     bn_result_set(&r, "missing", (double)(count - got));
     bn_result_set(&r, "dup", (double)dup);
