@@ -1147,7 +1147,11 @@ int gl_cmd_bench(int argc, char **argv)
         for (int k = 0; k < N_SCEN; k++)
             want[k] = true;
 
+    /* The workers take their settings as space-separated key=value words,
+     * the run root's paths among them. */
     const char *tmp = getenv("TMPDIR");
+    if (tmp && strpbrk(tmp, " \t\n"))
+        return cli_fail("bench", "TMPDIR '%s' holds white space; point it at a directory whose path has none", tmp);
     snprintf(B.root, sizeof B.root, "%s/glbench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(B.root))
         return cli_fail("bench", "cannot create a temporary directory: %s", strerror(errno));
