@@ -147,6 +147,7 @@ static void add_result(const char *scen, const char *prefix, const bn_result *r,
         const char *unit = strstr(keys[i], "_ms")      ? "ms"
                            : strstr(keys[i], "tput")   ? "/s"
                            : strstr(keys[i], "cpu_us") ? "µs/case"
+                           : strstr(keys[i], "disk_b") ? "B/case"
                                                        : "";
         bn_add(scen, name, unit, v);
     }
@@ -260,7 +261,7 @@ static int devices_for(int w)
 
 static void intake_run(int run)
 {
-    static const char *const keys[] = {"tput", "p50_ms", "p99_ms", "p999_ms", "cpu_us", NULL};
+    static const char *const keys[] = {"tput", "p50_ms", "p99_ms", "p999_ms", "cpu_us", "disk_b", NULL};
     char home[PATH_MAX], log[PATH_MAX], out[PATH_MAX], name[64];
     int pb;
     int warm = d(500, 200), meas = d(2500, 400);
@@ -920,6 +921,13 @@ static void targets(void)
             if (a > 0 && b > 0)
                 out2("intake w%d: %.1f µs of the node's CPU a case, %.1f µs for the bare limit over CurveZMQ\n",
                      windows[w], a, b);
+            snprintf(mine, sizeof mine, "node w%d disk_b", windows[w]);
+            snprintf(ref, sizeof ref, "bare zmq+lmdb w%d disk_b", windows[w]);
+            a = bn_med("intake", mine);
+            b = bn_med("intake", ref);
+            if (a >= 0 && b > 0)
+                out2("intake w%d: %.0f bytes written to storage a case by the node, %.0f by the bare limit (%.1fx)\n",
+                     windows[w], a, b, a / b);
         }
     }
     if (ran("escalation")) {

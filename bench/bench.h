@@ -60,17 +60,23 @@ double bn_result_get(const bn_result *r, const char *key, double def);
 void bn_sibling(char *buf, size_t size, const char *name);
 /* User + system time of pid and its threads, in µs; -1 when unknown. */
 double bn_cpu_us(pid_t pid);
-/* A server's CPU time over a measuring window: bn_cpu_watch_init with its
- * pid (0: none), bn_cpu_tick from the measuring loop (it reads the time
- * once at t_meas and once at t_end), bn_cpu_per the µs per operation over
- * n operations (-1 when the window was not seen whole). */
+/* Bytes pid and its threads caused to be written to storage (write_bytes
+ * of /proc/PID/io), -1 when unknown. */
+double bn_storage_bytes(pid_t pid);
+/* A server's CPU time and storage writes over a measuring window:
+ * bn_cpu_watch_init with its pid (0: none), bn_cpu_tick from the measuring
+ * loop (it reads both once at t_meas and once at t_end), bn_cpu_per the µs
+ * per operation over n operations, bn_storage_per the bytes written to
+ * storage per operation (-1 when the window was not seen whole). */
 typedef struct bn_cpu_watch {
     pid_t pid;
     double start, end;
+    double wb_start, wb_end;
 } bn_cpu_watch;
 void bn_cpu_watch_init(bn_cpu_watch *w, pid_t pid);
 void bn_cpu_tick(bn_cpu_watch *w, int64_t now, int64_t t_meas, int64_t t_end);
 double bn_cpu_per(const bn_cpu_watch *w, uint64_t n);
+double bn_storage_per(const bn_cpu_watch *w, uint64_t n);
 /* prog's path on PATH (or the usual system directories) into buf; false,
  * with buf empty, when it is not installed. */
 bool bn_find_prog(const char *prog, char *buf, size_t size);

@@ -17,8 +17,9 @@
  * towards throughput and every acknowledged message sent in that period
  * gives a submit-to-ack latency. With sub=1 the client also subscribes to the
  * broker and times submit -> `received` event at the subscriber. With
- * cpu_pid=PID the server's CPU time over the measuring period is read from
- * /proc and reported per acknowledged message (cpu_us). */
+ * cpu_pid=PID the server's CPU time and the bytes it wrote to storage over
+ * the measuring period are read from /proc and reported per acknowledged
+ * message (cpu_us, disk_b). */
 #include <czmq.h>
 #include <errno.h>
 #include <limits.h>
@@ -523,6 +524,7 @@ int bn_client_main(bn_args *a)
     bn_result_set(&r, "unacked", (double)unacked);
     bn_result_set(&r, "tput", (double)c->acks_in_window * 1e6 / (double)measure);
     bn_result_set(&r, "cpu_us", bn_cpu_per(&c->cpu, c->acks_in_window));
+    bn_result_set(&r, "disk_b", bn_storage_per(&c->cpu, c->acks_in_window));
     bn_result_set(&r, "n", (double)c->lat.n);
     bn_result_set(&r, "p50_ms", bn_samples_q(&c->lat, 0.50) / 1000);
     bn_result_set(&r, "p99_ms", bn_samples_q(&c->lat, 0.99) / 1000);

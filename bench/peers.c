@@ -11,8 +11,9 @@
  *
  * Each message carries its send time in its first 8 bytes; throughput counts
  * the acks that arrive in the measuring period, latency is send -> ack for
- * the messages sent in it; with cpu_pid=PID the server's CPU time over the
- * period per ack (cpu_us). Output: `key value` lines like the other workers. */
+ * the messages sent in it; with cpu_pid=PID the server's CPU time and the
+ * bytes it wrote to storage over the period per ack (cpu_us, disk_b). Output: `key value` lines like the other workers.
+ */
 #include <hiredis/hiredis.h>
 #include <nats/nats.h>
 #include <stdatomic.h>
@@ -43,6 +44,7 @@ static void write_out(struct meas *m, const char *out, int64_t measure_us, long 
     bn_result_set(&r, "window", (double)window);
     bn_result_set(&r, "tput", (double)atomic_load(&m->acks) * 1e6 / (double)measure_us);
     bn_result_set(&r, "cpu_us", bn_cpu_per(&m->cpu, atomic_load(&m->acks)));
+    bn_result_set(&r, "disk_b", bn_storage_per(&m->cpu, atomic_load(&m->acks)));
     bn_result_set(&r, "errors", (double)atomic_load(&m->errors));
     bn_result_set(&r, "n", (double)m->lat.n);
     bn_result_set(&r, "p50_ms", bn_samples_q(&m->lat, 0.50) / 1000);

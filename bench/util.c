@@ -192,20 +192,41 @@ double bn_cpu_us(pid_t pid)
     return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
 }
 
+double bn_storage_bytes(pid_t pid)
+{
+    char path[64], line[128];
+    snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    double v = -1;
+    unsigned long long n;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "write_bytes: %llu", &n) == 1)
+            v = (double)n;
+    fclose(f);
+    return v;
+}
+
 void bn_cpu_watch_init(bn_cpu_watch *w, pid_t pid)
 {
     w->pid = pid;
     w->start = w->end = -1;
+    w->wb_start = w->wb_end = -1;
 }
 
 void bn_cpu_tick(bn_cpu_watch *w, int64_t now, int64_t t_meas, int64_t t_end)
 {
     if (w->pid <= 0)
         return;
-    if (w->start < 0 && now >= t_meas)
+    if (w->start < 0 && now >= t_meas) {
         w->start = bn_cpu_us(w->pid);
-    if (w->end < 0 && now >= t_end)
+        w->wb_start = bn_storage_bytes(w->pid);
+    }
+    if (w->end < 0 && now >= t_end) {
         w->end = bn_cpu_us(w->pid);
+        w->wb_end = bn_storage_bytes(w->pid);
+    }
 }
 
 double bn_cpu_per(const bn_cpu_watch *w, uint64_t n)
@@ -213,6 +234,13 @@ double bn_cpu_per(const bn_cpu_watch *w, uint64_t n)
     if (w->pid <= 0 || w->start < 0 || w->end < w->start || n == 0)
         return -1;
     return (w->end - w->start) / (double)n;
+}
+
+double bn_storage_per(const bn_cpu_watch *w, uint64_t n)
+{
+    if (w->pid <= 0 || w->wb_start < 0 || w->wb_end < w->wb_start || n == 0)
+        return -1;
+    return (w->wb_end - w->wb_start) / (double)n;
 }
 
 bool bn_find_prog(const char *prog, char *buf, size_t size)
