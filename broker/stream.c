@@ -13,6 +13,7 @@
 #include "error.h"
 #include "feed.h"
 #include "home.h"
+#include "jsontext.h"
 #include "log.h"
 #include "names.h"
 
@@ -155,11 +156,11 @@ static void send_tick(struct stream *st, struct sclient *c, json_t *shared)
     json_object_set_new(doc, "nodes", nodes);
     json_object_set_new(doc, "full", json_boolean(c->full));
     c->full = false;
-    char *text = json_dumps(doc, JSON_COMPACT);
+    size_t len = 0;
+    char *text = gl_json_text(doc, JSON_COMPACT, &len);
     json_decref(doc);
     if (!text)
         return;
-    size_t len = strlen(text);
     char *frame = malloc(len + 32);
     if (frame) {
         int n = snprintf(frame, len + 32, "event: tick\ndata: %s\n\n", text);

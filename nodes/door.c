@@ -25,6 +25,7 @@
 #include "error.h"
 #include "feed.h"
 #include "host_int.h"
+#include "jsontext.h"
 #include "log.h"
 #include "metrics.h"
 #include "open311.h"
@@ -61,12 +62,12 @@ static void sse_feed(struct sse *c)
             continue;
         }
         json_t *j = gl_pbjson_from_message(&ev->base, 0);
-        char *data = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        size_t dl = 0;
+        char *data = j ? gl_json_text(j, JSON_COMPACT | JSON_PRESERVE_ORDER, &dl) : NULL;
         json_decref(j);
         char head[96];
         int hl = snprintf(head, sizeof head, "id: %llu\nevent: %s\ndata: ", (unsigned long long)ev->seq,
                           ev->kind[0] ? ev->kind : "event");
-        size_t dl = data ? strlen(data) : 0;
         char *frame = data ? malloc((size_t)hl + dl + 3) : NULL;
         int rc = frame ? GL_OK : GL_ENOMEM;
         if (frame) {

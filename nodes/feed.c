@@ -18,6 +18,7 @@
 #include "codec.h"
 #include "error.h"
 #include "feed.h"
+#include "jsontext.h"
 #include "publicity.h"
 
 #define TIER(x)     GRIDLINK__V1__TIER__TIER_##x
@@ -189,8 +190,7 @@ static void feed(gl_http_req_t *r, const gl_feed_door *d, const gl_node_t *unit,
     if (doc && atom)
         rc = gl_feed_atom(doc, &body, &len);
     else if (doc)
-        body = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)),
-        len = body ? strlen(body) : 0;
+        body = gl_json_text(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10), &len);
     json_decref(doc);
     if (!body) {
         fail(r, 503, "the feed cannot be made");

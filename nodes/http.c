@@ -32,6 +32,7 @@
 
 #include "error.h"
 #include "http.h"
+#include "jsontext.h"
 #include "log.h"
 
 #define HEADER_BYTES ((size_t)32768) /* request line and headers of one connection */
@@ -601,14 +602,15 @@ void gl_http_respond(gl_http_req_t *r, int status, const char *content_type, con
 
 void gl_http_json_with(gl_http_req_t *r, int status, json_t *doc, const char *const *headers)
 {
-    char *s = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    size_t len = 0;
+    char *s = doc ? gl_json_text(doc, JSON_COMPACT | JSON_PRESERVE_ORDER, &len) : NULL;
     json_decref(doc);
     if (!s) {
         static const char oom[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
         gl_http_respond(r, 500, "application/json; charset=utf-8", oom, sizeof oom - 1);
         return;
     }
-    gl_http_respond_with(r, status, "application/json; charset=utf-8", s, strlen(s), headers);
+    gl_http_respond_with(r, status, "application/json; charset=utf-8", s, len, headers);
     free(s);
 }
 

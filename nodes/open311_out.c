@@ -14,6 +14,7 @@
 
 #include "casejson.h"
 #include "error.h"
+#include "jsontext.h"
 #include "open311.h"
 
 static uint64_t refused;
@@ -128,13 +129,14 @@ void o311_send(gl_http_req_t *r, enum o311_fmt fmt, int status, json_t *doc, con
         json_decref(doc);
         return;
     }
-    char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    size_t len = 0;
+    char *s = gl_json_text(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10), &len);
     json_decref(doc);
     if (!s) {
         gl_http_respond(r, 500, "text/plain; charset=utf-8", "out of memory\n", 14);
         return;
     }
-    gl_http_respond(r, status, "application/json; charset=utf-8", s, strlen(s));
+    gl_http_respond(r, status, "application/json; charset=utf-8", s, len);
     free(s);
 }
 
