@@ -19,7 +19,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define GL_JSON_TEXT_DEPTH 256
+#define GL_JSON_TEXT_DEPTH 2048 /* as deep as jansson reads */
 
 char *gl_json_text(const json_t *doc, size_t flags, size_t *len);
 
