@@ -123,7 +123,7 @@ static void put_value(text *t, const json_t *j, size_t flags, int depth)
     if (t->bad)
         return;
     if (!j || depth > GL_JSON_TEXT_DEPTH) {
-        t->bad = true;
+        t->bad = true; /* depth: j's level, the root's 1, as jansson's reader counts */
         return;
     }
     switch (json_typeof(j)) {
@@ -182,7 +182,7 @@ char *gl_json_text(const json_t *doc, size_t flags, size_t *len)
     if (!doc || !(json_is_object(doc) || json_is_array(doc)))
         return NULL; /* json_dumps() writes only these without JSON_ENCODE_ANY */
     text t = {0};
-    put_value(&t, doc, flags, 0);
+    put_value(&t, doc, flags, 1);
     if (t.bad || !room(&t, 0)) {
         free(t.p);
         return NULL;

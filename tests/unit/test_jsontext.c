@@ -178,7 +178,8 @@ static void test_refused(void **state)
 {
     (void)state;
     /* strings jansson was told not to check: neither writer takes them */
-    const char *bad[] = {"\xff", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe4\xb8", "ok\x80"};
+    const char *bad[] = {"\xff",   "\xc0\x80",         "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe4\xb8",
+                         "ok\x80", "\xf5\x80\x80\x80", "\xc1\xbf",     "\xe4\xb8a",        "\xf0\x8f\xbf\xbf"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         json_t *j = json_pack("{s:o}", "text", json_stringn_nocheck(bad[i], strlen(bad[i])));
         assert_null(json_dumps(j, JSON_COMPACT));
@@ -190,15 +191,31 @@ static void test_refused(void **state)
     assert_null(gl_json_text(s, JSON_COMPACT, NULL));
     assert_null(gl_json_text(NULL, JSON_COMPACT, NULL));
     json_decref(s);
-    /* nesting past the limit fails instead of running down the stack */
+    /* a key jansson was told not to check */
+    json_t *k = json_object();
+    json_object_set_new_nocheck(k, "ab\xff", json_true());
+    assert_null(gl_json_text(k, JSON_COMPACT, NULL));
+    json_decref(k);
+    /* a value as deep as jansson reads (its level counted from the root's
+     * 1) is written; one level more fails instead of running down the stack */
     json_t *deep = json_array(), *cur = deep;
-    for (int i = 0; i < GL_JSON_TEXT_DEPTH + 2; i++) {
+    for (int i = 2; i < GL_JSON_TEXT_DEPTH; i++) {
         json_t *a = json_array();
         json_array_append_new(cur, a);
         cur = a;
     }
-    assert_null(gl_json_text(deep, JSON_COMPACT, NULL));
-    json_decref(deep);
+    json_array_append_new(cur, json_integer(7));
+    assert_same(deep, JSON_COMPACT);
+    char *text = json_dumps(deep, JSON_COMPACT);
+    json_error_t e;
+    json_t *back = json_loads(text, 0, &e); /* the limit is jansson's reader's */
+    assert_non_null(back);
+    json_decref(back);
+    free(text);
+    json_t *more = json_array();
+    json_array_append_new(more, deep);
+    assert_null(gl_json_text(more, JSON_COMPACT, NULL));
+    json_decref(more);
 }
 
 int main(void)
