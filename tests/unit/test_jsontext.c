@@ -178,8 +178,17 @@ static void test_refused(void **state)
 {
     (void)state;
     /* strings jansson was told not to check: neither writer takes them */
-    const char *bad[] = {"\xff",   "\xc0\x80",         "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe4\xb8",
-                         "ok\x80", "\xf5\x80\x80\x80", "\xc1\xbf",     "\xe4\xb8a",        "\xf0\x8f\xbf\xbf"};
+    const char *bad[] = {"\xff",
+                         "\xc0\x80",
+                         "\xed\xa0\x80",
+                         "\xf4\x90\x80\x80",
+                         "\xe4\xb8",
+                         "ok\x80",
+                         "\xf5\x80\x80\x80",
+                         "\xc1\xbf",
+                         "\xe4\xb8"
+                         "a",
+                         "\xf0\x8f\xbf\xbf"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         json_t *j = json_pack("{s:o}", "text", json_stringn_nocheck(bad[i], strlen(bad[i])));
         assert_null(json_dumps(j, JSON_COMPACT));
