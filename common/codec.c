@@ -59,6 +59,13 @@ bool gl_utf8_valid(const char *s, size_t len)
     return true;
 }
 
+size_t gl_utf8_seq_len(const char *s, size_t n)
+{
+    unsigned char c = (unsigned char)s[0];
+    size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    return len && len <= n && gl_utf8_valid(s, len) ? len : 0;
+}
+
 static bool text_ok(const char *s, size_t max)
 {
     if (!s)

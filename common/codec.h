@@ -62,6 +62,10 @@
  * are a few hundred bytes; this leaves room for a busy loop answering ZAP. */
 #define GL_HANDSHAKE_MS 5000
 
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes available), or 0
+ * if the bytes there are not one. As strict as jansson: no overlong forms,
+ * no surrogates, nothing above U+10FFFF. */
+size_t gl_utf8_seq_len(const char *s, size_t n);
 bool gl_utf8_valid(const char *s, size_t len);
 /* A case ID: a node ID, '-', a decimal counter. */
 bool gl_case_id_valid(const char *s);

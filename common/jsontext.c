@@ -10,7 +10,7 @@
 
 /* The flags written here; the precision's bits (JSON_REAL_PRECISION) are
  * passed on to jansson for the reals. */
-#define PRECISION_BITS (0x1Fu << 11)
+#define PRECISION_BITS JSON_REAL_PRECISION(0x1F)
 #define HANDLED        (JSON_COMPACT | JSON_PRESERVE_ORDER | PRECISION_BITS)
 
 typedef struct text {
@@ -52,12 +52,6 @@ static void put_char(text *t, char c)
         t->p[t->n++] = c;
 }
 
-/* Bytes in the UTF-8 sequence that starts with c (0: c cannot start one). */
-static size_t seq_len(unsigned char c)
-{
-    return c < 0x80 ? 1 : c < 0xC2 ? 0 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
-}
-
 static void put_string(text *t, const char *str, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -67,8 +61,8 @@ static void put_string(text *t, const char *str, size_t len)
     for (size_t i = 0; i < len;) {
         unsigned char c = s[i];
         if (c >= 0x80) {
-            size_t n = seq_len(c);
-            if (n == 0 || n > len - i || !gl_utf8_valid(str + i, n)) {
+            size_t n = gl_utf8_seq_len(str + i, len - i);
+            if (n == 0) {
                 t->bad = true;
                 return;
             }

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "codec.h"
 #include "error.h"
 
 /* No message in gridlink.proto nests deeper than four levels; the bound only
@@ -164,40 +165,6 @@ int gl_pbjson_enum_value(const ProtobufCEnumDescriptor *d, const char *name, int
 
 /* ---- strings ---------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0 if the
- * bytes there are not one. As strict as jansson: no overlong forms, no
- * surrogates, nothing above U+10FFFF. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 /* A JSON string of s with each invalid byte replaced by U+FFFD. Used only
  * after jansson refused s, so the cost of a copy is paid for bad input only. */
 static json_t *lossy_string(const char *s)
@@ -210,7 +177,7 @@ static json_t *lossy_string(const char *s)
     const unsigned char *p = (const unsigned char *)s;
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        size_t len = utf8_seq_len(p + i, n - i);
+        size_t len = gl_utf8_seq_len(s + i, n - i);
         if (len == 0) {
             buf[o++] = (char)0xEF;
             buf[o++] = (char)0xBF;
