@@ -242,6 +242,7 @@ static int run_client(const char *logfile, const char *out, bn_result *r, const 
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
     unlink(out);
+    bn_settle();
     int rc = bn_run_worker("client", logfile, 120000, "%s out=%s", args, out);
     memset(r, 0, sizeof *r);
     if (bn_result_read(r, out) != 0)
@@ -370,6 +371,7 @@ static void intake_run(int run)
         gl_mkdir_p(dir);
         bn_progress("intake run %d: bare LMDB, batch %d", run, w);
         unlink(out);
+        bn_settle();
         bn_run_worker("lmdb", log, 60000, "dir=%s batch=%d size=300 warmup_ms=%d measure_ms=%d out=%s", dir, w,
                       warm / 2, meas, out);
         if (bn_result_read(&r, out) == 0) {
@@ -433,6 +435,7 @@ static void intake_run(int run)
             argv[k++] = "size=300";
             argv[k++] = a6;
             argv[k] = NULL;
+            bn_settle();
             pid_t c = bn_spawn(argv, log);
             bn_wait(c, 60000);
             if (bn_result_read(&r, out) == 0) {
@@ -513,7 +516,8 @@ static void escalation_run(int run)
     /* A district's broker has long taken its nodes' logs: the community
      * starts once so the broker's view takes the prefill's events (a fresh
      * broker replays them all, and applies a node's events in order), and
-     * that catch-up is timed on its own. */
+     * that catch-up is timed on its own, after the prefill's writes. */
+    bn_settle();
     pid_t broker = bn_broker_start(home, log);
     const char *up[] = {"bn", "bn.t1", NULL};
     const char *comm[] = {"bn.t1.c1", NULL};
@@ -552,6 +556,7 @@ static void escalation_run(int run)
     }
     unlink(ready);
     unlink(out);
+    bn_settle();
     sub = escsub_start(home, out, log,
                        "prefix=bn.t1.c1 count=%ld due_base_ms=%lld due_step_us=%ld ready=%s timeout_ms=%ld", near,
                        (long long)base_ms, step_us, ready, lead_ms + near * step_us / 1000 + 10000);
@@ -723,6 +728,7 @@ static void district(void)
     int rate = d(5250, 100); /* 5% above the target: a district that keeps up closes >= 5000/s */
     int secs = B.district_s;
     bn_progress("district: the whole Xinbei topology, %d new cases/s for %d s, each through its lifecycle", rate, secs);
+    bn_settle();
     if (bn_district_run(B.root, log, secs, rate, B.quick, &r) != 0) {
         bn_note("district: the run failed (see %s)", log);
         if (r.n == 0)
@@ -1077,8 +1083,9 @@ static void machine_line(void)
     char when[64];
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&now));
     out2("# gridlink bench, %s\n\nmachine: %ld cores (%s); client and server processes share them. Storage: %s "
-         "(ext4 here), every commit synced. Runs per scenario: %d%s.\n",
-         when, sysconf(_SC_NPROCESSORS_ONLN), cpu, B.root, B.runs,
+         "(ext4 here), every commit synced; each measured phase starts after a sync() of the whole machine, with under "
+         "%d MiB dirty or in writeback. Runs per scenario: %d%s.\n",
+         when, sysconf(_SC_NPROCESSORS_ONLN), cpu, B.root, BN_SETTLE_KIB / 1024, B.runs,
          B.quick ? " (--quick: tiny counts, no targets)" : "");
 }
 

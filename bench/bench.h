@@ -99,6 +99,12 @@ long bn_status_kib(pid_t pid, const char *field);
  * 21000 up to the kernel's ephemeral range (ip_local_port_range). */
 int bn_free_ports(int count);
 void bn_sleep_ms(int ms);
+/* Before a measured phase: sync() the whole system and wait (5 s at most)
+ * until the kernel's dirty and writeback pages are under BN_SETTLE_KIB, so
+ * no phase pays for the writes of the one before it (a peer's, a bare
+ * server's, its own last window's). Returns the milliseconds it took. */
+#define BN_SETTLE_KIB 16384
+double bn_settle(void);
 /* rm -rf */
 void bn_rmtree(const char *path);
 

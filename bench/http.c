@@ -283,6 +283,7 @@ static int drive(const char *wrk, const char *script, int port, pid_t pid, int c
     snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/nodes/%s/cases", port, GRID);
     char *argv[] = {(char *)wrk, "-t", tc, "-c", cc, "-d", dc, "--timeout", "30s", "-s", (char *)script, url, NULL};
     unlink(out);
+    bn_settle();
     double cpu0 = bn_cpu_us(pid);
     int rc = bn_wait(bn_spawn(argv, out), active_ms + 30000);
     double cpu1 = bn_cpu_us(pid);

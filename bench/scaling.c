@@ -106,6 +106,7 @@ static void nodes_level(const char *root, const char *log, int n, int seconds)
         window = window < 1 ? 1 : window > 64 ? 64 : window;
         bn_progress("scaling: %d grid nodes in one process (serving after %.1f s), %d s flat out", total, start_s,
                     seconds);
+        bn_settle();
         /* What the grids cost doing nothing: 2 s idle first. */
         double i0 = bn_cpu_us(p_down);
         int64_t ti = bn_now_us();
@@ -178,6 +179,7 @@ static void open_series(const char *root, const char *log, bool quick, int measu
         }
         bn_progress("scaling: intake with %s open cases in the store", lab);
         unlink(out);
+        bn_settle(); /* the fill's writes are not the intake's */
         int rc = bn_run_worker("client", log, 120000,
                                "mode=link home=%s under=bn.t1.c1 devices=16 window=64 warmup_ms=%d measure_ms=%d "
                                "tag=%d cpu_pid=%d out=%s",

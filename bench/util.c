@@ -44,6 +44,40 @@ void bn_sleep_ms(int ms)
     }
 }
 
+/* A kB field of /proc/meminfo ("Dirty:", "Writeback:"), or -1. */
+static long meminfo_kib(const char *field)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long v = -1;
+    size_t n = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0) {
+            v = strtol(line + n, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+double bn_settle(void)
+{
+    int64_t t0 = bn_now_us();
+    sync();
+    /* sync() waits for the writeback it starts; what is still dirty after
+     * it was written meanwhile (a server idling, the kernel's own). */
+    for (int i = 0; i < 100; i++) {
+        long dirty = meminfo_kib("Dirty:"), wb = meminfo_kib("Writeback:");
+        if (dirty < 0 || wb < 0 || dirty + wb <= BN_SETTLE_KIB)
+            break;
+        bn_sleep_ms(50);
+        sync();
+    }
+    return (double)(bn_now_us() - t0) / 1000;
+}
+
 void bn_samples_add(bn_samples *s, double v)
 {
     if (s->n == s->cap) {
