@@ -8,8 +8,10 @@
  * a per-socket budget (1024 messages, or less when the handler yields) so a
  * busy peer cannot starve timers and a batch stays bounded, then runs the
  * flush callbacks (where nodes commit their batch and only then send acks),
- * then re-reads ZMQ_EVENTS of every socket that was sent on. If any socket is
- * still readable, an idle handle keeps the next poll from blocking.
+ * then re-reads ZMQ_EVENTS of every registered socket: a send processes its
+ * socket's pending commands and can take the edge its fd would have raised,
+ * and the loop does not track which sockets the flush sent on. If any socket
+ * is still readable, an idle handle keeps the next poll from blocking.
  *
  * gl_zsock_t owns its zsock_t: gl_loop_remove closes the poll handle first
  * and destroys the socket in the close callback. The loop owns every
