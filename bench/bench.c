@@ -171,6 +171,20 @@ static int d(int normal, int quick)
     return B.quick ? quick : normal;
 }
 
+/* The disk's pace now (bn_disk_probe, after a settle), as a figure of
+ * scenario `scen` named "disk syncs/s <when>". */
+static void probe(const char *scen, const char *when)
+{
+    bn_settle();
+    double v = bn_disk_probe(B.root, d(1000, 200));
+    if (v < 0)
+        return;
+    char name[64];
+    snprintf(name, sizeof name, "disk syncs/s %s", when);
+    bn_add(scen, name, "/s", v);
+    bn_progress("%s: the disk takes %.0f synced 4 KiB writes a second (%s)", scen, v, when);
+}
+
 static bool exists(const char *p)
 {
     struct stat st;
@@ -273,6 +287,7 @@ static void intake_run(int run)
         return;
     }
     presize(home, "bn.t1.c1", 2048);
+    probe("intake", "before the node");
     const char *ids[] = {"bn.t1.c1", NULL};
     pid_t node = bn_node_start(home, ids, log);
     if (bn_wait_serving(home, "bn.t1.c1", 10000) < 0) {
@@ -307,6 +322,7 @@ static void intake_run(int run)
 
     /* Bare ZeroMQ, then bare ZeroMQ + LMDB group commit, then the same over
      * CurveZMQ (what encryption costs, apart from gridlink), same clients. */
+    probe("intake", "before the bare servers");
     for (int variant = 0; variant < 3; variant++) {
         bool lm = variant > 0, curve = variant == 2;
         const char *label = curve ? "bare zmq+lmdb+curve" : lm ? "bare zmq+lmdb" : "bare zmq";
@@ -384,6 +400,7 @@ static void intake_run(int run)
     /* Peers, each on loopback with its data in the run's temporary directory. */
     if (!B.have_peers)
         return;
+    probe("intake", "before the peers");
     for (int p = 0; p < 2; p++) {
         bool nats = p == 0;
         if ((nats && !B.have_nats) || (!nats && !B.have_redis))
@@ -935,6 +952,26 @@ static void targets(void)
                 out2("intake w%d: %.0f bytes written to storage a case by the node, %.0f by the bare limit (%.1fx)\n",
                      windows[w], a, b, a / b);
         }
+        /* The ratios hold only if the disk kept its pace between the node's
+         * phases and the bare servers' and peers'. */
+        double pn = bn_med("intake", "disk syncs/s before the node"),
+               pb = bn_med("intake", "disk syncs/s before the bare servers"),
+               pp = bn_med("intake", "disk syncs/s before the peers");
+        double lo = pn, hi = pn;
+        if (pb > 0) {
+            lo = pb < lo ? pb : lo;
+            hi = pb > hi ? pb : hi;
+        }
+        if (pp > 0) {
+            lo = pp < lo ? pp : lo;
+            hi = pp > hi ? pp : hi;
+        }
+        if (lo > 0)
+            out2("intake: the disk took %.0f synced writes a second before the node, %.0f before the bare servers, "
+                 "%.0f before the peers%s\n",
+                 pn, pb, pp,
+                 hi > 1.5 * lo ? " (its pace changed by more than half during the run: read the ratios with care)"
+                               : "");
     }
     if (ran("escalation")) {
         char fname[64], tn[64];
@@ -1221,6 +1258,8 @@ int gl_cmd_bench(int argc, char **argv)
         if (!want[k])
             continue;
         int64_t ts = bn_now_us();
+        if (k != 0)
+            probe(all[k], "at the start");
         switch (k) {
         case 0:
             for (int r = 1; r <= B.runs; r++)

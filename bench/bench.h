@@ -105,6 +105,10 @@ void bn_sleep_ms(int ms);
  * server's, its own last window's). Returns the milliseconds it took. */
 #define BN_SETTLE_KIB 16384
 double bn_settle(void);
+/* The disk's pace: synced 4 KiB overwrites of one page a second (pwrite +
+ * fdatasync) in dir over ms, or -1. The same device's pace swings between
+ * runs on a shared machine; a run's figures are read beside it. */
+double bn_disk_probe(const char *dir, int ms);
 /* rm -rf */
 void bn_rmtree(const char *path);
 

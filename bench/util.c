@@ -78,6 +78,34 @@ double bn_settle(void)
     return (double)(bn_now_us() - t0) / 1000;
 }
 
+double bn_disk_probe(const char *dir, int ms)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/disk-probe", dir) >= (int)sizeof path)
+        return -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return -1;
+    static const char page[4096];
+    /* The first syncs allocate the page's block and write the inode. */
+    for (int i = 0; i < 16; i++)
+        if (pwrite(fd, page, sizeof page, 0) != (ssize_t)sizeof page || fdatasync(fd) != 0)
+            break;
+    long n = 0;
+    int64_t t0 = bn_now_us(), t = t0;
+    while (t - t0 < (int64_t)ms * 1000) {
+        if (pwrite(fd, page, sizeof page, 0) != (ssize_t)sizeof page || fdatasync(fd) != 0) {
+            n = -1;
+            break;
+        }
+        n++;
+        t = bn_now_us();
+    }
+    close(fd);
+    unlink(path);
+    return n < 0 || t == t0 ? -1 : (double)n * 1e6 / (double)(t - t0);
+}
+
 void bn_samples_add(bn_samples *s, double v)
 {
     if (s->n == s->cap) {
