@@ -274,6 +274,108 @@ static int devices_for(int w)
     return w == 1 ? 1 : 16;
 }
 
+/* One bare echo server (bench/workers.c): plain ZeroMQ, with LMDB group
+ * commit into dir, and over CurveZMQ; its endpoint and, for CurveZMQ, the
+ * client's serverkey= argument. */
+struct bare {
+    const char *label;
+    bool lmdb, curve;
+    pid_t pid;
+    char ep[64], dir[PATH_MAX], keyarg[PATH_MAX + 16];
+};
+
+static pid_t bare_start(struct bare *b, int idx, const char *log)
+{
+    char ready[PATH_MAX], sout[PATH_MAX], keyfile[PATH_MAX];
+    snprintf(b->ep, sizeof b->ep, "tcp://127.0.0.1:%d", bn_free_ports(1));
+    path_in(ready, sizeof ready, B.root, "echo%d.ready", idx);
+    path_in(b->dir, sizeof b->dir, B.root, "bare-lmdb%d", idx);
+    path_in(sout, sizeof sout, B.root, "echo%d.out", idx);
+    path_in(keyfile, sizeof keyfile, B.root, "echo%d.key", idx);
+    unlink(ready);
+    unlink(keyfile);
+    bn_rmtree(b->dir);
+    gl_mkdir_p(b->dir);
+    b->keyarg[0] = 0;
+    if (b->curve)
+        snprintf(b->keyarg, sizeof b->keyarg, " serverkey=%s", keyfile);
+    char self[PATH_MAX], a1[128], a2[PATH_MAX + 8], a3[PATH_MAX + 8], a4[PATH_MAX + 8], a5[PATH_MAX + 8];
+    bn_sibling(self, sizeof self, "gridlink");
+    snprintf(a1, sizeof a1, "endpoint=%s", b->ep);
+    snprintf(a2, sizeof a2, "ready=%s", ready);
+    snprintf(a3, sizeof a3, "lmdb=%s", b->dir);
+    snprintf(a4, sizeof a4, "out=%s", sout);
+    snprintf(a5, sizeof a5, "curve=%s", keyfile);
+    /* CurveZMQ only with LMDB: curve= follows lmdb= */
+    char *argv[] = {self, "bench", "_worker", "echo", a1, a2, a4, b->lmdb ? a3 : NULL, b->curve ? a5 : NULL, NULL};
+    b->pid = bn_spawn(argv, log);
+    if (!wait_file(ready, 5000)) {
+        bn_note("intake: bare server %s did not start (see %s)", b->label, log);
+        bn_stop(b->pid, 2000);
+        b->pid = -1;
+    }
+    return b->pid;
+}
+
+/* A peer (NATS JetStream or Redis Streams) on loopback port with its data
+ * in the run's directory; port, or -1. */
+static int peer_start(bool nats, int port, const char *log, pid_t *pid)
+{
+    char dir[PATH_MAX], conf[PATH_MAX], portarg[16];
+    path_in(dir, sizeof dir, B.root, "%s-data", nats ? "nats" : "redis");
+    bn_rmtree(dir);
+    gl_mkdir_p(dir);
+    snprintf(portarg, sizeof portarg, "%d", port);
+    if (nats) {
+        path_in(conf, sizeof conf, B.root, "nats.conf");
+        FILE *f = fopen(conf, "w");
+        if (!f)
+            return -1;
+        fprintf(f, "listen: 127.0.0.1:%d\njetstream {\n  store_dir: \"%s\"\n%s}\n", port, dir,
+                B.nats_sync_always ? "  sync_interval: always\n" : "");
+        fclose(f);
+        char *argv[] = {B.nats_bin, "-c", conf, NULL};
+        *pid = bn_spawn(argv, log);
+    } else {
+        char *argv[] = {B.redis_bin, "--port",           portarg, "--bind",        "127.0.0.1", "--dir",
+                        dir,         "--appendonly",     "yes",   "--appendfsync", "always",    "--save",
+                        "",          "--protected-mode", "no",    "--daemonize",   "no",        NULL};
+        *pid = bn_spawn(argv, log);
+    }
+    return port;
+}
+
+static int peer_client(bool nats, int port, pid_t srv, int w, int warm, int meas, const char *log, const char *out,
+                       bn_result *r)
+{
+    char *argv[16];
+    char a1[32], a2[32], a3[32], a4[32], a5[PATH_MAX + 8], a6[32];
+    snprintf(a1, sizeof a1, "port=%d", port);
+    snprintf(a2, sizeof a2, "window=%d", w);
+    snprintf(a3, sizeof a3, "warmup_ms=%d", warm);
+    snprintf(a4, sizeof a4, "measure_ms=%d", meas);
+    snprintf(a5, sizeof a5, "out=%s", out);
+    snprintf(a6, sizeof a6, "cpu_pid=%d", (int)srv);
+    int k = 0;
+    argv[k++] = B.peers_bin;
+    argv[k++] = nats ? "nats" : "redis";
+    argv[k++] = a1;
+    argv[k++] = a2;
+    argv[k++] = a3;
+    argv[k++] = a4;
+    argv[k++] = a5;
+    argv[k++] = "size=300";
+    argv[k++] = a6;
+    argv[k] = NULL;
+    unlink(out);
+    bn_settle();
+    bn_wait(bn_spawn(argv, log), 60000);
+    return bn_result_read(r, out);
+}
+
+/* The node, the bare servers and the peers all run from the start; each
+ * window is measured on each of them in turn, so the ratios of a window
+ * compare phases seconds apart on a disk whose pace drifts. */
 static void intake_run(int run)
 {
     static const char *const keys[] = {"tput", "p50_ms", "p99_ms", "p999_ms", "cpu_us", "disk_b", NULL};
@@ -287,7 +389,6 @@ static void intake_run(int run)
         return;
     }
     presize(home, "bn.t1.c1", 2048);
-    probe("intake", "before the node");
     const char *ids[] = {"bn.t1.c1", NULL};
     pid_t node = bn_node_start(home, ids, log);
     if (bn_wait_serving(home, "bn.t1.c1", 10000) < 0) {
@@ -295,92 +396,50 @@ static void intake_run(int run)
         bn_stop(node, 3000);
         return;
     }
+    /* Bare ZeroMQ, bare ZeroMQ + LMDB group commit, and the same over
+     * CurveZMQ (what encryption costs, apart from gridlink), same clients. */
+    struct bare bare[3] = {{.label = "bare zmq"},
+                           {.label = "bare zmq+lmdb", .lmdb = true},
+                           {.label = "bare zmq+lmdb+curve", .lmdb = true, .curve = true}};
+    for (int v = 0; v < 3; v++)
+        bare_start(&bare[v], v, log);
+    pid_t peer_pid[2] = {-1, -1};
+    int peer_port[2] = {-1, -1};
+    int peer_base = B.have_peers ? bn_free_ports(2) : -1;
+    for (int p = 0; peer_base > 0 && p < 2; p++) {
+        bool nats = p == 0;
+        if ((nats && B.have_nats) || (!nats && B.have_redis))
+            peer_port[p] = peer_start(nats, peer_base + p, log, &peer_pid[p]);
+    }
+    bn_sleep_ms(300); /* the peers bind */
     bn_result r;
     for (int i = 0; i < N_WINDOWS; i++) {
         int w = windows[i];
+        char when[48];
+        snprintf(when, sizeof when, "at window %d", w);
+        probe("intake", when);
         bn_progress("intake run %d: node, window %d", run, w);
         if (run_client(log, out, &r,
                        "mode=link home=%s under=bn.t1.c1 devices=%d window=%d warmup_ms=%d measure_ms=%d tag=%d "
                        "cpu_pid=%d",
                        home, devices_for(w), w, warm, meas, 10 * run + i + 1, (int)node) < 0) {
             bn_note("intake: node client failed at window %d (see %s)", w, log);
-            continue;
-        }
-        snprintf(name, sizeof name, "node w%d", w);
-        add_result("intake", name, &r, keys);
-    }
-    bn_progress("intake run %d: node, low rate", run);
-    int low_rate = 300;
-    if (run_client(log, out, &r,
-                   "mode=link home=%s under=bn.t1.c1 devices=16 window=64 rate=%d warmup_ms=%d measure_ms=%d tag=%d",
-                   home, low_rate, warm, d(5000, 500), 10 * run + 9) >= 0) {
-        snprintf(name, sizeof name, "node low %d/s", low_rate);
-        static const char *const lk[] = {"p50_ms", "p99_ms", "p999_ms", NULL};
-        add_result("intake", name, &r, lk);
-    }
-    bn_stop(node, 5000);
-
-    /* Bare ZeroMQ, then bare ZeroMQ + LMDB group commit, then the same over
-     * CurveZMQ (what encryption costs, apart from gridlink), same clients. */
-    probe("intake", "before the bare servers");
-    for (int variant = 0; variant < 3; variant++) {
-        bool lm = variant > 0, curve = variant == 2;
-        const char *label = curve ? "bare zmq+lmdb+curve" : lm ? "bare zmq+lmdb" : "bare zmq";
-        int port = bn_free_ports(1);
-        char ep[64], ready[PATH_MAX], dir[PATH_MAX], sout[PATH_MAX];
-        snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port);
-        path_in(ready, sizeof ready, B.root, "echo.ready");
-        path_in(dir, sizeof dir, B.root, "bare-lmdb");
-        path_in(sout, sizeof sout, B.root, "echo.out");
-        unlink(ready);
-        bn_rmtree(dir);
-        gl_mkdir_p(dir);
-        char self[PATH_MAX], a1[128], a2[PATH_MAX + 8], a3[PATH_MAX + 8], a4[PATH_MAX + 8], a5[PATH_MAX + 8];
-        char keyfile[PATH_MAX], keyarg[PATH_MAX + 16] = "";
-        path_in(keyfile, sizeof keyfile, B.root, "echo.key");
-        unlink(keyfile);
-        if (curve)
-            snprintf(keyarg, sizeof keyarg, " serverkey=%s", keyfile);
-        bn_sibling(self, sizeof self, "gridlink");
-        snprintf(a1, sizeof a1, "endpoint=%s", ep);
-        snprintf(a2, sizeof a2, "ready=%s", ready);
-        snprintf(a3, sizeof a3, "lmdb=%s", dir);
-        snprintf(a4, sizeof a4, "out=%s", sout);
-        snprintf(a5, sizeof a5, "curve=%s", keyfile);
-        char *argv[] = {self, "bench", "_worker", "echo", a1, a2, a4, lm ? a3 : NULL, curve ? a5 : NULL, NULL};
-        pid_t srv = bn_spawn(argv, log);
-        if (!wait_file(ready, 5000)) {
-            bn_note("intake: bare server did not start (see %s)", log);
-            bn_stop(srv, 2000);
-            continue;
-        }
-        for (int i = 0; i < N_WINDOWS; i++) {
-            int w = windows[i];
-            bn_progress("intake run %d: %s, window %d", run, label, w);
-            if (run_client(log, out, &r,
-                           "mode=raw endpoint=%s devices=%d window=%d warmup_ms=%d measure_ms=%d cpu_pid=%d%s", ep,
-                           devices_for(w), w, warm, meas, (int)srv, keyarg) < 0)
-                continue;
-            snprintf(name, sizeof name, "%s w%d", label, w);
+        } else {
+            snprintf(name, sizeof name, "node w%d", w);
             add_result("intake", name, &r, keys);
         }
-        if (lm && !curve) {
-            /* The same low load as the node's, for comparison. */
-            bn_progress("intake run %d: bare ZeroMQ+LMDB, low rate", run);
-            if (run_client(log, out, &r, "mode=raw endpoint=%s devices=16 window=64 rate=%d warmup_ms=%d measure_ms=%d",
-                           ep, low_rate, warm, d(5000, 500)) >= 0) {
-                static const char *const lk[] = {"p50_ms", "p99_ms", "p999_ms", NULL};
-                snprintf(name, sizeof name, "bare zmq+lmdb low %d/s", low_rate);
-                add_result("intake", name, &r, lk);
-            }
+        for (int v = 0; v < 3; v++) {
+            if (bare[v].pid < 0)
+                continue;
+            bn_progress("intake run %d: %s, window %d", run, bare[v].label, w);
+            if (run_client(log, out, &r,
+                           "mode=raw endpoint=%s devices=%d window=%d warmup_ms=%d measure_ms=%d cpu_pid=%d%s",
+                           bare[v].ep, devices_for(w), w, warm, meas, (int)bare[v].pid, bare[v].keyarg) < 0)
+                continue;
+            snprintf(name, sizeof name, "%s w%d", bare[v].label, w);
+            add_result("intake", name, &r, keys);
         }
-        bn_stop(srv, 3000);
-        bn_rmtree(dir);
-    }
-
-    /* Bare LMDB: the same records in the same batch sizes. */
-    for (int i = 0; i < N_WINDOWS; i++) {
-        int w = windows[i];
+        /* Bare LMDB: the same records in the same batch sizes. */
         char dir[PATH_MAX];
         path_in(dir, sizeof dir, B.root, "bare-lmdb-%d", w);
         bn_rmtree(dir);
@@ -395,74 +454,49 @@ static void intake_run(int run)
             add_result("intake", name, &r, keys);
         }
         bn_rmtree(dir);
-    }
-
-    /* Peers, each on loopback with its data in the run's temporary directory. */
-    if (!B.have_peers)
-        return;
-    probe("intake", "before the peers");
-    for (int p = 0; p < 2; p++) {
-        bool nats = p == 0;
-        if ((nats && !B.have_nats) || (!nats && !B.have_redis))
-            continue;
-        char dir[PATH_MAX], conf[PATH_MAX], portarg[16];
-        path_in(dir, sizeof dir, B.root, "%s-data", nats ? "nats" : "redis");
-        bn_rmtree(dir);
-        gl_mkdir_p(dir);
-        int port = bn_free_ports(1);
-        snprintf(portarg, sizeof portarg, "%d", port);
-        pid_t srv;
-        if (nats) {
-            path_in(conf, sizeof conf, B.root, "nats.conf");
-            FILE *f = fopen(conf, "w");
-            if (!f)
+        for (int p = 0; p < 2; p++) {
+            bool nats = p == 0;
+            if (peer_port[p] < 0)
                 continue;
-            fprintf(f, "listen: 127.0.0.1:%d\njetstream {\n  store_dir: \"%s\"\n%s}\n", port, dir,
-                    B.nats_sync_always ? "  sync_interval: always\n" : "");
-            fclose(f);
-            char *argv[] = {B.nats_bin, "-c", conf, NULL};
-            srv = bn_spawn(argv, log);
-        } else {
-            char *argv[] = {B.redis_bin, "--port",           portarg, "--bind",        "127.0.0.1", "--dir",
-                            dir,         "--appendonly",     "yes",   "--appendfsync", "always",    "--save",
-                            "",          "--protected-mode", "no",    "--daemonize",   "no",        NULL};
-            srv = bn_spawn(argv, log);
-        }
-        bn_sleep_ms(300);
-        for (int i = 0; i < N_WINDOWS; i++) {
-            int w = windows[i];
             bn_progress("intake run %d: %s, window %d", run, nats ? "NATS JetStream" : "Redis Streams", w);
-            unlink(out);
-            char *argv[16];
-            char a1[32], a2[32], a3[32], a4[32], a5[PATH_MAX + 8], a6[32];
-            snprintf(a1, sizeof a1, "port=%d", port);
-            snprintf(a2, sizeof a2, "window=%d", w);
-            snprintf(a3, sizeof a3, "warmup_ms=%d", warm);
-            snprintf(a4, sizeof a4, "measure_ms=%d", meas);
-            snprintf(a5, sizeof a5, "out=%s", out);
-            snprintf(a6, sizeof a6, "cpu_pid=%d", (int)srv);
-            int k = 0;
-            argv[k++] = B.peers_bin;
-            argv[k++] = nats ? "nats" : "redis";
-            argv[k++] = a1;
-            argv[k++] = a2;
-            argv[k++] = a3;
-            argv[k++] = a4;
-            argv[k++] = a5;
-            argv[k++] = "size=300";
-            argv[k++] = a6;
-            argv[k] = NULL;
-            bn_settle();
-            pid_t c = bn_spawn(argv, log);
-            bn_wait(c, 60000);
-            if (bn_result_read(&r, out) == 0) {
+            if (peer_client(nats, peer_port[p], peer_pid[p], w, warm, meas, log, out, &r) == 0) {
                 snprintf(name, sizeof name, "%s w%d", nats ? "nats js" : "redis xadd", w);
                 add_result("intake", name, &r, keys);
             } else {
                 bn_note("intake: the %s client failed at window %d (see %s)", nats ? "NATS" : "Redis", w, log);
             }
         }
-        bn_stop(srv, 5000);
+    }
+    /* The low load, the node's and then the bare limit's. */
+    int low_rate = 300;
+    static const char *const lk[] = {"p50_ms", "p99_ms", "p999_ms", NULL};
+    probe("intake", "at the low load");
+    bn_progress("intake run %d: node, low rate", run);
+    if (run_client(log, out, &r,
+                   "mode=link home=%s under=bn.t1.c1 devices=16 window=64 rate=%d warmup_ms=%d measure_ms=%d tag=%d",
+                   home, low_rate, warm, d(5000, 500), 10 * run + 9) >= 0) {
+        snprintf(name, sizeof name, "node low %d/s", low_rate);
+        add_result("intake", name, &r, lk);
+    }
+    if (bare[1].pid >= 0) {
+        bn_progress("intake run %d: bare ZeroMQ+LMDB, low rate", run);
+        if (run_client(log, out, &r, "mode=raw endpoint=%s devices=16 window=64 rate=%d warmup_ms=%d measure_ms=%d",
+                       bare[1].ep, low_rate, warm, d(5000, 500)) >= 0) {
+            snprintf(name, sizeof name, "bare zmq+lmdb low %d/s", low_rate);
+            add_result("intake", name, &r, lk);
+        }
+    }
+    bn_stop(node, 5000);
+    for (int v = 0; v < 3; v++) {
+        if (bare[v].pid >= 0)
+            bn_stop(bare[v].pid, 3000);
+        bn_rmtree(bare[v].dir);
+    }
+    for (int p = 0; p < 2; p++) {
+        char dir[PATH_MAX];
+        if (peer_pid[p] > 0)
+            bn_stop(peer_pid[p], 5000);
+        path_in(dir, sizeof dir, B.root, "%s-data", p == 0 ? "nats" : "redis");
         bn_rmtree(dir);
     }
 }
@@ -952,26 +986,23 @@ static void targets(void)
                 out2("intake w%d: %.0f bytes written to storage a case by the node, %.0f by the bare limit (%.1fx)\n",
                      windows[w], a, b, a / b);
         }
-        /* The ratios hold only if the disk kept its pace between the node's
-         * phases and the bare servers' and peers'. */
-        double pn = bn_med("intake", "disk syncs/s before the node"),
-               pb = bn_med("intake", "disk syncs/s before the bare servers"),
-               pp = bn_med("intake", "disk syncs/s before the peers");
-        double lo = pn, hi = pn;
-        if (pb > 0) {
-            lo = pb < lo ? pb : lo;
-            hi = pb > hi ? pb : hi;
+        /* The disk's pace at each window (every server measured in turn
+         * right after), for reading the figures beside it. */
+        char paces[256] = "";
+        size_t used = 0;
+        for (int w = 0; w <= N_WINDOWS; w++) {
+            char fname[64];
+            if (w < N_WINDOWS)
+                snprintf(fname, sizeof fname, "disk syncs/s at window %d", windows[w]);
+            else
+                snprintf(fname, sizeof fname, "disk syncs/s at the low load");
+            double v = bn_med("intake", fname);
+            if (v > 0 && used < sizeof paces)
+                used += (size_t)snprintf(paces + used, sizeof paces - used, "%s%.0f %s", used ? ", " : "", v,
+                                         fname + strlen("disk syncs/s "));
         }
-        if (pp > 0) {
-            lo = pp < lo ? pp : lo;
-            hi = pp > hi ? pp : hi;
-        }
-        if (lo > 0)
-            out2("intake: the disk took %.0f synced writes a second before the node, %.0f before the bare servers, "
-                 "%.0f before the peers%s\n",
-                 pn, pb, pp,
-                 hi > 1.5 * lo ? " (its pace changed by more than half during the run: read the ratios with care)"
-                               : "");
+        if (used)
+            out2("intake: the disk took synced 4 KiB writes a second: %s\n", paces);
     }
     if (ran("escalation")) {
         char fname[64], tn[64];
