@@ -15,11 +15,14 @@
  * targets. */
 #include <errno.h>
 #include <getopt.h>
+#include <arpa/inet.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -201,6 +204,24 @@ static bool wait_file(const char *p, int timeout_ms)
     return false;
 }
 
+/* Whether 127.0.0.1:port takes a TCP connection within timeout_ms. */
+static bool wait_listening(int port, int timeout_ms)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < timeout_ms / 10; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0)
+            return false;
+        int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
+        close(fd);
+        if (rc == 0)
+            return true;
+        bn_sleep_ms(10);
+    }
+    return false;
+}
+
 static bool in_path(const char *prog)
 {
     const char *path = getenv("PATH");
@@ -284,7 +305,7 @@ struct bare {
     char ep[64], dir[PATH_MAX], keyarg[PATH_MAX + 16];
 };
 
-static pid_t bare_start(struct bare *b, int idx, const char *log)
+static void bare_start(struct bare *b, int idx, const char *log)
 {
     char ready[PATH_MAX], sout[PATH_MAX], keyfile[PATH_MAX];
     snprintf(b->ep, sizeof b->ep, "tcp://127.0.0.1:%d", bn_free_ports(1));
@@ -314,7 +335,6 @@ static pid_t bare_start(struct bare *b, int idx, const char *log)
         bn_stop(b->pid, 2000);
         b->pid = -1;
     }
-    return b->pid;
 }
 
 /* A peer (NATS JetStream or Redis Streams) on loopback port with its data
@@ -411,7 +431,14 @@ static void intake_run(int run)
         if ((nats && B.have_nats) || (!nats && B.have_redis))
             peer_port[p] = peer_start(nats, peer_base + p, log, &peer_pid[p]);
     }
-    bn_sleep_ms(300); /* the peers bind */
+    for (int p = 0; p < 2; p++)
+        if (peer_port[p] > 0 && !wait_listening(peer_port[p], 5000)) {
+            bn_note("intake: %s did not listen on port %d (see %s)", p == 0 ? "nats-server" : "redis-server",
+                    peer_port[p], log);
+            bn_stop(peer_pid[p], 2000);
+            peer_pid[p] = -1;
+            peer_port[p] = -1;
+        }
     bn_result r;
     for (int i = 0; i < N_WINDOWS; i++) {
         int w = windows[i];

@@ -102,9 +102,9 @@ void bn_sleep_ms(int ms);
 /* Before a measured phase: sync() the whole system and wait (5 s at most)
  * until the kernel's dirty and writeback pages are under BN_SETTLE_KIB, so
  * no phase pays for the writes of the one before it (a peer's, a bare
- * server's, its own last window's). Returns the milliseconds it took. */
+ * server's, its own last window's). */
 #define BN_SETTLE_KIB 16384
-double bn_settle(void);
+void bn_settle(void);
 /* The disk's pace: synced 4 KiB overwrites of one page a second (pwrite +
  * fdatasync) in dir over ms, or -1. The same device's pace swings between
  * runs on a shared machine; a run's figures are read beside it. */

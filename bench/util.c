@@ -62,9 +62,8 @@ static long meminfo_kib(const char *field)
     return v;
 }
 
-double bn_settle(void)
+void bn_settle(void)
 {
-    int64_t t0 = bn_now_us();
     sync();
     /* sync() waits for the writeback it starts; what is still dirty after
      * it was written meanwhile (a server idling, the kernel's own). */
@@ -75,7 +74,6 @@ double bn_settle(void)
         bn_sleep_ms(50);
         sync();
     }
-    return (double)(bn_now_us() - t0) / 1000;
 }
 
 double bn_disk_probe(const char *dir, int ms)
