@@ -1,7 +1,8 @@
 /* bench.h: what the benchmark's files share.
  *
  * `gridlink bench` is a driver (bench.c) that sets up temporary homes,
- * starts real gridlink processes, runs workers and collects figures. Every
+ * starts real gridlink processes, runs workers and collects figures, which
+ * report.c turns into the table, the TARGET lines and the plots. Every
  * worker is this same binary started again as `gridlink bench _worker ROLE
  * key=value...` (workers.c), so that clients and servers always sit in
  * separate processes; the peers (NATS JetStream, Redis Streams) are driven
@@ -11,6 +12,7 @@
 #ifndef GL_BENCH_H
 #define GL_BENCH_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +32,8 @@ typedef struct bn_samples {
 
 void bn_samples_add(bn_samples *s, double v);
 void bn_samples_free(bn_samples *s);
+/* qsort order of doubles, ascending. */
+int bn_cmp_double(const void *a, const void *b);
 /* Sorts in place; q in 0..1. 0 when empty. */
 double bn_samples_q(bn_samples *s, double q);
 
@@ -111,6 +115,17 @@ void bn_settle(void);
 double bn_disk_probe(const char *dir, int ms);
 /* rm -rf */
 void bn_rmtree(const char *path);
+/* dir/fmt... into buf (empty when it does not fit). */
+void bn_path_in(char *buf, size_t size, const char *dir, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Whether the file p exists (now; within timeout_ms). */
+bool bn_exists(const char *p);
+bool bn_wait_file(const char *p, int timeout_ms);
+/* Whether 127.0.0.1:port takes a TCP connection within timeout_ms. */
+bool bn_wait_listening(int port, int timeout_ms);
+/* Run the client worker with args (and out=out) after a settle, and read
+ * its result file into r: the worker's exit status, -1 without a result. */
+int bn_run_client(const char *logfile, const char *out, bn_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* ---- homes (util.c) ---- */
 
@@ -129,7 +144,66 @@ pid_t bn_broker_start(const char *home, const char *logfile);
  * waited or -1. */
 int bn_wait_serving(const char *home, const char *node, int timeout_ms);
 
-/* ---- the report (bench.c), for the scenarios kept in their own files ---- */
+/* ---- the run (bench.c) ---- */
+
+#define BN_MAX_RUNS 10
+
+/* What `gridlink bench` was asked for and what it found installed; set up
+ * by gl_cmd_bench, read by every scenario and by the report. */
+typedef struct bn_run {
+    int runs;
+    bool quick;
+    bool keep;
+    int district_s;
+    char root[PATH_MAX];    /* the run's temporary directory */
+    char out_dir[PATH_MAX]; /* where latest.md and the plots go */
+    char peers_bin[PATH_MAX], nats_bin[PATH_MAX], redis_bin[PATH_MAX];
+    bool have_peers, have_nats, have_redis;
+    bool nats_sync_always;
+} bn_run;
+
+/* normal, or quick under --quick */
+static inline int bn_q(const bn_run *r, int normal, int quick)
+{
+    return r->quick ? quick : normal;
+}
+/* The disk's pace now (bn_disk_probe, after a settle), as a figure of
+ * scenario `scen` named "disk syncs/s <when>". */
+void bn_probe(const bn_run *r, const char *scen, const char *when);
+/* A fresh home root/name for a bench topology (bn_topology_write's
+ * shape, the bus on or off); its first port into *port_base. */
+int bn_make_home(const char *root, char *home, size_t size, const char *name, int towns, int comms, int grids, bool bus,
+                 int *port_base);
+/* Pre-create a node's store with a map of mb MiB, so none grows mid-run. */
+void bn_presize(const char *home, const char *node, int mb);
+
+/* ---- the intake scenario (intake.c) ---- */
+
+#define BN_N_WINDOWS 3
+extern const int bn_windows[BN_N_WINDOWS]; /* 1, 64, 1000 in flight */
+/* One run: the node, the bare servers and the peers, window by window. */
+void bn_intake_run(const bn_run *r, int run);
+
+/* ---- escalation and recovery (bench.c): what the targets name ---- */
+
+#define BN_ESC_OPEN       1000000L
+#define BN_ESC_OPEN_QUICK 2000L
+#define BN_REC_CASES      1000000L
+/* The figures' prefix for a run with `open` open deadlines: "1M open,". */
+void bn_esc_name(char *buf, size_t size, long open);
+
+/* ---- the district scenario (district.c) ---- */
+
+int bn_district_run(const char *root, const char *log, int seconds, int rate, bool quick, bn_result *r);
+
+/* ---- the report (report.c) ---- */
+
+/* Opens out_dir/latest.md (written to a .tmp until bn_report_close);
+ * r must outlive the report. */
+void bn_report_open(const bn_run *r);
+/* The machine line, the table, the notes, the TARGET lines (not under
+ * --quick) and the plots, on stdout and into latest.md. */
+void bn_report_close(double total_s);
 
 /* One run's value of a figure: the table shows median, min and max over the
  * runs. unit is "/s", "ms" or another short word ("" for a count). */
@@ -147,6 +221,9 @@ void bn_target(const char *name, double fig_v, const char *fig_unit, double ref,
 /* A TARGET line for a condition that holds or not: "TARGET name: <text>
  * (1.00x) met", or "(-) missed". */
 void bn_check(const char *name, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Every key of a worker's result file that it holds, as figures of scen
+ * named "<prefix> <key>", the unit read off the key's suffix. */
+void bn_add_result(const char *scen, const char *prefix, const bn_result *r, const char *const *keys);
 
 /* ---- the http scenario (http.c) ---- */
 

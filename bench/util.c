@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
+#include <arpa/inet.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -123,7 +124,7 @@ void bn_samples_free(bn_samples *s)
     memset(s, 0, sizeof *s);
 }
 
-static int cmp_d(const void *a, const void *b)
+int bn_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -133,7 +134,7 @@ double bn_samples_q(bn_samples *s, double q)
 {
     if (s->n == 0)
         return 0;
-    qsort(s->v, s->n, sizeof *s->v, cmp_d);
+    qsort(s->v, s->n, sizeof *s->v, bn_cmp_double);
     size_t i = (size_t)(q * (double)(s->n - 1) + 0.5);
     if (i >= s->n)
         i = s->n - 1;
@@ -467,6 +468,66 @@ void bn_rmtree(const char *path)
 {
     if (path && *path && strcmp(path, "/") != 0)
         nftw(path, rm_one, 64, FTW_DEPTH | FTW_PHYS);
+}
+
+void bn_path_in(char *buf, size_t size, const char *dir, const char *fmt, ...)
+{
+    char rel[PATH_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rel, sizeof rel, fmt, ap);
+    va_end(ap);
+    if (snprintf(buf, size, "%s/%s", dir, rel) >= (int)size)
+        buf[0] = 0;
+}
+
+bool bn_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+bool bn_wait_file(const char *p, int timeout_ms)
+{
+    for (int i = 0; i < timeout_ms / 10; i++) {
+        if (bn_exists(p))
+            return true;
+        bn_sleep_ms(10);
+    }
+    return false;
+}
+
+bool bn_wait_listening(int port, int timeout_ms)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < timeout_ms / 10; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0)
+            return false;
+        int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
+        close(fd);
+        if (rc == 0)
+            return true;
+        bn_sleep_ms(10);
+    }
+    return false;
+}
+
+int bn_run_client(const char *logfile, const char *out, bn_result *r, const char *fmt, ...)
+{
+    char args[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    unlink(out);
+    bn_settle();
+    int rc = bn_run_worker("client", logfile, 120000, "%s out=%s", args, out);
+    memset(r, 0, sizeof *r);
+    if (bn_result_read(r, out) != 0)
+        return -1;
+    return rc;
 }
 
 /* ---- homes ---- */
