@@ -17,8 +17,8 @@
  * towards throughput and every acknowledged message sent in that period
  * gives a submit-to-ack latency. With sub=1 the client also subscribes to the
  * broker and times submit -> `received` event at the subscriber. With
- * cpu_pid=PID the server's CPU time and the bytes it wrote to storage over
- * the measuring period are read from /proc and reported per acknowledged
+ * cpu_pid=PID the server's CPU time (from /proc) and the bytes the storage
+ * device wrote over the measuring period are reported per acknowledged
  * message (cpu_us, disk_b). */
 #include <czmq.h>
 #include <errno.h>

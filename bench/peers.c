@@ -12,7 +12,7 @@
  * Each message carries its send time in its first 8 bytes; throughput counts
  * the acks that arrive in the measuring period, latency is send -> ack for
  * the messages sent in it; with cpu_pid=PID the server's CPU time and the
- * bytes it wrote to storage over the period per ack (cpu_us, disk_b).
+ * bytes the storage device wrote over the period, per ack (cpu_us, disk_b).
  * Output: `key value` lines like the other workers. */
 #include <hiredis/hiredis.h>
 #include <nats/nats.h>
