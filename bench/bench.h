@@ -75,16 +75,20 @@ double bn_storage_bytes(void);
  * bn_cpu_watch_init with its pid (0: none), bn_cpu_tick from the measuring
  * loop (it reads both once at t_meas and once at t_end), bn_cpu_per the µs
  * per operation over n operations, bn_storage_per the bytes written to
- * storage per operation (-1 when the window was not seen whole). */
+ * storage per operation, bn_steal_pct the share of the machine's CPU time
+ * the hypervisor took (steal in /proc/stat) in the window, in percent (-1
+ * when the window was not seen whole). */
 typedef struct bn_cpu_watch {
     pid_t pid;
     double start, end;
     double wb_start, wb_end;
+    double steal_start, steal_end, all_start, all_end;
 } bn_cpu_watch;
 void bn_cpu_watch_init(bn_cpu_watch *w, pid_t pid);
 void bn_cpu_tick(bn_cpu_watch *w, int64_t now, int64_t t_meas, int64_t t_end);
 double bn_cpu_per(const bn_cpu_watch *w, uint64_t n);
 double bn_storage_per(const bn_cpu_watch *w, uint64_t n);
+double bn_steal_pct(const bn_cpu_watch *w);
 /* prog's path on PATH (or the usual system directories) into buf; false,
  * with buf empty, when it is not installed. */
 bool bn_find_prog(const char *prog, char *buf, size_t size);

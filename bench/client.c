@@ -525,6 +525,7 @@ int bn_client_main(bn_args *a)
     bn_result_set(&r, "tput", (double)c->acks_in_window * 1e6 / (double)measure);
     bn_result_set(&r, "cpu_us", bn_cpu_per(&c->cpu, c->acks_in_window));
     bn_result_set(&r, "disk_b", bn_storage_per(&c->cpu, c->acks_in_window));
+    bn_result_set(&r, "steal_pct", bn_steal_pct(&c->cpu));
     bn_result_set(&r, "n", (double)c->lat.n);
     bn_result_set(&r, "p50_ms", bn_samples_q(&c->lat, 0.50) / 1000);
     bn_result_set(&r, "p99_ms", bn_samples_q(&c->lat, 0.99) / 1000);

@@ -145,7 +145,7 @@ static int peer_client(bool nats, int port, pid_t srv, int w, int warm, int meas
 void bn_intake_run(const bn_run *cfg, int run)
 {
     R = cfg;
-    static const char *const keys[] = {"tput", "p50_ms", "p99_ms", "p999_ms", "cpu_us", "disk_b", NULL};
+    static const char *const keys[] = {"tput", "p50_ms", "p99_ms", "p999_ms", "cpu_us", "disk_b", "steal_pct", NULL};
     char home[PATH_MAX], log[PATH_MAX], out[PATH_MAX], name[64];
     int pb;
     int warm = bn_q(R, 500, 200), meas = bn_q(R, 2500, 400);

@@ -45,6 +45,7 @@ static void write_out(struct meas *m, const char *out, int64_t measure_us, long 
     bn_result_set(&r, "tput", (double)atomic_load(&m->acks) * 1e6 / (double)measure_us);
     bn_result_set(&r, "cpu_us", bn_cpu_per(&m->cpu, atomic_load(&m->acks)));
     bn_result_set(&r, "disk_b", bn_storage_per(&m->cpu, atomic_load(&m->acks)));
+    bn_result_set(&r, "steal_pct", bn_steal_pct(&m->cpu));
     bn_result_set(&r, "errors", (double)atomic_load(&m->errors));
     bn_result_set(&r, "n", (double)m->lat.n);
     bn_result_set(&r, "p50_ms", bn_samples_q(&m->lat, 0.50) / 1000);

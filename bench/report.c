@@ -119,6 +119,7 @@ void bn_add_result(const char *scen, const char *prefix, const bn_result *r, con
                            : strstr(keys[i], "tput")   ? "/s"
                            : strstr(keys[i], "cpu_us") ? "µs/case"
                            : strstr(keys[i], "disk_b") ? "B/case"
+                           : strstr(keys[i], "_pct")   ? "%"
                                                        : "";
         bn_add(scen, name, unit, v);
     }
@@ -292,6 +293,23 @@ static void targets(void)
         }
         if (used)
             out2("intake: the disk took synced 4 KiB writes a second: %s\n", paces);
+        /* The hypervisor's share of the machine's CPU while the node and the
+         * bare limit were measured: a slow phase the disk does not explain. */
+        char steal[256] = "";
+        used = 0;
+        for (int w = 0; w < BN_N_WINDOWS; w++) {
+            char a[64], b[64];
+            snprintf(a, sizeof a, "node w%d steal_pct", bn_windows[w]);
+            snprintf(b, sizeof b, "bare zmq+lmdb w%d steal_pct", bn_windows[w]);
+            double x = bn_med("intake", a), y = bn_med("intake", b);
+            if (x >= 0 && y >= 0 && used < sizeof steal)
+                used += (size_t)snprintf(steal + used, sizeof steal - used, "%sw%d %.1f%% and %.1f%%", used ? ", " : "",
+                                         bn_windows[w], x, y);
+        }
+        if (used)
+            out2("intake: CPU steal (the hypervisor's share of the machine's CPU) while the node and the bare "
+                 "ZeroMQ+LMDB limit were measured: %s\n",
+                 steal);
     }
     if (ran("escalation")) {
         char fname[64], tn[64];

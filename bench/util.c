@@ -273,11 +273,32 @@ double bn_storage_bytes(void)
     return got == 7 ? (double)v[6] * 512.0 : -1;
 }
 
+/* The machine's steal and total CPU time so far, in clock ticks (the first
+ * line of /proc/stat); false when it cannot be read. */
+static bool cpu_times(double *steal, double *all)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return false;
+    unsigned long long v[8] = {0};
+    int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+                     &v[7]);
+    fclose(f);
+    if (got != 8)
+        return false;
+    *steal = (double)v[7];
+    *all = 0;
+    for (int i = 0; i < 8; i++)
+        *all += (double)v[i];
+    return true;
+}
+
 void bn_cpu_watch_init(bn_cpu_watch *w, pid_t pid)
 {
     w->pid = pid;
     w->start = w->end = -1;
     w->wb_start = w->wb_end = -1;
+    w->steal_start = w->steal_end = w->all_start = w->all_end = -1;
 }
 
 void bn_cpu_tick(bn_cpu_watch *w, int64_t now, int64_t t_meas, int64_t t_end)
@@ -287,10 +308,14 @@ void bn_cpu_tick(bn_cpu_watch *w, int64_t now, int64_t t_meas, int64_t t_end)
     if (w->start < 0 && now >= t_meas) {
         w->start = bn_cpu_us(w->pid);
         w->wb_start = bn_storage_bytes();
+        if (!cpu_times(&w->steal_start, &w->all_start))
+            w->all_start = -1;
     }
     if (w->end < 0 && now >= t_end) {
         w->end = bn_cpu_us(w->pid);
         w->wb_end = bn_storage_bytes();
+        if (!cpu_times(&w->steal_end, &w->all_end))
+            w->all_end = -1;
     }
 }
 
@@ -306,6 +331,13 @@ double bn_storage_per(const bn_cpu_watch *w, uint64_t n)
     if (w->pid <= 0 || w->wb_start < 0 || w->wb_end < w->wb_start || n == 0)
         return -1;
     return (w->wb_end - w->wb_start) / (double)n;
+}
+
+double bn_steal_pct(const bn_cpu_watch *w)
+{
+    if (w->pid <= 0 || w->all_start < 0 || w->all_end <= w->all_start)
+        return -1;
+    return 100.0 * (w->steal_end - w->steal_start) / (w->all_end - w->all_start);
 }
 
 bool bn_find_prog(const char *prog, char *buf, size_t size)
